@@ -1,0 +1,38 @@
+"""The ``phiphantom`` command: one Typer app that mounts the subcommands of synth, deid and benchmark."""
+
+from __future__ import annotations
+
+import typer
+
+from phiphantom.synth import __version__
+from phiphantom.synth.cli import generate_command, validate_command
+
+app = typer.Typer(
+    name="phiphantom",
+    help="PHI Phantom: prove that medical-image de-identification works (synthetic ultrasound DICOM with fake PHI, "
+    "exact ground truth, de-identification and benchmarking).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # never print local variables (they may hold PHI)
+)
+app.command("generate")(generate_command)
+app.command("validate")(validate_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"phiphantom {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version.")) -> None:
+    """PHI Phantom command line."""
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""Command-line front end of the generator: ``phiphantom generate`` and ``phiphantom validate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from .config import ConfigError, GenerateConfig
+
+console = Console(stderr=True)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TimeRemainingColumn(), console=console, transient=False)
+
+
+def generate_command(
+    out: Path = typer.Option(..., "--out", help="Output folder for the dataset (created; must be empty unless --overwrite)."),
+    patients: Optional[int] = typer.Option(None, help="Number of synthetic patients [default: 10]."),
+    studies_per_patient: Optional[int] = typer.Option(None, help="Longitudinal studies per patient [default: 1]."),
+    files_per_study: Optional[str] = typer.Option(None, help="Files (clips/images) per study, MIN:MAX [default: 2:4]."),
+    cine_fraction: Optional[float] = typer.Option(None, help="Share of files that are cines [default: 0.3]."),
+    frames: Optional[str] = typer.Option(None, help="Frames per cine, MIN:MAX [default: 10:40]."),
+    size: Optional[str] = typer.Option(None, help="Frame sizes WxH, comma separated [default: 640x480,800x600,1024x768]."),
+    source: Optional[str] = typer.Option(None, help="procedural | folder:PATH | openpocus:PATH | dicom:PATH [default: procedural]."),
+    locales: Optional[str] = typer.Option(None, help="Faker locales, comma separated [default: 14 Latin-script locales]."),
+    difficulty: Optional[str] = typer.Option(None, help="easy | realistic | hard [default: realistic]."),
+    jpeg_fraction: Optional[float] = typer.Option(None, help="Share written as JPEG Baseline [default: 0.2]."),
+    rgb_fraction: Optional[float] = typer.Option(None, help="Share of RGB (vs grey) files [default: 0.5]."),
+    phi_filenames: Optional[float] = typer.Option(None, help="Share of files whose name carries the patient's name and MRN [default: 0]."),
+    seed: Optional[int] = typer.Option(None, help="Global seed; same seed => byte-identical dataset [default: 0]."),
+    workers: Optional[int] = typer.Option(None, help="Worker processes [default: CPU count]. Does not change the output."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML file with any of these settings (flags override it)."),
+    overwrite: bool = typer.Option(False, help="Replace an existing dataset in --out."),
+    validate: bool = typer.Option(True, "--validate/--no-validate", help="Run the three validation tiers at the end."),
+) -> None:
+    """Generate a synthetic ultrasound DICOM dataset with burned-in and hidden fake PHI and exact ground truth."""
+    flags = dict(
+        out=out, patients=patients, studies_per_patient=studies_per_patient, files_per_study=files_per_study,
+        cine_fraction=cine_fraction, frames=frames, sizes=size, source=source, locales=locales,
+        difficulty=difficulty, jpeg_fraction=jpeg_fraction, rgb_fraction=rgb_fraction,
+        phi_filename_fraction=phi_filenames, seed=seed, workers=workers, validate=validate,
+    )
+    from . import generate
+    from .sources import SourceError
+
+    try:
+        if config is not None:
+            cfg = GenerateConfig.from_toml(config, **flags)
+        else:
+            cfg = GenerateConfig(**{k: v for k, v in flags.items() if v is not None})
+        with _progress() as bar:
+            task = bar.add_task("generating", total=None)
+            summary = generate(cfg, overwrite=overwrite,
+                               progress=lambda done, total: bar.update(task, completed=done, total=total))
+    except (ConfigError, SourceError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    print_summary(summary)
+    if summary.validation and not summary.validation.get("ok", True):
+        raise typer.Exit(1)
+
+
+def print_summary(summary) -> None:
+    table = Table(title=f"PHI Phantom dataset: {summary.out}", show_header=False, box=None)
+    rows = [
+        ("patients / studies", f"{summary.patients} / {summary.studies}"),
+        ("files", f"{summary.files} ({summary.cines} cines, {summary.jpeg_files} JPEG, {summary.rgb_files} RGB)"),
+        ("frames", f"{summary.frames} ({summary.frames_per_second:.1f} frames/s overall)"),
+        ("text boxes", f"{summary.boxes} ({summary.phi_boxes} PHI, {summary.boxes - summary.phi_boxes} clinical/labels)"),
+        ("header PHI elements", str(summary.tags)),
+        ("layouts", ", ".join(f"{k} {v}" for k, v in summary.layouts.items())),
+        ("quarantined", f"{summary.quarantined_files} files, {summary.quarantined_attempts} failed attempts (quarantine.csv)"),
+        ("time", f"{summary.seconds:.1f} s"),
+    ]
+    v = summary.validation
+    if v:
+        rows.append(("validation", f"{'OK' if v['ok'] else 'FAILED'}; tiers run: {', '.join(v['tiers_run'])}"
+                     + (f"; skipped: {', '.join(v['tiers_skipped'])}" if v["tiers_skipped"] else "")))
+        rows.append(("round trip", f"{v['roundtrip_mismatches']} mismatches in {v['lossless_checked']} lossless files"))
+        rows.append(("dciodvfy", f"{len(v['errors'])} distinct errors, {len(v['warnings'])} distinct warnings"))
+    for key, value in rows:
+        table.add_row(f"[bold]{key}[/bold]", value)
+    Console().print(table)
+
+
+def validate_command(
+    folder: Path = typer.Argument(..., help="A dataset folder made by `phiphantom generate`."),
+    workers: int = typer.Option(1, help="Worker processes."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the report as JSON here."),
+) -> None:
+    """Validate a dataset: tier 1 pydicom round trip, tier 2 dcmtk, tier 3 dciodvfy."""
+    from .ground_truth import write_json
+    from .validate import ValidationError, validate_dataset
+
+    try:
+        with _progress() as bar:
+            task = bar.add_task("validating", total=None)
+            report = validate_dataset(folder, workers=workers,
+                                      progress=lambda d, t: bar.update(task, completed=d, total=t))
+    except ValidationError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    data = report.as_dict()
+    if json_out:
+        write_json(json_out, data)
+    out = Console()
+    out.print(f"[bold]{report.files}[/bold] files; tiers run: {', '.join(report.tiers_run)}")
+    for tier, why in report.tiers_skipped.items():
+        out.print(f"[yellow]skipped[/yellow] {tier}: {why}")
+    for tier, failed in report.failures.items():
+        out.print(f"{tier}: {len(failed)} failing files" + (f" (first: {failed[0]})" if failed else ""))
+    out.print(f"round trip: {report.roundtrip_mismatches} mismatches in {report.lossless_checked} lossless files")
+    out.print(f"errors: {sum(report.errors.values())} in {len(report.errors)} distinct messages")
+    for msg, n in report.errors.items():
+        out.print(f"  [red]{n:5d}[/red] {msg}")
+    out.print(f"warnings: {len(report.warnings)} distinct messages")
+    for msg, n in report.warnings.items():
+        out.print(f"  {n:5d} {msg}")
+    out.print("[green]OK[/green]" if report.ok else "[red]FAILED[/red]")
+    if not report.ok:
+        raise typer.Exit(1)

@@ -1,0 +1,240 @@
+"""Compose one file's frames: device canvas + source image + burned-in text, with exact boxes.
+
+``compose(job, source, attempt)`` is deterministic in (job, attempt). It returns the
+burned frames, the background they were burned onto (canvas + plates + ticks,
+no text), every placed box and the problems found by the safety checks. When
+there are problems nothing has been burned and the caller tries the next
+attempt or quarantines the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .layouts import LAYOUTS, Block, LayoutError, LayoutInput, LayoutPlan, PlacedBox, Style, block_size, place
+from .overlay_content import (
+    ClinicalValues, OverlayChoices, TextLine, clinical_lines, frame_counter_run, phi_lines, scale_runs, static_run,
+)
+from .plan import FileJob
+from .safety import check_boxes, measure_contrast
+from .seeding import rng_for
+from .sources import FrameSource
+from .text_raster import composite, luma
+
+COLOURS = {
+    "white": (255, 255, 255),
+    "grey": (175, 175, 175),
+    "yellow": (255, 255, 0),
+    "green": (40, 230, 40),
+    "cyan": (0, 255, 255),
+}
+LOW_CONTRAST_RGB = {"dim-grey": (72, 72, 72), "dim-blue": (60, 70, 120)}
+PLATES = ((38, 38, 38), (20, 30, 70), (55, 55, 55))
+
+#: Style knobs per difficulty.
+DIFFICULTY = {
+    "easy": dict(sizes=(14, 22), fonts=("DejaVuSans", "DejaVuSansMono", "DejaVuSans-Bold"),
+                 colours=("white", "yellow", "cyan", "green"), no_aa=0.0, plate=0.2, low=0.0, edge=0.0,
+                 layouts=("banner", "top_left_block", "split_top", "left_column", "bottom_bar", "mixed")),
+    "realistic": dict(sizes=(10, 20), fonts=("DejaVuSans", "DejaVuSansMono", "DejaVuSans-Bold", "DejaVuSerif",
+                                             "DejaVuSansMono-Bold", "DejaVuSerif-Bold"),
+                      colours=tuple(COLOURS), no_aa=0.3, plate=0.3, low=0.1, edge=0.0,
+                      layouts=tuple(LAYOUTS)),
+    "hard": dict(sizes=(8, 28), fonts=("DejaVuSans", "DejaVuSansMono", "DejaVuSerif", "DejaVuSerif-Bold",
+                                        "DejaVuSansMono-Bold"),
+                 colours=tuple(COLOURS), no_aa=0.5, plate=0.4, low=0.35, edge=0.7,
+                 layouts=tuple(LAYOUTS)),
+}
+
+
+@dataclass
+class Composition:
+    """The result of composing one file."""
+
+    frames: np.ndarray
+    background: np.ndarray
+    boxes: list[PlacedBox]
+    image_mask: np.ndarray          # (H, W) bool: ultrasound image pixels on the full canvas
+    image_rect: tuple[int, int, int, int]
+    layout: str
+    clinical: ClinicalValues
+    probe: str
+    problems: list[str] = field(default_factory=list)
+    contrast: list[float] = field(default_factory=list)  # measured contrast, aligned with boxes
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def acquisition_start(job: FileJob) -> dt.datetime:
+    study = job.study
+    return dt.datetime.combine(study.date, study.time) + dt.timedelta(seconds=job.acquisition_offset_s)
+
+
+def _style(rng: np.random.Generator, knobs: dict, size: int, font: str, *, clinical: bool) -> Style:
+    low = bool(rng.random() < knobs["low"])
+    antialias = not bool(rng.random() < knobs["no_aa"])
+    plate = PLATES[int(rng.integers(len(PLATES)))] if rng.random() < knobs["plate"] else None
+    if low:
+        name = str(rng.choice(tuple(LOW_CONTRAST_RGB)))
+        rgb = LOW_CONTRAST_RGB[name]
+        plate = None
+    else:
+        name = str(rng.choice(("white", "grey")) if clinical else rng.choice(knobs["colours"]))
+        rgb = COLOURS[name]
+    return Style(font=font, size=max(8, size), antialias=antialias, colour_name=name, rgb=rgb,
+                 plate_rgb=plate, low_contrast=low)
+
+
+def _layout(job: FileJob, rng, knobs, patient, clinical, extras, sector) -> tuple[LayoutPlan, Style, Style]:
+    """Try layouts (shrinking the text when it does not fit) until one fits."""
+    lo, hi = knobs["sizes"]
+    scale = (job.height / 480.0) ** 0.5
+    size = int(round(float(rng.integers(lo, hi + 1)) * scale))
+    size = int(min(max(size, lo), 28))
+    font = str(rng.choice(knobs["fonts"]))
+    names = [n for n in knobs["layouts"] if sector or n != "region_corner"]
+    order = [names[int(rng.integers(len(names)))]] + [n for n in names]
+    phi_style = _style(rng, knobs, size, font, clinical=False)
+    clin_style = _style(rng, knobs, size - 2, font, clinical=True)
+    for name in order:
+        s = size
+        while s >= 8:
+            ps = replace(phi_style, size=s)
+            cs = replace(clin_style, size=max(8, s - 2))
+            inp = LayoutInput(job.width, job.height, patient, clinical, extras, ps, cs, rng, sector)
+            try:
+                return LAYOUTS[name](inp), ps, cs
+            except LayoutError:
+                s -= 2
+    raise LayoutError("no layout fits this frame size")
+
+
+def _scale_strip(plan: LayoutPlan, style: Style, depth_cm: float, n_frames: int) -> list[Block]:
+    """Shrink the image rectangle from the right and put depth-scale numbers in the strip."""
+    step = 1 if depth_cm <= 5 else 2 if depth_cm <= 12 else 5
+    marks = scale_runs(depth_cm, n_frames, step)
+    strip = block_size([TextLine([r]) for _, r in marks], style)[0] + 8
+    x0, y0, x1, y1 = plan.image_rect
+    plan.image_rect = (x0, y0, x1 - strip, y1)
+    blocks = []
+    top = y0 + 4
+    span = (y1 - y0) - style.line_height - 8
+    last_bottom = -10**9
+    for frac, run in marks:
+        y = top + int(frac * span)
+        if y < last_bottom + 2:
+            continue
+        blocks.append(Block("scale", [TextLine([run])], x1 - strip + 6, y, style))
+        last_bottom = y + style.line_height
+    return blocks
+
+
+def _fan_edge_block(line: TextLine, style: Style, mask: np.ndarray, rect, rng) -> Block | None:
+    """A block straddling the fan's left edge (text touching/overlapping the image)."""
+    x0, y0, x1, y1 = rect
+    w, h = block_size([line], style)
+    rows = np.arange(y0 + h, y0 + int(0.6 * (y1 - y0)))
+    rng.shuffle(rows)
+    for y in rows[:20]:
+        cols = np.flatnonzero(mask[y])
+        if cols.size == 0:
+            continue
+        edge = int(cols[0])
+        left = edge - int(w * rng.uniform(0.5, 0.85))
+        if left >= 2 and left + w < x1:
+            return Block("fan_edge", [line], left, int(y) - h // 2, style, over_image=True)
+    return None
+
+
+def compose(job: FileJob, source: FrameSource, attempt: int = 0) -> Composition:
+    """Build the frames and boxes of ``job`` (attempt ``attempt``)."""
+    rng = rng_for(job.seed, "compose", attempt)
+    knobs = DIFFICULTY[job.difficulty]
+    ref = job.source_ref
+    n_frames = ref.n_frames
+    sector = ref.probe in ("convex", "phased")
+    choices = OverlayChoices.draw(rng, n_frames > 1, job.difficulty)
+    start = acquisition_start(job)
+    patient = phi_lines(job.identity, job.study, choices, rng, n_frames, job.frame_time_ms, start)
+    clinical_vals = ClinicalValues.draw(rng, ref.probe, job.depth_cm, job.frame_time_ms)
+    clinical = clinical_lines(clinical_vals, rng, n_frames)
+    marker = TextLine([static_run("body_marker", clinical_vals.body_marker, n_frames, is_phi=False)])
+    if not sector:
+        clinical.append(marker)
+    extras = [TextLine([frame_counter_run(n_frames)])] if choices.show["frame_counter"] else []
+    edge_line = None
+    if rng.random() < knobs["edge"]:
+        for key in ("institution", "operator", "accession", "birth_date", "physician"):
+            if key in patient:
+                edge_line = patient.pop(key)
+                break
+    plan, phi_style, clin_style = _layout(job, rng, knobs, patient, clinical, extras, sector)
+    blocks = list(plan.blocks) + _scale_strip(plan, clin_style, job.depth_cm, n_frames)
+
+    x0, y0, x1, y1 = plan.image_rect
+    src = source.render(ref, x1 - x0, y1 - y0, job.colour)
+    channels = (3,) if job.colour == "rgb" else ()
+    canvas = np.zeros((n_frames, job.height, job.width) + channels, dtype=np.uint8)
+    canvas[:, y0:y1, x0:x1] = src.frames[:n_frames]
+    mask = np.zeros((job.height, job.width), dtype=bool)
+    mask[y0:y1, x0:x1] = src.image_mask
+
+    if sector:
+        h = block_size([marker], clin_style)[1]
+        blocks.append(Block("body_marker", [marker], x0 + 4, y1 - h - 2, clin_style))
+    if edge_line is not None:
+        edge = _fan_edge_block(edge_line, phi_style, mask, plan.image_rect, rng)
+        if edge is not None:
+            blocks.append(edge)
+
+    boxes: list[PlacedBox] = []
+    for block in blocks:
+        placed = place(block)
+        if block.style.plate_rgb is not None and placed and not block.over_image:
+            _draw_plate(canvas, placed, block.style.plate_rgb, mask)
+        boxes.extend(placed)
+    _draw_ticks(canvas, [b for b in boxes if b.region == "scale"], clin_style)
+
+    problems = check_boxes(boxes, canvas)
+    comp = Composition(canvas, canvas, boxes, mask, plan.image_rect, plan.name, clinical_vals, ref.probe, problems)
+    if problems:
+        return comp
+    comp.contrast = [measure_contrast(b, canvas) for b in boxes]
+    background = canvas.copy()
+    for b in boxes:
+        colour = b.style.rgb if job.colour == "rgb" else (luma(b.style.rgb),)
+        composite(canvas, b.glyphs.alpha, b.x0, b.y0, colour, b.state.frame_start, b.state.frame_end)
+    comp.frames, comp.background = canvas, background
+    return comp
+
+
+def _draw_plate(canvas: np.ndarray, boxes: list[PlacedBox], rgb, mask: np.ndarray) -> None:
+    """A filled background plate behind a block (never over image pixels)."""
+    pad = 3
+    h, w = canvas.shape[1:3]
+    x0 = max(0, min(b.x0 for b in boxes) - pad)
+    y0 = max(0, min(b.y0 for b in boxes) - pad)
+    x1 = min(w, max(b.x1 for b in boxes) + pad)
+    y1 = min(h, max(b.y1 for b in boxes) + pad)
+    value = np.asarray(rgb if canvas.ndim == 4 else (luma(rgb),), dtype=np.uint8)
+    region = canvas[:, y0:y1, x0:x1]
+    keep = ~mask[y0:y1, x0:x1]
+    if canvas.ndim == 4:
+        region[:, keep] = value
+    else:
+        region[:, keep] = value[0]
+
+
+def _draw_ticks(canvas: np.ndarray, scale_boxes: list[PlacedBox], style: Style) -> None:
+    """Short tick marks to the left of each depth-scale number (graphics, not text)."""
+    level = np.uint8(luma(style.rgb))
+    for b in scale_boxes:
+        y = (b.y0 + b.y1) // 2
+        xa = max(0, b.x0 - 5)
+        if b.x0 - 2 > xa:
+            canvas[:, y, xa:b.x0 - 2] = level

@@ -1,0 +1,133 @@
+"""Build and write one DICOM file with its ground truth (runs in a worker process).
+
+Nothing half-made is ever left on disk: the DICOM and mask files are written
+to ``*.part`` names and renamed when complete, and a file whose text fails
+the safety checks on every attempt is not written at all (it is reported for
+``quarantine.csv``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from pydicom import config as pydicom_config
+from pydicom.filewriter import dcmwrite
+
+from . import __version__
+from .compose import Composition, compose
+from .dicom_build import build_dataset, sop_instance_uid
+from .dicom_tools import frames_sha256
+from .ground_truth import write_masks
+from .plan import FileJob
+from .sources import FrameSource, open_source
+
+MAX_ATTEMPTS = 4
+
+
+@dataclass
+class JobResult:
+    """What the main process needs from one job (small: rows and metadata, no pixels)."""
+
+    index: int
+    relpath: str
+    written: bool
+    file_entry: dict = field(default_factory=dict)
+    boxes: list[dict] = field(default_factory=list)
+    tags: list[dict] = field(default_factory=list)
+    quarantine: list[dict] = field(default_factory=list)
+
+
+@lru_cache(maxsize=4)
+def _source(spec: str) -> FrameSource:
+    return open_source(spec)
+
+
+def case_uuid(job: FileJob) -> str:
+    digest = hashlib.sha256(f"{job.global_seed}/{job.relpath}/case".encode()).digest()[:16]
+    return str(uuid.UUID(bytes=digest, version=4))
+
+
+def compose_job(job: FileJob, source: FrameSource | None = None) -> tuple[Composition | None, list[dict]]:
+    """Compose with retries; returns the first safe composition and the quarantine rows of failed attempts."""
+    source = source or _source(job.source_spec)
+    rows = []
+    for attempt in range(MAX_ATTEMPTS):
+        comp = compose(job, source, attempt)
+        if comp.ok:
+            return comp, rows
+        rows.append({"output_dicom_relpath": job.relpath, "attempt": attempt, "reason": "; ".join(comp.problems[:5])})
+    return None, rows
+
+
+def box_rows(job: FileJob, comp: Composition, mask_relpath: str) -> tuple[list[dict], dict]:
+    """Ground-truth rows of every placed box and the alpha masks keyed by box id."""
+    rows, masks = [], {}
+    sop_uid = sop_instance_uid(job)
+    cuuid = case_uuid(job)
+    height, width = comp.frames.shape[1:3]
+    for k, (b, contrast) in enumerate(zip(comp.boxes, comp.contrast)):
+        box_id = f"b{k:03d}"
+        masks[box_id] = b.glyphs.alpha
+        rows.append({
+            "case_uuid": cuuid, "sop_instance_uid": sop_uid, "source_id": job.source_ref.source_id,
+            "source_relpath": job.source_ref.relpath, "output_dicom_relpath": job.relpath,
+            "image_h": height, "image_w": width, "region": b.region, "phi_category": b.run.category,
+            "phi_value": b.state.phi_value, "rendered_text": b.state.text,
+            "bbox_x": b.x0, "bbox_y": b.y0, "bbox_w": b.glyphs.width, "bbox_h": b.glyphs.height,
+            "dicom_tag": b.run.dicom_tag, "seed": job.seed, "pipeline_version": __version__, "run_id": job.run_id,
+            "frame_start": b.state.frame_start, "frame_end": b.state.frame_end, "is_phi": int(b.run.is_phi),
+            "font": b.style.font, "font_px": b.style.size, "colour": b.style.colour_name,
+            "contrast": f"{contrast:.3f}", "layout": comp.layout, "box_id": box_id,
+            "antialias": int(b.style.antialias), "plate": int(b.style.plate_rgb is not None),
+            "over_image": int(b.over_image), "mask_relpath": mask_relpath,
+        })
+    return rows, masks
+
+
+def mask_relpath_for(relpath: str) -> str:
+    return "gt/masks/" + relpath.removeprefix("dicom/").removesuffix(".dcm") + ".npz"
+
+
+def run_job(job: FileJob, out_dir: Path) -> JobResult:
+    """Compose, build, check and write one file; never raises for a bad composition."""
+    comp, quarantine = compose_job(job)
+    result = JobResult(job.index, job.relpath, False, quarantine=quarantine)
+    if comp is None:
+        return result
+    previous = pydicom_config.settings.writing_validation_mode
+    pydicom_config.settings.writing_validation_mode = pydicom_config.RAISE  # a VR violation is a bug, not a warning
+    try:
+        ds, recorder, pixel_info = build_dataset(job, comp)
+        buffer = io.BytesIO()
+        dcmwrite(buffer, ds, enforce_file_format=True)
+    finally:
+        pydicom_config.settings.writing_validation_mode = previous
+    data = buffer.getvalue()
+    target = out_dir / job.relpath
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".part")
+    tmp.write_bytes(data)
+    mask_rel = mask_relpath_for(job.relpath)
+    result.boxes, masks = box_rows(job, comp, mask_rel)
+    write_masks(out_dir / mask_rel, masks)
+    tmp.replace(target)
+    frames = comp.frames
+    result.written = True
+    result.tags = recorder.rows(job.relpath, str(ds.SOPInstanceUID))
+    result.file_entry = {
+        "relpath": job.relpath, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+        "sop_instance_uid": str(ds.SOPInstanceUID), "sop_class_uid": str(ds.SOPClassUID),
+        "patient_key": job.identity.patient_key, "study_index": job.study_index,
+        "frames": int(frames.shape[0]), "rows": int(frames.shape[1]), "columns": int(frames.shape[2]),
+        "colour": job.colour, "photometric": str(ds.PhotometricInterpretation),
+        "pixel_sha256": frames_sha256(frames), "source_id": job.source_ref.source_id,
+        "layout": comp.layout, "probe": comp.probe, "image_rect": list(comp.image_rect),
+        "boxes": len(result.boxes), "phi_boxes": sum(r["is_phi"] for r in result.boxes),
+        "mask_relpath": mask_rel, **pixel_info,
+    }
+    return result

@@ -1,0 +1,181 @@
+"""``generate(config)``: plan, build every file in worker processes, write the ground truth, validate.
+
+Output layout (documented in docs/dataset-format.md)::
+
+    DIR/manifest.json
+    DIR/quarantine.csv
+    DIR/dicom/<patient>/<study>/<file>.dcm
+    DIR/gt/boxes.csv  gt/tags.csv  gt/identities.csv  gt/coco.json
+    DIR/gt/masks/<patient>/<study>/<file>.npz
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Callable, Iterable
+
+from . import __version__
+from .config import ConfigError, GenerateConfig
+from .file_job import JobResult, run_job
+from .ground_truth import BOX_COLUMNS, QUARANTINE_COLUMNS, coco_from_boxes, sha256_file, write_csv, write_json
+from .identity import IDENTITY_COLUMNS, identity_row
+from .overlay_content import CLINICAL_CATEGORIES, PHI_TAGS
+from .plan import FileJob, plan_dataset
+from .sources import open_source
+from .tag_recorder import TAG_COLUMNS
+
+MANIFEST_FORMAT = 1
+OUTPUT_ENTRIES = ("manifest.json", "quarantine.csv", "dicom", "gt")
+
+
+@dataclass
+class DatasetSummary:
+    """What ``generate`` made (the one-screen summary at the end of a run)."""
+
+    out: Path
+    patients: int
+    studies: int
+    files: int
+    cines: int
+    frames: int
+    jpeg_files: int
+    rgb_files: int
+    boxes: int
+    phi_boxes: int
+    tags: int
+    quarantined_files: int
+    quarantined_attempts: int
+    layouts: dict[str, int] = field(default_factory=dict)
+    validation: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def frames_per_second(self) -> float:
+        return self.frames / self.seconds if self.seconds else 0.0
+
+
+def prepare_output(out: Path, overwrite: bool) -> None:
+    """Create ``out``; refuse to mix with existing content unless ``overwrite`` (then remove only our entries)."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"output path exists and is not a folder: {out}")
+    out.mkdir(parents=True, exist_ok=True)
+    existing = sorted(p.name for p in out.iterdir())
+    if not existing:
+        return
+    ours = [name for name in existing if name in OUTPUT_ENTRIES]
+    if not overwrite:
+        raise ConfigError(f"output folder {out} is not empty ({len(existing)} entries); use --overwrite to replace a dataset")
+    foreign = [name for name in existing if name not in OUTPUT_ENTRIES]
+    if foreign:
+        raise ConfigError(f"output folder {out} holds files that are not a PHI Phantom dataset; refusing to overwrite")
+    for name in ours:
+        path = out / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+def _run_jobs(jobs: list[FileJob], out: Path, workers: int, advance: Callable[[JobResult], None]) -> list[JobResult]:
+    results: list[JobResult | None] = [None] * len(jobs)
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            results[job.index] = run_job(job, out)
+            advance(results[job.index])
+    else:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = {pool.submit(run_job, job, out): job.index for job in jobs}
+            for fut in as_completed(futures):
+                res = fut.result()
+                results[futures[fut]] = res
+                advance(res)
+    return [r for r in results if r is not None]
+
+
+def generate(config: GenerateConfig, *, overwrite: bool = False,
+             progress: Callable[[int, int], None] | None = None) -> DatasetSummary:
+    """Generate the dataset described by ``config``; returns its summary.
+
+    ``progress(done, total)`` is called after each file (the CLI passes a rich bar).
+    """
+    started = time.perf_counter()
+    out = Path(config.out)
+    source = open_source(config.source)
+    identities, jobs = plan_dataset(config, source)
+    prepare_output(out, overwrite)
+    done = 0
+
+    def advance(_: JobResult) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, len(jobs))
+
+    results = _run_jobs(jobs, out, config.workers, advance)
+    summary = write_ground_truth(out, config, identities, jobs, results)
+    if config.validate:
+        from .validate import validate_dataset
+
+        report = validate_dataset(out, workers=config.workers)
+        summary.validation = report.as_dict()
+        _record_validation(out, summary.validation)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def write_ground_truth(out: Path, config: GenerateConfig, identities, jobs: list[FileJob],
+                       results: Iterable[JobResult]) -> DatasetSummary:
+    """Write gt/*.csv, gt/coco.json, quarantine.csv and manifest.json from the job results."""
+    results = sorted(results, key=lambda r: r.index)
+    written = [r for r in results if r.written]
+    boxes = [row for r in written for row in r.boxes]
+    tags = [row for r in written for row in r.tags]
+    quarantine = [row for r in results for row in r.quarantine]
+    files = [r.file_entry for r in written]
+    write_csv(out / "gt" / "boxes.csv", BOX_COLUMNS, boxes)
+    write_csv(out / "gt" / "tags.csv", TAG_COLUMNS, tags)
+    write_csv(out / "gt" / "identities.csv", IDENTITY_COLUMNS, (identity_row(i) for i in identities))
+    write_csv(out / "quarantine.csv", QUARANTINE_COLUMNS, quarantine)
+    categories = sorted(PHI_TAGS) + sorted(CLINICAL_CATEGORIES)
+    write_json(out / "gt" / "coco.json", coco_from_boxes(files, boxes, categories))
+    layouts: dict[str, int] = {}
+    for f in files:
+        layouts[f["layout"]] = layouts.get(f["layout"], 0) + 1
+    summary = DatasetSummary(
+        out=out, patients=len(identities), studies=sum(len(i.studies) for i in identities), files=len(files),
+        cines=sum(1 for f in files if f["frames"] > 1), frames=sum(f["frames"] for f in files),
+        jpeg_files=sum(1 for f in files if not f["lossless"]), rgb_files=sum(1 for f in files if f["colour"] == "rgb"),
+        boxes=len(boxes), phi_boxes=sum(int(b["is_phi"]) for b in boxes), tags=len(tags),
+        quarantined_files=sum(1 for r in results if not r.written),
+        quarantined_attempts=len(quarantine), layouts=dict(sorted(layouts.items())),
+    )
+    gt_files = {name: sha256_file(out / name) for name in
+                ("gt/boxes.csv", "gt/tags.csv", "gt/identities.csv", "gt/coco.json", "quarantine.csv")}
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "generator": "phiphantom.synth",
+        "generator_version": __version__,
+        "seed": config.seed,
+        "run_id": config.run_id(),
+        "config": config.content_dict(),
+        "counts": {k: v for k, v in summary.__dict__.items() if isinstance(v, int)},
+        "layouts": summary.layouts,
+        "files": files,
+        "ground_truth": gt_files,
+        "validation": {"tiers_run": [], "note": "validation not run"},
+    }
+    write_json(out / "manifest.json", manifest)
+    return summary
+
+
+def _record_validation(out: Path, validation: dict) -> None:
+    import json
+
+    path = out / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["validation"] = validation
+    write_json(path, manifest)

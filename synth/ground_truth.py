@@ -1,0 +1,109 @@
+"""Ground-truth files: CSV tables, per-file ink masks, COCO detections, manifest.
+
+Everything here is written deterministically (sorted rows, fixed zip
+timestamps, sorted JSON keys) so the same seed gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+BOX_COLUMNS = (
+    # the article's columns
+    "case_uuid", "sop_instance_uid", "source_id", "source_relpath", "output_dicom_relpath", "image_h", "image_w",
+    "region", "phi_category", "phi_value", "rendered_text", "bbox_x", "bbox_y", "bbox_w", "bbox_h", "dicom_tag",
+    "seed", "pipeline_version", "run_id",
+    # ours
+    "frame_start", "frame_end", "is_phi", "font", "font_px", "colour", "contrast", "layout",
+    "box_id", "antialias", "plate", "over_image", "mask_relpath",
+)
+QUARANTINE_COLUMNS = ("output_dicom_relpath", "attempt", "reason")
+FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def write_csv(path: Path, columns: Iterable[str], rows: Iterable[dict]) -> None:
+    """UTF-8 CSV with ``\\n`` line ends and a header, columns in the given order."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(columns), lineterminator="\n", extrasaction="raise")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(row)
+
+
+def write_masks(path: Path, masks: dict[str, np.ndarray]) -> None:
+    """An ``.npz`` (readable by ``np.load``) of uint8 alpha masks, byte-identical for equal input.
+
+    ``np.savez_compressed`` stamps the current time into the zip entries; this
+    writer uses a fixed timestamp instead.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".part")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for key in sorted(masks):
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.ascontiguousarray(masks[key]), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, buf.getvalue())
+    tmp.replace(path)
+
+
+def write_json(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def coco_from_boxes(file_entries: list[dict], box_rows: list[dict], categories: list[str]) -> dict:
+    """COCO detection JSON: one image per (file, frame), one annotation per box visible on that frame."""
+    cat_ids = {name: i + 1 for i, name in enumerate(categories)}
+    images, annotations = [], []
+    image_ids: dict[tuple[str, int], int] = {}
+    for entry in file_entries:
+        for t in range(entry["frames"]):
+            image_ids[(entry["relpath"], t)] = len(images) + 1
+            images.append({"id": len(images) + 1, "file_name": entry["relpath"], "frame": t,
+                           "width": entry["columns"], "height": entry["rows"]})
+    for row in box_rows:
+        for t in range(int(row["frame_start"]), int(row["frame_end"])):
+            w, h = int(row["bbox_w"]), int(row["bbox_h"])
+            annotations.append({
+                "id": len(annotations) + 1,
+                "image_id": image_ids[(row["output_dicom_relpath"], t)],
+                "category_id": cat_ids[row["phi_category"]],
+                "bbox": [int(row["bbox_x"]), int(row["bbox_y"]), w, h],
+                "area": w * h,
+                "iscrowd": 0,
+                "box_id": row["box_id"],
+                "is_phi": row["is_phi"] == "1",
+            })
+    return {
+        "info": {"description": "PHI Phantom burned-in text boxes", "version": "1"},
+        "categories": [{"id": i, "name": n, "supercategory": "phi" if not _is_clinical(n) else "non-phi"}
+                       for n, i in cat_ids.items()],
+        "images": images,
+        "annotations": annotations,
+    }
+
+
+def _is_clinical(category: str) -> bool:
+    from .overlay_content import CLINICAL_CATEGORIES
+
+    return category in CLINICAL_CATEGORIES

@@ -1,0 +1,92 @@
+"""Plan a dataset: which files exist and what each one is made of (main process, cheap).
+
+The plan is a deterministic list of :class:`FileJob` objects. Workers only ever
+see one job at a time, so the result does not depend on how many there are.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .config import GenerateConfig
+from .identity import Identity, make_identity
+from .seeding import derive_seed, rng_for
+from .sources import FrameSource, SourceRef
+
+
+@dataclass(frozen=True)
+class FileJob:
+    """Everything a worker needs to build one DICOM file."""
+
+    index: int
+    identity: Identity
+    study_index: int
+    instance_number: int
+    relpath: str
+    seed: int
+    source_ref: SourceRef
+    width: int
+    height: int
+    colour: str            # "grey" | "rgb"
+    jpeg: bool
+    frame_time_ms: float
+    depth_cm: float
+    difficulty: str
+    phi_filename: bool
+    acquisition_offset_s: int
+    global_seed: int
+    run_id: str
+    source_spec: str
+
+    @property
+    def cine(self) -> bool:
+        return self.source_ref.n_frames > 1
+
+    @property
+    def study(self):
+        return self.identity.studies[self.study_index]
+
+
+def _safe_filename_part(text: str) -> str:
+    return re.sub(r"[^\w]+", "_", text, flags=re.UNICODE).strip("_").upper()
+
+
+def plan_dataset(config: GenerateConfig, source: FrameSource) -> tuple[list[Identity], list[FileJob]]:
+    """Identities and file jobs for ``config`` (pure function of the config and the source catalog)."""
+    identities: list[Identity] = []
+    jobs: list[FileJob] = []
+    run_id = config.run_id()
+    for p in range(config.patients):
+        identity = make_identity(config.seed, p, config.locales, config.studies_per_patient)
+        identities.append(identity)
+        for study in identity.studies:
+            r = rng_for(config.seed, "study-plan", identity.patient_key, study.index)
+            lo, hi = config.files_per_study
+            n_files = int(r.integers(lo, hi + 1))
+            offset = 0
+            for inst in range(1, n_files + 1):
+                seed = derive_seed(config.seed, "file", identity.patient_key, study.index, inst)
+                fr = rng_for(seed, "file-plan")
+                cine = bool(fr.random() < config.cine_fraction)
+                n_frames = int(fr.integers(config.frames[0], config.frames[1] + 1)) if cine else 1
+                ref: SourceRef = source.plan(fr, cine, n_frames)
+                width, height = config.sizes[int(fr.integers(len(config.sizes)))]
+                colour = "rgb" if fr.random() < config.rgb_fraction else "grey"
+                jpeg = bool(fr.random() < config.jpeg_fraction)
+                frame_time = float(fr.choice((20.0, 25.0, 33.3, 40.0, 50.0)))
+                depth = float(ref.param("depth_cm", round(float(fr.uniform(6, 18)), 1)))
+                phi_name = bool(fr.random() < config.phi_filename_fraction)
+                stem = f"US_{inst:04d}"
+                if phi_name:
+                    stem = f"{_safe_filename_part(identity.name.family)}_{_safe_filename_part(identity.name.given)}_{_safe_filename_part(identity.mrn)}_{inst:04d}"
+                relpath = f"dicom/{identity.patient_key}/ST{study.index + 1:02d}/{stem}.dcm"
+                jobs.append(FileJob(
+                    index=len(jobs), identity=identity, study_index=study.index, instance_number=inst,
+                    relpath=relpath, seed=seed, source_ref=ref, width=width, height=height, colour=colour,
+                    jpeg=jpeg, frame_time_ms=frame_time, depth_cm=depth, difficulty=config.difficulty,
+                    phi_filename=phi_name, acquisition_offset_s=offset, global_seed=config.seed, run_id=run_id,
+                    source_spec=source.spec,
+                ))
+                offset += int(fr.integers(20, 120)) + int(n_frames * frame_time / 1000)
+    return identities, jobs

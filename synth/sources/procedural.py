@@ -1,0 +1,657 @@
+"""Procedural lung point-of-care ultrasound (POCUS) frames, simulated from a seed.
+
+``ProceduralSource`` needs no input data. ``plan`` draws a probe and a lung
+scene (pleural line depth, A-lines, B-lines, rib shadows, gain, breathing ...)
+and stores it in the ``SourceRef``; ``render`` turns that ref into a cine.
+
+How a frame is made (all vectorised, no per-pixel Python):
+
+1. The image is simulated in *probe coordinates*: rows are depth samples along
+   a scan line, columns are scan lines (the "polar" image of a sector probe).
+   In these coordinates acoustic shadows and B-lines run straight down the
+   columns and the pleural line and its A-line reverberations are rows, exactly
+   as they travel along the beams.
+2. Echo power = echogenicity map x speckle. Speckle is Rayleigh: the magnitude
+   of a low-pass filtered complex Gaussian field. A small pool of such fields is
+   generated once per render; each frame mixes the pool with unit-norm weights
+   that drift over time (speckle decorrelates) and shifts the result with
+   sub-sample accuracy (lung sliding, breathing).
+3. Log compression with depth gain (TGC residual, attenuation) gives grey
+   levels; a grey-map / tint look-up table gives the vendor look.
+4. ``cv2.remap`` scan-converts to the Cartesian image area with maps computed
+   once per render. Pixels outside the fan are exactly 0.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+
+import cv2
+import numpy as np
+
+from .base import Colour, SourceError, SourceFrames, SourceRef
+
+PROBES = ("convex", "linear", "phased")
+_PROBE_CUMULATIVE = ((0.50, "convex"), (0.75, "linear"), (1.00, "phased"))
+MIN_SIZE = 32                # smallest image area side we can draw a fan into
+_POOL = 4                    # independent speckle fields mixed per frame
+_OUTSIDE = -16.0             # remap coordinate for pixels outside the fan (-> border 0)
+_REFERENCE_GREY = 110.0      # display level of echogenicity 1 (0 dB) before gain
+_RIB_BLOCKING = 0.9999       # share of echo power a rib keeps from the tissue below it (-40 dB)
+
+
+# ---------------------------------------------------------------------------
+# Scene: everything that describes one simulated examination
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LungScene:
+    """The clinical and acquisition settings of one simulated lung cine.
+
+    Stored in ``SourceRef.params`` as plain ``(name, value)`` pairs.
+    """
+
+    depth_cm: float          # imaging depth shown on screen
+    radius_cm: float         # sector probes: apex-to-skin radius (convex curvature)
+    fov_deg: float           # sector probes: full opening angle
+    width_cm: float          # linear probe: aperture width
+    flare: float             # linear probe: relative widening per cm (0 = rectangle)
+    pleura_cm: float         # pleural line depth at the image centre
+    pleura_tilt_cm: float    # pleural depth change from left to right edge
+    n_b_lines: int           # vertical comet-tail artefacts (0-4)
+    a_lines: int             # 1 = horizontal reverberations of the pleura visible
+    n_ribs: int              # ribs (bright arc + acoustic shadow) in the field
+    rib_pitch_cm: float      # centre-to-centre rib distance
+    rib_offset_cm: float     # lateral offset of the rib pattern
+    rib_width_cm: float      # rib width in the image plane
+    rib_gap_cm: float        # rib surface height above the pleural line
+    gain_db: float           # overall gain
+    dynamic_range_db: float  # log-compression range mapped onto 0..255
+    frame_time_ms: float     # time between cine frames
+    breath_period_s: float   # breathing cycle
+    breath_mm: float         # vertical chest-wall excursion (amplitude)
+    sliding_mm: float        # lung sliding amplitude (0 = absent, e.g. pneumothorax)
+    tint: str                # "neutral", "warm" or "cool" RGB colour map
+
+    def to_params(self) -> tuple[tuple[str, object], ...]:
+        """The scene as hashable ``(name, value)`` pairs for ``SourceRef.params``."""
+        return tuple((f.name, getattr(self, f.name)) for f in fields(self))
+
+    def with_params(self, params: tuple[tuple[str, object], ...]) -> LungScene:
+        """A copy with the known keys of ``params`` applied (unknown keys ignored)."""
+        types = {f.name: type(getattr(self, f.name)) for f in fields(self)}
+        updates = {}
+        for key, value in params:
+            if key in types:
+                try:
+                    updates[key] = types[key](value)
+                except (TypeError, ValueError) as exc:
+                    raise SourceError(f"procedural parameter {key}={value!r} is not a {types[key].__name__}") from exc
+        return replace(self, **updates)
+
+
+def _round(value: float) -> float:
+    """Round a drawn value so params stay short and readable."""
+    return round(float(value), 4)
+
+
+def draw_scene(probe: str, seed: int) -> LungScene:
+    """Draw a plausible lung scene for ``probe``; a pure function of ``seed``."""
+    rng = np.random.default_rng(seed)
+    if probe == "convex":
+        depth, radius, fov = rng.uniform(8.0, 18.0), rng.uniform(3.0, 6.0), rng.uniform(55.0, 78.0)
+        width, flare = 0.0, 0.0
+    elif probe == "phased":
+        depth, radius, fov = rng.uniform(10.0, 18.0), rng.uniform(0.25, 0.8), rng.uniform(70.0, 90.0)
+        width, flare = 0.0, 0.0
+    elif probe == "linear":
+        depth, radius, fov = rng.uniform(6.0, 9.0), 0.0, 0.0
+        width = rng.uniform(3.6, 5.2)
+        flare = 0.0 if rng.random() < 0.6 else rng.uniform(0.008, 0.025)
+    else:
+        raise SourceError(f"unknown probe {probe!r}; use one of {', '.join(PROBES)}")
+    pleura = depth * rng.uniform(0.24, 0.33)
+    n_b = int(rng.choice(5, p=[0.35, 0.2, 0.2, 0.15, 0.1]))
+    a_lines = int(rng.random() < (0.85 if n_b == 0 else 0.45))
+    absent_sliding = n_b == 0 and rng.random() < 0.1
+    scene = LungScene(
+        depth_cm=_round(depth),
+        radius_cm=_round(radius),
+        fov_deg=_round(fov),
+        width_cm=_round(width),
+        flare=_round(flare),
+        pleura_cm=_round(pleura),
+        pleura_tilt_cm=_round(rng.uniform(-0.25, 0.25)),
+        n_b_lines=n_b,
+        a_lines=a_lines,
+        n_ribs=int(rng.choice(4, p=[0.15, 0.3, 0.45, 0.1])),
+        rib_pitch_cm=_round(rng.uniform(2.0, 3.0)),
+        rib_offset_cm=_round(rng.uniform(-0.35, 0.35)),
+        rib_width_cm=_round(rng.uniform(0.9, 1.5)),
+        rib_gap_cm=_round(rng.uniform(0.4, 0.9)),
+        gain_db=_round(rng.uniform(-3.0, 3.0)),
+        dynamic_range_db=_round(rng.uniform(50.0, 62.0)),
+        frame_time_ms=_round(rng.uniform(25.0, 50.0)),
+        breath_period_s=_round(rng.uniform(3.0, 5.0)),
+        breath_mm=_round(rng.uniform(0.3, 1.2)),
+        sliding_mm=0.0 if absent_sliding else _round(rng.uniform(1.0, 4.0)),
+        tint=str(rng.choice(["neutral", "neutral", "warm", "cool"])),
+    )
+    return _fit_ribs(scene, probe, rng)
+
+
+def _fit_ribs(scene: LungScene, probe: str, rng: np.random.Generator) -> LungScene:
+    """Place the ribs so that every rib centre lies inside the field of view."""
+    geom = FanGeometry.from_scene(probe, scene)
+    half_span = 0.5 * geom.lateral_cm_per_unit(scene.pleura_cm - scene.rib_gap_cm)
+    if scene.n_ribs == 1:  # a single rib usually sits to one side of the window
+        side = 1.0 if rng.random() < 0.5 else -1.0
+        scene = replace(scene, rib_offset_cm=_round(side * rng.uniform(0.35, 0.7) * half_span))
+    n = scene.n_ribs
+    limit = half_span - 0.2 * scene.rib_width_cm
+    while n > 0 and np.max(np.abs(rib_centres_cm(replace(scene, n_ribs=n)))) > limit:
+        n -= 1
+    return replace(scene, n_ribs=n)
+
+
+def rib_centres_cm(scene: LungScene) -> np.ndarray:
+    """Lateral rib centres (cm from the image centre line, at rib depth)."""
+    i = np.arange(scene.n_ribs, dtype=np.float64)
+    return scene.rib_offset_cm + scene.rib_pitch_cm * (i - (scene.n_ribs - 1) / 2.0)
+
+
+def scene_from_ref(ref: SourceRef) -> tuple[str, LungScene]:
+    """The probe and scene of ``ref``: drawn from its seed, overridden by its params."""
+    probe = ref.probe if ref.probe in PROBES else str(ref.param("probe", "convex"))
+    if probe not in PROBES:
+        raise SourceError(f"procedural ref has unknown probe {probe!r}")
+    return probe, draw_scene(probe, ref.seed).with_params(ref.params)
+
+
+# ---------------------------------------------------------------------------
+# Probe geometry and scan conversion
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FanGeometry:
+    """Shape of the imaged region in physical units (cm).
+
+    Sector probes (convex, phased): beams fan out from an apex; the image is
+    the annular sector ``radius <= r <= radius + depth``, ``|angle| <= half_angle``.
+    Linear probe: parallel beams over ``width_cm``, optionally flaring out with
+    depth (trapezoid). ``y`` points down, ``x`` right, the apex / probe centre at x = 0.
+    """
+
+    probe: str
+    depth_cm: float
+    radius_cm: float = 0.0
+    half_angle: float = 0.0
+    width_cm: float = 0.0
+    flare: float = 0.0
+
+    @classmethod
+    def from_scene(cls, probe: str, scene: LungScene) -> FanGeometry:
+        """The geometry of ``probe`` with the sizes stored in ``scene``."""
+        if probe == "linear":
+            return cls(probe, scene.depth_cm, width_cm=scene.width_cm, flare=scene.flare)
+        return cls(probe, scene.depth_cm, radius_cm=scene.radius_cm, half_angle=math.radians(scene.fov_deg / 2.0))
+
+    @property
+    def is_sector(self) -> bool:
+        return self.probe != "linear"
+
+    def bounds_cm(self) -> tuple[float, float, float, float]:
+        """Bounding box ``(xmin, xmax, ymin, ymax)`` of the image region."""
+        if self.is_sector:
+            outer = self.radius_cm + self.depth_cm
+            half_width = outer * math.sin(self.half_angle)
+            return -half_width, half_width, self.radius_cm * math.cos(self.half_angle), outer
+        half_width = 0.5 * self.width_cm * (1.0 + self.flare * self.depth_cm)
+        return -half_width, half_width, 0.0, self.depth_cm
+
+    def probe_coords(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Map Cartesian cm to ``(u, v)``: lateral and depth fractions, both 0..1 inside."""
+        if self.is_sector:
+            u = (np.arctan2(x, y) + self.half_angle) / (2.0 * self.half_angle)
+            v = (np.hypot(x, y) - self.radius_cm) / self.depth_cm
+            return u, v
+        u = x / (self.width_cm * (1.0 + self.flare * y)) + 0.5
+        return u, y / self.depth_cm
+
+    def lateral_cm_per_unit(self, depth_cm: float) -> float:
+        """Lateral extent (cm) of the whole field of view at ``depth_cm`` below the skin."""
+        if self.is_sector:
+            return (self.radius_cm + depth_cm) * 2.0 * self.half_angle
+        return self.width_cm * (1.0 + self.flare * depth_cm)
+
+
+@dataclass
+class ScanConverter:
+    """Precomputed remap from probe coordinates to an image area."""
+
+    map1: np.ndarray      # cv2 fixed-point maps (CV_16SC2 + CV_16UC1)
+    map2: np.ndarray
+    mask: np.ndarray      # (height, width) bool, True inside the fan
+    n_rows: int           # depth samples of the probe-coordinate image
+    n_lines: int          # scan lines of the probe-coordinate image
+
+    def convert(self, polar: np.ndarray, out: np.ndarray) -> None:
+        """Scan-convert one probe-coordinate frame into ``out`` (same channels)."""
+        cv2.remap(polar, self.map1, self.map2, cv2.INTER_LINEAR, dst=out,
+                  borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def build_scan_converter(geom: FanGeometry, width: int, height: int) -> ScanConverter:
+    """Fit ``geom`` into ``width`` x ``height`` (probe at the top centre) and build the maps."""
+    xmin, xmax, ymin, ymax = geom.bounds_cm()
+    margin_x = max(1.0, 0.02 * width)
+    margin_top = max(1.0, 0.015 * height)
+    margin_bottom = max(1.0, 0.02 * height)
+    scale = min((width - 2.0 * margin_x) / (xmax - xmin), (height - margin_top - margin_bottom) / (ymax - ymin))
+    x_cm = ((np.arange(width) - (width - 1) / 2.0) / scale).astype(np.float32)
+    y_cm = ((np.arange(height) - margin_top) / scale + ymin).astype(np.float32)
+    u, v = geom.probe_coords(x_cm[None, :], y_cm[:, None])
+    inside = (u >= 0.0) & (u <= 1.0) & (v >= 0.0) & (v <= 1.0)
+    # Sample the probe image about as finely as the display: ~1.5 px per depth
+    # sample and ~3 px per scan line at the widest part of the fan.
+    n_rows = int(np.clip(round((ymax - ymin) * scale / 1.5), 96, 512))
+    n_lines = int(np.clip(round((xmax - xmin) * scale / 3.0), 48, 256))
+    map_x = np.where(inside, u * np.float32(n_lines - 1), np.float32(_OUTSIDE))
+    map_y = np.where(inside, v * np.float32(n_rows - 1), np.float32(_OUTSIDE))
+    map1, map2 = cv2.convertMaps(map_x, map_y, cv2.CV_16SC2)
+    return ScanConverter(map1, map2, inside, n_rows, n_lines)
+
+
+# ---------------------------------------------------------------------------
+# Random textures
+# ---------------------------------------------------------------------------
+
+
+def speckle_pool(rng: np.random.Generator, rows: int, cols: int, sigma_row: float, sigma_col: float) -> np.ndarray:
+    """``_POOL`` independent complex Gaussian fields, low-pass filtered, unit mean power.
+
+    Shape ``(_POOL, rows, cols, 2)`` float32 (real, imaginary). The magnitude of
+    any unit-norm mix of them is Rayleigh distributed.
+    """
+    pool = rng.standard_normal((_POOL, rows, cols, 2), dtype=np.float32)
+    for field_ in pool:
+        cv2.GaussianBlur(field_, (0, 0), sigmaX=sigma_col, sigmaY=sigma_row, dst=field_,
+                         borderType=cv2.BORDER_REFLECT)
+    sample = pool[0, ::3, ::3]  # a subsample estimates the power well enough, at a fraction of the cost
+    pool *= 1.0 / math.sqrt(2.0 * float(np.mean(sample * sample)))
+    return pool
+
+
+def smooth_noise(rng: np.random.Generator, shape: tuple[int, ...], sigma: tuple[float, float]) -> np.ndarray:
+    """Gaussian noise blurred by ``sigma`` = (rows, cols), rescaled to unit std (float32)."""
+    noise = rng.standard_normal(shape, dtype=np.float32)
+    if noise.ndim == 1:
+        noise = noise[None, :]
+        blurred = cv2.GaussianBlur(noise, (0, 0), sigmaX=sigma[1], sigmaY=0.1, borderType=cv2.BORDER_REFLECT)[0]
+    else:
+        blurred = cv2.GaussianBlur(noise, (0, 0), sigmaX=sigma[1], sigmaY=sigma[0], borderType=cv2.BORDER_REFLECT)
+    return (blurred - blurred.mean()) / max(float(blurred.std()), 1e-6)
+
+
+def chest_wall_profile(rng: np.random.Generator, z: np.ndarray, pleura_cm: float) -> np.ndarray:
+    """Echogenicity versus depth of the chest wall: skin, fat with septa, muscle and fasciae."""
+    fat_end = pleura_cm * rng.uniform(0.2, 0.45)
+    skin = 2.5 * np.exp(-((z / 0.12) ** 2))
+    base = np.where(z < fat_end, rng.uniform(0.25, 0.45), rng.uniform(0.75, 1.1))
+    lines = np.zeros_like(z)
+    fasciae = [fat_end] + list(rng.uniform(fat_end + 0.3, max(fat_end + 0.4, pleura_cm - 0.3), rng.integers(1, 4)))
+    for depth in fasciae:
+        lines += rng.uniform(2.5, 6.0) * np.exp(-(((z - depth) / 0.04) ** 2))
+    for depth in rng.uniform(0.2, fat_end, rng.integers(0, 4)):  # thin septa in the fat
+        lines += rng.uniform(0.8, 2.0) * np.exp(-(((z - depth) / 0.03) ** 2))
+    return (skin + base + lines).astype(np.float32)
+
+
+def _mix_weights(t: float, rates: np.ndarray, phases: np.ndarray) -> np.ndarray:
+    """Unit-norm weights for the speckle pool; a smooth, quasi-periodic path in time."""
+    th1 = rates[0] * t + phases[0]
+    th2 = rates[1] * t + phases[1]
+    psi = phases[2] + 0.6 * math.sin(rates[2] * t + phases[3])
+    c, s = math.cos(psi), math.sin(psi)
+    return np.array([math.cos(th1) * c, math.sin(th1) * c, math.cos(th2) * s, math.sin(th2) * s], np.float32)
+
+
+# ---------------------------------------------------------------------------
+# The lung model in probe coordinates
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rib:
+    """One rib in probe coordinates."""
+
+    cols: slice               # scan lines it affects
+    centre: float             # centre scan line
+    half_width: float         # half width in scan lines
+    top_cm: float             # depth of the rib surface at its centre
+    curve_cm: float           # how much deeper the surface is at its edges
+    brightness: float         # echogenicity of the rib surface
+
+
+class LungModel:
+    """Renders probe-coordinate frames (rows = depth, columns = scan lines) of one scene."""
+
+    def __init__(self, scene: LungScene, geom: FanGeometry, n_rows: int, n_lines: int, seed: int):
+        rng = np.random.default_rng([seed, 1])
+        self.scene, self.geom = scene, geom
+        self.n_rows, self.n_lines = n_rows, n_lines
+        depth = scene.depth_cm
+        self.row_cm = depth / (n_rows - 1)
+        self.z = np.linspace(0.0, depth, n_rows, dtype=np.float32)
+        self.zcol = self.z[:, None]
+        self.line_cm = geom.lateral_cm_per_unit(scene.pleura_cm) / (n_lines - 1)  # at the pleura
+        lines = np.arange(n_lines, dtype=np.float32)
+        self.lines = lines
+
+        # Motion (per frame): breathing moves everything down/up, sliding moves the lung sideways.
+        dt = scene.frame_time_ms / 1000.0
+        self.breath_omega = 2.0 * math.pi * dt / scene.breath_period_s
+        self.breath_phase = rng.uniform(0.0, 2.0 * math.pi)
+        self.slide_lag = rng.uniform(-0.6, 0.6)
+        self.breath_rows = 0.1 * scene.breath_mm / self.row_cm
+        self.slide_lines = 0.1 * scene.sliding_mm / self.line_cm
+        self.pad_rows = int(math.ceil(self.breath_rows)) + 2
+        self.pad_lines = int(math.ceil(self.slide_lines)) + 2
+
+        # Pleural line: depth per scan line (tilt + gentle waviness), thickness, brightness texture.
+        rel = lines / (n_lines - 1) - 0.5
+        wave = 0.03 * smooth_noise(rng, (n_lines,), (0.0, n_lines / 8.0))
+        self.pleura_z = (scene.pleura_cm + scene.pleura_tilt_cm * rel + wave).astype(np.float32)
+        self.pleura_sigma = max(0.05, 0.9 * self.row_cm)
+        self.pleura_amp = rng.uniform(150.0, 350.0)
+        tex_len = n_lines + 2 * self.pad_lines
+        self.pleura_tex = np.exp(0.5 * smooth_noise(rng, (tex_len,), (0.0, 1.2))).astype(np.float32)
+        self.aline_tex = np.exp(0.25 * smooth_noise(rng, (n_lines,), (0.0, n_lines / 10.0))).astype(np.float32)
+
+        # A-lines: reverberation k (k = 2, 3, ...) at k x pleural depth, fading.
+        n_rep = int(math.ceil(depth / float(self.pleura_z.min()))) + 2
+        first = self.pleura_amp * rng.uniform(0.01, 0.05) * scene.a_lines
+        self.aline_amp = np.zeros(n_rep + 1, np.float32)
+        self.aline_amp[2:] = first * rng.uniform(0.3, 0.6) ** np.arange(n_rep - 1)
+        # each echo is a little more smeared than the one before
+        self.aline_inv_sigma = (1.0 / (self.pleura_sigma * (1.0 + 0.2 * np.arange(n_rep + 1)))).astype(np.float32)
+
+        # Lung below the pleura: subpleural haze fading to a dark floor.
+        self.haze_near = rng.uniform(0.3, 0.8)
+        self.haze_len = rng.uniform(0.4, 1.2)
+        self.haze_floor = rng.uniform(0.12, 0.3)
+        self.noise_floor = rng.uniform(0.004, 0.012)
+
+        self.ribs = self._place_ribs(rng)
+        self.b_lines = self._draw_b_lines(rng)
+
+        # Rows that can hold chest wall (down to the deepest pleura + breathing + blur).
+        wall_bottom = float(self.pleura_z.max()) + 0.1 * scene.breath_mm + 4.0 * self.pleura_sigma
+        self.wall_rows = int(min(n_rows, math.ceil(wall_bottom / self.row_cm) + 2))
+        self.soft_cm = 1.5 * self.pleura_sigma
+
+        # Speckle: the lung pool moves with sliding + breathing; the chest-wall pool
+        # carries the chest-wall echogenicity (sqrt) so one warp moves both.
+        sig_row, sig_col = 0.7, 0.9
+        self.lung_pool = speckle_pool(rng, n_rows + 2 * self.pad_rows, n_lines + 2 * self.pad_lines, sig_row, sig_col)
+        wall_pool = speckle_pool(rng, self.wall_rows + 2 * self.pad_rows, n_lines, sig_row, sig_col)
+        wall_pool *= np.sqrt(self._chest_wall(rng, wall_pool.shape[1]))[None, :, :, None]
+        self.wall_pool = wall_pool
+        per_s = scene.frame_time_ms / 1000.0
+        self.lung_rates = np.array([rng.uniform(3.0, 6.0), rng.uniform(2.0, 5.0), rng.uniform(1.0, 2.0)]) * per_s
+        self.wall_rates = np.array([rng.uniform(0.4, 0.9), rng.uniform(0.3, 0.8), rng.uniform(0.2, 0.5)]) * per_s
+        self.lung_phases = rng.uniform(0.0, 2.0 * math.pi, 4)
+        self.wall_phases = rng.uniform(0.0, 2.0 * math.pi, 4)
+
+        self.display_offset = self._display_offset(rng)
+        self.db_scale = np.float32(10.0 * 255.0 / scene.dynamic_range_db)
+
+    # -- setup helpers -------------------------------------------------------
+
+    def _draw_b_lines(self, rng: np.random.Generator) -> list[tuple[float, float, float]]:
+        """B-lines as ``(centre line, half width in lines, brightness)``.
+
+        They start at the visible pleura, so they are kept apart from each other and
+        out of the rib shadows even at the extremes of lung sliding.
+        """
+        b_lines: list[tuple[float, float, float]] = []
+        n = self.n_lines
+        for _ in range(self.scene.n_b_lines):
+            half = max(1.0, 0.5 * rng.uniform(0.15, 0.35) / self.line_cm)
+            clear = half + self.slide_lines + 1.0
+            for _attempt in range(40):
+                centre = rng.uniform(0.1, 0.9) * (n - 1)
+                apart = all(abs(centre - c) > 3.0 * (half + h) for c, h, _ in b_lines)
+                unshadowed = all(abs(centre - rib.centre) > rib.half_width + clear for rib in self.ribs)
+                if apart and unshadowed:
+                    b_lines.append((centre, half, rng.uniform(8.0, 25.0)))
+                    break
+        self.b_depth_len = rng.uniform(1.0, 3.0) * self.scene.depth_cm
+        return b_lines
+
+    def _place_ribs(self, rng: np.random.Generator) -> list[_Rib]:
+        """Ribs in scan-line coordinates from the scene's lateral rib layout (cm)."""
+        scene, n = self.scene, self.n_lines
+        ribs = []
+        for centre_cm in rib_centres_cm(scene):
+            top = float(scene.pleura_cm - scene.rib_gap_cm)
+            span = self.geom.lateral_cm_per_unit(top)
+            centre = (0.5 + centre_cm / span) * (n - 1)
+            half = 0.5 * scene.rib_width_cm * rng.uniform(0.85, 1.15) / span * (n - 1)
+            lo, hi = int(max(0, math.floor(centre - half - 2))), int(min(n, math.ceil(centre + half + 3)))
+            if hi > lo:
+                ribs.append(_Rib(slice(lo, hi), centre, half, top, rng.uniform(0.08, 0.2), rng.uniform(40.0, 120.0)))
+        return ribs
+
+    def _chest_wall(self, rng: np.random.Generator, rows: int) -> np.ndarray:
+        """Chest-wall echogenicity (rows x lines) for the padded wall pool, float32."""
+        z = (np.arange(rows, dtype=np.float32) - self.pad_rows) * self.row_cm
+        fine_z = np.linspace(-1.0, float(z[-1]) + 1.0, 2048, dtype=np.float32)
+        profile = chest_wall_profile(rng, np.maximum(fine_z, 0.0), self.scene.pleura_cm)
+        undulation = 0.15 * smooth_noise(rng, (self.n_lines,), (0.0, self.n_lines / 6.0))
+        warped_z = z[:, None] + undulation[None, :] * np.clip(z[:, None] / self.scene.pleura_cm, 0.0, 1.0)
+        wall = np.interp(warped_z, fine_z, profile).astype(np.float32)
+        blobs = smooth_noise(rng, wall.shape, (0.25 / self.row_cm, 4.0))
+        fibres = smooth_noise(rng, wall.shape, (0.6, 6.0))  # muscle striation: long thin streaks
+        wall *= np.exp(0.3 * blobs + 0.35 * fibres)
+        return wall
+
+    def _display_offset(self, rng: np.random.Generator) -> np.ndarray:
+        """Per-sample grey offset: reference level + gain, TGC residual and beam apodisation."""
+        scene = self.scene
+        rel_z = self.z / scene.depth_cm
+        tgc = -rng.uniform(0.0, 5.0) * rel_z  # attenuation left over after TGC
+        for _ in range(2):  # uneven TGC sliders / focal zone
+            tgc += rng.uniform(-2.0, 2.0) * np.exp(-(((rel_z - rng.uniform(0.1, 0.9)) / 0.2) ** 2))
+        edge = (2.0 * self.lines / (self.n_lines - 1) - 1.0) ** 4
+        apod = -(2.5 if self.geom.is_sector else 1.0) * edge
+        db = scene.gain_db + tgc[:, None] + apod[None, :]
+        return (_REFERENCE_GREY + db * 255.0 / scene.dynamic_range_db).astype(np.float32)
+
+    # -- per-frame rendering ---------------------------------------------------
+
+    def _motion(self, t: float) -> tuple[float, float]:
+        """Breathing displacement (rows, down positive) and sliding shift (lines) at frame ``t``."""
+        phase = self.breath_omega * t + self.breath_phase
+        return self.breath_rows * math.sin(phase), self.slide_lines * math.sin(phase + self.slide_lag)
+
+    @staticmethod
+    def _moved_power(pool: np.ndarray, weights: np.ndarray, shift_x: float, shift_y: float,
+                     rows: int, cols: int, stretch: float = 0.0) -> np.ndarray:
+        """Power of the pool mix moved by (shift_x, shift_y) samples, cropped to rows x cols.
+
+        ``stretch`` adds a depth-proportional vertical move (``stretch * row``), so
+        tissue touching the probe stays put while deeper tissue follows breathing.
+        """
+        mixed = pool[0] * weights[0]  # explicit sum: BLAS threads fight cv2's pool on small cores
+        for k in range(1, len(weights)):
+            mixed += pool[k] * weights[k]
+        pad_y = (pool.shape[1] - rows) // 2
+        pad_x = (pool.shape[2] - cols) // 2
+        warp = np.float32([[1, 0, pad_x - shift_x], [0, 1 - stretch, pad_y - shift_y]])
+        moved = cv2.warpAffine(mixed, warp, (cols, rows), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_REFLECT)
+        return moved[..., 0] ** 2 + moved[..., 1] ** 2
+
+    def _b_line_weight(self, slide: float) -> tuple[np.ndarray, np.ndarray]:
+        """Per-line B-line coverage (0..1) and brightness, following the lung sliding."""
+        cover = np.zeros(self.n_lines, np.float32)
+        bright = np.zeros(self.n_lines, np.float32)
+        for centre, half, amp in self.b_lines:
+            shape = np.exp(-(((self.lines - centre - slide) / half) ** 4))
+            cover = np.maximum(cover, shape)
+            bright = np.maximum(bright, amp * shape)
+        return cover, bright
+
+    def frame(self, t: float) -> np.ndarray:
+        """One probe-coordinate frame (rows x lines) as uint8 grey levels."""
+        n_rows, n_lines, wall_rows = self.n_rows, self.n_lines, self.wall_rows
+        breath, slide = self._motion(t)
+        breath_cm = breath * self.row_cm
+        z = self.zcol
+
+        lung_speckle = self._moved_power(self.lung_pool, _mix_weights(t, self.lung_rates, self.lung_phases),
+                                         slide, breath, n_rows, n_lines)
+        wall_power = self._moved_power(self.wall_pool, _mix_weights(t, self.wall_rates, self.wall_phases),
+                                       0.0, 0.0, wall_rows, n_lines, stretch=breath * self.row_cm / self.scene.pleura_cm)
+
+        pleura_z = self.pleura_z + breath_cm
+        dz = z - pleura_z[None, :]
+        lung_share = np.clip(dz * (1.0 / self.soft_cm) + 0.5, 0.0, 1.0)
+
+        # Lung (1-D in depth, measured from the shallowest pleura; cut at each line's pleura).
+        below = np.maximum(self.z - float(pleura_z.min()), 0.0)[:, None]
+        haze = self.haze_near * np.exp(-below / self.haze_len) + self.haze_floor
+        b_cover, b_bright = self._b_line_weight(slide)
+        b_depth = np.clip(below / self.pleura_sigma, 0.0, 1.0) * (0.6 + 0.4 * np.exp(-below / self.b_depth_len))
+        keep = 1.0 - b_cover
+        ratio = z / pleura_z[None, :]
+        rep = np.rint(ratio)
+        rep_index = np.minimum(rep.astype(np.intp), self.aline_amp.size - 1)
+        a_lines = self.aline_amp[rep_index]
+        a_lines *= np.exp(-(((ratio - rep) * pleura_z[None, :] * self.aline_inv_sigma[rep_index]) ** 2))
+        a_lines *= (self.aline_tex * keep)[None, :]
+        b_lines = b_depth * b_bright[None, :]
+        diffuse = lung_share * (haze * keep[None, :] + 0.5 * a_lines + 0.3 * b_lines)
+        specular = lung_share * (0.5 * a_lines + 0.7 * b_lines)
+
+        pleura_gain = self.pleura_amp * np.interp(self.lines - slide + self.pad_lines,
+                                                  np.arange(self.pleura_tex.size), self.pleura_tex)
+        specular += np.exp(-((dz / self.pleura_sigma) ** 2)) * pleura_gain.astype(np.float32)[None, :]
+
+        power = lung_speckle * (diffuse + 0.5 * specular) + 0.5 * specular
+        power[:wall_rows] += (1.0 - lung_share[:wall_rows]) * wall_power
+        self._add_ribs(power, wall_power, breath_cm)
+        power += self.noise_floor * lung_speckle
+
+        grey = np.log10(power)
+        grey *= self.db_scale
+        grey += self.display_offset
+        np.clip(grey, 0.0, 255.0, out=grey)
+        return grey.astype(np.uint8)
+
+    def _add_ribs(self, power: np.ndarray, wall_power: np.ndarray, breath_cm: float) -> None:
+        """Darken below each rib (acoustic shadow) and draw its bright curved surface."""
+        wall_rows = wall_power.shape[0]
+        for rib in self.ribs:
+            offset = (self.lines[rib.cols] - rib.centre) / rib.half_width
+            across = np.clip(offset, -1.0, 1.0)
+            surface = rib.top_cm + rib.curve_cm * across ** 2 + breath_cm
+            lateral = np.clip((1.0 - np.abs(offset)) * rib.half_width / 0.8 + 0.5, 0.0, 1.0)
+            below = self.zcol - surface[None, :]
+            shadow = 1.0 - _RIB_BLOCKING * lateral[None, :] * np.clip(below / 0.15, 0.0, 1.0)
+            power[:, rib.cols] *= shadow
+            arc = rib.brightness * (lateral * (1.0 - 0.6 * across ** 2))[None, :]
+            arc = arc * np.exp(-((below[:wall_rows] / 0.06) ** 2))
+            power[:wall_rows, rib.cols] += arc * (0.6 + 0.4 * wall_power[:, rib.cols])
+
+
+# ---------------------------------------------------------------------------
+# Colour maps
+# ---------------------------------------------------------------------------
+
+_TINTS = {"neutral": (1.0, 1.0, 1.0), "warm": (1.0, 0.97, 0.9), "cool": (0.93, 0.97, 1.0)}
+
+
+def display_lut(seed: int, tint: str, colour: Colour) -> np.ndarray:
+    """Grey-map LUT (256,) uint8, or (1, 256, 3) RGB tint LUT; 0 always maps to 0."""
+    gamma = np.random.default_rng([seed, 2]).uniform(0.85, 1.15)
+    grey = 255.0 * (np.arange(256) / 255.0) ** gamma
+    if colour == "grey":
+        return np.round(grey).astype(np.uint8)
+    gains = np.array(_TINTS.get(tint, _TINTS["neutral"]))
+    return np.round(grey[None, :, None] * gains[None, None, :]).astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------
+# The frame source
+# ---------------------------------------------------------------------------
+
+
+class ProceduralSource:
+    """Simulated lung POCUS cines; spec ``procedural`` or ``procedural:convex|linear|phased``."""
+
+    def __init__(self, arg: str = ""):
+        arg = arg.strip().lower()
+        if arg and arg not in PROBES:
+            raise SourceError(f"procedural source takes no argument or a probe ({', '.join(PROBES)}), got {arg!r}")
+        self.probe = arg or None
+        self.spec = f"procedural:{arg}" if arg else "procedural"
+
+    def plan(self, rng: np.random.Generator, cine: bool, n_frames: int) -> SourceRef:
+        """Draw probe, seed and scene; one frame unless ``cine``."""
+        if cine and n_frames < 1:
+            raise SourceError(f"a cine needs at least one frame, got n_frames={n_frames}")
+        draw = rng.random()  # always consumed, so forcing a probe keeps the seed stream
+        probe = self.probe or next(name for limit, name in _PROBE_CUMULATIVE if draw < limit)
+        seed = int(rng.integers(2**63))
+        scene = draw_scene(probe, seed)
+        return SourceRef(
+            source_id=f"procedural:{probe}:{seed}",
+            relpath="",
+            frame_indices=tuple(range(n_frames if cine else 1)),
+            probe=probe,
+            seed=seed,
+            params=scene.to_params(),
+        )
+
+    def render(self, ref: SourceRef, width: int, height: int, colour: Colour) -> SourceFrames:
+        """Simulate the frames of ``ref`` scan-converted into ``width`` x ``height``."""
+        if colour not in ("grey", "rgb"):
+            raise SourceError(f"colour must be 'grey' or 'rgb', got {colour!r}")
+        if width < MIN_SIZE or height < MIN_SIZE:
+            raise SourceError(f"image area {width}x{height} is too small (minimum {MIN_SIZE}x{MIN_SIZE})")
+        if ref.n_frames < 1:
+            raise SourceError("procedural ref has no frames")
+        probe, scene = scene_from_ref(ref)
+        geom = FanGeometry.from_scene(probe, scene)
+        converter = build_scan_converter(geom, int(width), int(height))
+        model = LungModel(scene, geom, converter.n_rows, converter.n_lines, ref.seed)
+        lut = display_lut(ref.seed, scene.tint, colour)
+        shape = (ref.n_frames, int(height), int(width)) + ((3,) if colour == "rgb" else ())
+        frames = np.empty(shape, np.uint8)
+        for i, t in enumerate(ref.frame_indices):
+            polar = model.frame(float(t))
+            if colour == "rgb":
+                polar = cv2.merge((polar, polar, polar))
+            converter.convert(cv2.LUT(polar, lut), frames[i])
+        return SourceFrames(
+            frames=frames,
+            image_mask=converter.mask,
+            probe=probe,
+            frame_time_ms=scene.frame_time_ms,
+            depth_cm=scene.depth_cm,
+            notes={
+                "pleura_cm": scene.pleura_cm,
+                "b_lines": len(model.b_lines),
+                "a_lines": bool(scene.a_lines),
+                "ribs": len(model.ribs),
+                "lung_sliding": scene.sliding_mm > 0,
+            },
+        )
+
+
+__all__ = ["PROBES", "FanGeometry", "LungScene", "ProceduralSource", "draw_scene", "scene_from_ref"]

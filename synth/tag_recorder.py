@@ -1,0 +1,92 @@
+"""Set header attributes and record every PHI value written, with its path and expected action.
+
+All PHI goes into a dataset through :class:`TagRecorder`, so ``gt/tags.csv`` is
+complete by construction: a value that is not recorded is not written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
+from pydicom.dataset import Dataset
+from pydicom.tag import Tag
+
+from phiphantom.deid.profile import basic_action
+
+TAG_COLUMNS = (
+    "file", "sop_instance_uid", "tag_path", "keyword", "vr", "location_kind", "category", "injected_value",
+    "match", "expected_action", "leaf_action",
+)
+
+LOCATION_KINDS = ("standard", "nested", "private", "free-text", "overlay", "icon", "file-meta", "filename")
+
+
+def tag_text(tag: int) -> str:
+    t = Tag(tag)
+    return f"({t.group:04X},{t.element:04X})"
+
+
+@dataclass(frozen=True)
+class TagRecord:
+    tag_path: str
+    keyword: str
+    vr: str
+    location_kind: str
+    category: str
+    injected_value: str
+    match: str            # exact | contains | rendered
+    expected_action: str  # outermost action along the path (what the profile does to this value)
+    leaf_action: str      # the attribute's own action
+
+
+@dataclass
+class Scope:
+    """Where attributes are being written: a dataset and the path/actions leading to it."""
+
+    ds: Dataset
+    prefix: str = ""
+    actions: tuple[str, ...] = ()
+    nested: bool = False
+
+
+@dataclass
+class TagRecorder:
+    records: list[TagRecord] = field(default_factory=list)
+
+    def _record(self, scope: Scope, tag: int, vr: str, kind: str, category: str, value: str, match: str) -> None:
+        leaf = basic_action(Tag(tag)) or ""
+        expected = next((a for a in scope.actions if a), leaf)
+        self.records.append(TagRecord(
+            tag_path=f"{scope.prefix}{tag_text(tag)}", keyword=keyword_for_tag(tag) or "", vr=vr,
+            location_kind=kind, category=category, injected_value=value, match=match,
+            expected_action=expected, leaf_action=leaf,
+        ))
+
+    def put(self, scope: Scope, keyword: str, value: Any, category: str | None = None, *,
+            kind: str | None = None) -> None:
+        """Set ``keyword`` in the scope's dataset; record it when ``category`` is given (PHI)."""
+        setattr(scope.ds, keyword, value)
+        if category is None or value in ("", None):
+            return
+        tag = tag_for_keyword(keyword)
+        self._record(scope, tag, dictionary_VR(tag), kind or ("nested" if scope.nested else "standard"),
+                     category, str(value), "exact")
+
+    def note(self, scope: Scope, tag: int, vr: str, kind: str, category: str, value: str, match: str) -> None:
+        """Record a value that was written some other way (free text, private, overlay, icon, file meta)."""
+        self._record(scope, tag, vr, kind, category, value, match)
+
+    def sequence(self, scope: Scope, keyword: str, n_items: int = 1) -> list[Scope]:
+        """Create a sequence with ``n_items`` empty items and return their scopes."""
+        items = [Dataset() for _ in range(n_items)]
+        setattr(scope.ds, keyword, items)
+        tag = tag_for_keyword(keyword)
+        action = basic_action(Tag(tag)) or ""
+        seq = scope.ds[keyword].value
+        return [Scope(seq[i], f"{scope.prefix}{tag_text(tag)}[{i}].", scope.actions + (action,), True)
+                for i in range(n_items)]
+
+    def rows(self, file: str, sop_instance_uid: str) -> list[dict[str, str]]:
+        return [{"file": file, "sop_instance_uid": sop_instance_uid, **r.__dict__} for r in self.records]

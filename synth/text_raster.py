@@ -1,0 +1,93 @@
+"""Rasterise text to tight alpha masks and composite it onto frames.
+
+A rendered text is a :class:`Glyphs`: the alpha mask cropped to the ink actually
+drawn (``alpha > 0``) and the offset of that ink from the text origin. Ground
+truth boxes are these ink extents, so they are exact by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from .fonts import load_font
+
+
+@dataclass(frozen=True)
+class Glyphs:
+    """Tight ink of one text: ``alpha[y, x]`` (uint8) and its offset from the text origin."""
+
+    text: str
+    alpha: np.ndarray
+    dx: int
+    dy: int
+
+    @property
+    def width(self) -> int:
+        return int(self.alpha.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.alpha.shape[0])
+
+
+class EmptyInkError(ValueError):
+    """The text produced no ink at all (empty string, or only unsupported glyphs)."""
+
+
+@lru_cache(maxsize=4096)
+def rasterise(text: str, font_name: str, size: int, antialias: bool) -> Glyphs:
+    """Draw ``text`` and crop to its ink. Anti-aliasing off gives a 0/255 mask."""
+    font = load_font(font_name, size)
+    left, top, right, bottom = font.getbbox(text, anchor="la")
+    pad = 2
+    width, height = right - left + 2 * pad, bottom - top + 2 * pad
+    if width <= 2 * pad or height <= 2 * pad:
+        raise EmptyInkError("text has no extent")
+    image = Image.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(image)
+    draw.fontmode = "L" if antialias else "1"
+    ox, oy = pad - left, pad - top
+    draw.text((ox, oy), text, font=font, fill=255, anchor="la")
+    alpha = np.asarray(image)
+    rows = np.flatnonzero(alpha.any(axis=1))
+    cols = np.flatnonzero(alpha.any(axis=0))
+    if rows.size == 0:
+        raise EmptyInkError("text rendered no ink")
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    crop = np.ascontiguousarray(alpha[y0:y1, x0:x1])
+    crop.setflags(write=False)
+    return Glyphs(text=text, alpha=crop, dx=int(x0 - ox), dy=int(y0 - oy))
+
+
+def line_metrics(font_name: str, size: int) -> tuple[int, int]:
+    """(ascent, descent) in pixels for laying out lines."""
+    ascent, descent = load_font(font_name, size).getmetrics()
+    return int(ascent), int(descent)
+
+
+def composite(frames: np.ndarray, alpha: np.ndarray, x0: int, y0: int, colour: tuple[int, ...],
+              frame_start: int, frame_end: int) -> None:
+    """Blend ``colour`` through ``alpha`` into ``frames[frame_start:frame_end]`` at (x0, y0), in place.
+
+    ``frames`` is (T, H, W) or (T, H, W, 3) uint8; ``colour`` has 1 or 3 values.
+    """
+    h, w = alpha.shape
+    region = frames[frame_start:frame_end, y0:y0 + h, x0:x0 + w]
+    a = alpha.astype(np.uint16)
+    if region.ndim == 4:
+        a = a[:, :, None]
+        col = np.asarray(colour, dtype=np.uint16).reshape(1, 1, 3)
+    else:
+        col = np.uint16(colour[0])
+    blended = (region.astype(np.uint16) * (255 - a) + col * a + 127) // 255
+    region[...] = blended.astype(np.uint8)
+
+
+def luma(rgb: tuple[int, int, int]) -> int:
+    """ITU-R BT.601 luma of an 8-bit RGB colour (what a grey frame can show of it)."""
+    r, g, b = rgb
+    return int(round(0.299 * r + 0.587 * g + 0.114 * b))

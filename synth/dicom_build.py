@@ -25,9 +25,9 @@ from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit, UID
 from .compose import Composition, acquisition_start
 from .fonts import load_font
 from .overlay_content import format_date, format_name
-from .plan import FileJob
+from .plan import FileJob, filename_part
 from .seeding import rng_for, uid_for
-from .tag_recorder import Scope, TagRecorder
+from .tag_recorder import Scope, TagRecord, TagRecorder
 
 US_IMAGE_STORAGE = UID("1.2.840.10008.5.1.4.1.1.6.1")
 US_MULTIFRAME_STORAGE = UID("1.2.840.10008.5.1.4.1.1.3.1")
@@ -154,14 +154,12 @@ def build_dataset(job: FileJob, comp: Composition) -> tuple[Dataset, TagRecorder
     ds.file_meta = meta
     rec.note(Scope(meta), 0x00020003, "UI", "file-meta", "uid", sop_uid, "exact")
     if job.phi_filename:
-        rec.records.append(_filename_record(job, "name", job.identity.name.family.upper()))
-        rec.records.append(_filename_record(job, "patient_id", job.identity.mrn))
+        rec.records.append(_filename_record("name", filename_part(job.identity.name.family)))
+        rec.records.append(_filename_record("patient_id", filename_part(job.identity.mrn)))
     return ds, rec, pixel_info
 
 
-def _filename_record(job: FileJob, category: str, value: str):
-    from .tag_recorder import TagRecord
-
+def _filename_record(category: str, value: str) -> TagRecord:
     return TagRecord("filename", "", "", "filename", category, value, "contains", "", "")
 
 

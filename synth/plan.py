@@ -48,7 +48,8 @@ class FileJob:
         return self.identity.studies[self.study_index]
 
 
-def _safe_filename_part(text: str) -> str:
+def filename_part(text: str) -> str:
+    """``text`` as it appears in a PHI-carrying file name (non-word characters -> '_', upper case)."""
     return re.sub(r"[^\w]+", "_", text, flags=re.UNICODE).strip("_").upper()
 
 
@@ -79,7 +80,7 @@ def plan_dataset(config: GenerateConfig, source: FrameSource) -> tuple[list[Iden
                 phi_name = bool(fr.random() < config.phi_filename_fraction)
                 stem = f"US_{inst:04d}"
                 if phi_name:
-                    stem = f"{_safe_filename_part(identity.name.family)}_{_safe_filename_part(identity.name.given)}_{_safe_filename_part(identity.mrn)}_{inst:04d}"
+                    stem = f"{filename_part(identity.name.family)}_{filename_part(identity.name.given)}_{filename_part(identity.mrn)}_{inst:04d}"
                 relpath = f"dicom/{identity.patient_key}/ST{study.index + 1:02d}/{stem}.dcm"
                 jobs.append(FileJob(
                     index=len(jobs), identity=identity, study_index=study.index, instance_number=inst,

@@ -126,3 +126,31 @@ def validate_command(
     out.print("[green]OK[/green]" if report.ok else "[red]FAILED[/red]")
     if not report.ok:
         raise typer.Exit(1)
+
+
+def ocr_check_command(
+    folder: Path = typer.Argument(..., help="A dataset folder made by `phiphantom generate`."),
+    frames: int = typer.Option(200, help="How many frames to sample (one per file)."),
+    seed: int = typer.Option(0, help="Sampling seed."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the figures as JSON here."),
+) -> None:
+    """OCR sanity check: share of burned-in PHI lines plain Tesseract reads exactly (legible, not trivial)."""
+    from .ground_truth import write_json
+    from .ocr_check import ocr_check
+    from .validate import ValidationError
+
+    try:
+        with _progress() as bar:
+            task = bar.add_task("OCR", total=None)
+            report = ocr_check(folder, frames=frames, seed=seed, progress=lambda d, t: bar.update(task, completed=d, total=t))
+    except ValidationError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    data = report.as_dict()
+    if json_out:
+        write_json(json_out, data)
+    out = Console()
+    out.print(f"{report.frames} frames, {report.boxes} PHI boxes: exact reads {report.exact} "
+              f"([bold]{report.exact_share:.1%}[/bold]), near reads (similarity >= 0.8) {report.near} ({report.near_share:.1%})")
+    for band, v in data["by_font_px"].items():
+        out.print(f"  font {band:>5} px: {v['boxes']:5d} boxes, exact {v['exact_share']:.1%}")

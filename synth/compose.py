@@ -19,7 +19,7 @@ from .overlay_content import (
     ClinicalValues, OverlayChoices, TextLine, clinical_lines, frame_counter_run, phi_lines, scale_runs, static_run,
 )
 from .plan import FileJob
-from .safety import check_boxes, measure_contrast
+from .safety import check_boxes, measure_contrast, touches
 from .seeding import rng_for
 from .sources import FrameSource
 from .text_raster import composite, luma
@@ -36,16 +36,16 @@ PLATES = ((38, 38, 38), (20, 30, 70), (55, 55, 55))
 
 #: Style knobs per difficulty.
 DIFFICULTY = {
-    "easy": dict(sizes=(14, 22), fonts=("DejaVuSans", "DejaVuSansMono", "DejaVuSans-Bold"),
+    "easy": dict(sizes=(14, 22), size_skew=1.0, fonts=("DejaVuSans", "DejaVuSansMono", "DejaVuSans-Bold"),
                  colours=("white", "yellow", "cyan", "green"), no_aa=0.0, plate=0.2, low=0.0, edge=0.0,
                  layouts=("banner", "top_left_block", "split_top", "left_column", "bottom_bar", "mixed")),
-    "realistic": dict(sizes=(10, 20), fonts=("DejaVuSans", "DejaVuSansMono", "DejaVuSans-Bold", "DejaVuSerif",
+    "realistic": dict(sizes=(10, 20), size_skew=1.0, fonts=("DejaVuSans", "DejaVuSansMono", "DejaVuSans-Bold", "DejaVuSerif",
                                              "DejaVuSansMono-Bold", "DejaVuSerif-Bold"),
                       colours=tuple(COLOURS), no_aa=0.3, plate=0.3, low=0.1, edge=0.0,
                       layouts=tuple(LAYOUTS)),
-    "hard": dict(sizes=(8, 28), fonts=("DejaVuSans", "DejaVuSansMono", "DejaVuSerif", "DejaVuSerif-Bold",
-                                        "DejaVuSansMono-Bold"),
-                 colours=tuple(COLOURS), no_aa=0.5, plate=0.4, low=0.35, edge=0.7,
+    "hard": dict(sizes=(8, 28), size_skew=2.5, fonts=("DejaVuSans", "DejaVuSansMono", "DejaVuSerif",
+                                                        "DejaVuSerif-Bold", "DejaVuSansMono-Bold"),
+                 colours=tuple(COLOURS), no_aa=0.6, plate=0.4, low=0.5, edge=0.8,
                  layouts=tuple(LAYOUTS)),
 }
 
@@ -94,7 +94,8 @@ def _layout(job: FileJob, rng, knobs, patient, clinical, extras, sector) -> tupl
     """Try layouts (shrinking the text when it does not fit) until one fits."""
     lo, hi = knobs["sizes"]
     scale = (job.height / 480.0) ** 0.5
-    size = int(round(float(rng.integers(lo, hi + 1)) * scale))
+    # size_skew > 1 favours small text: lo + (hi - lo) * u**skew
+    size = int(round((lo + (hi - lo) * float(rng.random()) ** knobs["size_skew"]) * scale))
     size = int(min(max(size, lo), 28))
     font = str(rng.choice(knobs["fonts"]))
     names = [n for n in knobs["layouts"] if sector or n != "region_corner"]
@@ -192,12 +193,13 @@ def compose(job: FileJob, source: FrameSource, attempt: int = 0) -> Composition:
         if edge is not None:
             blocks.append(edge)
 
+    placed = [(block, place(block)) for block in blocks]
+    placed = _drop_colliding_optional(placed)
     boxes: list[PlacedBox] = []
-    for block in blocks:
-        placed = place(block)
-        if block.style.plate_rgb is not None and placed and not block.over_image:
-            _draw_plate(canvas, placed, block.style.plate_rgb, mask)
-        boxes.extend(placed)
+    for block, block_boxes in placed:
+        if block.style.plate_rgb is not None and block_boxes and not block.over_image:
+            _draw_plate(canvas, block_boxes, block.style.plate_rgb, mask)
+        boxes.extend(block_boxes)
     _draw_ticks(canvas, [b for b in boxes if b.region == "scale"], clin_style)
 
     problems = check_boxes(boxes, canvas)
@@ -211,6 +213,27 @@ def compose(job: FileJob, source: FrameSource, attempt: int = 0) -> Composition:
         composite(canvas, b.glyphs.alpha, b.x0, b.y0, colour, b.state.frame_start, b.state.frame_end)
     comp.frames, comp.background = canvas, background
     return comp
+
+
+#: Decorations that give way when they collide with patient or clinical text (a vendor hides them too).
+OPTIONAL_CATEGORIES = frozenset({"scale", "body_marker"})
+
+
+def _drop_colliding_optional(placed: list[tuple[Block, list[PlacedBox]]]) -> list[tuple[Block, list[PlacedBox]]]:
+    """Remove depth-scale numbers and body markers that would touch other text."""
+    fixed = [b for _, boxes in placed for b in boxes if b.run.category not in OPTIONAL_CATEGORIES]
+    kept_optional: list[PlacedBox] = []
+    result = []
+    for block, boxes in placed:
+        keep = []
+        for b in boxes:
+            if b.run.category in OPTIONAL_CATEGORIES:
+                if any(touches(b, other) for other in fixed + kept_optional):
+                    continue
+                kept_optional.append(b)
+            keep.append(b)
+        result.append((block, keep))
+    return result
 
 
 def _draw_plate(canvas: np.ndarray, boxes: list[PlacedBox], rgb, mask: np.ndarray) -> None:

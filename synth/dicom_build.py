@@ -236,7 +236,7 @@ def _pixels(ds: Dataset, job: FileJob, comp: Composition, rng) -> dict:
         ds.LossyImageCompression = "00"
         ds.PixelData = frames.tobytes()
         return info
-    quality = int(rng.integers(*{"easy": (92, 97), "realistic": (85, 96), "hard": (70, 91)}[job.difficulty]))
+    quality = int(rng.integers(*{"easy": (92, 97), "realistic": (85, 96), "hard": (60, 86)}[job.difficulty]))
     encoded = []
     for frame in frames:
         buf = io.BytesIO()

@@ -68,6 +68,13 @@ def check_boxes(boxes: list[PlacedBox], background: np.ndarray) -> list[str]:
     return problems
 
 
+def touches(a: PlacedBox, b: PlacedBox) -> bool:
+    """True when two boxes shown on a common frame overlap or leave less than a 1-px free ring between them."""
+    if a.state.frame_end <= b.state.frame_start or b.state.frame_end <= a.state.frame_start:
+        return False
+    return a.x0 - 1 < b.x1 + 1 and b.x0 - 1 < a.x1 + 1 and a.y0 - 1 < b.y1 + 1 and b.y0 - 1 < a.y1 + 1
+
+
 def _overlaps(boxes: list[PlacedBox]) -> list[str]:
     """Pairs of boxes shown on a common frame that touch or overlap (a 1-px ring must stay free)."""
     problems = []
@@ -78,10 +85,6 @@ def _overlaps(boxes: list[PlacedBox]) -> list[str]:
             b = boxes[j]
             if b.x0 > a.x1 + 1:
                 break
-            if a.run is b.run:
-                continue  # states of one run never share a frame
-            if a.state.frame_end <= b.state.frame_start or b.state.frame_end <= a.state.frame_start:
-                continue
-            if a.x0 - 1 < b.x1 + 1 and b.x0 - 1 < a.x1 + 1 and a.y0 - 1 < b.y1 + 1 and b.y0 - 1 < a.y1 + 1:
+            if a.run is not b.run and touches(a, b):  # states of one run never share a frame
                 problems.append(f"box {i} ({a.run.category}) and box {j} ({b.run.category}) overlap or touch")
     return problems

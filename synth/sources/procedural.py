@@ -37,7 +37,10 @@ _PROBE_CUMULATIVE = ((0.50, "convex"), (0.75, "linear"), (1.00, "phased"))
 MIN_SIZE = 32                # smallest image area side we can draw a fan into
 _POOL = 4                    # independent speckle fields mixed per frame
 _OUTSIDE = -16.0             # remap coordinate for pixels outside the fan (-> border 0)
-_REFERENCE_GREY = 110.0      # display level of echogenicity 1 (0 dB) before gain
+_STREAMS = ("motion", "pleura", "lung", "ribs", "b_lines", "speckle", "chest_wall", "display")
+_REFERENCE_GREY = 110.0      # display level of echogenicity 1 (0 dB) before auto-gain
+_TARGET_MEAN_GREY = 60.0     # auto-gain aims the mean image grey here ...
+_GREY_PER_GAIN_DB = 4.0      # ... shifted by the scene's gain_db (+-3 dB -> 48..72)
 _RIB_BLOCKING = 0.9999       # share of echo power a rib keeps from the tissue below it (-40 dB)
 
 
@@ -67,7 +70,7 @@ class LungScene:
     rib_offset_cm: float     # lateral offset of the rib pattern
     rib_width_cm: float      # rib width in the image plane
     rib_gap_cm: float        # rib surface height above the pleural line
-    gain_db: float           # overall gain
+    gain_db: float           # overall gain relative to auto-gain (brightness preference)
     dynamic_range_db: float  # log-compression range mapped onto 0..255
     frame_time_ms: float     # time between cine frames
     breath_period_s: float   # breathing cycle
@@ -130,7 +133,7 @@ def draw_scene(probe: str, seed: int) -> LungScene:
         rib_pitch_cm=_round(rng.uniform(2.0, 3.0)),
         rib_offset_cm=_round(rng.uniform(-0.35, 0.35)),
         rib_width_cm=_round(rng.uniform(0.9, 1.5)),
-        rib_gap_cm=_round(rng.uniform(0.4, 0.9)),
+        rib_gap_cm=_round(rng.uniform(0.3, 0.7)),
         gain_db=_round(rng.uniform(-3.0, 3.0)),
         dynamic_range_db=_round(rng.uniform(50.0, 62.0)),
         frame_time_ms=_round(rng.uniform(25.0, 50.0)),
@@ -221,7 +224,7 @@ class FanGeometry:
         u = x / (self.width_cm * (1.0 + self.flare * y)) + 0.5
         return u, y / self.depth_cm
 
-    def lateral_cm_per_unit(self, depth_cm: float) -> float:
+    def lateral_cm_per_unit(self, depth_cm: float | np.ndarray) -> float | np.ndarray:
         """Lateral extent (cm) of the whole field of view at ``depth_cm`` below the skin."""
         if self.is_sector:
             return (self.radius_cm + depth_cm) * 2.0 * self.half_angle
@@ -296,17 +299,20 @@ def smooth_noise(rng: np.random.Generator, shape: tuple[int, ...], sigma: tuple[
     return (blurred - blurred.mean()) / max(float(blurred.std()), 1e-6)
 
 
-def chest_wall_profile(rng: np.random.Generator, z: np.ndarray, pleura_cm: float) -> np.ndarray:
-    """Echogenicity versus depth of the chest wall: skin, fat with septa, muscle and fasciae."""
+def chest_wall_profile(rng: np.random.Generator, z: np.ndarray, pleura_cm: float, line_cm: float) -> np.ndarray:
+    """Echogenicity versus depth of the chest wall: skin, fat with septa, muscle and fasciae.
+
+    ``line_cm`` is the thickness (Gaussian sigma) of the fasciae, at least the depth sampling.
+    """
     fat_end = pleura_cm * rng.uniform(0.2, 0.45)
     skin = 2.5 * np.exp(-((z / 0.12) ** 2))
     base = np.where(z < fat_end, rng.uniform(0.25, 0.45), rng.uniform(0.75, 1.1))
     lines = np.zeros_like(z)
     fasciae = [fat_end] + list(rng.uniform(fat_end + 0.3, max(fat_end + 0.4, pleura_cm - 0.3), rng.integers(1, 4)))
     for depth in fasciae:
-        lines += rng.uniform(2.5, 6.0) * np.exp(-(((z - depth) / 0.04) ** 2))
+        lines += rng.uniform(2.5, 6.0) * np.exp(-(((z - depth) / line_cm) ** 2))
     for depth in rng.uniform(0.2, fat_end, rng.integers(0, 4)):  # thin septa in the fat
-        lines += rng.uniform(0.8, 2.0) * np.exp(-(((z - depth) / 0.03) ** 2))
+        lines += rng.uniform(0.8, 2.0) * np.exp(-(((z - depth) / (0.75 * line_cm)) ** 2))
     return (skin + base + lines).astype(np.float32)
 
 
@@ -340,20 +346,33 @@ class LungModel:
     """Renders probe-coordinate frames (rows = depth, columns = scan lines) of one scene."""
 
     def __init__(self, scene: LungScene, geom: FanGeometry, n_rows: int, n_lines: int, seed: int):
-        rng = np.random.default_rng([seed, 1])
+        # One random stream per component, so overriding e.g. the B-line count
+        # in the params leaves the speckle, chest wall and gains unchanged.
+        streams = {name: np.random.default_rng([seed, 1, i]) for i, name in enumerate(_STREAMS)}
         self.scene, self.geom = scene, geom
         self.n_rows, self.n_lines = n_rows, n_lines
-        depth = scene.depth_cm
-        self.row_cm = depth / (n_rows - 1)
-        self.z = np.linspace(0.0, depth, n_rows, dtype=np.float32)
+        self.row_cm = scene.depth_cm / (n_rows - 1)
+        self.z = np.linspace(0.0, scene.depth_cm, n_rows, dtype=np.float32)
         self.zcol = self.z[:, None]
+        self.lines = np.arange(n_lines, dtype=np.float32)
         self.line_cm = geom.lateral_cm_per_unit(scene.pleura_cm) / (n_lines - 1)  # at the pleura
-        lines = np.arange(n_lines, dtype=np.float32)
-        self.lines = lines
 
-        # Motion (per frame): breathing moves everything down/up, sliding moves the lung sideways.
-        dt = scene.frame_time_ms / 1000.0
-        self.breath_omega = 2.0 * math.pi * dt / scene.breath_period_s
+        self.db_scale = np.float32(10.0 * 255.0 / scene.dynamic_range_db)
+        self.display_offset = self._display_offset(streams["display"])
+        self._setup_motion(streams["motion"])
+        self._setup_pleura(streams["pleura"])
+        self._setup_lung(streams["lung"])
+        self.ribs = self._place_ribs(streams["ribs"])
+        self.b_lines = self._draw_b_lines(streams["b_lines"])
+        self._setup_speckle(streams["speckle"], streams["chest_wall"])
+        self._auto_gain(_TARGET_MEAN_GREY + _GREY_PER_GAIN_DB * scene.gain_db)
+
+    # -- setup helpers -------------------------------------------------------
+
+    def _setup_motion(self, rng: np.random.Generator) -> None:
+        """Breathing moves tissue up/down; lung sliding moves the lung sideways (same rhythm)."""
+        scene = self.scene
+        self.breath_omega = 2.0 * math.pi * (scene.frame_time_ms / 1000.0) / scene.breath_period_s
         self.breath_phase = rng.uniform(0.0, 2.0 * math.pi)
         self.slide_lag = rng.uniform(-0.6, 0.6)
         self.breath_rows = 0.1 * scene.breath_mm / self.row_cm
@@ -361,55 +380,57 @@ class LungModel:
         self.pad_rows = int(math.ceil(self.breath_rows)) + 2
         self.pad_lines = int(math.ceil(self.slide_lines)) + 2
 
-        # Pleural line: depth per scan line (tilt + gentle waviness), thickness, brightness texture.
-        rel = lines / (n_lines - 1) - 0.5
+    def _setup_pleura(self, rng: np.random.Generator) -> None:
+        """Pleural line depth per scan line, thickness, brightness texture, and its A-line echoes."""
+        scene, n_lines = self.scene, self.n_lines
+        rel = self.lines / (n_lines - 1) - 0.5
         wave = 0.03 * smooth_noise(rng, (n_lines,), (0.0, n_lines / 8.0))
         self.pleura_z = (scene.pleura_cm + scene.pleura_tilt_cm * rel + wave).astype(np.float32)
         self.pleura_sigma = max(0.05, 0.9 * self.row_cm)
-        self.pleura_amp = rng.uniform(150.0, 350.0)
-        tex_len = n_lines + 2 * self.pad_lines
+        # Echo power that shows the pleural line at a bright target grey level.
+        pleura_row = min(int(round(scene.pleura_cm / self.row_cm)), self.n_rows - 1)
+        level = rng.uniform(195.0, 235.0) - float(np.mean(self.display_offset[pleura_row]))
+        self.pleura_amp = 10.0 ** (level / float(self.db_scale))
+        self.reflector_gain = 1.0  # auto-gain compensation, see _auto_gain
+        tex_len = n_lines + 2 * self.pad_lines  # slides with the lung
         self.pleura_tex = np.exp(0.5 * smooth_noise(rng, (tex_len,), (0.0, 1.2))).astype(np.float32)
         self.aline_tex = np.exp(0.25 * smooth_noise(rng, (n_lines,), (0.0, n_lines / 10.0))).astype(np.float32)
-
-        # A-lines: reverberation k (k = 2, 3, ...) at k x pleural depth, fading.
-        n_rep = int(math.ceil(depth / float(self.pleura_z.min()))) + 2
+        # A-line k (k = 2, 3, ...) sits at k x the pleural depth; each fainter and more smeared.
+        n_rep = int(math.ceil(scene.depth_cm / float(self.pleura_z.min()))) + 2
         first = self.pleura_amp * rng.uniform(0.01, 0.05) * scene.a_lines
         self.aline_amp = np.zeros(n_rep + 1, np.float32)
         self.aline_amp[2:] = first * rng.uniform(0.3, 0.6) ** np.arange(n_rep - 1)
-        # each echo is a little more smeared than the one before
         self.aline_inv_sigma = (1.0 / (self.pleura_sigma * (1.0 + 0.2 * np.arange(n_rep + 1)))).astype(np.float32)
 
-        # Lung below the pleura: subpleural haze fading to a dark floor.
+    def _setup_lung(self, rng: np.random.Generator) -> None:
+        """Lung below the pleura: subpleural haze fading to a dark floor, plus electronic noise."""
         self.haze_near = rng.uniform(0.3, 0.8)
         self.haze_len = rng.uniform(0.4, 1.2)
         self.haze_floor = rng.uniform(0.12, 0.3)
-        self.noise_floor = rng.uniform(0.004, 0.012)
+        self.noise_floor = rng.uniform(0.002, 0.006)
+        self.b_depth_len = rng.uniform(1.0, 3.0) * self.scene.depth_cm  # slow fading of B-lines
+        self.soft_cm = 1.5 * self.pleura_sigma  # chest wall / lung transition width
 
-        self.ribs = self._place_ribs(rng)
-        self.b_lines = self._draw_b_lines(rng)
+    def _setup_speckle(self, rng: np.random.Generator, wall_rng: np.random.Generator) -> None:
+        """Speckle pools and their decorrelation rates.
 
-        # Rows that can hold chest wall (down to the deepest pleura + breathing + blur).
+        The lung pool moves with sliding and breathing. The chest-wall pool only
+        covers the rows down to the deepest pleura and carries the chest-wall
+        echogenicity (as amplitude), so one warp moves texture and speckle together.
+        """
+        scene, sig_row, sig_col = self.scene, 0.7, 0.9
         wall_bottom = float(self.pleura_z.max()) + 0.1 * scene.breath_mm + 4.0 * self.pleura_sigma
-        self.wall_rows = int(min(n_rows, math.ceil(wall_bottom / self.row_cm) + 2))
-        self.soft_cm = 1.5 * self.pleura_sigma
-
-        # Speckle: the lung pool moves with sliding + breathing; the chest-wall pool
-        # carries the chest-wall echogenicity (sqrt) so one warp moves both.
-        sig_row, sig_col = 0.7, 0.9
-        self.lung_pool = speckle_pool(rng, n_rows + 2 * self.pad_rows, n_lines + 2 * self.pad_lines, sig_row, sig_col)
-        wall_pool = speckle_pool(rng, self.wall_rows + 2 * self.pad_rows, n_lines, sig_row, sig_col)
-        wall_pool *= np.sqrt(self._chest_wall(rng, wall_pool.shape[1]))[None, :, :, None]
+        self.wall_rows = int(min(self.n_rows, math.ceil(wall_bottom / self.row_cm) + 2))
+        self.lung_pool = speckle_pool(rng, self.n_rows + 2 * self.pad_rows, self.n_lines + 2 * self.pad_lines,
+                                      sig_row, sig_col)
+        wall_pool = speckle_pool(rng, self.wall_rows + 2 * self.pad_rows, self.n_lines, sig_row, sig_col)
+        wall_pool *= np.sqrt(self._chest_wall(wall_rng, wall_pool.shape[1]))[None, :, :, None]
         self.wall_pool = wall_pool
-        per_s = scene.frame_time_ms / 1000.0
-        self.lung_rates = np.array([rng.uniform(3.0, 6.0), rng.uniform(2.0, 5.0), rng.uniform(1.0, 2.0)]) * per_s
-        self.wall_rates = np.array([rng.uniform(0.4, 0.9), rng.uniform(0.3, 0.8), rng.uniform(0.2, 0.5)]) * per_s
+        per_frame = scene.frame_time_ms / 1000.0  # rates below are in rad/s
+        self.lung_rates = np.array([rng.uniform(3.0, 6.0), rng.uniform(2.0, 5.0), rng.uniform(1.0, 2.0)]) * per_frame
+        self.wall_rates = np.array([rng.uniform(0.15, 0.4), rng.uniform(0.1, 0.3), rng.uniform(0.1, 0.3)]) * per_frame
         self.lung_phases = rng.uniform(0.0, 2.0 * math.pi, 4)
         self.wall_phases = rng.uniform(0.0, 2.0 * math.pi, 4)
-
-        self.display_offset = self._display_offset(rng)
-        self.db_scale = np.float32(10.0 * 255.0 / scene.dynamic_range_db)
-
-    # -- setup helpers -------------------------------------------------------
 
     def _draw_b_lines(self, rng: np.random.Generator) -> list[tuple[float, float, float]]:
         """B-lines as ``(centre line, half width in lines, brightness)``.
@@ -429,7 +450,6 @@ class LungModel:
                 if apart and unshadowed:
                     b_lines.append((centre, half, rng.uniform(8.0, 25.0)))
                     break
-        self.b_depth_len = rng.uniform(1.0, 3.0) * self.scene.depth_cm
         return b_lines
 
     def _place_ribs(self, rng: np.random.Generator) -> list[_Rib]:
@@ -450,7 +470,7 @@ class LungModel:
         """Chest-wall echogenicity (rows x lines) for the padded wall pool, float32."""
         z = (np.arange(rows, dtype=np.float32) - self.pad_rows) * self.row_cm
         fine_z = np.linspace(-1.0, float(z[-1]) + 1.0, 2048, dtype=np.float32)
-        profile = chest_wall_profile(rng, np.maximum(fine_z, 0.0), self.scene.pleura_cm)
+        profile = chest_wall_profile(rng, np.maximum(fine_z, 0.0), self.scene.pleura_cm, max(0.04, 0.8 * self.row_cm))
         undulation = 0.15 * smooth_noise(rng, (self.n_lines,), (0.0, self.n_lines / 6.0))
         warped_z = z[:, None] + undulation[None, :] * np.clip(z[:, None] / self.scene.pleura_cm, 0.0, 1.0)
         wall = np.interp(warped_z, fine_z, profile).astype(np.float32)
@@ -460,7 +480,7 @@ class LungModel:
         return wall
 
     def _display_offset(self, rng: np.random.Generator) -> np.ndarray:
-        """Per-sample grey offset: reference level + gain, TGC residual and beam apodisation."""
+        """Per-sample grey offset: reference level, TGC residual and beam apodisation."""
         scene = self.scene
         rel_z = self.z / scene.depth_cm
         tgc = -rng.uniform(0.0, 5.0) * rel_z  # attenuation left over after TGC
@@ -468,8 +488,25 @@ class LungModel:
             tgc += rng.uniform(-2.0, 2.0) * np.exp(-(((rel_z - rng.uniform(0.1, 0.9)) / 0.2) ** 2))
         edge = (2.0 * self.lines / (self.n_lines - 1) - 1.0) ** 4
         apod = -(2.5 if self.geom.is_sector else 1.0) * edge
-        db = scene.gain_db + tgc[:, None] + apod[None, :]
+        db = tgc[:, None] + apod[None, :]
         return (_REFERENCE_GREY + db * 255.0 / scene.dynamic_range_db).astype(np.float32)
+
+    def _auto_gain(self, target_mean: float) -> None:
+        """Shift the overall gain so the scan-converted image has about ``target_mean`` grey.
+
+        Like a sonographer's gain knob (or a scanner's auto-gain), calibrated on
+        frame 0. Rows are weighted by their on-screen width; the pleural line keeps
+        its brightness (and A-lines and rib surfaces theirs, relative to it).
+        """
+        weights = np.asarray(self.geom.lateral_cm_per_unit(self.z), np.float64)
+        weights /= weights.sum()
+        total = 0.0
+        for _ in range(2):  # clipping makes the response non-linear; two steps get close
+            mean = float(weights @ self.frame(0.0).mean(axis=1))
+            shift = float(np.clip(target_mean - mean, -60.0, 60.0))
+            self.display_offset += np.float32(shift)
+            total += shift
+        self.reflector_gain = 10.0 ** (-total / float(self.db_scale))
 
     # -- per-frame rendering ---------------------------------------------------
 
@@ -507,46 +544,57 @@ class LungModel:
         return cover, bright
 
     def frame(self, t: float) -> np.ndarray:
-        """One probe-coordinate frame (rows x lines) as uint8 grey levels."""
-        n_rows, n_lines, wall_rows = self.n_rows, self.n_lines, self.wall_rows
+        """One probe-coordinate frame (rows x lines) at time index ``t``, as uint8 grey levels."""
         breath, slide = self._motion(t)
         breath_cm = breath * self.row_cm
-        z = self.zcol
-
         lung_speckle = self._moved_power(self.lung_pool, _mix_weights(t, self.lung_rates, self.lung_phases),
-                                         slide, breath, n_rows, n_lines)
+                                         slide, breath, self.n_rows, self.n_lines)
         wall_power = self._moved_power(self.wall_pool, _mix_weights(t, self.wall_rates, self.wall_phases),
-                                       0.0, 0.0, wall_rows, n_lines, stretch=breath * self.row_cm / self.scene.pleura_cm)
+                                       0.0, 0.0, self.wall_rows, self.n_lines,
+                                       stretch=breath_cm / self.scene.pleura_cm)
+        pleura_z = self.pleura_z + np.float32(breath_cm)
+        dz = self.zcol - pleura_z[None, :]
+        lung_share = np.clip(dz * (1.0 / self.soft_cm) + 0.5, 0.0, 1.0)  # 0 in the chest wall, 1 in the lung
+        diffuse, specular = self._lung_echoes(pleura_z, lung_share, slide)
+        specular += self._pleural_line(dz, slide)
 
-        pleura_z = self.pleura_z + breath_cm
-        dz = z - pleura_z[None, :]
-        lung_share = np.clip(dz * (1.0 / self.soft_cm) + 0.5, 0.0, 1.0)
+        # Specular echoes (pleura, A-/B-lines) are only partly speckled.
+        power = lung_speckle * (diffuse + 0.5 * specular) + 0.5 * specular
+        power[:self.wall_rows] += (1.0 - lung_share[:self.wall_rows]) * wall_power
+        self._add_ribs(power, wall_power, breath_cm)
+        power += self.noise_floor * lung_speckle
+        return self._to_grey(power)
 
-        # Lung (1-D in depth, measured from the shallowest pleura; cut at each line's pleura).
+    def _lung_echoes(self, pleura_z: np.ndarray, lung_share: np.ndarray, slide: float) -> tuple[np.ndarray, np.ndarray]:
+        """Diffuse and specular echo power of the lung: haze, A-lines and B-lines."""
+        # 1-D depth profiles measured from the shallowest pleura; lung_share cuts each line at its own pleura.
         below = np.maximum(self.z - float(pleura_z.min()), 0.0)[:, None]
         haze = self.haze_near * np.exp(-below / self.haze_len) + self.haze_floor
         b_cover, b_bright = self._b_line_weight(slide)
         b_depth = np.clip(below / self.pleura_sigma, 0.0, 1.0) * (0.6 + 0.4 * np.exp(-below / self.b_depth_len))
-        keep = 1.0 - b_cover
-        ratio = z / pleura_z[None, :]
+        b_lines = b_depth * b_bright[None, :]
+        keep = 1.0 - b_cover  # B-lines erase the A-lines and haze they cross
+
+        # A-line k lies at k x the local pleural depth: find the nearest k per sample.
+        ratio = self.zcol / pleura_z[None, :]
         rep = np.rint(ratio)
         rep_index = np.minimum(rep.astype(np.intp), self.aline_amp.size - 1)
         a_lines = self.aline_amp[rep_index]
         a_lines *= np.exp(-(((ratio - rep) * pleura_z[None, :] * self.aline_inv_sigma[rep_index]) ** 2))
-        a_lines *= (self.aline_tex * keep)[None, :]
-        b_lines = b_depth * b_bright[None, :]
+        a_lines *= (self.aline_tex * keep * self.reflector_gain)[None, :]
+
         diffuse = lung_share * (haze * keep[None, :] + 0.5 * a_lines + 0.3 * b_lines)
         specular = lung_share * (0.5 * a_lines + 0.7 * b_lines)
+        return diffuse, specular
 
-        pleura_gain = self.pleura_amp * np.interp(self.lines - slide + self.pad_lines,
-                                                  np.arange(self.pleura_tex.size), self.pleura_tex)
-        specular += np.exp(-((dz / self.pleura_sigma) ** 2)) * pleura_gain.astype(np.float32)[None, :]
+    def _pleural_line(self, dz: np.ndarray, slide: float) -> np.ndarray:
+        """Echo power of the pleural line; its brightness texture slides with the lung."""
+        texture = np.interp(self.lines - slide + self.pad_lines, np.arange(self.pleura_tex.size), self.pleura_tex)
+        gain = (self.pleura_amp * self.reflector_gain * texture).astype(np.float32)
+        return np.exp(-((dz / self.pleura_sigma) ** 2)) * gain[None, :]
 
-        power = lung_speckle * (diffuse + 0.5 * specular) + 0.5 * specular
-        power[:wall_rows] += (1.0 - lung_share[:wall_rows]) * wall_power
-        self._add_ribs(power, wall_power, breath_cm)
-        power += self.noise_floor * lung_speckle
-
+    def _to_grey(self, power: np.ndarray) -> np.ndarray:
+        """Log-compress echo power to grey levels with gain, TGC and apodisation."""
         grey = np.log10(power)
         grey *= self.db_scale
         grey += self.display_offset
@@ -564,7 +612,7 @@ class LungModel:
             below = self.zcol - surface[None, :]
             shadow = 1.0 - _RIB_BLOCKING * lateral[None, :] * np.clip(below / 0.15, 0.0, 1.0)
             power[:, rib.cols] *= shadow
-            arc = rib.brightness * (lateral * (1.0 - 0.6 * across ** 2))[None, :]
+            arc = rib.brightness * self.reflector_gain * (lateral * (1.0 - 0.6 * across ** 2))[None, :]
             arc = arc * np.exp(-((below[:wall_rows] / 0.06) ** 2))
             power[:wall_rows, rib.cols] += arc * (0.6 + 0.4 * wall_power[:, rib.cols])
 

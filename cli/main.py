@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from phiphantom.synth import __version__
-from phiphantom.synth.cli import generate_command, ocr_check_command, validate_command
+from phiphantom.synth.cli import generate_bench_command, generate_command, ocr_check_command, validate_command
 
 app = typer.Typer(
     name="phiphantom",
@@ -18,6 +18,7 @@ app = typer.Typer(
 app.command("generate")(generate_command)
 app.command("validate")(validate_command)
 app.command("ocr-check")(ocr_check_command)
+app.command("generate-bench")(generate_bench_command)
 
 
 def _version(value: bool) -> None:

@@ -154,3 +154,38 @@ def ocr_check_command(
               f"([bold]{report.exact_share:.1%}[/bold]), near reads (similarity >= 0.8) {report.near} ({report.near_share:.1%})")
     for band, v in data["by_font_px"].items():
         out.print(f"  font {band:>5} px: {v['boxes']:5d} boxes, exact {v['exact_share']:.1%}")
+
+
+def generate_bench_command(
+    patients: int = typer.Option(20, help="Patients in the benchmark dataset."),
+    seed: int = typer.Option(0, help="Seed."),
+    cine_fraction: float = typer.Option(0.3, help="Share of cines."),
+    frames: str = typer.Option("10:40", help="Frames per cine, MIN:MAX."),
+    size: str = typer.Option("640x480,800x600,1024x768", help="Frame sizes."),
+    jpeg_fraction: float = typer.Option(0.2, help="Share written as JPEG."),
+    source: str = typer.Option("procedural", help="Frame source."),
+    repeat: int = typer.Option(2, help="Runs per pass (the fastest counts)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the figures as JSON here."),
+) -> None:
+    """Benchmark generation: frames/s and wall-time ratio to writing the same frames with no drawing."""
+    from .bench_generate import benchmark_generation
+    from .ground_truth import write_json
+
+    try:
+        cfg = GenerateConfig(patients=patients, seed=seed, cine_fraction=cine_fraction, frames=frames, sizes=size,
+                             jpeg_fraction=jpeg_fraction, source=source, workers=1, validate=False)
+    except ConfigError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    with console.status("benchmarking (three passes, single process)..."):
+        result = benchmark_generation(cfg, repeat=repeat)
+    data = result.as_dict()
+    if json_out:
+        write_json(json_out, data)
+    out = Console()
+    out.print(f"{result.files} files, {result.frames} frames, {result.megapixels:.0f} Mpx, single process, best of {repeat}")
+    out.print(f"  generate   {result.generate_s:7.2f} s  ({result.frames_per_second:.1f} frames/s)")
+    out.print(f"  floor      {result.floor_s:7.2f} s  (same source frames, black canvas, written as DICOM; no text, no ground truth)")
+    out.print(f"  write-only {result.write_only_s:7.2f} s  (encode + write frames already in memory)")
+    out.print(f"  ratio generate / floor      = [bold]{result.ratio_to_floor:.2f}x[/bold] (goal <= 1.5x)")
+    out.print(f"  ratio generate / write-only = {result.ratio_to_write_only:.2f}x")

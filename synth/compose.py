@@ -19,7 +19,7 @@ from .overlay_content import (
     ClinicalValues, OverlayChoices, TextLine, clinical_lines, frame_counter_run, phi_lines, scale_runs, static_run,
 )
 from .plan import FileJob
-from .safety import check_boxes, measure_contrast, touches
+from .safety import check_boxes, touches
 from .seeding import rng_for
 from .sources import FrameSource
 from .text_raster import composite, luma
@@ -152,8 +152,13 @@ def _fan_edge_block(line: TextLine, style: Style, mask: np.ndarray, rect, rng) -
     return None
 
 
-def compose(job: FileJob, source: FrameSource, attempt: int = 0) -> Composition:
-    """Build the frames and boxes of ``job`` (attempt ``attempt``)."""
+def compose(job: FileJob, source: FrameSource, attempt: int = 0, keep_background: bool = False) -> Composition:
+    """Build the frames and boxes of ``job`` (attempt ``attempt``).
+
+    ``keep_background`` keeps a copy of the canvas before the text was burned
+    (``Composition.background``; tests compare against it). Otherwise
+    ``background`` is the burned frames themselves, to save the copy.
+    """
     rng = rng_for(job.seed, "compose", attempt)
     knobs = DIFFICULTY[job.difficulty]
     ref = job.source_ref
@@ -202,12 +207,12 @@ def compose(job: FileJob, source: FrameSource, attempt: int = 0) -> Composition:
         boxes.extend(block_boxes)
     _draw_ticks(canvas, [b for b in boxes if b.region == "scale"], clin_style)
 
-    problems = check_boxes(boxes, canvas)
-    comp = Composition(canvas, canvas, boxes, mask, plan.image_rect, plan.name, clinical_vals, ref.probe, problems)
+    problems, contrasts = check_boxes(boxes, canvas)
+    comp = Composition(canvas, canvas, boxes, mask, plan.image_rect, plan.name, clinical_vals, ref.probe, problems,
+                       contrasts)
     if problems:
         return comp
-    comp.contrast = [measure_contrast(b, canvas) for b in boxes]
-    background = canvas.copy()
+    background = canvas.copy() if keep_background else canvas
     for b in boxes:
         colour = b.style.rgb if job.colour == "rgb" else (luma(b.style.rgb),)
         composite(canvas, b.glyphs.alpha, b.x0, b.y0, colour, b.state.frame_start, b.state.frame_end)

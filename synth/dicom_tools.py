@@ -158,7 +158,7 @@ def frames_sha256(frames: np.ndarray) -> str:
     arr = np.asarray(frames)
     if arr.dtype != np.uint8:
         raise ValueError(f"frames must be uint8, got {arr.dtype}")
-    return hashlib.sha256(np.ascontiguousarray(arr).tobytes()).hexdigest()
+    return hashlib.sha256(np.ascontiguousarray(arr).data).hexdigest()  # buffer protocol: no copy
 
 
 # --------------------------------------------------------------------------

@@ -52,12 +52,13 @@ def case_uuid(job: FileJob) -> str:
     return str(uuid.UUID(bytes=digest, version=4))
 
 
-def compose_job(job: FileJob, source: FrameSource | None = None) -> tuple[Composition | None, list[dict]]:
+def compose_job(job: FileJob, source: FrameSource | None = None,
+                keep_background: bool = False) -> tuple[Composition | None, list[dict]]:
     """Compose with retries; returns the first safe composition and the quarantine rows of failed attempts."""
     source = source or _source(job.source_spec)
     rows = []
     for attempt in range(MAX_ATTEMPTS):
-        comp = compose(job, source, attempt)
+        comp = compose(job, source, attempt, keep_background)
         if comp.ok:
             return comp, rows
         rows.append({"output_dicom_relpath": job.relpath, "attempt": attempt, "reason": "; ".join(comp.problems[:5])})
@@ -107,7 +108,7 @@ def run_job(job: FileJob, out_dir: Path) -> JobResult:
         dcmwrite(buffer, ds, enforce_file_format=True)
     finally:
         pydicom_config.settings.writing_validation_mode = previous
-    data = buffer.getvalue()
+    data = buffer.getbuffer()  # a view: no copy of the pixel data
     target = out_dir / job.relpath
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".part")

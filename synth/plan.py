@@ -76,6 +76,8 @@ def plan_dataset(config: GenerateConfig, source: FrameSource) -> tuple[list[Iden
                 colour = "rgb" if fr.random() < config.rgb_fraction else "grey"
                 jpeg = bool(fr.random() < config.jpeg_fraction)
                 frame_time = float(fr.choice((20.0, 25.0, 33.3, 40.0, 50.0)))
+                frame_time = float(ref.param("frame_time_ms", 0) or 0) or (
+                    1000.0 / float(ref.param("fps")) if ref.param("fps") else frame_time)
                 depth = float(ref.param("depth_cm", round(float(fr.uniform(6, 18)), 1)))
                 phi_name = bool(fr.random() < config.phi_filename_fraction)
                 stem = f"US_{inst:04d}"

@@ -35,12 +35,15 @@ def measure_contrast(box: PlacedBox, background: np.ndarray) -> float:
     return abs(luma(box.style.rgb) - bg) / 255.0
 
 
-def check_boxes(boxes: list[PlacedBox], background: np.ndarray) -> list[str]:
-    """Problems that forbid burning ``boxes`` onto ``background`` (T, H, W[, 3]); empty when safe."""
+def check_boxes(boxes: list[PlacedBox], background: np.ndarray) -> tuple[list[str], list[float]]:
+    """Problems that forbid burning ``boxes`` onto ``background`` (T, H, W[, 3]) -- empty when safe --
+    and the measured contrast of each box (aligned with ``boxes``; NaN where it could not be measured)."""
     problems: list[str] = []
+    contrasts: list[float] = []
     n_frames, height, width = background.shape[:3]
     for i, b in enumerate(boxes):
         what = f"box {i} ({b.run.category}, {b.region})"
+        contrasts.append(float("nan"))
         if b.x0 < 0 or b.y0 < 0 or b.x1 > width or b.y1 > height:
             problems.append(f"{what} outside the frame")
             continue
@@ -60,12 +63,12 @@ def check_boxes(boxes: list[PlacedBox], background: np.ndarray) -> list[str]:
                 if mean > MAX_BACKGROUND_LUMA:
                     problems.append(f"{what}: background too bright under the text ({mean:.0f} > {MAX_BACKGROUND_LUMA:.0f})")
                     break
-        contrast = measure_contrast(b, background)
+        contrast = contrasts[-1] = measure_contrast(b, background)
         floor = LOW_CONTRAST_FLOOR if b.style.low_contrast else CONTRAST_FLOOR
         if contrast < floor:
             problems.append(f"{what}: contrast {contrast:.2f} below the floor {floor:.2f}")
     problems.extend(_overlaps(boxes))
-    return problems
+    return problems, contrasts
 
 
 def touches(a: PlacedBox, b: PlacedBox) -> bool:

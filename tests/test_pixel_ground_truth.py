@@ -46,7 +46,7 @@ def assert_ink_ground_truth(root, config) -> int:
         if job.relpath not in entries:
             continue
         entry = entries[job.relpath]
-        comp, _ = compose_job(job)
+        comp, _ = compose_job(job, keep_background=True)
         background = _as_float_luma(comp.background)
         stored = _frames(root / job.relpath)
         assert stored.shape[:3] == (entry["frames"], entry["rows"], entry["columns"])

@@ -43,7 +43,7 @@ class OcrReport:
 
 
 def font_band(px: int) -> str:
-    return "8-11" if px < 12 else "12-15" if px < 16 else "16-19" if px < 20 else "20-28"
+    return "08-11" if px < 12 else "12-15" if px < 16 else "16-19" if px < 20 else "20-28"
 
 
 def ocr_check(root: Path, frames: int = 200, seed: int = 0, margin: int = 2, progress=None) -> OcrReport:

@@ -47,14 +47,14 @@ def write_masks(path: Path, masks: dict[str, np.ndarray]) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".part")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for key in sorted(masks):
             buf = io.BytesIO()
             np.lib.format.write_array(buf, np.ascontiguousarray(masks[key]), allow_pickle=False)
             info = zipfile.ZipInfo(f"{key}.npy", date_time=FIXED_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            zf.writestr(info, buf.getvalue())
+            zf.writestr(info, buf.getvalue(), compresslevel=1)  # masks are tiny and sparse: fast level suffices
     tmp.replace(path)
 
 

@@ -20,6 +20,20 @@ def _progress() -> Progress:
                     TimeRemainingColumn(), console=console, transient=False)
 
 
+def _with_progress(description: str, work):
+    """Run ``work(progress)`` under a rich progress bar; bad input ends the command with status 2."""
+    from .sources import SourceError
+    from .validate import ValidationError
+
+    try:
+        with _progress() as bar:
+            task = bar.add_task(description, total=None)
+            return work(lambda done, total: bar.update(task, completed=done, total=total))
+    except (ConfigError, SourceError, ValidationError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
 def generate_command(
     out: Path = typer.Option(..., "--out", help="Output folder for the dataset (created; must be empty unless --overwrite)."),
     patients: Optional[int] = typer.Option(None, help="Number of synthetic patients [default: 10]."),
@@ -48,20 +62,15 @@ def generate_command(
         phi_filename_fraction=phi_filenames, seed=seed, workers=workers, validate=validate,
     )
     from . import generate
-    from .sources import SourceError
 
-    try:
+    def work(progress):
         if config is not None:
             cfg = GenerateConfig.from_toml(config, **flags)
         else:
             cfg = GenerateConfig(**{k: v for k, v in flags.items() if v is not None})
-        with _progress() as bar:
-            task = bar.add_task("generating", total=None)
-            summary = generate(cfg, overwrite=overwrite,
-                               progress=lambda done, total: bar.update(task, completed=done, total=total))
-    except (ConfigError, SourceError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        return generate(cfg, overwrite=overwrite, progress=progress)
+
+    summary = _with_progress("generating", work)
     print_summary(summary)
     if summary.validation and not summary.validation.get("ok", True):
         raise typer.Exit(1)
@@ -97,16 +106,9 @@ def validate_command(
 ) -> None:
     """Validate a dataset: tier 1 pydicom round trip, tier 2 dcmtk, tier 3 dciodvfy."""
     from .ground_truth import write_json
-    from .validate import ValidationError, validate_dataset
+    from .validate import validate_dataset
 
-    try:
-        with _progress() as bar:
-            task = bar.add_task("validating", total=None)
-            report = validate_dataset(folder, workers=workers,
-                                      progress=lambda d, t: bar.update(task, completed=d, total=t))
-    except ValidationError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    report = _with_progress("validating", lambda progress: validate_dataset(folder, workers=workers, progress=progress))
     data = report.as_dict()
     if json_out:
         write_json(json_out, data)
@@ -137,15 +139,8 @@ def ocr_check_command(
     """OCR sanity check: share of burned-in PHI lines plain Tesseract reads exactly (legible, not trivial)."""
     from .ground_truth import write_json
     from .ocr_check import ocr_check
-    from .validate import ValidationError
 
-    try:
-        with _progress() as bar:
-            task = bar.add_task("OCR", total=None)
-            report = ocr_check(folder, frames=frames, seed=seed, progress=lambda d, t: bar.update(task, completed=d, total=t))
-    except ValidationError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    report = _with_progress("OCR", lambda progress: ocr_check(folder, frames=frames, seed=seed, progress=progress))
     data = report.as_dict()
     if json_out:
         write_json(json_out, data)

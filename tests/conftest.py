@@ -27,21 +27,22 @@ def small_config(out: Path, **overrides) -> GenerateConfig:
     return GenerateConfig(**settings)
 
 
+def _made(tmp_path_factory, name: str, **overrides) -> tuple[Path, GenerateConfig]:
+    out = tmp_path_factory.mktemp(name)
+    config = small_config(out, **overrides)
+    generate(config)
+    return out, config
+
+
 @pytest.fixture(scope="session")
 def hard_dataset(tmp_path_factory) -> tuple[Path, GenerateConfig]:
     """Hard difficulty (every hidden PHI location kind) with PHI in some file names."""
-    out = tmp_path_factory.mktemp("hard")
-    config = small_config(out, difficulty="hard", phi_filename_fraction=0.5)
-    generate(config)
-    return out, config
+    return _made(tmp_path_factory, "hard", difficulty="hard", phi_filename_fraction=0.5)
 
 
 @pytest.fixture(scope="session")
 def realistic_dataset(tmp_path_factory) -> tuple[Path, GenerateConfig]:
-    out = tmp_path_factory.mktemp("realistic")
-    config = small_config(out, difficulty="realistic", seed=5)
-    generate(config)
-    return out, config
+    return _made(tmp_path_factory, "realistic", difficulty="realistic", seed=5)
 
 
 def manifest(root: Path) -> dict:

@@ -157,3 +157,13 @@ def test_cli_generate_and_validate(tmp_path):
     bad = runner.invoke(app, ["generate", "--out", str(tmp_path / "x"), "--size", "640x640"])
     assert bad.exit_code == 2 and "square" in bad.output
     assert runner.invoke(app, ["validate", str(tmp_path)]).exit_code == 2
+
+
+def test_missing_validators_are_reported_as_skipped_not_passed(realistic_dataset, monkeypatch):
+    import phiphantom.synth.validate as validate_module
+
+    monkeypatch.setattr(validate_module, "available_tools", lambda: dict.fromkeys(("dcmdump", "dcm2pnm", "dcmj2pnm", "dciodvfy")))
+    report = validate_module.validate_dataset(realistic_dataset[0])
+    assert report.tiers_run == ["tier1-pydicom"]
+    assert set(report.tiers_skipped) == {"tier2-dcmtk", "tier3-dciodvfy"}
+    assert "apt-get install" in report.tiers_skipped["tier3-dciodvfy"]

@@ -207,7 +207,7 @@ def compose(job: FileJob, source: FrameSource, attempt: int = 0, keep_background
         boxes.extend(block_boxes)
     _draw_ticks(canvas, [b for b in boxes if b.region == "scale"], clin_style)
 
-    problems, contrasts = check_boxes(boxes, canvas)
+    problems, contrasts = check_boxes(boxes, canvas, mask)
     comp = Composition(canvas, canvas, boxes, mask, plan.image_rect, plan.name, clinical_vals, ref.probe, problems,
                        contrasts)
     if problems:

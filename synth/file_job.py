@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 from pydicom import config as pydicom_config
 from pydicom.filewriter import dcmwrite
 
@@ -27,6 +28,7 @@ from .plan import FileJob
 from .sources import FrameSource, open_source
 
 MAX_ATTEMPTS = 4
+IMAGE_MASK_KEY = "image_mask"  # in each file's .npz: 1 where the ultrasound image (fan) is
 
 
 @dataclass
@@ -115,6 +117,7 @@ def run_job(job: FileJob, out_dir: Path) -> JobResult:
     tmp.write_bytes(data)
     mask_rel = mask_relpath_for(job.relpath)
     result.boxes, masks = box_rows(job, comp, mask_rel)
+    masks[IMAGE_MASK_KEY] = comp.image_mask.astype(np.uint8)
     write_masks(out_dir / mask_rel, masks)
     tmp.replace(target)
     frames = comp.frames

@@ -35,9 +35,13 @@ def measure_contrast(box: PlacedBox, background: np.ndarray) -> float:
     return abs(luma(box.style.rgb) - bg) / 255.0
 
 
-def check_boxes(boxes: list[PlacedBox], background: np.ndarray) -> tuple[list[str], list[float]]:
+def check_boxes(boxes: list[PlacedBox], background: np.ndarray,
+                image_mask: np.ndarray | None = None) -> tuple[list[str], list[float]]:
     """Problems that forbid burning ``boxes`` onto ``background`` (T, H, W[, 3]) -- empty when safe --
-    and the measured contrast of each box (aligned with ``boxes``; NaN where it could not be measured)."""
+    and the measured contrast of each box (aligned with ``boxes``; NaN where it could not be measured).
+
+    ``image_mask`` (H, W) marks ultrasound image pixels: text not flagged ``over_image`` must not touch them.
+    """
     problems: list[str] = []
     contrasts: list[float] = []
     n_frames, height, width = background.shape[:3]
@@ -57,6 +61,8 @@ def check_boxes(boxes: list[PlacedBox], background: np.ndarray) -> tuple[list[st
         missing = missing_glyphs(b.style.font, b.state.text)
         if missing:
             problems.append(f"{what}: {len(missing)} character(s) missing from font {b.style.font}")
+        if not b.over_image and image_mask is not None and (image_mask[b.y0:b.y1, b.x0:b.x1] & (b.glyphs.alpha > 0)).any():
+            problems.append(f"{what} touches the ultrasound image but is not meant to")
         if not b.over_image:
             for t in {b.state.frame_start, b.state.frame_end - 1}:
                 mean = float(_grey(background[t, b.y0:b.y1, b.x0:b.x1]).mean())

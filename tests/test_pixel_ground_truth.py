@@ -53,6 +53,11 @@ def assert_ink_ground_truth(root, config) -> int:
         assert stored.shape[1] != stored.shape[2], "frames must be non-square for this test to catch axis swaps"
         stored = _as_float_luma(stored)
         masks = np.load(root / entry["mask_relpath"])
+        image_mask = masks["image_mask"].astype(bool)
+        assert image_mask.shape == stored.shape[1:3] and image_mask.any()
+        ys, xs = np.nonzero(image_mask)
+        x0r, y0r, x1r, y1r = entry["image_rect"]
+        assert x0r <= xs.min() and xs.max() < x1r and y0r <= ys.min() and ys.max() < y1r
         lossless = entry["lossless"]
         for row in (r for r in boxes if r["output_dicom_relpath"] == job.relpath and r["is_phi"] == "1"):
             x, y, w, h = (int(row[k]) for k in ("bbox_x", "bbox_y", "bbox_w", "bbox_h"))
@@ -60,6 +65,8 @@ def assert_ink_ground_truth(root, config) -> int:
             assert alpha.shape == (h, w)
             assert alpha[0].any() and alpha[-1].any() and alpha[:, 0].any() and alpha[:, -1].any(), "box is not tight"
             strong = alpha >= 200
+            if row["over_image"] == "0":
+                assert not (image_mask[y:y + h, x:x + w] & (alpha > 0)).any(), "text off the image must not touch it"
             for t in range(int(row["frame_start"]), int(row["frame_end"])):
                 inside = np.abs(stored[t, y:y + h, x:x + w] - background[t, y:y + h, x:x + w])
                 ring = np.abs(stored[t, y - 1:y + h + 1, x - 1:x + w + 1] - background[t, y - 1:y + h + 1, x - 1:x + w + 1])

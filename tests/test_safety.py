@@ -59,3 +59,11 @@ def test_drawn_text_must_equal_ground_truth():
     forged = type(box)(box.run, type(box.state)("DOE, JANE", box.state.phi_value, 0, 1), box.glyphs,
                        box.x0, box.y0, box.style, box.region, box.over_image)
     assert any("differs from the ground-truth" in p for p in _problems([forged]))
+
+
+def test_text_off_the_image_must_not_touch_image_pixels():
+    boxes = _boxes()
+    mask = np.zeros((120, 200), dtype=bool)
+    assert check_boxes(boxes, np.zeros((1, 120, 200), dtype=np.uint8), mask)[0] == []
+    mask[boxes[0].y0 + 3, boxes[0].x1 - 3:] = True  # a fan edge reaching under the last glyph
+    assert any("touches the ultrasound image" in p for p in check_boxes(boxes, np.zeros((1, 120, 200), np.uint8), mask)[0])

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pydicom
 
@@ -47,17 +48,17 @@ class PixelFileScore:
 
 
 def decode_luma(path: Path) -> np.ndarray:
-    """Frames as (T, H, W) luma (uint8 for grey, uint8 from integer BT.601 weights for colour)."""
+    """Frames as (T, H, W) uint8 luma (colour: Y = 0.299 R + 0.587 G + 0.114 B)."""
     ds = pydicom.dcmread(path)
     arr = ds.pixel_array
     frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
     if frames == 1:
         arr = arr[None]
-    if arr.ndim == 4:
-        arr = ((arr[..., 0].astype(np.uint16) * 77 + arr[..., 1].astype(np.uint16) * 150
-                + arr[..., 2].astype(np.uint16) * 29 + 128) >> 8).astype(np.uint8)
     if arr.dtype != np.uint8:
         arr = np.clip(arr, 0, 255).astype(np.uint8)
+    if arr.ndim == 4:  # BT.601 luma, vectorised by OpenCV over all frames at once
+        t, h, w, _ = arr.shape
+        arr = cv2.cvtColor(np.ascontiguousarray(arr).reshape(t * h, w, 3), cv2.COLOR_RGB2GRAY).reshape(t, h, w)
     return arr
 
 

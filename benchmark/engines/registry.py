@@ -1,0 +1,75 @@
+"""Engine specs -> engines: the one place that knows every engine.
+
+Specs:
+
+* ``null`` -- copy unchanged (:mod:`.null`);
+* ``oracle`` -- perfect de-identification from the ground truth (:mod:`.oracle`);
+* ``header-basic`` -- naive pydicom header deletion (:mod:`.header_basic`);
+* ``bundled`` -- the project's own engine (``phiphantom.deid.engine``);
+* ``cmd:TEMPLATE`` -- a command-line tool (:mod:`.command`);
+* ``python:module:Factory`` -- an engine from any importable module (:mod:`.plugin`).
+"""
+
+from __future__ import annotations
+
+from .base import Engine, EngineError
+from .command import CommandEngine
+from .header_basic import HeaderBasicEngine
+from .null import NullEngine
+from .oracle import OracleEngine
+from .plugin import build_bundled_engine, build_python_engine, check_engine
+
+#: Specs that are plain names.
+ENGINE_NAMES: tuple[str, ...] = ("null", "oracle", "header-basic", "bundled")
+#: Spec forms with an argument.
+ENGINE_PREFIXES: tuple[str, ...] = ("cmd:", "python:")
+#: Every valid spec form, for messages and ``--help``.
+SPEC_FORMS: tuple[str, ...] = ENGINE_NAMES + ("cmd:TEMPLATE", "python:module:Factory")
+
+_SIMPLE = {"null": NullEngine, "oracle": OracleEngine, "header-basic": HeaderBasicEngine}
+
+
+def build_engine(spec: str, **kwargs) -> Engine:
+    """Build the engine named by ``spec``; ``kwargs`` go to its constructor.
+
+    Raises :class:`EngineError` (message safe to show) for unknown or
+    malformed specs, bad keywords, or objects that are not engines.
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise EngineError(f"empty engine spec; valid: {', '.join(SPEC_FORMS)}")
+    spec = spec.strip()
+    if spec.startswith("cmd:"):
+        return _construct("cmd", CommandEngine, template=spec[len("cmd:"):], **kwargs)
+    if spec.startswith("python:"):
+        return build_python_engine(spec[len("python:"):], **kwargs)
+    if spec == "bundled":
+        return build_bundled_engine(**kwargs)
+    factory = _SIMPLE.get(spec)
+    if factory is None:
+        raise EngineError(f"unknown engine {spec!r}; valid: {', '.join(SPEC_FORMS)}")
+    return _construct(spec, factory, **kwargs)
+
+
+def _construct(label: str, factory, **kwargs) -> Engine:
+    try:
+        engine = factory(**kwargs)
+    except TypeError:
+        raise EngineError(f"engine {label!r}: bad keyword arguments {sorted(kwargs)}") from None
+    return check_engine(engine, f"engine {label!r}")
+
+
+def engine_label(spec_or_engine: str | Engine) -> str:
+    """A short label for a spec or an already-built engine (for reports and output folders)."""
+    if isinstance(spec_or_engine, str):
+        return spec_or_engine
+    return str(getattr(spec_or_engine, "name", type(spec_or_engine).__name__))
+
+
+def available_engines() -> list[str]:
+    """The built-in engines that can run here (``bundled`` only once phiphantom.deid provides it)."""
+    names = ["null", "header-basic", "oracle"]
+    try:
+        build_engine("bundled")
+    except EngineError:
+        return names
+    return names + ["bundled"]

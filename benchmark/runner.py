@@ -1,0 +1,500 @@
+"""Run any engine over a dataset: worker processes, per-file timeouts, crash isolation.
+
+:func:`run_engine` forks ``workers`` processes (``fork`` start method, so the
+workers share the parent's ``sys.path`` and imported modules). Each worker
+builds the engine from its spec (or uses the already-built engine object it
+inherited), calls ``start`` once -- timed and reported as start-up, apart
+from the per-file times -- then processes the files the supervisor sends it
+over a pipe, one at a time.
+
+* **Timeouts.** The supervisor waits ``timeout_s`` for each file. When it
+  runs out, it kills the worker's whole process group (the worker and any
+  tool it started), records ``error_class="Timeout"``, starts a fresh worker
+  and goes on.
+* **Crashes.** A worker that dies (segfault, ``os._exit``) gives
+  ``error_class="WorkerCrashed"``; a fresh worker takes over.
+* **Exceptions.** An exception in ``process_file`` gives its class name. Its
+  message is dropped, because messages of arbitrary exceptions may quote
+  values (PHI); only :class:`EngineError` messages (safe by contract) are
+  kept, unless ``include_messages=True`` (``--include-phi``).
+* **No partial outputs.** The engine writes into a private staging folder
+  (``out_dir/.phiphantom-staging/<pid>-<index>/<relpath>``); the worker moves
+  the finished output to ``out_dir`` only on success, and the staging folder
+  of a failed, timed-out or crashed file is deleted.
+* **Output paths.** The output of ``relpath`` lands at ``out_dir/relpath``; an
+  engine may return another path (e.g. a renamed file) in the same staging
+  tree -- it is moved to the matching place under ``out_dir`` -- or already
+  inside ``out_dir``; any other path is an ``OutputOutsideOutDir`` error.
+* **Per-folder engines** (``per_folder = True``) get one ``process_folder``
+  call over ``data_dir/dicom`` with a timeout of
+  ``timeout_s * max(1, len(relpaths)) / workers``; a file is then ok when its
+  output exists at the same relative path, else ``NoOutput``. Per-file
+  seconds are the folder time divided evenly.
+
+A start-up failure (the engine cannot be built or started in a worker, or
+does not answer within ``startup_timeout_s``) raises :class:`EngineError`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.connection
+import os
+import resource
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .engines.base import Detection, Engine, EngineContext, EngineError
+from .engines.plugin import check_engine
+from .engines.registry import build_engine, engine_label
+
+STAGING_DIRNAME = ".phiphantom-staging"
+WITHHELD = "message withheld (it may hold PHI; --include-phi shows it)"
+_MAX_MESSAGE = 2000
+
+
+class NoOutput(EngineError):
+    """The engine reported success but no output file exists."""
+
+
+class OutputOutsideOutDir(EngineError):
+    """The engine returned an output path outside the output folder."""
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one input file. ``error_class`` is None on success."""
+
+    relpath: str                     # dataset-relative input path
+    output_relpath: str | None       # output path relative to out_dir (None on failure)
+    error_class: str | None = None   # "Timeout", "WorkerCrashed", "NoOutput", or an exception class name
+    message: str = ""                # safe message (never PHI unless include_messages)
+    seconds: float = 0.0             # process_file time (start-up excluded)
+    detections: list[Detection] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error_class is None
+
+
+@dataclass
+class EngineRun:
+    """One engine over one dataset: outcomes in input order, start-up, wall time, peak memory."""
+
+    spec: str
+    description: dict
+    outcomes: list[FileOutcome]
+    startup_s: list[float] = field(default_factory=list)  # one per worker started (restarts included)
+    wall_s: float = 0.0
+    peak_rss_mb: float = 0.0
+
+    @property
+    def files_failed(self) -> int:
+        return sum(not outcome.ok for outcome in self.outcomes)
+
+
+# -- worker side --------------------------------------------------------------
+
+
+def _rss_mb() -> float:
+    """Peak RSS of this process plus the largest of its finished subprocesses, in MB."""
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return (own + children) * scale / (1024 * 1024)
+
+
+def safe_message(exc: BaseException, include_messages: bool = False) -> str:
+    """The message to record for ``exc``: only EngineError messages unless ``include_messages``."""
+    if include_messages:
+        text = str(exc)
+        tail = getattr(exc, "stderr_tail", "")
+        if tail:
+            text = f"{text}\n{tail}"
+        return text[:_MAX_MESSAGE]
+    if isinstance(exc, EngineError):
+        return str(exc)[:_MAX_MESSAGE]
+    return WITHHELD
+
+
+@dataclass
+class _WorkerSetup:
+    engine: str | Engine
+    engine_kwargs: dict
+    data_dir: Path
+    out_dir: Path
+    staging: Path
+    work_dir: Path
+    include_messages: bool
+
+
+def _move_into(produced: Path, stage: Path, out_dir: Path) -> str:
+    """Move an output from the staging tree to ``out_dir``; return its relpath there."""
+    produced = produced if produced.is_absolute() else stage / produced
+    if not produced.is_file():
+        raise NoOutput("the engine wrote no output file")
+    resolved = produced.resolve()
+    try:
+        rel = resolved.relative_to(stage.resolve())
+    except ValueError:
+        try:
+            return resolved.relative_to(out_dir.resolve()).as_posix()
+        except ValueError:
+            raise OutputOutsideOutDir("the engine returned an output path outside the output folder") from None
+    final = out_dir / rel
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(resolved, final)
+    return rel.as_posix()
+
+
+def _do_file(engine: Engine, setup: _WorkerSetup, index: int, relpath: str) -> tuple:
+    stage = setup.staging / f"{os.getpid()}-{index}"
+    dst = stage / relpath
+    started = time.perf_counter()
+    try:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        result = engine.process_file(setup.data_dir / relpath, dst)
+        seconds = time.perf_counter() - started
+        produced = Path(result.output_path) if result is not None and result.output_path else dst
+        output_relpath = _move_into(produced, stage, setup.out_dir)
+        detections = list(result.detections) if result is not None and result.detections is not None else None
+        return ("done", index, output_relpath, None, "", seconds, detections, _rss_mb())
+    except Exception as exc:
+        seconds = time.perf_counter() - started
+        return ("done", index, None, type(exc).__name__, safe_message(exc, setup.include_messages),
+                seconds, None, _rss_mb())
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _do_folder(engine: Engine, setup: _WorkerSetup) -> tuple:
+    stage = setup.staging / f"{os.getpid()}-folder"
+    started = time.perf_counter()
+    try:
+        (stage / "dicom").mkdir(parents=True, exist_ok=True)
+        engine.process_folder(setup.data_dir / "dicom", stage / "dicom")
+        seconds = time.perf_counter() - started
+        for produced in sorted(p for p in stage.rglob("*") if p.is_file()):
+            _move_into(produced, stage, setup.out_dir)
+        return ("folder", None, "", seconds, _rss_mb())
+    except Exception as exc:
+        seconds = time.perf_counter() - started
+        return ("folder", type(exc).__name__, safe_message(exc, setup.include_messages), seconds, _rss_mb())
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _worker_main(conn, other_end, setup: _WorkerSetup, parent_pid: int) -> None:
+    """Build and start the engine, then answer tasks until told to stop or orphaned."""
+    other_end.close()
+    try:
+        os.setpgrp()  # own process group: a timeout kills the tools we start too; Ctrl-C goes to the supervisor
+    except OSError:
+        pass
+    started = time.perf_counter()
+    try:
+        engine = setup.engine
+        if isinstance(engine, str):
+            engine = build_engine(engine, **setup.engine_kwargs)
+        setup.work_dir.mkdir(parents=True, exist_ok=True)
+        engine.start(EngineContext(data_dir=setup.data_dir, work_dir=setup.work_dir))
+    except Exception as exc:
+        conn.send(("start_failed", type(exc).__name__, safe_message(exc, setup.include_messages)))
+        return
+    conn.send(("ready", time.perf_counter() - started, _rss_mb()))
+    while True:
+        if not conn.poll(1.0):
+            if os.getppid() != parent_pid:
+                return
+            continue
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        answer = _do_folder(engine, setup) if task[0] == "folder" else _do_file(engine, setup, task[1], task[2])
+        try:
+            conn.send(answer)
+        except (TypeError, AttributeError, ValueError, RecursionError, ImportError):  # unpicklable detections
+            conn.send(answer[:6] + (None,) + answer[7:])
+
+
+# -- supervisor side ----------------------------------------------------------
+
+
+@dataclass
+class _Worker:
+    process: multiprocessing.process.BaseProcess
+    conn: multiprocessing.connection.Connection
+    task: int | None = None
+    deadline: float = 0.0
+    sent: float = 0.0
+
+    @property
+    def pid(self) -> int:
+        return int(self.process.pid)
+
+
+def _kill(worker: _Worker) -> None:
+    """Kill the worker and its process group; reap it."""
+    for kill in (lambda: os.killpg(worker.pid, signal.SIGKILL), lambda: os.kill(worker.pid, signal.SIGKILL)):
+        try:
+            kill()
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
+    worker.process.join(5)
+    worker.conn.close()
+
+
+def _stop(worker: _Worker) -> None:
+    """Ask the worker to finish; kill it if it does not."""
+    try:
+        worker.conn.send(None)
+    except (OSError, ValueError):
+        pass
+    worker.process.join(5)
+    if worker.process.is_alive():
+        _kill(worker)
+    else:
+        try:  # tools it started and left running
+            os.killpg(worker.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        worker.conn.close()
+
+
+def _exit_message(process) -> str:
+    code = process.exitcode
+    if code is None:
+        return "the worker process died"
+    if code < 0:
+        try:
+            return f"the worker process was killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"the worker process was killed by signal {-code}"
+    return f"the worker process exited with status {code}"
+
+
+class _Pool:
+    """The supervisor's view of its workers: spawn, start-up, replacement, clean-up."""
+
+    def __init__(self, setup: _WorkerSetup, startup_timeout_s: float) -> None:
+        self.setup = setup
+        self.startup_timeout_s = startup_timeout_s
+        self.context = multiprocessing.get_context("fork")
+        self.workers: list[_Worker] = []
+        self.startup_s: list[float] = []
+        self.peak_rss_mb = 0.0
+        self._serial = 0
+
+    def _spawn(self) -> _Worker:
+        parent_end, child_end = self.context.Pipe(duplex=True)
+        self._serial += 1
+        setup = self.setup
+        setup_k = _WorkerSetup(setup.engine, setup.engine_kwargs, setup.data_dir, setup.out_dir, setup.staging,
+                               setup.work_dir / f"worker-{self._serial}", setup.include_messages)
+        process = self.context.Process(target=_worker_main, args=(child_end, parent_end, setup_k, os.getpid()),
+                                       name=f"phiphantom-engine-{self._serial}", daemon=False)
+        process.start()
+        child_end.close()
+        return _Worker(process, parent_end)
+
+    def _await_ready(self, worker: _Worker) -> None:
+        try:
+            if not worker.conn.poll(self.startup_timeout_s):
+                _kill(worker)
+                raise EngineError(f"the engine did not start within {self.startup_timeout_s:g} s")
+            message = worker.conn.recv()
+        except (EOFError, OSError):
+            worker.process.join(5)
+            text = _exit_message(worker.process)
+            _kill(worker)
+            raise EngineError(f"the engine could not start: {text}") from None
+        if message[0] == "start_failed":
+            _stop(worker)
+            raise EngineError(f"the engine could not start: {message[1]}: {message[2]}")
+        self.startup_s.append(float(message[1]))
+        self.note_rss(message[2])
+
+    def start(self, count: int) -> None:
+        """Start ``count`` workers (in parallel) and wait until each is ready."""
+        fresh = [self._spawn() for _ in range(count)]
+        self.workers.extend(fresh)
+        for worker in fresh:
+            self._await_ready(worker)
+
+    def replace(self, worker: _Worker) -> _Worker:
+        """Kill ``worker`` (if alive), drop its staging, start a ready replacement."""
+        _kill(worker)
+        if worker.task is not None:
+            shutil.rmtree(self.setup.staging / f"{worker.pid}-{worker.task}", ignore_errors=True)
+        shutil.rmtree(self.setup.staging / f"{worker.pid}-folder", ignore_errors=True)
+        fresh = self._spawn()
+        self.workers[self.workers.index(worker)] = fresh
+        self._await_ready(fresh)
+        return fresh
+
+    def note_rss(self, mb: float) -> None:
+        self.peak_rss_mb = max(self.peak_rss_mb, float(mb))
+
+    def close(self) -> None:
+        for worker in self.workers:
+            if worker.process.is_alive():
+                _stop(worker)
+            elif not worker.conn.closed:
+                _kill(worker)
+        self.workers = []
+
+
+def _describe(engine: Engine) -> dict:
+    try:
+        description = engine.describe()
+        return dict(description) if isinstance(description, dict) else {"description": str(description)}
+    except Exception as exc:
+        return {"name": engine_label(engine), "describe_error": type(exc).__name__}
+
+
+def run_engine(
+    spec: str | Engine,
+    data_dir: Path,
+    relpaths: list[str],
+    out_dir: Path,
+    workers: int = 1,
+    timeout_s: float = 120,
+    progress: Callable[[int, int], None] | None = None,
+    engine_kwargs: dict | None = None,
+    *,
+    include_messages: bool = False,
+    startup_timeout_s: float | None = None,
+    work_dir: Path | None = None,
+) -> EngineRun:
+    """Run the engine ``spec`` (or an already-built engine) over ``relpaths`` of ``data_dir``.
+
+    Outputs go to ``out_dir / relpath`` (or where the engine put them inside
+    ``out_dir``). Returns outcomes in input order. ``startup_timeout_s``
+    (default ``max(60, timeout_s)``) bounds each worker's build + start;
+    ``work_dir`` (default: a temporary folder, deleted afterwards) holds a
+    private scratch folder per worker. See the module docstring.
+    """
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    engine_kwargs = dict(engine_kwargs or {})
+    probe = build_engine(spec, **engine_kwargs) if isinstance(spec, str) else spec
+    if not isinstance(spec, str):
+        check_engine(probe, "the engine object")
+    description = _describe(probe)
+    label = engine_label(spec)
+    relpaths = [str(relpath) for relpath in relpaths]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = out_dir / STAGING_DIRNAME
+    scratch = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="phiphantom-engine-"))
+    setup = _WorkerSetup(spec, engine_kwargs, data_dir, out_dir, staging, scratch, include_messages)
+    pool = _Pool(setup, startup_timeout_s if startup_timeout_s is not None else max(60.0, timeout_s))
+    started = time.perf_counter()
+    try:
+        if not relpaths:
+            outcomes: list[FileOutcome] = []
+        elif probe.per_folder:
+            outcomes = _run_folder(pool, relpaths, out_dir, timeout_s * max(1, len(relpaths)) / max(1, workers),
+                                   progress)
+        else:
+            outcomes = _run_files(pool, relpaths, max(1, min(workers, len(relpaths))), timeout_s, progress)
+    finally:
+        pool.close()
+        shutil.rmtree(staging, ignore_errors=True)
+        if work_dir is None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return EngineRun(spec=label, description=description, outcomes=outcomes, startup_s=pool.startup_s,
+                     wall_s=time.perf_counter() - started, peak_rss_mb=pool.peak_rss_mb)
+
+
+def _run_files(pool: _Pool, relpaths: list[str], workers: int, timeout_s: float,
+               progress: Callable[[int, int], None] | None) -> list[FileOutcome]:
+    total = len(relpaths)
+    outcomes: list[FileOutcome | None] = [None] * total
+    pending = deque(range(total))
+    done = 0
+
+    def record(index: int, outcome: FileOutcome) -> None:
+        nonlocal done
+        outcomes[index] = outcome
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    pool.start(workers)
+    while done < total:
+        for worker in pool.workers:
+            if worker.task is None and pending:
+                index = pending.popleft()
+                try:
+                    worker.conn.send(("file", index, relpaths[index]))
+                except OSError:  # the worker died between files: the file goes back to the queue
+                    pending.appendleft(index)
+                    pool.replace(worker)
+                    continue
+                worker.task, worker.sent = index, time.monotonic()
+                worker.deadline = worker.sent + timeout_s
+        busy = [worker for worker in pool.workers if worker.task is not None]
+        wait_s = max(0.0, min(worker.deadline for worker in busy) - time.monotonic())
+        ready = multiprocessing.connection.wait([worker.conn for worker in busy], timeout=wait_s)
+        for worker in busy:
+            index = worker.task
+            if worker.conn in ready:
+                try:
+                    answer = worker.conn.recv()
+                except (EOFError, OSError):
+                    worker.process.join(5)
+                    record(index, FileOutcome(relpaths[index], None, "WorkerCrashed", _exit_message(worker.process),
+                                              time.monotonic() - worker.sent))
+                    pool.replace(worker)
+                    continue
+                _, _, output_relpath, error_class, message, seconds, detections, rss = answer
+                pool.note_rss(rss)
+                record(index, FileOutcome(relpaths[index], output_relpath, error_class, message, seconds, detections))
+                worker.task = None
+            elif time.monotonic() >= worker.deadline:
+                record(index, FileOutcome(relpaths[index], None, "Timeout", f"no output after {timeout_s:g} s",
+                                          time.monotonic() - worker.sent))
+                pool.replace(worker)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _run_folder(pool: _Pool, relpaths: list[str], out_dir: Path, timeout_s: float,
+                progress: Callable[[int, int], None] | None) -> list[FileOutcome]:
+    pool.start(1)
+    worker = pool.workers[0]
+    worker.conn.send(("folder",))
+    error_class, message, seconds = None, "", 0.0
+    sent = time.monotonic()
+    try:
+        if worker.conn.poll(timeout_s):
+            _, error_class, message, seconds, rss = worker.conn.recv()
+            pool.note_rss(rss)
+        else:
+            error_class, message, seconds = "Timeout", f"no output after {timeout_s:g} s", time.monotonic() - sent
+            _kill(worker)
+            shutil.rmtree(pool.setup.staging / f"{worker.pid}-folder", ignore_errors=True)
+    except (EOFError, OSError):
+        worker.process.join(5)
+        error_class, message, seconds = "WorkerCrashed", _exit_message(worker.process), time.monotonic() - sent
+        shutil.rmtree(pool.setup.staging / f"{worker.pid}-folder", ignore_errors=True)
+    per_file = seconds / len(relpaths)
+    outcomes = []
+    for done, relpath in enumerate(relpaths, 1):
+        if error_class is not None:
+            outcomes.append(FileOutcome(relpath, None, error_class, message, per_file))
+        elif (out_dir / relpath).is_file():
+            outcomes.append(FileOutcome(relpath, relpath, None, "", per_file))
+        else:
+            outcomes.append(FileOutcome(relpath, None, "NoOutput", "no output at the input's relative path", per_file))
+        if progress is not None:
+            progress(done, len(relpaths))
+    return outcomes

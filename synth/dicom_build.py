@@ -34,9 +34,10 @@ US_MULTIFRAME_STORAGE = UID("1.2.840.10008.5.1.4.1.1.3.1")
 IMPLEMENTATION_CLASS_UID = UID(uid_for("phiphantom", "implementation-class"))
 IMPLEMENTATION_VERSION = "PHIPHANTOM_01"
 MANUFACTURER = "PhantomSonics"
+#: Model codes, not words: a kept constant must never look like a patient's name to a leak scan.
 MODEL_BY_LAYOUT = {
-    "banner": "Aurora 5", "top_left_block": "Lumen C3", "split_top": "Vista Point", "left_column": "Kestrel US",
-    "bottom_bar": "PocketView 2", "mixed": "Lumen Pro", "region_corner": "Aurora 7",
+    "banner": "PS-A500", "top_left_block": "PS-L300", "split_top": "PS-V220", "left_column": "PS-K100",
+    "bottom_bar": "PS-P20", "mixed": "PS-L900", "region_corner": "PS-A700",
 }
 PRIVATE_CREATOR = "SYNTHSONO PATIENT 1.0"
 HIDDEN_PROBABILITY = {  # chance that each hidden place carries PHI, by difficulty

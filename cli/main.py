@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from phiphantom.benchmark.cli import bench_app, demo_command
 from phiphantom.synth import __version__
 from phiphantom.synth.cli import generate_bench_command, generate_command, ocr_check_command, validate_command
 
@@ -19,6 +20,8 @@ app.command("generate")(generate_command)
 app.command("validate")(validate_command)
 app.command("ocr-check")(ocr_check_command)
 app.command("generate-bench")(generate_bench_command)
+app.add_typer(bench_app, name="bench")
+app.command("demo")(demo_command)
 
 
 def _version(value: bool) -> None:

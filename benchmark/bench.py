@@ -1,0 +1,160 @@
+"""``phiphantom bench``: run engines over a dataset, score them, write results.json and the reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pydicom
+from PIL import Image, ImageDraw
+
+from phiphantom.synth import __version__
+
+from .aggregate import aggregate_engine
+from .dataset import BenchDataset, DatasetError, load_dataset
+from .report import Thumbnail, render_reports
+from .runner import run_engine
+from .scoring import score_outputs
+
+SCHEMA = "phiphantom.bench/1"
+_NAMED = re.compile(r"^([A-Za-z0-9_.-]+)=(.+)$")
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    name: str   # shown in reports and used as the output folder name
+    spec: str   # what the registry builds
+
+
+def parse_engine(text: str) -> EngineChoice:
+    """``NAME=SPEC`` or a bare ``SPEC`` (named after its kind: ``cmd:…`` -> ``cmd``)."""
+    match = _NAMED.match(text)
+    if match and not text.startswith(("cmd:", "python:")):
+        return EngineChoice(match.group(1), match.group(2))
+    name = text.split(":", 1)[0] if ":" in text else text
+    return EngineChoice(name, text)
+
+
+def _unique_names(choices: list[EngineChoice]) -> list[EngineChoice]:
+    seen: dict[str, int] = {}
+    out = []
+    for c in choices:
+        n = seen.get(c.name, 0)
+        seen[c.name] = n + 1
+        out.append(EngineChoice(f"{c.name}-{n + 1}" if n else c.name, c.spec))
+    return out
+
+
+def prepare_out(out: Path, overwrite: bool) -> None:
+    """Create the results folder; refuse to mix with an existing one unless ``overwrite``."""
+    if out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise DatasetError(f"results folder {out} is not empty; use --overwrite to replace it")
+        if not (out / "results.json").exists() and not (out / "outputs").exists():
+            raise DatasetError(f"{out} does not look like a results folder; refusing to overwrite")
+        for name in ("outputs", "results.json", "report.md", "report.html"):
+            p = out / name
+            shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def run_bench(data: Path, engines: list[str], out: Path, *, workers: int = 1, timeout_s: float = 120.0,
+              ocr: bool = True, dciodvfy: bool = False, include_phi: bool = False, thumbnails: int = 3,
+              overwrite: bool = False, engine_objects: dict | None = None,
+              progress: Callable[[str, int, int], None] | None = None) -> dict:
+    """Benchmark ``engines`` on the dataset at ``data``; returns the results dict (also written to ``out``).
+
+    ``engine_objects`` maps a name to an already-built engine (for Python callers and tests).
+    """
+    dataset = load_dataset(data)
+    prepare_out(Path(out), overwrite)
+    choices = _unique_names([parse_engine(e) for e in engines])
+    for name in engine_objects or {}:
+        choices.append(EngineChoice(name, f"object:{name}"))
+    if not choices:
+        raise DatasetError("no engine given: use --engine NAME (null, oracle, header-basic, bundled, cmd:..., python:...)")
+    relpaths = [f.relpath for f in dataset.files]
+    blocks = []
+    for choice in choices:
+        engine_out = Path(out) / "outputs" / choice.name
+        spec = (engine_objects or {}).get(choice.name, choice.spec)
+        step = (lambda d, t, n=choice.name: progress(f"{n}: running", d, t)) if progress else None
+        run = run_engine(spec, dataset.root, relpaths, engine_out, workers=workers, timeout_s=timeout_s,
+                         progress=step, include_messages=include_phi)
+        outputs = [engine_out / o.output_relpath if o.output_relpath else None for o in run.outcomes]
+        step = (lambda d, t, n=choice.name: progress(f"{n}: scoring", d, t)) if progress else None
+        scores = score_outputs(dataset, outputs, [o.detections for o in run.outcomes], ocr=ocr, dciodvfy=dciodvfy,
+                               workers=workers, progress=step)
+        blocks.append((aggregate_engine(dataset, choice.name, run, scores, include_phi), outputs))
+    results = {
+        "schema": SCHEMA,
+        "phiphantom_version": __version__,
+        "created_utc": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "include_phi": include_phi,
+        "dataset": dataset.summary() if include_phi else {**dataset.summary(), "path": Path(data).name},
+        "settings": {"workers": workers, "timeout_s": timeout_s, "ocr": ocr, "dciodvfy": dciodvfy},
+        "engines": [b for b, _ in blocks],
+    }
+    (Path(out) / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    thumbs = make_thumbnails(dataset, [(b["name"], outs) for b, outs in blocks], thumbnails)
+    render_reports(results, Path(out), thumbs)
+    return results
+
+
+# -- thumbnails ------------------------------------------------------------
+def _frame0(path: Path | None) -> np.ndarray | None:
+    if path is None:
+        return None
+    try:
+        ds = pydicom.dcmread(path)
+        arr = ds.pixel_array
+    except Exception:  # noqa: BLE001 - a missing/undecodable output gets a placeholder
+        return None
+    if int(getattr(ds, "NumberOfFrames", 1) or 1) > 1:
+        arr = arr[0]
+    return np.clip(arr, 0, 255).astype(np.uint8)
+
+
+def _png(frame: np.ndarray | None, width: int = 320, size: tuple[int, int] | None = None) -> bytes:
+    if frame is None:
+        image = Image.new("RGB", size or (width, width * 3 // 4), (90, 90, 90))
+        ImageDraw.Draw(image).text((10, 10), "no output", fill=(255, 255, 255))
+    else:
+        image = Image.fromarray(frame)
+        image = image.resize((width, max(1, round(frame.shape[0] * width / frame.shape[1]))), Image.Resampling.BILINEAR)
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def pick_thumbnail_files(dataset: BenchDataset, count: int) -> list[int]:
+    """Deterministic picks: a single frame, a cine, a JPEG file, then the files with most PHI boxes."""
+    picks: list[int] = []
+    for test in (lambda f: not f.cine, lambda f: f.cine, lambda f: not f.entry["lossless"]):
+        for f in dataset.files:
+            if test(f) and f.index not in picks:
+                picks.append(f.index)
+                break
+    ranked = sorted(dataset.files, key=lambda f: (-f.entry.get("phi_boxes", 0), f.index))
+    picks += [f.index for f in ranked if f.index not in picks]
+    return picks[:count]
+
+
+def make_thumbnails(dataset: BenchDataset, engines: list[tuple[str, list[Path | None]]], count: int) -> list[Thumbnail]:
+    thumbs = []
+    for index in pick_thumbnail_files(dataset, count):
+        truth = dataset.files[index]
+        before = _frame0(dataset.root / truth.relpath)
+        before_png = _png(before)
+        for name, outputs in engines:
+            after = _frame0(outputs[index])
+            thumbs.append(Thumbnail(name, f"{truth.label} frame 0", before_png,
+                                    _png(after, size=Image.open(io.BytesIO(before_png)).size)))
+    return thumbs

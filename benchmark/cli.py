@@ -1,0 +1,154 @@
+"""Command-line front end of the benchmark: ``phiphantom bench``, ``bench compare`` and ``demo``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console(stderr=True)
+bench_app = typer.Typer(
+    help="Benchmark de-identification engines on a generated dataset (pixels, headers, consistency, speed).",
+    invoke_without_command=True, no_args_is_help=False,
+)
+
+LEADERBOARD = (
+    ("box recall", "box_recall", "{:.3f}"), ("residual PHI", "residual_phi_boxes", "{}"),
+    ("clinical kept", "clinical_preservation", "{:.3f}"), ("image damage", "image_damage", "{:.2%}"),
+    ("tag coverage", "tag_coverage", "{:.3f}"), ("leaks", "leaks", "{}"), ("conformance", "conformance", "{:.3f}"),
+    ("files/s", "files_per_s", "{:.1f}"), ("failed", "files_failed", "{}"),
+)
+
+
+def _fmt(value, fmt: str) -> str:
+    return "n/a" if value is None else fmt.format(value)
+
+
+def print_leaderboard(results: dict) -> None:
+    table = Table(title="Leaderboard", show_lines=False)
+    table.add_column("engine", style="bold")
+    for title, _, _ in LEADERBOARD:
+        table.add_column(title, justify="right")
+    for engine in results["engines"]:
+        m = engine["metrics"]
+        table.add_row(engine["name"], *(_fmt(m.get(key), fmt) for _, key, fmt in LEADERBOARD))
+    Console().print(table)
+
+
+def _run(data: Path, engines: list[str], out: Path, workers: int, timeout: float, ocr: bool, dciodvfy: bool,
+         include_phi: bool, thumbnails: int, overwrite: bool) -> dict:
+    from phiphantom.synth.cli import _progress
+
+    from .bench import run_bench
+    from .dataset import DatasetError
+    from .engines.base import EngineError
+
+    try:
+        with _progress() as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(description: str, done: int, total: int) -> None:
+                if description not in tasks:
+                    tasks[description] = bar.add_task(description, total=total)
+                bar.update(tasks[description], completed=done, total=total)
+
+            results = run_bench(data, engines, out, workers=workers, timeout_s=timeout, ocr=ocr, dciodvfy=dciodvfy,
+                                include_phi=include_phi, thumbnails=thumbnails, overwrite=overwrite, progress=progress)
+    except (DatasetError, EngineError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    return results
+
+
+@bench_app.callback()
+def bench(
+    ctx: typer.Context,
+    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder made by `phiphantom generate`."),
+    engine: List[str] = typer.Option([], "--engine", help="Engine to run (repeatable): null, oracle, header-basic, "
+                                     "bundled, cmd:'TOOL {in} {out}' (or {in_dir} {out_dir}), python:module:Factory; "
+                                     "NAME=SPEC names it."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Results folder (results.json, report.md, report.html, outputs/)."),
+    workers: int = typer.Option(os.cpu_count() or 1, help="Worker processes for engines and scoring."),
+    timeout: float = typer.Option(120.0, help="Seconds an engine may take per file."),
+    ocr: bool = typer.Option(True, "--ocr/--no-ocr", help="Re-OCR unremoved PHI boxes (residual PHI)."),
+    dciodvfy: bool = typer.Option(False, "--dciodvfy", help="Also require no new dciodvfy errors (slower)."),
+    include_phi: bool = typer.Option(False, "--include-phi", help="Let file paths and raw error messages into results."),
+    thumbnails: int = typer.Option(3, help="Files shown before/after in the HTML report."),
+    overwrite: bool = typer.Option(False, help="Replace an existing results folder."),
+) -> None:
+    """Run engines over a dataset and score them: `phiphantom bench --data DIR --engine NAME --out RESULTS`."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if data is None or out is None or not engine:
+        console.print("[red]error:[/red] bench needs --data DIR, --out RESULTS and at least one --engine "
+                      "(or a subcommand: compare). See --help.")
+        raise typer.Exit(2)
+    results = _run(data, engine, out, workers, timeout, ocr, dciodvfy, include_phi, thumbnails, overwrite)
+    print_leaderboard(results)
+    console.print(f"results: {out / 'results.json'}  report: {out / 'report.html'}")
+
+
+@bench_app.command("compare")
+def compare_command(
+    baseline: Path = typer.Argument(..., help="Baseline results.json."),
+    current: Path = typer.Argument(..., help="Current results.json."),
+    max_drop: List[str] = typer.Option([], "--max-drop", help="Allowed worsening METRIC=VALUE (repeatable); "
+                                       "absolute for ratios/counts, relative for timings (0.2 = 20%). Default 0; "
+                                       "timings are only checked when given."),
+) -> None:
+    """Compare two results.json files; exit 1 when any metric regressed beyond its tolerance."""
+    from .compare import CompareError, compare, load_results, parse_tolerances
+
+    try:
+        rows = compare(load_results(baseline), load_results(current), parse_tolerances(max_drop))
+    except CompareError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    table = Table(title=f"{baseline} -> {current}")
+    for col in ("engine", "metric", "baseline", "current", "delta", "tolerance", "status"):
+        table.add_column(col, justify="right" if col in ("baseline", "current", "delta", "tolerance") else "left")
+    regressions = 0
+    for r in rows:
+        changed = r.delta not in (None, 0) or r.note
+        if not changed and not r.regression:
+            continue
+        regressions += r.regression
+        status = "[red]REGRESSION[/red]" if r.regression else ("[green]better[/green]" if r.delta else r.note or "")
+        if r.note and r.regression:
+            status += f" ({r.note})"
+        table.add_row(r.engine, r.metric, _fmt(r.baseline, "{:g}"), _fmt(r.current, "{:g}"), _fmt(r.delta, "{:+g}"),
+                      _fmt(r.tolerance, "{:g}"), status)
+    out = Console()
+    out.print(table if table.row_count else "no differences")
+    out.print(f"{regressions} regression(s)" if regressions else "[green]no regression[/green]")
+    raise typer.Exit(1 if regressions else 0)
+
+
+def demo_command(
+    out: Path = typer.Option(Path("phiphantom-demo"), "--out", help="Folder for the demo dataset and results."),
+    patients: int = typer.Option(6, help="Synthetic patients in the demo dataset."),
+    workers: int = typer.Option(os.cpu_count() or 1, help="Worker processes."),
+    overwrite: bool = typer.Option(False, help="Replace an earlier demo in --out."),
+) -> None:
+    """Generate a small dataset, benchmark the available engines on it, write and summarise the report."""
+    from phiphantom.synth import ConfigError, GenerateConfig
+    from phiphantom.synth.cli import _with_progress, print_summary
+    from phiphantom.synth.generate import generate
+
+    from .engines.registry import available_engines
+
+    try:
+        config = GenerateConfig(out=out / "dataset", patients=patients, workers=workers, seed=0)
+    except ConfigError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    summary = _with_progress("generating", lambda progress: generate(config, overwrite=overwrite, progress=progress))
+    print_summary(summary)
+    engines = available_engines()
+    results = _run(out / "dataset", engines, out / "results", workers, 120.0, True, False, False, 3, overwrite)
+    print_leaderboard(results)
+    console.print(f"dataset: {out / 'dataset'}\nreport:  {out / 'results' / 'report.html'} (and report.md, results.json)")

@@ -1,0 +1,145 @@
+"""The benchmark end to end: null and oracle bound the scale, mutations move it by exactly one unit."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from phiphantom.benchmark.bench import run_bench
+from phiphantom.benchmark.dataset import load_dataset
+from phiphantom.benchmark.engines.oracle import OracleEngine
+from phiphantom.cli.main import app
+from phiphantom.synth import generate
+
+from .conftest import small_config
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    """Cines, JPEG (grey and YBR), RGB and grey, every header location kind, PHI in file names."""
+    out = tmp_path_factory.mktemp("bench-data")
+    generate(small_config(out, patients=3, difficulty="hard", phi_filename_fraction=0.5, jpeg_fraction=0.4, seed=8))
+    ds = load_dataset(out)
+    kinds = {t["location_kind"] for f in ds.files for t in f.tags}
+    assert kinds == {"standard", "nested", "private", "free-text", "overlay", "icon", "file-meta", "filename"}
+    assert any(f.cine for f in ds.files) and any(not f.entry["lossless"] for f in ds.files)
+    return ds
+
+
+@pytest.fixture(scope="module")
+def baseline(dataset, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench-results")
+    return run_bench(dataset.root, ["null", "oracle"], out, workers=2), out
+
+
+def _engine(results, name):
+    return next(e for e in results["engines"] if e["name"] == name)
+
+
+def test_null_scores_nothing_removed_and_everything_leaked(baseline, dataset):
+    m = _engine(baseline[0], "null")["metrics"]
+    assert m["box_recall"] == 0.0 and m["frame_recall"] == 0.0
+    assert m["tag_coverage"] == 0.0, "every tag leaked"
+    kinds = _engine(baseline[0], "null")["leaks_by_kind"]
+    assert all(kinds[k] > 0 for k in ("standard", "nested", "private", "free-text", "overlay", "icon", "file-meta", "filename"))
+    assert m["residual_phi_boxes"] > 0 and m["image_damage"] == 0.0 and m["clinical_preservation"] == 1.0
+
+
+def test_oracle_reaches_the_top(baseline):
+    m = _engine(baseline[0], "oracle")["metrics"]
+    assert m["box_recall"] == 1.0 and m["frame_recall"] == 1.0
+    assert m["residual_phi_boxes"] == 0 and m["tag_coverage"] == 1.0 and m["leaks"] == 0
+    assert m["image_damage"] == 0.0 and m["clinical_preservation"] == 1.0
+    assert m["conformance"] == 1.0 and m["required_retained"] == 1.0 and m["valid_files"] == 1.0
+    assert m["files_failed"] == 0
+
+
+def test_results_hold_no_phi_and_follow_the_schema(baseline, dataset):
+    results, out = baseline
+    text = (out / "results.json").read_text(encoding="utf-8")
+    assert json.loads(text)["schema"] == "phiphantom.bench/1"
+    values = {t["injected_value"] for f in dataset.files for t in f.tags if len(t["injected_value"]) >= 4}
+    values |= {b["phi_value"] for f in dataset.files for b in f.boxes if len(b["phi_value"]) >= 4}
+    for report in ("results.json", "report.md", "report.html"):
+        body = (out / report).read_text(encoding="utf-8")
+        leaked = [v for v in values if v in body]
+        assert not leaked, f"{report} holds PHI values"
+    assert (out / "report.html").stat().st_size > 10_000
+
+
+def _one_engine(dataset, tmp_path, engine, name="mutant"):
+    return _engine(run_bench(dataset.root, [], tmp_path / name, engine_objects={name: engine}, ocr=False), name)
+
+
+def test_skipping_one_phi_box_drops_recall_by_exactly_one_over_n(dataset, tmp_path):
+    truth = next(f for f in dataset.files if f.cine)
+    box = next(b for b in truth.boxes if b["is_phi"] == "1")
+    n = sum(1 for f in dataset.files for b in f.boxes if b["is_phi"] == "1")
+    m = _one_engine(dataset, tmp_path, OracleEngine(skip_boxes={(truth.relpath, box["box_id"])}))["metrics"]
+    assert m["box_recall"] == pytest.approx(1 - 1 / n, abs=1e-6)
+
+
+def test_one_value_left_in_a_private_tag_is_exactly_one_private_leak(dataset, tmp_path):
+    truth, tag = next((f, t) for f in dataset.files for t in f.tags if t["location_kind"] == "private")
+    block = _one_engine(dataset, tmp_path, OracleEngine(keep_tags={(truth.relpath, tag["tag_path"])}))
+    assert block["metrics"]["leaks"] == 1
+    assert block["leaks_by_kind"]["private"] == 1 and sum(block["leaks_by_kind"].values()) == 1
+    rows = sum(len(f.tags) for f in dataset.files)
+    assert block["metrics"]["tag_coverage"] == pytest.approx(1 - 1 / rows, abs=1e-6)
+
+
+def test_blanking_one_clinical_box_drops_preservation_by_exactly_one_over_m(dataset, tmp_path):
+    truth, box = next((f, b) for f in dataset.files for b in f.boxes
+                      if b["is_phi"] == "0" and b["phi_category"] not in ("label",))
+    m_count = sum(1 for f in dataset.files for b in f.boxes if b["is_phi"] == "0" and b["phi_category"] != "label")
+    m = _one_engine(dataset, tmp_path, OracleEngine(blank_boxes={(truth.relpath, box["box_id"])}))["metrics"]
+    assert m["clinical_preservation"] == pytest.approx(1 - 1 / m_count, abs=1e-6)
+    assert m["box_recall"] == 1.0
+
+
+def test_blacking_out_the_image_shows_damage(dataset, tmp_path):
+    m = _one_engine(dataset, tmp_path, OracleEngine(black_image=True))["metrics"]
+    assert m["image_damage"] > 0.3 and m["box_recall"] == 1.0
+
+
+def test_a_failing_engine_is_scored_as_leaking_not_dropped(dataset, tmp_path):
+    results = run_bench(dataset.root, ["broken=cmd:false {in} {out}"], tmp_path / "r", ocr=False)
+    block = _engine(results, "broken")
+    m = block["metrics"]
+    assert m["files_failed"] == len(dataset.files) and len(block["errors"]) == len(dataset.files)
+    assert m["box_recall"] == 0.0 and m["tag_coverage"] == 0.0 and m["leaks"] > 0
+    assert m["clinical_preservation"] == 0.0 and m["image_damage"] == 1.0
+
+
+def test_bench_compare_exit_codes(baseline, tmp_path):
+    results, out = baseline
+    runner = CliRunner()
+    path = out / "results.json"
+    same = runner.invoke(app, ["bench", "compare", str(path), str(path)])
+    assert same.exit_code == 0, same.output
+    worse = json.loads(path.read_text())
+    _engine(worse, "oracle")["metrics"]["box_recall"] = 0.99
+    _engine(worse, "oracle")["metrics"]["leaks"] = 1
+    worse_path = tmp_path / "worse.json"
+    worse_path.write_text(json.dumps(worse))
+    regressed = runner.invoke(app, ["bench", "compare", str(path), str(worse_path)])
+    assert regressed.exit_code == 1 and "REGRESSION" in regressed.output
+    tolerated = runner.invoke(app, ["bench", "compare", str(path), str(worse_path),
+                                    "--max-drop", "box_recall=0.02", "--max-drop", "leaks=1"])
+    assert tolerated.exit_code == 0, tolerated.output
+    assert runner.invoke(app, ["bench", "compare", str(path), str(tmp_path / "missing.json")]).exit_code == 2
+    assert runner.invoke(app, ["bench", "compare", str(path), str(path), "--max-drop", "nope=1"]).exit_code == 2
+
+
+def test_bench_cli_end_to_end(dataset, tmp_path):
+    out = tmp_path / "cli"
+    result = CliRunner().invoke(app, ["bench", "--data", str(dataset.root), "--engine", "header-basic", "--out", str(out),
+                                      "--workers", "1", "--no-ocr"])
+    assert result.exit_code == 0, result.output
+    assert (out / "results.json").is_file() and (out / "report.md").is_file() and (out / "report.html").is_file()
+    again = CliRunner().invoke(app, ["bench", "--data", str(dataset.root), "--engine", "null", "--out", str(out)])
+    assert again.exit_code == 2 and "not empty" in again.output
+    bad = CliRunner().invoke(app, ["bench", "--data", str(dataset.root), "--engine", "nonsense", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2

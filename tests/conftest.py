@@ -47,3 +47,13 @@ def realistic_dataset(tmp_path_factory) -> tuple[Path, GenerateConfig]:
 
 def manifest(root: Path) -> dict:
     return json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def engine_dataset(tmp_path_factory) -> Path:
+    """Hard difficulty, 6 files: grey and YBR JPEG, RGB and grey cines, PHI in some file names."""
+    out = tmp_path_factory.mktemp("engines-ds")
+    generate(GenerateConfig(out=out, patients=3, files_per_study=(2, 2), frames=(2, 4), cine_fraction=0.4,
+                            jpeg_fraction=0.4, difficulty="hard", phi_filename_fraction=0.5, validate=False,
+                            workers=1, seed=8, progress=False))
+    return out

@@ -3,7 +3,6 @@ header-basic, cmd:, python: and the registry's errors."""
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import shutil
@@ -21,7 +20,8 @@ from phiphantom.benchmark.engines.command import CommandFailed
 from phiphantom.benchmark.engines.header_basic import HEADER_BASIC_KEYWORDS
 from phiphantom.benchmark.engines.oracle import OracleEngine, hashed_uid, renamed_output
 from phiphantom.benchmark.engines.registry import ENGINE_NAMES
-from phiphantom.synth import GenerateConfig, generate
+
+from .conftest import read_csv
 
 REQUIRED = ("SOPClassUID", "Modality", "Rows", "Columns", "SamplesPerPixel", "BitsAllocated",
             "PhotometricInterpretation", "SequenceOfUltrasoundRegions")
@@ -30,19 +30,9 @@ REQUIRED = ("SOPClassUID", "Modality", "Rows", "Columns", "SamplesPerPixel", "Bi
 # -- fixtures and helpers -------------------------------------------------------
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory) -> Path:
-    """Hard difficulty, 6 files: grey and YBR JPEG, RGB and grey cines, PHI in some file names."""
-    out = tmp_path_factory.mktemp("engines-ds")
-    generate(GenerateConfig(out=out, patients=3, files_per_study=(2, 2), frames=(2, 4), cine_fraction=0.4,
-                            jpeg_fraction=0.4, difficulty="hard", phi_filename_fraction=0.5, validate=False,
-                            workers=1, seed=8, progress=False))
-    return out
+def dataset(engine_dataset) -> Path:
+    return engine_dataset
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ import pytest
 from phiphantom.benchmark.engines import EngineError
 from phiphantom.benchmark.engines.oracle import OracleEngine
 from phiphantom.benchmark.runner import STAGING_DIRNAME, EngineRun, run_engine
-from phiphantom.synth import GenerateConfig, generate
 
 PLUGIN = "runner_test_plugin"
 
@@ -89,12 +88,8 @@ class BrokenStart(BaseEngine):
 
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("runner-ds")
-    generate(GenerateConfig(out=out, patients=3, files_per_study=(2, 2), frames=(2, 4), cine_fraction=0.4,
-                            jpeg_fraction=0.4, difficulty="hard", phi_filename_fraction=0.5, validate=False,
-                            workers=1, seed=8, progress=False))
-    return out
+def dataset(engine_dataset) -> Path:
+    return engine_dataset
 
 
 @pytest.fixture(scope="module")

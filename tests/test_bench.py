@@ -143,3 +143,36 @@ def test_bench_cli_end_to_end(dataset, tmp_path):
     assert again.exit_code == 2 and "not empty" in again.output
     bad = CliRunner().invoke(app, ["bench", "--data", str(dataset.root), "--engine", "nonsense", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2
+
+
+class _DetectingOracle(OracleEngine):
+    """The oracle, reporting its PHI boxes as detections, plus one false alarm per file (module level: picklable)."""
+
+    def process_file(self, src, dst):
+        from phiphantom.benchmark.engines.base import Detection, FileResult
+
+        result = super().process_file(src, dst) or FileResult()
+        relpath = str(src.relative_to(self.context.data_dir))
+        rows = [b for b in self._gt_boxes()[relpath] if b["is_phi"] == "1"]
+        result.detections = [Detection(int(b["frame_start"]), int(b["frame_end"]), int(b["bbox_x"]), int(b["bbox_y"]),
+                                       int(b["bbox_x"]) + int(b["bbox_w"]), int(b["bbox_y"]) + int(b["bbox_h"]))
+                             for b in rows] + [Detection(0, 1, 0, 0, 3, 3)]
+        return result
+
+    def _gt_boxes(self):
+        from .conftest import read_csv
+
+        boxes: dict[str, list[dict]] = {}
+        for row in read_csv(self.context.data_dir / "gt" / "boxes.csv"):
+            boxes.setdefault(row["output_dicom_relpath"], []).append(row)
+        return boxes
+
+
+def test_detection_precision_and_recall_for_engines_that_report_boxes(dataset, tmp_path):
+    block = _one_engine(dataset, tmp_path, _DetectingOracle())
+    det = block["counts"]["detections"]
+    phi_frames = sum(int(b["frame_end"]) - int(b["frame_start"]) for f in dataset.files for b in f.boxes if b["is_phi"] == "1")
+    assert det == {"tp": phi_frames, "fp": len(dataset.files), "fn": 0}
+    assert block["metrics"]["detection_recall"] == 1.0
+    assert block["metrics"]["detection_precision"] == pytest.approx(phi_frames / (phi_frames + len(dataset.files)), abs=1e-6)
+    assert _engine(run_bench(dataset.root, ["null"], tmp_path / "n", ocr=False), "null")["metrics"]["detection_recall"] is None

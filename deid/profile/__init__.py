@@ -2,20 +2,30 @@
 
 from .annex_e import (
     ACTIONS,
+    ATTRIBUTE_TYPES,
+    OPTIONS,
     TABLE_EDITION,
     TABLE_SHA256,
     ProfileRow,
     action_for_keyword,
+    attribute_type,
     basic_action,
+    choose_action,
+    effective_action,
     load_table,
 )
 
 __all__ = [
     "ACTIONS",
+    "ATTRIBUTE_TYPES",
+    "OPTIONS",
     "TABLE_EDITION",
     "TABLE_SHA256",
     "ProfileRow",
     "action_for_keyword",
+    "attribute_type",
     "basic_action",
+    "choose_action",
+    "effective_action",
     "load_table",
 ]

@@ -1,22 +1,38 @@
-"""Regenerate ``annex_e_basic.csv`` from dicom-anonymizer's copy of PS3.15 Table E.1-1.
+"""Regenerate the packaged PS3.15 Annex E tables from maintained PyPI packages.
 
 Usage::
 
-    pip install dicom-anonymizer==2.1.0      # or: pip install -e '.[dev]'
-    python -m phiphantom.deid.profile.regenerate [--edition 2026c] [--out PATH]
+    pip install dicom-anonymizer==2.1.0 dicom-standard==0.1.0   # or: pip install -e '.[test]'
+    python -m phiphantom.deid.profile.regenerate [--edition 2026c] [--out-dir DIR] [--standard-dir DIR]
 
-The source is ``dicomanonymizer.dicom_anonymization_databases.dicomfields_<edition>``:
-one Python list per Basic Profile action (``D_TAGS``, ``Z_TAGS``, ...) of
-``(group, element)`` or masked ``(group, element, group_mask, element_mask)``
-tuples, each followed by a ``# Attribute Name`` comment. The tag values come
-from importing the module; the names come from its source comments (parsed
-with ``ast`` + ``tokenize`` so tuples split over several lines work), and the
-two are cross-checked. Keywords and the retired flag come from pydicom's
-dictionary. Nothing is typed in by hand.
+Step 1, ``annex_e_basic.csv`` (Table E.1-1):
+
+* Basic Profile column from
+  ``dicomanonymizer.dicom_anonymization_databases.dicomfields_<edition>``:
+  one Python list per Basic Profile action (``D_TAGS``, ``Z_TAGS``, ...) of
+  ``(group, element)`` or masked ``(group, element, group_mask, element_mask)``
+  tuples, each followed by a ``# Attribute Name`` comment. The tag values come
+  from importing the module; the names come from its source comments (parsed
+  with ``ast`` + ``tokenize`` so tuples split over several lines work), and the
+  two are cross-checked. Keywords and the retired flag come from pydicom's
+  dictionary.
+* Option columns (Retain Safe Private ... Clean Graphics) from the
+  ``confidentiality_profile_attributes.json`` of innolitics' ``dicom-standard``
+  0.1.0 (parsed from the 2020 standard), merged by tag (mask aware:
+  ``(60XX,3000)`` there is ``(60xx,3000)`` here). Rows not found there have
+  empty option columns and an empty ``options_source``.
+
+Step 2, the IOD tables, from the same dicom-standard package:
+``iod_modules.csv`` (``sops.json`` -> ``ciods.json`` -> ``ciod_to_modules.json``)
+and ``module_attributes.csv`` (top-level attributes of
+``module_to_attributes.json``, with their Type).
+
+Nothing is typed in by hand.
 
 Duplicates: a tag listed twice under the same action is written once; a tag
 listed under two different actions stops the run (the source would be
-ambiguous, and silently picking one would be a guess).
+ambiguous, and silently picking one would be a guess). The same rule holds for
+the option entries and module attribute Types of dicom-standard.
 """
 
 from __future__ import annotations
@@ -28,17 +44,33 @@ import csv
 import hashlib
 import importlib
 import importlib.util
+import importlib.metadata
 import io
+import json
 import pkgutil
 import re
 import sys
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydicom.datadict import RepeatersDictionary, dictionary_description, get_entry, keyword_for_tag
 
-from .annex_e import CSV_COLUMNS, TABLE_EDITION, TABLE_FILENAME, format_tag_text
+from .annex_e import (
+    ATTRIBUTE_TYPES,
+    CSV_COLUMNS,
+    IOD_MODULES_COLUMNS,
+    IOD_MODULES_FILENAME,
+    MODULE_ATTRIBUTES_COLUMNS,
+    MODULE_ATTRIBUTES_FILENAME,
+    OPTION_ACTIONS,
+    OPTION_COLUMNS,
+    OPTIONS_SOURCE,
+    TABLE_EDITION,
+    TABLE_FILENAME,
+    format_tag_text,
+    parse_tag_text,
+)
 
 #: Source list name -> Basic Profile action code, in the order the source defines them.
 SOURCE_LISTS: tuple[tuple[str, str], ...] = (
@@ -55,7 +87,33 @@ SOURCE_LISTS: tuple[tuple[str, str], ...] = (
 
 SOURCE_PACKAGE = "dicomanonymizer.dicom_anonymization_databases"
 INSTALL_HINT = "pip install dicom-anonymizer==2.1.0"
-DEFAULT_OUT = Path(__file__).with_name(TABLE_FILENAME)
+DEFAULT_OUT_DIR = Path(__file__).parent
+
+#: The options/IOD source: PyPI distribution, version, and the folder its JSON installs to.
+STANDARD_DISTRIBUTION = "dicom-standard"
+STANDARD_VERSION = "0.1.0"
+STANDARD_INSTALL_HINT = f"pip install --no-deps {STANDARD_DISTRIBUTION}=={STANDARD_VERSION}"
+STANDARD_FILES: tuple[str, ...] = (
+    "confidentiality_profile_attributes.json",
+    "sops.json",
+    "ciods.json",
+    "ciod_to_modules.json",
+    "module_to_attributes.json",
+)
+#: CSV option column -> key in confidentiality_profile_attributes.json.
+OPTION_SOURCE_KEYS: dict[str, str] = {
+    "rtn_safe_priv": "rtnSafePrivOpt",
+    "rtn_uids": "rtnUIDsOpt",
+    "rtn_dev_id": "rtnDevIdOpt",
+    "rtn_inst_id": "rtnInstIdOpt",
+    "rtn_pat_chars": "rtnPatCharsOpt",
+    "rtn_long_full_dates": "rtnLongFullDatesOpt",
+    "rtn_long_modif_dates": "rtnLongModifDatesOpt",
+    "clean_desc": "cleanDescOpt",
+    "clean_struct_cont": "cleanStructContOpt",
+    "clean_graph": "cleanGraphOpt",
+}
+MODULE_USAGES: tuple[str, ...] = ("M", "C", "U")
 # Trailing "(see Note 11)"-style references to the standard's table notes.
 _NOTE_REFERENCE = re.compile(r"\s*\(see Note \d+\)\s*$", re.IGNORECASE)
 
@@ -197,41 +255,338 @@ def build_rows(entries: list[SourceEntry]) -> list[dict[str, str]]:
     return rows
 
 
-def render_csv(rows: list[dict[str, str]]) -> bytes:
+def render_csv(rows: list[dict[str, str]], columns: tuple[str, ...] = CSV_COLUMNS) -> bytes:
     """The CSV bytes: UTF-8, ``\\n`` line ends, minimal quoting."""
     buffer = io.StringIO(newline="")
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue().encode("utf-8")
 
 
-def generate(edition: str = TABLE_EDITION) -> bytes:
-    """CSV bytes for ``edition``, straight from the installed source module."""
+# --- dicom-standard (options and IOD source) ------------------------------------------------
+
+
+def find_standard_dir() -> Path:
+    """Folder of the installed dicom-standard JSON files; exit with an install hint if missing.
+
+    The wheel installs them as data files under ``<prefix>/standard/``, so they
+    are found through the distribution's file list (``locate_file`` resolves
+    relative to site-packages, which is not where data files go).
+    """
+    try:
+        distribution = importlib.metadata.distribution(STANDARD_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise SystemExit(
+            f"{STANDARD_DISTRIBUTION} is not installed.\n"
+            f"Install the source of the option columns and IOD tables with: {STANDARD_INSTALL_HINT}"
+        ) from exc
+    if distribution.version != STANDARD_VERSION:
+        raise SystemExit(
+            f"the tables come from {STANDARD_DISTRIBUTION} {STANDARD_VERSION}; {distribution.version} is installed"
+        )
+    for file in distribution.files or ():
+        if file.parts[-2:] == ("standard", STANDARD_FILES[0]):
+            folder = Path(file.locate()).resolve().parent
+            if all((folder / name).is_file() for name in STANDARD_FILES):
+                return folder
+    raise SystemExit(f"{STANDARD_DISTRIBUTION} {STANDARD_VERSION} is installed but its standard/*.json files are not")
+
+
+def _load_json(standard_dir: Path, name: str):
+    return json.loads((standard_dir / name).read_text(encoding="utf-8"))
+
+
+TagKey = tuple[int, int, int, int]
+
+
+def parse_standard_tag(text: str) -> TagKey | None:
+    """dicom-standard tag text -> normalised key; None for the private-attributes rule row.
+
+    ``"(0010,0040)"`` -> ``(0x0010, 0x0040, 0xFFFF, 0xFFFF)``;
+    ``"(60XX,3000)"``/``"(60xx,3000)"`` -> ``(0x6000, 0x3000, 0xFF00, 0xFFFF)``;
+    ``"(GGGG,EEEE) WHERE GGGG IS ODD"`` -> None.
+    """
+    if text.startswith("(GGGG,EEEE)"):
+        return None
+    # Hex digits never include X, so an upper-case X is a masked nibble.
+    group, element, group_mask, element_mask = parse_tag_text(text.strip().replace("X", "x"))
+    return group & group_mask, element & element_mask, group_mask, element_mask
+
+
+@dataclass(frozen=True)
+class StandardProfileRow:
+    """One row of dicom-standard's confidentiality_profile_attributes.json."""
+
+    tag_text: str
+    name: str
+    basic: str
+    options: dict[str, str]  # CSV option column -> "K"/"C"/"X"/""
+
+
+def read_standard_profile(records: list[dict]) -> tuple[dict[TagKey, list[StandardProfileRow]], list[StandardProfileRow]]:
+    """(rows by normalised tag, the private-attributes rule rows)."""
+    known_keys = {"id", "tag", "name", "basicProfile", "stdCompIOD", *OPTION_SOURCE_KEYS.values()}
+    by_tag: dict[TagKey, list[StandardProfileRow]] = {}
+    private = []
+    for record in records:
+        unknown = set(record) - known_keys
+        if unknown:
+            raise ValueError(f"{record.get('tag')}: unexpected keys {sorted(unknown)} in the options source")
+        options = {column: record.get(key) or "" for column, key in OPTION_SOURCE_KEYS.items()}
+        for column, entry in options.items():
+            if entry and entry not in OPTION_ACTIONS:
+                raise ValueError(f"{record['tag']}: unexpected {column} entry {entry!r}")
+        row = StandardProfileRow(record["tag"], " ".join(record["name"].split()), record["basicProfile"], options)
+        key = parse_standard_tag(record["tag"])
+        if key is None:
+            private.append(row)
+        else:
+            by_tag.setdefault(key, []).append(row)
+    return by_tag, private
+
+
+def merged_options(key: TagKey, rows: list[StandardProfileRow]) -> dict[str, str]:
+    """The option entries of a tag listed once or more; differing entries stop the run."""
+    distinct = {tuple(row.options.items()) for row in rows}
+    if len(distinct) != 1:
+        raise ValueError(f"{format_tag_text(*key)} has conflicting option entries in the options source")
+    return dict(distinct.pop())
+
+
+@dataclass
+class MergeReport:
+    """What the merge of the two sources found (printed, and recorded in SOURCE.md)."""
+
+    rows: int = 0
+    found: int = 0  # rows found in the options source
+    with_entries: int = 0  # ... of which with at least one option entry
+    not_found: list[str] = field(default_factory=list)  # tag text + name of rows with options unknown
+    only_in_standard: list[str] = field(default_factory=list)  # 2020 rows not in the basic source
+    # (tag, name, 2020 action(s), basic source action)
+    basic_differences: list[tuple[str, str, str, str]] = field(default_factory=list)
+    per_column: dict[str, collections.Counter] = field(default_factory=dict)
+    private_rule: list[StandardProfileRow] = field(default_factory=list)
+
+
+def add_options(rows: list[dict[str, str]], records: list[dict]) -> MergeReport:
+    """Fill the option columns and ``options_source`` of ``rows`` (in place) from the options source."""
+    by_tag, private = read_standard_profile(records)
+    report = MergeReport(private_rule=private)
+    seen = set()
+    for row in rows:
+        group, element, group_mask, element_mask = parse_tag_text(row["tag"])
+        key = (group, element, group_mask, element_mask)
+        standard_rows = by_tag.get(key)
+        report.rows += 1
+        if standard_rows is None:
+            row.update({column: "" for column in OPTION_COLUMNS.values()}, options_source="")
+            report.not_found.append(f"{row['tag']} {row['name']}")
+            continue
+        seen.add(key)
+        options = merged_options(key, standard_rows)
+        row.update(options, options_source=OPTIONS_SOURCE)
+        report.found += 1
+        report.with_entries += any(options.values())
+        basics = sorted({standard_row.basic for standard_row in standard_rows})
+        if basics != [row["action"]]:
+            report.basic_differences.append((row["tag"], row["name"], " and ".join(basics), row["action"]))
+    for key in sorted(set(by_tag) - seen):
+        report.only_in_standard.append(f"{format_tag_text(*key)} {by_tag[key][0].name}")
+    for column in OPTION_COLUMNS.values():
+        report.per_column[column] = collections.Counter(row[column] for row in rows if row[column])
+    return report
+
+
+def generate(edition: str = TABLE_EDITION, standard_dir: Path | None = None) -> tuple[bytes, MergeReport]:
+    """Profile CSV bytes for ``edition`` with the option columns, and the merge report."""
     module = import_source(edition)
     source = Path(module.__file__).read_text(encoding="utf-8")
     entries = parse_source_entries(source)
     _check_against_module(entries, module)
-    return render_csv(build_rows(entries))
+    rows = build_rows(entries)
+    standard_dir = standard_dir or find_standard_dir()
+    report = add_options(rows, _load_json(standard_dir, "confidentiality_profile_attributes.json"))
+    return render_csv(rows), report
+
+
+# --- step 2: IOD tables -----------------------------------------------------------------------
+
+
+def _uid_sort_key(uid: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in uid.split("."))
+
+
+def build_iod_modules(sops: list[dict], ciods: list[dict], ciod_to_modules: list[dict]) -> list[dict[str, str]]:
+    """One row per (SOP Class, module of its IOD), SOP Classes by UID, modules in the standard's table order."""
+    ciod_ids = {ciod["name"]: ciod["id"] for ciod in ciods}
+    if len(ciod_ids) != len(ciods):
+        raise ValueError("ciods.json: duplicate CIOD names")
+    modules_of: dict[str, dict[str, str]] = {}
+    for record in ciod_to_modules:
+        usage = record["usage"]
+        if usage not in MODULE_USAGES:
+            raise ValueError(f"{record['ciodId']}/{record['moduleId']}: unexpected usage {usage!r}")
+        modules = modules_of.setdefault(record["ciodId"], {})
+        if modules.get(record["moduleId"], usage) != usage:
+            raise ValueError(f"{record['ciodId']}/{record['moduleId']}: two usages")
+        modules[record["moduleId"]] = usage
+    uids = [sop["id"] for sop in sops]
+    if len(uids) != len(set(uids)):
+        raise ValueError("sops.json: duplicate SOP Class UIDs")
+    rows = []
+    for sop in sorted(sops, key=lambda sop: _uid_sort_key(sop["id"])):
+        ciod = ciod_ids.get(sop["ciod"])
+        if ciod is None or ciod not in modules_of:
+            raise ValueError(f"{sop['id']}: CIOD {sop['ciod']!r} has no module table")
+        for module, usage in modules_of[ciod].items():
+            rows.append({"sop_class_uid": sop["id"], "ciod": ciod, "module": module, "usage": usage})
+    return rows
+
+
+@dataclass
+class ModuleReport:
+    top_level: int = 0  # top-level rows in the source (before dedupe)
+    duplicates: int = 0  # identical repeats dropped
+    untyped: int = 0  # rows whose Type is "None" (modules without a Type column), dropped
+    written: int = 0
+
+
+def build_module_attributes(module_to_attributes: list[dict]) -> tuple[list[dict[str, str]], ModuleReport]:
+    """Top-level attributes (path ``module:TAG``) with their Type, deduplicated, sorted by (module, tag)."""
+    report = ModuleReport()
+    types: dict[tuple[str, TagKey], str] = {}
+    for record in module_to_attributes:
+        parts = record["path"].split(":")
+        if len(parts) != 2:
+            continue  # nested in a sequence
+        module, _ = parts
+        if module != record["moduleId"]:
+            raise ValueError(f"{record['path']}: path does not start with its module {record['moduleId']!r}")
+        report.top_level += 1
+        attr_type = record["type"]
+        if attr_type == "None":
+            report.untyped += 1
+            continue
+        if attr_type not in ATTRIBUTE_TYPES:
+            raise ValueError(f"{record['path']}: unexpected type {attr_type!r}")
+        key = (module, parse_standard_tag(record["tag"]))
+        previous = types.get(key)
+        if previous is not None:
+            if previous != attr_type:
+                raise ValueError(f"{record['path']}: listed as Type {previous} and {attr_type}")
+            report.duplicates += 1
+            continue
+        types[key] = attr_type
+    rows = [
+        {"module": module, "tag": format_tag_text(*tag), "type": attr_type}
+        for (module, tag), attr_type in sorted(types.items())
+    ]
+    report.written = len(rows)
+    return rows, report
+
+
+def generate_iod_tables(standard_dir: Path | None = None) -> tuple[bytes, bytes, ModuleReport]:
+    """(iod_modules.csv bytes, module_attributes.csv bytes, report)."""
+    standard_dir = standard_dir or find_standard_dir()
+    iod_rows = build_iod_modules(
+        _load_json(standard_dir, "sops.json"),
+        _load_json(standard_dir, "ciods.json"),
+        _load_json(standard_dir, "ciod_to_modules.json"),
+    )
+    attribute_rows, report = build_module_attributes(_load_json(standard_dir, "module_to_attributes.json"))
+    return (
+        render_csv(iod_rows, IOD_MODULES_COLUMNS),
+        render_csv(attribute_rows, MODULE_ATTRIBUTES_COLUMNS),
+        report,
+    )
+
+
+def generate_all(edition: str = TABLE_EDITION, standard_dir: Path | None = None) -> tuple[dict[str, bytes], str]:
+    """File name -> CSV bytes for the three packaged tables, and the printed summary."""
+    standard_dir = standard_dir or find_standard_dir()
+    profile, merge_report = generate(edition, standard_dir)
+    iod_modules, module_attributes, module_report = generate_iod_tables(standard_dir)
+    files = {
+        TABLE_FILENAME: profile,
+        IOD_MODULES_FILENAME: iod_modules,
+        MODULE_ATTRIBUTES_FILENAME: module_attributes,
+    }
+    summary = "\n".join(
+        [summarise(profile), summarise_merge(merge_report), summarise_iod(iod_modules, module_attributes, module_report)]
+    )
+    return files, summary
 
 
 def summarise(data: bytes) -> str:
     """sha256 and per-action row counts, for SOURCE.md and the constants."""
     records = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
     counts = collections.Counter(record["action"] for record in records)
-    lines = [f"sha256 {hashlib.sha256(data).hexdigest()}", f"rows {len(records)}"]
+    lines = [f"{TABLE_FILENAME} sha256 {hashlib.sha256(data).hexdigest()} ({len(data)} bytes)", f"rows {len(records)}"]
     lines += [f"  {action:7} {counts[action]}" for _, action in SOURCE_LISTS]
     return "\n".join(lines)
+
+
+def summarise_merge(report: MergeReport) -> str:
+    lines = [
+        f"option data: {report.found} of {report.rows} rows found in {OPTIONS_SOURCE}"
+        f" ({report.with_entries} with at least one option entry); {len(report.not_found)} not found",
+        "per option column: "
+        + ", ".join(f"{column} {dict(sorted(counts.items()))}" for column, counts in report.per_column.items()),
+        f"not found in {OPTIONS_SOURCE} ({len(report.not_found)}):",
+        *(f"  {item}" for item in report.not_found),
+        f"in {OPTIONS_SOURCE} but not in the basic source ({len(report.only_in_standard)}):",
+        *(f"  {item}" for item in report.only_in_standard),
+        f"basic action differs, 2020 vs {TABLE_EDITION} ({len(report.basic_differences)}):",
+        *(f"  | {tag} | {name} | {old} | {new} |" for tag, name, old, new in report.basic_differences),
+        "private-attributes rule rows: "
+        + "; ".join(
+            f"{row.tag_text} basic {row.basic} "
+            + " ".join(f"{column}={entry}" for column, entry in row.options.items() if entry)
+            for row in report.private_rule
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def summarise_iod(iod_modules: bytes, module_attributes: bytes, report: ModuleReport) -> str:
+    iod_records = list(csv.DictReader(io.StringIO(iod_modules.decode("utf-8"))))
+    sops = {record["sop_class_uid"] for record in iod_records}
+    ciods = {record["ciod"] for record in iod_records}
+    modules = {record["module"] for record in iod_records}
+    types = collections.Counter(
+        record["type"] for record in csv.DictReader(io.StringIO(module_attributes.decode("utf-8")))
+    )
+    return "\n".join(
+        [
+            f"{IOD_MODULES_FILENAME} sha256 {hashlib.sha256(iod_modules).hexdigest()} ({len(iod_modules)} bytes)",
+            f"  rows {len(iod_records)}, SOP Classes {len(sops)}, CIODs {len(ciods)}, modules {len(modules)}",
+            f"{MODULE_ATTRIBUTES_FILENAME} sha256 {hashlib.sha256(module_attributes).hexdigest()}"
+            f" ({len(module_attributes)} bytes)",
+            f"  top-level source rows {report.top_level}: {report.untyped} without a Type dropped,"
+            f" {report.duplicates} identical repeats dropped, {report.written} written",
+            "  types " + ", ".join(f"{attr_type} {types[attr_type]}" for attr_type in ATTRIBUTE_TYPES),
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edition", default=TABLE_EDITION, help="dicomfields_<edition> module (default %(default)s)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="CSV to write (default: the packaged table)")
+    parser.add_argument(
+        "--out-dir", type=Path, default=DEFAULT_OUT_DIR, help="folder to write the three CSVs to (default: the package)"
+    )
+    parser.add_argument(
+        "--standard-dir",
+        type=Path,
+        default=None,
+        help=f"folder of the {STANDARD_DISTRIBUTION} {STANDARD_VERSION} JSON files (default: the installed package's)",
+    )
     args = parser.parse_args(argv)
-    data = generate(args.edition)
-    args.out.write_bytes(data)
-    print(f"wrote {args.out}\n{summarise(data)}", file=sys.stderr)
+    files, summary = generate_all(args.edition, args.standard_dir)
+    for name, data in files.items():
+        (args.out_dir / name).write_bytes(data)
+    print(f"wrote {', '.join(files)} to {args.out_dir}\n{summary}", file=sys.stderr)
     return 0
 
 

@@ -1,0 +1,45 @@
+"""The bundled engine behind the benchmark's Engine protocol (``--engine bundled``)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydicom.filewriter import dcmwrite
+
+from phiphantom.benchmark.engines.base import BaseEngine, EngineContext, FileResult
+
+from .header_deid import DeidOptions
+from .keys import KEY_ENV, load_key
+from .pipeline import DeidConfig, deidentify_file
+
+
+class BundledEngine(BaseEngine):
+    """PHI Phantom's own engine (header part: PS3.15 basic profile; pixels arrive with the pixel part).
+
+    The key comes from ``$PHIPHANTOM_DEID_KEY``; without it an ephemeral key is made once, in the
+    process that builds the engine, and exported so that every worker of the run shares it. Files
+    are written under pseudonymized names, so file names never carry PHI.
+    """
+
+    def __init__(self, options: frozenset[str] = frozenset(), **_: object) -> None:
+        super().__init__(name="bundled", config={"profile": "basic", "options": sorted(options), "pixels": "not yet"})
+        if not os.environ.get(KEY_ENV):
+            os.environ[KEY_ENV] = secrets.token_hex(32)  # ephemeral for this run; never written anywhere
+            self.config["key"] = "ephemeral"
+        else:
+            self.config["key"] = f"${KEY_ENV}"
+        self.options = DeidOptions(frozenset(options))
+        self._config: DeidConfig | None = None
+
+    def start(self, context: EngineContext) -> None:
+        super().start(context)
+        key, source = load_key(None)
+        self._config = DeidConfig(key=key, options=self.options, layout="pseudonymized", key_source=source)
+
+    def process_file(self, src: Path, dst: Path) -> FileResult | None:
+        result = deidentify_file(Path(src), self._config)
+        out = Path(dst).with_name(f"{result.dataset.SOPInstanceUID}.dcm")
+        dcmwrite(out, result.dataset, enforce_file_format=True)
+        return FileResult(output_path=out)

@@ -1,0 +1,303 @@
+"""De-identify a DICOM header to the PS3.15 Annex E Basic Application Level Confidentiality Profile.
+
+Every element, at every depth, is looked up in the profile table
+(:mod:`phiphantom.deid.profile`, with the selected options applied) and gets
+its action: X remove, Z empty, D dummy, U remapped UID, K keep, C clean.
+Combined actions (X/Z, X/D, X/Z/D, Z/D, X/Z/U*) are resolved with the IOD's
+attribute Types so the output stays a valid instance. Private data is removed
+(unless on the explicit safe-private list with Retain Safe Private), overlay
+planes (60xx) and curves (50xx) are removed unless Clean Graphics is chosen,
+and the file meta is kept in step. The audit lists which path got which
+action, never a value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+from pydicom.sequence import Sequence
+from pydicom.tag import BaseTag, Tag
+
+from phiphantom.deid.profile import attribute_type, choose_action, effective_action
+from phiphantom.deid.profile.annex_e import OPTIONS
+
+from .pseudonyms import Pseudonymizer, shift_da, shift_dt
+from .text_clean import TextCleaner
+
+#: CID 7050 De-identification Method codes (scheme DCM).
+CID_7050 = {
+    "basic": ("113100", "Basic Application Confidentiality Profile"),
+    "clean_pixel_data": ("113101", "Clean Pixel Data Option"),
+    "clean_graphics": ("113103", "Clean Graphics Option"),
+    "clean_structured_content": ("113104", "Clean Structured Content Option"),
+    "clean_descriptors": ("113105", "Clean Descriptors Option"),
+    "retain_long_full_dates": ("113106", "Retain Longitudinal Temporal Information Full Dates Option"),
+    "retain_long_modified_dates": ("113107", "Retain Longitudinal Temporal Information Modified Dates Option"),
+    "retain_patient_characteristics": ("113108", "Retain Patient Characteristics Option"),
+    "retain_device_identity": ("113109", "Retain Device Identity Option"),
+    "retain_uids": ("113110", "Retain UIDs Option"),
+    "retain_safe_private": ("113111", "Retain Safe Private Option"),
+    "retain_institution_identity": ("113112", "Retain Institution Identity Option"),
+}
+
+DUMMY_TEXT = "ANONYMIZED"
+DUMMY_BY_VR = {
+    "AE": "ANONYMIZED", "AS": "000Y", "CS": "ANONYMIZED", "DA": "19000101", "DS": "0", "DT": "19000101000000",
+    "IS": "0", "LO": DUMMY_TEXT, "LT": DUMMY_TEXT, "PN": DUMMY_TEXT, "SH": DUMMY_TEXT, "ST": DUMMY_TEXT,
+    "TM": "000000", "UC": DUMMY_TEXT, "UT": DUMMY_TEXT, "UR": "",
+}
+TEXT_VRS = frozenset({"LO", "LT", "SH", "ST", "UC", "UT", "PN"})
+ICON_IMAGE_SEQUENCE = Tag(0x0088, 0x0200)
+
+
+class DeidError(RuntimeError):
+    """A file that cannot be de-identified (message never contains a value)."""
+
+
+@dataclass(frozen=True)
+class DeidOptions:
+    """Profile options (names from ``phiphantom.deid.profile.annex_e.OPTIONS``) and their settings."""
+
+    options: frozenset[str] = frozenset()
+    safe_private: frozenset[tuple[str, int]] = frozenset()   # (private creator, element offset 0x00-0xFF)
+    date_shift_range: tuple[int, int] = (-3650, -1)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.options) - set(OPTIONS)
+        if unknown:
+            raise ValueError(f"unknown profile option(s): {', '.join(sorted(unknown))}; known: {', '.join(OPTIONS)}")
+        if {"retain_long_full_dates", "retain_long_modified_dates"} <= set(self.options):
+            raise ValueError("choose either retain_long_full_dates or retain_long_modified_dates, not both")
+
+    def has(self, name: str) -> bool:
+        return name in self.options
+
+
+@dataclass
+class HeaderResult:
+    """What was done (paths and actions only) and the pseudonym mapping (only written on request)."""
+
+    actions: dict[str, str] = field(default_factory=dict)
+    codes: list[str] = field(default_factory=list)
+    mapping: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> {original: pseudonym}
+    date_shift_days: int | None = None
+
+
+def _path(prefix: str, tag: BaseTag) -> str:
+    return f"{prefix}({tag.group:04X},{tag.element:04X})"
+
+
+def _is_graphics_group(tag: BaseTag) -> bool:
+    """Overlay planes 6000-601E and curves 5000-501E (even groups only)."""
+    return tag.group % 2 == 0 and (0x6000 <= tag.group <= 0x601E or 0x5000 <= tag.group <= 0x501E)
+
+
+class HeaderDeidentifier:
+    """Applies the profile to one dataset. Create one per file."""
+
+    def __init__(self, options: DeidOptions, pseudonymizer: Pseudonymizer, ds: Dataset) -> None:
+        self.options = options
+        self.pz = pseudonymizer
+        self.result = HeaderResult()
+        self.sop_class = str(ds.get("SOPClassUID", ""))
+        self.present = {int(t) for t in ds.keys()}
+        self.patient_key = self._patient_key(ds)
+        self.shift = (self.pz.date_shift_days(self.patient_key)
+                      if options.has("retain_long_modified_dates") else None)
+        self.result.date_shift_days = self.shift
+        self.cleaner = TextCleaner.from_dataset(ds, self.pz) if options.has("clean_descriptors") else None
+
+    @staticmethod
+    def _patient_key(ds: Dataset) -> str:
+        """What identifies the patient for pseudonyms and date shifts (PatientID, else name+birth date, else study)."""
+        pid = str(ds.get("PatientID", "") or "").strip()
+        if pid:
+            return pid
+        fallback = f"{ds.get('PatientName', '')}|{ds.get('PatientBirthDate', '')}".strip("|")
+        return fallback or str(ds.get("StudyInstanceUID", "")) or "unknown-patient"
+
+    # -- entry point ---------------------------------------------------------
+    def run(self, ds: Dataset) -> HeaderResult:
+        original_sop = str(ds.get("SOPInstanceUID", ""))
+        self._walk(ds, "", top=True)
+        if "SOPInstanceUID" in ds and hasattr(ds, "file_meta") and "MediaStorageSOPInstanceUID" in ds.file_meta:
+            ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+            self.result.actions["(0002,0003)"] = "U" if ds.SOPInstanceUID != original_sop else "K"
+        return self.result
+
+    # -- traversal -----------------------------------------------------------
+    def _walk(self, ds: Dataset, prefix: str, top: bool) -> None:
+        kept_private_blocks: set[tuple[int, int]] = set()
+        for elem in list(ds):
+            tag = elem.tag
+            path = _path(prefix, tag)
+            if tag.is_private:
+                if tag.is_private_creator:
+                    continue  # decided after its block (kept only when an element of the block is kept)
+                if self._keep_private(ds, elem):
+                    kept_private_blocks.add((tag.group, tag.element >> 8))
+                    self.result.actions[path] = "K"
+                else:
+                    del ds[tag]
+                    self.result.actions[path] = "X"
+                continue
+            if _is_graphics_group(tag):
+                if self.options.has("clean_graphics") and tag.group < 0x6020 and tag.group >= 0x6000:
+                    self._clean_graphics(ds, elem, path)
+                else:
+                    del ds[tag]
+                    self.result.actions[path] = "X"
+                continue
+            action = effective_action(tag, self.options.options)
+            if tag == ICON_IMAGE_SEQUENCE:
+                action = "X"
+            if action is None:
+                if elem.VR == "SQ":
+                    self._walk_items(elem, path)
+                continue
+            attr_type = attribute_type(self.sop_class, tag, self.present) if top else None
+            action = choose_action(action, attr_type)
+            self._apply(ds, elem, action, path)
+        for elem in list(ds):  # private creators of removed blocks go too
+            tag = elem.tag
+            if tag.is_private_creator and (tag.group, tag.element) not in kept_private_blocks:
+                del ds[tag]
+                self.result.actions[_path(prefix, tag)] = "X"
+
+    def _walk_items(self, elem: DataElement, path: str) -> None:
+        for i, item in enumerate(elem.value or []):
+            self._walk(item, f"{path}[{i}].", top=False)
+
+    def _keep_private(self, ds: Dataset, elem: DataElement) -> bool:
+        if not self.options.has("retain_safe_private"):
+            return False
+        creator_tag = Tag(elem.tag.group, elem.tag.element >> 8)
+        creator = ds.get(creator_tag)
+        if creator is None:
+            return False
+        return (str(creator.value).strip(), elem.tag.element & 0xFF) in self.options.safe_private
+
+    # -- actions -------------------------------------------------------------
+    def _apply(self, ds: Dataset, elem: DataElement, action: str, path: str) -> None:
+        tag, vr = elem.tag, elem.VR
+        keyword = elem.keyword
+        if action == "X":
+            del ds[tag]
+        elif keyword in ("PatientID", "PatientName") and action in ("Z", "D", "C"):
+            action = "D"
+            self._pseudonymise_patient(elem)
+        elif action == "Z":
+            elem.value = Sequence() if vr == "SQ" else ("" if vr not in ("OB", "OW", "UN") else b"")
+        elif action == "D":
+            self._dummy(elem, path)
+        elif action == "U":
+            self._remap_uid(elem)
+        elif action in ("K", "U*"):
+            if vr == "SQ":
+                self._walk_items(elem, path)
+        elif action == "C":
+            self._clean(ds, elem, path)
+        else:
+            raise DeidError(f"unhandled profile action {action!r} at {path}")
+        self.result.actions[path] = action
+
+    def _pseudonymise_patient(self, elem: DataElement) -> None:
+        mapping = self.result.mapping.setdefault(elem.keyword, {})
+        if elem.keyword == "PatientID":
+            new = self.pz.patient_id(self.patient_key, 64)
+        else:
+            new = self.pz.patient_name(self.patient_key)
+        if elem.value not in (None, ""):
+            mapping[str(elem.value)] = new
+        elem.value = new
+
+    def _dummy(self, elem: DataElement, path: str) -> None:
+        vr = elem.VR
+        if vr == "SQ":
+            elem.value = Sequence()
+        elif vr == "UI":
+            self._remap_uid(elem)
+        elif vr == "DA" and self.shift is not None:
+            elem.value = self._shift_values(elem.value, shift_da)
+        elif vr == "DT" and self.shift is not None:
+            elem.value = self._shift_values(elem.value, shift_dt)
+        elif vr in DUMMY_BY_VR:
+            elem.value = DUMMY_BY_VR[vr]
+        else:  # binary and numeric VRs: zero length
+            elem.value = b"" if vr in ("OB", "OW", "OF", "OD", "OL", "OV", "UN") else None
+
+    def _remap_uid(self, elem: DataElement) -> None:
+        value = elem.value
+        if value in (None, ""):
+            return
+        mapping = self.result.mapping.setdefault("UID", {})
+        values = list(value) if isinstance(value, (list, MultiValue)) else [value]
+        new = []
+        for v in values:
+            mapped = self.pz.uid(str(v))
+            mapping[str(v)] = mapped
+            new.append(mapped)
+        elem.value = new if len(new) > 1 else new[0]
+
+    def _shift_values(self, value, shifter):
+        if value in (None, ""):
+            return value
+        values = list(value) if isinstance(value, (list, MultiValue)) else [value]
+        out = [shifter(str(v), self.shift) for v in values]
+        return out if len(out) > 1 else out[0]
+
+    def _clean(self, ds: Dataset, elem: DataElement, path: str) -> None:
+        """C: shift dates (modified dates), clean free text (descriptors), recurse (structured content)."""
+        vr = elem.VR
+        if vr == "SQ":
+            self._walk_items(elem, path)
+        elif vr in ("DA", "DT") and self.shift is not None:
+            elem.value = self._shift_values(elem.value, shift_da if vr == "DA" else shift_dt)
+        elif vr == "TM":
+            pass  # times are kept when dates are shifted by whole days (intervals stay exact)
+        elif vr in TEXT_VRS and self.cleaner is not None:
+            elem.value = self.cleaner.clean(elem.value)
+        else:
+            self._dummy(elem, path)
+
+    def _clean_graphics(self, ds: Dataset, elem: DataElement, path: str) -> None:
+        """Clean Graphics: overlay planes stay, their bitmap is cleared and text attributes emptied."""
+        element = elem.tag.element
+        if element == 0x3000:  # Overlay Data
+            elem.value = bytes(len(elem.value or b""))
+            self.result.actions[path] = "C"
+        elif element in (0x0022, 0x1500, 0x4000):  # description, label, comments
+            elem.value = ""
+            self.result.actions[path] = "C"
+        else:
+            self.result.actions[path] = "K"
+
+
+def attestation(ds: Dataset, options: DeidOptions, pixel_cleaned: bool, result: HeaderResult, version: str) -> None:
+    """PatientIdentityRemoved, DeidentificationMethod(+CodeSequence), LongitudinalTemporalInformationModified."""
+    chosen = ["basic"] + [o for o in OPTIONS if options.has(o) and o in CID_7050]
+    if pixel_cleaned:
+        chosen.insert(1, "clean_pixel_data")
+    ds.PatientIdentityRemoved = "YES"
+    # LO, one value per item (each <= 64 characters): the tool, then the profile and options applied
+    ds.DeidentificationMethod = [f"PHI Phantom {version}"[:64]] + [CID_7050[c][1][:64] for c in chosen]
+    items = []
+    for name in chosen:
+        code, meaning = CID_7050[name]
+        item = Dataset()
+        item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = code, "DCM", meaning
+        items.append(item)
+    ds.DeidentificationMethodCodeSequence = Sequence(items)
+    if options.has("retain_long_full_dates"):
+        ds.LongitudinalTemporalInformationModified = "UNMODIFIED"
+    elif options.has("retain_long_modified_dates"):
+        ds.LongitudinalTemporalInformationModified = "MODIFIED"
+    else:
+        ds.LongitudinalTemporalInformationModified = "REMOVED"
+    if pixel_cleaned:
+        ds.BurnedInAnnotation = "NO"
+    result.codes = [CID_7050[c][0] for c in chosen]
+

@@ -1,0 +1,76 @@
+"""One file through the bundled engine: read, de-identify the header (and, later, the pixels), attest.
+
+The batch runner (:mod:`phiphantom.deid.batch`) and the benchmark adapter
+(:mod:`phiphantom.deid.engine`) both call :func:`deidentify_file`; only they
+write files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+
+from .header_deid import DeidError, DeidOptions, HeaderDeidentifier, HeaderResult, attestation
+from .pseudonyms import Pseudonymizer
+
+LAYOUTS = ("keep", "pseudonymized")
+
+
+@dataclass(frozen=True)
+class DeidConfig:
+    """Everything a worker needs; the key never appears in repr()."""
+
+    key: bytes = field(repr=False)
+    options: DeidOptions = DeidOptions()
+    layout: str = "keep"
+    key_source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}")
+
+    @property
+    def pseudonymizer(self) -> Pseudonymizer:
+        return Pseudonymizer(self.key, self.options.date_shift_range)
+
+
+@dataclass
+class FileDeid:
+    dataset: Dataset
+    header: HeaderResult
+
+    def pseudonymized_relpath(self) -> str:
+        """``<PatientID>/<StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm`` (all pseudonyms)."""
+        ds = self.dataset
+        parts = [str(ds.get(k, "") or "unknown") for k in ("PatientID", "StudyInstanceUID", "SeriesInstanceUID")]
+        return "/".join(parts + [f"{ds.get('SOPInstanceUID', 'unknown')}.dcm"])
+
+
+def read_dicom(src: Path) -> Dataset:
+    """Read a Part 10 file completely; a clear :class:`DeidError` for anything that is not one."""
+    try:
+        ds = pydicom.dcmread(src, force=False)
+        for _ in ds.iterall():  # parse every element now, so broken data fails here and not half-way through
+            pass
+    except InvalidDicomError:
+        raise DeidError("not a DICOM Part 10 file (no 'DICM' preamble)") from None
+    except (EOFError, OSError, ValueError, KeyError, TypeError, NotImplementedError, AttributeError,
+            OverflowError, MemoryError) as exc:
+        raise DeidError(f"unreadable DICOM ({type(exc).__name__})") from None
+    if "SOPInstanceUID" not in ds or "SOPClassUID" not in ds:
+        raise DeidError("no SOP Class/Instance UID: not a composite instance")
+    return ds
+
+
+def deidentify_file(src: Path, config: DeidConfig, version: str = "") -> FileDeid:
+    """De-identify the header of ``src`` (in memory); the caller writes ``FileDeid.dataset``."""
+    if not version:
+        from phiphantom.synth import __version__ as version  # noqa: N811 - one version for the project
+    ds = read_dicom(Path(src))
+    header = HeaderDeidentifier(config.options, config.pseudonymizer, ds).run(ds)
+    attestation(ds, config.options, pixel_cleaned=False, result=header, version=version)
+    return FileDeid(ds, header)

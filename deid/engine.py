@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydicom.filewriter import dcmwrite
 
-from phiphantom.benchmark.engines.base import BaseEngine, EngineContext, FileResult
+from phiphantom.benchmark.engines.base import BaseEngine, EngineContext, EngineError, FileResult
 
 from .header_deid import DeidOptions
 from .keys import KEY_ENV, load_key
@@ -30,7 +30,10 @@ class BundledEngine(BaseEngine):
             self.config["key"] = "ephemeral"
         else:
             self.config["key"] = f"${KEY_ENV}"
-        self.options = DeidOptions(frozenset(options))
+        try:
+            self.options = DeidOptions(frozenset(options))
+        except ValueError as exc:
+            raise EngineError(str(exc)) from None
         self._config: DeidConfig | None = None
 
     def start(self, context: EngineContext) -> None:

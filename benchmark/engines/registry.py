@@ -24,7 +24,7 @@ ENGINE_NAMES: tuple[str, ...] = ("null", "oracle", "header-basic", "bundled")
 #: Spec forms with an argument.
 ENGINE_PREFIXES: tuple[str, ...] = ("cmd:", "python:")
 #: Every valid spec form, for messages and ``--help``.
-SPEC_FORMS: tuple[str, ...] = ENGINE_NAMES + ("cmd:TEMPLATE", "python:module:Factory")
+SPEC_FORMS: tuple[str, ...] = ENGINE_NAMES + ("bundled:OPTION,...", "cmd:TEMPLATE", "python:module:Factory")
 
 _SIMPLE = {"null": NullEngine, "oracle": OracleEngine, "header-basic": HeaderBasicEngine}
 
@@ -42,7 +42,10 @@ def build_engine(spec: str, **kwargs) -> Engine:
         return _construct("cmd", CommandEngine, template=spec[len("cmd:"):], **kwargs)
     if spec.startswith("python:"):
         return build_python_engine(spec[len("python:"):], **kwargs)
-    if spec == "bundled":
+    if spec == "bundled" or spec.startswith("bundled:"):
+        options = [o.strip() for o in spec[len("bundled:"):].split(",") if o.strip()] if ":" in spec else []
+        if options:
+            kwargs = {**kwargs, "options": frozenset(o.replace("-", "_") for o in options)}
         return build_bundled_engine(**kwargs)
     factory = _SIMPLE.get(spec)
     if factory is None:

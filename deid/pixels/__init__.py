@@ -1,0 +1,1 @@
+"""Burned-in text in ultrasound pixels: find it (outside the image area, every frame), classify it, redact it."""

@@ -1,0 +1,132 @@
+"""Where the ultrasound image is: US region calibration from the header, checked against the pixels.
+
+Real files carry regions that lie outside the frame, cover the whole screen, or
+miss the fan; so the header's regions are only trusted after a sanity check, and
+the image (fan / sector / rectangle) mask is always estimated from the pixels:
+speckle is textured and large; overlay text and plates are small or flat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from pydicom.dataset import Dataset
+
+
+@dataclass(frozen=True)
+class ImageArea:
+    mask: np.ndarray                              # (H, W) bool: ultrasound image pixels
+    regions: tuple[tuple[int, int, int, int], ...]  # sane header regions [x0, y0, x1, y1)
+    source: str                                   # "regions+pixels", "pixels", "none"
+    search: np.ndarray                            # (H, W) bool: where to look for text
+
+
+def header_regions(ds: Dataset, height: int, width: int) -> tuple[tuple[int, int, int, int], ...]:
+    """SequenceOfUltrasoundRegions rectangles clipped to the frame; absurd ones dropped."""
+    out = []
+    for item in ds.get("SequenceOfUltrasoundRegions", []) or []:
+        try:
+            x0, y0 = int(item.RegionLocationMinX0), int(item.RegionLocationMinY0)
+            x1, y1 = int(item.RegionLocationMaxX1) + 1, int(item.RegionLocationMaxY1) + 1
+        except (AttributeError, TypeError, ValueError):
+            continue
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+        area = (x1 - x0) * (y1 - y0)
+        if x1 - x0 < 16 or y1 - y0 < 16 or area > 0.98 * width * height:
+            continue
+        out.append((x0, y0, x1, y1))
+    return tuple(out)
+
+
+def textured(grey: np.ndarray) -> np.ndarray:
+    """Pixels in textured, non-black neighbourhoods (speckle), as bool (H, W)."""
+    g = grey.astype(np.float32)
+    mean = cv2.blur(g, (9, 9))
+    sq = cv2.blur(g * g, (9, 9))
+    std = np.sqrt(np.maximum(sq - mean * mean, 0))
+    return (std > 2.5) & (mean > 6)
+
+
+HULL_SLACK = 1.3  # a fan's convex hull adds little; a hull that adds more would swallow nearby text
+
+
+def _black_fraction(frame: np.ndarray, component: np.ndarray) -> float:
+    """Share of near-black pixels in a component: high for text on a black screen, low for speckle."""
+    values = frame[component]
+    return float((values <= 4).mean()) if values.size else 1.0
+
+
+def estimate_image_mask(stack: np.ndarray) -> np.ndarray:
+    """The fan/sector/rectangle from a (T, H, W) grey stack (T >= 1).
+
+    Image pixels are textured (speckle), form large regions, and are rarely black; in a cine they
+    also change from frame to frame. Text blocks are textured too, but mostly black between the
+    strokes, so components that are mostly black are rejected. Each kept component is replaced by
+    its convex hull, which fills acoustic shadows that reach the fan's edge.
+    """
+    t, h, w = stack.shape
+    frame = stack.mean(axis=0).astype(np.uint8) if t > 1 else stack[0]
+    tex = textured(frame)
+    if t > 1:  # speckle moves between frames; overlay text does not (clocks are small)
+        moving = (stack.max(axis=0).astype(np.int16) - stack.min(axis=0)) > 6
+        tex |= moving & (frame > 2)
+    # text is strokes on black: where most of the neighbourhood is black, it is not ultrasound
+    black = cv2.blur((frame <= 4).astype(np.float32), (15, 15))
+    tex &= black < 0.35
+    k = max(9, (min(h, w) // 40) | 1)
+    opened = cv2.morphologyEx(tex.astype(np.uint8), cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    closed = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    candidates = []
+    for i in range(1, n):
+        area = int(stats[i, cv2.CC_STAT_AREA])
+        if area < 0.02 * h * w:
+            continue
+        component = labels == i
+        if _black_fraction(frame, component) > 0.4:
+            continue  # a block of text on black, not ultrasound
+        candidates.append((area, component))
+    mask = np.zeros((h, w), dtype=np.uint8)
+    if not candidates:
+        return mask.astype(bool)
+    biggest = max(a for a, _ in candidates)
+    for area, component in candidates:
+        if area < 0.3 * biggest:
+            continue
+        contours, _ = cv2.findContours(component.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        hull = cv2.convexHull(np.vstack(contours))
+        if cv2.contourArea(hull) <= HULL_SLACK * area:
+            cv2.fillConvexPoly(mask, hull, 1)  # fills shadows that reach the fan's edge
+        else:  # not fan-shaped enough to trust the hull: fill holes only
+            cv2.drawContours(mask, contours, -1, 1, thickness=cv2.FILLED)
+    return mask.astype(bool)
+
+
+def find_image_area(ds: Dataset, stack: np.ndarray) -> ImageArea:
+    """The image mask and the text search area for a (T, H, W) grey stack.
+
+    With sane US regions in the header, the fan is estimated inside them only (text outside a
+    region can then never be mistaken for image), and the search area is everything outside the
+    regions plus the corners of each region outside its fan. Without them, the whole frame is
+    estimated. The search area leaves a 3-pixel band around the fan alone (speckle grains at its
+    edge are not text).
+    """
+    _, h, w = stack.shape
+    regions = header_regions(ds, h, w)
+    if regions:
+        inside = np.zeros((h, w), dtype=bool)
+        fan = np.zeros((h, w), dtype=bool)
+        for x0, y0, x1, y1 in regions:
+            inside[y0:y1, x0:x1] = True
+            fan[y0:y1, x0:x1] |= estimate_image_mask(stack[:, y0:y1, x0:x1])
+        if fan.any():
+            return ImageArea(fan, regions, "regions+pixels", _search(fan))
+    fan = estimate_image_mask(stack)
+    return ImageArea(fan, regions, "pixels" if fan.any() else "none", _search(fan))
+
+
+def _search(fan: np.ndarray, band: int = 3) -> np.ndarray:
+    grown = cv2.dilate(fan.astype(np.uint8), np.ones((2 * band + 1, 2 * band + 1), np.uint8)).astype(bool)
+    return ~grown

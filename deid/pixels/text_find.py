@@ -1,0 +1,121 @@
+"""Find text segments (words and short phrases) outside the image area, before any OCR.
+
+Overlay text is thin strokes on a flat background (black, or a plate), so a
+white top-hat (the image minus its morphological opening) keeps the strokes
+and drops plates and gradients. Thresholded stroke pixels are grouped into
+glyphs, glyphs into segments: neighbours on a line closer than about half a
+character height join (letters, words separated by one space); wider gaps
+separate items. Every segment is a candidate box whatever OCR later makes of it,
+so nothing unreadable escapes (strict policy redacts it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+MIN_STROKE = 12          # top-hat grey levels that count as ink (dim text on black is ~70)
+MAX_GLYPH_HEIGHT = 90
+MIN_SEGMENT_AREA = 5
+FLAT_SPREAD = 6          # grey levels: the background around real overlay text is this flat
+MIN_CONTRAST = 35        # top-hat grey levels: overlay text, even dim, is well above speckle grains (~15-25)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A candidate text box ``[x0, x1) x [y0, y1)`` with its ink pixel count."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    ink: int
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+    def expanded(self, margin: int, width: int, height: int) -> tuple[int, int, int, int]:
+        return (max(0, self.x0 - margin), max(0, self.y0 - margin), min(width, self.x1 + margin), min(height, self.y1 + margin))
+
+
+def ink_channel(frame: np.ndarray) -> np.ndarray:
+    """A grey view in which coloured text is bright: the channel maximum for colour frames."""
+    return frame.max(axis=2) if frame.ndim == 3 else frame
+
+
+def top_hat(grey: np.ndarray, kernel: int = 13) -> np.ndarray:
+    """Grey minus its opening: thin bright strokes stay, flat backgrounds (black, plates) go to ~0."""
+    return cv2.morphologyEx(grey, cv2.MORPH_TOPHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
+
+
+def stroke_mask(tophat: np.ndarray, search: np.ndarray) -> np.ndarray:
+    """Stroke pixels (top-hat above MIN_STROKE) inside the search mask, as uint8 0/1."""
+    return ((tophat >= MIN_STROKE) & search).astype(np.uint8)
+
+
+def glyph_boxes(strokes: np.ndarray) -> np.ndarray:
+    """Connected components of stroke pixels that have a glyph-like size: rows of (x, y, w, h, area)."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
+    stats = stats[1:]
+    keep = (stats[:, cv2.CC_STAT_HEIGHT] <= MAX_GLYPH_HEIGHT) & (stats[:, cv2.CC_STAT_AREA] >= 1)
+    return stats[keep]
+
+
+def group_segments(strokes: np.ndarray, glyphs: np.ndarray) -> list[Segment]:
+    """Join glyphs into segments by a horizontal closing scaled to the typical glyph height."""
+    if len(glyphs) == 0:
+        return []
+    heights = glyphs[:, cv2.CC_STAT_HEIGHT]
+    typical = float(np.median(heights[heights >= 3])) if (heights >= 3).any() else 8.0
+    gap = max(3, int(round(typical * 0.55)))
+    joined = cv2.dilate(strokes, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
+    joined = cv2.dilate(joined, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    segments = []
+    for i in range(1, n):
+        x, y, w, h, _ = stats[i]
+        sub = strokes[y:y + h, x:x + w] & (labels[y:y + h, x:x + w] == i)
+        ink = int(sub.sum())
+        if ink < MIN_SEGMENT_AREA:
+            continue
+        ys, xs = np.nonzero(sub)
+        segments.append(Segment(int(x + xs.min()), int(y + ys.min()), int(x + xs.max() + 1), int(y + ys.max() + 1), ink))
+    return sorted(segments, key=lambda s: (s.y0, s.x0))
+
+
+def flat_background(tophat: np.ndarray, strokes: np.ndarray, seg: Segment, margin: int = 2) -> bool:
+    """True when the pixels around the strokes are flat (screen black or a plate), not speckle.
+
+    Overlay text sits on a uniform background; grains of speckle picked up at the edge of the image
+    sit on more speckle. In the top-hat image a flat background (of any level: black, a plate, both)
+    is ~0, speckle is not; the test takes the box's non-stroke pixels (strokes dilated by one pixel,
+    so anti-aliased fringes and compression ringing next to strokes do not count) and asks that
+    most of them stay small compared with the strokes' own contrast.
+    """
+    h, w = tophat.shape
+    x0, y0, x1, y1 = seg.expanded(margin, w, h)
+    patch = tophat[y0:y1, x0:x1]
+    stroke = strokes[y0:y1, x0:x1].astype(bool)
+    ink = cv2.dilate(stroke.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    rest = patch[~ink]
+    if rest.size < 8 or not stroke.any():
+        return True
+    contrast = float(np.percentile(patch[stroke], 75))
+    if contrast < MIN_CONTRAST:
+        return False
+    return bool(np.percentile(rest, 80) <= max(FLAT_SPREAD, 0.15 * contrast))
+
+
+def find_segments(frame: np.ndarray, search: np.ndarray) -> list[Segment]:
+    """Candidate text segments of one frame (or composite) within ``search`` (H, W) bool."""
+    tophat = top_hat(ink_channel(frame))
+    strokes = stroke_mask(tophat, search)
+    segments = group_segments(strokes, glyph_boxes(strokes))
+    return [s for s in segments if flat_background(tophat, strokes, s)]

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from pydicom.filewriter import dcmwrite
 
-from phiphantom.benchmark.engines.base import BaseEngine, EngineContext, EngineError, FileResult
+from phiphantom.benchmark.engines.base import BaseEngine, Detection, EngineContext, EngineError, FileResult
 
 from .header_deid import DeidOptions
 from .keys import KEY_ENV, load_key
 from .pipeline import DeidConfig, deidentify_file
+from .pixels.clean import PixelConfig
 
 
 class BundledEngine(BaseEngine):
@@ -23,8 +24,11 @@ class BundledEngine(BaseEngine):
     are written under pseudonymized names, so file names never carry PHI.
     """
 
-    def __init__(self, options: frozenset[str] = frozenset(), **_: object) -> None:
-        super().__init__(name="bundled", config={"profile": "basic", "options": sorted(options), "pixels": "not yet"})
+    def __init__(self, options: frozenset[str] = frozenset(), header_only: bool = False, policy: str = "strict",
+                 **_: object) -> None:
+        super().__init__(name="bundled", config={"profile": "basic", "options": sorted(options),
+                                                 "pixels": "off" if header_only else f"tesseract, {policy}"})
+        self.pixels = None if header_only else PixelConfig(policy=policy)
         if not os.environ.get(KEY_ENV):
             os.environ[KEY_ENV] = secrets.token_hex(32)  # ephemeral for this run; never written anywhere
             self.config["key"] = "ephemeral"
@@ -39,10 +43,15 @@ class BundledEngine(BaseEngine):
     def start(self, context: EngineContext) -> None:
         super().start(context)
         key, source = load_key(None)
-        self._config = DeidConfig(key=key, options=self.options, layout="pseudonymized", key_source=source)
+        self._config = DeidConfig(key=key, options=self.options, layout="pseudonymized", key_source=source,
+                                  pixels=self.pixels)
 
     def process_file(self, src: Path, dst: Path) -> FileResult | None:
         result = deidentify_file(Path(src), self._config)
         out = Path(dst).with_name(f"{result.dataset.SOPInstanceUID}.dcm")
         dcmwrite(out, result.dataset, enforce_file_format=True)
-        return FileResult(output_path=out)
+        detections = None
+        if result.pixels is not None:
+            detections = [Detection(b.frame_start, b.frame_end, b.x0, b.y0, b.x1, b.y1, True, b.decision.reason)
+                          for b in result.pixels.redacted]
+        return FileResult(output_path=out, detections=detections)

@@ -15,6 +15,8 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from .header_deid import DeidError, DeidOptions, HeaderDeidentifier, HeaderResult, attestation
+from .pixels.classify import HeaderValues
+from .pixels.clean import PixelConfig, PixelResult, clean_pixels
 from .pseudonyms import Pseudonymizer
 
 LAYOUTS = ("keep", "pseudonymized")
@@ -28,6 +30,7 @@ class DeidConfig:
     options: DeidOptions = DeidOptions()
     layout: str = "keep"
     key_source: str = ""
+    pixels: PixelConfig | None = None   # None: header only (BurnedInAnnotation left as it was)
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
@@ -42,6 +45,7 @@ class DeidConfig:
 class FileDeid:
     dataset: Dataset
     header: HeaderResult
+    pixels: PixelResult | None = None
 
     def pseudonymized_relpath(self) -> str:
         """``<PatientID>/<StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm`` (all pseudonyms)."""
@@ -71,6 +75,8 @@ def deidentify_file(src: Path, config: DeidConfig, version: str = "") -> FileDei
     if not version:
         from phiphantom.synth import __version__ as version  # noqa: N811 - one version for the project
     ds = read_dicom(Path(src))
+    values = HeaderValues.from_dataset(ds) if config.pixels is not None else None  # before the header is cleaned
     header = HeaderDeidentifier(config.options, config.pseudonymizer, ds).run(ds)
-    attestation(ds, config.options, pixel_cleaned=False, result=header, version=version)
-    return FileDeid(ds, header)
+    pixels = clean_pixels(ds, values, config.pixels) if config.pixels is not None else None
+    attestation(ds, config.options, pixel_cleaned=bool(pixels and pixels.verified), result=header, version=version)
+    return FileDeid(ds, header, pixels)

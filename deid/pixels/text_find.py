@@ -20,7 +20,8 @@ MIN_STROKE = 12          # top-hat grey levels that count as ink (dim text on bl
 MAX_GLYPH_HEIGHT = 90
 MIN_SEGMENT_AREA = 5
 FLAT_SPREAD = 6          # grey levels: the background around real overlay text is this flat
-MIN_CONTRAST = 35        # top-hat grey levels: overlay text, even dim, is well above speckle grains (~15-25)
+MIN_LINE_SPLIT = 14      # segments taller than twice this are checked for run-together lines
+MIN_CONTRAST = 40        # top-hat grey levels: overlay text, even dim, is well above speckle grains (~15-25)
 
 
 @dataclass(frozen=True)
@@ -107,15 +108,31 @@ def flat_background(tophat: np.ndarray, strokes: np.ndarray, seg: Segment, margi
     rest = patch[~ink]
     if rest.size < 8 or not stroke.any():
         return True
-    contrast = float(np.percentile(patch[stroke], 75))
+    contrast = float(np.percentile(patch[stroke], 90))  # the glyphs' own strokes, not codec noise on a plate
     if contrast < MIN_CONTRAST:
         return False
-    return bool(np.percentile(rest, 80) <= max(FLAT_SPREAD, 0.15 * contrast))
+    return bool(np.percentile(rest, 80) <= max(FLAT_SPREAD, 0.2 * contrast))
+
+
+def refine(tophat: np.ndarray, strokes: np.ndarray, seg: Segment) -> list[Segment]:
+    """Split a segment whose strokes were bridged by codec noise (lines on a JPEG plate run together):
+    threshold it again relative to its own strokes and regroup."""
+    if seg.height < 2 * MIN_LINE_SPLIT:
+        return [seg]
+    x0, y0, x1, y1 = seg.x0, seg.y0, seg.x1, seg.y1
+    patch = tophat[y0:y1, x0:x1]
+    stroke = strokes[y0:y1, x0:x1].astype(bool)
+    level = max(MIN_STROKE, 0.35 * float(np.percentile(patch[stroke], 90)))
+    local = ((patch >= level) & stroke).astype(np.uint8)
+    parts = group_segments(local, glyph_boxes(local))
+    if len(parts) <= 1:
+        return [seg]
+    return [Segment(p.x0 + x0, p.y0 + y0, p.x1 + x0, p.y1 + y0, p.ink) for p in parts]
 
 
 def find_segments(frame: np.ndarray, search: np.ndarray) -> list[Segment]:
     """Candidate text segments of one frame (or composite) within ``search`` (H, W) bool."""
     tophat = top_hat(ink_channel(frame))
     strokes = stroke_mask(tophat, search)
-    segments = group_segments(strokes, glyph_boxes(strokes))
+    segments = [part for s in group_segments(strokes, glyph_boxes(strokes)) for part in refine(tophat, strokes, s)]
     return [s for s in segments if flat_background(tophat, strokes, s)]

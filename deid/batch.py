@@ -1,0 +1,1075 @@
+"""Fail-closed batch de-identification of a folder of DICOM files (``phiphantom deid IN OUT``).
+
+Meant to run on a real archive: every file found in IN ends as exactly one
+de-identified output or one row in ``OUT/errors.csv``; nothing is silently
+skipped, no partial output is ever left behind, and no message written by
+the runner quotes a value from a file.
+
+Walking IN
+    Recursive, sorted by the bytes of the relative paths, **never following
+    symbolic links**: a symlink (to a file or a folder, dangling or not) gets
+    one ``errors.csv`` row, ``SymlinkNotFollowed``. So a link can never lead
+    out of IN or into a loop, and a target that lies inside IN is processed
+    exactly once, at its own path. FIFOs, sockets and devices are never opened
+    (``NotARegularFile``). A regular file is DICOM when it has the 128-byte
+    preamble followed by ``DICM`` (whatever its extension); anything else --
+    an empty file, a raw dataset without preamble, DICOM JSON/XML -- is a
+    ``NotDicom`` row. A DICOMDIR (Media Storage Directory) is rejected
+    (``DicomDir``): it holds patient records and indexes the original file
+    names; build a new one over the outputs instead (e.g. ``dcmmkdir``).
+    Before pydicom reads a file, :func:`check_structure` walks its element
+    stream: a value, item or sequence running past the end of the file
+    (``TruncatedFile``), or an unknown VR, a misplaced delimiter, a US/UL/...
+    value of impossible length or nesting deeper than 64 levels
+    (``MalformedDicom``) fail the file -- pydicom itself would quietly keep a
+    truncated value, or drop an unterminated pixel data element.
+
+Writing OUT
+    ``--layout keep`` writes each output at the input's relative path (so file
+    names that carry PHI keep carrying it), ``--layout pseudonymized`` at
+    ``PatientID/StudyUID/SeriesUID/SOPUID.dcm`` made of pseudonyms only.
+    Workers write into ``OUT/.phiphantom-deid-tmp/<n>.part`` (same file system
+    as OUT); the supervisor moves a file into place with ``os.replace`` only
+    once it is complete and verified (it re-reads as DICOM, carries
+    PatientIdentityRemoved=YES and the expected SOP Instance UID), and removes
+    the temporary file of any failed, timed-out or crashed file. The
+    preamble is zeroed and the File Meta Information is rebuilt with only the
+    required elements (source/sending AE titles and private meta information
+    are dropped). The transfer syntax is kept: deflated files stay deflated,
+    Explicit VR Big Endian stays big endian (pydicom 3 writes both).
+    Decisions are taken in input order, so a second file with an already
+    used SOP Instance UID (``DuplicateSOPInstanceUID``) or output path
+    (``OutputPathCollision``) gets no output, whichever worker finishes first.
+
+Records (all in OUT unless asked elsewhere; none holds a value)
+    ``errors.csv`` (path, error_class, message): only :class:`DeidError`
+    messages are kept (safe by contract); any other message is withheld.
+    Paths relative to IN may themselves carry PHI: ``--redact-paths`` writes
+    ``file-NNNN`` (the input's number in walk order) instead, in errors.csv
+    and audit.jsonl. ``audit.jsonl``: one record per input per run (status
+    ok / error / skipped) with paths, actions per element path, options,
+    CID 7050 codes, key source, whether dates were shifted, tool version and
+    sha256 of input and output. ``.phiphantom-deid-state.jsonl``: what
+    ``--resume`` needs (a keyed hash of the input path, never the path).
+    ``--mapping-out PATH``: original -> pseudonym table, mode 0600, only when
+    asked and never inside IN or OUT.
+
+Resume
+    With ``--resume`` a file is skipped when the state file has a record made
+    with the same key and settings, its input sha256 matches, and its output
+    still exists with the recorded sha256; anything else is processed again,
+    so a resumed run gives the same outputs as an uninterrupted one.
+    Without ``--resume`` OUT must be empty or absent.
+
+Workers
+    ``workers`` forked processes, one file at a time each, behind pipes: a
+    worker that dies (segfault, killed for memory) gives ``WorkerCrashed``
+    for its file only, a file taking longer than ``timeout_s`` gives
+    ``Timeout``; a fresh worker takes over either way. The key reaches the
+    workers through ``fork`` only (it is never pickled or written).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import logging
+import mmap
+import multiprocessing
+import multiprocessing.connection
+import os
+import re
+import shutil
+import signal
+import stat
+import struct
+import time
+import warnings
+import zlib
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from .header_deid import DeidError, DeidOptions
+from .keys import DeidKeyError, load_key, write_private
+from .pipeline import DeidConfig, deidentify_file
+
+ERRORS_FILENAME = "errors.csv"
+AUDIT_FILENAME = "audit.jsonl"
+STATE_FILENAME = ".phiphantom-deid-state.jsonl"
+STAGING_DIRNAME = ".phiphantom-deid-tmp"
+RESERVED_NAMES = frozenset({ERRORS_FILENAME, AUDIT_FILENAME, STATE_FILENAME, STAGING_DIRNAME})
+PROFILES = ("basic",)
+WITHHELD = "details withheld (the message may quote values from the file)"
+MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
+ERROR_COLUMNS = ("path", "error_class", "message")
+#: A path component made by the pseudonymized layout: pseudonyms and UIDs only.
+_SAFE_COMPONENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+#: File meta elements written into every output; any other (0002,xxxx) element is dropped.
+_META_KEPT = frozenset({0x00020000, 0x00020001, 0x00020002, 0x00020003, 0x00020010, 0x00020012, 0x00020013})
+
+
+class BatchUsageError(ValueError):
+    """A problem with the request itself (paths, key, options): nothing was processed. CLI exit status 2."""
+
+
+class FileRejected(Exception):
+    """A file the runner refuses, with a safe error class and message (never a value from the file)."""
+
+    def __init__(self, error_class: str, message: str) -> None:
+        super().__init__(message)
+        self.error_class = error_class
+
+
+@dataclass
+class BatchSummary:
+    """The outcome of :func:`deid_batch` (counts and paths only, no PHI)."""
+
+    in_path: Path
+    out_dir: Path
+    files: int = 0                 # entries found in IN (each ends ok, failed or skipped)
+    ok: int = 0
+    failed: int = 0
+    skipped: int = 0               # completed by an earlier run (--resume)
+    errors_by_class: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    workers: int = 0
+    layout: str = "keep"
+    key_source: str = ""
+    errors_csv: Path | None = None
+    audit: Path | None = None
+    mapping_out: Path | None = None
+    ephemeral_key_out: Path | None = None
+
+    @property
+    def files_per_s(self) -> float:
+        """Files (ok + failed + skipped) per second of wall time."""
+        return self.files / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every file is done, 1 when any failed."""
+        return 1 if self.failed else 0
+
+
+# -- small helpers -------------------------------------------------------------------------------------------
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def path_text(relpath: str) -> str:
+    """A relative path as printable text (undecodable bytes in names become ``\\xNN``)."""
+    return os.fsencode(relpath).decode("utf-8", "backslashreplace")
+
+
+def redacted_name(index: int) -> str:
+    """The stand-in for an input path under ``--redact-paths``: ``file-NNNN`` (1-based walk order)."""
+    return f"file-{index + 1:04d}"
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder`` or lies below it (both resolved)."""
+    return path == folder or path.is_relative_to(folder)
+
+
+def _keyed_hash(key: bytes, domain: str, text: str) -> str:
+    return hmac.new(key, f"{domain}\x1f{text}".encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
+
+
+# -- walking IN ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class InputEntry:
+    """One thing found in IN: a DICOM file to process, or a row for errors.csv (``error`` set)."""
+
+    index: int                              # position in walk order (file-NNNN is index + 1)
+    relpath: str                            # relative to IN, "/"-separated
+    error: tuple[str, str] | None = None    # (error_class, safe message) decided while walking
+
+
+def sniff_part10(path: Path) -> str | None:
+    """None when ``path`` starts with a 128-byte preamble and ``DICM``, else why it is not DICOM Part 10."""
+    with open(path, "rb") as fh:
+        head = fh.read(132)
+    if not head:
+        return "empty file"
+    if len(head) < 132 or head[128:132] != b"DICM":
+        return "not a DICOM Part 10 file (no 128-byte preamble followed by 'DICM')"
+    return None
+
+
+def _symlink_message(path: Path, root: Path) -> str:
+    """Why a symlink is not followed, without its target's name."""
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return "symbolic link not followed (dangling or looping)"
+    if not _is_within(target, root):
+        return "symbolic link not followed (it points outside the input folder)"
+    if target.is_dir():
+        return ("symbolic link to a folder not followed (no loops; files inside the input folder are processed "
+                "at their own path)")
+    return "symbolic link not followed (a target inside the input folder is processed at its own path)"
+
+
+def _classify(path: Path, relpath: str, root: Path) -> InputEntry:
+    """An entry for a non-directory: symlink, special file, non-DICOM or DICOM."""
+    try:
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            return InputEntry(0, relpath, ("SymlinkNotFollowed", _symlink_message(path, root)))
+        if not stat.S_ISREG(mode):
+            return InputEntry(0, relpath, ("NotARegularFile", "not a regular file (FIFO, socket, device): not opened"))
+        why = sniff_part10(path)
+    except OSError as exc:
+        return InputEntry(0, relpath, (type(exc).__name__, "cannot be read"))
+    return InputEntry(0, relpath, ("NotDicom", why) if why else None)
+
+
+def collect_inputs(src: Path) -> tuple[Path, list[InputEntry]]:
+    """The walk root and every entry under ``src`` (a file or a folder), sorted by the bytes of their paths.
+
+    Folders are listed without following symlinks; an unlistable folder becomes an entry of its
+    own (so it is reported, not silently missed). ``InputEntry.index`` is the position in this order.
+    """
+    src = Path(src)
+    if not src.is_dir():
+        target = src.resolve()  # named on the command line: a link given as IN is followed
+        return target.parent, [_classify(target, target.name, target.parent)]
+    root = src.resolve()
+    entries: list[InputEntry] = []
+    stack: list[tuple[Path, str]] = [(root, "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                children = list(it)
+        except OSError as exc:
+            entries.append(InputEntry(0, prefix.rstrip("/") or ".", (type(exc).__name__, "folder cannot be listed")))
+            continue
+        subfolders = []
+        for child in children:
+            relpath = prefix + child.name
+            if child.is_dir(follow_symlinks=False):
+                subfolders.append((Path(child.path), relpath + "/"))
+            else:
+                entries.append(_classify(Path(child.path), relpath, root))
+        stack.extend(subfolders)
+    entries.sort(key=lambda entry: os.fsencode(entry.relpath))
+    for index, entry in enumerate(entries):
+        entry.index = index
+    return root, entries
+
+
+# -- the request ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Everything the supervisor and (through fork) the workers need for one run."""
+
+    root: Path
+    out_dir: Path
+    config: DeidConfig
+    version: str
+    fingerprint: str            # keyed hash of key + settings: state records of other settings never match
+    want_mapping: bool
+    redact_paths: bool
+    timeout_s: float
+
+    @property
+    def staging(self) -> Path:
+        return self.out_dir / STAGING_DIRNAME
+
+    def input_id(self, relpath: str) -> str:
+        """A keyed hash of an input path: what the state file stores instead of the path."""
+        return _keyed_hash(self.config.key, "input-path", relpath)
+
+    def shown(self, entry: InputEntry) -> str:
+        """The input path as written to errors.csv and audit.jsonl."""
+        return redacted_name(entry.index) if self.redact_paths else path_text(entry.relpath)
+
+
+def parse_safe_private(path: Path) -> frozenset[tuple[str, int]]:
+    """``creator,offset`` rows (offset: the element's low byte in hex, e.g. ``10`` or ``0x10``; header optional)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BatchUsageError(f"cannot read the safe-private list {path} ({type(exc).__name__})") from None
+    pairs = set()
+    for number, row in enumerate(csv.reader(io.StringIO(text)), 1):
+        if not row or not "".join(row).strip() or row[0].strip().startswith("#"):
+            continue
+        if number == 1 and row[0].strip().lower() == "creator":
+            continue
+        try:
+            creator, offset = row[0].strip(), int(row[1].strip(), 16)
+        except (IndexError, ValueError):
+            raise BatchUsageError(f"{path}, line {number}: expected 'creator,offset' with a hex offset") from None
+        if not creator or not 0 <= offset <= 0xFF:
+            raise BatchUsageError(f"{path}, line {number}: empty creator or offset outside 00-FF")
+        pairs.add((creator, offset))
+    return frozenset(pairs)
+
+
+def _check_paths(src: Path, out: Path, mapping_out: Path | None, key_out: Path | None, resume: bool) -> None:
+    """Refuse OUT inside IN (or IN inside OUT), secrets inside either, and a non-empty OUT without --resume."""
+    if not src.exists():
+        raise BatchUsageError(f"input not found: {src}")
+    in_r, out_r = src.resolve(), out.resolve()
+    if src.is_dir() and _is_within(out_r, in_r):
+        raise BatchUsageError("the output folder lies inside the input folder: choose an OUT outside IN")
+    if _is_within(in_r, out_r):
+        raise BatchUsageError("the input lies inside the output folder: choose an OUT outside IN")
+    if out.exists() and not out.is_dir():
+        raise BatchUsageError(f"the output path exists and is not a folder: {out}")
+    if out.is_dir() and any(out.iterdir()) and not resume:
+        raise BatchUsageError(f"the output folder is not empty: {out} (use --resume to continue a run there)")
+    for flag, path in (("--mapping-out", mapping_out), ("--write-ephemeral-key", key_out)):
+        if path is None:
+            continue
+        p = Path(path).resolve()
+        if _is_within(p, out_r) or (src.is_dir() and _is_within(p, in_r)):
+            raise BatchUsageError(f"{flag} must not be inside the input or the output folder (it holds secrets)")
+        if p.is_dir():
+            raise BatchUsageError(f"{flag} is a folder: {path}")
+    if key_out is not None and Path(key_out).exists():
+        raise BatchUsageError(f"--write-ephemeral-key will not overwrite an existing file: {key_out}")
+    if mapping_out is not None and Path(mapping_out).exists() and not resume:
+        raise BatchUsageError(f"--mapping-out exists already: {mapping_out} (with --resume it is merged)")
+
+
+def _options(profile: str, options: Iterable[str], safe_private: Path | frozenset | None,
+             date_shift_range: tuple[int, int] | None) -> DeidOptions:
+    """Validated :class:`DeidOptions` (usage errors for unknown names and settings without their option)."""
+    if profile not in PROFILES:
+        raise BatchUsageError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    names = frozenset(o.strip().replace("-", "_") for o in options if o.strip())
+    settings: dict = {}
+    if safe_private is not None:
+        if "retain_safe_private" not in names:
+            raise BatchUsageError("--safe-private needs --option retain_safe_private")
+        settings["safe_private"] = (frozenset(safe_private) if isinstance(safe_private, (set, frozenset))
+                                    else parse_safe_private(Path(safe_private)))
+    if date_shift_range is not None:
+        if "retain_long_modified_dates" not in names:
+            raise BatchUsageError("--date-shift-range needs --option retain_long_modified_dates")
+        lo, hi = date_shift_range
+        if lo > hi:
+            raise BatchUsageError("--date-shift-range must be LO:HI with LO <= HI")
+        settings["date_shift_range"] = (int(lo), int(hi))
+    try:
+        return DeidOptions(options=names, **settings)
+    except ValueError as exc:
+        raise BatchUsageError(str(exc)) from None
+
+
+def _fingerprint(key: bytes, options: DeidOptions, layout: str, profile: str, version: str) -> str:
+    """Keyed hash of the settings that change outputs (the state of another key or setting never matches)."""
+    settings = {"options": sorted(options.options), "safe_private": sorted(options.safe_private),
+                "date_shift_range": list(options.date_shift_range), "layout": layout, "profile": profile,
+                "version": version}
+    return _keyed_hash(key, "settings", json.dumps(settings, sort_keys=True))[:32]
+
+
+# -- worker side: structure check ----------------------------------------------------------------------------
+#
+# pydicom reads leniently: a value cut short by the end of the file is kept short (truncated pixel data
+# is written back truncated), an unterminated encapsulated pixel data element is dropped with a warning,
+# a declared length of 4 GB just ends at the end of the file. check_structure() walks the element stream
+# itself -- lengths only, values are never decoded -- so such files fail instead of giving a damaged output.
+
+_LONG_VRS = frozenset(b"OB OD OF OL OV OW SQ SV UC UN UR UT UV".split())
+_SHORT_VRS = frozenset(b"AE AS AT CS DA DS DT FL FD IS LO LT PN SH SL SS ST TM UI UL US".split())
+_FIXED_SIZE = {b"US": 2, b"SS": 2, b"UL": 4, b"SL": 4, b"FL": 4, b"FD": 8, b"AT": 4}
+_UNDEFINED = 0xFFFFFFFF
+_ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+MAX_NESTING = 64
+_DEFLATED = "1.2.840.10008.1.2.1.99"
+
+
+def _truncated(what: str) -> FileRejected:
+    return FileRejected("TruncatedFile", f"{what} goes past the end of the file (truncated or damaged)")
+
+
+def _malformed(what: str) -> FileRejected:
+    return FileRejected("MalformedDicom", what)
+
+
+@dataclass(frozen=True)
+class _Encoding:
+    little: bool = True
+    explicit: bool = True
+
+    def head(self, buf, pos: int) -> tuple[int, int]:
+        """(tag, 32-bit value after the tag) at ``pos``: an item/delimiter header or an implicit VR element."""
+        group, element, length = struct.unpack_from("<HHI" if self.little else ">HHI", buf, pos)
+        return (group << 16) | element, length
+
+    def short_length(self, buf, pos: int) -> int:
+        return struct.unpack_from("<H" if self.little else ">H", buf, pos)[0]
+
+    def long_length(self, buf, pos: int) -> int:
+        return struct.unpack_from("<I" if self.little else ">I", buf, pos)[0]
+
+
+_IMPLICIT_LE = _Encoding(little=True, explicit=False)
+
+
+def _walk_items(buf, pos: int, end: int, enc: _Encoding, depth: int, undefined: bool) -> int:
+    """Items of a sequence (or fragments of encapsulated pixel data) from ``pos``; the position after them."""
+    if depth > MAX_NESTING:
+        raise _malformed(f"sequences nested deeper than {MAX_NESTING} levels")
+    while True:
+        if not undefined and pos == end:
+            return pos
+        if end - pos < 8:
+            raise _truncated("a sequence")
+        tag, length = enc.head(buf, pos)
+        pos += 8
+        if tag == _SEQ_END and undefined:
+            return pos
+        if tag != _ITEM:
+            raise _malformed("a sequence holds something other than items")
+        if length == _UNDEFINED:
+            pos = _walk_dataset(buf, pos, end, enc, depth + 1, in_item=True)
+        elif length > end - pos:
+            raise _truncated("an item")
+        else:
+            pos += length
+
+
+def _element_header(buf, pos: int, end: int, enc: _Encoding) -> tuple[int, bytes | None, int, int]:
+    """(tag, VR or None for implicit VR, value length, header size) of the element at ``pos``."""
+    if end - pos < 8:
+        raise _truncated("an element header")
+    tag, implicit_length = enc.head(buf, pos)
+    if not enc.explicit or tag >> 16 == 0xFFFE:
+        return tag, None, implicit_length, 8
+    vr = bytes(buf[pos + 4:pos + 6])
+    if vr in _LONG_VRS:
+        if end - pos < 12:
+            raise _truncated("an element header")
+        return tag, vr, enc.long_length(buf, pos + 8), 12
+    if vr in _SHORT_VRS:
+        return tag, vr, enc.short_length(buf, pos + 6), 8
+    raise _malformed(f"unknown value representation at element ({tag >> 16:04X},{tag & 0xFFFF:04X})")
+
+
+def _walk_dataset(buf, pos: int, end: int, enc: _Encoding, depth: int, in_item: bool = False) -> int:
+    """Elements from ``pos`` to ``end`` (or to the item delimiter when ``in_item``); the position after them."""
+    while pos < end or in_item:
+        tag, vr, length, header = _element_header(buf, pos, end, enc)
+        pos += header
+        if tag == _ITEM_END and in_item:
+            return pos
+        if tag >> 16 == 0xFFFE:
+            raise _malformed("an item or delimiter where an element was expected")
+        if length == _UNDEFINED:
+            if vr not in (None, b"SQ", b"UN", b"OB", b"OW"):
+                raise _malformed(f"undefined length for a {vr.decode('ascii')} element")
+            pos = _walk_items(buf, pos, end, _IMPLICIT_LE if vr == b"UN" else enc, depth + 1, undefined=True)
+            continue
+        if length > end - pos:
+            raise _truncated(f"element ({tag >> 16:04X},{tag & 0xFFFF:04X})")
+        if vr in _FIXED_SIZE and length % _FIXED_SIZE[vr]:
+            raise _malformed(f"a {vr.decode('ascii')} value of {length} bytes at ({tag >> 16:04X},{tag & 0xFFFF:04X})")
+        if vr == b"SQ":
+            _walk_items(buf, pos, pos + length, enc, depth + 1, undefined=False)
+        pos += length
+    return pos
+
+
+def _meta_syntax(buf, pos: int) -> tuple[str, int]:
+    """The transfer syntax from the file meta group (explicit VR LE) and where the data set starts."""
+    syntax, end = "", len(buf)
+    while end - pos >= 8 and struct.unpack_from("<H", buf, pos)[0] == 0x0002:
+        tag, _, length, header = _element_header(buf, pos, end, _Encoding())
+        if length == _UNDEFINED or length > end - pos - header:
+            raise _truncated("the file meta information")
+        if tag == 0x00020010:
+            syntax = bytes(buf[pos + header:pos + header + length]).rstrip(b"\0 ").decode("ascii", "replace")
+        pos += header + length
+    if not syntax:
+        raise FileRejected("NoTransferSyntax", "the file meta information has no Transfer Syntax UID")
+    return syntax, pos
+
+
+def _as_read(buf, pos: int, enc: _Encoding) -> _Encoding:
+    """The encoding pydicom reads with: like pydicom, trust the first element over the transfer syntax
+    when it is explicit VR in an implicit VR file or the other way round (a common writer defect)."""
+    if len(buf) - pos < 8:
+        return enc
+    looks_explicit = bytes(buf[pos + 4:pos + 6]) in _LONG_VRS | _SHORT_VRS
+    return enc if looks_explicit == enc.explicit else _Encoding(little=enc.little, explicit=looks_explicit)
+
+
+def check_structure(path: Path) -> None:
+    """Raise :class:`FileRejected` unless every element, item and sequence of the file ends inside it."""
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+        syntax, pos = _meta_syntax(buf, 132)
+        if syntax == _DEFLATED:
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            try:
+                data = inflater.decompress(buf[pos:])
+            except zlib.error:
+                raise _malformed("the deflated data set cannot be inflated") from None
+            if not inflater.eof:
+                raise _truncated("the deflated data set")
+            _walk_dataset(data, 0, len(data), _as_read(data, 0, _Encoding()), 0)
+        else:
+            enc = _Encoding(little=syntax != "1.2.840.10008.1.2.2", explicit=syntax != "1.2.840.10008.1.2")
+            _walk_dataset(buf, pos, len(buf), _as_read(buf, pos, enc), 0)
+
+
+# -- worker side ---------------------------------------------------------------------------------------------
+
+
+def output_relpath(relpath: str, deid, layout: str) -> str:
+    """Where an output goes: the input's relative path, or the pseudonymized path (checked to be plain names)."""
+    if layout == "keep":
+        return relpath
+    out = deid.pseudonymized_relpath()
+    parts = out.split("/")
+    if not all(_SAFE_COMPONENT.fullmatch(p) and p not in (".", "..") for p in parts):
+        raise FileRejected("UnsafeOutputPath", "a pseudonymized path component is not a plain name")
+    return out
+
+
+def _reject_dicomdir(src: Path) -> None:
+    """A DICOMDIR holds patient records and indexes original file names: refuse it."""
+    from pydicom.filereader import read_file_meta_info
+
+    try:
+        meta = read_file_meta_info(src)
+    except Exception:
+        return  # unreadable meta: deidentify_file reports it
+    if str(meta.get("MediaStorageSOPClassUID", "")) == MEDIA_STORAGE_DIRECTORY:
+        raise FileRejected("DicomDir", "DICOMDIR (Media Storage Directory) is not de-identified: it holds "
+                                       "patient records and original file names; build a new one over the "
+                                       "outputs (e.g. dcmmkdir)")
+
+
+def _prepare_for_writing(ds) -> list[str]:
+    """Zero the preamble and rebuild the File Meta Information; return the paths of dropped meta elements."""
+    from pydicom.dataset import FileMetaDataset
+
+    old = getattr(ds, "file_meta", None) or FileMetaDataset()
+    syntax = old.get("TransferSyntaxUID")
+    if not syntax:
+        raise FileRejected("NoTransferSyntax", "the file meta information has no Transfer Syntax UID")
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    meta.TransferSyntaxUID = syntax
+    ds.file_meta = meta
+    ds.preamble = b"\x00" * 128
+    return [f"({t.group:04X},{t.element:04X})" for t in old.keys() if int(t) not in _META_KEPT]
+
+
+def _write_verified(ds, tmp: Path) -> str:
+    """Write ``ds`` to ``tmp``, re-read its header as a check, return the output's sha256."""
+    import pydicom
+    from pydicom.filewriter import dcmwrite
+
+    expected_sop = str(ds.SOPInstanceUID)
+    dcmwrite(tmp, ds, enforce_file_format=True)
+    try:
+        check = pydicom.dcmread(tmp, stop_before_pixels=True)
+        ok = (str(check.get("PatientIdentityRemoved", "")) == "YES"
+              and str(check.get("SOPInstanceUID", "")) == expected_sop)
+    except Exception:
+        ok = False
+    if not ok:
+        raise FileRejected("OutputCheckFailed", "the written output did not re-read as the de-identified instance")
+    return sha256_file(tmp)
+
+
+def _resumable(record: dict | None, input_sha: str, out_dir: Path) -> bool:
+    """Whether a state record still describes a complete output for this exact input."""
+    if not record or record.get("input_sha256") != input_sha:
+        return False
+    out_rel = str(record.get("output", ""))
+    parts = out_rel.split("/")
+    if not out_rel or any(p in ("", ".", "..") for p in parts):
+        return False
+    target = out_dir / out_rel
+    try:
+        return target.is_file() and not target.is_symlink() and sha256_file(target) == record.get("output_sha256")
+    except OSError:
+        return False
+
+
+def process_one(plan: _Plan, index: int, relpath: str, record: dict | None) -> dict:
+    """De-identify one input into the staging folder; a result dict (never raises, never holds a value)."""
+    src = plan.root / relpath
+    tmp = plan.staging / f"{index}.part"
+    result: dict = {"status": "error", "input_sha256": None}
+    try:
+        result["input_sha256"] = input_sha = sha256_file(src)
+        if _resumable(record, input_sha, plan.out_dir):
+            return {**result, "status": "skipped", "output": record["output"],
+                    "output_sha256": record["output_sha256"], "sop": record.get("sop", "")}
+        _reject_dicomdir(src)
+        check_structure(src)
+        deid = deidentify_file(src, plan.config, plan.version)
+        out_rel = output_relpath(relpath, deid, plan.config.layout)
+        dropped_meta = _prepare_for_writing(deid.dataset)
+        output_sha = _write_verified(deid.dataset, tmp)
+        actions = dict(deid.header.actions)
+        actions.update({path: "X" for path in dropped_meta})
+        result.update(status="ok", tmp=str(tmp), output=out_rel, output_sha256=output_sha,
+                      sop=str(deid.dataset.SOPInstanceUID), actions=actions, codes=list(deid.header.codes),
+                      date_shift_applied=deid.header.date_shift_days is not None,
+                      mapping=deid.header.mapping if plan.want_mapping else None)
+        return result
+    except Exception as exc:  # every failure becomes a row; only safe messages are kept
+        _unlink(tmp)
+        if isinstance(exc, FileRejected):
+            error_class, message = exc.error_class, str(exc)
+        elif isinstance(exc, DeidError):
+            error_class, message = type(exc).__name__, str(exc)
+        else:
+            error_class, message = type(exc).__name__, WITHHELD
+        result.update(status="error", error_class=error_class, message=message)
+        return result
+
+
+def _quiet() -> None:
+    """No warnings or log lines from a worker: pydicom's may quote element values."""
+    warnings.simplefilter("ignore")
+    logging.getLogger("pydicom").disabled = True
+
+
+def _worker_main(conn, other_end, plan: _Plan, parent_pid: int) -> None:
+    """Answer tasks ``(index, relpath, record)`` until told to stop (None) or orphaned."""
+    other_end.close()
+    try:
+        os.setpgrp()  # Ctrl-C reaches the supervisor only; it stops the workers itself
+    except OSError:
+        pass
+    _quiet()
+    while True:
+        if not conn.poll(1.0):
+            if os.getppid() != parent_pid:
+                return
+            continue
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        index, relpath, record = task
+        conn.send((index, process_one(plan, index, relpath, record)))
+
+
+# -- supervisor side: the pool -------------------------------------------------------------------------------
+
+
+def _unlink(path: Path | str | None) -> None:
+    if path:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+@dataclass
+class _Worker:
+    process: multiprocessing.process.BaseProcess
+    conn: multiprocessing.connection.Connection
+    task: int | None = None
+    deadline: float = 0.0
+
+    def kill(self) -> None:
+        """Kill the worker (and anything it started) and reap it."""
+        for kill in (lambda: os.killpg(self.process.pid, signal.SIGKILL), lambda: self.process.kill()):
+            try:
+                kill()
+            except (OSError, AttributeError):
+                pass
+        self.process.join(5)
+        self.conn.close()
+
+    def stop(self) -> None:
+        """Ask the worker to finish; kill it if it does not."""
+        try:
+            self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.process.join(5)
+        if self.process.is_alive():
+            self.kill()
+        else:
+            self.conn.close()
+
+
+def _death_message(process) -> str:
+    code = process.exitcode
+    if code is not None and code < 0:
+        try:
+            return f"the worker process was killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"the worker process was killed by signal {-code}"
+    return "the worker process died" if code is None else f"the worker process exited with status {code}"
+
+
+class WorkerPool:
+    """Forked workers fed one task at a time; crashes and timeouts cost only the file in flight."""
+
+    def __init__(self, plan: _Plan, size: int) -> None:
+        self.plan = plan
+        self.size = max(1, size)
+        self.context = multiprocessing.get_context("fork")
+        self.workers: list[_Worker] = []
+        self.restarts = 0
+
+    def _spawn(self) -> _Worker:
+        parent_end, child_end = self.context.Pipe(duplex=True)
+        process = self.context.Process(target=_worker_main, args=(child_end, parent_end, self.plan, os.getpid()),
+                                       name="phiphantom-deid-worker", daemon=True)
+        process.start()
+        child_end.close()
+        return _Worker(process, parent_end)
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.kill()
+        _unlink(self.plan.staging / f"{worker.task}.part")
+        self.workers[self.workers.index(worker)] = self._spawn()
+        self.restarts += 1
+
+    def _failure(self, worker: _Worker, error_class: str, message: str) -> tuple[int, dict]:
+        index = worker.task
+        self._replace(worker)
+        return index, {"status": "error", "input_sha256": None, "error_class": error_class, "message": message}
+
+    def run(self, tasks: Iterable[tuple[int, str, dict | None]]) -> Iterator[tuple[int, dict]]:
+        """Yield ``(index, result)`` as files finish (any order); workers are stopped at the end."""
+        pending = deque(tasks)
+        self.workers = [self._spawn() for _ in range(min(self.size, len(pending)))]
+        timeout_s = self.plan.timeout_s
+        try:
+            while True:
+                for worker in self.workers:
+                    if worker.task is None and pending:
+                        task = pending.popleft()
+                        try:
+                            worker.conn.send(task)
+                        except OSError:  # died between files: the task goes back to the queue
+                            pending.appendleft(task)
+                            worker.task = None
+                            self._replace(worker)
+                            continue
+                        worker.task, worker.deadline = task[0], time.monotonic() + timeout_s
+                busy = [w for w in self.workers if w.task is not None]
+                if not busy:
+                    return
+                wait_s = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+                ready = multiprocessing.connection.wait([w.conn for w in busy], timeout=wait_s)
+                for worker in busy:
+                    if worker.conn in ready:
+                        try:
+                            index, result = worker.conn.recv()
+                        except (EOFError, OSError):
+                            worker.process.join(5)
+                            yield self._failure(worker, "WorkerCrashed", _death_message(worker.process))
+                            continue
+                        worker.task = None
+                        yield index, result
+                    elif time.monotonic() >= worker.deadline:
+                        yield self._failure(worker, "Timeout", f"no result within {timeout_s:g} s")
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for worker in self.workers:
+            if worker.task is not None:
+                worker.kill()
+                _unlink(self.plan.staging / f"{worker.task}.part")
+            else:
+                worker.stop()
+        self.workers = []
+
+
+# -- supervisor side: records and commits --------------------------------------------------------------------
+
+
+def load_state(path: Path, fingerprint: str) -> dict[str, dict]:
+    """State records of this key and settings, by input id (the last one wins; broken lines are ignored)."""
+    records: dict[str, dict] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return records
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("settings") == fingerprint and "input_id" in record:
+            records[record["input_id"]] = record
+    return records
+
+
+class _Records:
+    """errors.csv, audit.jsonl and the state file of one run, written as files are decided."""
+
+    def __init__(self, plan: _Plan, resume: bool, key_source: str, options: DeidOptions, profile: str) -> None:
+        out = plan.out_dir
+        self.plan = plan
+        self.errors = open(out / ERRORS_FILENAME, "w", encoding="utf-8", newline="")
+        self.errors_csv = csv.writer(self.errors)
+        self.errors_csv.writerow(ERROR_COLUMNS)
+        self.audit = open(out / AUDIT_FILENAME, "a" if resume else "w", encoding="utf-8")
+        self.state = open(out / STATE_FILENAME, "a" if resume else "w", encoding="utf-8")
+        self.common = {"run": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "profile": profile,
+                       "options": sorted(options.options), "key_source": key_source, "tool_version": plan.version,
+                       "layout": plan.config.layout, "pixels": "not cleaned (header only)"}
+
+    def _write_audit(self, record: dict) -> None:
+        self.audit.write(json.dumps({**record, **self.common}, ensure_ascii=False, sort_keys=True) + "\n")
+        self.audit.flush()
+
+    def shown_output(self, entry: InputEntry, out_rel: str | None) -> str | None:
+        """The output path as written to the audit (redacted when it is the input's path)."""
+        if out_rel is None or not self.plan.redact_paths or self.plan.config.layout != "keep":
+            return None if out_rel is None else path_text(out_rel)
+        return redacted_name(entry.index)
+
+    def error(self, entry: InputEntry, error_class: str, message: str, input_sha: str | None = None) -> None:
+        self.errors_csv.writerow((self.plan.shown(entry), error_class, message))
+        self.errors.flush()
+        self._write_audit({"input": self.plan.shown(entry), "output": None, "status": "error",
+                           "error_class": error_class, "input_sha256": input_sha, "output_sha256": None})
+
+    def done(self, entry: InputEntry, result: dict) -> None:
+        """A committed (ok) or skipped file: audit record; state record for a new output."""
+        record = {"input": self.plan.shown(entry), "output": self.shown_output(entry, result["output"]),
+                  "status": result["status"], "input_sha256": result["input_sha256"],
+                  "output_sha256": result["output_sha256"]}
+        if result["status"] == "ok":
+            record.update(actions=result["actions"], codes=result["codes"],
+                          date_shift_applied=result["date_shift_applied"])
+            state = {"input_id": self.plan.input_id(entry.relpath), "settings": self.plan.fingerprint,
+                     "input_sha256": result["input_sha256"], "output": result["output"],
+                     "output_sha256": result["output_sha256"], "sop": result["sop"]}
+            self.state.write(json.dumps(state, sort_keys=True) + "\n")
+            self.state.flush()
+        else:
+            record["note"] = "completed by an earlier run (--resume); its actions are in that run's records"
+        self._write_audit(record)
+
+    def close(self) -> None:
+        for fh in (self.errors, self.audit, self.state):
+            fh.close()
+
+
+class _Committer:
+    """Decides each file in input order: moves finished outputs into place or records the failure."""
+
+    def __init__(self, plan: _Plan, records: _Records, summary: BatchSummary) -> None:
+        self.plan = plan
+        self.records = records
+        self.summary = summary
+        self.sops: set[str] = set()
+        self.paths: set[str] = set()
+        self.mapping: dict[str, dict[str, str]] = {}
+        self.errors: Counter = Counter()
+
+    def fail(self, entry: InputEntry, error_class: str, message: str, input_sha: str | None = None) -> None:
+        self.errors[error_class] += 1
+        self.summary.failed += 1
+        self.records.error(entry, error_class, message, input_sha)
+
+    def _claim(self, entry: InputEntry, result: dict) -> str | None:
+        """The error class when this output's SOP Instance UID or path is taken already, else claim both."""
+        out_rel = result["output"]
+        if result.get("sop") and result["sop"] in self.sops:
+            return "DuplicateSOPInstanceUID"
+        if out_rel in self.paths or out_rel.split("/")[0] in RESERVED_NAMES:
+            return "OutputPathCollision"
+        self.sops.add(result.get("sop", ""))
+        self.paths.add(out_rel)
+        return None
+
+    def commit(self, entry: InputEntry, result: dict | None) -> None:
+        if entry.error is not None:
+            self.fail(entry, *entry.error)
+            return
+        if result["status"] == "error":
+            self.fail(entry, result["error_class"], result["message"], result["input_sha256"])
+            return
+        clash = self._claim(entry, result)
+        if clash is not None:
+            _unlink(result.get("tmp"))
+            message = ("another input earlier in walk order has the same SOP Instance UID" if clash.startswith("Dup")
+                       else "another input earlier in walk order (or a file of the runner) has the same output path")
+            self.fail(entry, clash, message, result["input_sha256"])
+            return
+        if result["status"] == "skipped":
+            self.summary.skipped += 1
+            self.records.done(entry, result)
+            return
+        try:
+            target = self.plan.out_dir / result["output"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(result["tmp"], target)
+        except OSError as exc:
+            _unlink(result.get("tmp"))
+            self.paths.discard(result["output"])
+            self.sops.discard(result.get("sop", ""))
+            self.fail(entry, type(exc).__name__, "the output could not be moved into place", result["input_sha256"])
+            return
+        self.summary.ok += 1
+        for kind, pairs in (result.get("mapping") or {}).items():
+            self.mapping.setdefault(kind, {}).update(pairs)
+        self.records.done(entry, result)
+
+
+def write_mapping(path: Path, mapping: dict[str, dict[str, str]], merge: bool) -> None:
+    """The original -> pseudonym table as CSV (kind, original, pseudonym), mode 0600; merged with PATH if asked."""
+    merged: dict[tuple[str, str], str] = {}
+    if merge and Path(path).exists():
+        with open(path, encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                merged[(row["kind"], row["original"])] = row["pseudonym"]
+    for kind, pairs in mapping.items():
+        for original, pseudonym in pairs.items():
+            merged[(kind, original)] = pseudonym
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(("kind", "original", "pseudonym"))
+    for (kind, original), pseudonym in sorted(merged.items()):
+        writer.writerow((kind, original, pseudonym))
+    write_private(Path(path), buffer.getvalue().encode("utf-8"))
+
+
+def _default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _drive(plan: _Plan, entries: list[InputEntry], committer: _Committer, state: dict[str, dict], workers: int,
+           progress: Callable[[int, int], None] | None) -> int:
+    """Run the DICOM entries through the pool and commit every entry in input order; return the pool size."""
+    total = len(entries)
+    results: dict[int, dict] = {}
+    next_index = done = 0
+
+    def commit_ready() -> None:
+        nonlocal next_index
+        while next_index < total and (entries[next_index].error is not None or next_index in results):
+            committer.commit(entries[next_index], results.pop(next_index, None))
+            next_index += 1
+
+    tasks = [(e.index, e.relpath, state.get(plan.input_id(e.relpath))) for e in entries if e.error is None]
+    done = total - len(tasks)
+    if progress is not None:
+        progress(done, total)
+    commit_ready()
+    size = max(1, min(workers, len(tasks)))
+    if tasks:
+        for index, result in WorkerPool(plan, size).run(tasks):
+            results[index] = result
+            commit_ready()
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    commit_ready()
+    return size
+
+
+def deid_batch(
+    src: Path | str,
+    out: Path | str,
+    *,
+    key_file: Path | str | None = None,
+    ephemeral_key: bool = False,
+    write_ephemeral_key: Path | str | None = None,
+    profile: str = "basic",
+    options: Iterable[str] = (),
+    safe_private: Path | str | frozenset | None = None,
+    date_shift_range: tuple[int, int] | None = None,
+    layout: str = "keep",
+    workers: int | None = None,
+    timeout_s: float = 300.0,
+    resume: bool = False,
+    mapping_out: Path | str | None = None,
+    redact_paths: bool = False,
+    header_only: bool = True,
+    env: dict | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> BatchSummary:
+    """De-identify every DICOM file in ``src`` (file or folder) into ``out``; see the module docstring.
+
+    The key comes from ``key_file``, else ``$PHIPHANTOM_DEID_KEY`` (from ``env``, default the process
+    environment), else -- only with ``ephemeral_key=True`` -- a random one (written, mode 0600, to
+    ``write_ephemeral_key`` if given). Raises :class:`BatchUsageError` (nothing processed) for a bad
+    request; per-file problems never raise, they become rows of ``errors.csv``.
+    """
+    from phiphantom.synth import __version__
+
+    started = time.perf_counter()
+    src, out = Path(src), Path(out)
+    mapping_out = Path(mapping_out) if mapping_out is not None else None
+    key_out = Path(write_ephemeral_key) if write_ephemeral_key is not None else None
+    if not header_only:
+        raise BatchUsageError("pixel cleaning is not available yet: only --header-only runs")
+    if layout not in ("keep", "pseudonymized"):
+        raise BatchUsageError("--layout must be keep or pseudonymized")
+    if key_out is not None and not ephemeral_key:
+        raise BatchUsageError("--write-ephemeral-key needs --ephemeral-key")
+    if ephemeral_key and key_file is not None:
+        raise BatchUsageError("give either --key-file or --ephemeral-key, not both")
+    if ephemeral_key and resume:
+        raise BatchUsageError("--resume needs the key of the interrupted run (--key-file or $PHIPHANTOM_DEID_KEY)")
+    if timeout_s <= 0:
+        raise BatchUsageError("--timeout must be positive")
+    deid_options = _options(profile, options, safe_private, date_shift_range)
+    _check_paths(src, out, mapping_out, key_out, resume)
+    try:
+        key, key_source = load_key(Path(key_file) if key_file is not None else None, ephemeral=ephemeral_key,
+                                   env={} if ephemeral_key else env)
+    except DeidKeyError as exc:
+        raise BatchUsageError(str(exc)) from None
+
+    config = DeidConfig(key=key, options=deid_options, layout=layout, key_source=key_source)
+    root, entries = collect_inputs(src)
+    plan = _Plan(root=root, out_dir=out.resolve(), config=config, version=__version__,
+                 fingerprint=_fingerprint(key, deid_options, layout, profile, __version__),
+                 want_mapping=mapping_out is not None, redact_paths=redact_paths, timeout_s=float(timeout_s))
+    if key_out is not None:
+        write_private(key_out, key.hex().encode("ascii") + b"\n")
+    plan.out_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(plan.staging, ignore_errors=True)  # temporary files of an interrupted run
+    plan.staging.mkdir()
+    state = load_state(plan.out_dir / STATE_FILENAME, plan.fingerprint) if resume else {}
+
+    summary = BatchSummary(in_path=src, out_dir=out, files=len(entries), layout=layout, key_source=key_source,
+                           errors_csv=out / ERRORS_FILENAME, audit=out / AUDIT_FILENAME, mapping_out=mapping_out,
+                           ephemeral_key_out=key_out)
+    records = _Records(plan, resume, key_source, deid_options, profile)
+    committer = _Committer(plan, records, summary)
+    try:
+        summary.workers = _drive(plan, entries, committer, state, workers or _default_workers(), progress)
+    finally:
+        records.close()
+        shutil.rmtree(plan.staging, ignore_errors=True)
+    if mapping_out is not None:
+        write_mapping(mapping_out, committer.mapping, merge=resume)
+    summary.errors_by_class = dict(sorted(committer.errors.items()))
+    summary.seconds = time.perf_counter() - started
+    return summary

@@ -1,0 +1,119 @@
+"""Command-line front end of the batch runner: ``phiphantom deid IN OUT``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:  # the engine is imported when the command runs, so `phiphantom --help` stays light
+    from .batch import BatchSummary
+
+console = Console(stderr=True)
+
+
+def _default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def parse_shift_range(text: str | None) -> tuple[int, int] | None:
+    """``"LO:HI"`` (days, may be negative) -> ``(lo, hi)``."""
+    from .batch import BatchUsageError
+
+    if text is None:
+        return None
+    try:
+        lo, hi = (int(part) for part in text.split(":"))
+    except ValueError:
+        raise BatchUsageError("--date-shift-range must be LO:HI in days, e.g. -3650:-1") from None
+    return lo, hi
+
+
+def print_summary(summary: BatchSummary) -> None:
+    """One screen: counts, failures by error class, where the records are (no paths from IN, no values)."""
+    table = Table(title=f"phiphantom deid -> {summary.out_dir}", show_header=False, box=None)
+    rows = [
+        ("files", f"{summary.files} found: [green]{summary.ok} ok[/green], "
+                  f"[red]{summary.failed} failed[/red], {summary.skipped} skipped (done by an earlier run)"),
+        ("time", f"{summary.seconds:.1f} s, {summary.files_per_s:.1f} files/s with {summary.workers} worker(s)"),
+        ("layout / key", f"{summary.layout} / {summary.key_source}"),
+        ("pixels", "[yellow]NOT cleaned[/yellow] (header only; BurnedInAnnotation left as it was)"),
+        ("records", f"{summary.errors_csv}, {summary.audit}"),
+    ]
+    for error_class, count in summary.errors_by_class.items():
+        rows.append((f"  {error_class}", str(count)))
+    if summary.mapping_out is not None:
+        rows.append(("mapping (secret)", str(summary.mapping_out)))
+    if summary.ephemeral_key_out is not None:
+        rows.append(("key (secret)", str(summary.ephemeral_key_out)))
+    for key, value in rows:
+        table.add_row(f"[bold]{key}[/bold]", value)
+    Console().print(table)
+
+
+def deid_command(
+    src: Path = typer.Argument(..., metavar="IN", help="A DICOM file or a folder (walked recursively; symlinks are "
+                               "not followed, each gets an errors.csv row)."),
+    out: Path = typer.Argument(..., metavar="OUT", help="Output folder: empty or new (unless --resume), not inside IN."),
+    profile: str = typer.Option("basic", help="Confidentiality profile: basic (PS3.15 Annex E)."),
+    option: List[str] = typer.Option([], "--option", help="Profile option (repeatable): retain_safe_private, "
+                                     "retain_uids, retain_device_identity, retain_institution_identity, "
+                                     "retain_patient_characteristics, retain_long_full_dates, "
+                                     "retain_long_modified_dates, clean_descriptors, clean_structured_content, "
+                                     "clean_graphics."),
+    key_file: Optional[Path] = typer.Option(None, "--key-file", help="Secret key file (hex, base64 or passphrase). "
+                                            "Else $PHIPHANTOM_DEID_KEY. There is no default key."),
+    ephemeral_key: bool = typer.Option(False, "--ephemeral-key", help="Use a random one-off key (pseudonyms are "
+                                       "consistent within this run only; the key is not kept)."),
+    write_ephemeral_key: Optional[Path] = typer.Option(None, "--write-ephemeral-key", help="Save the ephemeral key "
+                                                       "here (mode 0600; not inside IN or OUT)."),
+    workers: int = typer.Option(_default_workers(), help="Worker processes."),
+    timeout: float = typer.Option(300.0, help="Seconds allowed per file (then Timeout)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in OUT: files whose input and "
+                                "output are unchanged are skipped."),
+    layout: str = typer.Option("keep", help="keep: same relative paths as IN (file names may carry PHI); "
+                               "pseudonymized: PatientID/StudyUID/SeriesUID/SOPUID.dcm from pseudonyms."),
+    mapping_out: Optional[Path] = typer.Option(None, "--mapping-out", help="Write the original -> pseudonym table "
+                                               "here (CSV, mode 0600; PHI: not inside IN or OUT)."),
+    safe_private: Optional[Path] = typer.Option(None, "--safe-private", help="CSV of private elements to keep "
+                                                "(creator,offset in hex); needs --option retain_safe_private."),
+    date_shift_range: Optional[str] = typer.Option(None, "--date-shift-range", metavar="LO:HI",
+                                                   help="Date shift range in days (default -3650:-1); needs "
+                                                   "--option retain_long_modified_dates."),
+    redact_paths: bool = typer.Option(False, "--redact-paths", help="Write file-NNNN (walk order) instead of input "
+                                      "paths in errors.csv and audit.jsonl (paths may carry PHI)."),
+    header_only: bool = typer.Option(True, "--header-only", help="De-identify the header only (the default and, for "
+                                     "now, the only mode): pixels are NOT cleaned yet."),
+) -> None:
+    """De-identify a DICOM file or folder (PS3.15 basic profile, header only): fail-closed, resumable, audited.
+
+    Exit status: 0 all files done, 1 some failed (see OUT/errors.csv), 2 bad usage (nothing processed).
+    """
+    from phiphantom.synth.cli import _progress
+
+    from .batch import BatchUsageError, deid_batch
+
+    try:
+        with _progress() as bar:
+            task = bar.add_task("de-identifying", total=None)
+            summary = deid_batch(
+                src, out, key_file=key_file, ephemeral_key=ephemeral_key, write_ephemeral_key=write_ephemeral_key,
+                profile=profile, options=[o for item in option for o in item.split(",")], safe_private=safe_private,
+                date_shift_range=parse_shift_range(date_shift_range), layout=layout, workers=workers,
+                timeout_s=timeout, resume=resume, mapping_out=mapping_out, redact_paths=redact_paths,
+                header_only=header_only, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    except BatchUsageError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted:[/yellow] finished files are kept; run again with --resume to continue")
+        raise typer.Exit(130) from None
+    print_summary(summary)
+    raise typer.Exit(summary.exit_code)

@@ -1,0 +1,193 @@
+"""Find and classify burned-in text on every frame of a file.
+
+Single frames: segments on the frame. Cines: the *static* overlay is the
+per-pixel temporal minimum of the grey view (bright ink present on every frame);
+its segments are read once and apply to all frames. Pixels whose value changes
+(max - min) outside the image area are *dynamic* regions (clocks, counters);
+each region is cut into its distinct states (consecutive frames with the same
+crop), and each state is read once, until the region is known to hold PHI -- then
+it is redacted on every frame, read or not. Nothing is sampled: every frame is
+either covered by a decision that applies to it or read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from ..ocr import OCRBackend
+from .classify import Classifier, Decision
+from .text_find import MIN_STROKE, Segment, find_segments, stroke_mask, top_hat
+
+OCR_MARGIN = 2
+DYNAMIC_CHANGE = 24  # grey levels: a pixel that changes more than this across frames is dynamic
+
+
+@dataclass
+class TextBox:
+    """A detected text box on frames [frame_start, frame_end): pixels [x0, x1) x [y0, y1)."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    frame_start: int
+    frame_end: int
+    decision: Decision
+    text: str = field(default="", repr=False)  # OCR text: in memory only unless --include-text
+
+
+def read_segment(ocr: OCRBackend, view: np.ndarray, seg: Segment):
+    h, w = view.shape
+    x0, y0, x1, y1 = seg.expanded(OCR_MARGIN, w, h)
+    return ocr.read_line(view[y0:y1, x0:x1])
+
+
+def _classified(ocr, classifier: Classifier, view: np.ndarray, segments: list[Segment], fs: int, fe: int,
+                dx: int = 0, dy: int = 0) -> list[TextBox]:
+    boxes = []
+    for seg in segments:
+        read = read_segment(ocr, view, seg)
+        text = read.text
+        decision = classifier.decide(text, seg.width, seg.height, read.confidence)
+        boxes.append(TextBox(seg.x0 + dx, seg.y0 + dy, seg.x1 + dx, seg.y1 + dy, fs, fe, decision, text))
+    return boxes
+
+
+def dynamic_regions(view: np.ndarray, search: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Bounding boxes of pixels that change across frames outside the image area (grown to whole glyphs)."""
+    change = (view.max(axis=0).astype(np.int16) - view.min(axis=0)) > DYNAMIC_CHANGE
+    change &= search
+    if not change.any():
+        return []
+    grown = cv2.dilate(change.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (15, 7)))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+    h, w = search.shape
+    return [(max(0, x - 2), max(0, y - 2), min(w, x + bw + 2), min(h, y + bh + 2)) for x, y, bw, bh, _ in stats[1:]]
+
+
+def _states(view: np.ndarray, region: tuple[int, int, int, int]) -> list[tuple[int, int, bytes]]:
+    """Runs of consecutive frames whose crop is the same (coarsely quantised against codec noise)."""
+    x0, y0, x1, y1 = region
+    runs: list[tuple[int, int, bytes]] = []
+    for t in range(view.shape[0]):
+        key = hashlib.blake2b((view[t, y0:y1, x0:x1] >> 5).tobytes(), digest_size=16).digest()
+        if runs and runs[-1][2] == key:
+            runs[-1] = (runs[-1][0], t + 1, key)
+        else:
+            runs.append((t, t + 1, key))
+    return runs
+
+
+def detect_text(view: np.ndarray, search: np.ndarray, classifier: Classifier, ocr: OCRBackend) -> list[TextBox]:
+    """Every text box of a (T, H, W) grey view, with its decision and frame range."""
+    t_count = view.shape[0]
+    if t_count == 1:
+        return propagate(_classified(ocr, classifier, view[0], find_segments(view[0], search), 0, 1))
+    static = view.min(axis=0)
+    static_segments = find_segments(static, search)
+    regions = _whole_lines([r for r in dynamic_regions(view, search) if _has_text(view, search, r)], static_segments)
+    static_segments = [s for s in static_segments if not any(_contains(r, s) for r in regions)]
+    boxes = _classified(ocr, classifier, static, static_segments, 0, t_count)
+    for region in regions:
+        boxes.extend(_dynamic(view, search, region, classifier, ocr))
+    return propagate(boxes)
+
+
+def _has_text(view: np.ndarray, search: np.ndarray, region: tuple[int, int, int, int]) -> bool:
+    """A changing region is text only if text-like segments appear in it (speckle left outside an
+    underestimated fan changes too, but fails the flat-background and contrast tests)."""
+    x0, y0, x1, y1 = region
+    crop = view[:, y0:y1, x0:x1].max(axis=0)
+    return bool(find_segments(crop, search[y0:y1, x0:x1]))
+
+
+def _contains(region: tuple[int, int, int, int], seg: Segment) -> bool:
+    x0, y0, x1, y1 = region
+    return x0 <= seg.x0 and seg.x1 <= x1 and y0 <= seg.y0 and seg.y1 <= y1
+
+
+def _whole_lines(regions: list[tuple[int, int, int, int]], static: list[Segment]) -> list[tuple[int, int, int, int]]:
+    """Grow each changing region over the static text of its line (a clock's fixed digits, a counter's
+    "/40"), so every state is read as a whole ("12:03:15.47", "12/40"), then merge overlapping regions."""
+    grown = []
+    for x0, y0, x1, y1 in regions:
+        changed = True
+        while changed:
+            changed = False
+            for s in static:
+                if _contains((x0, y0, x1, y1), s):
+                    continue
+                overlap = min(y1, s.y1) - max(y0, s.y0)
+                gap = max(x0, s.x0) - min(x1, s.x1)
+                if overlap >= 0.5 * min(y1 - y0, s.height) and gap <= 2 * max(s.height, 1):
+                    x0, y0, x1, y1 = min(x0, s.x0), min(y0, s.y0), max(x1, s.x1), max(y1, s.y1)
+                    changed = True
+        grown.append((x0, y0, x1, y1))
+    merged: list[tuple[int, int, int, int]] = []
+    for r in sorted(grown):
+        if merged and not (merged[-1][2] <= r[0] or r[2] <= merged[-1][0] or merged[-1][3] <= r[1] or r[3] <= merged[-1][1]):
+            m = merged.pop()
+            r = (min(m[0], r[0]), min(m[1], r[1]), max(m[2], r[2]), max(m[3], r[3]))
+        merged.append(r)
+    return merged
+
+
+def _same_phrase(a: TextBox, b: TextBox) -> bool:
+    """On one line (vertical overlap >= half the smaller height), less than two heights apart, same frames."""
+    if a.frame_end <= b.frame_start or b.frame_end <= a.frame_start:
+        return False
+    overlap = min(a.y1, b.y1) - max(a.y0, b.y0)
+    if overlap < 0.5 * min(a.y1 - a.y0, b.y1 - b.y0):
+        return False
+    gap = max(a.x0, b.x0) - min(a.x1, b.x1)
+    return gap <= 2.0 * max(a.y1 - a.y0, b.y1 - b.y0)
+
+
+def propagate(boxes: list[TextBox]) -> list[TextBox]:
+    """Text next to redacted text on the same line is part of the same item ("46Y M", "Age 61",
+    a clock's changing digits next to its static part): redact it too, with the reason ``context``."""
+    changed = True
+    while changed:
+        changed = False
+        for i, box in enumerate(boxes):
+            if box.decision.redact:
+                continue
+            if any(o.decision.redact and _same_phrase(box, o) for o in boxes):
+                boxes[i] = TextBox(box.x0, box.y0, box.x1, box.y1, box.frame_start, box.frame_end,
+                                   Decision(True, "context", box.decision.text_kind), box.text)
+                changed = True
+    return boxes
+
+
+def _dynamic(view, search, region, classifier, ocr) -> list[TextBox]:
+    """Read each distinct state of a changing region; once PHI is seen, redact the region on every frame."""
+    x0, y0, x1, y1 = region
+    sub_search = search[y0:y1, x0:x1]
+    seen: dict[bytes, list[TextBox]] = {}
+    boxes: list[TextBox] = []
+    for fs, fe, key in _states(view, region):
+        if key not in seen:
+            crop = view[fs, y0:y1, x0:x1]
+            seen[key] = _classified(ocr, classifier, crop, find_segments(crop, sub_search), fs, fe, x0, y0)
+        state_boxes = seen[key]
+        redact = [b for b in state_boxes if b.decision.redact]
+        if redact:
+            return [_whole_region(view, search, region, redact[0].decision)]
+        boxes.extend(TextBox(b.x0, b.y0, b.x1, b.y1, fs, fe, b.decision, b.text) for b in state_boxes)
+    return boxes
+
+
+def _whole_region(view, search, region, decision: Decision) -> TextBox:
+    """The ink extent of a region over all frames (the union of every state), redacted on every frame."""
+    x0, y0, x1, y1 = region
+    union = top_hat(view[:, y0:y1, x0:x1].max(axis=0))
+    ink = stroke_mask(union, search[y0:y1, x0:x1]).astype(bool) & (union >= MIN_STROKE)
+    ys, xs = np.nonzero(ink)
+    if ys.size:
+        return TextBox(x0 + int(xs.min()), y0 + int(ys.min()), x0 + int(xs.max()) + 1, y0 + int(ys.max()) + 1,
+                       0, view.shape[0], decision, "")
+    return TextBox(x0, y0, x1, y1, 0, view.shape[0], decision, "")

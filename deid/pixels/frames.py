@@ -1,0 +1,137 @@
+"""Pixel data in, pixel data out, keeping Photometric Interpretation, colour and bit depth.
+
+Frames are edited in their *stored* values (``raw=True``: no colour conversion,
+no windowing), so what is not redacted is written back unchanged:
+
+* native (uncompressed) input: values edited in place, same transfer syntax;
+* compressed input (JPEG Baseline, RLE, JPEG-LS, JPEG 2000, ...): decoded and
+  written back uncompressed in Explicit VR Little Endian (no second lossy
+  generation). YBR_FULL_422 from JPEG is repacked as native YBR_FULL_422 (chroma
+  of each pixel pair averaged), so the Photometric Interpretation stays; a lossy
+  input keeps LossyImageCompression = 01 and its ratio/method history.
+
+A grey *view* (8-bit, brightest channel for colour) is what text detection sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.pixels import apply_color_lut, pixel_array
+from pydicom.uid import ExplicitVRLittleEndian
+
+from ..header_deid import DeidError
+
+SUPPORTED = {"MONOCHROME1", "MONOCHROME2", "RGB", "YBR_FULL", "YBR_FULL_422", "PALETTE COLOR"}
+
+
+@dataclass
+class Frames:
+    """Stored pixel values (T, H, W) or (T, H, W, 3), and what is needed to write them back."""
+
+    stored: np.ndarray
+    photometric: str
+    compressed: bool
+    fill: np.ndarray | int        # the value that displays as black
+    view: np.ndarray              # (T, H, W) uint8 grey view for detection (bright = ink)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return self.stored.shape[:3]
+
+
+def _ybr_to_view(ybr: np.ndarray) -> np.ndarray:
+    """Brightest RGB channel of YCbCr data, for detection (coloured text stays bright)."""
+    y = ybr[..., 0].astype(np.float32)
+    cb = ybr[..., 1].astype(np.float32) - 128.0
+    cr = ybr[..., 2].astype(np.float32) - 128.0
+    r = y + 1.402 * cr
+    g = y - 0.344136 * cb - 0.714136 * cr
+    b = y + 1.772 * cb
+    return np.clip(np.maximum(np.maximum(r, g), b), 0, 255).astype(np.uint8)
+
+
+def _to_8bit(arr: np.ndarray, ds: Dataset) -> np.ndarray:
+    if arr.dtype == np.uint8:
+        return arr
+    lo, hi = float(arr.min()), float(arr.max())
+    if hi <= lo:
+        return np.zeros(arr.shape, dtype=np.uint8)
+    return ((arr.astype(np.float32) - lo) * (255.0 / (hi - lo))).astype(np.uint8)
+
+
+def load_frames(ds: Dataset) -> Frames:
+    """Decode ``ds``'s pixel data to stored values plus a grey detection view."""
+    if "PixelData" not in ds:
+        raise DeidError("no pixel data")
+    photometric = str(ds.get("PhotometricInterpretation", "")).strip()
+    if photometric not in SUPPORTED:
+        raise DeidError(f"unsupported Photometric Interpretation {photometric or '(none)'}")
+    compressed = ds.file_meta.TransferSyntaxUID.is_compressed
+    try:
+        arr = pixel_array(ds, raw=True)
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is a clear per-file error
+        raise DeidError(f"pixel data cannot be decoded ({type(exc).__name__})") from None
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    samples = int(ds.get("SamplesPerPixel", 1))
+    if frames == 1:
+        arr = arr[None]
+    arr = np.ascontiguousarray(arr)
+    if samples == 3:
+        if photometric in ("YBR_FULL", "YBR_FULL_422"):
+            view = _ybr_to_view(arr)
+            fill = np.array([0, 128, 128], dtype=arr.dtype)
+        else:
+            view = _to_8bit(arr.max(axis=3), ds)
+            fill = np.zeros(3, dtype=arr.dtype)
+    elif photometric == "PALETTE COLOR":
+        rgb = apply_color_lut(arr, ds)
+        view = _to_8bit(rgb.max(axis=-1), ds)
+        luminance = rgb.reshape(-1, 3).astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+        fill = int(arr.reshape(-1)[int(np.argmin(luminance))])
+    else:
+        grey = _to_8bit(arr, ds)
+        if photometric == "MONOCHROME1":
+            view = 255 - grey
+            fill = int(2 ** int(ds.BitsStored) - 1) if int(ds.get("PixelRepresentation", 0)) == 0 else int(arr.max())
+        else:
+            view = grey
+            fill = int(arr.min()) if int(ds.get("PixelRepresentation", 0)) else 0
+    return Frames(arr, photometric, compressed, fill, view)
+
+
+def _pack_ybr_422(arr: np.ndarray) -> bytes:
+    """(T, H, W, 3) YCbCr -> native YBR_FULL_422 bytes: Y0 Y1 Cb Cr per horizontal pixel pair."""
+    t, h, w, _ = arr.shape
+    if w % 2:
+        raise DeidError("YBR_FULL_422 needs an even number of columns")
+    pairs = arr.reshape(t, h, w // 2, 2, 3).astype(np.uint16)
+    out = np.empty((t, h, w // 2, 4), dtype=np.uint8)
+    out[..., 0] = pairs[..., 0, 0]
+    out[..., 1] = pairs[..., 1, 0]
+    out[..., 2] = (pairs[..., 0, 1] + pairs[..., 1, 1] + 1) // 2
+    out[..., 3] = (pairs[..., 0, 2] + pairs[..., 1, 2] + 1) // 2
+    return out.tobytes()
+
+
+def store_frames(ds: Dataset, frames: Frames) -> None:
+    """Write edited stored values back into ``ds`` (uncompressed when the input was compressed)."""
+    arr = frames.stored
+    single = arr.shape[0] == 1 and int(ds.get("NumberOfFrames", 1) or 1) == 1
+    if frames.compressed:
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        if arr.ndim == 4:
+            ds.PlanarConfiguration = 0  # decoded samples are interleaved
+    if frames.photometric == "YBR_FULL_422" and arr.ndim == 4:
+        ds.PixelData = _pack_ybr_422(arr)
+    else:
+        data = arr[0] if single else arr
+        if arr.ndim == 4 and int(ds.get("PlanarConfiguration", 0)) == 1:
+            data = np.moveaxis(data, -1, -3)  # back to colour-by-plane
+        ds.PixelData = np.ascontiguousarray(data).tobytes()
+    ds["PixelData"].VR = "OW" if int(ds.BitsAllocated) > 8 else "OB"
+    ds["PixelData"].is_undefined_length = False
+    if len(ds.PixelData) % 2:
+        ds.PixelData += b"\x00"

@@ -1,0 +1,292 @@
+"""The batch runner (``phiphantom deid``): records without PHI, determinism, resume, keys, secrets, crash
+isolation, usage errors and the command line."""
+
+from __future__ import annotations
+
+import csv
+import faulthandler
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import stat
+import time
+from pathlib import Path
+
+import pydicom
+import pytest
+from typer.testing import CliRunner
+
+from phiphantom.cli.main import app
+from phiphantom.deid import batch
+from phiphantom.deid.batch import (
+    AUDIT_FILENAME,
+    ERRORS_FILENAME,
+    STATE_FILENAME,
+    BatchUsageError,
+    deid_batch,
+)
+from phiphantom.deid.keys import KEY_ENV
+
+from .bad_inputs import image, save
+from .conftest import read_csv
+
+KEY_A = {KEY_ENV: "a1" * 32}
+KEY_B = {KEY_ENV: "b2" * 32}
+#: Injected categories whose values are long and specific enough to search for as text.
+SEARCHABLE = {"name", "patient_id", "physician", "institution", "phone", "accession", "other_id", "address",
+              "operator", "institution_address", "department", "station", "device_serial", "study_id", "uid",
+              "date", "birth_date"}
+
+
+def tree_digest(out: Path) -> dict[str, str]:
+    """sha256 of every DICOM output by relative path (the runner's records excluded)."""
+    return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(out.rglob("*")) if p.is_file() and not p.name.startswith(".")
+            and p.name not in (ERRORS_FILENAME, AUDIT_FILENAME)}
+
+
+def injected_values(dataset: Path) -> set[str]:
+    """PHI values the generator injected into headers, file names and pixels (long enough to search for)."""
+    return {row["injected_value"] for row in read_csv(dataset / "gt" / "tags.csv")
+            if row["category"] in SEARCHABLE and len(row["injected_value"]) >= 6}
+
+
+def audit_records(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / AUDIT_FILENAME).read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def pseudonymized_run(hard_dataset, tmp_path_factory):
+    """The hard dataset through the runner: pseudonymized layout, redacted paths, mapping file."""
+    data, _ = hard_dataset
+    base = tmp_path_factory.mktemp("deid-batch")
+    summary = deid_batch(data / "dicom", base / "out", env=KEY_A, layout="pseudonymized", redact_paths=True,
+                         mapping_out=base / "secret" / "mapping.csv", workers=2)
+    return data, base, summary
+
+
+def test_generated_dataset_all_ok(pseudonymized_run):
+    data, base, summary = pseudonymized_run
+    inputs = sorted(p for p in (data / "dicom").rglob("*.dcm"))
+    assert summary.exit_code == 0 and summary.failed == 0
+    assert summary.ok == summary.files == len(inputs)
+    assert len(tree_digest(base / "out")) == len(inputs)
+
+
+def test_audit_one_record_per_file_and_no_phi(pseudonymized_run):
+    data, base, summary = pseudonymized_run
+    records = audit_records(base / "out")
+    assert len(records) == summary.files
+    assert [r["input"] for r in records] == [f"file-{i:04d}" for i in range(1, summary.files + 1)]
+    for record in records:
+        assert record["status"] == "ok" and record["key_source"] == "env" and record["codes"][0] == "113100"
+        assert record["actions"]["(0010,0010)"] in ("D", "Z") and len(record["input_sha256"]) == 64
+        assert record["date_shift_applied"] is False and "key" not in record
+    text = (base / "out" / AUDIT_FILENAME).read_text(encoding="utf-8")
+    state = (base / "out" / STATE_FILENAME).read_text(encoding="utf-8")
+    leaked = {value for value in injected_values(data) if value in text or value in state}
+    assert not leaked, f"PHI in audit/state: {sorted(leaked)[:5]}"
+
+
+def test_pseudonymized_layout_paths_hold_no_phi(pseudonymized_run):
+    data, base, _ = pseudonymized_run
+    values = injected_values(data)
+    pattern = re.compile(r"DEID-[A-Z2-7]+/2\.25\.\d+/2\.25\.\d+/2\.25\.\d+\.dcm")
+    for relpath in tree_digest(base / "out"):
+        assert pattern.fullmatch(relpath), relpath
+        assert not any(value in relpath for value in values)
+        ds = pydicom.dcmread(base / "out" / relpath, stop_before_pixels=True)
+        assert relpath.endswith(f"/{ds.SOPInstanceUID}.dcm") and relpath.startswith(f"{ds.PatientID}/")
+
+
+def test_mapping_file_is_private_and_complete(pseudonymized_run):
+    data, base, _ = pseudonymized_run
+    mapping = base / "secret" / "mapping.csv"
+    assert stat.S_IMODE(mapping.stat().st_mode) == 0o600
+    rows = read_csv(mapping)
+    assert {row["kind"] for row in rows} >= {"PatientID", "PatientName", "UID"}
+    first = sorted((data / "dicom").rglob("*.dcm"))[0]
+    original = pydicom.dcmread(first, stop_before_pixels=True)
+    assert {"kind": "PatientID", "original": original.PatientID} in [
+        {"kind": r["kind"], "original": r["original"]} for r in rows]
+
+
+def test_same_key_identical_other_key_different(hard_dataset, tmp_path):
+    data, _ = hard_dataset
+    one = deid_batch(data / "dicom", tmp_path / "a", env=KEY_A, workers=1)
+    two = deid_batch(data / "dicom", tmp_path / "b", env=KEY_A, workers=2)
+    other = deid_batch(data / "dicom", tmp_path / "c", env=KEY_B, workers=2)
+    assert one.exit_code == two.exit_code == other.exit_code == 0
+    assert tree_digest(tmp_path / "a") == tree_digest(tmp_path / "b")
+    relpath = sorted(tree_digest(tmp_path / "a"))[0]
+    a = pydicom.dcmread(tmp_path / "a" / relpath, stop_before_pixels=True)
+    c = pydicom.dcmread(tmp_path / "c" / relpath, stop_before_pixels=True)
+    for keyword in ("PatientID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
+        assert a.data_element(keyword).value != c.data_element(keyword).value, keyword
+
+
+def test_resume_after_interruption_gives_the_one_shot_outputs(hard_dataset, tmp_path):
+    data, _ = hard_dataset
+    src = tmp_path / "in"
+    shutil.copytree(data / "dicom", src)
+    one_shot = deid_batch(src, tmp_path / "once", env=KEY_A, workers=2)
+
+    def interrupt(done: int, total: int) -> None:
+        if done >= total // 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        deid_batch(src, tmp_path / "resumed", env=KEY_A, workers=1, progress=interrupt)
+    out = tmp_path / "resumed"
+    assert not list(out.rglob("*.part*"))
+    finished = len((out / STATE_FILENAME).read_text().splitlines())
+    assert 0 < finished < one_shot.files
+    tampered = sorted(tree_digest(out))[0]
+    (out / tampered).write_bytes(b"damaged")  # a changed output is redone, not trusted
+    with pytest.raises(BatchUsageError, match="not empty"):
+        deid_batch(src, out, env=KEY_A)
+    resumed = deid_batch(src, out, env=KEY_A, workers=2, resume=True)
+    assert resumed.skipped == finished - 1 and resumed.ok == one_shot.files - finished + 1
+    assert tree_digest(out) == tree_digest(tmp_path / "once")
+    again = deid_batch(src, out, env=KEY_A, workers=2, resume=True)
+    assert again.skipped == one_shot.files and again.ok == 0
+    assert deid_batch(src, out, env=KEY_B, resume=True).skipped == 0  # another key never matches the state
+
+
+def test_errors_csv_withholds_phi_and_redacts_paths(tmp_path):
+    src = tmp_path / "in"
+    broken = save(image("Fakename^Secret", "MRN424242", 1), src / "Fakename_Secret_MRN424242.dcm")
+    broken.write_bytes(broken.read_bytes()[:-20])
+    save(image("Fine^Fred", "FINE1", 2), src / "fine.dcm")
+    summary = deid_batch(src, tmp_path / "out", env=KEY_A, workers=1)
+    assert summary.exit_code == 1 and summary.errors_by_class == {"TruncatedFile": 1}
+    text = (tmp_path / "out" / ERRORS_FILENAME).read_text(encoding="utf-8")
+    assert "Fakename_Secret_MRN424242.dcm" in text  # paths are shown unless --redact-paths
+    assert "Fakename^Secret" not in text
+    deid_batch(src, tmp_path / "redacted", env=KEY_A, workers=1, redact_paths=True)
+    for name in (ERRORS_FILENAME, AUDIT_FILENAME):
+        text = (tmp_path / "redacted" / name).read_text(encoding="utf-8")
+        assert "Fakename" not in text and "MRN424242" not in text and "file-0001" in text
+
+
+def _misbehaving(original):
+    """deidentify_file that crashes the worker on *crash*, hangs on *slow* and leaks PHI in a message on *leak*."""
+    def deidentify_file(src, config, version=""):
+        name = Path(src).name
+        if "crash" in name:
+            faulthandler.disable()  # pytest's handler would print the worker's stack
+            os.kill(os.getpid(), signal.SIGSEGV)
+        if "slow" in name:
+            time.sleep(60)
+        if "leak" in name:
+            raise ValueError("bad value 'Leaky^Lara' in PatientName")
+        return original(src, config, version)
+    return deidentify_file
+
+
+def test_worker_crash_timeout_and_exceptions_are_isolated(tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "deidentify_file", _misbehaving(batch.deidentify_file))  # inherited by fork
+    src = tmp_path / "in"
+    for n, name in enumerate(("a_ok", "b_crash", "c_ok", "d_slow", "e_leak", "f_ok")):
+        save(image(f"Person^N{n}", f"ID{n}", n), src / f"{name}.dcm")
+    summary = deid_batch(src, tmp_path / "out", env=KEY_A, workers=2, timeout_s=2)
+    rows = {row["path"]: row for row in read_csv(tmp_path / "out" / ERRORS_FILENAME)}
+    assert summary.ok == 3 and summary.failed == 3
+    assert rows["b_crash.dcm"]["error_class"] == "WorkerCrashed" and "SIGSEGV" in rows["b_crash.dcm"]["message"]
+    assert rows["d_slow.dcm"]["error_class"] == "Timeout"
+    assert rows["e_leak.dcm"]["error_class"] == "ValueError" and "Leaky" not in rows["e_leak.dcm"]["message"]
+    assert sorted(tree_digest(tmp_path / "out")) == ["a_ok.dcm", "c_ok.dcm", "f_ok.dcm"]
+    assert not list((tmp_path / "out").rglob("*.part*"))
+
+
+def test_single_file_input(tmp_path):
+    path = save(image("Single^Sam", "SINGLE1", 1), tmp_path / "in" / "one.dcm")
+    summary = deid_batch(path, tmp_path / "out", env=KEY_A, workers=1)
+    assert summary.ok == 1 and (tmp_path / "out" / "one.dcm").is_file()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({}, "no de-identification key"),
+    ({"env": KEY_A, "options": ["retain_everything"]}, "unknown profile option"),
+    ({"env": KEY_A, "profile": "strict"}, "unknown profile"),
+    ({"env": KEY_A, "date_shift_range": (-10, -1)}, "needs --option retain_long_modified_dates"),
+    ({"env": KEY_A, "header_only": False}, "pixel cleaning"),
+    ({"ephemeral_key": True, "resume": True}, "--resume needs the key"),
+])
+def test_usage_errors(tmp_path, kwargs, message):
+    save(image("Usage^Ulla", "USE1", 1), tmp_path / "in" / "a.dcm")
+    kwargs.setdefault("env", {})
+    with pytest.raises(BatchUsageError, match=message):
+        deid_batch(tmp_path / "in", tmp_path / "out", **kwargs)
+    assert not (tmp_path / "out").exists()
+
+
+def test_refuses_out_inside_in_and_secrets_inside_out(tmp_path):
+    src = tmp_path / "in"
+    save(image("Place^Pete", "PLACE1", 1), src / "a.dcm")
+    with pytest.raises(BatchUsageError, match="inside the input"):
+        deid_batch(src, src / "out", env=KEY_A)
+    with pytest.raises(BatchUsageError, match="inside the output"):
+        deid_batch(src, tmp_path, env=KEY_A)
+    with pytest.raises(BatchUsageError, match="--mapping-out must not be inside"):
+        deid_batch(src, tmp_path / "out", env=KEY_A, mapping_out=tmp_path / "out" / "map.csv")
+    with pytest.raises(BatchUsageError, match="--write-ephemeral-key must not be inside"):
+        deid_batch(src, tmp_path / "out", ephemeral_key=True, write_ephemeral_key=src / "key.txt")
+
+
+def test_ephemeral_key_is_written_only_when_asked(tmp_path):
+    save(image("Eph^Emma", "EPH1", 1), tmp_path / "in" / "a.dcm")
+    first = deid_batch(tmp_path / "in", tmp_path / "out1", ephemeral_key=True, write_ephemeral_key=tmp_path / "k.txt")
+    assert first.key_source == "ephemeral" and stat.S_IMODE((tmp_path / "k.txt").stat().st_mode) == 0o600
+    again = deid_batch(tmp_path / "in", tmp_path / "out2", key_file=tmp_path / "k.txt")
+    assert tree_digest(tmp_path / "out1") == tree_digest(tmp_path / "out2")
+    deid_batch(tmp_path / "in", tmp_path / "out3", ephemeral_key=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "k.txt", "out1", "out2", "out3"]
+    assert again.key_source == "file"
+
+
+def test_cli(tmp_path):
+    src = tmp_path / "in"
+    save(image("Cli^Carl", "CLI1", 1), src / "a.dcm")
+    (src / "notes.txt").write_text("not dicom")
+    key = tmp_path / "key.txt"
+    key.write_text("c3" * 32)
+    runner = CliRunner()
+    env = {KEY_ENV: ""}
+    result = runner.invoke(app, ["deid", str(src), str(tmp_path / "out"), "--key-file", str(key), "--workers", "1",
+                                 "--layout", "pseudonymized", "--option", "retain_long_modified_dates",
+                                 "--date-shift-range=-30:-1", "--header-only"], env=env)
+    assert result.exit_code == 1, result.output
+    assert "1 ok" in result.output and "NotDicom" in result.output
+    assert len(audit_records(tmp_path / "out")) == 2
+    assert audit_records(tmp_path / "out")[0]["date_shift_applied"] is True
+    result = runner.invoke(app, ["deid", str(src), str(tmp_path / "out2")], env=env)
+    assert result.exit_code == 2 and "no de-identification key" in result.output
+    result = runner.invoke(app, ["deid", str(src / "a.dcm"), str(tmp_path / "out3"), "--ephemeral-key",
+                                 "--mapping-out", str(tmp_path / "out3" / "m.csv")], env=env)
+    assert result.exit_code == 2 and not (tmp_path / "out3").exists()
+    result = runner.invoke(app, ["deid", str(src / "a.dcm"), str(tmp_path / "out4"), "--ephemeral-key"], env=env)
+    assert result.exit_code == 0, result.output
+    with open(tmp_path / "out4" / ERRORS_FILENAME, encoding="utf-8") as fh:
+        assert list(csv.reader(fh)) == [["path", "error_class", "message"]]
+
+
+def test_safe_private_list_keeps_only_listed_elements(tmp_path):
+    ds = image("Safe^Sally", "SAFE1", 1)
+    block = ds.private_block(0x0011, "ACME SAFE 1.0", create=True)
+    block.add_new(0x01, "DS", "1.5")
+    block.add_new(0x02, "LO", "Safe^Sally")
+    save(ds, tmp_path / "in" / "a.dcm")
+    listing = tmp_path / "safe.csv"
+    listing.write_text("creator,offset\nACME SAFE 1.0,0x01\n")
+    summary = deid_batch(tmp_path / "in", tmp_path / "out", env=KEY_A, workers=1,
+                         options=["retain_safe_private"], safe_private=listing)
+    assert summary.exit_code == 0
+    out = pydicom.dcmread(tmp_path / "out" / "a.dcm")
+    kept = out.private_block(0x0011, "ACME SAFE 1.0")
+    assert kept[0x01].value == 1.5 and 0x02 not in kept
+    assert b"Safe^Sally" not in (tmp_path / "out" / "a.dcm").read_bytes()
+    assert audit_records(tmp_path / "out")[0]["options"] == ["retain_safe_private"]

@@ -77,7 +77,6 @@ import hmac
 import io
 import json
 import logging
-import mmap
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -85,10 +84,8 @@ import re
 import shutil
 import signal
 import stat
-import struct
 import time
 import warnings
-import zlib
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -98,32 +95,27 @@ from typing import Callable, Iterable, Iterator
 from .header_deid import DeidError, DeidOptions
 from .keys import DeidKeyError, load_key, write_private
 from .pipeline import DeidConfig, deidentify_file
+from .pixels.classify import POLICIES
+from .pixels.clean import PixelConfig
+from .structure import FileRejected, check_structure  # noqa: F401 - check_structure is part of this module's API
 
 ERRORS_FILENAME = "errors.csv"
 AUDIT_FILENAME = "audit.jsonl"
+DETECTIONS_FILENAME = "detections.csv"
+DETECTION_COLUMNS = ("file", "frame_start", "frame_end", "x0", "y0", "x1", "y1", "decision", "reason", "text")
 STATE_FILENAME = ".phiphantom-deid-state.jsonl"
 STAGING_DIRNAME = ".phiphantom-deid-tmp"
-RESERVED_NAMES = frozenset({ERRORS_FILENAME, AUDIT_FILENAME, STATE_FILENAME, STAGING_DIRNAME})
+RESERVED_NAMES = frozenset({ERRORS_FILENAME, AUDIT_FILENAME, DETECTIONS_FILENAME, STATE_FILENAME, STAGING_DIRNAME})
 PROFILES = ("basic",)
 WITHHELD = "details withheld (the message may quote values from the file)"
-MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 ERROR_COLUMNS = ("path", "error_class", "message")
 #: A path component made by the pseudonymized layout: pseudonyms and UIDs only.
 _SAFE_COMPONENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 #: File meta elements written into every output; any other (0002,xxxx) element is dropped.
-_META_KEPT = frozenset({0x00020000, 0x00020001, 0x00020002, 0x00020003, 0x00020010, 0x00020012, 0x00020013})
 
 
 class BatchUsageError(ValueError):
     """A problem with the request itself (paths, key, options): nothing was processed. CLI exit status 2."""
-
-
-class FileRejected(Exception):
-    """A file the runner refuses, with a safe error class and message (never a value from the file)."""
-
-    def __init__(self, error_class: str, message: str) -> None:
-        super().__init__(message)
-        self.error_class = error_class
 
 
 @dataclass
@@ -286,6 +278,7 @@ class _Plan:
     want_mapping: bool
     redact_paths: bool
     timeout_s: float
+    include_text: bool = False
 
     @property
     def staging(self) -> Path:
@@ -382,156 +375,6 @@ def _fingerprint(key: bytes, options: DeidOptions, layout: str, profile: str, ve
     return _keyed_hash(key, "settings", json.dumps(settings, sort_keys=True))[:32]
 
 
-# -- worker side: structure check ----------------------------------------------------------------------------
-#
-# pydicom reads leniently: a value cut short by the end of the file is kept short (truncated pixel data
-# is written back truncated), an unterminated encapsulated pixel data element is dropped with a warning,
-# a declared length of 4 GB just ends at the end of the file. check_structure() walks the element stream
-# itself -- lengths only, values are never decoded -- so such files fail instead of giving a damaged output.
-
-_LONG_VRS = frozenset(b"OB OD OF OL OV OW SQ SV UC UN UR UT UV".split())
-_SHORT_VRS = frozenset(b"AE AS AT CS DA DS DT FL FD IS LO LT PN SH SL SS ST TM UI UL US".split())
-_FIXED_SIZE = {b"US": 2, b"SS": 2, b"UL": 4, b"SL": 4, b"FL": 4, b"FD": 8, b"AT": 4}
-_UNDEFINED = 0xFFFFFFFF
-_ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
-MAX_NESTING = 64
-_DEFLATED = "1.2.840.10008.1.2.1.99"
-
-
-def _truncated(what: str) -> FileRejected:
-    return FileRejected("TruncatedFile", f"{what} goes past the end of the file (truncated or damaged)")
-
-
-def _malformed(what: str) -> FileRejected:
-    return FileRejected("MalformedDicom", what)
-
-
-@dataclass(frozen=True)
-class _Encoding:
-    little: bool = True
-    explicit: bool = True
-
-    def head(self, buf, pos: int) -> tuple[int, int]:
-        """(tag, 32-bit value after the tag) at ``pos``: an item/delimiter header or an implicit VR element."""
-        group, element, length = struct.unpack_from("<HHI" if self.little else ">HHI", buf, pos)
-        return (group << 16) | element, length
-
-    def short_length(self, buf, pos: int) -> int:
-        return struct.unpack_from("<H" if self.little else ">H", buf, pos)[0]
-
-    def long_length(self, buf, pos: int) -> int:
-        return struct.unpack_from("<I" if self.little else ">I", buf, pos)[0]
-
-
-_IMPLICIT_LE = _Encoding(little=True, explicit=False)
-
-
-def _walk_items(buf, pos: int, end: int, enc: _Encoding, depth: int, undefined: bool) -> int:
-    """Items of a sequence (or fragments of encapsulated pixel data) from ``pos``; the position after them."""
-    if depth > MAX_NESTING:
-        raise _malformed(f"sequences nested deeper than {MAX_NESTING} levels")
-    while True:
-        if not undefined and pos == end:
-            return pos
-        if end - pos < 8:
-            raise _truncated("a sequence")
-        tag, length = enc.head(buf, pos)
-        pos += 8
-        if tag == _SEQ_END and undefined:
-            return pos
-        if tag != _ITEM:
-            raise _malformed("a sequence holds something other than items")
-        if length == _UNDEFINED:
-            pos = _walk_dataset(buf, pos, end, enc, depth + 1, in_item=True)
-        elif length > end - pos:
-            raise _truncated("an item")
-        else:
-            pos += length
-
-
-def _element_header(buf, pos: int, end: int, enc: _Encoding) -> tuple[int, bytes | None, int, int]:
-    """(tag, VR or None for implicit VR, value length, header size) of the element at ``pos``."""
-    if end - pos < 8:
-        raise _truncated("an element header")
-    tag, implicit_length = enc.head(buf, pos)
-    if not enc.explicit or tag >> 16 == 0xFFFE:
-        return tag, None, implicit_length, 8
-    vr = bytes(buf[pos + 4:pos + 6])
-    if vr in _LONG_VRS:
-        if end - pos < 12:
-            raise _truncated("an element header")
-        return tag, vr, enc.long_length(buf, pos + 8), 12
-    if vr in _SHORT_VRS:
-        return tag, vr, enc.short_length(buf, pos + 6), 8
-    raise _malformed(f"unknown value representation at element ({tag >> 16:04X},{tag & 0xFFFF:04X})")
-
-
-def _walk_dataset(buf, pos: int, end: int, enc: _Encoding, depth: int, in_item: bool = False) -> int:
-    """Elements from ``pos`` to ``end`` (or to the item delimiter when ``in_item``); the position after them."""
-    while pos < end or in_item:
-        tag, vr, length, header = _element_header(buf, pos, end, enc)
-        pos += header
-        if tag == _ITEM_END and in_item:
-            return pos
-        if tag >> 16 == 0xFFFE:
-            raise _malformed("an item or delimiter where an element was expected")
-        if length == _UNDEFINED:
-            if vr not in (None, b"SQ", b"UN", b"OB", b"OW"):
-                raise _malformed(f"undefined length for a {vr.decode('ascii')} element")
-            pos = _walk_items(buf, pos, end, _IMPLICIT_LE if vr == b"UN" else enc, depth + 1, undefined=True)
-            continue
-        if length > end - pos:
-            raise _truncated(f"element ({tag >> 16:04X},{tag & 0xFFFF:04X})")
-        if vr in _FIXED_SIZE and length % _FIXED_SIZE[vr]:
-            raise _malformed(f"a {vr.decode('ascii')} value of {length} bytes at ({tag >> 16:04X},{tag & 0xFFFF:04X})")
-        if vr == b"SQ":
-            _walk_items(buf, pos, pos + length, enc, depth + 1, undefined=False)
-        pos += length
-    return pos
-
-
-def _meta_syntax(buf, pos: int) -> tuple[str, int]:
-    """The transfer syntax from the file meta group (explicit VR LE) and where the data set starts."""
-    syntax, end = "", len(buf)
-    while end - pos >= 8 and struct.unpack_from("<H", buf, pos)[0] == 0x0002:
-        tag, _, length, header = _element_header(buf, pos, end, _Encoding())
-        if length == _UNDEFINED or length > end - pos - header:
-            raise _truncated("the file meta information")
-        if tag == 0x00020010:
-            syntax = bytes(buf[pos + header:pos + header + length]).rstrip(b"\0 ").decode("ascii", "replace")
-        pos += header + length
-    if not syntax:
-        raise FileRejected("NoTransferSyntax", "the file meta information has no Transfer Syntax UID")
-    return syntax, pos
-
-
-def _as_read(buf, pos: int, enc: _Encoding) -> _Encoding:
-    """The encoding pydicom reads with: like pydicom, trust the first element over the transfer syntax
-    when it is explicit VR in an implicit VR file or the other way round (a common writer defect)."""
-    if len(buf) - pos < 8:
-        return enc
-    looks_explicit = bytes(buf[pos + 4:pos + 6]) in _LONG_VRS | _SHORT_VRS
-    return enc if looks_explicit == enc.explicit else _Encoding(little=enc.little, explicit=looks_explicit)
-
-
-def check_structure(path: Path) -> None:
-    """Raise :class:`FileRejected` unless every element, item and sequence of the file ends inside it."""
-    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-        syntax, pos = _meta_syntax(buf, 132)
-        if syntax == _DEFLATED:
-            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-            try:
-                data = inflater.decompress(buf[pos:])
-            except zlib.error:
-                raise _malformed("the deflated data set cannot be inflated") from None
-            if not inflater.eof:
-                raise _truncated("the deflated data set")
-            _walk_dataset(data, 0, len(data), _as_read(data, 0, _Encoding()), 0)
-        else:
-            enc = _Encoding(little=syntax != "1.2.840.10008.1.2.2", explicit=syntax != "1.2.840.10008.1.2")
-            _walk_dataset(buf, pos, len(buf), _as_read(buf, pos, enc), 0)
-
-
 # -- worker side ---------------------------------------------------------------------------------------------
 
 
@@ -544,37 +387,6 @@ def output_relpath(relpath: str, deid, layout: str) -> str:
     if not all(_SAFE_COMPONENT.fullmatch(p) and p not in (".", "..") for p in parts):
         raise FileRejected("UnsafeOutputPath", "a pseudonymized path component is not a plain name")
     return out
-
-
-def _reject_dicomdir(src: Path) -> None:
-    """A DICOMDIR holds patient records and indexes original file names: refuse it."""
-    from pydicom.filereader import read_file_meta_info
-
-    try:
-        meta = read_file_meta_info(src)
-    except Exception:
-        return  # unreadable meta: deidentify_file reports it
-    if str(meta.get("MediaStorageSOPClassUID", "")) == MEDIA_STORAGE_DIRECTORY:
-        raise FileRejected("DicomDir", "DICOMDIR (Media Storage Directory) is not de-identified: it holds "
-                                       "patient records and original file names; build a new one over the "
-                                       "outputs (e.g. dcmmkdir)")
-
-
-def _prepare_for_writing(ds) -> list[str]:
-    """Zero the preamble and rebuild the File Meta Information; return the paths of dropped meta elements."""
-    from pydicom.dataset import FileMetaDataset
-
-    old = getattr(ds, "file_meta", None) or FileMetaDataset()
-    syntax = old.get("TransferSyntaxUID")
-    if not syntax:
-        raise FileRejected("NoTransferSyntax", "the file meta information has no Transfer Syntax UID")
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    meta.TransferSyntaxUID = syntax
-    ds.file_meta = meta
-    ds.preamble = b"\x00" * 128
-    return [f"({t.group:04X},{t.element:04X})" for t in old.keys() if int(t) not in _META_KEPT]
 
 
 def _write_verified(ds, tmp: Path) -> str:
@@ -610,6 +422,14 @@ def _resumable(record: dict | None, input_sha: str, out_dir: Path) -> bool:
         return False
 
 
+def _detections(deid, include_text: bool) -> list[list]:
+    """detections.csv rows (without the file column) of one output; OCR text only when asked (it is PHI)."""
+    if deid.pixels is None:
+        return []
+    return [[b.frame_start, b.frame_end, b.x0, b.y0, b.x1, b.y1, "redact" if b.decision.redact else "keep",
+             b.decision.reason, b.text if include_text else ""] for b in deid.pixels.boxes]
+
+
 def process_one(plan: _Plan, index: int, relpath: str, record: dict | None) -> dict:
     """De-identify one input into the staging folder; a result dict (never raises, never holds a value)."""
     src = plan.root / relpath
@@ -620,18 +440,16 @@ def process_one(plan: _Plan, index: int, relpath: str, record: dict | None) -> d
         if _resumable(record, input_sha, plan.out_dir):
             return {**result, "status": "skipped", "output": record["output"],
                     "output_sha256": record["output_sha256"], "sop": record.get("sop", "")}
-        _reject_dicomdir(src)
-        check_structure(src)
-        deid = deidentify_file(src, plan.config, plan.version)
+        deid = deidentify_file(src, plan.config, plan.version)  # structure check, DICOMDIR refusal, meta rebuild
         out_rel = output_relpath(relpath, deid, plan.config.layout)
-        dropped_meta = _prepare_for_writing(deid.dataset)
         output_sha = _write_verified(deid.dataset, tmp)
         actions = dict(deid.header.actions)
-        actions.update({path: "X" for path in dropped_meta})
         result.update(status="ok", tmp=str(tmp), output=out_rel, output_sha256=output_sha,
                       sop=str(deid.dataset.SOPInstanceUID), actions=actions, codes=list(deid.header.codes),
                       date_shift_applied=deid.header.date_shift_days is not None,
-                      mapping=deid.header.mapping if plan.want_mapping else None)
+                      mapping=deid.header.mapping if plan.want_mapping else None,
+                      detections=_detections(deid, plan.include_text),
+                      pixels_verified=bool(deid.pixels and deid.pixels.verified))
         return result
     except Exception as exc:  # every failure becomes a row; only safe messages are kept
         _unlink(tmp)
@@ -833,9 +651,15 @@ class _Records:
         self.errors_csv.writerow(ERROR_COLUMNS)
         self.audit = open(out / AUDIT_FILENAME, "a" if resume else "w", encoding="utf-8")
         self.state = open(out / STATE_FILENAME, "a" if resume else "w", encoding="utf-8")
+        self.detections = open(out / DETECTIONS_FILENAME, "a" if resume else "w", encoding="utf-8", newline="")
+        self.detections_csv = csv.writer(self.detections)
+        if not resume or self.detections.tell() == 0:
+            self.detections_csv.writerow(DETECTION_COLUMNS)
+        pixels = plan.config.pixels
         self.common = {"run": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "profile": profile,
                        "options": sorted(options.options), "key_source": key_source, "tool_version": plan.version,
-                       "layout": plan.config.layout, "pixels": "not cleaned (header only)"}
+                       "layout": plan.config.layout,
+                       "pixels": "not cleaned (header only)" if pixels is None else f"cleaned ({pixels.policy})"}
 
     def _write_audit(self, record: dict) -> None:
         self.audit.write(json.dumps({**record, **self.common}, ensure_ascii=False, sort_keys=True) + "\n")
@@ -860,7 +684,12 @@ class _Records:
                   "output_sha256": result["output_sha256"]}
         if result["status"] == "ok":
             record.update(actions=result["actions"], codes=result["codes"],
-                          date_shift_applied=result["date_shift_applied"])
+                          date_shift_applied=result["date_shift_applied"],
+                          pixels_verified=result.get("pixels_verified", False))
+            shown = self.plan.shown(entry)
+            for row in result.get("detections") or []:
+                self.detections_csv.writerow([shown, *row])
+            self.detections.flush()
             state = {"input_id": self.plan.input_id(entry.relpath), "settings": self.plan.fingerprint,
                      "input_sha256": result["input_sha256"], "output": result["output"],
                      "output_sha256": result["output_sha256"], "sop": result["sop"]}
@@ -871,7 +700,7 @@ class _Records:
         self._write_audit(record)
 
     def close(self) -> None:
-        for fh in (self.errors, self.audit, self.state):
+        for fh in (self.errors, self.audit, self.state, self.detections):
             fh.close()
 
 
@@ -1009,7 +838,9 @@ def deid_batch(
     resume: bool = False,
     mapping_out: Path | str | None = None,
     redact_paths: bool = False,
-    header_only: bool = True,
+    header_only: bool = False,
+    policy: str = "strict",
+    include_text: bool = False,
     env: dict | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> BatchSummary:
@@ -1026,8 +857,8 @@ def deid_batch(
     src, out = Path(src), Path(out)
     mapping_out = Path(mapping_out) if mapping_out is not None else None
     key_out = Path(write_ephemeral_key) if write_ephemeral_key is not None else None
-    if not header_only:
-        raise BatchUsageError("pixel cleaning is not available yet: only --header-only runs")
+    if policy not in POLICIES:
+        raise BatchUsageError(f"--policy must be one of {', '.join(POLICIES)}")
     if layout not in ("keep", "pseudonymized"):
         raise BatchUsageError("--layout must be keep or pseudonymized")
     if key_out is not None and not ephemeral_key:
@@ -1046,11 +877,13 @@ def deid_batch(
     except DeidKeyError as exc:
         raise BatchUsageError(str(exc)) from None
 
-    config = DeidConfig(key=key, options=deid_options, layout=layout, key_source=key_source)
+    pixels = None if header_only else PixelConfig(policy=policy)
+    config = DeidConfig(key=key, options=deid_options, layout=layout, key_source=key_source, pixels=pixels)
     root, entries = collect_inputs(src)
     plan = _Plan(root=root, out_dir=out.resolve(), config=config, version=__version__,
                  fingerprint=_fingerprint(key, deid_options, layout, profile, __version__),
-                 want_mapping=mapping_out is not None, redact_paths=redact_paths, timeout_s=float(timeout_s))
+                 want_mapping=mapping_out is not None, redact_paths=redact_paths, timeout_s=float(timeout_s),
+                 include_text=include_text)
     if key_out is not None:
         write_private(key_out, key.hex().encode("ascii") + b"\n")
     plan.out_dir.mkdir(parents=True, exist_ok=True)

@@ -89,10 +89,16 @@ def deid_command(
                                                    "--option retain_long_modified_dates."),
     redact_paths: bool = typer.Option(False, "--redact-paths", help="Write file-NNNN (walk order) instead of input "
                                       "paths in errors.csv and audit.jsonl (paths may carry PHI)."),
-    header_only: bool = typer.Option(True, "--header-only", help="De-identify the header only (the default and, for "
-                                     "now, the only mode): pixels are NOT cleaned yet."),
+    header_only: bool = typer.Option(False, "--header-only", help="De-identify the header only: burned-in text in "
+                                     "the pixels is NOT cleaned and BurnedInAnnotation is left as it was."),
+    policy: str = typer.Option("strict", help="Pixel policy: strict (redact all text outside the image except "
+                               "ultrasound clinical vocabulary) or balanced (redact only text classified as PHI)."),
+    include_text: bool = typer.Option(False, "--include-text", help="Write the OCR text of every box to "
+                                      "OUT/detections.csv (it is PHI)."),
 ) -> None:
-    """De-identify a DICOM file or folder (PS3.15 basic profile, header only): fail-closed, resumable, audited.
+    """De-identify a DICOM file or folder: PS3.15 basic profile headers and burned-in text in every frame.
+
+    Fail-closed, resumable, audited: OUT/errors.csv, OUT/audit.jsonl, OUT/detections.csv.
 
     Exit status: 0 all files done, 1 some failed (see OUT/errors.csv), 2 bad usage (nothing processed).
     """
@@ -108,7 +114,7 @@ def deid_command(
                 profile=profile, options=[o for item in option for o in item.split(",")], safe_private=safe_private,
                 date_shift_range=parse_shift_range(date_shift_range), layout=layout, workers=workers,
                 timeout_s=timeout, resume=resume, mapping_out=mapping_out, redact_paths=redact_paths,
-                header_only=header_only, progress=lambda done, total: bar.update(task, completed=done, total=total))
+                header_only=header_only, policy=policy, include_text=include_text, progress=lambda done, total: bar.update(task, completed=done, total=total))
     except BatchUsageError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

@@ -7,6 +7,7 @@ write files.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
+from .structure import check_structure, prepare_for_writing, reject_dicomdir
 from .header_deid import DeidError, DeidOptions, HeaderDeidentifier, HeaderResult, attestation
 from .pixels.classify import HeaderValues
 from .pixels.clean import PixelConfig, PixelResult, clean_pixels
@@ -55,15 +57,23 @@ class FileDeid:
 
 
 def read_dicom(src: Path) -> Dataset:
-    """Read a Part 10 file completely; a clear :class:`DeidError` for anything that is not one."""
+    """Read a Part 10 file completely after checking its structure; a clear error for anything else.
+
+    Raises :class:`FileRejected` (DICOMDIR, truncated or malformed element stream) or
+    :class:`DeidError` (not Part 10, unreadable, not a composite instance); messages hold no values.
+    """
+    reject_dicomdir(src)
+    try:
+        check_structure(src)
+    except (OSError, ValueError, struct.error) as exc:
+        raise DeidError(f"unreadable DICOM ({type(exc).__name__})") from None
     try:
         ds = pydicom.dcmread(src, force=False)
         for _ in ds.iterall():  # parse every element now, so broken data fails here and not half-way through
             pass
     except InvalidDicomError:
         raise DeidError("not a DICOM Part 10 file (no 'DICM' preamble)") from None
-    except (EOFError, OSError, ValueError, KeyError, TypeError, NotImplementedError, AttributeError,
-            OverflowError, MemoryError) as exc:
+    except Exception as exc:  # noqa: BLE001 - pydicom raises many kinds on bad data; the class name is safe
         raise DeidError(f"unreadable DICOM ({type(exc).__name__})") from None
     if "SOPInstanceUID" not in ds or "SOPClassUID" not in ds:
         raise DeidError("no SOP Class/Instance UID: not a composite instance")
@@ -77,6 +87,8 @@ def deidentify_file(src: Path, config: DeidConfig, version: str = "") -> FileDei
     ds = read_dicom(Path(src))
     values = HeaderValues.from_dataset(ds) if config.pixels is not None else None  # before the header is cleaned
     header = HeaderDeidentifier(config.options, config.pseudonymizer, ds).run(ds)
-    pixels = clean_pixels(ds, values, config.pixels) if config.pixels is not None else None
+    has_pixels = "PixelData" in ds  # nothing burned in to clean without pixel data (BurnedInAnnotation left alone)
+    pixels = clean_pixels(ds, values, config.pixels) if config.pixels is not None and has_pixels else None
     attestation(ds, config.options, pixel_cleaned=bool(pixels and pixels.verified), result=header, version=version)
+    header.actions.update({path: "X" for path in prepare_for_writing(ds)})
     return FileDeid(ds, header, pixels)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from phiphantom.deid.batch import AUDIT_FILENAME, ERRORS_FILENAME, STAGING_DIRNAME, deid_batch, path_text
+from phiphantom.deid.batch import AUDIT_FILENAME, ERRORS_FILENAME, RESERVED_NAMES, STAGING_DIRNAME, deid_batch, path_text
 from phiphantom.deid.keys import KEY_ENV
 
 from .bad_inputs import ERROR, OUTPUT, build_corpus
@@ -34,7 +34,7 @@ def corpus_run(tmp_path_factory):
 
 def _outputs(out: Path) -> set[str]:
     """Relative paths of the DICOM outputs (the runner's own records excluded)."""
-    own = {ERRORS_FILENAME, AUDIT_FILENAME}
+    own = RESERVED_NAMES
     return {p.relative_to(out).as_posix() for p in out.rglob("*")
             if p.is_file() and not p.name.startswith(".") and p.name not in own}
 

@@ -45,7 +45,7 @@ def tree_digest(out: Path) -> dict[str, str]:
     """sha256 of every DICOM output by relative path (the runner's records excluded)."""
     return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(out.rglob("*")) if p.is_file() and not p.name.startswith(".")
-            and p.name not in (ERRORS_FILENAME, AUDIT_FILENAME)}
+            and p.name not in batch.RESERVED_NAMES}
 
 
 def injected_values(dataset: Path) -> set[str]:
@@ -213,7 +213,7 @@ def test_single_file_input(tmp_path):
     ({"env": KEY_A, "options": ["retain_everything"]}, "unknown profile option"),
     ({"env": KEY_A, "profile": "strict"}, "unknown profile"),
     ({"env": KEY_A, "date_shift_range": (-10, -1)}, "needs --option retain_long_modified_dates"),
-    ({"env": KEY_A, "header_only": False}, "pixel cleaning"),
+    ({"env": KEY_A, "policy": "lenient"}, "--policy must be one of"),
     ({"ephemeral_key": True, "resume": True}, "--resume needs the key"),
 ])
 def test_usage_errors(tmp_path, kwargs, message):

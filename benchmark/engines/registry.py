@@ -43,9 +43,12 @@ def build_engine(spec: str, **kwargs) -> Engine:
     if spec.startswith("python:"):
         return build_python_engine(spec[len("python:"):], **kwargs)
     if spec == "bundled" or spec.startswith("bundled:"):
-        options = [o.strip() for o in spec[len("bundled:"):].split(",") if o.strip()] if ":" in spec else []
-        if options:
-            kwargs = {**kwargs, "options": frozenset(o.replace("-", "_") for o in options)}
+        words = [o.strip().replace("-", "_") for o in spec[len("bundled:"):].split(",") if o.strip()] if ":" in spec else []
+        flags = {"header_only": "header_only" in words}
+        if "balanced" in words:
+            flags["policy"] = "balanced"
+        options = frozenset(w for w in words if w not in ("header_only", "balanced", "strict"))
+        kwargs = {**kwargs, **flags, **({"options": options} if options else {})}
         return build_bundled_engine(**kwargs)
     factory = _SIMPLE.get(spec)
     if factory is None:

@@ -24,7 +24,9 @@ from pydicom.uid import ExplicitVRLittleEndian
 
 from ..header_deid import DeidError
 
-SUPPORTED = {"MONOCHROME1", "MONOCHROME2", "RGB", "YBR_FULL", "YBR_FULL_422", "PALETTE COLOR"}
+SUPPORTED = {"MONOCHROME1", "MONOCHROME2", "RGB", "YBR_FULL", "YBR_FULL_422", "PALETTE COLOR", "YBR_ICT", "YBR_RCT"}
+#: JPEG 2000 colour transforms live inside the codestream: decoded data is RGB, and RGB is what is written.
+DECODED_AS_RGB = {"YBR_ICT", "YBR_RCT"}
 
 
 @dataclass
@@ -79,6 +81,8 @@ def load_frames(ds: Dataset) -> Frames:
     if frames == 1:
         arr = arr[None]
     arr = np.ascontiguousarray(arr)
+    if photometric in DECODED_AS_RGB:
+        photometric = "RGB"
     if samples == 3:
         if photometric in ("YBR_FULL", "YBR_FULL_422"):
             view = _ybr_to_view(arr)
@@ -124,6 +128,8 @@ def store_frames(ds: Dataset, frames: Frames) -> None:
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
         if arr.ndim == 4:
             ds.PlanarConfiguration = 0  # decoded samples are interleaved
+        if str(ds.PhotometricInterpretation) in DECODED_AS_RGB:
+            ds.PhotometricInterpretation = "RGB"
     if frames.photometric == "YBR_FULL_422" and arr.ndim == 4:
         ds.PixelData = _pack_ybr_422(arr)
     else:

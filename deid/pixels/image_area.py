@@ -122,7 +122,12 @@ def find_image_area(ds: Dataset, stack: np.ndarray) -> ImageArea:
             inside[y0:y1, x0:x1] = True
             fan[y0:y1, x0:x1] |= estimate_image_mask(stack[:, y0:y1, x0:x1])
         if fan.any():
-            return ImageArea(fan, regions, "regions+pixels", _search(fan))
+            # inside a region, text can only be in the black corners around the fan: where the
+            # neighbourhood is mostly screen black, not (even dark) image
+            frame = stack.min(axis=0)
+            blackish = cv2.blur((frame <= 4).astype(np.float32), (15, 15)) >= 0.4
+            search = _search(fan) & (~inside | blackish)
+            return ImageArea(fan, regions, "regions+pixels", search)
     fan = estimate_image_mask(stack)
     return ImageArea(fan, regions, "pixels" if fan.any() else "none", _search(fan))
 

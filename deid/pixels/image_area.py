@@ -122,11 +122,13 @@ def find_image_area(ds: Dataset, stack: np.ndarray) -> ImageArea:
             inside[y0:y1, x0:x1] = True
             fan[y0:y1, x0:x1] |= estimate_image_mask(stack[:, y0:y1, x0:x1])
         if fan.any():
-            # inside a region, text can only be in the black corners around the fan: where the
-            # neighbourhood is mostly screen black, not (even dark) image
-            frame = stack.min(axis=0)
-            blackish = cv2.blur((frame <= 4).astype(np.float32), (15, 15)) >= 0.4
-            search = _search(fan) & (~inside | blackish)
+            # inside a region, text can only be in the corners around the fan, on screen black or a
+            # plate: where the neighbourhood is mostly flat, not (even dark) speckle
+            frame = stack.min(axis=0).astype(np.float32)
+            mean = cv2.blur(frame, (5, 5))
+            flat = (np.sqrt(np.maximum(cv2.blur(frame * frame, (5, 5)) - mean * mean, 0)) < 6.0) | (frame <= 4)
+            plain = cv2.blur(flat.astype(np.float32), (15, 15)) >= 0.25
+            search = _search(fan) & (~inside | plain)
             return ImageArea(fan, regions, "regions+pixels", search)
     fan = estimate_image_mask(stack)
     return ImageArea(fan, regions, "pixels" if fan.any() else "none", _search(fan))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 from pathlib import Path
 
@@ -100,12 +101,12 @@ def _variants(root: Path, tmp: Path) -> dict[str, Path]:
     out["RGB"] = root / rgb.relpath
     grey = next(f for f in ds.files if f.entry["photometric"] == "MONOCHROME2" and f.entry["lossless"])
     src = pydicom.dcmread(root / grey.relpath)
-    mono1 = src.copy()
+    mono1 = copy.deepcopy(src)  # a shallow copy would share (and invert) src's PixelData element
     mono1.PhotometricInterpretation = "MONOCHROME1"
     mono1.PixelData = (255 - np.frombuffer(src.PixelData, np.uint8)).tobytes()
     out["MONOCHROME1"] = tmp / "mono1.dcm"
     mono1.save_as(out["MONOCHROME1"], enforce_file_format=True)
-    palette = src.copy()
+    palette = copy.deepcopy(src)
     palette.PhotometricInterpretation = "PALETTE COLOR"
     ramp = np.arange(256, dtype=np.uint16)
     palette.RedPaletteColorLookupTableDescriptor = [256, 0, 16]

@@ -24,6 +24,7 @@ from .text_find import MIN_STROKE, Segment, find_segments, stroke_mask, top_hat
 
 OCR_MARGIN = 2
 DYNAMIC_CHANGE = 24  # grey levels: a pixel that changes more than this across frames is dynamic
+MAX_DYNAMIC_HEIGHT = 64  # pixels: clocks and counters are one line of text
 
 
 @dataclass
@@ -98,9 +99,17 @@ def detect_text(view: np.ndarray, search: np.ndarray, classifier: Classifier, oc
 
 
 def _has_text(view: np.ndarray, search: np.ndarray, region: tuple[int, int, int, int]) -> bool:
-    """A changing region is text only if text-like segments appear in it (speckle left outside an
-    underestimated fan changes too, but fails the flat-background and contrast tests)."""
+    """A changing region is text only if it is line-sized, sits on a plain background (screen black or a
+    plate) and text-like segments appear in it. Speckle left outside an underestimated fan changes too,
+    but it is neither plain nor line-sized."""
     x0, y0, x1, y1 = region
+    if y1 - y0 > MAX_DYNAMIC_HEIGHT:
+        return False
+    static = view[:, y0:y1, x0:x1].min(axis=0).astype(np.float32)
+    mean = cv2.blur(static, (5, 5))
+    std = np.sqrt(np.maximum(cv2.blur(static * static, (5, 5)) - mean * mean, 0))
+    if ((std < 6.0) | (static <= 4)).mean() < 0.5:
+        return False
     crop = view[:, y0:y1, x0:x1].max(axis=0)
     return bool(find_segments(crop, search[y0:y1, x0:x1]))
 

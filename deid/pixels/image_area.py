@@ -52,6 +52,14 @@ def textured(grey: np.ndarray) -> np.ndarray:
 HULL_SLACK = 1.3  # a fan's convex hull adds little; a hull that adds more would swallow nearby text
 
 
+def plain_pixels(frame: np.ndarray, flat_std: float = 2.0) -> np.ndarray:
+    """Screen black or locally flat (a plate): (H, W) bool."""
+    f = frame.astype(np.float32)
+    mean = cv2.blur(f, (5, 5))
+    std = np.sqrt(np.maximum(cv2.blur(f * f, (5, 5)) - mean * mean, 0))
+    return (frame <= 4) | (std < flat_std)
+
+
 def _black_fraction(frame: np.ndarray, component: np.ndarray) -> float:
     """Share of near-black pixels in a component: high for text on a black screen, low for speckle."""
     values = frame[component]
@@ -72,8 +80,9 @@ def estimate_image_mask(stack: np.ndarray) -> np.ndarray:
     if t > 1:  # speckle moves between frames; overlay text does not (clocks are small)
         moving = (stack.max(axis=0).astype(np.int16) - stack.min(axis=0)) > 6
         tex |= moving & (frame > 2)
-    # text is strokes on black: where most of the neighbourhood is black, it is not ultrasound
-    black = cv2.blur((frame <= 4).astype(np.float32), (15, 15))
+    # text is strokes on black or on a plate: where most of the neighbourhood is black or flat, it is
+    # not ultrasound (speckle is never flat)
+    black = cv2.blur(plain_pixels(frame).astype(np.float32), (15, 15))
     tex &= black < 0.35
     k = max(9, (min(h, w) // 40) | 1)
     opened = cv2.morphologyEx(tex.astype(np.uint8), cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
@@ -124,10 +133,10 @@ def find_image_area(ds: Dataset, stack: np.ndarray) -> ImageArea:
         if fan.any():
             # inside a region, text can only be in the corners around the fan, on screen black or a
             # plate: where the neighbourhood is mostly flat, not (even dark) speckle
-            frame = stack.min(axis=0).astype(np.float32)
-            mean = cv2.blur(frame, (5, 5))
-            flat = (np.sqrt(np.maximum(cv2.blur(frame * frame, (5, 5)) - mean * mean, 0)) < 6.0) | (frame <= 4)
+            flat = plain_pixels(stack.min(axis=0), flat_std=6.0)  # JPEG-tolerant here: plates carry codec noise
             plain = cv2.blur(flat.astype(np.float32), (15, 15)) >= 0.25
+            # dense text on a plate is not flat itself: a line is plain when plate lies around it
+            plain = cv2.dilate(plain.astype(np.uint8), np.ones((11, 11), np.uint8)).astype(bool)
             search = _search(fan) & (~inside | plain)
             return ImageArea(fan, regions, "regions+pixels", search)
     fan = estimate_image_mask(stack)

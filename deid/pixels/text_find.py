@@ -18,6 +18,9 @@ import numpy as np
 
 MIN_STROKE = 12          # top-hat grey levels that count as ink (dim text on black is ~70)
 MAX_GLYPH_HEIGHT = 90
+MAX_SEGMENT_HEIGHT = 90  # a line of overlay text (28 px at most, plates and all) is never this tall
+MIN_SEGMENT_HEIGHT = 5   # the smallest legible word (8 px font) is 5+ px tall; grains and ticks are less
+MIN_SEGMENT_INK = 12
 MIN_SEGMENT_AREA = 5
 FLAT_SPREAD = 6          # grey levels: the background around real overlay text is this flat
 MIN_LINE_SPLIT = 14      # segments taller than twice this are checked for run-together lines
@@ -74,7 +77,8 @@ def group_segments(strokes: np.ndarray, glyphs: np.ndarray) -> list[Segment]:
     if len(glyphs) == 0:
         return []
     heights = glyphs[:, cv2.CC_STAT_HEIGHT]
-    typical = float(np.median(heights[heights >= 3])) if (heights >= 3).any() else 8.0
+    # the height of real characters (punctuation and specks are small and numerous: not the median)
+    typical = float(np.percentile(heights[heights >= 4], 75)) if (heights >= 4).any() else 8.0
     gap = max(3, int(round(typical * 0.55)))
     joined = cv2.dilate(strokes, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
     joined = cv2.dilate(joined, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2)))
@@ -135,4 +139,5 @@ def find_segments(frame: np.ndarray, search: np.ndarray) -> list[Segment]:
     tophat = top_hat(ink_channel(frame))
     strokes = stroke_mask(tophat, search)
     segments = [part for s in group_segments(strokes, glyph_boxes(strokes)) for part in refine(tophat, strokes, s)]
-    return [s for s in segments if flat_background(tophat, strokes, s)]
+    return [s for s in segments if MIN_SEGMENT_HEIGHT <= s.height <= MAX_SEGMENT_HEIGHT and s.ink >= MIN_SEGMENT_INK
+            and flat_background(tophat, strokes, s)]

@@ -422,6 +422,20 @@ def _resumable(record: dict | None, input_sha: str, out_dir: Path) -> bool:
         return False
 
 
+def _check_pixel_tools(pixels: PixelConfig) -> None:
+    """Load the OCR engine (and NER model) once before the workers fork: clear usage errors, warm caches."""
+    from .ocr import OCRUnavailable, get_backend
+    from .pixels.clean import _ner
+    from .pixels.ner import NERUnavailable
+
+    try:
+        get_backend(pixels.ocr)
+        if pixels.ner_model:
+            _ner(pixels.ner_model)
+    except (OCRUnavailable, NERUnavailable) as exc:
+        raise BatchUsageError(str(exc)) from None
+
+
 def _detections(deid, include_text: bool) -> list[list]:
     """detections.csv rows (without the file column) of one output; OCR text only when asked (it is PHI)."""
     if deid.pixels is None:
@@ -841,6 +855,8 @@ def deid_batch(
     header_only: bool = False,
     policy: str = "strict",
     include_text: bool = False,
+    ocr: str = "tesseract",
+    ner_model: Path | str | None = None,
     env: dict | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> BatchSummary:
@@ -877,7 +893,10 @@ def deid_batch(
     except DeidKeyError as exc:
         raise BatchUsageError(str(exc)) from None
 
-    pixels = None if header_only else PixelConfig(policy=policy)
+    pixels = None if header_only else PixelConfig(policy=policy, ocr=ocr,
+                                                   ner_model=str(ner_model) if ner_model else None)
+    if pixels is not None:
+        _check_pixel_tools(pixels)
     config = DeidConfig(key=key, options=deid_options, layout=layout, key_source=key_source, pixels=pixels)
     root, entries = collect_inputs(src)
     plan = _Plan(root=root, out_dir=out.resolve(), config=config, version=__version__,

@@ -95,6 +95,10 @@ def deid_command(
                                "ultrasound clinical vocabulary) or balanced (redact only text classified as PHI)."),
     include_text: bool = typer.Option(False, "--include-text", help="Write the OCR text of every box to "
                                       "OUT/detections.csv (it is PHI)."),
+    ocr: str = typer.Option("tesseract", help="OCR backend: tesseract (default, from PyPI alone), rapidocr or "
+                            "easyocr (optional extras)."),
+    ner_model: Optional[Path] = typer.Option(None, "--ner-model", help="Local token-classification model folder "
+                                             "for named-entity recognition of burned-in text (extra phiphantom[ner])."),
 ) -> None:
     """De-identify a DICOM file or folder: PS3.15 basic profile headers and burned-in text in every frame.
 
@@ -114,7 +118,8 @@ def deid_command(
                 profile=profile, options=[o for item in option for o in item.split(",")], safe_private=safe_private,
                 date_shift_range=parse_shift_range(date_shift_range), layout=layout, workers=workers,
                 timeout_s=timeout, resume=resume, mapping_out=mapping_out, redact_paths=redact_paths,
-                header_only=header_only, policy=policy, include_text=include_text, progress=lambda done, total: bar.update(task, completed=done, total=total))
+                header_only=header_only, policy=policy, include_text=include_text,
+                ocr=ocr, ner_model=ner_model, progress=lambda done, total: bar.update(task, completed=done, total=total))
     except BatchUsageError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

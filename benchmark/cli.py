@@ -140,7 +140,7 @@ def demo_command(
     """Generate a small dataset, benchmark the available engines on it, write and summarise the report."""
     from phiphantom.synth import ConfigError, GenerateConfig
     from phiphantom.synth.cli import _with_progress, print_summary
-    from phiphantom.synth.generate import generate
+    from phiphantom.synth import generate
 
     from .engines.registry import available_engines
 

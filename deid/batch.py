@@ -390,21 +390,28 @@ def output_relpath(relpath: str, deid, layout: str) -> str:
 
 
 def _write_verified(ds, tmp: Path) -> str:
-    """Write ``ds`` to ``tmp``, re-read its header as a check, return the output's sha256."""
+    """Encode ``ds``, re-read the encoded header as a check, write it to ``tmp``; return its sha256.
+
+    The check reads the very bytes that are written (from memory), so the file is written once.
+    """
     import pydicom
     from pydicom.filewriter import dcmwrite
 
     expected_sop = str(ds.SOPInstanceUID)
-    dcmwrite(tmp, ds, enforce_file_format=True)
+    buffer = io.BytesIO()
+    dcmwrite(buffer, ds, enforce_file_format=True)
+    data = buffer.getbuffer()
     try:
-        check = pydicom.dcmread(tmp, stop_before_pixels=True)
+        check = pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True)
         ok = (str(check.get("PatientIdentityRemoved", "")) == "YES"
               and str(check.get("SOPInstanceUID", "")) == expected_sop)
     except Exception:
         ok = False
     if not ok:
         raise FileRejected("OutputCheckFailed", "the written output did not re-read as the de-identified instance")
-    return sha256_file(tmp)
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    return hashlib.sha256(data).hexdigest()
 
 
 def _resumable(record: dict | None, input_sha: str, out_dir: Path) -> bool:
@@ -450,11 +457,12 @@ def process_one(plan: _Plan, index: int, relpath: str, record: dict | None) -> d
     tmp = plan.staging / f"{index}.part"
     result: dict = {"status": "error", "input_sha256": None}
     try:
-        result["input_sha256"] = input_sha = sha256_file(src)
+        data = src.read_bytes()  # read once: hashed, checked and parsed from memory
+        result["input_sha256"] = input_sha = hashlib.sha256(data).hexdigest()
         if _resumable(record, input_sha, plan.out_dir):
             return {**result, "status": "skipped", "output": record["output"],
                     "output_sha256": record["output_sha256"], "sop": record.get("sop", "")}
-        deid = deidentify_file(src, plan.config, plan.version)  # structure check, DICOMDIR refusal, meta rebuild
+        deid = deidentify_file(data, plan.config, plan.version)  # structure check, DICOMDIR refusal, meta rebuild
         out_rel = output_relpath(relpath, deid, plan.config.layout)
         output_sha = _write_verified(deid.dataset, tmp)
         actions = dict(deid.header.actions)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pydicom.datadict import dictionary_VR
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
@@ -90,6 +91,17 @@ def _path(prefix: str, tag: BaseTag) -> str:
     return f"{prefix}({tag.group:04X},{tag.element:04X})"
 
 
+def _raw_vr(ds: Dataset, tag: BaseTag) -> str:
+    """The VR of an element without decoding its value (implicit VR files: from the dictionary)."""
+    vr = ds.get_item(tag).VR
+    if vr:
+        return str(vr)
+    try:
+        return dictionary_VR(tag)
+    except KeyError:
+        return "UN"
+
+
 def _is_graphics_group(tag: BaseTag) -> bool:
     """Overlay planes 6000-601E and curves 5000-501E (even groups only)."""
     return tag.group % 2 == 0 and (0x6000 <= tag.group <= 0x601E or 0x5000 <= tag.group <= 0x501E)
@@ -130,14 +142,17 @@ class HeaderDeidentifier:
 
     # -- traversal -----------------------------------------------------------
     def _walk(self, ds: Dataset, prefix: str, top: bool) -> None:
+        """Apply the profile to every element of ``ds``. Elements the profile keeps are not decoded (only
+        their tag and VR are looked at), which is most of a header and most of the time."""
         kept_private_blocks: set[tuple[int, int]] = set()
-        for elem in list(ds):
-            tag = elem.tag
-            path = _path(prefix, tag)
-            if tag.is_private:
-                if tag.is_private_creator:
-                    continue  # decided after its block (kept only when an element of the block is kept)
-                if self._keep_private(ds, elem):
+        options = self.options.options
+        for tag in list(ds.keys()):  # BaseTag keys: no value is decoded here
+            group = tag >> 16
+            if group & 1:  # private
+                if 0x0010 <= (tag & 0xFFFF) <= 0x00FF:
+                    continue  # a private creator: decided after its block (kept only when part of it is)
+                path = _path(prefix, tag)
+                if self._keep_private(ds, ds[tag]):
                     kept_private_blocks.add((tag.group, tag.element >> 8))
                     self.result.actions[path] = "K"
                 else:
@@ -145,25 +160,24 @@ class HeaderDeidentifier:
                     self.result.actions[path] = "X"
                 continue
             if _is_graphics_group(tag):
+                path = _path(prefix, tag)
                 if self.options.has("clean_graphics") and tag.group < 0x6020 and tag.group >= 0x6000:
-                    self._clean_graphics(ds, elem, path)
+                    self._clean_graphics(ds, ds[tag], path)
                 else:
                     del ds[tag]
                     self.result.actions[path] = "X"
                 continue
-            action = effective_action(tag, self.options.options)
-            if tag == ICON_IMAGE_SEQUENCE:
-                action = "X"
+            action = "X" if tag == ICON_IMAGE_SEQUENCE else effective_action(tag, options)
             if action is None:
-                if elem.VR == "SQ":
-                    self._walk_items(elem, path)
+                if _raw_vr(ds, tag) == "SQ":
+                    self._walk_items(ds[tag], _path(prefix, tag))
                 continue
+            path = _path(prefix, tag)
             attr_type = attribute_type(self.sop_class, tag, self.present) if top else None
             action = choose_action(action, attr_type)
-            self._apply(ds, elem, action, path)
-        for elem in list(ds):  # private creators of removed blocks go too
-            tag = elem.tag
-            if tag.is_private_creator and (tag.group, tag.element) not in kept_private_blocks:
+            self._apply(ds, ds[tag], action, path)
+        for tag in [t for t in ds.keys() if t.is_private_creator]:  # creators of removed blocks go too
+            if (tag.group, tag.element) not in kept_private_blocks:
                 del ds[tag]
                 self.result.actions[_path(prefix, tag)] = "X"
 

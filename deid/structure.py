@@ -157,32 +157,36 @@ def _as_read(buf, pos: int, enc: _Encoding) -> _Encoding:
     return enc if looks_explicit == enc.explicit else _Encoding(little=enc.little, explicit=looks_explicit)
 
 
-def check_structure(path: Path) -> None:
-    """Raise :class:`FileRejected` unless every element, item and sequence of the file ends inside it."""
-    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-        syntax, pos = _meta_syntax(buf, 132)
-        if syntax == _DEFLATED:
-            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-            try:
-                data = inflater.decompress(buf[pos:])
-            except zlib.error:
-                raise _malformed("the deflated data set cannot be inflated") from None
-            if not inflater.eof:
-                raise _truncated("the deflated data set")
-            _walk_dataset(data, 0, len(data), _as_read(data, 0, _Encoding()), 0)
-        else:
-            enc = _Encoding(little=syntax != "1.2.840.10008.1.2.2", explicit=syntax != "1.2.840.10008.1.2")
-            _walk_dataset(buf, pos, len(buf), _as_read(buf, pos, enc), 0)
+def check_structure(source: Path | bytes) -> None:
+    """Raise :class:`FileRejected` unless every element, item and sequence of the file ends inside it.
+
+    ``source`` is a path (mapped, not read) or the file's bytes already in memory.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        _check_buffer(source)
+        return
+    with open(source, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+        _check_buffer(buf)
 
 
-def reject_dicomdir(src: Path) -> None:
-    """A DICOMDIR holds patient records and indexes original file names: refuse it."""
-    from pydicom.filereader import read_file_meta_info
+def _check_buffer(buf) -> None:
+    syntax, pos = _meta_syntax(buf, 132)
+    if syntax == _DEFLATED:
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        try:
+            data = inflater.decompress(buf[pos:])
+        except zlib.error:
+            raise _malformed("the deflated data set cannot be inflated") from None
+        if not inflater.eof:
+            raise _truncated("the deflated data set")
+        _walk_dataset(data, 0, len(data), _as_read(data, 0, _Encoding()), 0)
+    else:
+        enc = _Encoding(little=syntax != "1.2.840.10008.1.2.2", explicit=syntax != "1.2.840.10008.1.2")
+        _walk_dataset(buf, pos, len(buf), _as_read(buf, pos, enc), 0)
 
-    try:
-        meta = read_file_meta_info(src)
-    except Exception:
-        return  # unreadable meta: deidentify_file reports it
+
+def reject_dicomdir(meta) -> None:
+    """A DICOMDIR holds patient records and indexes original file names: refuse it (``meta``: file meta)."""
     if str(meta.get("MediaStorageSOPClassUID", "")) == MEDIA_STORAGE_DIRECTORY:
         raise FileRejected("DicomDir", "DICOMDIR (Media Storage Directory) is not de-identified: it holds "
                                        "patient records and original file names; build a new one over the "

@@ -175,7 +175,9 @@ def test_errors_csv_withholds_phi_and_redacts_paths(tmp_path):
 def _misbehaving(original):
     """deidentify_file that crashes the worker on *crash*, hangs on *slow* and leaks PHI in a message on *leak*."""
     def deidentify_file(src, config, version=""):
-        name = Path(src).name
+        data = src if isinstance(src, (bytes, bytearray)) else Path(src).read_bytes()  # the runner passes bytes
+        name = {b"Person^N1": "crash", b"Person^N3": "slow", b"Person^N4": "leak"}.get(
+            next((k for k in (b"Person^N1", b"Person^N3", b"Person^N4") if k in data), b""), "")
         if "crash" in name:
             faulthandler.disable()  # pytest's handler would print the worker's stack
             os.kill(os.getpid(), signal.SIGSEGV)

@@ -40,6 +40,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.connection
 import os
+import pickle
 import resource
 import shutil
 import signal
@@ -50,6 +51,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+
+from phiphantom.deid.workers import Worker, own_process_group, serve
 
 from .engines.base import Detection, Engine, EngineContext, EngineError
 from .engines.plugin import check_engine
@@ -194,10 +197,7 @@ def _do_folder(engine: Engine, setup: _WorkerSetup) -> tuple:
 def _worker_main(conn, other_end, setup: _WorkerSetup, parent_pid: int) -> None:
     """Build and start the engine, then answer tasks until told to stop or orphaned."""
     other_end.close()
-    try:
-        os.setpgrp()  # own process group: a timeout kills the tools we start too; Ctrl-C goes to the supervisor
-    except OSError:
-        pass
+    own_process_group()  # a timeout kills the tools we start too; Ctrl-C goes to the supervisor
     started = time.perf_counter()
     try:
         engine = setup.engine
@@ -209,66 +209,19 @@ def _worker_main(conn, other_end, setup: _WorkerSetup, parent_pid: int) -> None:
         conn.send(("start_failed", type(exc).__name__, safe_message(exc, setup.include_messages)))
         return
     conn.send(("ready", time.perf_counter() - started, _rss_mb()))
-    while True:
-        if not conn.poll(1.0):
-            if os.getppid() != parent_pid:
-                return
-            continue
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):
-            return
-        if task is None:
-            return
+
+    def handle(task):
         answer = _do_folder(engine, setup) if task[0] == "folder" else _do_file(engine, setup, task[1], task[2])
         try:
-            conn.send(answer)
-        except (TypeError, AttributeError, ValueError, RecursionError, ImportError):  # unpicklable detections
-            conn.send(answer[:6] + (None,) + answer[7:])
+            pickle.dumps(answer)
+        except (TypeError, AttributeError, ValueError, RecursionError, ImportError, pickle.PicklingError):
+            answer = answer[:6] + (None,) + answer[7:]  # detections the pipe cannot carry are dropped
+        return answer
+
+    serve(conn, parent_pid, handle)
 
 
 # -- supervisor side ----------------------------------------------------------
-
-
-@dataclass
-class _Worker:
-    process: multiprocessing.process.BaseProcess
-    conn: multiprocessing.connection.Connection
-    task: int | None = None
-    deadline: float = 0.0
-    sent: float = 0.0
-
-    @property
-    def pid(self) -> int:
-        return int(self.process.pid)
-
-
-def _kill(worker: _Worker) -> None:
-    """Kill the worker and its process group; reap it."""
-    for kill in (lambda: os.killpg(worker.pid, signal.SIGKILL), lambda: os.kill(worker.pid, signal.SIGKILL)):
-        try:
-            kill()
-        except (ProcessLookupError, PermissionError, OSError):
-            pass
-    worker.process.join(5)
-    worker.conn.close()
-
-
-def _stop(worker: _Worker) -> None:
-    """Ask the worker to finish; kill it if it does not."""
-    try:
-        worker.conn.send(None)
-    except (OSError, ValueError):
-        pass
-    worker.process.join(5)
-    if worker.process.is_alive():
-        _kill(worker)
-    else:
-        try:  # tools it started and left running
-            os.killpg(worker.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        worker.conn.close()
 
 
 def _exit_message(process) -> str:
@@ -290,12 +243,12 @@ class _Pool:
         self.setup = setup
         self.startup_timeout_s = startup_timeout_s
         self.context = multiprocessing.get_context("fork")
-        self.workers: list[_Worker] = []
+        self.workers: list[Worker] = []
         self.startup_s: list[float] = []
         self.peak_rss_mb = 0.0
         self._serial = 0
 
-    def _spawn(self) -> _Worker:
+    def _spawn(self) -> Worker:
         parent_end, child_end = self.context.Pipe(duplex=True)
         self._serial += 1
         setup = self.setup
@@ -305,21 +258,21 @@ class _Pool:
                                        name=f"phiphantom-engine-{self._serial}", daemon=False)
         process.start()
         child_end.close()
-        return _Worker(process, parent_end)
+        return Worker(process, parent_end)
 
-    def _await_ready(self, worker: _Worker) -> None:
+    def _await_ready(self, worker: Worker) -> None:
         try:
             if not worker.conn.poll(self.startup_timeout_s):
-                _kill(worker)
+                worker.kill()
                 raise EngineError(f"the engine did not start within {self.startup_timeout_s:g} s")
             message = worker.conn.recv()
         except (EOFError, OSError):
             worker.process.join(5)
             text = _exit_message(worker.process)
-            _kill(worker)
+            worker.kill()
             raise EngineError(f"the engine could not start: {text}") from None
         if message[0] == "start_failed":
-            _stop(worker)
+            worker.stop()
             raise EngineError(f"the engine could not start: {message[1]}: {message[2]}")
         self.startup_s.append(float(message[1]))
         self.note_rss(message[2])
@@ -331,9 +284,9 @@ class _Pool:
         for worker in fresh:
             self._await_ready(worker)
 
-    def replace(self, worker: _Worker) -> _Worker:
+    def replace(self, worker: Worker) -> Worker:
         """Kill ``worker`` (if alive), drop its staging, start a ready replacement."""
-        _kill(worker)
+        worker.kill()
         if worker.task is not None:
             shutil.rmtree(self.setup.staging / f"{worker.pid}-{worker.task}", ignore_errors=True)
         shutil.rmtree(self.setup.staging / f"{worker.pid}-folder", ignore_errors=True)
@@ -348,9 +301,9 @@ class _Pool:
     def close(self) -> None:
         for worker in self.workers:
             if worker.process.is_alive():
-                _stop(worker)
+                worker.stop()
             elif not worker.conn.closed:
-                _kill(worker)
+                worker.kill()
         self.workers = []
 
 
@@ -480,7 +433,7 @@ def _run_folder(pool: _Pool, relpaths: list[str], out_dir: Path, timeout_s: floa
             pool.note_rss(rss)
         else:
             error_class, message, seconds = "Timeout", f"no output after {timeout_s:g} s", time.monotonic() - sent
-            _kill(worker)
+            worker.kill()
             shutil.rmtree(pool.setup.staging / f"{worker.pid}-folder", ignore_errors=True)
     except (EOFError, OSError):
         worker.process.join(5)

@@ -95,6 +95,7 @@ from typing import Callable, Iterable, Iterator
 from .header_deid import DeidError, DeidOptions
 from .keys import DeidKeyError, load_key, write_private
 from .pipeline import DeidConfig, deidentify_file
+from .workers import Worker, own_process_group, serve
 from .pixels.classify import POLICIES
 from .pixels.clean import PixelConfig
 from .structure import FileRejected, check_structure  # noqa: F401 - check_structure is part of this module's API
@@ -494,24 +495,9 @@ def _quiet() -> None:
 def _worker_main(conn, other_end, plan: _Plan, parent_pid: int) -> None:
     """Answer tasks ``(index, relpath, record)`` until told to stop (None) or orphaned."""
     other_end.close()
-    try:
-        os.setpgrp()  # Ctrl-C reaches the supervisor only; it stops the workers itself
-    except OSError:
-        pass
+    own_process_group()  # Ctrl-C reaches the supervisor only; it stops the workers itself
     _quiet()
-    while True:
-        if not conn.poll(1.0):
-            if os.getppid() != parent_pid:
-                return
-            continue
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):
-            return
-        if task is None:
-            return
-        index, relpath, record = task
-        conn.send((index, process_one(plan, index, relpath, record)))
+    serve(conn, parent_pid, lambda task: (task[0], process_one(plan, *task)))
 
 
 # -- supervisor side: the pool -------------------------------------------------------------------------------
@@ -523,36 +509,6 @@ def _unlink(path: Path | str | None) -> None:
             os.unlink(path)
         except OSError:
             pass
-
-
-@dataclass
-class _Worker:
-    process: multiprocessing.process.BaseProcess
-    conn: multiprocessing.connection.Connection
-    task: int | None = None
-    deadline: float = 0.0
-
-    def kill(self) -> None:
-        """Kill the worker (and anything it started) and reap it."""
-        for kill in (lambda: os.killpg(self.process.pid, signal.SIGKILL), lambda: self.process.kill()):
-            try:
-                kill()
-            except (OSError, AttributeError):
-                pass
-        self.process.join(5)
-        self.conn.close()
-
-    def stop(self) -> None:
-        """Ask the worker to finish; kill it if it does not."""
-        try:
-            self.conn.send(None)
-        except (OSError, ValueError):
-            pass
-        self.process.join(5)
-        if self.process.is_alive():
-            self.kill()
-        else:
-            self.conn.close()
 
 
 def _death_message(process) -> str:
@@ -572,24 +528,24 @@ class WorkerPool:
         self.plan = plan
         self.size = max(1, size)
         self.context = multiprocessing.get_context("fork")
-        self.workers: list[_Worker] = []
+        self.workers: list[Worker] = []
         self.restarts = 0
 
-    def _spawn(self) -> _Worker:
+    def _spawn(self) -> Worker:
         parent_end, child_end = self.context.Pipe(duplex=True)
         process = self.context.Process(target=_worker_main, args=(child_end, parent_end, self.plan, os.getpid()),
                                        name="phiphantom-deid-worker", daemon=True)
         process.start()
         child_end.close()
-        return _Worker(process, parent_end)
+        return Worker(process, parent_end)
 
-    def _replace(self, worker: _Worker) -> None:
+    def _replace(self, worker: Worker) -> None:
         worker.kill()
         _unlink(self.plan.staging / f"{worker.task}.part")
         self.workers[self.workers.index(worker)] = self._spawn()
         self.restarts += 1
 
-    def _failure(self, worker: _Worker, error_class: str, message: str) -> tuple[int, dict]:
+    def _failure(self, worker: Worker, error_class: str, message: str) -> tuple[int, dict]:
         index = worker.task
         self._replace(worker)
         return index, {"status": "error", "input_sha256": None, "error_class": error_class, "message": message}

@@ -1,0 +1,84 @@
+"""Pieces shared by the supervised worker pools (the deid batch runner and the benchmark runner).
+
+Both run work in forked worker processes that answer tasks over a pipe, so that a file that
+hangs can be timed out and a worker that crashes can be replaced without stopping the run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing.connection
+import multiprocessing.process
+import os
+import signal
+from dataclasses import dataclass
+from typing import Callable
+
+
+def serve(conn, parent_pid: int, handle: Callable[[object], object]) -> None:
+    """Answer tasks from ``conn`` with ``handle(task)`` until told to stop (``None``) or orphaned."""
+    while True:
+        if not conn.poll(1.0):
+            if os.getppid() != parent_pid:
+                return  # the supervisor is gone: do not linger
+            continue
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        conn.send(handle(task))
+
+
+def own_process_group() -> None:
+    """Put this worker in its own process group (a timeout then kills the tools it started too)."""
+    try:
+        os.setpgrp()
+    except OSError:
+        pass
+
+
+def kill_group(process) -> None:
+    """Kill a worker and its process group, and reap it."""
+    for kill in (lambda: os.killpg(process.pid, signal.SIGKILL), lambda: os.kill(process.pid, signal.SIGKILL)):
+        try:
+            kill()
+        except (ProcessLookupError, PermissionError, OSError, AttributeError, TypeError):
+            pass
+    process.join(5)
+
+
+@dataclass
+class Worker:
+    """A worker process, the supervisor's end of its pipe, and the task it is busy with."""
+
+    process: multiprocessing.process.BaseProcess
+    conn: multiprocessing.connection.Connection
+    task: int | None = None
+    deadline: float = 0.0
+    sent: float = 0.0
+
+    @property
+    def pid(self) -> int:
+        return int(self.process.pid)
+
+    def kill(self) -> None:
+        """Kill the worker (and anything it started) and reap it."""
+        kill_group(self.process)
+        self.conn.close()
+
+    def stop(self) -> None:
+        """Ask the worker to finish; kill it if it does not; kill tools it left running."""
+        try:
+            self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.process.join(5)
+        if self.process.is_alive():
+            self.kill()
+            return
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.conn.close()

@@ -96,8 +96,7 @@ from .header_deid import DeidError, DeidOptions
 from .keys import DeidKeyError, load_key, write_private
 from .pipeline import DeidConfig, deidentify_file
 from .workers import Worker, own_process_group, serve
-from .pixels.classify import POLICIES
-from .pixels.clean import PixelConfig
+from .pixels.config import POLICIES, PixelConfig
 from .structure import FileRejected, check_structure  # noqa: F401 - check_structure is part of this module's API
 
 ERRORS_FILENAME = "errors.csv"

@@ -13,7 +13,7 @@ from phiphantom.benchmark.engines.base import BaseEngine, Detection, EngineConte
 from .header_deid import DeidOptions
 from .keys import KEY_ENV, load_key
 from .pipeline import DeidConfig, deidentify_file
-from .pixels.clean import PixelConfig
+from .pixels.config import PixelConfig
 
 
 class BundledEngine(BaseEngine):

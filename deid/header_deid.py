@@ -52,6 +52,8 @@ DUMMY_BY_VR = {
 }
 TEXT_VRS = frozenset({"LO", "LT", "SH", "ST", "UC", "UT", "PN"})
 ICON_IMAGE_SEQUENCE = Tag(0x0088, 0x0200)
+_PATIENT_PSEUDONYM_TAGS = frozenset({Tag(0x0010, 0x0010), Tag(0x0010, 0x0020)})  # PatientName, PatientID
+_BINARY_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN"})
 
 
 class DeidError(RuntimeError):
@@ -175,6 +177,15 @@ class HeaderDeidentifier:
             path = _path(prefix, tag)
             attr_type = attribute_type(self.sop_class, tag, self.present) if top else None
             action = choose_action(action, attr_type)
+            if action == "X":  # removal needs no decoding of the value
+                del ds[tag]
+                self.result.actions[path] = "X"
+                continue
+            if action == "Z" and tag not in _PATIENT_PSEUDONYM_TAGS:  # emptying needs only the VR
+                vr = _raw_vr(ds, tag)
+                ds[tag] = DataElement(tag, vr, Sequence() if vr == "SQ" else (b"" if vr in _BINARY_VRS else ""))
+                self.result.actions[path] = "Z"
+                continue
             self._apply(ds, ds[tag], action, path)
         for tag in [t for t in ds.keys() if t.is_private_creator]:  # creators of removed blocks go too
             if (tag.group, tag.element) not in kept_private_blocks:

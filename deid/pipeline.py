@@ -18,8 +18,7 @@ from pydicom.errors import InvalidDicomError
 
 from .structure import check_structure, prepare_for_writing, reject_dicomdir
 from .header_deid import DeidError, DeidOptions, HeaderDeidentifier, HeaderResult, attestation
-from .pixels.classify import HeaderValues
-from .pixels.clean import PixelConfig, PixelResult, clean_pixels
+from .pixels.config import PixelConfig
 from .pseudonyms import Pseudonymizer
 
 LAYOUTS = ("keep", "pseudonymized")
@@ -48,7 +47,7 @@ class DeidConfig:
 class FileDeid:
     dataset: Dataset
     header: HeaderResult
-    pixels: PixelResult | None = None
+    pixels: object | None = None  # a pixels.clean.PixelResult when pixel cleaning ran
 
     def pseudonymized_relpath(self) -> str:
         """``<PatientID>/<StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm`` (all pseudonyms)."""
@@ -85,7 +84,12 @@ def deidentify_file(src: Path | bytes, config: DeidConfig, version: str = "") ->
     if not version:
         from phiphantom.synth import __version__ as version  # noqa: N811 - one version for the project
     ds = read_dicom(src)
-    values = HeaderValues.from_dataset(ds) if config.pixels is not None else None  # before the header is cleaned
+    values = None
+    if config.pixels is not None:  # the pixel stack (OpenCV, OCR) is loaded only when pixels are cleaned
+        from .pixels.classify import HeaderValues
+        from .pixels.clean import clean_pixels
+
+        values = HeaderValues.from_dataset(ds)  # before the header is cleaned
     header = HeaderDeidentifier(config.options, config.pseudonymizer, ds).run(ds)
     has_pixels = "PixelData" in ds  # nothing burned in to clean without pixel data (BurnedInAnnotation left alone)
     pixels = clean_pixels(ds, values, config.pixels) if config.pixels is not None and has_pixels else None

@@ -27,7 +27,7 @@ from pydicom.multival import MultiValue
 from ..ocr import similarity
 from ..text_clean import date_forms
 
-POLICIES = ("strict", "balanced")
+from .config import POLICIES  # noqa: E402,F401 - the policy names live with the settings
 MIN_CONFIDENCE = 40.0  # Tesseract mean word confidence below this: the text was not really read
 
 #: Transducer names: C5-2, L12-5, P4-1, ML6-15, C60x, M5Sc, 4C, 12L, 3Sc (case matters: "7oy" is an OCR'd age).

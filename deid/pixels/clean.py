@@ -11,20 +11,12 @@ from pydicom.dataset import Dataset
 from ..header_deid import DeidError
 from ..ocr import CachingOCR, get_backend
 from .classify import Classifier, HeaderValues
+from .config import PixelConfig
 from .detect import TextBox, detect_text
 from .frames import Frames, load_frames, store_frames
 from .image_area import find_image_area
 
 MAX_PASSES = 3
-
-
-@dataclass(frozen=True)
-class PixelConfig:
-    policy: str = "strict"       # strict | balanced
-    margin: int = 2              # pixels added around every redacted box
-    ocr: str = "tesseract"
-    verify: bool = True
-    ner_model: str | None = None  # a local token-classification model folder (optional)
 
 
 @dataclass

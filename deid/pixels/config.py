@@ -1,0 +1,16 @@
+"""Settings of the pixel part (kept apart so that header-only runs never load the pixel stack)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+POLICIES = ("strict", "balanced")
+
+
+@dataclass(frozen=True)
+class PixelConfig:
+    policy: str = "strict"        # strict | balanced
+    margin: int = 2               # pixels added around every redacted box
+    ocr: str = "tesseract"        # tesseract | rapidocr | easyocr
+    verify: bool = True
+    ner_model: str | None = None  # a local token-classification model folder (optional)

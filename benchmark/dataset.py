@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from phiphantom.synth.ground_truth import read_masks
+
 
 class DatasetError(ValueError):
     """The folder is not a usable PHI Phantom dataset (message is safe to show)."""
@@ -43,8 +45,7 @@ class BenchDataset:
     manifest_sha256: str
 
     def masks(self, truth: FileTruth) -> dict[str, np.ndarray]:
-        with np.load(self.root / truth.entry["mask_relpath"]) as npz:
-            return {k: npz[k] for k in npz.files}
+        return read_masks(self.root / truth.entry["mask_relpath"], truth.entry["columns"])
 
     def summary(self) -> dict:
         boxes = [b for f in self.files for b in f.boxes]

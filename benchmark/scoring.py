@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 
 from phiphantom.synth.dicom_tools import tier3_check
+
+from phiphantom.synth.ground_truth import read_masks
 
 from .dataset import BenchDataset, FileTruth
 from .header_metrics import HeaderFileScore, score_header_file
@@ -92,8 +93,7 @@ def score_file(task: ScoreTask) -> FileScore:
             out = decode_luma(task.output)
         except Exception as exc:  # noqa: BLE001 - an undecodable output is a scored failure
             error = f"output not decodable ({type(exc).__name__})"
-    with np.load(task.root / truth.entry["mask_relpath"]) as npz:
-        masks = {k: npz[k] for k in npz.files}
+    masks = read_masks(task.root / truth.entry["mask_relpath"], truth.entry["columns"])
     pixel = score_pixels(inp, out, truth.boxes, masks, error)
     usable = out if not pixel.error else None
     residual = residual_reads(usable, truth.boxes, pixel.boxes) if task.ocr else None

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 from pydicom import config as pydicom_config
 from pydicom.filewriter import dcmwrite
 
@@ -23,12 +24,30 @@ from . import __version__
 from .compose import Composition, compose
 from .dicom_build import build_dataset, sop_instance_uid
 from .dicom_tools import frames_sha256
-from .ground_truth import write_masks
+from .ground_truth import IMAGE_MASK_KEY, pack_image_mask, write_masks
 from .plan import FileJob
 from .sources import FrameSource, open_source
 
 MAX_ATTEMPTS = 4
-IMAGE_MASK_KEY = "image_mask"  # in each file's .npz: 1 where the ultrasound image (fan) is
+
+_HASHERS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _hasher() -> ThreadPoolExecutor:
+    """Threads that hash (file bytes, frame bytes) beside the file writes.
+
+    hashlib and file I/O release the GIL, so the two digests cost little extra
+    wall time. One pool per process id: a forked worker must not inherit the
+    parent's (dead) threads.
+    """
+    pid = os.getpid()
+    if pid not in _HASHERS:
+        _HASHERS[pid] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="phiphantom-hash")
+    return _HASHERS[pid]
+
+
+def _sha256_hex(data) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass
@@ -111,25 +130,27 @@ def run_job(job: FileJob, out_dir: Path) -> JobResult:
     finally:
         pydicom_config.settings.writing_validation_mode = previous
     data = buffer.getbuffer()  # a view: no copy of the pixel data
+    frames = comp.frames
+    file_digest = _hasher().submit(_sha256_hex, data)
+    frames_digest = _hasher().submit(frames_sha256, frames)
     target = out_dir / job.relpath
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".part")
     tmp.write_bytes(data)
     mask_rel = mask_relpath_for(job.relpath)
     result.boxes, masks = box_rows(job, comp, mask_rel)
-    masks[IMAGE_MASK_KEY] = comp.image_mask.astype(np.uint8)
+    masks[IMAGE_MASK_KEY] = pack_image_mask(comp.image_mask)
     write_masks(out_dir / mask_rel, masks)
     tmp.replace(target)
-    frames = comp.frames
     result.written = True
     result.tags = recorder.rows(job.relpath, str(ds.SOPInstanceUID))
     result.file_entry = {
-        "relpath": job.relpath, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+        "relpath": job.relpath, "sha256": file_digest.result(), "bytes": len(data),
         "sop_instance_uid": str(ds.SOPInstanceUID), "sop_class_uid": str(ds.SOPClassUID),
         "patient_key": job.identity.patient_key, "study_index": job.study_index,
         "frames": int(frames.shape[0]), "rows": int(frames.shape[1]), "columns": int(frames.shape[2]),
         "colour": job.colour, "photometric": str(ds.PhotometricInterpretation),
-        "pixel_sha256": frames_sha256(frames), "source_id": job.source_ref.source_id,
+        "pixel_sha256": frames_digest.result(), "source_id": job.source_ref.source_id,
         "layout": comp.layout, "probe": comp.probe, "image_rect": list(comp.image_rect),
         "boxes": len(result.boxes), "phi_boxes": sum(r["is_phi"] for r in result.boxes),
         "mask_relpath": mask_rel, **pixel_info,

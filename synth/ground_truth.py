@@ -26,6 +26,7 @@ BOX_COLUMNS = (
     "box_id", "antialias", "plate", "over_image", "mask_relpath",
 )
 QUARANTINE_COLUMNS = ("output_dicom_relpath", "attempt", "reason")
+IMAGE_MASK_KEY = "image_mask"  # in each file's .npz: the ultrasound image area, 1 bit per pixel (packed by row)
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
@@ -56,6 +57,20 @@ def write_masks(path: Path, masks: dict[str, np.ndarray]) -> None:
             info.external_attr = 0o644 << 16
             zf.writestr(info, buf.getvalue(), compresslevel=1)  # masks are tiny and sparse: fast level suffices
     tmp.replace(path)
+
+
+def pack_image_mask(mask: np.ndarray) -> np.ndarray:
+    """(H, W) bool -> (H, ceil(W/8)) uint8, bits packed along each row (np.packbits, big-endian bit order)."""
+    return np.packbits(mask.astype(bool), axis=1)
+
+
+def read_masks(path: Path, columns: int) -> dict[str, np.ndarray]:
+    """A file's masks: box alphas by box id, and ``image_mask`` unpacked to (H, W) bool."""
+    with np.load(path) as npz:
+        masks = {k: npz[k] for k in npz.files}
+    if IMAGE_MASK_KEY in masks:
+        masks[IMAGE_MASK_KEY] = np.unpackbits(masks[IMAGE_MASK_KEY], axis=1, count=columns).astype(bool)
+    return masks
 
 
 def write_json(path: Path, data: object) -> None:

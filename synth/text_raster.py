@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from .fonts import load_font
 
@@ -40,27 +40,27 @@ class EmptyInkError(ValueError):
 
 @lru_cache(maxsize=4096)
 def rasterise(text: str, font_name: str, size: int, antialias: bool) -> Glyphs:
-    """Draw ``text`` and crop to its ink. Anti-aliasing off gives a 0/255 mask."""
+    """Draw ``text`` and crop to its ink. Anti-aliasing off gives a 0/255 mask.
+
+    FreeType renders the text straight into a mask (``getmask2``, the call
+    ``ImageDraw.text`` makes) with its offset from the text origin; the ink is
+    the same as drawing onto a canvas, without the canvas.
+    """
     font = load_font(font_name, size)
-    left, top, right, bottom = font.getbbox(text, anchor="la")
-    pad = 2
-    width, height = right - left + 2 * pad, bottom - top + 2 * pad
-    if width <= 2 * pad or height <= 2 * pad:
+    core, (ox, oy) = font.getmask2(text, "L" if antialias else "1", anchor="la")
+    if core.size[0] == 0 or core.size[1] == 0:
         raise EmptyInkError("text has no extent")
-    image = Image.new("L", (width, height), 0)
-    draw = ImageDraw.Draw(image)
-    draw.fontmode = "L" if antialias else "1"
-    ox, oy = pad - left, pad - top
-    draw.text((ox, oy), text, font=font, fill=255, anchor="la")
-    alpha = np.asarray(image)
+    if core.mode != "L":
+        core = core.convert("L")  # mode "1" -> 0/255
+    alpha = np.asarray(Image.Image()._new(core))
     rows = np.flatnonzero(alpha.any(axis=1))
     cols = np.flatnonzero(alpha.any(axis=0))
     if rows.size == 0:
         raise EmptyInkError("text rendered no ink")
     y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    crop = np.ascontiguousarray(alpha[y0:y1, x0:x1])
+    crop = np.array(alpha[y0:y1, x0:x1])  # own copy, contiguous
     crop.setflags(write=False)
-    return Glyphs(text=text, alpha=crop, dx=int(x0 - ox), dy=int(y0 - oy))
+    return Glyphs(text=text, alpha=crop, dx=int(ox + x0), dy=int(oy + y0))
 
 
 def line_metrics(font_name: str, size: int) -> tuple[int, int]:

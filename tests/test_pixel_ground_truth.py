@@ -13,6 +13,7 @@ import pydicom
 import pytest
 
 from phiphantom.synth.file_job import compose_job
+from phiphantom.synth.ground_truth import read_masks
 from phiphantom.synth.plan import plan_dataset
 from phiphantom.synth.sources import open_source
 
@@ -52,8 +53,8 @@ def assert_ink_ground_truth(root, config) -> int:
         assert stored.shape[:3] == (entry["frames"], entry["rows"], entry["columns"])
         assert stored.shape[1] != stored.shape[2], "frames must be non-square for this test to catch axis swaps"
         stored = _as_float_luma(stored)
-        masks = np.load(root / entry["mask_relpath"])
-        image_mask = masks["image_mask"].astype(bool)
+        masks = read_masks(root / entry["mask_relpath"], entry["columns"])
+        image_mask = masks["image_mask"]
         assert image_mask.shape == stored.shape[1:3] and image_mask.any()
         ys, xs = np.nonzero(image_mask)
         x0r, y0r, x1r, y1r = entry["image_rect"]

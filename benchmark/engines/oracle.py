@@ -57,6 +57,8 @@ from pydicom.uid import ExplicitVRLittleEndian
 
 from phiphantom.deid.profile import basic_action
 
+from phiphantom.synth.ground_truth import IMAGE_MASK_KEY, read_masks
+
 from .base import BaseEngine, EngineContext, EngineError, FileResult
 
 PATIENT_NAME = 0x00100010
@@ -349,9 +351,8 @@ class OracleEngine(BaseEngine):
         for box in boxes:
             frames[box.frame_start:box.frame_end, box.y:box.y + box.h, box.x:box.x + box.w] = 0
         if self.black_image:
-            mask_relpath = self._gt.files[relpath]["mask_relpath"]
-            with np.load(self._gt.root / mask_relpath) as masks:
-                image = masks["image_mask"].astype(bool)
+            entry = self._gt.files[relpath]
+            image = read_masks(self._gt.root / entry["mask_relpath"], entry["columns"])[IMAGE_MASK_KEY]
             frames[:, image] = 0
         _store_frames(ds, frames, from_compressed=compressed)
         phi_left = any(box.is_phi and (relpath, box.box_id) in self.skip_boxes

@@ -97,7 +97,7 @@ from .keys import DeidKeyError, load_key, write_private
 from .pipeline import DeidConfig, deidentify_file
 from .workers import Worker, own_process_group, serve
 from .pixels.config import POLICIES, PixelConfig
-from .structure import FileRejected, check_structure  # noqa: F401 - check_structure is part of this module's API
+from .structure import FileRejected, check_structure, top_level_values  # noqa: F401 - check_structure is part of this module's API
 
 ERRORS_FILENAME = "errors.csv"
 AUDIT_FILENAME = "audit.jsonl"
@@ -389,12 +389,16 @@ def output_relpath(relpath: str, deid, layout: str) -> str:
     return out
 
 
-def _write_verified(ds, tmp: Path) -> str:
-    """Encode ``ds``, re-read the encoded header as a check, write it to ``tmp``; return its sha256.
+_SOP_INSTANCE_UID, _PATIENT_IDENTITY_REMOVED = 0x00080018, 0x00120062
 
-    The check reads the very bytes that are written (from memory), so the file is written once.
+
+def _write_verified(ds, tmp: Path) -> str:
+    """Encode ``ds``, re-read the encoded bytes as a check, write them to ``tmp``; return their sha256.
+
+    The check walks every element of the very bytes that are written (from memory, so the file is
+    written once): each must end inside the file, and the data set must say Patient Identity Removed
+    YES with the SOP Instance UID of the de-identified instance.
     """
-    import pydicom
     from pydicom.filewriter import dcmwrite
 
     expected_sop = str(ds.SOPInstanceUID)
@@ -402,9 +406,8 @@ def _write_verified(ds, tmp: Path) -> str:
     dcmwrite(buffer, ds, enforce_file_format=True)
     data = buffer.getbuffer()
     try:
-        check = pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True)
-        ok = (str(check.get("PatientIdentityRemoved", "")) == "YES"
-              and str(check.get("SOPInstanceUID", "")) == expected_sop)
+        values = top_level_values(data, (_SOP_INSTANCE_UID, _PATIENT_IDENTITY_REMOVED))
+        ok = values[_PATIENT_IDENTITY_REMOVED] == "YES" and values[_SOP_INSTANCE_UID] == expected_sop
     except Exception:
         ok = False
     if not ok:
@@ -521,7 +524,17 @@ def _death_message(process) -> str:
 
 
 class WorkerPool:
-    """Forked workers fed one task at a time; crashes and timeouts cost only the file in flight."""
+    """Forked workers fed tasks over pipes; crashes and timeouts cost only the file in flight.
+
+    Each worker holds up to :attr:`depth` tasks: the one it works on
+    (``Worker.task``, timed from when it started) and the next ones, sent
+    already (``Worker.queued``) so that it never waits while the supervisor
+    commits the previous file. A worker answers in order, so when it dies or
+    times out the culprit is ``Worker.task``; its queued tasks go back to the
+    front of the queue and run again on the replacement.
+    """
+
+    depth = 2
 
     def __init__(self, plan: _Plan, size: int) -> None:
         self.plan = plan
@@ -529,6 +542,7 @@ class WorkerPool:
         self.context = multiprocessing.get_context("fork")
         self.workers: list[Worker] = []
         self.restarts = 0
+        self.pending: deque = deque()
 
     def _spawn(self) -> Worker:
         parent_end, child_end = self.context.Pipe(duplex=True)
@@ -538,35 +552,59 @@ class WorkerPool:
         child_end.close()
         return Worker(process, parent_end)
 
-    def _replace(self, worker: Worker) -> None:
+    def _replace(self, worker: Worker) -> Worker:
         worker.kill()
         _unlink(self.plan.staging / f"{worker.task}.part")
-        self.workers[self.workers.index(worker)] = self._spawn()
+        self.pending.extendleft(reversed(worker.queued))  # never started: they run again, first
+        worker.queued.clear()
+        fresh = self._spawn()
+        self.workers[self.workers.index(worker)] = fresh
         self.restarts += 1
+        return fresh
 
     def _failure(self, worker: Worker, error_class: str, message: str) -> tuple[int, dict]:
         index = worker.task
         self._replace(worker)
         return index, {"status": "error", "input_sha256": None, "error_class": error_class, "message": message}
 
+    def _feed(self, worker: Worker) -> None:
+        """Send tasks until the worker holds ``depth`` of them or the queue is empty."""
+        spawned = 0
+        while self.pending and (worker.task is not None) + len(worker.queued) < self.depth:
+            task = self.pending.popleft()
+            try:
+                worker.conn.send(task)
+            except OSError:
+                self.pending.appendleft(task)
+                if worker.task is not None:
+                    return  # it died on its current file: the receive side charges that file
+                if spawned >= 3:
+                    raise RuntimeError("fresh de-identification workers die before their first file") from None
+                worker = self._replace(worker)  # died between files: nothing is charged
+                spawned += 1
+                continue
+            if worker.task is None:
+                worker.task, worker.deadline = task[0], time.monotonic() + self.plan.timeout_s
+            else:
+                worker.queued.append(task)
+
+    def _answered(self, worker: Worker) -> None:
+        """The current task is answered: the next queued one (already sent) is now running."""
+        if worker.queued:
+            worker.task = worker.queued.popleft()[0]
+            worker.deadline = time.monotonic() + self.plan.timeout_s
+        else:
+            worker.task = None
+
     def run(self, tasks: Iterable[tuple[int, str, dict | None]]) -> Iterator[tuple[int, dict]]:
         """Yield ``(index, result)`` as files finish (any order); workers are stopped at the end."""
-        pending = deque(tasks)
-        self.workers = [self._spawn() for _ in range(min(self.size, len(pending)))]
+        self.pending = deque(tasks)
+        self.workers = [self._spawn() for _ in range(min(self.size, len(self.pending)))]
         timeout_s = self.plan.timeout_s
         try:
             while True:
-                for worker in self.workers:
-                    if worker.task is None and pending:
-                        task = pending.popleft()
-                        try:
-                            worker.conn.send(task)
-                        except OSError:  # died between files: the task goes back to the queue
-                            pending.appendleft(task)
-                            worker.task = None
-                            self._replace(worker)
-                            continue
-                        worker.task, worker.deadline = task[0], time.monotonic() + timeout_s
+                for worker in list(self.workers):
+                    self._feed(worker)
                 busy = [w for w in self.workers if w.task is not None]
                 if not busy:
                     return
@@ -580,7 +618,7 @@ class WorkerPool:
                             worker.process.join(5)
                             yield self._failure(worker, "WorkerCrashed", _death_message(worker.process))
                             continue
-                        worker.task = None
+                        self._answered(worker)
                         yield index, result
                     elif time.monotonic() >= worker.deadline:
                         yield self._failure(worker, "Timeout", f"no result within {timeout_s:g} s")
@@ -692,6 +730,7 @@ class _Committer:
         self.paths: set[str] = set()
         self.mapping: dict[str, dict[str, str]] = {}
         self.errors: Counter = Counter()
+        self.folders: set[Path] = set()  # output folders made already
 
     def fail(self, entry: InputEntry, error_class: str, message: str, input_sha: str | None = None) -> None:
         self.errors[error_class] += 1
@@ -708,6 +747,16 @@ class _Committer:
         self.sops.add(result.get("sop", ""))
         self.paths.add(out_rel)
         return None
+
+    def _make_folder(self, folder: Path) -> None:
+        """``mkdir -p`` that remembers what it made: one mkdir per new folder, none for a known one."""
+        missing = []
+        while folder not in self.folders and folder != self.plan.out_dir:
+            missing.append(folder)
+            folder = folder.parent
+        for folder in reversed(missing):
+            folder.mkdir(exist_ok=True)
+            self.folders.add(folder)
 
     def commit(self, entry: InputEntry, result: dict | None) -> None:
         if entry.error is not None:
@@ -729,7 +778,7 @@ class _Committer:
             return
         try:
             target = self.plan.out_dir / result["output"]
-            target.parent.mkdir(parents=True, exist_ok=True)
+            self._make_folder(target.parent)
             os.replace(result["tmp"], target)
         except OSError as exc:
             _unlink(result.get("tmp"))

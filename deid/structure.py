@@ -109,11 +109,17 @@ def _element_header(buf, pos: int, end: int, enc: _Encoding) -> tuple[int, bytes
     raise _malformed(f"unknown value representation at element ({tag >> 16:04X},{tag & 0xFFFF:04X})")
 
 
-def _walk_dataset(buf, pos: int, end: int, enc: _Encoding, depth: int, in_item: bool = False) -> int:
-    """Elements from ``pos`` to ``end`` (or to the item delimiter when ``in_item``); the position after them."""
+def _walk_dataset(buf, pos: int, end: int, enc: _Encoding, depth: int, in_item: bool = False,
+                  found: dict[int, bytes | None] | None = None) -> int:
+    """Elements from ``pos`` to ``end`` (or to the item delimiter when ``in_item``); the position after them.
+
+    ``found`` (top level only): the raw values of the tags that are its keys are stored in it.
+    """
     while pos < end or in_item:
         tag, vr, length, header = _element_header(buf, pos, end, enc)
         pos += header
+        if found is not None and tag in found and length != _UNDEFINED and length <= end - pos:
+            found[tag] = bytes(buf[pos:pos + length])
         if tag == _ITEM_END and in_item:
             return pos
         if tag >> 16 == 0xFFFE:
@@ -169,7 +175,16 @@ def check_structure(source: Path | bytes) -> None:
         _check_buffer(buf)
 
 
-def _check_buffer(buf) -> None:
+def top_level_values(data: bytes, tags: tuple[int, ...]) -> dict[int, str | None]:
+    """Check the structure of a file in memory (as :func:`check_structure`) and return the values of
+    some top-level text elements (``None`` when absent), stripped of padding. A cheap way to re-read
+    what was just written."""
+    found: dict[int, bytes | None] = dict.fromkeys(tags)
+    _check_buffer(data, found)
+    return {tag: None if raw is None else raw.rstrip(b"\0 ").decode("ascii", "replace") for tag, raw in found.items()}
+
+
+def _check_buffer(buf, found: dict[int, bytes | None] | None = None) -> None:
     syntax, pos = _meta_syntax(buf, 132)
     if syntax == _DEFLATED:
         inflater = zlib.decompressobj(-zlib.MAX_WBITS)
@@ -179,10 +194,10 @@ def _check_buffer(buf) -> None:
             raise _malformed("the deflated data set cannot be inflated") from None
         if not inflater.eof:
             raise _truncated("the deflated data set")
-        _walk_dataset(data, 0, len(data), _as_read(data, 0, _Encoding()), 0)
+        _walk_dataset(data, 0, len(data), _as_read(data, 0, _Encoding()), 0, found=found)
     else:
         enc = _Encoding(little=syntax != "1.2.840.10008.1.2.2", explicit=syntax != "1.2.840.10008.1.2")
-        _walk_dataset(buf, pos, len(buf), _as_read(buf, pos, enc), 0)
+        _walk_dataset(buf, pos, len(buf), _as_read(buf, pos, enc), 0, found=found)
 
 
 def reject_dicomdir(meta) -> None:

@@ -10,7 +10,8 @@ import multiprocessing.connection
 import multiprocessing.process
 import os
 import signal
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from typing import Callable
 
 
@@ -57,6 +58,7 @@ class Worker:
     task: int | None = None
     deadline: float = 0.0
     sent: float = 0.0
+    queued: deque = field(default_factory=deque)  # tasks sent behind ``task``, not started yet
 
     @property
     def pid(self) -> int:

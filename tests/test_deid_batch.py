@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from typer.testing import CliRunner
 
 from phiphantom.cli.main import app
@@ -29,6 +30,7 @@ from phiphantom.deid.batch import (
     deid_batch,
 )
 from phiphantom.deid.keys import KEY_ENV
+from phiphantom.deid.structure import FileRejected, top_level_values
 
 from .bad_inputs import image, save
 from .conftest import read_csv
@@ -189,12 +191,13 @@ def _misbehaving(original):
     return deidentify_file
 
 
-def test_worker_crash_timeout_and_exceptions_are_isolated(tmp_path, monkeypatch):
+@pytest.mark.parametrize("workers", [1, 2])  # 1: the files queued behind a crash or a hang must still run
+def test_worker_crash_timeout_and_exceptions_are_isolated(tmp_path, monkeypatch, workers):
     monkeypatch.setattr(batch, "deidentify_file", _misbehaving(batch.deidentify_file))  # inherited by fork
     src = tmp_path / "in"
     for n, name in enumerate(("a_ok", "b_crash", "c_ok", "d_slow", "e_leak", "f_ok")):
         save(image(f"Person^N{n}", f"ID{n}", n), src / f"{name}.dcm")
-    summary = deid_batch(src, tmp_path / "out", env=KEY_A, workers=2, timeout_s=2)
+    summary = deid_batch(src, tmp_path / "out", env=KEY_A, workers=workers, timeout_s=2)
     rows = {row["path"]: row for row in read_csv(tmp_path / "out" / ERRORS_FILENAME)}
     assert summary.ok == 3 and summary.failed == 3
     assert rows["b_crash.dcm"]["error_class"] == "WorkerCrashed" and "SIGSEGV" in rows["b_crash.dcm"]["message"]
@@ -292,3 +295,34 @@ def test_safe_private_list_keeps_only_listed_elements(tmp_path):
     assert kept[0x01].value == 1.5 and 0x02 not in kept
     assert b"Safe^Sally" not in (tmp_path / "out" / "a.dcm").read_bytes()
     assert audit_records(tmp_path / "out")[0]["options"] == ["retain_safe_private"]
+
+
+@pytest.mark.parametrize("syntax", [ExplicitVRLittleEndian, ImplicitVRLittleEndian, DeflatedExplicitVRLittleEndian])
+def test_output_check_reads_back_what_is_written(tmp_path, syntax):
+    ds = image("Check^Carl", "CHECK1", 7)
+    ds.PatientIdentityRemoved = "YES"
+    ds.file_meta.TransferSyntaxUID = syntax
+    tmp = tmp_path / "out.part"
+    digest = batch._write_verified(ds, tmp)
+    assert digest == hashlib.sha256(tmp.read_bytes()).hexdigest()
+    values = top_level_values(tmp.read_bytes(), (0x00080018, 0x00120062, 0x00100010, 0x00101000))
+    assert values == {0x00080018: str(ds.SOPInstanceUID), 0x00120062: "YES", 0x00100010: "Check^Carl",
+                      0x00101000: None}
+
+
+def test_output_check_refuses_a_dataset_not_marked_deidentified(tmp_path):
+    ds = image("Check^Carl", "CHECK1", 7)  # no Patient Identity Removed
+    with pytest.raises(FileRejected) as info:
+        batch._write_verified(ds, tmp_path / "out.part")
+    assert info.value.error_class == "OutputCheckFailed" and not (tmp_path / "out.part").exists()
+    ds.PatientIdentityRemoved = "NO"
+    with pytest.raises(FileRejected):
+        batch._write_verified(ds, tmp_path / "out.part")
+
+
+def test_top_level_values_rejects_truncated_bytes(tmp_path):
+    ds = image("Check^Carl", "CHECK1", 7)
+    data = save(ds, tmp_path / "a.dcm").read_bytes()
+    with pytest.raises(FileRejected) as info:
+        top_level_values(data[:-10], (0x00080018,))
+    assert info.value.error_class == "TruncatedFile"

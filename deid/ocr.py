@@ -35,6 +35,11 @@ class OCRBackend(Protocol):
 
 
 def prepare_line_crop(crop: np.ndarray, target_height: int = 40, border: int = 20) -> Image.Image:
+    """:func:`prepare_line_array` as a PIL image."""
+    return Image.fromarray(prepare_line_array(crop, target_height, border))
+
+
+def prepare_line_array(crop: np.ndarray, target_height: int = 40, border: int = 20) -> np.ndarray:
     """Grey, dark-on-light (overlay text is usually light on dark), upscaled (cubic) to about
     ``target_height`` pixels, binarised with Otsu, on a quiet white border: what Tesseract reads best
     (measured on overlay text: 87% exact line reads, against 82% for plain grey upscaling)."""
@@ -49,8 +54,7 @@ def prepare_line_crop(crop: np.ndarray, target_height: int = 40, border: int = 2
         size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
         grey = cv2.resize(grey, size, interpolation=cv2.INTER_CUBIC)
     _, grey = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    grey = cv2.copyMakeBorder(grey, border, border, border, border, cv2.BORDER_CONSTANT, value=255)
-    return Image.fromarray(grey)
+    return cv2.copyMakeBorder(grey, border, border, border, border, cv2.BORDER_CONSTANT, value=255)
 
 
 class TesseractBackend:
@@ -63,7 +67,9 @@ class TesseractBackend:
         self._api = _tesseract_api(lang)
 
     def read_line(self, image: np.ndarray) -> LineRead:
-        self._api.SetImage(prepare_line_crop(image))
+        line = np.ascontiguousarray(prepare_line_array(image))
+        height, width = line.shape
+        self._api.SetImageBytes(line.tobytes(), width, height, 1, width)  # raw grey: no image encoding
         text = " ".join(self._api.GetUTF8Text().split())
         return LineRead(text, float(self._api.MeanTextConf()))
 

@@ -23,6 +23,7 @@ from pydicom.pixels import apply_color_lut, pixel_array
 from pydicom.uid import ExplicitVRLittleEndian
 
 from ..header_deid import DeidError
+from .text_find import channel_max
 
 SUPPORTED = {"MONOCHROME1", "MONOCHROME2", "RGB", "YBR_FULL", "YBR_FULL_422", "PALETTE COLOR", "YBR_ICT", "YBR_RCT"}
 #: JPEG 2000 colour transforms live inside the codestream: decoded data is RGB, and RGB is what is written.
@@ -88,11 +89,11 @@ def load_frames(ds: Dataset) -> Frames:
             view = _ybr_to_view(arr)
             fill = np.array([0, 128, 128], dtype=arr.dtype)
         else:
-            view = _to_8bit(arr.max(axis=3), ds)
+            view = _to_8bit(channel_max(arr), ds)
             fill = np.zeros(3, dtype=arr.dtype)
     elif photometric == "PALETTE COLOR":
         rgb = apply_color_lut(arr, ds)
-        view = _to_8bit(rgb.max(axis=-1), ds)
+        view = _to_8bit(channel_max(rgb), ds)
         luminance = rgb.reshape(-1, 3).astype(np.float64) @ np.array([0.299, 0.587, 0.114])
         fill = int(arr.reshape(-1)[int(np.argmin(luminance))])
     else:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from pydicom.dataset import Dataset
-from pydicom.pixels import apply_color_lut, pixel_array
+from pydicom.pixels import apply_color_lut, convert_color_space, pixel_array
 from pydicom.uid import ExplicitVRLittleEndian
 
 from ..header_deid import DeidError
@@ -131,7 +131,13 @@ def store_frames(ds: Dataset, frames: Frames) -> None:
             ds.PlanarConfiguration = 0  # decoded samples are interleaved
         if str(ds.PhotometricInterpretation) in DECODED_AS_RGB:
             ds.PhotometricInterpretation = "RGB"
-    if frames.photometric == "YBR_FULL_422" and arr.ndim == 4:
+        elif frames.photometric == "YBR_FULL_422" and arr.ndim == 4:
+            # A lossy JPEG's YCbCr, decoded with full-resolution chroma. Written natively it must be
+            # RGB: uncompressed YBR_FULL_422 is not allowed (PS3.5), and the US Image IOD allows
+            # no YBR_FULL either (dciodvfy flags both). The same conversion every viewer applies.
+            arr = convert_color_space(arr, "YBR_FULL", "RGB")
+            ds.PhotometricInterpretation = "RGB"
+    if str(ds.PhotometricInterpretation) == "YBR_FULL_422" and arr.ndim == 4:  # a native 4:2:2 input stays 4:2:2
         ds.PixelData = _pack_ybr_422(arr)
     else:
         data = arr[0] if single else arr

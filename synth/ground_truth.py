@@ -69,8 +69,21 @@ def read_masks(path: Path, columns: int) -> dict[str, np.ndarray]:
     with np.load(path) as npz:
         masks = {k: npz[k] for k in npz.files}
     if IMAGE_MASK_KEY in masks:
-        masks[IMAGE_MASK_KEY] = np.unpackbits(masks[IMAGE_MASK_KEY], axis=1, count=columns).astype(bool)
+        masks[IMAGE_MASK_KEY] = unpack_image_mask(masks[IMAGE_MASK_KEY], columns, path)
     return masks
+
+
+def unpack_image_mask(stored: np.ndarray, columns: int, path: Path) -> np.ndarray:
+    """The stored image mask as (H, W) bool; datasets from before packing stored it unpacked.
+
+    A mask of any other width is refused: unpacking it would silently score against garbage.
+    """
+    if stored.ndim == 2 and stored.shape[1] == (columns + 7) // 8 and columns > 1:
+        return np.unpackbits(stored, axis=1, count=columns).astype(bool)
+    if stored.ndim == 2 and stored.shape[1] == columns and stored.max(initial=0) <= 1:
+        return stored.astype(bool)
+    raise ValueError(f"{path.name}: image_mask of shape {stored.shape} fits neither {columns} columns "
+                     f"nor their packed width {(columns + 7) // 8}")
 
 
 def write_json(path: Path, data: object) -> None:

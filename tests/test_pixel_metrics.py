@@ -120,3 +120,15 @@ def test_residual_ocr_reads_what_was_left(cine_file):
     if int(left["font_px"]) >= 12 and left["colour"] not in ("dim-grey", "dim-blue"):
         assert reads[phi[0]], "a legible PHI box left in place is read back"
     assert all(residual_reads(None, truth.boxes, score.boxes)[i] for i in phi if not score.boxes[i].ok)
+
+
+def test_image_mask_reads_packed_and_legacy_unpacked_and_refuses_other_widths(tmp_path):
+    from phiphantom.synth.ground_truth import IMAGE_MASK_KEY, pack_image_mask, read_masks
+    rng = np.random.default_rng(3)
+    mask = rng.random((30, 37)) > 0.5
+    for name, stored in (("packed", pack_image_mask(mask)), ("legacy", mask.astype(np.uint8))):
+        np.savez_compressed(tmp_path / f"{name}.npz", **{IMAGE_MASK_KEY: stored})
+        assert np.array_equal(read_masks(tmp_path / f"{name}.npz", 37)[IMAGE_MASK_KEY], mask), name
+    np.savez_compressed(tmp_path / "wrong.npz", **{IMAGE_MASK_KEY: mask[:, :20].astype(np.uint8)})
+    with pytest.raises(ValueError, match="fits neither"):
+        read_masks(tmp_path / "wrong.npz", 37)

@@ -181,10 +181,12 @@ def _accession(r: random.Random, year: int) -> str:
 
 
 def _fits(text: str, limit: int) -> str:
-    """Cut at the last ', ' so the value fits its VR (LO = 64 characters)."""
-    while len(text) > limit and ", " in text:
+    """Cut at the last ', ' so the value fits its VR (LO = 64) in UTF-8 bytes, as dciodvfy counts it."""
+    while len(text.encode("utf-8")) > limit and ", " in text:
         text = text.rsplit(", ", 1)[0]
-    return text[:limit]
+    while len(text.encode("utf-8")) > limit:
+        text = text[:-1]
+    return text
 
 
 def _phone(fake: Faker) -> str:

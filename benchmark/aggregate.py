@@ -151,6 +151,7 @@ def aggregate_engine(dataset: BenchDataset, name: str, run, scores: list[FileSco
         "files_with_leaks": int(c["files_with_leaks"]),
         "conformance": _ratio(conf_ok, conf_total),
         "required_retained": _ratio(req_ok, req_total),
+        "midi_b_score": _ratio(conf_ok + req_ok, conf_total + req_total),
         "valid_files": _ratio(c["valid"], files),
         "pseudonym_consistency": cons.get("pseudonym_consistency"),
         "uid_consistency": cons.get("uid_consistency"),

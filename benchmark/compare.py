@@ -9,7 +9,8 @@ from pathlib import Path
 #: Metrics where larger is better / smaller is better.
 HIGHER_BETTER = (
     "box_recall", "frame_recall", "clinical_preservation", "label_preservation", "tag_coverage", "conformance",
-    "required_retained", "valid_files", "pseudonym_consistency", "uid_consistency", "date_interval_consistency",
+    "required_retained", "midi_b_score", "valid_files", "pseudonym_consistency", "uid_consistency",
+    "date_interval_consistency",
     "detection_precision", "detection_recall", "files_per_s", "frames_per_s", "mb_per_s",
 )
 LOWER_BETTER = (

@@ -294,7 +294,8 @@ def header_blocks(results: Mapping[str, Any]) -> list[Block]:
 
 LEADERBOARD_HEADERS = (
     "#", "engine", "box recall ↑", "frame recall ↑", "residual re-OCR PHI ↓", "clinical preservation ↑",
-    "image damage ↓", "tag coverage ↑", "leaks ↓", "conformance ↑", "required retained ↑", "valid files ↑",
+    "image damage ↓", "tag coverage ↑", "leaks ↓", "conformance ↑", "required retained ↑", "MIDI-B-style score ↑",
+    "valid files ↑",
     "pseudonym consistency ↑", "UID consistency ↑", "date consistency ↑", "files/s ↑", "frames/s ↑",
     "p95 latency ↓", "start-up ↓", "failed files ↓",
 )
@@ -307,7 +308,8 @@ def leaderboard_row(rank: int, engine: Mapping[str, Any]) -> tuple[str, ...]:
         str(rank), engine_name(engine), fmt_ratio(m("box_recall")), fmt_ratio(m("frame_recall")),
         fmt_residual(m("residual_phi_boxes"), m("residual_phi_rate")), fmt_ratio(m("clinical_preservation")),
         fmt_percent(m("image_damage")), fmt_ratio(m("tag_coverage")), fmt_count(m("leaks")),
-        fmt_ratio(m("conformance")), fmt_ratio(m("required_retained")), fmt_ratio(m("valid_files")),
+        fmt_ratio(m("conformance")), fmt_ratio(m("required_retained")), fmt_ratio(m("midi_b_score")),
+        fmt_ratio(m("valid_files")),
         fmt_ratio(m("pseudonym_consistency")), fmt_ratio(m("uid_consistency")),
         fmt_ratio(m("date_interval_consistency")), fmt_speed(m("files_per_s")), fmt_speed(m("frames_per_s")),
         fmt_seconds(m("latency_p95_s")), fmt_seconds(m("startup_s")), fmt_count(m("files_failed")),

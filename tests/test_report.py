@@ -28,8 +28,8 @@ def _metrics(**values) -> dict:
     base = {"box_recall": 1.0, "frame_recall": 1.0, "residual_phi_boxes": 0, "residual_phi_rate": 0.0,
             "clinical_preservation": 1.0, "label_preservation": 1.0, "image_damage": 0.0,
             "detection_precision": None, "detection_recall": None, "tag_coverage": 1.0, "leaks": 0,
-            "files_with_leaks": 0, "conformance": 1.0, "required_retained": 1.0, "valid_files": 1.0,
-            "pseudonym_consistency": 1.0, "uid_consistency": 1.0, "date_interval_consistency": None,
+            "files_with_leaks": 0, "conformance": 1.0, "required_retained": 1.0, "midi_b_score": 0.987,
+            "valid_files": 1.0, "pseudonym_consistency": 1.0, "uid_consistency": 1.0, "date_interval_consistency": None,
             "files_per_s": 40.1, "frames_per_s": 400.2, "mb_per_s": 80.0, "latency_p50_s": 0.02,
             "latency_p95_s": 0.05, "peak_rss_mb": 120.0, "startup_s": 0.1, "files_failed": 0}
     base.update(values)
@@ -159,10 +159,10 @@ def test_markdown_leaderboard_order_and_numbers(rendered):
     oracle, flaky, null = rows
     assert oracle[2:5] == ["1.000", "1.000", "0 (0.00%)"]
     assert flaky[2:8] == ["0.874", "0.930", "12 (0.88%)", "0.951", "0.42%", "1.000"]
-    assert flaky[8] == "12" and flaky[14] == "n/a"          # leaks; date consistency null
-    assert flaky[15:20] == ["2.35", "23.4", "1.500 s", "n/a", "25"]
-    assert null[4] == "1,200 (88.11%)" and null[8] == "2,187" and null[15:17] == ["812.5", "8,270.0"]
-    assert len(oracle) == 20
+    assert flaky[8] == "12" and flaky[11] == "0.987" and flaky[15] == "n/a"  # leaks; MIDI-B; date consistency
+    assert flaky[16:21] == ["2.35", "23.4", "1.500 s", "n/a", "25"]
+    assert null[4] == "1,200 (88.11%)" and null[8] == "2,187" and null[16:18] == ["812.5", "8,270.0"]
+    assert len(oracle) == 21
 
 
 def test_markdown_dataset_strata_and_errors(rendered):
@@ -261,7 +261,7 @@ def test_zero_engines_and_missing_metrics(tmp_path):
     md = md_path.read_text(encoding="utf-8")
     rows = _leaderboard_rows(md)
     assert [r[1] for r in rows] == ["half", "bare"]
-    assert rows[1][2:] == ["n/a"] * 18
+    assert rows[1][2:] == ["n/a"] * 19
     assert "No strata reported." in md and "**Files:** n/a" in md
     assert len(_images(html_path.read_text(encoding="utf-8")).images) == 1  # only throughput has something to show
 

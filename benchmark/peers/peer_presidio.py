@@ -65,8 +65,10 @@ def tesserocr_ocr():
         def perform_ocr(self, image, **kwargs) -> dict:
             if kwargs:
                 raise TypeError("OCR options are not supported")
-            self.api.SetImage(image)
-            self.api.Recognize()
+            with tempfile.TemporaryDirectory() as folder:  # as pytesseract: a PNG file (no dpi) read by Tesseract
+                image.save(Path(folder) / "input.png", format="PNG")
+                self.api.SetImageFile(str(Path(folder) / "input.png"))
+                self.api.Recognize()
             rows = [row.split("\t") for row in (TSV_HEADER + "\n" + self.api.GetTSVText(0)).strip().split("\n")]
             header, rows = rows[0], rows[1:]
             for row in rows:

@@ -50,6 +50,8 @@ def generate_command(
     phi_filenames: Optional[float] = typer.Option(None, help="Share of files whose name carries the patient's name and MRN (default: 0)."),
     seed: Optional[int] = typer.Option(None, help="Global seed; same seed => byte-identical dataset (default: 0)."),
     workers: Optional[int] = typer.Option(None, help="Worker processes (default: CPU count). Does not change the output."),
+    executor: Optional[str] = typer.Option(None, "--executor", help="local (process pool, default) | dask. Does not change the output."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address for --executor dask (default: a LocalCluster of --workers)."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file with any of these settings (flags override it)."),
     overwrite: bool = typer.Option(False, help="Replace an existing dataset in --out."),
     validate: bool = typer.Option(True, "--validate/--no-validate", help="Run the three validation tiers at the end."),
@@ -60,6 +62,7 @@ def generate_command(
         cine_fraction=cine_fraction, frames=frames, sizes=size, source=source, locales=locales,
         difficulty=difficulty, jpeg_fraction=jpeg_fraction, rgb_fraction=rgb_fraction,
         phi_filename_fraction=phi_filenames, seed=seed, workers=workers, validate=validate,
+        executor=executor, scheduler=scheduler,
     )
     from . import generate
 

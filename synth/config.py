@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .executors import Executor, ExecutorError
+
 DIFFICULTIES = ("easy", "realistic", "hard")
 
 #: Latin-script Faker locales used by default (accents, hyphens, apostrophes occur).
@@ -105,8 +107,10 @@ class GenerateConfig:
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     validate: bool = True
     progress: bool = True
+    executor: str = "local"          # local | dask (see executors.py)
+    scheduler: str | None = None     # Dask scheduler address (None: a LocalCluster of `workers`)
 
-    EXECUTION_FIELDS = ("out", "workers", "validate", "progress")
+    EXECUTION_FIELDS = ("out", "workers", "validate", "progress", "executor", "scheduler")
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
@@ -133,6 +137,10 @@ class GenerateConfig:
             raise ConfigError("patients must be <= 99999")
         parse_range(f"{self.files_per_study[0]}:{self.files_per_study[1]}", "files-per-study")
         lo, hi = parse_range(f"{self.frames[0]}:{self.frames[1]}", "frames")
+        try:
+            self.execution()
+        except ExecutorError as exc:
+            raise ConfigError(str(exc)) from None
         if lo < 2:
             raise ConfigError("a cine needs at least 2 frames: use --frames 2:N or more")
         if hi > 1000:
@@ -153,6 +161,9 @@ class GenerateConfig:
             raise ConfigError("seed must be a non-negative integer")
 
     # -- serialisation ---------------------------------------------------
+    def execution(self) -> Executor:
+        return Executor(self.executor, self.scheduler, int(self.workers))
+
     def content_dict(self) -> dict[str, Any]:
         """The settings that determine the dataset's content (JSON-ready)."""
         data = asdict(self)

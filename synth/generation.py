@@ -21,6 +21,7 @@ from typing import Callable, Iterable
 
 from . import __version__
 from .config import ConfigError, GenerateConfig
+from .executors import dask_client, map_tasks
 from .file_job import JobResult, run_job
 from .ground_truth import BOX_COLUMNS, QUARANTINE_COLUMNS, coco_from_boxes, sha256_file, write_csv, write_json
 from .identity import IDENTITY_COLUMNS, identity_row
@@ -78,15 +79,23 @@ def prepare_output(out: Path, overwrite: bool) -> None:
         shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
-def _run_jobs(jobs: list[FileJob], out: Path, workers: int, advance: Callable[[JobResult], None]) -> list[JobResult]:
+def _run_jobs(jobs: list[FileJob], out: Path, config: GenerateConfig,
+              advance: Callable[[JobResult], None]) -> list[JobResult]:
+    """Run every file job (local processes or Dask); results come back in job order."""
     results: list[JobResult | None] = [None] * len(jobs)
-    if workers <= 1 or len(jobs) <= 1:
+    executor = config.execution()
+    if executor.is_dask:
+        with dask_client(executor) as client:
+            for _, res in map_tasks(client, run_job, jobs, out_dir=out):
+                results[res.index] = res
+                advance(res)
+    elif executor.workers <= 1 or len(jobs) <= 1:
         for job in jobs:
             results[job.index] = run_job(job, out)
             advance(results[job.index])
     else:
         ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=executor.workers, mp_context=ctx) as pool:
             futures = {pool.submit(run_job, job, out): job.index for job in jobs}
             for fut in as_completed(futures):
                 res = fut.result()
@@ -114,7 +123,7 @@ def generate(config: GenerateConfig, *, overwrite: bool = False,
         if progress:
             progress(done, len(jobs))
 
-    results = _run_jobs(jobs, out, config.workers, advance)
+    results = _run_jobs(jobs, out, config, advance)
     summary = write_ground_truth(out, config, identities, jobs, results)
     if config.validate:
         from .validate import validate_dataset

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from phiphantom.cli.main import app
 from phiphantom.synth import ConfigError, GenerateConfig, generate
 from phiphantom.synth.dicom_tools import available_tools
+from phiphantom.synth.executors import Executor, ExecutorError, dask_client
 from phiphantom.synth.validate import validate_dataset
 
 from .conftest import manifest, read_csv, small_config
@@ -31,6 +32,25 @@ def test_same_seed_is_byte_identical_with_any_worker_count(tmp_path):
         runs.append(tree_digest(tmp_path / name))
     assert runs[0] == runs[1] == runs[2]
     assert any(k.endswith(".dcm") for k in runs[0]) and "gt/boxes.csv" in runs[0]
+
+
+def test_dask_local_cluster_gives_the_same_bytes_as_local_processes(tmp_path):
+    pytest.importorskip("distributed")
+    generate(small_config(tmp_path / "local", patients=3, workers=1))
+    generate(small_config(tmp_path / "dask", patients=3, workers=2, executor="dask"))
+    assert tree_digest(tmp_path / "local") == tree_digest(tmp_path / "dask")
+    assert "executor" not in manifest(tmp_path / "dask")["config"]
+
+
+def test_bad_executor_choices_are_config_errors(tmp_path):
+    with pytest.raises(ConfigError, match="unknown executor"):
+        small_config(tmp_path / "x", executor="spark")
+    with pytest.raises(ConfigError, match="--scheduler is for --executor dask"):
+        small_config(tmp_path / "x", scheduler="tcp://127.0.0.1:8786")
+    pytest.importorskip("distributed")
+    with pytest.raises(ExecutorError, match="cannot reach the Dask scheduler"):
+        with dask_client(Executor("dask", "tcp://127.0.0.1:9", connect_timeout_s=1)):
+            pass
 
 
 def test_different_seed_gives_different_data(tmp_path):

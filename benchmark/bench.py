@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -16,6 +17,7 @@ import pydicom
 from PIL import Image, ImageDraw
 
 from phiphantom.synth import __version__
+from phiphantom.synth.executors import Executor, dask_client
 
 from .aggregate import aggregate_engine
 from .dataset import BenchDataset, DatasetError, load_dataset
@@ -34,10 +36,12 @@ class EngineChoice:
 
 
 def parse_engine(text: str) -> EngineChoice:
-    """``NAME=SPEC`` or a bare ``SPEC`` (named after its kind: ``cmd:…`` -> ``cmd``)."""
+    """``NAME=SPEC`` or a bare ``SPEC`` (named after its kind: ``cmd:…`` -> ``cmd``; ``peer:X`` -> ``X``)."""
     match = _NAMED.match(text)
     if match and not text.startswith(("cmd:", "python:")):
         return EngineChoice(match.group(1), match.group(2))
+    if text.startswith("peer:"):
+        return EngineChoice(text[len("peer:"):], text)
     name = text.split(":", 1)[0] if ":" in text else text
     return EngineChoice(name, text)
 
@@ -68,11 +72,21 @@ def prepare_out(out: Path, overwrite: bool) -> None:
 def run_bench(data: Path, engines: list[str], out: Path, *, workers: int = 1, timeout_s: float = 120.0,
               ocr: bool = True, dciodvfy: bool = False, include_phi: bool = False, thumbnails: int = 3,
               overwrite: bool = False, engine_objects: dict | None = None,
-              progress: Callable[[str, int, int], None] | None = None) -> dict:
+              progress: Callable[[str, int, int], None] | None = None, executor: Executor = Executor()) -> dict:
     """Benchmark ``engines`` on the dataset at ``data``; returns the results dict (also written to ``out``).
 
     ``engine_objects`` maps a name to an already-built engine (for Python callers and tests).
+    ``executor`` ``dask`` runs per-file engines and scoring as Dask tasks (same metrics as local).
     """
+    with dask_client(executor) if executor.is_dask else contextlib.nullcontext() as client:
+        return _run_bench(data, engines, out, workers=workers, timeout_s=timeout_s, ocr=ocr, dciodvfy=dciodvfy,
+                          include_phi=include_phi, thumbnails=thumbnails, overwrite=overwrite,
+                          engine_objects=engine_objects, progress=progress, executor=executor, client=client)
+
+
+def _run_bench(data: Path, engines: list[str], out: Path, *, workers: int, timeout_s: float, ocr: bool,
+               dciodvfy: bool, include_phi: bool, thumbnails: int, overwrite: bool, engine_objects: dict | None,
+               progress, executor: Executor, client) -> dict:
     dataset = load_dataset(data)
     prepare_out(Path(out), overwrite)
     choices = _unique_names([parse_engine(e) for e in engines])
@@ -87,11 +101,11 @@ def run_bench(data: Path, engines: list[str], out: Path, *, workers: int = 1, ti
         spec = (engine_objects or {}).get(choice.name, choice.spec)
         step = (lambda d, t, n=choice.name: progress(f"{n}: running", d, t)) if progress else None
         run = run_engine(spec, dataset.root, relpaths, engine_out, workers=workers, timeout_s=timeout_s,
-                         progress=step, include_messages=include_phi)
+                         progress=step, include_messages=include_phi, client=client)
         outputs = [engine_out / o.output_relpath if o.output_relpath else None for o in run.outcomes]
         step = (lambda d, t, n=choice.name: progress(f"{n}: scoring", d, t)) if progress else None
         scores = score_outputs(dataset, outputs, [o.detections for o in run.outcomes], ocr=ocr, dciodvfy=dciodvfy,
-                               workers=workers, progress=step)
+                               workers=workers, progress=step, client=client)
         blocks.append((aggregate_engine(dataset, choice.name, run, scores, include_phi), outputs))
     results = {
         "schema": SCHEMA,
@@ -99,7 +113,8 @@ def run_bench(data: Path, engines: list[str], out: Path, *, workers: int = 1, ti
         "created_utc": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         "include_phi": include_phi,
         "dataset": dataset.summary() if include_phi else {**dataset.summary(), "path": Path(data).name},
-        "settings": {"workers": workers, "timeout_s": timeout_s, "ocr": ocr, "dciodvfy": dciodvfy},
+        "settings": {"workers": workers, "timeout_s": timeout_s, "ocr": ocr, "dciodvfy": dciodvfy,
+                     "executor": executor.describe()},
         "engines": [b for b, _ in blocks],
     }
     (Path(out) / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -43,14 +43,17 @@ def print_leaderboard(results: dict) -> None:
 
 
 def _run(data: Path, engines: list[str], out: Path, workers: int, timeout: float, ocr: bool, dciodvfy: bool,
-         include_phi: bool, thumbnails: int, overwrite: bool) -> dict:
+         include_phi: bool, thumbnails: int, overwrite: bool, executor: str = "local",
+         scheduler: str | None = None) -> dict:
     from phiphantom.synth.cli import _progress
+    from phiphantom.synth.executors import Executor, ExecutorError
 
     from .bench import run_bench
     from .dataset import DatasetError
     from .engines.base import EngineError
 
     try:
+        choice = Executor(executor, scheduler, workers)
         with _progress() as bar:
             tasks: dict[str, int] = {}
 
@@ -60,8 +63,9 @@ def _run(data: Path, engines: list[str], out: Path, workers: int, timeout: float
                 bar.update(tasks[description], completed=done, total=total)
 
             results = run_bench(data, engines, out, workers=workers, timeout_s=timeout, ocr=ocr, dciodvfy=dciodvfy,
-                                include_phi=include_phi, thumbnails=thumbnails, overwrite=overwrite, progress=progress)
-    except (DatasetError, EngineError) as exc:
+                                include_phi=include_phi, thumbnails=thumbnails, overwrite=overwrite, progress=progress,
+                                executor=choice)
+    except (DatasetError, EngineError, ExecutorError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     return results
@@ -72,8 +76,9 @@ def bench(
     ctx: typer.Context,
     data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder made by `phiphantom generate`."),
     engine: List[str] = typer.Option([], "--engine", help="Engine to run (repeatable): null, oracle, header-basic, "
-                                     "bundled, cmd:'TOOL {in} {out}' (or {in_dir} {out_dir}), python:module:Factory; "
-                                     "NAME=SPEC names it."),
+                                     "bundled, cmd:'TOOL {in} {out}' (or {in_dir} {out_dir}), python:module:Factory, "
+                                     "a peer (dicognito, dicom-anonymizer, deid, presidio, easyocr-every-frame, "
+                                     "gdcmanon: see `phiphantom peers`); NAME=SPEC names it."),
     out: Optional[Path] = typer.Option(None, "--out", help="Results folder (results.json, report.md, report.html, outputs/)."),
     workers: int = typer.Option(os.cpu_count() or 1, help="Worker processes for engines and scoring."),
     timeout: float = typer.Option(120.0, help="Seconds an engine may take per file."),
@@ -82,6 +87,9 @@ def bench(
     include_phi: bool = typer.Option(False, "--include-phi", help="Let file paths and raw error messages into results."),
     thumbnails: int = typer.Option(3, help="Files shown before/after in the HTML report."),
     overwrite: bool = typer.Option(False, help="Replace an existing results folder."),
+    executor: str = typer.Option("local", "--executor", help="local (process pools, default) | dask (one task per file)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address for --executor dask "
+                                            "(default: a LocalCluster of --workers)."),
 ) -> None:
     """Run engines over a dataset and score them: `phiphantom bench --data DIR --engine NAME --out RESULTS`."""
     if ctx.invoked_subcommand is not None:
@@ -90,7 +98,8 @@ def bench(
         console.print("[red]error:[/red] bench needs --data DIR, --out RESULTS and at least one --engine "
                       "(or a subcommand: compare). See --help.")
         raise typer.Exit(2)
-    results = _run(data, engine, out, workers, timeout, ocr, dciodvfy, include_phi, thumbnails, overwrite)
+    results = _run(data, engine, out, workers, timeout, ocr, dciodvfy, include_phi, thumbnails, overwrite,
+                   executor, scheduler)
     print_leaderboard(results)
     console.print(f"results: {out / 'results.json'}  report: {out / 'report.html'}")
 

@@ -136,6 +136,7 @@ class _WorkerSetup:
     staging: Path
     work_dir: Path
     include_messages: bool
+    env: dict = field(default_factory=dict, repr=False)  # for Dask workers: what the engine's worker_env() says
 
 
 def _move_into(produced: Path, stage: Path, out_dir: Path) -> str:
@@ -328,6 +329,7 @@ def run_engine(
     include_messages: bool = False,
     startup_timeout_s: float | None = None,
     work_dir: Path | None = None,
+    client=None,
 ) -> EngineRun:
     """Run the engine ``spec`` (or an already-built engine) over ``relpaths`` of ``data_dir``.
 
@@ -336,6 +338,9 @@ def run_engine(
     (default ``max(60, timeout_s)``) bounds each worker's build + start;
     ``work_dir`` (default: a temporary folder, deleted afterwards) holds a
     private scratch folder per worker. See the module docstring.
+
+    ``client`` (a ``distributed.Client``) runs per-file engines given by spec as one Dask task per
+    file instead (:func:`_run_files_dask`); per-folder engines and engine objects still run here.
     """
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     engine_kwargs = dict(engine_kwargs or {})
@@ -348,12 +353,16 @@ def run_engine(
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = out_dir / STAGING_DIRNAME
     scratch = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="phiphantom-engine-"))
-    setup = _WorkerSetup(spec, engine_kwargs, data_dir, out_dir, staging, scratch, include_messages)
+    worker_env = getattr(probe, "worker_env", None)
+    setup = _WorkerSetup(spec, engine_kwargs, data_dir, out_dir, staging, scratch, include_messages,
+                         dict(worker_env()) if callable(worker_env) and client is not None else {})
     pool = _Pool(setup, startup_timeout_s if startup_timeout_s is not None else max(60.0, timeout_s))
     started = time.perf_counter()
     try:
         if not relpaths:
             outcomes: list[FileOutcome] = []
+        elif client is not None and isinstance(spec, str) and not probe.per_folder:
+            outcomes = _run_files_dask(client, setup, relpaths, pool, progress)
         elif probe.per_folder:
             outcomes = _run_folder(pool, relpaths, out_dir, timeout_s * max(1, len(relpaths)) / max(1, workers),
                                    progress)
@@ -417,6 +426,61 @@ def _run_files(pool: _Pool, relpaths: list[str], workers: int, timeout_s: float,
                 record(index, FileOutcome(relpaths[index], None, "Timeout", f"no output after {timeout_s:g} s",
                                           time.monotonic() - worker.sent))
                 pool.replace(worker)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+_DASK_ENGINES: dict[tuple, tuple[Engine | None, str, str, float]] = {}  # per Dask worker process
+
+
+def _dask_engine(setup: _WorkerSetup) -> tuple[Engine | None, str, str, float | None]:
+    """This worker process's started engine (built on its first file): engine, error class, message, start-up s."""
+    key = (setup.engine, repr(sorted(setup.engine_kwargs.items())), str(setup.work_dir))
+    if key in _DASK_ENGINES:
+        engine, error_class, message, _ = _DASK_ENGINES[key]
+        return engine, error_class, message, None
+    started = time.perf_counter()
+    try:
+        os.environ.update(setup.env)
+        engine = build_engine(setup.engine, **setup.engine_kwargs)
+        work = setup.work_dir / f"dask-{os.getpid()}"
+        work.mkdir(parents=True, exist_ok=True)
+        engine.start(EngineContext(data_dir=setup.data_dir, work_dir=work))
+        entry = (engine, "", "", time.perf_counter() - started)
+    except Exception as exc:
+        entry = (None, type(exc).__name__, safe_message(exc, setup.include_messages), time.perf_counter() - started)
+    _DASK_ENGINES[key] = entry
+    return entry
+
+
+def _dask_file_task(task: tuple[int, str], setup: _WorkerSetup) -> tuple[tuple, float | None]:
+    """One file on a Dask worker: the same answer as a local worker's, plus start-up seconds on a first file."""
+    index, relpath = task
+    engine, error_class, message, startup_s = _dask_engine(setup)
+    if engine is None:
+        return ("done", index, None, error_class or "EngineStartFailed", message, 0.0, None, _rss_mb()), startup_s
+    return _do_file(engine, setup, index, relpath), startup_s
+
+
+def _run_files_dask(client, setup: _WorkerSetup, relpaths: list[str], pool: _Pool,
+                    progress: Callable[[int, int], None] | None) -> list[FileOutcome]:
+    """Per-file tasks on the Dask cluster. No per-file timeout there (Dask cannot stop a running task);
+    a worker that dies is retried by Dask and, past its retry limit, becomes a WorkerCrashed row."""
+    from phiphantom.synth.executors import TaskFailed, map_tasks
+
+    outcomes: list[FileOutcome | None] = [None] * len(relpaths)
+    for done, (index, answer) in enumerate(map_tasks(client, _dask_file_task, list(enumerate(relpaths)),
+                                                     setup=setup), 1):
+        if isinstance(answer, TaskFailed):  # the cluster gave up on this file (its workers kept dying)
+            outcomes[index] = FileOutcome(relpaths[index], None, "WorkerCrashed",
+                                          f"the Dask task failed ({answer.error_class})", 0.0)
+        else:
+            (_, _, output_relpath, error_class, message, seconds, detections, rss), startup_s = answer
+            outcomes[index] = FileOutcome(relpaths[index], output_relpath, error_class, message, seconds, detections)
+            pool.note_rss(rss)
+            if startup_s is not None:
+                pool.startup_s.append(startup_s)
+        if progress is not None:
+            progress(done, len(relpaths))
     return [outcome for outcome in outcomes if outcome is not None]
 
 

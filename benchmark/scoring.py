@@ -107,11 +107,25 @@ def score_file(task: ScoreTask) -> FileScore:
 
 def score_outputs(dataset: BenchDataset, outputs: list[Path | None], detections: list, *, ocr: bool = True,
                   dciodvfy: bool = False, workers: int = 1,
-                  progress: Callable[[int, int], None] | None = None) -> list[FileScore]:
-    """Score every file of ``dataset`` (``outputs[i]`` is the output of file i or None)."""
+                  progress: Callable[[int, int], None] | None = None, client=None) -> list[FileScore]:
+    """Score every file of ``dataset`` (``outputs[i]`` is the output of file i or None).
+
+    ``client`` (a ``distributed.Client``) scores one file per Dask task instead of local processes.
+    """
     tasks = [ScoreTask(dataset.root, truth, out, tuple(det) if det is not None else None, ocr, dciodvfy)
              for truth, out, det in zip(dataset.files, outputs, detections)]
     results: list[FileScore] = []
+    if client is not None:
+        from phiphantom.synth.executors import TaskFailed, map_tasks
+
+        ordered: list[FileScore | None] = [None] * len(tasks)
+        for done, (index, score) in enumerate(map_tasks(client, score_file, tasks), 1):
+            if isinstance(score, TaskFailed):
+                raise RuntimeError(f"scoring file {index} failed on the Dask cluster ({score.error_class})")
+            ordered[index] = score
+            if progress:
+                progress(done, len(tasks))
+        return [score for score in ordered if score is not None]
     if workers > 1 and len(tasks) > 1:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
             for score in pool.map(score_file, tasks, chunksize=2):

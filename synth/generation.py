@@ -11,19 +11,21 @@ Output layout (documented in docs/dataset-format.md)::
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 from . import __version__
 from .config import ConfigError, GenerateConfig
 from .executors import ExecutorError, TaskFailed, dask_client, map_tasks
 from .file_job import JobResult, run_job
-from .ground_truth import BOX_COLUMNS, QUARANTINE_COLUMNS, coco_from_boxes, sha256_file, write_csv, write_json
+from .ground_truth import sha256_file, write_csv, write_json
+from .gt_writer import GroundTruthWriter
 from .identity import IDENTITY_COLUMNS, identity_row
 from .overlay_content import CLINICAL_CATEGORIES, PHI_TAGS
 from .plan import FileJob, plan_dataset
@@ -79,31 +81,32 @@ def prepare_output(out: Path, overwrite: bool) -> None:
         shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
-def _run_jobs(jobs: list[FileJob], out: Path, config: GenerateConfig,
-              advance: Callable[[JobResult], None]) -> list[JobResult]:
-    """Run every file job (local processes or Dask); results come back in job order."""
-    results: list[JobResult | None] = [None] * len(jobs)
+def _run_jobs(jobs: list[FileJob], out: Path, config: GenerateConfig, take: Callable[[JobResult], None]) -> None:
+    """Run every file job (local processes or Dask), handing each result to ``take`` as it comes back.
+
+    At most a few jobs per worker are in flight locally, and nothing keeps results: memory does
+    not grow with the dataset.
+    """
     executor = config.execution()
     if executor.is_dask:
         with dask_client(executor) as client:
             for index, res in map_tasks(client, run_job, jobs, out_dir=out):
                 if isinstance(res, TaskFailed):
                     raise ExecutorError(f"file job {jobs[index].index} failed on the Dask cluster ({res.error_class})")
-                results[res.index] = res
-                advance(res)
+                take(res)
     elif executor.workers <= 1 or len(jobs) <= 1:
         for job in jobs:
-            results[job.index] = run_job(job, out)
-            advance(results[job.index])
+            take(run_job(job, out))
     else:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=executor.workers, mp_context=ctx) as pool:
-            futures = {pool.submit(run_job, job, out): job.index for job in jobs}
-            for fut in as_completed(futures):
-                res = fut.result()
-                results[futures[fut]] = res
-                advance(res)
-    return [r for r in results if r is not None]
+            todo = iter(jobs)
+            running = {pool.submit(run_job, job, out) for job in itertools.islice(todo, 3 * executor.workers)}
+            while running:
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    take(fut.result())
+                running |= {pool.submit(run_job, job, out) for job in itertools.islice(todo, len(finished))}
 
 
 def generate(config: GenerateConfig, *, overwrite: bool = False,
@@ -117,16 +120,23 @@ def generate(config: GenerateConfig, *, overwrite: bool = False,
     source = open_source(config.source)
     identities, jobs = plan_dataset(config, source)
     prepare_output(out, overwrite)
+    writer = GroundTruthWriter(out, sorted(PHI_TAGS) + sorted(CLINICAL_CATEGORIES), list(TAG_COLUMNS), len(jobs))
     done = 0
 
-    def advance(_: JobResult) -> None:
+    def take(result: JobResult) -> None:
         nonlocal done
+        writer.add(result)
         done += 1
         if progress:
             progress(done, len(jobs))
 
-    results = _run_jobs(jobs, out, config, advance)
-    summary = write_ground_truth(out, config, identities, jobs, results)
+    try:
+        _run_jobs(jobs, out, config, take)
+        writer.finish()
+    except BaseException:
+        writer.discard()
+        raise
+    summary = write_manifest(out, config, identities, writer)
     if config.validate:
         from .validate import validate_dataset
 
@@ -137,21 +147,10 @@ def generate(config: GenerateConfig, *, overwrite: bool = False,
     return summary
 
 
-def write_ground_truth(out: Path, config: GenerateConfig, identities, jobs: list[FileJob],
-                       results: Iterable[JobResult]) -> DatasetSummary:
-    """Write gt/*.csv, gt/coco.json, quarantine.csv and manifest.json from the job results."""
-    results = sorted(results, key=lambda r: r.index)
-    written = [r for r in results if r.written]
-    boxes = [row for r in written for row in r.boxes]
-    tags = [row for r in written for row in r.tags]
-    quarantine = [row for r in results for row in r.quarantine]
-    files = [r.file_entry for r in written]
-    write_csv(out / "gt" / "boxes.csv", BOX_COLUMNS, boxes)
-    write_csv(out / "gt" / "tags.csv", TAG_COLUMNS, tags)
+def write_manifest(out: Path, config: GenerateConfig, identities, writer: GroundTruthWriter) -> DatasetSummary:
+    """Write gt/identities.csv and manifest.json (after the streamed ground truth is complete)."""
     write_csv(out / "gt" / "identities.csv", IDENTITY_COLUMNS, (identity_row(i) for i in identities))
-    write_csv(out / "quarantine.csv", QUARANTINE_COLUMNS, quarantine)
-    categories = sorted(PHI_TAGS) + sorted(CLINICAL_CATEGORIES)
-    write_json(out / "gt" / "coco.json", coco_from_boxes(files, boxes, categories))
+    files = writer.file_entries
     layouts: dict[str, int] = {}
     for f in files:
         layouts[f["layout"]] = layouts.get(f["layout"], 0) + 1
@@ -159,9 +158,9 @@ def write_ground_truth(out: Path, config: GenerateConfig, identities, jobs: list
         out=out, patients=len(identities), studies=sum(len(i.studies) for i in identities), files=len(files),
         cines=sum(1 for f in files if f["frames"] > 1), frames=sum(f["frames"] for f in files),
         jpeg_files=sum(1 for f in files if not f["lossless"]), rgb_files=sum(1 for f in files if f["colour"] == "rgb"),
-        boxes=len(boxes), phi_boxes=sum(int(b["is_phi"]) for b in boxes), tags=len(tags),
-        quarantined_files=sum(1 for r in results if not r.written),
-        quarantined_attempts=len(quarantine), layouts=dict(sorted(layouts.items())),
+        boxes=writer.boxes, phi_boxes=writer.phi_boxes, tags=writer.tags,
+        quarantined_files=writer.quarantined_files,
+        quarantined_attempts=len(writer.quarantine), layouts=dict(sorted(layouts.items())),
     )
     gt_files = {name: sha256_file(out / name) for name in
                 ("gt/boxes.csv", "gt/tags.csv", "gt/identities.csv", "gt/coco.json", "quarantine.csv")}

@@ -100,7 +100,10 @@ def sha256_file(path: Path) -> str:
 
 
 def coco_from_boxes(file_entries: list[dict], box_rows: list[dict], categories: list[str]) -> dict:
-    """COCO detection JSON: one image per (file, frame), one annotation per box visible on that frame."""
+    """COCO detection JSON: one image per (file, frame), one annotation per box visible on that frame.
+
+    The whole document in memory: ``generate`` streams the same bytes with :mod:`.gt_writer`.
+    """
     cat_ids = {name: i + 1 for i, name in enumerate(categories)}
     images, annotations = [], []
     image_ids: dict[tuple[str, int], int] = {}
@@ -124,11 +127,15 @@ def coco_from_boxes(file_entries: list[dict], box_rows: list[dict], categories: 
             })
     return {
         "info": {"description": "PHI Phantom burned-in text boxes", "version": "1"},
-        "categories": [{"id": i, "name": n, "supercategory": "phi" if not _is_clinical(n) else "non-phi"}
-                       for n, i in cat_ids.items()],
+        "categories": coco_categories(categories),
         "images": images,
         "annotations": annotations,
     }
+
+
+def coco_categories(categories: list[str]) -> list[dict]:
+    return [{"id": i + 1, "name": n, "supercategory": "phi" if not _is_clinical(n) else "non-phi"}
+            for i, n in enumerate(categories)]
 
 
 def _is_clinical(category: str) -> bool:

@@ -53,6 +53,19 @@ def test_bad_executor_choices_are_config_errors(tmp_path):
             pass
 
 
+def test_streamed_coco_json_is_the_whole_document_dumped_at_once(realistic_dataset, tmp_path):
+    from phiphantom.synth.ground_truth import coco_from_boxes, write_json
+    from phiphantom.synth.overlay_content import CLINICAL_CATEGORIES, PHI_TAGS
+
+    root, _ = realistic_dataset
+    boxes = read_csv(root / "gt" / "boxes.csv")
+    whole = coco_from_boxes(manifest(root)["files"], boxes, sorted(PHI_TAGS) + sorted(CLINICAL_CATEGORIES))
+    assert len(whole["annotations"]) > len(boxes) > 0  # one annotation per box per frame
+    write_json(tmp_path / "coco.json", whole)
+    assert (tmp_path / "coco.json").read_bytes() == (root / "gt" / "coco.json").read_bytes()
+    assert not list((root / "gt").glob(".*.part")), "part files must be gone"
+
+
 def test_different_seed_gives_different_data(tmp_path):
     generate(small_config(tmp_path / "a", patients=2, seed=1))
     generate(small_config(tmp_path / "b", patients=2, seed=2))

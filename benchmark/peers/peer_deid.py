@@ -4,7 +4,8 @@ Run with a Python that has deid in its own virtual environment (it imports nothi
 phiphantom); a reproducible install::
 
     python -m venv VENV && VENV/bin/pip install deid==0.4.13 pydicom==3.0.2 numpy==2.4.6 \
-        matplotlib==3.11.2 pillow==13.0.0 python-dateutil==4.0.0
+        matplotlib==3.11.2 pillow==13.0.0 python-dateutil==4.0.0 tzdata==2026.6 contourpy==1.3.3 \
+        cycler==0.12.1 fonttools==4.68.0 kiwisolver==1.5.1 packaging==26.3 pyparsing==3.3.3
     VENV/bin/python peer_deid.py --describe | --serve | IN_DIR OUT_DIR
 
 Per file, deid's own two steps, as documented (https://pydicom.github.io/deid/), nothing added:
@@ -32,7 +33,8 @@ VERSIONS = ("deid", "pydicom", "numpy", "matplotlib", "pillow")
 CONFIG = {
     "recipe": "deid default 'dicom' recipe (deid/data/deid.dicom) as shipped, no custom rules",
     "header": "deid.dicom.replace_identifiers(deid=DeidRecipe(), save=False): the default recipe's "
-              "%header actions; no ids lookup (var: ADDs skipped); strip_sequences=False, remove_private=False",
+              "%header actions; no ids lookup (var: ADDs skipped); "
+              "strip_sequences=False, remove_private=False",
     "pixels": "deid.dicom.DicomCleaner() with the default recipe's %filter sections (known vendor/model "
               "coordinates): detect(); if flagged, clean() + save_dicom() (uncompressed); "
               "unflagged files keep their original pixel data",

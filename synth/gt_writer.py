@@ -1,0 +1,145 @@
+"""Streaming ground-truth writer: rows go to disk as file results arrive, so memory stays flat.
+
+``generate`` hands each file's :class:`~.file_job.JobResult` to :meth:`GroundTruthWriter.add` as soon
+as it is back (in any order); results are written in file order, so the output is the same
+whichever worker finished first. ``gt/boxes.csv`` and ``gt/tags.csv`` are appended row by row;
+COCO images and annotations (one per box *per frame*: the bulk of the ground truth for cines) are
+spooled to part files and stitched into ``gt/coco.json`` at the end, byte for byte what
+``json.dumps(coco, indent=2, sort_keys=True)`` of the whole document would give. What stays in
+memory is small per file: its manifest entry, its quarantine rows and counters.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import textwrap
+from pathlib import Path
+
+from .file_job import JobResult
+from .ground_truth import BOX_COLUMNS, QUARANTINE_COLUMNS, coco_categories
+
+_PLACEHOLDER = "@@phiphantom-stream-{}@@"
+
+
+class _JsonListSpool:
+    """Items of a JSON list, each as it would appear inside ``json.dumps(doc, indent=2)`` at depth 2."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fh = path.open("w", encoding="utf-8")
+        self.count = 0
+
+    def add(self, item: dict) -> None:
+        if self.count:
+            self.fh.write(",\n")
+        self.fh.write(textwrap.indent(json.dumps(item, indent=2, sort_keys=True, ensure_ascii=False), "    "))
+        self.count += 1
+
+    def copy_list_into(self, out) -> None:
+        """Write ``[...]`` (or ``[]``) as json.dumps would inside the document."""
+        self.fh.close()
+        if not self.count:
+            out.write("[]")
+            return
+        out.write("[\n")
+        with self.path.open(encoding="utf-8") as fh:
+            while chunk := fh.read(1 << 20):
+                out.write(chunk)
+        out.write("\n  ]")
+
+    def discard(self) -> None:
+        if not self.fh.closed:
+            self.fh.close()
+        self.path.unlink(missing_ok=True)
+
+
+class GroundTruthWriter:
+    """gt/boxes.csv, gt/tags.csv and gt/coco.json, written while the files are being generated."""
+
+    def __init__(self, out: Path, categories: list[str], tag_columns: list[str], total: int) -> None:
+        gt = out / "gt"
+        gt.mkdir(parents=True, exist_ok=True)
+        self.out = out
+        self.categories = categories
+        self.cat_ids = {name: i + 1 for i, name in enumerate(categories)}
+        self._files = {name: (gt / name).open("w", encoding="utf-8", newline="") for name in ("boxes.csv", "tags.csv")}
+        self._boxes = csv.DictWriter(self._files["boxes.csv"], fieldnames=list(BOX_COLUMNS), lineterminator="\n",
+                                     extrasaction="raise")
+        self._tags = csv.DictWriter(self._files["tags.csv"], fieldnames=list(tag_columns), lineterminator="\n",
+                                    extrasaction="raise")
+        self._boxes.writeheader()
+        self._tags.writeheader()
+        self._images = _JsonListSpool(gt / ".coco-images.part")
+        self._annotations = _JsonListSpool(gt / ".coco-annotations.part")
+        self._waiting: dict[int, JobResult] = {}
+        self._next = 0
+        self.total = total
+        self.file_entries: list[dict] = []
+        self.quarantine: list[dict] = []
+        self.quarantined_files = 0
+        self.boxes = self.phi_boxes = self.tags = 0
+
+    def add(self, result: JobResult) -> None:
+        """Take one file's result (any order); write every result that is next in file order."""
+        self._waiting[result.index] = result
+        while self._next in self._waiting:
+            self._write(self._waiting.pop(self._next))
+            self._next += 1
+
+    def _write(self, result: JobResult) -> None:
+        self.quarantine.extend(result.quarantine)
+        if not result.written:
+            self.quarantined_files += 1
+            return
+        entry = result.file_entry
+        self.file_entries.append(entry)
+        first_image = self._images.count + 1
+        for t in range(entry["frames"]):
+            self._images.add({"id": self._images.count + 1, "file_name": entry["relpath"], "frame": t,
+                              "width": entry["columns"], "height": entry["rows"]})
+        for row in result.boxes:
+            self._boxes.writerow(row)
+            self.boxes += 1
+            self.phi_boxes += int(row["is_phi"])
+            w, h = int(row["bbox_w"]), int(row["bbox_h"])
+            for t in range(int(row["frame_start"]), int(row["frame_end"])):
+                self._annotations.add({
+                    "id": self._annotations.count + 1, "image_id": first_image + t,
+                    "category_id": self.cat_ids[row["phi_category"]],
+                    "bbox": [int(row["bbox_x"]), int(row["bbox_y"]), w, h], "area": w * h, "iscrowd": 0,
+                    "box_id": row["box_id"], "is_phi": row["is_phi"] == "1"})
+        for row in result.tags:
+            self._tags.writerow(row)
+            self.tags += 1
+
+    def finish(self) -> None:
+        """Close the CSVs, write quarantine.csv and stitch gt/coco.json; every file must have been added."""
+        if self._waiting or self._next != self.total:
+            raise RuntimeError(f"ground truth incomplete: {self._next} of {self.total} files written")
+        for fh in self._files.values():
+            fh.close()
+        with (self.out / "quarantine.csv").open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(QUARANTINE_COLUMNS), lineterminator="\n", extrasaction="raise")
+            writer.writeheader()
+            writer.writerows(self.quarantine)
+        skeleton = {"info": {"description": "PHI Phantom burned-in text boxes", "version": "1"},
+                    "categories": coco_categories(self.categories),
+                    "images": _PLACEHOLDER.format("images"), "annotations": _PLACEHOLDER.format("annotations")}
+        text = json.dumps(skeleton, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        with (self.out / "gt" / "coco.json").open("w", encoding="utf-8") as out:
+            rest = text
+            for name, spool in (("annotations", self._annotations), ("images", self._images)):
+                head, rest = rest.split(f'"{_PLACEHOLDER.format(name)}"', 1)
+                out.write(head)
+                spool.copy_list_into(out)
+            out.write(rest)
+        self.discard()
+
+    def discard(self) -> None:
+        """Remove the part files (after finish, or when the run fails)."""
+        for fh in self._files.values():
+            if not fh.closed:
+                fh.close()
+        self._images.discard()
+        self._annotations.discard()

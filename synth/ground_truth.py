@@ -123,7 +123,7 @@ def coco_from_boxes(file_entries: list[dict], box_rows: list[dict], categories: 
                 "area": w * h,
                 "iscrowd": 0,
                 "box_id": row["box_id"],
-                "is_phi": row["is_phi"] == "1",
+                "is_phi": str(row["is_phi"]) == "1",
             })
     return {
         "info": {"description": "PHI Phantom burned-in text boxes", "version": "1"},

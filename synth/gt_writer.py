@@ -108,7 +108,7 @@ class GroundTruthWriter:
                     "id": self._annotations.count + 1, "image_id": first_image + t,
                     "category_id": self.cat_ids[row["phi_category"]],
                     "bbox": [int(row["bbox_x"]), int(row["bbox_y"]), w, h], "area": w * h, "iscrowd": 0,
-                    "box_id": row["box_id"], "is_phi": row["is_phi"] == "1"})
+                    "box_id": row["box_id"], "is_phi": str(row["is_phi"]) == "1"})
         for row in result.tags:
             self._tags.writerow(row)
             self.tags += 1

@@ -61,6 +61,8 @@ def test_streamed_coco_json_is_the_whole_document_dumped_at_once(realistic_datas
     boxes = read_csv(root / "gt" / "boxes.csv")
     whole = coco_from_boxes(manifest(root)["files"], boxes, sorted(PHI_TAGS) + sorted(CLINICAL_CATEGORIES))
     assert len(whole["annotations"]) > len(boxes) > 0  # one annotation per box per frame
+    phi_frames = sum(int(b["frame_end"]) - int(b["frame_start"]) for b in boxes if b["is_phi"] == "1")
+    assert sum(a["is_phi"] for a in whole["annotations"]) == phi_frames > 0
     write_json(tmp_path / "coco.json", whole)
     assert (tmp_path / "coco.json").read_bytes() == (root / "gt" / "coco.json").read_bytes()
     assert not list((root / "gt").glob(".*.part")), "part files must be gone"

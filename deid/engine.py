@@ -29,10 +29,8 @@ class BundledEngine(BaseEngine):
         super().__init__(name="bundled", config={"profile": "basic", "options": sorted(options),
                                                  "pixels": "off" if header_only else f"tesseract, {policy}"})
         self.pixels = None if header_only else PixelConfig(policy=policy)
-        self._ephemeral: dict[str, str] = {}
         if not os.environ.get(KEY_ENV):
             os.environ[KEY_ENV] = secrets.token_hex(32)  # ephemeral for this run; never written anywhere
-            self._ephemeral = {KEY_ENV: os.environ[KEY_ENV]}
             self.config["key"] = "ephemeral"
         else:
             self.config["key"] = f"${KEY_ENV}"
@@ -43,8 +41,8 @@ class BundledEngine(BaseEngine):
         self._config: DeidConfig | None = None
 
     def worker_env(self) -> dict[str, str]:
-        """What workers that did not fork from this process need (the run's ephemeral key, if one was made)."""
-        return dict(self._ephemeral)
+        """What workers that did not fork from this process need: the run's key, so all agree on pseudonyms."""
+        return {KEY_ENV: os.environ[KEY_ENV]}
 
     def start(self, context: EngineContext) -> None:
         super().start(context)

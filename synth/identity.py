@@ -131,8 +131,18 @@ class Identity:
 
 @lru_cache(maxsize=64)
 def _faker(locale: str) -> Faker:
-    """One Faker instance per locale and process; callers always ``seed_instance`` first."""
-    return Faker(locale)
+    """One Faker instance per locale and process; callers always ``seed_instance`` first.
+
+    Some providers build word lists from a ``set`` (it_IT ``cities``), whose order changes with the
+    interpreter's string hash seed: such lists are sorted here, or the same seed would give another
+    city in another process.
+    """
+    fake = Faker(locale)
+    for provider in fake.providers:
+        cities = getattr(provider, "cities", None)
+        if isinstance(cities, (list, tuple)) and all(isinstance(c, str) for c in cities):
+            provider.cities = sorted(cities)
+    return fake
 
 
 def _lang(locale: str) -> str:

@@ -52,3 +52,19 @@ def test_fields_are_consistent_and_fit_their_vrs():
         assert ident.deid_id.startswith("DEID-")
         assert isinstance(ident.birth_date, dt.date)
     assert len(mrn_formats) == 6
+
+
+def test_identities_do_not_depend_on_the_interpreters_hash_seed():
+    """Faker builds some word lists from sets (it_IT cities): their order follows PYTHONHASHSEED."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = ("import json; from phiphantom.synth.config import DEFAULT_LOCALES; "
+              "from phiphantom.synth.identity import make_identity, identity_row; "
+              "print(json.dumps([identity_row(make_identity(7, i, DEFAULT_LOCALES, 2)) for i in range(150)]))")
+    runs = [json.loads(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                                      env={**os.environ, "PYTHONHASHSEED": seed}).stdout) for seed in ("1", "2")]
+    assert {row["locale"] for row in runs[0]} >= {"it_IT"}
+    assert runs[0] == runs[1]

@@ -372,11 +372,12 @@ def _options(profile: str, options: Iterable[str], safe_private: Path | frozense
         raise BatchUsageError(str(exc)) from None
 
 
-def _fingerprint(key: bytes, options: DeidOptions, layout: str, profile: str, version: str) -> str:
+def _fingerprint(key: bytes, options: DeidOptions, layout: str, profile: str, version: str,
+                 pixels: PixelConfig | None = None) -> str:
     """Keyed hash of the settings that change outputs (the state of another key or setting never matches)."""
     settings = {"options": sorted(options.options), "safe_private": sorted(options.safe_private),
                 "date_shift_range": list(options.date_shift_range), "layout": layout, "profile": profile,
-                "version": version}
+                "version": version, "pixels": None if pixels is None else repr(pixels)}
     return _keyed_hash(key, "settings", json.dumps(settings, sort_keys=True))[:32]
 
 
@@ -945,7 +946,7 @@ def deid_batch(
     config = DeidConfig(key=key, options=deid_options, layout=layout, key_source=key_source, pixels=pixels)
     root, entries = collect_inputs(src)
     plan = _Plan(root=root, out_dir=out.resolve(), config=config, version=__version__,
-                 fingerprint=_fingerprint(key, deid_options, layout, profile, __version__),
+                 fingerprint=_fingerprint(key, deid_options, layout, profile, __version__, pixels),
                  want_mapping=mapping_out is not None, redact_paths=redact_paths, timeout_s=float(timeout_s),
                  include_text=include_text)
     if key_out is not None:

@@ -342,3 +342,13 @@ def test_dask_executor_gives_the_same_outputs_and_records(hard_dataset, tmp_path
     assert tree_digest(tmp_path / "local") == tree_digest(tmp_path / "dask")
     drop_run = lambda records: [{k: v for k, v in r.items() if k != "run"} for r in records]  # noqa: E731
     assert drop_run(audit_records(tmp_path / "local")) == drop_run(audit_records(tmp_path / "dask"))
+
+
+def test_resume_redoes_files_when_the_pixel_settings_changed(tmp_path):
+    save(image("Resume^Rita", "RES1", 1), tmp_path / "in" / "a.dcm")
+    first = deid_batch(tmp_path / "in", tmp_path / "out", env=KEY_A, workers=1, header_only=True)
+    assert first.ok == 1
+    cleaned = deid_batch(tmp_path / "in", tmp_path / "out", env=KEY_A, workers=1, resume=True)
+    assert (cleaned.ok, cleaned.skipped) == (1, 0), "a header-only output must not pass for a pixel-cleaned one"
+    again = deid_batch(tmp_path / "in", tmp_path / "out", env=KEY_A, workers=1, resume=True)
+    assert (again.ok, again.skipped) == (0, 1)

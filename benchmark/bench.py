@@ -78,6 +78,7 @@ def run_bench(data: Path, engines: list[str], out: Path, *, workers: int = 1, ti
     ``engine_objects`` maps a name to an already-built engine (for Python callers and tests).
     ``executor`` ``dask`` runs per-file engines and scoring as Dask tasks (same metrics as local).
     """
+    data, out = Path(data).resolve(), Path(out).resolve()  # Dask workers see only absolute paths
     with dask_client(executor) if executor.is_dask else contextlib.nullcontext() as client:
         return _run_bench(data, engines, out, workers=workers, timeout_s=timeout_s, ocr=ocr, dciodvfy=dciodvfy,
                           include_phi=include_phi, thumbnails=thumbnails, overwrite=overwrite,

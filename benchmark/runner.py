@@ -342,7 +342,7 @@ def run_engine(
     ``client`` (a ``distributed.Client``) runs per-file engines given by spec as one Dask task per
     file instead (:func:`_run_files_dask`); per-folder engines and engine objects still run here.
     """
-    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    data_dir, out_dir = Path(data_dir).resolve(), Path(out_dir).resolve()  # workers may run elsewhere (cwd, Dask)
     engine_kwargs = dict(engine_kwargs or {})
     probe = build_engine(spec, **engine_kwargs) if isinstance(spec, str) else spec
     if not isinstance(spec, str):

@@ -116,7 +116,7 @@ def generate(config: GenerateConfig, *, overwrite: bool = False,
     ``progress(done, total)`` is called after each file (the CLI passes a rich bar).
     """
     started = time.perf_counter()
-    out = Path(config.out)
+    out = Path(config.out).resolve()  # Dask workers need the path as every worker sees it
     source = open_source(config.source)
     identities, jobs = plan_dataset(config, source)
     prepare_output(out, overwrite)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -199,3 +200,14 @@ def test_dask_local_cluster_gives_the_same_metrics_as_local_workers(dataset, bas
         assert a["consistency"] == b["consistency"] and a["leaks_by_kind"] == b["leaks_by_kind"]
     bundled = _engine(dask, "bundled")["metrics"]
     assert bundled["pseudonym_consistency"] == 1.0 and bundled["uid_consistency"] == 1.0
+
+
+def test_relative_dataset_and_results_paths_work(dataset, tmp_path, monkeypatch):
+    """The demo passes relative paths: engines must still find their outputs."""
+    import shutil
+
+    shutil.copytree(dataset.root, tmp_path / "ds")
+    monkeypatch.chdir(tmp_path)
+    results = run_bench(Path("ds"), ["null"], Path("results"), ocr=False)
+    metrics = _engine(results, "null")["metrics"]
+    assert metrics["files_failed"] == 0 and metrics["clinical_preservation"] == 1.0

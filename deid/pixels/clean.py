@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -10,11 +10,12 @@ from pydicom.dataset import Dataset
 
 from ..header_deid import DeidError
 from ..ocr import CachingOCR, get_backend
-from .classify import Classifier, HeaderValues
+from .classify import Classifier, Decision, HeaderValues
 from .config import PixelConfig
 from .detect import TextBox, detect_text
 from .frames import Frames, load_frames, store_frames
 from .image_area import find_image_area
+from .line_extend import extend_into_image
 
 MAX_PASSES = 3
 
@@ -89,6 +90,18 @@ def _inside_filled(box: TextBox, filled: list[tuple[int, int, int, int, int, int
     return False
 
 
+def carry_into_image(frames: Frames, image: np.ndarray, box: TextBox) -> TextBox:
+    """``box`` extended along its line into the image when the text goes on there (see line_extend)."""
+    height = box.y1 - box.y0
+    top, bottom = max(0, box.y0 - height), min(frames.shape[1], box.y1 + height)
+    strip = frames.view[box.frame_start:box.frame_end, top:bottom].min(axis=0)  # static ink only
+    x0, x1 = extend_into_image(strip, image[top:bottom], box.x0, box.y0 - top, box.x1, box.y1 - top)
+    if (x0, x1) == (box.x0, box.x1):
+        return box
+    return replace(box, x0=x0, x1=x1, decision=Decision(True, box.decision.reason + "+into-image",
+                                                         box.decision.text_kind))
+
+
 def _verify(frames: Frames, search: np.ndarray, classifier: Classifier, ocr, filled) -> list[TextBox]:
     """PHI still readable after redaction: detect again (OCR results of unchanged crops come from the cache)."""
     return [b for b in detect_text(frames.view, search, classifier, ocr)
@@ -103,6 +116,8 @@ def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = PixelC
     ocr = CachingOCR(get_backend(config.ocr))
     result = PixelResult(image_source=area.source)
     boxes = detect_text(frames.view, area.search, classifier, ocr)
+    if area.mask.any():
+        boxes = [carry_into_image(frames, area.mask, b) if b.decision.redact else b for b in boxes]
     result.boxes.extend(boxes)
     to_redact = [b for b in boxes if b.decision.redact]
     filled: list[tuple[int, int, int, int, int, int]] = []

@@ -376,8 +376,8 @@ def engine_fact_block(engine: Mapping[str, Any]) -> Facts:
     m = lambda key: metric(engine, key)  # noqa: E731
     items = [
         ("Spec", one_line(engine.get("spec") or "n/a", 200)),
-        ("Version", one_line(fmt_setting(description.get("version")), 120)),
-        ("Config", one_line(fmt_setting(description.get("config") or {}), 300)),
+        ("Version", one_line(fmt_setting(description.get("version")), 1000)),  # exact versions: peers pin many
+        ("Config", one_line(fmt_setting(description.get("config") or {}), 4000)),
         ("Label preservation", fmt_ratio(m("label_preservation"))),
         ("Files with leaks", fmt_count(m("files_with_leaks"))),
         ("MB/s", fmt_speed(m("mb_per_s"))),

@@ -338,3 +338,14 @@ def test_report_renders_in_headless_chromium(rendered, tmp_path):
     for colour, at_least in (((31, 119, 180), 2000), ((255, 127, 14), 2000), (MAGENTA, 64 * 48), (CYAN, 80 * 60)):
         near = np.abs(pixels - np.array(colour)).sum(axis=2) < 30
         assert near.sum() >= at_least, f"colour {colour} not on the screenshot"
+
+
+def test_long_versions_and_configs_are_shown_whole(tmp_path):
+    """Peers pin a dozen packages: the report must show every version and the whole configuration."""
+    results = make_results()
+    versions = ", ".join(f"package-{i} {i}.{i}.{i}" for i in range(12))
+    config = {"ocr": "tesseract " * 20, "nlp": "regex-only"}
+    results["engines"][0]["description"] = {"version": versions, "config": config}
+    md_path, _ = render_reports(results, tmp_path, [])
+    md = md_path.read_text(encoding="utf-8")
+    assert "package-11 11.11.11" in md and "regex-only" in md

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -90,6 +91,13 @@ def _inside_filled(box: TextBox, filled: list[tuple[int, int, int, int, int, int
     return False
 
 
+def _read_as_text(box: TextBox) -> bool:
+    """A redacted box that OCR read as words (not a grain or a mark at the fan's rim): it may go on."""
+    width, height = box.x1 - box.x0, box.y1 - box.y0
+    return (box.decision.redact and not box.decision.reason.startswith("unreadable") and width >= 2 * height
+            and len(re.findall(r"\w", box.text)) >= 3)
+
+
 def carry_into_image(frames: Frames, image: np.ndarray, box: TextBox) -> TextBox:
     """``box`` extended along its line into the image when the text goes on there (see line_extend)."""
     height = box.y1 - box.y0
@@ -117,7 +125,7 @@ def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = PixelC
     result = PixelResult(image_source=area.source)
     boxes = detect_text(frames.view, area.search, classifier, ocr)
     if area.mask.any():
-        boxes = [carry_into_image(frames, area.mask, b) if b.decision.redact else b for b in boxes]
+        boxes = [carry_into_image(frames, area.mask, b) if _read_as_text(b) else b for b in boxes]
     result.boxes.extend(boxes)
     to_redact = [b for b in boxes if b.decision.redact]
     filled: list[tuple[int, int, int, int, int, int]] = []

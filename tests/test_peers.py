@@ -112,3 +112,18 @@ def test_dicognito_installed_from_pypi_is_benchmarked_and_a_file_it_cannot_read_
         engine.process_file(tmp_path / "not-dicom.dcm", tmp_path / "o" / "x.dcm")
     assert not (tmp_path / "o" / "x.dcm").exists()
     engine.close()
+
+
+def test_peers_cli_lists_every_peer_and_refuses_unknown_names(tmp_path):
+    from typer.testing import CliRunner
+
+    from phiphantom.cli.main import app
+
+    runner = CliRunner()
+    listed = runner.invoke(app, ["peers", "list", "--home", str(tmp_path)])
+    assert listed.exit_code == 0, listed.output
+    for name in PEERS:
+        assert name in listed.output
+    refused = runner.invoke(app, ["peers", "install", "no-such-tool", "--home", str(tmp_path)])
+    assert refused.exit_code == 2 and "unknown peer" in refused.output
+    assert not any(tmp_path.iterdir()), "nothing may be created for an unknown peer"

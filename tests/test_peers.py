@@ -127,3 +127,15 @@ def test_peers_cli_lists_every_peer_and_refuses_unknown_names(tmp_path):
     refused = runner.invoke(app, ["peers", "install", "no-such-tool", "--home", str(tmp_path)])
     assert refused.exit_code == 2 and "unknown peer" in refused.output
     assert not any(tmp_path.iterdir()), "nothing may be created for an unknown peer"
+
+
+def test_constraints_pin_every_transitive_package_and_agree_with_the_pins():
+    for peer in PEERS.values():
+        if not peer.requirements:
+            continue
+        assert peer.constraints_path is not None, f"{peer.name}: no constraints/{peer.name}.txt"
+        lines = [line.strip() for line in peer.constraints_path.read_text().splitlines()
+                 if line.strip() and not line.startswith("#")]
+        assert all("==" in line for line in lines), peer.name
+        norm = lambda text: text.split("==")[0].lower().replace("_", "-")  # noqa: E731
+        assert not {norm(line) for line in lines} & {norm(r) for r in peer.requirements}, peer.name

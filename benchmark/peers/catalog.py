@@ -4,6 +4,8 @@ A peer is a de-identification tool made by somebody else. ``phiphantom peers ins
 a venv for it from PyPI with the exact pins below; its adapter script (a file in this folder
 that speaks :mod:`peer_protocol`) then runs under that venv's Python as a subprocess, so the tools'
 dependencies never meet ours. ``--engine NAME`` (or ``--engine peer:NAME``) benchmarks it.
+``constraints/NAME.txt`` holds the versions of every package the pins pull in (from a working
+install), so an install made later resolves to the same environment.
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ class Peer:
     @property
     def adapter_path(self) -> Path:
         return ADAPTER_DIR / self.adapter
+
+    @property
+    def constraints_path(self) -> Path | None:
+        """``constraints/NAME.txt``: the versions of everything the pins pull in (pip ``-c``), if any."""
+        path = ADAPTER_DIR / "constraints" / f"{self.name}.txt"
+        return path if path.is_file() else None
 
 
 PEERS: dict[str, Peer] = {p.name: p for p in (

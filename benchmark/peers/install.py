@@ -13,6 +13,7 @@ install puts the previous one (or nothing) back.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -75,9 +76,15 @@ def find_installed(peer: Peer, home: Path | None = None) -> Installed | None:
         info = json.loads((root / INFO_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if info.get("requirements") != list(peer.requirements) or not venv_python(root / "venv").exists():
+    if info.get("requirements") != list(peer.requirements) or info.get("constraints_sha256") != _constraints_sha(peer) \
+            or not venv_python(root / "venv").exists():
         return None
     return Installed(peer, root, info)
+
+
+def _constraints_sha(peer: Peer) -> str | None:
+    path = peer.constraints_path
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path is not None else None
 
 
 def missing_programs(peer: Peer) -> list[str]:
@@ -119,10 +126,12 @@ def install(peer: Peer, home: Path | None = None, *, force: bool = False, python
             _run([python, "-m", "venv", str(root / "venv")], log, peer, "venv", log_path)
             if peer.requirements:
                 say(f"{peer.name}: pip install {' '.join(peer.requirements)}")
+                constraints = ["-c", str(peer.constraints_path)] if peer.constraints_path is not None else []
                 _run([str(venv_python(root / "venv")), "-m", "pip", "install", "--disable-pip-version-check",
-                      "--no-input", *peer.requirements], log, peer, "pip install", log_path)
+                      "--no-input", *constraints, *peer.requirements], log, peer, "pip install", log_path)
         described = describe_peer(venv_python(root / "venv"), peer)
         info = {"name": peer.name, "requirements": list(peer.requirements), "describe": described,
+                "constraints_sha256": _constraints_sha(peer),
                 "installed_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "python": described.get("python", "")}
         (root / INFO_FILE).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")

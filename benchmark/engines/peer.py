@@ -50,8 +50,7 @@ class PeerEngine(BaseEngine):
     def describe(self) -> dict:
         description = super().describe()
         versions = self.installed.info.get("describe", {}).get("versions", {})
-        description["version"] = ", ".join(f"{k} {v}" for k, v in versions.items()) or \
-            str(self.installed.info.get("describe", {}).get("config", {}).get("gdcmanon", "unknown"))
+        description["version"] = ", ".join(f"{k} {v}" for k, v in versions.items()) or "unknown"
         description["python"] = self.installed.info.get("python", "")
         return description
 

@@ -38,7 +38,8 @@ def _binary() -> str:
 def tool_version() -> str:
     try:
         done = subprocess.run([_binary(), "--version"], capture_output=True, text=True, timeout=10)
-        return (done.stdout or done.stderr).strip().splitlines()[0]
+        first = (done.stdout or done.stderr).strip().splitlines()[0]  # "gdcmanon: gdcm 3.0.21 $Date$"
+        return first.split(": ", 1)[-1].replace("$Date$", "").strip()
     except (OSError, subprocess.SubprocessError, IndexError):
         return "not installed"
 
@@ -56,5 +57,4 @@ def process(state: tuple[str, str], src: Path, dst: Path) -> None:
 
 
 if __name__ == "__main__":
-    CONFIG["gdcmanon"] = tool_version()
-    sys.exit(main(TOOL, VERSIONS, CONFIG, load, process))
+    sys.exit(main(TOOL, VERSIONS, CONFIG, load, process, program_versions=lambda: {"gdcmanon": tool_version()}))

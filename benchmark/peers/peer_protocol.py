@@ -79,11 +79,13 @@ def run_folder(load, process, src: Path, dst: Path) -> int:
     return 1 if failed else 0
 
 
-def main(tool: str, versions: tuple[str, ...], config: dict, load, process, argv: list[str] | None = None) -> int:
+def main(tool: str, versions: tuple[str, ...], config: dict, load, process, argv: list[str] | None = None,
+         program_versions: Callable[[], dict[str, str]] | None = None) -> int:
+    """``versions`` names Python packages; ``program_versions`` reports system programs the tool runs."""
     argv = sys.argv[1:] if argv is None else argv
     if argv == ["--describe"]:
-        print(json.dumps({"tool": tool, "versions": package_versions(versions), "config": config,
-                          "python": sys.version.split()[0]}))
+        found = {**package_versions(versions), **(program_versions() if program_versions else {})}
+        print(json.dumps({"tool": tool, "versions": found, "config": config, "python": sys.version.split()[0]}))
         return 0
     if argv == ["--serve"]:
         return serve(load, process)

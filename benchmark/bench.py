@@ -21,6 +21,7 @@ from phiphantom.synth.executors import Executor, dask_client
 
 from .aggregate import aggregate_engine
 from .dataset import BenchDataset, DatasetError, load_dataset
+from .engines.peer import PEER_PREFIX
 from .report import Thumbnail, render_reports
 from .runner import run_engine
 from .scoring import score_outputs
@@ -40,8 +41,8 @@ def parse_engine(text: str) -> EngineChoice:
     match = _NAMED.match(text)
     if match and not text.startswith(("cmd:", "python:")):
         return EngineChoice(match.group(1), match.group(2))
-    if text.startswith("peer:"):
-        return EngineChoice(text[len("peer:"):], text)
+    if text.startswith(PEER_PREFIX):
+        return EngineChoice(text[len(PEER_PREFIX):], text)
     name = text.split(":", 1)[0] if ":" in text else text
     return EngineChoice(name, text)
 
@@ -79,17 +80,8 @@ def run_bench(data: Path, engines: list[str], out: Path, *, workers: int = 1, ti
     ``executor`` ``dask`` runs per-file engines and scoring as Dask tasks (same metrics as local).
     """
     data, out = Path(data).resolve(), Path(out).resolve()  # Dask workers see only absolute paths
-    with dask_client(executor) if executor.is_dask else contextlib.nullcontext() as client:
-        return _run_bench(data, engines, out, workers=workers, timeout_s=timeout_s, ocr=ocr, dciodvfy=dciodvfy,
-                          include_phi=include_phi, thumbnails=thumbnails, overwrite=overwrite,
-                          engine_objects=engine_objects, progress=progress, executor=executor, client=client)
-
-
-def _run_bench(data: Path, engines: list[str], out: Path, *, workers: int, timeout_s: float, ocr: bool,
-               dciodvfy: bool, include_phi: bool, thumbnails: int, overwrite: bool, engine_objects: dict | None,
-               progress, executor: Executor, client) -> dict:
     dataset = load_dataset(data)
-    prepare_out(Path(out), overwrite)
+    prepare_out(out, overwrite)
     choices = _unique_names([parse_engine(e) for e in engines])
     for name in engine_objects or {}:
         choices.append(EngineChoice(name, f"object:{name}"))
@@ -97,17 +89,19 @@ def _run_bench(data: Path, engines: list[str], out: Path, *, workers: int, timeo
         raise DatasetError("no engine given: use --engine NAME (null, oracle, header-basic, bundled, cmd:..., python:...)")
     relpaths = [f.relpath for f in dataset.files]
     blocks = []
-    for choice in choices:
-        engine_out = Path(out) / "outputs" / choice.name
-        spec = (engine_objects or {}).get(choice.name, choice.spec)
-        step = (lambda d, t, n=choice.name: progress(f"{n}: running", d, t)) if progress else None
-        run = run_engine(spec, dataset.root, relpaths, engine_out, workers=workers, timeout_s=timeout_s,
-                         progress=step, include_messages=include_phi, client=client)
-        outputs = [engine_out / o.output_relpath if o.output_relpath else None for o in run.outcomes]
-        step = (lambda d, t, n=choice.name: progress(f"{n}: scoring", d, t)) if progress else None
-        scores = score_outputs(dataset, outputs, [o.detections for o in run.outcomes], ocr=ocr, dciodvfy=dciodvfy,
-                               workers=workers, progress=step, client=client)
-        blocks.append((aggregate_engine(dataset, choice.name, run, scores, include_phi), outputs))
+    with contextlib.ExitStack() as stack:  # the Dask cluster (if any) lives while engines run and are scored
+        client = stack.enter_context(dask_client(executor)) if executor.is_dask else None
+        for choice in choices:
+            engine_out = out / "outputs" / choice.name
+            spec = (engine_objects or {}).get(choice.name, choice.spec)
+            step = (lambda d, t, n=choice.name: progress(f"{n}: running", d, t)) if progress else None
+            run = run_engine(spec, dataset.root, relpaths, engine_out, workers=workers, timeout_s=timeout_s,
+                             progress=step, include_messages=include_phi, client=client)
+            outputs = [engine_out / o.output_relpath if o.output_relpath else None for o in run.outcomes]
+            step = (lambda d, t, n=choice.name: progress(f"{n}: scoring", d, t)) if progress else None
+            scores = score_outputs(dataset, outputs, [o.detections for o in run.outcomes], ocr=ocr, dciodvfy=dciodvfy,
+                                   workers=workers, progress=step, client=client)
+            blocks.append((aggregate_engine(dataset, choice.name, run, scores, include_phi), outputs))
     results = {
         "schema": SCHEMA,
         "phiphantom_version": __version__,
@@ -118,9 +112,9 @@ def _run_bench(data: Path, engines: list[str], out: Path, *, workers: int, timeo
                      "executor": executor.describe()},
         "engines": [b for b, _ in blocks],
     }
-    (Path(out) / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     thumbs = make_thumbnails(dataset, [(b["name"], outs) for b, outs in blocks], thumbnails)
-    render_reports(results, Path(out), thumbs)
+    render_reports(results, out, thumbs)
     return results
 
 

@@ -99,6 +99,23 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+COCO_INFO = {"description": "PHI Phantom burned-in text boxes", "version": "1"}
+
+
+def coco_image(image_id: int, entry: dict, frame: int) -> dict:
+    """The COCO image of frame ``frame`` of the file described by its manifest ``entry``."""
+    return {"id": image_id, "file_name": entry["relpath"], "frame": frame,
+            "width": entry["columns"], "height": entry["rows"]}
+
+
+def coco_annotation(annotation_id: int, image_id: int, category_id: int, row: dict) -> dict:
+    """The COCO annotation of box ``row`` (a boxes.csv row, as written or as read back) on one image."""
+    w, h = int(row["bbox_w"]), int(row["bbox_h"])
+    return {"id": annotation_id, "image_id": image_id, "category_id": category_id,
+            "bbox": [int(row["bbox_x"]), int(row["bbox_y"]), w, h], "area": w * h, "iscrowd": 0,
+            "box_id": row["box_id"], "is_phi": str(row["is_phi"]) == "1"}
+
+
 def coco_from_boxes(file_entries: list[dict], box_rows: list[dict], categories: list[str]) -> dict:
     """COCO detection JSON: one image per (file, frame), one annotation per box visible on that frame.
 
@@ -110,27 +127,13 @@ def coco_from_boxes(file_entries: list[dict], box_rows: list[dict], categories: 
     for entry in file_entries:
         for t in range(entry["frames"]):
             image_ids[(entry["relpath"], t)] = len(images) + 1
-            images.append({"id": len(images) + 1, "file_name": entry["relpath"], "frame": t,
-                           "width": entry["columns"], "height": entry["rows"]})
+            images.append(coco_image(len(images) + 1, entry, t))
     for row in box_rows:
         for t in range(int(row["frame_start"]), int(row["frame_end"])):
-            w, h = int(row["bbox_w"]), int(row["bbox_h"])
-            annotations.append({
-                "id": len(annotations) + 1,
-                "image_id": image_ids[(row["output_dicom_relpath"], t)],
-                "category_id": cat_ids[row["phi_category"]],
-                "bbox": [int(row["bbox_x"]), int(row["bbox_y"]), w, h],
-                "area": w * h,
-                "iscrowd": 0,
-                "box_id": row["box_id"],
-                "is_phi": str(row["is_phi"]) == "1",
-            })
-    return {
-        "info": {"description": "PHI Phantom burned-in text boxes", "version": "1"},
-        "categories": coco_categories(categories),
-        "images": images,
-        "annotations": annotations,
-    }
+            annotations.append(coco_annotation(len(annotations) + 1, image_ids[(row["output_dicom_relpath"], t)],
+                                               cat_ids[row["phi_category"]], row))
+    return {"info": dict(COCO_INFO), "categories": coco_categories(categories), "images": images,
+            "annotations": annotations}
 
 
 def coco_categories(categories: list[str]) -> list[dict]:

@@ -17,7 +17,9 @@ import textwrap
 from pathlib import Path
 
 from .file_job import JobResult
-from .ground_truth import BOX_COLUMNS, QUARANTINE_COLUMNS, coco_categories
+from .ground_truth import (
+    BOX_COLUMNS, COCO_INFO, QUARANTINE_COLUMNS, coco_annotation, coco_categories, coco_image, write_csv,
+)
 
 _PLACEHOLDER = "@@phiphantom-stream-{}@@"
 
@@ -96,19 +98,14 @@ class GroundTruthWriter:
         self.file_entries.append(entry)
         first_image = self._images.count + 1
         for t in range(entry["frames"]):
-            self._images.add({"id": self._images.count + 1, "file_name": entry["relpath"], "frame": t,
-                              "width": entry["columns"], "height": entry["rows"]})
+            self._images.add(coco_image(first_image + t, entry, t))
         for row in result.boxes:
             self._boxes.writerow(row)
             self.boxes += 1
             self.phi_boxes += int(row["is_phi"])
-            w, h = int(row["bbox_w"]), int(row["bbox_h"])
             for t in range(int(row["frame_start"]), int(row["frame_end"])):
-                self._annotations.add({
-                    "id": self._annotations.count + 1, "image_id": first_image + t,
-                    "category_id": self.cat_ids[row["phi_category"]],
-                    "bbox": [int(row["bbox_x"]), int(row["bbox_y"]), w, h], "area": w * h, "iscrowd": 0,
-                    "box_id": row["box_id"], "is_phi": str(row["is_phi"]) == "1"})
+                self._annotations.add(coco_annotation(self._annotations.count + 1, first_image + t,
+                                                      self.cat_ids[row["phi_category"]], row))
         for row in result.tags:
             self._tags.writerow(row)
             self.tags += 1
@@ -119,11 +116,8 @@ class GroundTruthWriter:
             raise RuntimeError(f"ground truth incomplete: {self._next} of {self.total} files written")
         for fh in self._files.values():
             fh.close()
-        with (self.out / "quarantine.csv").open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(QUARANTINE_COLUMNS), lineterminator="\n", extrasaction="raise")
-            writer.writeheader()
-            writer.writerows(self.quarantine)
-        skeleton = {"info": {"description": "PHI Phantom burned-in text boxes", "version": "1"},
+        write_csv(self.out / "quarantine.csv", QUARANTINE_COLUMNS, self.quarantine)
+        skeleton = {"info": COCO_INFO,
                     "categories": coco_categories(self.categories),
                     "images": _PLACEHOLDER.format("images"), "annotations": _PLACEHOLDER.format("annotations")}
         text = json.dumps(skeleton, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -109,7 +109,7 @@ from .batch_records import (  # noqa: F401 - names of the run's files are part o
 from .header_deid import DeidError, DeidOptions
 from .keys import DeidKeyError, load_key, write_private
 from .pipeline import DeidConfig, deidentify_file
-from .workers import Worker, own_process_group, serve
+from .workers import Worker, keep_freed_memory, own_process_group, serve
 from .pixels.config import POLICIES, PixelConfig
 from .structure import FileRejected, check_structure, top_level_values  # noqa: F401 - check_structure is part of this module's API
 
@@ -406,6 +406,7 @@ def _worker_main(conn, other_end, plan: _Plan, parent_pid: int) -> None:
     """Answer tasks ``(index, relpath, record)`` until told to stop (None) or orphaned."""
     other_end.close()
     own_process_group()  # Ctrl-C reaches the supervisor only; it stops the workers itself
+    keep_freed_memory()
     _quiet()
     serve(conn, parent_pid, lambda task: (task[0], process_one(plan, *task)))
 

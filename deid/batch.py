@@ -613,6 +613,7 @@ def deid_batch(
     redact_paths: bool = False,
     header_only: bool = False,
     policy: str = "strict",
+    hard: bool = False,
     include_text: bool = False,
     ocr: str = "tesseract",
     ner_model: Path | str | None = None,
@@ -658,7 +659,7 @@ def deid_batch(
     except DeidKeyError as exc:
         raise BatchUsageError(str(exc)) from None
 
-    pixels = None if header_only else PixelConfig(policy=policy, ocr=ocr,
+    pixels = None if header_only else PixelConfig(policy=policy, ocr=ocr, hard=hard,
                                                    ner_model=str(ner_model) if ner_model else None)
     if pixels is not None:
         _check_pixel_tools(pixels)

@@ -95,6 +95,9 @@ def deid_command(
                                      "the pixels is NOT cleaned and BurnedInAnnotation is left as it was."),
     policy: str = typer.Option("strict", help="Pixel policy: strict (redact all text outside the image except "
                                "ultrasound clinical vocabulary) or balanced (redact only text classified as PHI)."),
+    hard: bool = typer.Option(False, "--hard", help="Also remove header values (institution, names, IDs) whose "
+                              "line runs on over the image: the box is extended over the image by the part OCR "
+                              "could not read (more image damage; see docs/deid.md)."),
     include_text: bool = typer.Option(False, "--include-text", help="Write the OCR text of every box to "
                                       "OUT/detections.csv (it is PHI)."),
     ocr: str = typer.Option("tesseract", help="OCR backend: tesseract (default, from PyPI alone), rapidocr or "
@@ -127,7 +130,7 @@ def deid_command(
                 profile=profile, options=[o for item in option for o in item.split(",")], safe_private=safe_private,
                 date_shift_range=parse_shift_range(date_shift_range), layout=layout, workers=workers,
                 timeout_s=timeout, resume=resume, mapping_out=mapping_out, redact_paths=redact_paths,
-                header_only=header_only, policy=policy, include_text=include_text,
+                header_only=header_only, policy=policy, hard=hard, include_text=include_text,
                 ocr=ocr, ner_model=ner_model, progress=lambda done, total: bar.update(task, completed=done, total=total),
                 executor=choice)
     except (BatchUsageError, ExecutorError) as exc:

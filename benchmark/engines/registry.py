@@ -54,7 +54,9 @@ def build_engine(spec: str, **kwargs) -> Engine:
         flags = {"header_only": "header_only" in words}
         if "balanced" in words:
             flags["policy"] = "balanced"
-        options = frozenset(w for w in words if w not in ("header_only", "balanced", "strict"))
+        if "hard" in words:
+            flags["hard"] = True
+        options = frozenset(w for w in words if w not in ("header_only", "balanced", "strict", "hard"))
         kwargs = {**kwargs, **flags, **({"options": options} if options else {})}
         return build_bundled_engine(**kwargs)
     factory = _SIMPLE.get(spec)

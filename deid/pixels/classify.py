@@ -84,6 +84,7 @@ class HeaderValues:
 
     words: dict[str, str] = field(default_factory=dict)    # normalised token -> keyword
     digits: dict[str, str] = field(default_factory=dict)   # digit strings (dates, times, IDs) -> keyword
+    full: dict[str, list[str]] = field(default_factory=dict)  # keyword -> whole values (names, IDs, places)
 
     PERSON = ("PatientName", "ReferringPhysicianName", "PerformingPhysicianName", "OperatorsName",
               "NameOfPhysiciansReadingStudy", "RequestingPhysician", "PhysiciansOfRecord")
@@ -103,6 +104,9 @@ class HeaderValues:
             seq = list(value) if isinstance(value, (list, MultiValue)) else [value]
             return [str(v) for v in seq if v not in (None, "")]
 
+        for kw in cls.PERSON + cls.IDS + cls.PLACES:
+            for value in values(ds, kw):
+                hv.full.setdefault(kw, []).append(value)
         for kw in cls.PERSON:
             for value in values(ds, kw):
                 for part in re.split(r"[\^=,\s]+", value):

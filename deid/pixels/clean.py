@@ -16,6 +16,7 @@ from .config import PixelConfig
 from .detect import TextBox, detect_text
 from .frames import Frames, load_frames, store_frames
 from .image_area import find_image_area
+from .header_extent import extend_by_header
 from .line_extend import extend_into_image
 
 MAX_PASSES = 3
@@ -126,6 +127,8 @@ def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = PixelC
     boxes = detect_text(frames.view, area.search, classifier, ocr)
     if area.mask.any():
         boxes = [carry_into_image(frames, area.mask, b) if _read_as_text(b) else b for b in boxes]
+        if config.hard:
+            boxes = extend_by_header(boxes, header, area.mask, frames.shape[2])
     result.boxes.extend(boxes)
     to_redact = [b for b in boxes if b.decision.redact]
     filled: list[tuple[int, int, int, int, int, int]] = []

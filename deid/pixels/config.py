@@ -14,3 +14,4 @@ class PixelConfig:
     ocr: str = "tesseract"        # tesseract | rapidocr | easyocr
     verify: bool = True
     ner_model: str | None = None  # a local token-classification model folder (optional)
+    hard: bool = False            # also finish header values whose line runs on over the image (header_extent)

@@ -20,11 +20,13 @@ import numpy as np
 
 from ..ocr import OCRBackend
 from .classify import Classifier, Decision
+from .image_area import background_frames
 from .text_find import MIN_STROKE, Segment, find_segments, stroke_mask, top_hat
 
 OCR_MARGIN = 2
 DYNAMIC_CHANGE = 24  # grey levels: a pixel that changes more than this across frames is dynamic
 MAX_DYNAMIC_HEIGHT = 64  # pixels: clocks and counters are one line of text
+PLAIN_PAD = 4  # pixels of surroundings included when judging a changing region's background
 
 
 @dataclass
@@ -105,7 +107,11 @@ def _has_text(view: np.ndarray, search: np.ndarray, region: tuple[int, int, int,
     x0, y0, x1, y1 = region
     if y1 - y0 > MAX_DYNAMIC_HEIGHT:
         return False
-    static = view[:, y0:y1, x0:x1].min(axis=0).astype(np.float32)
+    # the background is judged with some surroundings (a small clock is mostly strokes and plate edge)
+    # and over a bounded set of frames (background_frames: long clips would make speckle look black)
+    _, h, w = view.shape
+    px0, py0, px1, py1 = max(0, x0 - PLAIN_PAD), max(0, y0 - PLAIN_PAD), min(w, x1 + PLAIN_PAD), min(h, y1 + PLAIN_PAD)
+    static = view[background_frames(len(view)), py0:py1, px0:px1].min(axis=0).astype(np.float32)
     mean = cv2.blur(static, (5, 5))
     std = np.sqrt(np.maximum(cv2.blur(static * static, (5, 5)) - mean * mean, 0))
     if ((std < 6.0) | (static <= 4)).mean() < 0.5:

@@ -51,3 +51,35 @@ def test_every_phi_box_of_a_long_clip_is_removed_on_every_frame_with_little_dama
         damaged += score.damaged_pixels
         image += score.image_pixels
     assert damaged / image < 0.005, f"image damage {damaged / image:.2%}"
+
+
+def test_a_frame_counter_of_this_clip_is_clinical_at_any_confidence():
+    from phiphantom.deid.pixels.classify import Classifier, HeaderValues
+
+    long_clip = Classifier(HeaderValues(), "strict", frames=150)
+    for text in ("12/150", "Fr 12/150", "Frame 150 / 150"):
+        decision = long_clip.decide(text, confidence=30.0)  # Tesseract is often unsure of "6/102"
+        assert (decision.redact, decision.text_kind) == (False, "frame-counter"), text
+    for text in ("12/149", "151/150", "Smith 12/150"):
+        assert long_clip.decide(text).redact, text  # not this clip's count, or not only a counter
+    assert Classifier(HeaderValues(), "strict", frames=12).decide("5/12").redact  # may be a date
+
+
+def test_a_small_patch_of_moving_speckle_beside_the_fan_is_image_but_static_text_is_not():
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from phiphantom.deid.pixels.image_area import estimate_image_mask
+    from phiphantom.synth.fonts import load_font
+
+    rng = np.random.default_rng(3)
+    t, h, w = 40, 300, 400
+    stack = np.zeros((t, h, w), dtype=np.uint8)
+    stack[:, 40:260, 150:390] = np.clip(rng.gamma(2.0, 40.0, size=(t, 220, 240)), 0, 255)  # the main view
+    stack[:, 60:140, 20:60] = np.clip(rng.gamma(2.0, 40.0, size=(t, 80, 40)), 0, 255)      # a 1.1% strip
+    text = Image.new("L", (w, h), 0)
+    ImageDraw.Draw(text).text((10, 200), "Ospedale di Verona 12/05/2019", fill=220, font=load_font("DejaVuSans", 14))
+    stack[:] = np.maximum(stack, np.asarray(text))
+    mask = estimate_image_mask(stack)
+    assert mask[100, 40] and mask[150, 270], "both speckle patches are image"
+    assert not mask[205:220, 10:140].any(), "static text is never image"

@@ -40,7 +40,7 @@ CLINICAL_WORDS = frozenset("""
 LUNG LUNGS PLEURA PLEURAL THORAX CHEST FAST EFAST ABD ABDOMEN CARDIAC HEART VASC VASCULAR MSK OB GYN RENAL KIDNEY
 BLADDER BREAST THYROID SMALL PARTS GEN GENERAL PRESET
 B M 2D 3D 4D MODE BMODE MMODE CFM CF CD PW CW PD PDI THI HAR HARM TISSUE COLOR COLOUR DOPPLER SPLIT DUAL
-MI TI TIS TIB TIC G GAIN DB D DEPTH CM MM FRQ FREQ F MHZ KHZ HZ FR FPS DR DYN PWR POWER AO FOCUS ZOOM PERSIST SRI
+MI TI TIS TIB TIC G GAIN DB D DEPTH CM MM FRQ FREQ F MHZ KHZ HZ FR FPS FRAME DR DYN PWR POWER AO FOCUS ZOOM PERSIST SRI
 CRI XBEAM PEN RES GEN
 R L RT LT ANT LAT POST SUP INF MED MID RUL RML RLL LUL LLL LING PLAPS BLUE ZONE APEX BASE TRV TRANS SAG LONG
 """.split())
@@ -170,11 +170,18 @@ class HeaderValues:
         return None
 
 
+#: A frame counter: "12/150", "12 / 150", optionally after a label ("Fr 12/150" is two words).
+_COUNTER = re.compile(r"^(\d{1,4})\s*/\s*(\d{1,4})$")
+#: Counters out of at most this many frames look like day/month or month/day dates: left to the PHI rules.
+DATE_LIKE_COUNT = 31
+
+
 @dataclass
 class Classifier:
     header: HeaderValues
     policy: str = "strict"
     ner: object | None = None  # callable(text) -> list[str] of entity labels
+    frames: int = 1            # the clip's frame count: a counter "k/frames" is clinical (see _counter)
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -182,6 +189,8 @@ class Classifier:
 
     def decide(self, text: str, width: int = 0, height: int = 0, confidence: float = 100.0) -> Decision:
         text = " ".join(text.split())
+        if self._counter(text):  # exactly "k/N" with N this clip's frame count: evidence enough at any confidence
+            return Decision(False, "allowlist", "frame-counter")
         garbled = confidence < MIN_CONFIDENCE and len(text) > 4  # short reads have low confidence anyway
         if not text or not re.search(r"\w", text) or garbled:
             if self.policy == "balanced" and height and width <= 2.2 * height:
@@ -205,6 +214,21 @@ class Classifier:
         if self.policy == "strict":
             return Decision(True, "strict", "text")
         return Decision(False, "kept", "text")
+
+    def _counter(self, text: str) -> bool:
+        """A frame counter of this clip: "k/N" (k <= N) where N is the clip's own frame count.
+
+        Three- and four-digit counts are not scale numbers, so long clips (100-500 frames) lost every
+        counter state under ``strict``. N must equal the frame count, and counts up to 31 stay with the
+        PHI rules ("5/12" may be a date)."""
+        words = text.replace(" / ", "/").split()
+        if not words or not all(self._clinical_word(w) for w in words[:-1]):
+            return False
+        found = _COUNTER.match(words[-1])
+        if not found:
+            return False
+        k, n = int(found.group(1)), int(found.group(2))
+        return n == self.frames and n > DATE_LIKE_COUNT and k <= n
 
     @staticmethod
     def _clinical_token(token: str) -> bool:

@@ -121,7 +121,8 @@ def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = PixelC
     """Redact burned-in PHI in ``ds`` (in place); raises :class:`DeidError` when verification fails."""
     frames = load_frames(ds)
     area = find_image_area(ds, frames.view)
-    classifier = Classifier(header, config.policy, ner=_ner(config.ner_model) if config.ner_model else None)
+    classifier = Classifier(header, config.policy, ner=_ner(config.ner_model) if config.ner_model else None,
+                            frames=frames.shape[0])
     ocr = CachingOCR(get_backend(config.ocr))
     result = PixelResult(image_source=area.source)
     boxes = detect_text(frames.view, area.search, classifier, ocr)

@@ -65,6 +65,7 @@ def background_frames(count: int, most: int = BACKGROUND_FRAMES) -> np.ndarray:
     return np.unique(np.linspace(0, count - 1, min(count, most)).round().astype(np.intp))
 
 
+MIN_MOVING_AREA = 0.005  # share of the searched area: the smallest moving speckle patch taken for image
 HULL_SLACK = 1.3  # a fan's convex hull adds little; a hull that adds more would swallow nearby text
 
 
@@ -93,6 +94,7 @@ def estimate_image_mask(stack: np.ndarray) -> np.ndarray:
     t, h, w = stack.shape
     frame = stack.mean(axis=0).astype(np.uint8) if t > 1 else stack[0]
     tex = textured(frame)
+    moving = np.zeros((h, w), dtype=bool)
     if t > 1:  # speckle moves between frames; overlay text does not (clocks are small)
         moving = (stack.max(axis=0).astype(np.int16) - stack.min(axis=0)) > 6
         tex |= moving & (frame > 2)
@@ -107,18 +109,24 @@ def estimate_image_mask(stack: np.ndarray) -> np.ndarray:
     candidates = []
     for i in range(1, n):
         area = int(stats[i, cv2.CC_STAT_AREA])
-        if area < 0.02 * h * w:
+        if area < MIN_MOVING_AREA * h * w:
             continue
         component = labels == i
-        if _black_fraction(frame, component) > 0.4:
+        black = _black_fraction(frame, component)
+        if black > 0.4:
             continue  # a block of text on black, not ultrasound
-        candidates.append((area, component))
+        # in a clip, a patch whose every pixel moves and that is not black is image, however small
+        # next to the fan (a second view, a strip of speckle beside the sector); text does not move
+        moves = t > 1 and black <= 0.1 and float(moving[component].mean()) >= 0.9
+        if area < 0.02 * h * w and not moves:
+            continue
+        candidates.append((area, component, moves))
     mask = np.zeros((h, w), dtype=np.uint8)
     if not candidates:
         return mask.astype(bool)
-    biggest = max(a for a, _ in candidates)
-    for area, component in candidates:
-        if area < 0.3 * biggest:
+    biggest = max(a for a, _, _ in candidates)
+    for area, component, moves in candidates:
+        if area < 0.3 * biggest and not moves:
             continue
         contours, _ = cv2.findContours(component.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         hull = cv2.convexHull(np.vstack(contours))

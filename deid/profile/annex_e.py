@@ -385,8 +385,15 @@ def effective_action(tag: int | tuple[int, int], options: frozenset[str] = froze
 
     Unknown option names raise ValueError.
     """
+    if isinstance(options, str):
+        raise TypeError("options must be a collection of option names, not a single string")
+    return _effective_action(_as_int_tag(tag), frozenset(options))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _effective_action(tag: int, options: frozenset[str]) -> str | None:
+    """:func:`effective_action` for an int tag (memoised: a batch asks for the same few hundred tags)."""
     options = _check_options(options)
-    tag = _as_int_tag(tag)
     row = profile_row(tag)
     if row is None:
         return basic_action(tag)  # private -> "X"; not listed -> None

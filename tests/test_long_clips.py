@@ -32,7 +32,7 @@ def long_clips(tmp_path_factory):
     return load_dataset(out)
 
 
-def test_every_phi_box_of_a_long_clip_is_removed_on_every_frame_with_little_damage(long_clips):
+def test_every_phi_box_of_a_long_clip_is_removed_on_every_frame_and_damage_stays_under_0_1_percent(long_clips):
     ds = long_clips
     damaged = image = 0
     for truth in ds.files:
@@ -50,7 +50,7 @@ def test_every_phi_box_of_a_long_clip_is_removed_on_every_frame_with_little_dama
         assert not missed, f"{truth.label}: PHI left on frames: {missed}"
         damaged += score.damaged_pixels
         image += score.image_pixels
-    assert damaged / image < 0.005, f"image damage {damaged / image:.2%}"
+    assert damaged / image < 0.001, f"image damage {damaged / image:.2%}"  # the goal: 0.1%
 
 
 def test_a_frame_counter_of_this_clip_is_clinical_at_any_confidence():
@@ -83,3 +83,15 @@ def test_a_small_patch_of_moving_speckle_beside_the_fan_is_image_but_static_text
     mask = estimate_image_mask(stack)
     assert mask[100, 40] and mask[150, 270], "both speckle patches are image"
     assert not mask[205:220, 10:140].any(), "static text is never image"
+
+
+def test_a_changing_region_on_the_image_is_not_read_as_a_clock():
+    import numpy as np
+
+    from phiphantom.deid.pixels.detect import _over_image
+
+    image = np.zeros((100, 200), dtype=bool)
+    image[40:, 60:] = True                            # the fan (its under-estimated far field)
+    assert not _over_image(image, (0, 0, 50, 20))     # a clock in the corner: off the image
+    assert _over_image(image, (40, 30, 90, 60))       # speckle moving at the fan's rim
+    assert not _over_image(None, (40, 30, 90, 60))    # no image mask: every region is looked at

@@ -111,9 +111,10 @@ def carry_into_image(frames: Frames, image: np.ndarray, box: TextBox) -> TextBox
                                                          box.decision.text_kind))
 
 
-def _verify(frames: Frames, search: np.ndarray, classifier: Classifier, ocr, filled) -> list[TextBox]:
+def _verify(frames: Frames, search: np.ndarray, classifier: Classifier, ocr, filled,
+            image: np.ndarray | None = None) -> list[TextBox]:
     """PHI still readable after redaction: detect again (OCR results of unchanged crops come from the cache)."""
-    return [b for b in detect_text(frames.view, search, classifier, ocr)
+    return [b for b in detect_text(frames.view, search, classifier, ocr, image)
             if b.decision.redact and not _inside_filled(b, filled)]
 
 
@@ -125,7 +126,7 @@ def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = PixelC
                             frames=frames.shape[0])
     ocr = CachingOCR(get_backend(config.ocr))
     result = PixelResult(image_source=area.source)
-    boxes = detect_text(frames.view, area.search, classifier, ocr)
+    boxes = detect_text(frames.view, area.search, classifier, ocr, area.mask)
     if area.mask.any():
         boxes = [carry_into_image(frames, area.mask, b) if _read_as_text(b) else b for b in boxes]
         if config.hard:
@@ -138,7 +139,7 @@ def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = PixelC
         result.passes = attempt
         if not config.verify:
             break
-        to_redact = _verify(frames, area.search, classifier, ocr, filled)
+        to_redact = _verify(frames, area.search, classifier, ocr, filled, area.mask)
         if not to_redact:
             result.verified = True
             break

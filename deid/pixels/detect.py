@@ -27,6 +27,7 @@ OCR_MARGIN = 2
 DYNAMIC_CHANGE = 24  # grey levels: a pixel that changes more than this across frames is dynamic
 MAX_DYNAMIC_HEIGHT = 64  # pixels: clocks and counters are one line of text
 PLAIN_PAD = 4
+NO_EVIDENCE = ("unreadable",)  # under balanced: a redaction reason that says nothing about what the text is
 MAX_IMAGE_OVERLAP = 0.05  # share of a changing region's box on the image mask above which it is not text  # pixels of surroundings included when judging a changing region's background
 
 
@@ -194,7 +195,8 @@ def propagate(boxes: list[TextBox]) -> list[TextBox]:
 
 
 def _dynamic(view, search, region, classifier, ocr) -> list[TextBox]:
-    """Read each distinct state of a changing region; once PHI is seen, redact the region on every frame."""
+    """Read each distinct state of a changing region; once PHI is seen, redact the region on every frame
+    (under ``balanced``, a state that is only unreadable is redacted on its own frames)."""
     x0, y0, x1, y1 = region
     sub_search = search[y0:y1, x0:x1]
     seen: dict[bytes, list[TextBox]] = {}
@@ -204,9 +206,13 @@ def _dynamic(view, search, region, classifier, ocr) -> list[TextBox]:
             crop = view[fs, y0:y1, x0:x1]
             seen[key] = _classified(ocr, classifier, crop, find_segments(crop, sub_search), fs, fe, x0, y0)
         state_boxes = seen[key]
-        redact = [b for b in state_boxes if b.decision.redact]
-        if redact:
-            return [_whole_region(view, search, region, redact[0].decision)]
+        # strict: any redaction takes the whole region (fast, and what strict means: when in doubt, remove).
+        # balanced: a state that is only unreadable is redacted on its own frames, so one misread state of
+        # a 150-frame counter does not take the counter off all 150 frames (every state is then read)
+        evidence = [b for b in state_boxes if b.decision.redact
+                    and not (classifier.policy == "balanced" and b.decision.reason in NO_EVIDENCE)]
+        if evidence:
+            return [_whole_region(view, search, region, evidence[0].decision)]
         boxes.extend(TextBox(b.x0, b.y0, b.x1, b.y1, fs, fe, b.decision, b.text) for b in state_boxes)
     return boxes
 

@@ -678,7 +678,7 @@ def deid_batch(
 
     summary = BatchSummary(in_path=src, out_dir=out, files=len(entries), layout=layout, key_source=key_source,
                            errors_csv=out / ERRORS_FILENAME, audit=out / AUDIT_FILENAME, mapping_out=mapping_out,
-                           ephemeral_key_out=key_out, pixel_policy=None if pixels is None else pixels.policy)
+                           ephemeral_key_out=key_out, pixel_policy=None if pixels is None else pixels.label)
     records = _Records(plan, resume, key_source, deid_options, profile)
     committer = _Committer(plan, records, summary)
     try:

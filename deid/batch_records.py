@@ -86,7 +86,7 @@ class _Records:
         self.common = {"run": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "profile": profile,
                        "options": sorted(options.options), "key_source": key_source, "tool_version": plan.version,
                        "layout": plan.config.layout,
-                       "pixels": "not cleaned (header only)" if pixels is None else f"cleaned ({pixels.policy})"}
+                       "pixels": "not cleaned (header only)" if pixels is None else f"cleaned ({pixels.label})"}
 
     def _write_audit(self, record: dict) -> None:
         self.audit.write(json.dumps({**record, **self.common}, ensure_ascii=False, sort_keys=True) + "\n")

@@ -278,6 +278,11 @@ def test_cli(tmp_path):
     assert "NOT cleaned" not in result.output and "cleaned (strict)" in result.output
     with open(tmp_path / "out4" / ERRORS_FILENAME, encoding="utf-8") as fh:
         assert list(csv.reader(fh)) == [["path", "error_class", "message"]]
+    result = runner.invoke(app, ["deid", str(src / "a.dcm"), str(tmp_path / "out5"), "--ephemeral-key", "--hard",
+                                 "--policy", "balanced"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "cleaned (balanced, hard)" in result.output
+    assert audit_records(tmp_path / "out5")[0]["pixels"] == "cleaned (balanced, hard)"
 
 
 def test_safe_private_list_keeps_only_listed_elements(tmp_path):

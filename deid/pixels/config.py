@@ -15,3 +15,8 @@ class PixelConfig:
     verify: bool = True
     ner_model: str | None = None  # a local token-classification model folder (optional)
     hard: bool = False            # also finish header values whose line runs on over the image (header_extent)
+
+    @property
+    def label(self) -> str:
+        """How the pixels are cleaned, for summaries and the audit: ``strict``, ``balanced, hard``..."""
+        return self.policy + (", hard" if self.hard else "")

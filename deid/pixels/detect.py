@@ -28,7 +28,7 @@ DYNAMIC_CHANGE = 24  # grey levels: a pixel that changes more than this across f
 MAX_DYNAMIC_HEIGHT = 64  # pixels: clocks and counters are one line of text
 PLAIN_PAD = 4
 NO_EVIDENCE = ("unreadable",)  # under balanced: a redaction reason that says nothing about what the text is
-MAX_IMAGE_OVERLAP = 0.05  # share of a changing region's box on the image mask above which it is not text  # pixels of surroundings included when judging a changing region's background
+MAX_IMAGE_OVERLAP = 0.05  # share of a changing region's box on the image mask above which it is not text
 
 
 @dataclass

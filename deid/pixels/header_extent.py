@@ -18,7 +18,7 @@ from dataclasses import replace
 import numpy as np
 
 from .classify import Decision, HeaderValues
-from .detect import TextBox
+from .detect import TextBox, _same_phrase
 
 SLACK = 1.2        # the unread characters may be wider than the ones read (capitals, "W")
 EXTRA_CHARS = 1    # and one more character for where the read part's box ends
@@ -28,10 +28,10 @@ NEAR = 1.5         # the image must start within this many line heights of the b
 def _unread_chars(text: str, values: list[str]) -> int:
     """Characters of the best-matching header value that ``text`` does not account for."""
     read = re.sub(r"\s+", " ", text).strip()
+    words = {w.casefold() for w in re.findall(r"\w+", read)}
     best = None
     for value in values:
-        shown = " ".join(part for part in re.split(r"[\^=\s]+", value) if part)
-        words = {w.casefold() for w in re.findall(r"\w+", read)}
+        shown = " ".join(part for part in re.split(r"[\^=\s]+", value) if part)  # PN components as shown
         overlap = sum(len(w) for w in re.findall(r"\w+", shown) if w.casefold() in words)
         if overlap and (best is None or overlap > best[0]):
             best = (overlap, len(shown))
@@ -40,8 +40,8 @@ def _unread_chars(text: str, values: list[str]) -> int:
     return max(0, best[1] - len(read))
 
 
-def _image_side(image: np.ndarray, box: TextBox) -> tuple[int, int] | None:
-    """(direction, distance) to the image along the box's rows: +1 to the right, -1 to the left."""
+def _image_side(image: np.ndarray, box: TextBox) -> int | None:
+    """Where the image starts along the box's rows, within reach: +1 to the right, -1 to the left (nearer wins)."""
     rows = image[box.y0:box.y1]
     height = box.y1 - box.y0
     reach = int(NEAR * height) + 1
@@ -50,14 +50,11 @@ def _image_side(image: np.ndarray, box: TextBox) -> tuple[int, int] | None:
     sides = [(int(d[0]), s) for d, s in ((right, 1), (left, -1)) if d.size]
     if not sides:
         return None
-    distance, direction = min(sides)
-    return direction, distance
+    return min(sides)[1]
 
 
 def _line_groups(boxes: list[TextBox]) -> list[list[int]]:
     """Indices of redacted boxes that form one line of text (same frames, same phrase), left to right."""
-    from .detect import _same_phrase
-
     groups: list[list[int]] = []
     for i in sorted((i for i, b in enumerate(boxes) if b.decision.redact), key=lambda i: boxes[i].x0):
         for group in groups:
@@ -82,15 +79,14 @@ def extend_by_header(boxes: list[TextBox], header: HeaderValues, image: np.ndarr
                        max(boxes[i].x1 for i in group), max(boxes[i].y1 for i in group),
                        boxes[group[0]].frame_start, boxes[group[0]].frame_end, boxes[group[0]].decision, text)
         unread = max(_unread_chars(text, header.full.get(k, [])) for k in keywords)
-        side = _image_side(image, line) if unread and text else None
-        if side is None:
+        direction = _image_side(image, line) if unread and text else None
+        if direction is None:
             continue
-        direction, _ = side
         per_char = (line.x1 - line.x0) / max(1, len(text))
         grow = int(np.ceil((unread * SLACK + EXTRA_CHARS) * per_char))
         end = max(group, key=lambda i: boxes[i].x1) if direction > 0 else min(group, key=lambda i: boxes[i].x0)
         box = boxes[end]
         x0, x1 = (box.x0, min(width, box.x1 + grow)) if direction > 0 else (max(0, box.x0 - grow), box.x1)
-        out[end] = replace(box, x0=x0, x1=x1, y0=line.y0, y1=line.y1, decision=Decision(True, box.decision.reason + "+header-extent",
-                                                                 box.decision.text_kind))
+        decision = Decision(True, box.decision.reason + "+header-extent", box.decision.text_kind)
+        out[end] = replace(box, x0=x0, x1=x1, y0=line.y0, y1=line.y1, decision=decision)  # the line's full height
     return out

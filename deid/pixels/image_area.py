@@ -157,7 +157,8 @@ def find_image_area(ds: Dataset, stack: np.ndarray) -> ImageArea:
         if fan.any():
             # inside a region, text can only be in the corners around the fan, on screen black or a
             # plate: where the neighbourhood is mostly flat, not (even dark) speckle
-            flat = plain_pixels(stack[background_frames(len(stack))].min(axis=0), flat_std=6.0)  # JPEG-tolerant here: plates carry codec noise
+            # JPEG-tolerant here (plates carry codec noise); over a bounded set of frames (background_frames)
+            flat = plain_pixels(stack[background_frames(len(stack))].min(axis=0), flat_std=6.0)
             plain = cv2.blur(flat.astype(np.float32), (15, 15)) >= 0.25
             # dense text on a plate is not flat itself: a line is plain when plate lies around it
             plain = cv2.dilate(plain.astype(np.uint8), np.ones((11, 11), np.uint8)).astype(bool)

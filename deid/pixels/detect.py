@@ -26,7 +26,7 @@ from .text_find import MIN_STROKE, Segment, find_segments, stroke_mask, top_hat
 OCR_MARGIN = 2
 DYNAMIC_CHANGE = 24  # grey levels: a pixel that changes more than this across frames is dynamic
 MAX_DYNAMIC_HEIGHT = 64  # pixels: clocks and counters are one line of text
-PLAIN_PAD = 4
+PLAIN_PAD = 4  # pixels of surroundings included when judging a changing region's background
 NO_EVIDENCE = ("unreadable",)  # under balanced: a redaction reason that says nothing about what the text is
 MAX_IMAGE_OVERLAP = 0.05  # share of a changing region's box on the image mask above which it is not text
 

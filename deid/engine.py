@@ -26,9 +26,9 @@ class BundledEngine(BaseEngine):
 
     def __init__(self, options: frozenset[str] = frozenset(), header_only: bool = False, policy: str = "strict",
                  hard: bool = False, **_: object) -> None:
-        pixels = "off" if header_only else f"tesseract, {policy}" + (", hard" if hard else "")
-        super().__init__(name="bundled", config={"profile": "basic", "options": sorted(options), "pixels": pixels})
         self.pixels = None if header_only else PixelConfig(policy=policy, hard=hard)
+        pixels = "off" if self.pixels is None else f"{self.pixels.ocr}, {self.pixels.label}"
+        super().__init__(name="bundled", config={"profile": "basic", "options": sorted(options), "pixels": pixels})
         if not os.environ.get(KEY_ENV):
             os.environ[KEY_ENV] = secrets.token_hex(32)  # ephemeral for this run; never written anywhere
             self.config["key"] = "ephemeral"

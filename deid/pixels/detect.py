@@ -20,7 +20,7 @@ import numpy as np
 
 from ..ocr import OCRBackend
 from .classify import Classifier, Decision
-from .image_area import background_frames
+from .image_area import PLATE_FLAT_STD, background_frames, plain_pixels
 from .text_find import MIN_STROKE, Segment, find_segments, stroke_mask, top_hat
 
 OCR_MARGIN = 2
@@ -127,10 +127,8 @@ def _has_text(view: np.ndarray, search: np.ndarray, region: tuple[int, int, int,
     # and over a bounded set of frames (background_frames: long clips would make speckle look black)
     _, h, w = view.shape
     px0, py0, px1, py1 = max(0, x0 - PLAIN_PAD), max(0, y0 - PLAIN_PAD), min(w, x1 + PLAIN_PAD), min(h, y1 + PLAIN_PAD)
-    static = view[background_frames(len(view)), py0:py1, px0:px1].min(axis=0).astype(np.float32)
-    mean = cv2.blur(static, (5, 5))
-    std = np.sqrt(np.maximum(cv2.blur(static * static, (5, 5)) - mean * mean, 0))
-    if ((std < 6.0) | (static <= 4)).mean() < 0.5:
+    static = view[background_frames(len(view)), py0:py1, px0:px1].min(axis=0)
+    if plain_pixels(static, flat_std=PLATE_FLAT_STD).mean() < 0.5:
         return False
     crop = view[:, y0:y1, x0:x1].max(axis=0)
     return bool(find_segments(crop, search[y0:y1, x0:x1]))

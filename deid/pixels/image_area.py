@@ -69,6 +69,9 @@ MIN_MOVING_AREA = 0.005  # share of the searched area: the smallest moving speck
 HULL_SLACK = 1.3  # a fan's convex hull adds little; a hull that adds more would swallow nearby text
 
 
+PLATE_FLAT_STD = 6.0  # grey levels: "flat" where plates may carry JPEG codec noise (judging backgrounds)
+
+
 def plain_pixels(frame: np.ndarray, flat_std: float = 2.0) -> np.ndarray:
     """Screen black or locally flat (a plate): (H, W) bool."""
     f = frame.astype(np.float32)
@@ -157,8 +160,8 @@ def find_image_area(ds: Dataset, stack: np.ndarray) -> ImageArea:
         if fan.any():
             # inside a region, text can only be in the corners around the fan, on screen black or a
             # plate: where the neighbourhood is mostly flat, not (even dark) speckle
-            # JPEG-tolerant here (plates carry codec noise); over a bounded set of frames (background_frames)
-            flat = plain_pixels(stack[background_frames(len(stack))].min(axis=0), flat_std=6.0)
+            # over a bounded set of frames (background_frames)
+            flat = plain_pixels(stack[background_frames(len(stack))].min(axis=0), flat_std=PLATE_FLAT_STD)
             plain = cv2.blur(flat.astype(np.float32), (15, 15)) >= 0.25
             # dense text on a plate is not flat itself: a line is plain when plate lies around it
             plain = cv2.dilate(plain.astype(np.uint8), np.ones((11, 11), np.uint8)).astype(bool)

@@ -98,7 +98,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from phiphantom.synth.executors import Executor, dask_client
+from phiphantom.synth.executors import Executor, dask_client, default_workers
 
 from .batch_inputs import InputEntry, _is_within, collect_inputs, sniff_part10  # noqa: F401 - part of this API
 from .batch_records import (  # noqa: F401 - names of the run's files are part of this module's API
@@ -536,13 +536,6 @@ class WorkerPool:
         self.workers = []
 
 
-def _default_workers() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
 def _dask_task(task: tuple[int, str, dict | None], plan: _Plan) -> tuple[int, dict]:
     """One file on a Dask worker: the same result as a local worker's."""
     _quiet()
@@ -683,7 +676,7 @@ def deid_batch(
     committer = _Committer(plan, records, summary)
     try:
         with dask_client(executor) if executor.is_dask else contextlib.nullcontext() as client:
-            summary.workers = _drive(plan, entries, committer, state, workers or _default_workers(), progress,
+            summary.workers = _drive(plan, entries, committer, state, workers or default_workers(), progress,
                                      client)
     finally:
         records.close()

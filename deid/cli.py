@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional
 
@@ -10,17 +9,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from phiphantom.synth.executors import default_workers
+
 if TYPE_CHECKING:  # the engine is imported when the command runs, so `phiphantom --help` stays light
     from .batch import BatchSummary
 
 console = Console(stderr=True)
-
-
-def _default_workers() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def parse_shift_range(text: str | None) -> tuple[int, int] | None:
@@ -76,7 +70,7 @@ def deid_command(
                                        "consistent within this run only; the key is not kept)."),
     write_ephemeral_key: Optional[Path] = typer.Option(None, "--write-ephemeral-key", help="Save the ephemeral key "
                                                        "here (mode 0600; not inside IN or OUT)."),
-    workers: int = typer.Option(_default_workers(), help="Worker processes."),
+    workers: int = typer.Option(default_workers(), help="Worker processes."),
     timeout: float = typer.Option(300.0, help="Seconds allowed per file (then Timeout)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in OUT: files whose input and "
                                 "output are unchanged are skipped."),

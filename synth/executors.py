@@ -16,11 +16,20 @@ whole dataset in memory.
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
 EXECUTORS = ("local", "dask")
 DASK_HINT = "the dask executor needs dask.distributed: pip install 'phiphantom[dask]'"
+
+
+def default_workers() -> int:
+    """Local worker processes by default: the CPUs this process may run on (its affinity), else all."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 class ExecutorError(RuntimeError):

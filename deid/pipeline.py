@@ -62,13 +62,14 @@ def read_dicom(src: Path | bytes) -> Dataset:
     Raises :class:`FileRejected` (DICOMDIR, truncated or malformed element stream) or
     :class:`DeidError` (not Part 10, unreadable, not a composite instance); messages hold no values.
     """
-    data = src if isinstance(src, (bytes, bytearray)) else Path(src).read_bytes()
+    in_memory = isinstance(src, (bytes, bytearray))
     try:
-        check_structure(data)
+        check_structure(src if in_memory else Path(src))  # a path is mapped, not read: one copy of a big cine
     except (OSError, ValueError, struct.error) as exc:
         raise DeidError(f"unreadable DICOM ({type(exc).__name__})") from None
     try:
-        ds = pydicom.dcmread(io.BytesIO(data), force=False)  # the structure check already walked every element
+        # the structure check already walked every element
+        ds = pydicom.dcmread(io.BytesIO(src) if in_memory else Path(src), force=False)
     except InvalidDicomError:
         raise DeidError("not a DICOM Part 10 file (no 'DICM' preamble)") from None
     except Exception as exc:  # noqa: BLE001 - pydicom raises many kinds on bad data; the class name is safe

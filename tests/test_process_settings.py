@@ -1,4 +1,4 @@
-"""Process-wide settings of the command and its workers: one BLAS thread, malloc that keeps freed memory."""
+"""Process-wide settings of the command and its workers: one BLAS thread, no numpy huge pages, malloc that keeps freed memory."""
 
 from __future__ import annotations
 
@@ -48,19 +48,24 @@ def test_malloc_settings_left_alone_when_the_caller_tuned_malloc(monkeypatch):
     assert keep_freed_memory() is False
 
 
-def _launch(env_value: str | None) -> str:
+def _launch(name: str, env_value: str | None) -> str:
     code = ("import os, sys; sys.argv = ['phiphantom', '--version']\n"
             "from phiphantom.cli import launch\n"
             "assert 'numpy' not in sys.modules\n"
             "try:\n    launch.main()\nexcept SystemExit:\n    pass\n"
-            "print(os.environ['OPENBLAS_NUM_THREADS'])")
-    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+            f"print(os.environ[{name!r}])")
+    env = {k: v for k, v in os.environ.items() if k != name}
     if env_value is not None:
-        env["OPENBLAS_NUM_THREADS"] = env_value
+        env[name] = env_value
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     return out.stdout.split()[-1]
 
 
 def test_command_caps_blas_threads_before_numpy_loads_unless_set():
-    assert _launch(None) == "1"
-    assert _launch("3") == "3"
+    assert _launch("OPENBLAS_NUM_THREADS", None) == "1"
+    assert _launch("OPENBLAS_NUM_THREADS", "3") == "3"
+
+
+def test_command_turns_numpy_huge_pages_off_before_numpy_loads_unless_set():
+    assert _launch("NUMPY_MADVISE_HUGEPAGE", None) == "0"
+    assert _launch("NUMPY_MADVISE_HUGEPAGE", "1") == "1"

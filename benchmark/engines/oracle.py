@@ -364,7 +364,9 @@ class OracleEngine(BaseEngine):
 def _decoded_frames(ds: Dataset, as_rgb: bool) -> np.ndarray:
     """Writable ``(frames, rows, columns[, samples])`` array of the stored pixels."""
     ds.pixel_array_options(as_rgb=as_rgb)
-    arr = np.array(ds.pixel_array, copy=True)
+    arr = ds.pixel_array
+    if not arr.flags.writeable:  # pydicom decodes into a new array; copy only when it did not
+        arr = arr.copy()
     if int(ds.get("NumberOfFrames", 1) or 1) == 1:
         arr = arr[np.newaxis]
     return arr

@@ -5,7 +5,8 @@ per-pixel temporal minimum of the grey view (bright ink present on every frame);
 its segments are read once and apply to all frames. Pixels whose value changes
 (max - min) outside the image area are *dynamic* regions (clocks, counters);
 each region is cut into its distinct states (consecutive frames with the same
-crop), and each state is read once, until the region is known to hold PHI -- then
+crop), and each state is read once (spelled from the region's glyphs already read
+when it can be: :mod:`.glyph_memory`), until the region is known to hold PHI -- then
 it is redacted on every frame, read or not. Nothing is sampled: every frame is
 either covered by a decision that applies to it or read.
 """
@@ -20,8 +21,9 @@ import numpy as np
 
 from ..ocr import OCRBackend
 from .classify import Classifier, Decision
+from .glyph_memory import GlyphMemory
 from .image_area import PLATE_FLAT_STD, background_frames, plain_pixels
-from .text_find import MIN_STROKE, Segment, find_segments, stroke_mask, top_hat
+from .text_find import MIN_STROKE, Segment, find_segments, ink_channel, stroke_mask, top_hat
 
 OCR_MARGIN = 2
 DYNAMIC_CHANGE = 24  # grey levels: a pixel that changes more than this across frames is dynamic
@@ -52,10 +54,16 @@ def read_segment(ocr: OCRBackend, view: np.ndarray, seg: Segment):
 
 
 def _classified(ocr, classifier: Classifier, view: np.ndarray, segments: list[Segment], fs: int, fe: int,
-                dx: int = 0, dy: int = 0) -> list[TextBox]:
+                dx: int = 0, dy: int = 0, glyphs: GlyphMemory | None = None) -> list[TextBox]:
+    """Read and decide each segment (``glyphs``: a changing region's memory, which spells what it can)."""
+    tophat = top_hat(ink_channel(view)) if glyphs is not None and segments else None
     boxes = []
     for seg in segments:
-        read = read_segment(ocr, view, seg)
+        read = glyphs.spell(tophat, seg) if tophat is not None else None
+        if read is None:
+            read = read_segment(ocr, view, seg)
+            if tophat is not None:
+                glyphs.learn(tophat, seg, read)
         text = read.text
         decision = classifier.decide(text, seg.width, seg.height, read.confidence)
         boxes.append(TextBox(seg.x0 + dx, seg.y0 + dy, seg.x1 + dx, seg.y1 + dy, fs, fe, decision, text))
@@ -198,11 +206,12 @@ def _dynamic(view, search, region, classifier, ocr) -> list[TextBox]:
     x0, y0, x1, y1 = region
     sub_search = search[y0:y1, x0:x1]
     seen: dict[bytes, list[TextBox]] = {}
+    glyphs = GlyphMemory()  # states after the first few are mostly spelled from glyphs already read
     boxes: list[TextBox] = []
     for fs, fe, key in _states(view, region):
         if key not in seen:
             crop = view[fs, y0:y1, x0:x1]
-            seen[key] = _classified(ocr, classifier, crop, find_segments(crop, sub_search), fs, fe, x0, y0)
+            seen[key] = _classified(ocr, classifier, crop, find_segments(crop, sub_search), fs, fe, x0, y0, glyphs)
         state_boxes = seen[key]
         # strict: any redaction takes the whole region (fast, and what strict means: when in doubt, remove).
         # balanced: a state that is only unreadable is redacted on its own frames, so one misread state of

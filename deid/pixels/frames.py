@@ -23,7 +23,7 @@ from pydicom.pixels import apply_color_lut, convert_color_space, pixel_array
 from pydicom.uid import ExplicitVRLittleEndian
 
 from ..header_deid import DeidError
-from .text_find import channel_max
+from .text_find import channel_max, frame_chunks
 
 SUPPORTED = {"MONOCHROME1", "MONOCHROME2", "RGB", "YBR_FULL", "YBR_FULL_422", "PALETTE COLOR", "YBR_ICT", "YBR_RCT"}
 #: JPEG 2000 colour transforms live inside the codestream: decoded data is RGB, and RGB is what is written.
@@ -45,15 +45,32 @@ class Frames:
         return self.stored.shape[:3]
 
 
+def _ybr_offsets() -> np.ndarray:
+    """floor(max(R, G, B) - Y) for every (Cb, Cr): the brightest RGB channel is Y plus this (PS3.3 C.7.6.3.1.2)."""
+    cb, cr = np.meshgrid(np.arange(256, dtype=np.float64) - 128.0, np.arange(256, dtype=np.float64) - 128.0,
+                         indexing="ij")
+    offset = np.maximum(np.maximum(1.402 * cr, -0.344136 * cb - 0.714136 * cr), 1.772 * cb)
+    return np.floor(offset).astype(np.int16).reshape(-1)
+
+
+_YBR_OFFSETS = _ybr_offsets()
+
+
 def _ybr_to_view(ybr: np.ndarray) -> np.ndarray:
-    """Brightest RGB channel of YCbCr data, for detection (coloured text stays bright)."""
-    y = ybr[..., 0].astype(np.float32)
-    cb = ybr[..., 1].astype(np.float32) - 128.0
-    cr = ybr[..., 2].astype(np.float32) - 128.0
-    r = y + 1.402 * cr
-    g = y - 0.344136 * cb - 0.714136 * cr
-    b = y + 1.772 * cb
-    return np.clip(np.maximum(np.maximum(r, g), b), 0, 255).astype(np.uint8)
+    """Brightest RGB channel of YCbCr data, for detection (coloured text stays bright).
+
+    A table look-up on (Cb, Cr) added to Y, a few frames at a time: the same values as converting
+    to RGB in floating point, without six full-size float temporaries per clip."""
+    out = np.empty(ybr.shape[:-1], dtype=np.uint8)
+    for part in frame_chunks(ybr.shape):
+        chunk = ybr[part]
+        index = chunk[..., 1].astype(np.uint16) << 8
+        index |= chunk[..., 2]
+        value = _YBR_OFFSETS[index]
+        value += chunk[..., 0]
+        np.clip(value, 0, 255, out=value)
+        out[part] = value
+    return out
 
 
 def _to_8bit(arr: np.ndarray, ds: Dataset) -> np.ndarray:

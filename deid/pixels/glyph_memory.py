@@ -3,17 +3,20 @@
 A 300-frame clip's counter has 300 states, and every state used to be one OCR call. Its glyphs,
 though, are a dozen shapes drawn again and again at a few places. After OCR has read a state, each
 glyph (a connected piece of ink, with the pieces sharing its columns) is remembered with the
-character OCR gave it, when the read accounts for the glyphs one to one. A later state whose
+character(s) OCR gave it, when the read accounts for the glyphs (below). A later state whose
 glyphs have all been read the same way at least twice is spelled from them, without OCR.
 Anything else is read by OCR:
 
 * a glyph seen in fewer than two reads (one misread of a "5" as "3" must not spell every later
   "5"), or read as two different characters (a misread shows up as a conflict);
-* a read whose character count does not match its glyphs (touching glyphs, a "%" in three pieces);
+* a read that does not account for its glyphs: one character each, or, where glyphs touch ("02"
+  drawn as one piece of ink), as many as the glyph's width holds at the line's mean advance;
 * a gap between glyphs that is neither clearly inside a word nor clearly between words.
 
-A glyph's identity is its binary ink mask (the same stroke threshold that finds the text), so the
-codec noise of a JPEG clip mostly maps to the same key; when it does not, the state is read by OCR.
+A glyph's identity is its ink at 16 grey levels (the top-hat that finds the text, outside the
+glyph's own pieces zeroed). A binary mask is not enough: at 8 px a "6" and an "8" can share one,
+and a counter was spelled "80/102" on the frame that showed "60/102". Codec noise in a JPEG clip
+changes the key, and the state is then read by OCR.
 """
 
 from __future__ import annotations
@@ -28,12 +31,14 @@ from ..ocr import LineRead
 from .text_find import MIN_STROKE, Segment
 
 MIN_LEARN_CONFIDENCE = 60.0  # a read below this teaches nothing
+GREY_SHIFT = 4  # glyphs are told apart by their top-hat levels in 16 steps, not by a binary mask
 CONFIRMATIONS = 2  # reads that must agree on a glyph before it spells anything: one misread teaches nothing
 
 
 @dataclass
 class _Glyphs:
     keys: list[bytes]
+    widths: list[int]
     gaps: list[int]  # pixels between consecutive glyphs
 
 
@@ -65,16 +70,20 @@ class GlyphMemory:
         return LineRead("".join(text), min(self.confidence[k] for k in glyphs.keys))
 
     def learn(self, tophat: np.ndarray, seg: Segment, read: LineRead) -> None:
-        """Remember the glyphs of ``seg`` when OCR's ``read`` of it spells them one to one."""
+        """Remember the glyphs of ``seg`` when OCR's ``read`` of it accounts for them (see _split)."""
         if read.confidence < MIN_LEARN_CONFIDENCE:
             return
         glyphs = _glyphs(tophat, seg)
         words = read.text.split()
-        if not glyphs.keys or sum(len(w) for w in words) != len(glyphs.keys):
+        parts = _split("".join(words), glyphs)
+        if parts is None:
             return
-        breaks = set(np.cumsum([len(w) for w in words[:-1]]) - 1) if len(words) > 1 else set()
-        letter = [g for i, g in enumerate(glyphs.gaps) if i not in breaks]
-        word = [g for i, g in enumerate(glyphs.gaps) if i in breaks]
+        ends = set(np.cumsum([len(w) for w in words[:-1]]))   # character offsets where a word ends
+        bounds = list(np.cumsum([len(p) for p in parts[:-1]]))  # character offsets between glyphs
+        if not ends <= set(bounds):
+            return  # a space inside a glyph: the read and the ink disagree
+        letter = [g for b, g in zip(bounds, glyphs.gaps) if b not in ends]
+        word = [g for b, g in zip(bounds, glyphs.gaps) if b in ends]
         if letter and word and max(letter) >= min(word):
             return  # this read's spaces do not follow its gaps
         new_letter = max([*letter, self.letter_gap if self.letter_gap is not None else -1])
@@ -83,15 +92,31 @@ class GlyphMemory:
             return  # inconsistent with earlier reads: learn nothing from it
         self.letter_gap = new_letter if new_letter >= 0 else None
         self.word_gap = new_word if new_word < 1 << 30 else None
-        for key, char in zip(glyphs.keys, "".join(words)):
-            known = self.chars.get(key, char)
-            self.chars[key] = char if known == char else None
+        for key, part in zip(glyphs.keys, parts):
+            known = self.chars.get(key, part)
+            self.chars[key] = part if known == part else None
             self.reads[key] = self.reads.get(key, 0) + 1
             self.confidence[key] = min(self.confidence.get(key, 100.0), read.confidence)
 
 
+def _split(chars: str, glyphs: _Glyphs) -> list[str] | None:
+    """The characters of each glyph: one each when the counts match; else glyphs that touch ("02" as
+    one piece of ink) take as many characters as their width holds, at the line's mean advance. None
+    when the widths do not add up to the read."""
+    if not glyphs.keys or len(chars) < len(glyphs.keys):
+        return None
+    if len(chars) == len(glyphs.keys):
+        return list(chars)
+    advance = (sum(glyphs.widths) + sum(max(0, g) for g in glyphs.gaps)) / len(chars)
+    counts = [max(1, round(w / advance)) for w in glyphs.widths]
+    if sum(counts) != len(chars):
+        return None
+    offsets = np.cumsum([0, *counts])
+    return [chars[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+
+
 def _glyphs(tophat: np.ndarray, seg: Segment) -> _Glyphs:
-    """The glyphs of ``seg`` left to right, keyed by their ink mask over the segment's rows.
+    """The glyphs of ``seg`` left to right, keyed by their stroke levels over the segment's rows.
 
     A glyph is a connected piece of ink, joined with the pieces that share most of its columns (the
     dots of ":" or "i"); pieces that only lean into each other ("/3" in a serif font) stay apart."""
@@ -106,8 +131,9 @@ def _glyphs(tophat: np.ndarray, seg: Segment) -> _Glyphs:
                 merged[-1] = (min(a, pa), max(b, pb), pids + ids)
                 continue
         merged.append((a, b, ids))
+    strokes = tophat[seg.y0:seg.y1, seg.x0:seg.x1] >> GREY_SHIFT
     keys = []
     for a, b, ids in merged:
-        mask = np.isin(labels[:, a:b], ids)
-        keys.append(hashlib.blake2b(np.packbits(mask).tobytes() + repr(mask.shape).encode(), digest_size=12).digest())
-    return _Glyphs(keys, [a - pb for (a, _, _), (_, pb, _) in zip(merged[1:], merged[:-1])])
+        glyph = np.where(np.isin(labels[:, a:b], ids), strokes[:, a:b], 0)
+        keys.append(hashlib.blake2b(glyph.tobytes() + repr(glyph.shape).encode(), digest_size=12).digest())
+    return _Glyphs(keys, [b - a for a, b, _ in merged], [a - pb for (a, _, _), (_, pb, _) in zip(merged[1:], merged[:-1])])

@@ -51,7 +51,6 @@ class GlyphMemory:
     confidence: dict[bytes, float] = field(default_factory=dict)
     word_gap: int | None = None    # smallest gap seen between words
     letter_gap: int | None = None  # largest gap seen inside a word
-    spelled: int = 0               # states' segments spelled without OCR (for tests and profiling)
 
     def spell(self, tophat: np.ndarray, seg: Segment) -> LineRead | None:
         """The text of ``seg`` from remembered glyphs, or None when OCR must read it."""
@@ -66,7 +65,6 @@ class GlyphMemory:
                 text.append(" " + self.chars[key])
             else:
                 return None  # a gap no read has explained
-        self.spelled += 1
         return LineRead("".join(text), min(self.confidence[k] for k in glyphs.keys))
 
     def learn(self, tophat: np.ndarray, seg: Segment, read: LineRead) -> None:

@@ -23,7 +23,7 @@ from ..ocr import OCRBackend
 from .classify import Classifier, Decision
 from .glyph_memory import GlyphMemory
 from .image_area import PLATE_FLAT_STD, background_frames, plain_pixels
-from .text_find import MIN_STROKE, Segment, find_segments, ink_channel, stroke_mask, top_hat
+from .text_find import MIN_STROKE, Segment, find_segments, segments_in, stroke_mask, top_hat
 
 OCR_MARGIN = 2
 DYNAMIC_CHANGE = 24  # grey levels: a pixel that changes more than this across frames is dynamic
@@ -54,15 +54,16 @@ def read_segment(ocr: OCRBackend, view: np.ndarray, seg: Segment):
 
 
 def _classified(ocr, classifier: Classifier, view: np.ndarray, segments: list[Segment], fs: int, fe: int,
-                dx: int = 0, dy: int = 0, glyphs: GlyphMemory | None = None) -> list[TextBox]:
-    """Read and decide each segment (``glyphs``: a changing region's memory, which spells what it can)."""
-    tophat = top_hat(ink_channel(view)) if glyphs is not None and segments else None
+                dx: int = 0, dy: int = 0, glyphs: GlyphMemory | None = None,
+                tophat: np.ndarray | None = None) -> list[TextBox]:
+    """Read and decide each segment (``glyphs``: a changing region's memory, which spells what it can
+    from ``tophat``, the top-hat of ``view`` the segments were found on)."""
     boxes = []
     for seg in segments:
-        read = glyphs.spell(tophat, seg) if tophat is not None else None
+        read = glyphs.spell(tophat, seg) if glyphs is not None else None
         if read is None:
             read = read_segment(ocr, view, seg)
-            if tophat is not None:
+            if glyphs is not None:
                 glyphs.learn(tophat, seg, read)
         text = read.text
         decision = classifier.decide(text, seg.width, seg.height, read.confidence)
@@ -211,7 +212,9 @@ def _dynamic(view, search, region, classifier, ocr) -> list[TextBox]:
     for fs, fe, key in _states(view, region):
         if key not in seen:
             crop = view[fs, y0:y1, x0:x1]
-            seen[key] = _classified(ocr, classifier, crop, find_segments(crop, sub_search), fs, fe, x0, y0, glyphs)
+            tophat = top_hat(crop)  # once: for the segments and for the glyphs
+            seen[key] = _classified(ocr, classifier, crop, segments_in(tophat, sub_search), fs, fe, x0, y0,
+                                    glyphs, tophat)
         state_boxes = seen[key]
         # strict: any redaction takes the whole region (fast, and what strict means: when in doubt, remove).
         # balanced: a state that is only unreadable is redacted on its own frames, so one misread state of

@@ -118,7 +118,8 @@ def _glyphs(tophat: np.ndarray, seg: Segment) -> _Glyphs:
 
     A glyph is a connected piece of ink, joined with the pieces that share most of its columns (the
     dots of ":" or "i"); pieces that only lean into each other ("/3" in a serif font) stay apart."""
-    ink = (tophat[seg.y0:seg.y1, seg.x0:seg.x1] >= MIN_STROKE).astype(np.uint8)
+    patch = tophat[seg.y0:seg.y1, seg.x0:seg.x1]
+    ink = (patch >= MIN_STROKE).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     pieces = sorted((int(x), int(x + w), [i]) for i, (x, _, w, _, _) in enumerate(stats[1:], start=1))
     merged: list[tuple[int, int, list[int]]] = []
@@ -129,7 +130,7 @@ def _glyphs(tophat: np.ndarray, seg: Segment) -> _Glyphs:
                 merged[-1] = (min(a, pa), max(b, pb), pids + ids)
                 continue
         merged.append((a, b, ids))
-    strokes = tophat[seg.y0:seg.y1, seg.x0:seg.x1] >> GREY_SHIFT
+    strokes = patch >> GREY_SHIFT
     keys = []
     for a, b, ids in merged:
         glyph = np.where(np.isin(labels[:, a:b], ids), strokes[:, a:b], 0)

@@ -64,12 +64,10 @@ def channel_max(arr: np.ndarray) -> np.ndarray:
     Written into one output, a few frames at a time: a 300-frame 1024x768 clip would otherwise make
     two full-size temporaries (0.5 GB of fresh pages)."""
     out = np.empty(arr.shape[:-1], dtype=arr.dtype)
-    if arr.ndim < 4:
-        np.maximum(arr[..., 0], arr[..., 1], out=out)
-        return np.maximum(out, arr[..., 2], out=out)
-    for part in frame_chunks(arr.shape):
-        np.maximum(arr[part, ..., 0], arr[part, ..., 1], out=out[part])
-        np.maximum(out[part], arr[part, ..., 2], out=out[part])
+    frames, result = (arr, out) if arr.ndim == 4 else (arr[None], out[None])  # one frame: one chunk
+    for part in frame_chunks(frames.shape):
+        np.maximum(frames[part, ..., 0], frames[part, ..., 1], out=result[part])
+        np.maximum(result[part], frames[part, ..., 2], out=result[part])
     return out
 
 
@@ -160,7 +158,11 @@ def refine(tophat: np.ndarray, strokes: np.ndarray, seg: Segment) -> list[Segmen
 
 def find_segments(frame: np.ndarray, search: np.ndarray) -> list[Segment]:
     """Candidate text segments of one frame (or composite) within ``search`` (H, W) bool."""
-    tophat = top_hat(ink_channel(frame))
+    return segments_in(top_hat(ink_channel(frame)), search)
+
+
+def segments_in(tophat: np.ndarray, search: np.ndarray) -> list[Segment]:
+    """:func:`find_segments` on a frame's top-hat already computed (a caller that needs it too)."""
     strokes = stroke_mask(tophat, search)
     segments = [part for s in group_segments(strokes, glyph_boxes(strokes)) for part in refine(tophat, strokes, s)]
     return [s for s in segments if MIN_SEGMENT_HEIGHT <= s.height <= MAX_SEGMENT_HEIGHT and s.ink >= MIN_SEGMENT_INK

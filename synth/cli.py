@@ -6,18 +6,19 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from .cli_text import err_console, lit, out_console
 from .config import ConfigError, GenerateConfig
 
-console = Console(stderr=True)
+console = err_console()
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TimeRemainingColumn(), console=console, transient=False)
+    return Progress(TextColumn("{task.description}", style="bold", markup=False),  # names and paths as they are
+                    BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+                    transient=False)
 
 
 def _with_progress(description: str, work):
@@ -30,7 +31,7 @@ def _with_progress(description: str, work):
             task = bar.add_task(description, total=None)
             return work(lambda done, total: bar.update(task, completed=done, total=total))
     except (ConfigError, SourceError, ValidationError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {lit(exc)}")
         raise typer.Exit(2) from None
 
 
@@ -80,7 +81,7 @@ def generate_command(
 
 
 def print_summary(summary) -> None:
-    table = Table(title=f"PHI Phantom dataset: {summary.out}", show_header=False, box=None)
+    table = Table(title=f"PHI Phantom dataset: {lit(summary.out)}", show_header=False, box=None)
     rows = [
         ("patients / studies", f"{summary.patients} / {summary.studies}"),
         ("files", f"{summary.files} ({summary.cines} cines, {summary.jpeg_files} JPEG, {summary.rgb_files} RGB)"),
@@ -98,8 +99,8 @@ def print_summary(summary) -> None:
         rows.append(("round trip", f"{v['roundtrip_mismatches']} mismatches in {v['lossless_checked']} lossless files"))
         rows.append(("dciodvfy", f"{len(v['errors'])} distinct errors, {len(v['warnings'])} distinct warnings"))
     for key, value in rows:
-        table.add_row(f"[bold]{key}[/bold]", value)
-    Console().print(table)
+        table.add_row(f"[bold]{key}[/bold]", lit(value))
+    out_console().print(table)
 
 
 def validate_command(
@@ -115,19 +116,19 @@ def validate_command(
     data = report.as_dict()
     if json_out:
         write_json(json_out, data)
-    out = Console()
+    out = out_console()
     out.print(f"[bold]{report.files}[/bold] files; tiers run: {', '.join(report.tiers_run)}")
     for tier, why in report.tiers_skipped.items():
-        out.print(f"[yellow]skipped[/yellow] {tier}: {why}")
+        out.print(f"[yellow]skipped[/yellow] {lit(tier)}: {lit(why)}")
     for tier, failed in report.failures.items():
-        out.print(f"{tier}: {len(failed)} failing files" + (f" (first: {failed[0]})" if failed else ""))
+        out.print(f"{lit(tier)}: {len(failed)} failing files" + (f" (first: {lit(failed[0])})" if failed else ""))
     out.print(f"round trip: {report.roundtrip_mismatches} mismatches in {report.lossless_checked} lossless files")
     out.print(f"errors: {sum(report.errors.values())} in {len(report.errors)} distinct messages")
     for msg, n in report.errors.items():
-        out.print(f"  [red]{n:5d}[/red] {msg}")
+        out.print(f"  [red]{n:5d}[/red] {lit(msg)}")
     out.print(f"warnings: {len(report.warnings)} distinct messages")
     for msg, n in report.warnings.items():
-        out.print(f"  {n:5d} {msg}")
+        out.print(f"  {n:5d} {lit(msg)}")
     out.print("[green]OK[/green]" if report.ok else "[red]FAILED[/red]")
     if not report.ok:
         raise typer.Exit(1)
@@ -147,7 +148,7 @@ def ocr_check_command(
     data = report.as_dict()
     if json_out:
         write_json(json_out, data)
-    out = Console()
+    out = out_console()
     out.print(f"{report.frames} frames, {report.boxes} PHI boxes: exact reads {report.exact} "
               f"([bold]{report.exact_share:.1%}[/bold]), near reads (similarity >= 0.8) {report.near} ({report.near_share:.1%})")
     for band, v in data["by_font_px"].items():
@@ -173,14 +174,14 @@ def generate_bench_command(
         cfg = GenerateConfig(patients=patients, seed=seed, cine_fraction=cine_fraction, frames=frames, sizes=size,
                              jpeg_fraction=jpeg_fraction, source=source, workers=1, validate=False)
     except ConfigError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {lit(exc)}")
         raise typer.Exit(2) from None
     with console.status("benchmarking (three passes, single process)..."):
         result = benchmark_generation(cfg, repeat=repeat)
     data = result.as_dict()
     if json_out:
         write_json(json_out, data)
-    out = Console()
+    out = out_console()
     out.print(f"{result.files} files, {result.frames} frames, {result.megapixels:.0f} Mpx, single process, best of {repeat}")
     out.print(f"  generate   {result.generate_s:7.2f} s  ({result.frames_per_second:.1f} frames/s)")
     out.print(f"  floor      {result.floor_s:7.2f} s  (same source frames, black canvas, written as DICOM; no text, no ground truth)")

@@ -6,15 +6,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from phiphantom.synth.cli_text import err_console, lit, out_console
 from phiphantom.synth.executors import default_workers
 
 if TYPE_CHECKING:  # the engine is imported when the command runs, so `phiphantom --help` stays light
     from .batch import BatchSummary
 
-console = Console(stderr=True)
+console = err_console()
 
 
 def parse_shift_range(text: str | None) -> tuple[int, int] | None:
@@ -32,26 +32,26 @@ def parse_shift_range(text: str | None) -> tuple[int, int] | None:
 
 def print_summary(summary: BatchSummary) -> None:
     """One screen: counts, failures by error class, where the records are (no paths from IN, no values)."""
-    table = Table(title=f"phiphantom deid -> {summary.out_dir}", show_header=False, box=None)
+    table = Table(title=f"phiphantom deid -> {lit(summary.out_dir)}", show_header=False, box=None)
     rows = [
         ("files", f"{summary.files} found: [green]{summary.ok} ok[/green], "
                   f"[red]{summary.failed} failed[/red], {summary.skipped} skipped (done by an earlier run)"),
         ("time", f"{summary.seconds:.1f} s, {summary.files_per_s:.1f} files/s with {summary.workers} worker(s)"),
-        ("layout / key", f"{summary.layout} / {summary.key_source}"),
+        ("layout / key", f"{lit(summary.layout)} / {lit(summary.key_source)}"),
         ("pixels", "[yellow]NOT cleaned[/yellow] (header only; BurnedInAnnotation left as it was)"
          if summary.pixel_policy is None else
-         f"cleaned ({summary.pixel_policy}); re-OCR verified in {summary.pixels_verified} of {summary.ok} ok files"),
-        ("records", f"{summary.errors_csv}, {summary.audit}"),
+         f"cleaned ({lit(summary.pixel_policy)}); re-OCR verified in {summary.pixels_verified} of {summary.ok} ok files"),
+        ("records", f"{lit(summary.errors_csv)}, {lit(summary.audit)}"),
     ]
     for error_class, count in summary.errors_by_class.items():
-        rows.append((f"  {error_class}", str(count)))
+        rows.append((f"  {lit(error_class)}", str(count)))
     if summary.mapping_out is not None:
-        rows.append(("mapping (secret)", str(summary.mapping_out)))
+        rows.append(("mapping (secret)", lit(summary.mapping_out)))
     if summary.ephemeral_key_out is not None:
-        rows.append(("key (secret)", str(summary.ephemeral_key_out)))
+        rows.append(("key (secret)", lit(summary.ephemeral_key_out)))
     for key, value in rows:
         table.add_row(f"[bold]{key}[/bold]", value)
-    Console().print(table)
+    out_console().print(table)
 
 
 def deid_command(
@@ -128,7 +128,7 @@ def deid_command(
                 ocr=ocr, ner_model=ner_model, progress=lambda done, total: bar.update(task, completed=done, total=total),
                 executor=choice)
     except (BatchUsageError, ExecutorError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {lit(exc)}")
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         console.print("[yellow]interrupted:[/yellow] finished files are kept; run again with --resume to continue")

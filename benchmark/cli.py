@@ -8,13 +8,15 @@ from typing import List, Optional
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.table import Table
 
-console = Console(stderr=True)
+from phiphantom.synth.cli_text import err_console, lit, out_console
+
+console = err_console()
 bench_app = typer.Typer(
     help="Benchmark de-identification engines on a generated dataset (pixels, headers, consistency, speed).",
     invoke_without_command=True, no_args_is_help=False,
+    rich_markup_mode=None,  # help text as written: `[...]` (extras, examples) is not Rich markup
 )
 
 LEADERBOARD = (  # short titles: the table must fit 80 columns
@@ -26,7 +28,7 @@ LEADERBOARD = (  # short titles: the table must fit 80 columns
 
 
 def _fmt(value, fmt: str) -> str:
-    return "n/a" if value is None else fmt.format(value)
+    return "n/a" if value is None else lit(fmt.format(value))
 
 
 def print_leaderboard(results: dict) -> None:
@@ -38,8 +40,8 @@ def print_leaderboard(results: dict) -> None:
         table.add_column(title, justify="right")
     for engine in results["engines"]:
         m = engine["metrics"]
-        table.add_row(engine["name"], *(_fmt(m.get(key), fmt) for _, key, fmt in LEADERBOARD))
-    Console().print(table)
+        table.add_row(lit(engine["name"]), *(_fmt(m.get(key), fmt) for _, key, fmt in LEADERBOARD))
+    out_console().print(table)
 
 
 def _run(data: Path, engines: list[str], out: Path, workers: int, timeout: float, ocr: bool, dciodvfy: bool,
@@ -66,7 +68,7 @@ def _run(data: Path, engines: list[str], out: Path, workers: int, timeout: float
                                 include_phi=include_phi, thumbnails=thumbnails, overwrite=overwrite, progress=progress,
                                 executor=choice)
     except (DatasetError, EngineError, ExecutorError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {lit(exc)}")
         raise typer.Exit(2) from None
     return results
 
@@ -101,7 +103,7 @@ def bench(
     results = _run(data, engine, out, workers, timeout, ocr, dciodvfy, include_phi, thumbnails, overwrite,
                    executor, scheduler)
     print_leaderboard(results)
-    console.print(f"results: {out / 'results.json'}  report: {out / 'report.html'}")
+    console.print(f"results: {lit(out / 'results.json')}  report: {lit(out / 'report.html')}")
 
 
 @bench_app.command("compare")
@@ -118,9 +120,9 @@ def compare_command(
     try:
         rows = compare(load_results(baseline), load_results(current), parse_tolerances(max_drop))
     except CompareError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {lit(exc)}")
         raise typer.Exit(2) from None
-    table = Table(title=f"{baseline} -> {current}")
+    table = Table(title=f"{lit(baseline)} -> {lit(current)}")
     for col in ("engine", "metric", "baseline", "current", "delta", "tolerance", "status"):
         table.add_column(col, justify="right" if col in ("baseline", "current", "delta", "tolerance") else "left")
     regressions = 0
@@ -129,12 +131,12 @@ def compare_command(
         if not changed and not r.regression:
             continue
         regressions += r.regression
-        status = "[red]REGRESSION[/red]" if r.regression else ("[green]better[/green]" if r.delta else r.note or "")
+        status = "[red]REGRESSION[/red]" if r.regression else ("[green]better[/green]" if r.delta else lit(r.note or ""))
         if r.note and r.regression:
-            status += f" ({r.note})"
-        table.add_row(r.engine, r.metric, _fmt(r.baseline, "{:g}"), _fmt(r.current, "{:g}"), _fmt(r.delta, "{:+g}"),
-                      _fmt(r.tolerance, "{:g}"), status)
-    out = Console()
+            status += f" ({lit(r.note)})"
+        table.add_row(lit(r.engine), lit(r.metric), _fmt(r.baseline, "{:g}"), _fmt(r.current, "{:g}"),
+                      _fmt(r.delta, "{:+g}"), _fmt(r.tolerance, "{:g}"), status)
+    out = out_console()
     out.print(table if table.row_count else "no differences")
     out.print(f"{regressions} regression(s)" if regressions else "[green]no regression[/green]")
     raise typer.Exit(1 if regressions else 0)
@@ -156,11 +158,12 @@ def demo_command(
     try:
         config = GenerateConfig(out=out / "dataset", patients=patients, workers=workers, seed=0)
     except ConfigError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {lit(exc)}")
         raise typer.Exit(2) from None
     summary = _with_progress("generating", lambda progress: generate(config, overwrite=overwrite, progress=progress))
     print_summary(summary)
     engines = available_engines()
     results = _run(out / "dataset", engines, out / "results", workers, 120.0, True, False, False, 3, overwrite)
     print_leaderboard(results)
-    console.print(f"dataset: {out / 'dataset'}\nreport:  {out / 'results' / 'report.html'} (and report.md, results.json)")
+    console.print(f"dataset: {lit(out / 'dataset')}\nreport:  {lit(out / 'results' / 'report.html')} "
+                  "(and report.md, results.json)")

@@ -16,7 +16,7 @@ console = err_console()
 bench_app = typer.Typer(
     help="Benchmark de-identification engines on a generated dataset (pixels, headers, consistency, speed).",
     invoke_without_command=True, no_args_is_help=False,
-    rich_markup_mode=None,  # help text as written: `[...]` (extras, examples) is not Rich markup
+    rich_markup_mode="rich",  # the same on every typer version: help is Rich markup (see cli_text.help_text)
 )
 
 LEADERBOARD = (  # short titles: the table must fit 80 columns

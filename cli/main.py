@@ -17,6 +17,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,  # never print local variables (they may hold PHI)
+    rich_markup_mode="rich",  # the same on every typer version: help is Rich markup (see synth/cli_text.help_text)
 )
 app.command("generate")(generate_command)
 app.command("validate")(validate_command)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, List, Optional
 import typer
 from rich.table import Table
 
-from phiphantom.synth.cli_text import err_console, lit, out_console
+from phiphantom.synth.cli_text import err_console, help_text, lit, out_console
 from phiphantom.synth.executors import default_workers
 
 if TYPE_CHECKING:  # the engine is imported when the command runs, so `phiphantom --help` stays light
@@ -96,8 +96,9 @@ def deid_command(
                                       "OUT/detections.csv (it is PHI)."),
     ocr: str = typer.Option("tesseract", help="OCR backend: tesseract (default, from PyPI alone), rapidocr or "
                             "easyocr (optional extras)."),
-    ner_model: Optional[Path] = typer.Option(None, "--ner-model", help="Local token-classification model folder "
-                                             "for named-entity recognition of burned-in text (extra phiphantom[ner])."),
+    ner_model: Optional[Path] = typer.Option(None, "--ner-model", help=help_text(
+        "Local token-classification model folder for named-entity recognition of burned-in text "
+        "(needs the ner extra: pip install 'phiphantom[ner]').")),
     executor: str = typer.Option("local", "--executor", help="local (supervised worker processes, default) | dask "
                                  "(one task per file on a Dask cluster; workers must see IN and OUT)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address for --executor dask "

@@ -7,15 +7,17 @@ from typing import List, Optional
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.table import Table
+
+from phiphantom.synth.cli_text import err_console, lit, out_console
 
 from .catalog import PEERS, get_peer
 from .install import PeerInstallError, find_installed, install, missing_programs, peers_home
 
-console = Console(stderr=True)
+console = err_console()
 peers_app = typer.Typer(help="Install and list peer de-identification tools (each in its own venv, pinned, "
-                        "from PyPI) for `phiphantom bench --engine NAME`.", no_args_is_help=True)
+                        "from PyPI) for `phiphantom bench --engine NAME`.", no_args_is_help=True,
+                        rich_markup_mode="rich")  # help is Rich markup (see synth/cli_text.help_text)
 
 HOME_HELP = "Where peer venvs live (default: $PHIPHANTOM_PEERS_HOME or ~/.cache/phiphantom/peers)."
 
@@ -30,20 +32,20 @@ def install_command(
     wanted = list(PEERS) if names == ["all"] else names
     unknown = [n for n in wanted if n not in PEERS]
     if unknown:
-        console.print(f"[red]unknown peer(s): {', '.join(unknown)}; known: {', '.join(PEERS)}[/red]")
+        console.print(f"[red]unknown peer(s): {lit(', '.join(unknown))}; known: {lit(', '.join(PEERS))}[/red]")
         raise typer.Exit(2)
     failed = []
     for name in wanted:
-        with console.status(f"installing {name}") as status:
+        with console.status(f"installing {lit(name)}") as status:
             try:
-                install(get_peer(name), home, force=force, say=lambda text: status.update(text))
+                install(get_peer(name), home, force=force, say=lambda text: status.update(lit(text)))
                 installed = find_installed(get_peer(name), home)
                 versions = installed.info["describe"].get("versions", {}) if installed else {}
-                console.print(f"[green]ok[/green] {name}: " + (", ".join(f"{k} {v}" for k, v in versions.items())
-                                                               or "system tool"))
+                console.print(f"[green]ok[/green] {lit(name)}: " + lit(", ".join(f"{k} {v}" for k, v in versions.items())
+                                                                        or "system tool"))
             except PeerInstallError as exc:
                 failed.append(name)
-                console.print(f"[red]failed[/red] {exc}")
+                console.print(f"[red]failed[/red] {lit(exc)}")
     if failed:
         raise typer.Exit(1)
 
@@ -51,7 +53,7 @@ def install_command(
 @peers_app.command("list")
 def list_command(home: Optional[Path] = typer.Option(None, "--home", help=HOME_HELP)) -> None:
     """Every known peer: what it does, its pins, and whether it is installed here."""
-    table = Table(box=box.SIMPLE_HEAD, title=f"Peers ({peers_home(home)})")
+    table = Table(box=box.SIMPLE_HEAD, title=f"Peers ({lit(peers_home(home))})")
     for column in ("name", "pixels", "installed", "pins / needs"):
         table.add_column(column)
     for peer in PEERS.values():
@@ -59,5 +61,5 @@ def list_command(home: Optional[Path] = typer.Option(None, "--home", help=HOME_H
         missing = missing_programs(peer)
         state = "yes" if installed else ("needs " + ", ".join(missing) if missing else "no")
         needs = " ".join(peer.requirements) or peer.system_hint
-        table.add_row(peer.name, "yes" if peer.cleans_pixels else "no", state, needs)
-    Console().print(table)
+        table.add_row(lit(peer.name), "yes" if peer.cleans_pixels else "no", lit(state), lit(needs))
+    out_console().print(table)

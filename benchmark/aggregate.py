@@ -115,7 +115,7 @@ def aggregate_engine(dataset: BenchDataset, name: str, run, scores: list[FileSco
         if score.detection is not None:
             detections_reported = True
             det = [a + b for a, b in zip(det, score.detection)]
-        failed = outcome.output_relpath is None
+        failed = outcome.output_relpath is None or score.failed  # no output, or one nothing could be measured in
         c["failed"] += failed
         error = outcome.error_class or score.pixel.error or header.error
         row = {"file": truth.label, "box_recall": _ratio(file_removed, file_phi), "leaks": file_leaks,
@@ -124,7 +124,7 @@ def aggregate_engine(dataset: BenchDataset, name: str, run, scores: list[FileSco
             row["path"] = truth.relpath
         per_file.append(row)
         if error:  # runner messages are already free of PHI unless --include-phi let them through
-            errors.append({"file": truth.label, "error_class": outcome.error_class or "ScoringError",
+            errors.append({"file": truth.label, "error_class": outcome.error_class or "UnusableOutput",
                            "message": outcome.message or error})
     files = len(dataset.files)
     cons = consistency([(t.entry["patient_key"], s.header) for t, s in zip(dataset.files, scores)])

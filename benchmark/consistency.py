@@ -1,9 +1,13 @@
 """Dataset-level header consistency: pseudonyms, UID linkage, date intervals (docs/metrics.md).
 
 Input: ``(patient_key, HeaderFileScore)`` pairs, one per file, failed files
-included (their ``output_view`` is the unchanged input). Only the
-``input_view``/``output_view`` dicts are used; nothing here keeps or returns a PHI
-value, only shares and counts.
+included. Only the ``input_view``/``output_view`` dicts and the ``failed`` flag are
+used; nothing here keeps or returns a PHI value, only shares and counts.
+
+A failed file (no output, or an output that is not readable DICOM) has nothing to
+measure, so it scores the worst case: its patient is not pseudonym- or
+date-consistent and its UID groups are not preserved; a metric is ``0`` rather
+than ``None`` when only failed files would have been judged.
 
 Rules where docs/metrics.md leaves room:
 
@@ -53,11 +57,16 @@ def pseudonym_consistency(pairs: Iterable[Pair]) -> tuple[float | None, int]:
     """(share of consistent patients or None, number of patients)."""
     ids: dict[str, set] = defaultdict(set)
     names: dict[str, set] = defaultdict(set)
+    failed: set[str] = set()
     for patient, score in pairs:
+        if score.failed:
+            failed.add(patient)
+            ids.setdefault(patient, set())  # counted, judged inconsistent
+            continue
         ids[patient].add(score.output_view.get("PatientID"))
         names[patient].add(score.output_view.get("PatientName"))
     patients = len(ids)
-    if not any(v for values in ids.values() for v in values):
+    if not any(v for values in ids.values() for v in values) and len(failed) < patients:
         return None, patients
     owners: dict[str, set[str]] = defaultdict(set)
     for patient, values in ids.items():
@@ -65,7 +74,7 @@ def pseudonym_consistency(pairs: Iterable[Pair]) -> tuple[float | None, int]:
             owners[value].add(patient)
     good = sum(
         1 for patient, values in ids.items()
-        if len(values) == 1 and None not in values and len(names[patient]) == 1
+        if patient not in failed and len(values) == 1 and None not in values and len(names[patient]) == 1
         and owners[next(iter(values))] == {patient}
     )
     return _ratio(good, patients), patients
@@ -77,19 +86,24 @@ def uid_consistency(pairs: Iterable[Pair]) -> tuple[float | None, int]:
     good = judged = 0
     for key in UID_KEYS:
         groups: dict[str, list] = defaultdict(list)
+        broken: set[str] = set()  # input groups holding a failed file: judged, never preserved
         for _, score in pairs:
             value = score.input_view.get(key)
             if value:
-                groups[value].append(score.output_view.get(key))
+                groups[value].append(None if score.failed else score.output_view.get(key))
+                if score.failed:
+                    broken.add(value)
         users: dict[str, set[str]] = defaultdict(set)  # output value -> input groups using it
         for input_value, outputs in groups.items():
             for output_value in outputs:
                 if output_value:
                     users[output_value].add(input_value)
         for input_value, outputs in groups.items():
-            if not any(outputs):
+            if not any(outputs) and input_value not in broken:
                 continue  # attribute removed from every file of the group: not judged
             judged += 1
+            if input_value in broken:
+                continue
             distinct = set(outputs)
             if len(distinct) == 1 and None not in distinct and users[next(iter(distinct))] == {input_value}:
                 good += 1
@@ -110,12 +124,16 @@ def da_ordinal(value: str | None) -> int | None:
 def date_interval_consistency(pairs: Iterable[Pair]) -> float | None:
     """Share of judged patients (>= 2 input StudyDates) whose date intervals survive; see module doc."""
     mapping: dict[str, dict[int, set]] = defaultdict(lambda: defaultdict(set))
+    failed: set[str] = set()
     for patient, score in pairs:
         day_in = da_ordinal(score.input_view.get("StudyDate"))
         if day_in is not None:
-            mapping[patient][day_in].add(da_ordinal(score.output_view.get("StudyDate")))
+            mapping[patient][day_in].add(None if score.failed else da_ordinal(score.output_view.get("StudyDate")))
+            if score.failed:
+                failed.add(patient)
     judged = {p: m for p, m in mapping.items() if len(m) >= 2}
-    if not any(d is not None for m in judged.values() for outs in m.values() for d in outs):
+    if not any(d is not None for m in judged.values() for outs in m.values() for d in outs) \
+            and not failed & judged.keys():
         return None
     good = 0
     for days in judged.values():

@@ -41,10 +41,11 @@ Choices where docs/metrics.md is silent:
 * Leak kind: the ground truth's ``location_kind`` when the location is a
   ``gt/tags.csv`` path of the file, else by rule (:func:`classify_location`).
 * An output pydicom cannot read (or a file without the ``DICM`` preamble that is
-  not a clean bare dataset) is ``unreadable``: rows count as removed when their
-  full value is nowhere in the bytes (rendered rows as removed: nothing can
-  display them), leaks come from the bytes and the name, conformance is 0, every
-  required attribute is lost.
+  not a clean bare dataset, or one cut short: an element, item or fragment runs
+  past its end) is ``unreadable`` and scores no better than no output at all: no
+  row counts as removed, its leaks are those of the unchanged input (as for a
+  missing output) plus any found in its own bytes and name, conformance is 0,
+  every required attribute is lost, its consistency views are empty.
 * Conformance of an element inside a sequence/item the output removed or
   emptied: honoured, whatever the sequence's own action. A replaced UID counts
   as a dummy for Z/D actions. ``X/Z/U*`` on a sequence: removed, emptied, or
@@ -161,10 +162,16 @@ class HeaderFileScore:
     input_view: dict = field(default_factory=dict)
     output_view: dict = field(default_factory=dict)
     error: str = ""
+    unreadable: bool = False           # an output was written but is not DICOM (or is cut short)
 
     @property
     def rows_removed(self) -> int:
         return sum(self.row_removed)
+
+    @property
+    def failed(self) -> bool:
+        """No usable output (none written, or unreadable): its consistency counts as broken."""
+        return self.unreadable or self.error == "no output"
 
 
 # --------------------------------------------------------------------------- paths
@@ -428,6 +435,10 @@ class _Stop(Exception):
     """The raw walker cannot parse further; bytes from here on are unattributed."""
 
 
+class _Truncated(_Stop):
+    """A value, item or element header runs past the end of the file: the file is cut short."""
+
+
 @dataclass
 class RawLayout:
     """Where element values lie in a file: text values (start, end, path, vr), binary value ranges."""
@@ -435,6 +446,7 @@ class RawLayout:
     text: list[tuple[int, int, str, str]]
     binary: list[tuple[int, int]]
     parsed_to: int  # offset where parsing stopped (== len(buf) when the whole file parsed)
+    truncated: bool = False  # an element, item or pixel fragment runs past the end of the file
 
     def gaps(self, size: int) -> list[tuple[int, int]]:
         """Byte ranges outside binary values (what the raw scan searches)."""
@@ -480,6 +492,7 @@ class _RawWalker:
 
     def run(self) -> RawLayout:
         buf, pos = self.buf, 0
+        truncated = False
         if buf[128:132] == b"DICM":
             pos = 132
         try:
@@ -491,10 +504,13 @@ class _RawWalker:
             else:
                 explicit = ts != _IMPLICIT_LE if ts else self._looks_explicit(pos)
                 pos = self._dataset(pos, len(buf), "", explicit, ts != _EXPLICIT_BE)
-        except (_Stop, struct.error, IndexError, ValueError):
+                truncated = 0 < len(buf) - pos < 8  # a cut element header
+        except (_Truncated, struct.error):  # struct.error: a tag or length read past the end
+            truncated = True
+        except (_Stop, IndexError, ValueError):
             pass
         self.text.sort()
-        return RawLayout(self.text, self.binary, pos if pos <= len(buf) else len(buf))
+        return RawLayout(self.text, self.binary, pos if pos <= len(buf) else len(buf), truncated)
 
     def _looks_explicit(self, pos: int) -> bool:
         vr = self.buf[pos + 4:pos + 6]
@@ -535,7 +551,7 @@ class _RawWalker:
                 continue
             vend = vpos + length
             if vend > len(buf):
-                raise _Stop
+                raise _Truncated
             if vr == "SQ":
                 self._sequence(vpos, vend, path, explicit, little)
             elif vr in BINARY_VRS:
@@ -572,7 +588,7 @@ class _RawWalker:
                 pos = self._dataset(pos + 8, limit, prefix, explicit, little)
             else:
                 if pos + 8 + length > limit:
-                    raise _Stop
+                    raise _Truncated if end is None else _Stop
                 self._dataset(pos + 8, pos + 8 + length, prefix, explicit, little)
                 pos += 8 + length
             index += 1
@@ -588,7 +604,7 @@ class _RawWalker:
                 return pos + 8
             if tag != _ITEM or length == 0xFFFFFFFF or pos + 8 + length > len(buf):
                 self.binary.append((start, len(buf)))  # runs to the end of the file
-                raise _Stop
+                raise _Truncated if tag == _ITEM and length != 0xFFFFFFFF else _Stop
             pos += 8 + length
 
 
@@ -631,6 +647,8 @@ def _load(path: Path) -> _Loaded:
     except Exception:  # noqa: BLE001
         pass
     if loaded.ds is not None and not any(int(tag) >> 16 != 0x0002 for tag in loaded.ds.keys()):
+        loaded.ds = None
+    if loaded.ds is not None and loaded.layout.truncated:  # pydicom reads a cut file silently, minus its tail
         loaded.ds = None
     return loaded
 
@@ -703,19 +721,6 @@ def row_removed(row: dict, ds: Dataset, output_name: str) -> bool:
     if row["match"] == "contains":
         return value.casefold() not in text.casefold()
     return _norm(text) != _norm(value)
-
-
-def _row_removed_unreadable(row: dict, buf: bytes, output_name: str) -> bool:
-    """For outputs pydicom cannot parse: a value is removed when its bytes are nowhere in the file.
-
-    Rendered (overlay/icon) values count as removed: no viewer can display an unreadable file.
-    """
-    if row["tag_path"] == "filename" or row["location_kind"] == "filename":
-        return row["injected_value"].casefold() not in output_name.casefold()
-    if row["match"] == "rendered":
-        return True
-    matcher = PhiMatcher([row["injected_value"]] if row["injected_value"] else [])
-    return matcher.bytes_re is None or matcher.bytes_re.search(buf) is None
 
 
 # --------------------------------------------------------------------------- leaks
@@ -917,7 +922,11 @@ def score_header_file(input_path: Path, output_path: Path | None, output_name: s
     """Score one output against its input and the file's ``gt/tags.csv`` rows.
 
     ``output_path=None`` (the engine failed) scores the unchanged input as the
-    output, with ``valid=False`` and ``error="no output"``.
+    output for coverage and leaks, honours no Annex E action and retains no
+    required attribute, with ``valid=False`` and ``error="no output"``. An output that is not
+    DICOM or is cut short (``unreadable``) scores at least as badly: no row removed,
+    the leaks of the unchanged input plus those in its own bytes and name, no
+    conformance, no required attribute, no consistency values.
     """
     rows = list(tag_rows)
     with quiet_pydicom():
@@ -927,15 +936,21 @@ def score_header_file(input_path: Path, output_path: Path | None, output_name: s
         else:
             source, out = _load_input(Path(input_path)), _load(Path(output_path))
             name, error = output_name or Path(output_path).name, ""
+        unreadable = output_path is not None and out.ds is None
         if out.ds is not None:
             removed = [row_removed(row, out.ds, name) for row in rows]
-        else:
-            removed = [_row_removed_unreadable(row, out.buf, name) for row in rows]
+            leaks = find_leaks(out, name, rows, removed)
+        else:  # nothing can be measured in it: the worst case, never better than no output at all
+            removed = [False] * len(rows)
             error = error or "unreadable output"
-        leaks = find_leaks(out, name, rows, removed)
+            leaks = find_leaks(out, name, rows, removed)
+            if unreadable:
+                as_input = find_leaks(_load(Path(input_path)), Path(input_path).name, rows, removed)
+                leaks = sorted(set(leaks) | set(as_input), key=lambda kl: (LEAK_KINDS.index(kl[0]), kl[1]))
         ds_in = source.ds if source.ds is not None else Dataset()
-        conf = conformance(ds_in, out.ds)
-        required = required_retained(ds_in, out.ds)
+        written = out.ds if output_path is not None else None  # no output honours and retains nothing
+        conf = conformance(ds_in, written)
+        required = required_retained(ds_in, written)
         valid = False
         if output_path is not None and out.ds is not None:
             reason = pixels_decode(out.ds)
@@ -943,5 +958,6 @@ def score_header_file(input_path: Path, output_path: Path | None, output_name: s
         return HeaderFileScore(
             rows_total=len(rows), row_removed=removed, leaks=leaks, conformance=conf, required=required,
             valid=valid, input_view=header_view(source.ds), output_view=header_view(out.ds), error=error,
+            unreadable=unreadable,
         )
 

@@ -28,6 +28,14 @@ class FileScore:
     detection: tuple[int, int, int] | None  # (true positives, false positives, false negatives) per frame
     new_dciodvfy_errors: int | None      # None when dciodvfy was not run
 
+    @property
+    def failed(self) -> bool:
+        """No usable output: none written, not DICOM, cut short, pixels undecodable or of another geometry.
+
+        Such a file is scored as the worst case on every metric it leaves unmeasurable.
+        """
+        return bool(self.pixel.error) or self.header.failed
+
 
 @dataclass(frozen=True)
 class ScoreTask:
@@ -82,10 +90,13 @@ def score_file(task: ScoreTask) -> FileScore:
     """Score one output file against its input and ground truth."""
     truth = task.truth
     input_path = task.root / truth.relpath
+    header = score_header_file(input_path, task.output, task.output.name if task.output else None, truth.tags)
     inp = decode_luma(input_path)
     out, error = None, ""
     if task.output is None:
         error = "no output"
+    elif header.unreadable:  # not DICOM, or cut short (pydicom would decode what is left of it)
+        error = "output not readable as DICOM"
     else:
         try:
             out = decode_luma(task.output)
@@ -95,7 +106,6 @@ def score_file(task: ScoreTask) -> FileScore:
     pixel = score_pixels(inp, out, truth.boxes, masks, error)
     usable = out if not pixel.error else None
     residual = residual_reads(usable, truth.boxes, pixel.boxes) if task.ocr else None
-    header = score_header_file(input_path, task.output, task.output.name if task.output else None, truth.tags)
     detection = None
     if task.detections is not None:
         detection = match_detections(task.detections, [r for r in truth.boxes if r["is_phi"] == "1"], pixel.frames)

@@ -296,9 +296,10 @@ def test_no_output_scores_like_the_unchanged_input(data: Data, null_scores):
         s = score(data, f, None)
         assert s.row_removed == copy.row_removed
         assert s.leaks == copy.leaks
-        assert s.conformance == copy.conformance and s.required == copy.required
+        assert s.conformance.keys() == copy.conformance.keys() and s.required.keys() == copy.required.keys()
+        assert all(h == 0 for _, h in s.conformance.values()) and not any(s.required.values())  # nothing written
         assert s.output_view == copy.output_view == s.input_view
-        assert not s.valid and s.error == "no output"
+        assert not s.valid and s.error == "no output" and s.failed and not s.unreadable
 
 
 def test_rgb_output_of_a_ybr_jpeg_keeps_the_photometric_requirement(data: Data, tmp_path):
@@ -317,17 +318,17 @@ def test_rgb_output_of_a_ybr_jpeg_keeps_the_photometric_requirement(data: Data, 
     assert not s.required["PhotometricInterpretation"] and not s.required["SamplesPerPixel"]
 
 
-def test_unreadable_output_is_invalid_and_searched_as_bytes(data: Data, tmp_path):
+def test_unreadable_output_is_invalid_and_no_better_than_no_output(data: Data, tmp_path):
     f = data.files[0]
     name = _row(data, f, "standard", "name")
     out = tmp_path / "broken.dcm"
     out.write_bytes(b"not dicom at all " + name["injected_value"].encode("utf-8"))
     s = score(data, f, out)
-    assert not s.valid and s.error == "unreadable output"
-    assert s.leaks == [("raw-bytes", "raw@17")]
-    kept = {r["tag_path"] for r, gone in zip(data.rows[f["relpath"]], s.row_removed) if not gone}
-    assert kept == {"(0010,0010)", "(0009,1001)"}  # rows holding the full name, which is still in the bytes
-    assert all(h == 0 for _, h in s.conformance.values())
+    missing = score(data, f, None)
+    assert not s.valid and s.error == "unreadable output" and s.unreadable and s.failed
+    assert set(s.leaks) == set(missing.leaks) | {("raw-bytes", "raw@17")}  # the input's leaks plus its own bytes
+    assert not any(s.row_removed)
+    assert all(h == 0 for _, h in s.conformance.values()) and not any(s.required.values())
 
 
 # --------------------------------------------------------------------------- raw layout

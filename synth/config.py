@@ -131,8 +131,11 @@ class GenerateConfig:
     def validate_values(self) -> None:
         """Raise :class:`ConfigError` for any unusable value."""
         for name in ("patients", "studies_per_patient", "workers"):
-            if int(getattr(self, name)) < 1:
-                raise ConfigError(f"{name.replace('_', '-')} must be >= 1")
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):   # e.g. workers = "4" or 2.5 in a TOML file
+                raise ConfigError(f"--{name.replace('_', '-')} must be a whole number, got {value!r}")
+            if value < 1:
+                raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
         if self.patients > 99999:
             raise ConfigError("patients must be <= 99999")
         parse_range(f"{self.files_per_study[0]}:{self.files_per_study[1]}", "files-per-study")
@@ -200,4 +203,9 @@ class GenerateConfig:
                 raise ConfigError(f"unknown key {key!r} in {path}")
             data[name] = value
         data.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**data)
+        try:
+            return cls(**data)
+        except ConfigError:
+            raise
+        except (TypeError, ValueError) as exc:  # e.g. patients = "ten": a clear error, not a traceback
+            raise ConfigError(f"config file {path}: a value has the wrong type ({exc})") from None

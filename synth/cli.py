@@ -176,8 +176,14 @@ def generate_bench_command(
     except ConfigError as exc:
         console.print(f"[red]error:[/red] {lit(exc)}")
         raise typer.Exit(2) from None
-    with console.status("benchmarking (three passes, single process)..."):
-        result = benchmark_generation(cfg, repeat=repeat)
+    from .sources import SourceError
+
+    try:
+        with console.status("benchmarking (three passes, single process)..."):
+            result = benchmark_generation(cfg, repeat=repeat)
+    except (ConfigError, SourceError) as exc:  # e.g. --source folder:MISSING: a clear error, not a traceback
+        console.print(f"[red]error:[/red] {lit(exc)}")
+        raise typer.Exit(2) from None
     data = result.as_dict()
     if json_out:
         write_json(json_out, data)

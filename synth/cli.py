@@ -22,7 +22,12 @@ def _progress() -> Progress:
 
 
 def _with_progress(description: str, work):
-    """Run ``work(progress)`` under a rich progress bar; bad input ends the command with status 2."""
+    """Run ``work(progress)`` under a rich progress bar.
+
+    Bad input (settings, source, dataset) ends the command with status 2; a failed write of the
+    output (read-only folder, full disk) with status 1, naming the operation and errno, no traceback.
+    """
+    from .output_dir import OutputError, errno_label
     from .sources import SourceError
     from .validate import ValidationError
 
@@ -33,6 +38,12 @@ def _with_progress(description: str, work):
     except (ConfigError, SourceError, ValidationError) as exc:
         console.print(f"[red]error:[/red] {lit(exc)}")
         raise typer.Exit(2) from None
+    except OutputError as exc:
+        console.print(f"[red]error:[/red] {lit(exc)}; nothing half-written was left")
+        raise typer.Exit(1) from None
+    except OSError as exc:  # any other OS error: its errno, never its message (it may quote a file name)
+        console.print(f"[red]error:[/red] {lit(description)} failed: {lit(errno_label(exc.errno))}")
+        raise typer.Exit(1) from None
 
 
 def generate_command(
@@ -76,8 +87,17 @@ def generate_command(
 
     summary = _with_progress("generating", work)
     print_summary(summary)
+    warn_source_skipped(summary)
     if summary.validation and not summary.validation.get("ok", True):
         raise typer.Exit(1)
+
+
+def warn_source_skipped(summary) -> None:
+    """Say how many source files were skipped as unusable, and where the reasons are."""
+    if summary.source_skipped:
+        console.print(f"[yellow]warning:[/yellow] the frame source skipped {summary.source_skipped} file(s) it cannot "
+                      f"use (unreadable, too small, blank or constant); reasons in "
+                      f"{lit(summary.out / 'source_skipped.csv')}")
 
 
 def print_summary(summary) -> None:
@@ -90,6 +110,7 @@ def print_summary(summary) -> None:
         ("header PHI elements", str(summary.tags)),
         ("layouts", ", ".join(f"{k} {v}" for k, v in summary.layouts.items())),
         ("quarantined", f"{summary.quarantined_files} files, {summary.quarantined_attempts} failed attempts (quarantine.csv)"),
+        *([("source files skipped", f"{summary.source_skipped} (source_skipped.csv)")] if summary.source_skipped else []),
         ("time", f"{summary.seconds:.1f} s"),
     ]
     v = summary.validation

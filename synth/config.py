@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import os
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
@@ -132,8 +133,13 @@ class GenerateConfig:
         """Raise :class:`ConfigError` for any unusable value."""
         for name in ("patients", "studies_per_patient", "workers"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):   # e.g. workers = "4" or 2.5 in a TOML file
-                raise ConfigError(f"--{name.replace('_', '-')} must be a whole number, got {value!r}")
+            try:
+                if isinstance(value, bool):
+                    raise TypeError
+                value = operator.index(value)   # ints (numpy's too); not "4", 2.5 or true from a TOML file
+            except TypeError:
+                raise ConfigError(f"--{name.replace('_', '-')} must be a whole number, got {value!r}") from None
+            setattr(self, name, value)
             if value < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
         if self.patients > 99999:

@@ -25,6 +25,7 @@ from .compose import Composition, compose
 from .dicom_build import build_dataset, sop_instance_uid
 from .dicom_tools import frames_sha256
 from .ground_truth import IMAGE_MASK_KEY, pack_image_mask, write_masks
+from .output_dir import io_step
 from .plan import FileJob
 from .sources import FrameSource, open_source
 
@@ -134,14 +135,17 @@ def run_job(job: FileJob, out_dir: Path) -> JobResult:
     file_digest = _hasher().submit(_sha256_hex, data)
     frames_digest = _hasher().submit(frames_sha256, frames)
     target = out_dir / job.relpath
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".part")
-    tmp.write_bytes(data)
+    with io_step("write a DICOM file", out_dir / "dicom"):  # where: never the file name (it may hold fake PHI)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
     mask_rel = mask_relpath_for(job.relpath)
     result.boxes, masks = box_rows(job, comp, mask_rel)
     masks[IMAGE_MASK_KEY] = pack_image_mask(comp.image_mask)
-    write_masks(out_dir / mask_rel, masks)
-    tmp.replace(target)
+    with io_step("write an ink mask file", out_dir / "gt" / "masks"):
+        write_masks(out_dir / mask_rel, masks)
+    with io_step("rename a finished DICOM file", out_dir / "dicom"):
+        tmp.replace(target)
     result.written = True
     result.tags = recorder.rows(job.relpath, str(ds.SOPInstanceUID))
     result.file_entry = {

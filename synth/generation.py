@@ -4,6 +4,7 @@ Output layout (documented in docs/dataset-format.md)::
 
     DIR/manifest.json
     DIR/quarantine.csv
+    DIR/source_skipped.csv      (only when the frame source skipped files it cannot use)
     DIR/dicom/<patient>/<study>/<file>.dcm
     DIR/gt/boxes.csv  gt/tags.csv  gt/identities.csv  gt/coco.json
     DIR/gt/masks/<patient>/<study>/<file>.npz
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
-import shutil
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -23,17 +23,19 @@ from typing import Callable
 from . import __version__
 from .config import ConfigError, GenerateConfig
 from .executors import ExecutorError, TaskFailed, dask_client, map_tasks
-from .file_job import JobResult, run_job
+from .file_job import JobResult, mask_relpath_for, run_job
 from .ground_truth import sha256_file, write_csv, write_json
 from .gt_writer import GroundTruthWriter
 from .identity import IDENTITY_COLUMNS, identity_row
+from .output_dir import SOURCE_SKIPPED, io_step, prepare_output, remove_partial_output
 from .overlay_content import CLINICAL_CATEGORIES, PHI_TAGS
 from .plan import FileJob, plan_dataset
 from .sources import open_source
 from .tag_recorder import TAG_COLUMNS
 
 MANIFEST_FORMAT = 1
-OUTPUT_ENTRIES = ("manifest.json", "quarantine.csv", "dicom", "gt")
+OUTPUT_ENTRIES = ("manifest.json", "quarantine.csv", SOURCE_SKIPPED, "dicom", "gt")
+SOURCE_SKIPPED_COLUMNS = ("source_relpath", "reason")
 
 
 @dataclass
@@ -53,6 +55,7 @@ class DatasetSummary:
     tags: int
     quarantined_files: int
     quarantined_attempts: int
+    source_skipped: int = 0
     layouts: dict[str, int] = field(default_factory=dict)
     validation: dict = field(default_factory=dict)
     seconds: float = 0.0
@@ -60,25 +63,6 @@ class DatasetSummary:
     @property
     def frames_per_second(self) -> float:
         return self.frames / self.seconds if self.seconds else 0.0
-
-
-def prepare_output(out: Path, overwrite: bool) -> None:
-    """Create ``out``; refuse to mix with existing content unless ``overwrite`` (then remove only our entries)."""
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"output path exists and is not a folder: {out}")
-    out.mkdir(parents=True, exist_ok=True)
-    existing = sorted(p.name for p in out.iterdir())
-    if not existing:
-        return
-    ours = [name for name in existing if name in OUTPUT_ENTRIES]
-    if not overwrite:
-        raise ConfigError(f"output folder {out} is not empty ({len(existing)} entries); use --overwrite to replace a dataset")
-    foreign = [name for name in existing if name not in OUTPUT_ENTRIES]
-    if foreign:
-        raise ConfigError(f"output folder {out} holds files that are not a PHI Phantom dataset; refusing to overwrite")
-    for name in ours:
-        path = out / name
-        shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 def _run_jobs(jobs: list[FileJob], out: Path, config: GenerateConfig, take: Callable[[JobResult], None]) -> None:
@@ -119,8 +103,9 @@ def generate(config: GenerateConfig, *, overwrite: bool = False,
     out = Path(config.out).resolve()  # Dask workers need the path as every worker sees it
     source = open_source(config.source)
     identities, jobs = plan_dataset(config, source)
-    prepare_output(out, overwrite)
-    writer = GroundTruthWriter(out, sorted(PHI_TAGS) + sorted(CLINICAL_CATEGORIES), list(TAG_COLUMNS), len(jobs))
+    skipped = dict(sorted((getattr(source, "skipped", None) or {}).items()))  # source files it cannot use
+    created = prepare_output(out, overwrite)
+    writer = None
     done = 0
 
     def take(result: JobResult) -> None:
@@ -131,12 +116,21 @@ def generate(config: GenerateConfig, *, overwrite: bool = False,
             progress(done, len(jobs))
 
     try:
+        writer = GroundTruthWriter(out, sorted(PHI_TAGS) + sorted(CLINICAL_CATEGORIES), list(TAG_COLUMNS), len(jobs))
         _run_jobs(jobs, out, config, take)
         writer.finish()
+        if skipped:
+            with io_step(f"write {SOURCE_SKIPPED}", out):
+                write_csv(out / SOURCE_SKIPPED, SOURCE_SKIPPED_COLUMNS,
+                          ({"source_relpath": rel, "reason": why} for rel, why in skipped.items()))
+        summary = write_manifest(out, config, identities, writer, skipped)
     except BaseException:
-        writer.discard()
+        # no half dataset: remove every file this run planned, its part files and the ground truth
+        if writer is not None:
+            writer.discard()
+        remove_partial_output(out, [rel for job in jobs for rel in (job.relpath, mask_relpath_for(job.relpath))],
+                              created)
         raise
-    summary = write_manifest(out, config, identities, writer)
     if config.validate:
         from .validate import validate_dataset
 
@@ -147,9 +141,11 @@ def generate(config: GenerateConfig, *, overwrite: bool = False,
     return summary
 
 
-def write_manifest(out: Path, config: GenerateConfig, identities, writer: GroundTruthWriter) -> DatasetSummary:
+def write_manifest(out: Path, config: GenerateConfig, identities, writer: GroundTruthWriter,
+                   skipped: dict[str, str] | None = None) -> DatasetSummary:
     """Write gt/identities.csv and manifest.json (after the streamed ground truth is complete)."""
-    write_csv(out / "gt" / "identities.csv", IDENTITY_COLUMNS, (identity_row(i) for i in identities))
+    with io_step("write gt/identities.csv", out):
+        write_csv(out / "gt" / "identities.csv", IDENTITY_COLUMNS, (identity_row(i) for i in identities))
     files = writer.file_entries
     layouts: dict[str, int] = {}
     for f in files:
@@ -160,10 +156,12 @@ def write_manifest(out: Path, config: GenerateConfig, identities, writer: Ground
         jpeg_files=sum(1 for f in files if not f["lossless"]), rgb_files=sum(1 for f in files if f["colour"] == "rgb"),
         boxes=writer.boxes, phi_boxes=writer.phi_boxes, tags=writer.tags,
         quarantined_files=writer.quarantined_files,
-        quarantined_attempts=len(writer.quarantine), layouts=dict(sorted(layouts.items())),
+        quarantined_attempts=len(writer.quarantine), source_skipped=len(skipped or {}),
+        layouts=dict(sorted(layouts.items())),
     )
-    gt_files = {name: sha256_file(out / name) for name in
-                ("gt/boxes.csv", "gt/tags.csv", "gt/identities.csv", "gt/coco.json", "quarantine.csv")}
+    gt_names = ["gt/boxes.csv", "gt/tags.csv", "gt/identities.csv", "gt/coco.json", "quarantine.csv"]
+    gt_names += [SOURCE_SKIPPED] if skipped else []
+    gt_files = {name: sha256_file(out / name) for name in gt_names}
     manifest = {
         "format": MANIFEST_FORMAT,
         "generator": "phiphantom.synth",
@@ -177,7 +175,8 @@ def write_manifest(out: Path, config: GenerateConfig, identities, writer: Ground
         "ground_truth": gt_files,
         "validation": {"tiers_run": [], "note": "validation not run"},
     }
-    write_json(out / "manifest.json", manifest)
+    with io_step("write manifest.json", out):
+        write_json(out / "manifest.json", manifest)
     return summary
 
 
@@ -187,4 +186,5 @@ def _record_validation(out: Path, validation: dict) -> None:
     path = out / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
     manifest["validation"] = validation
-    write_json(path, manifest)
+    with io_step("record the validation in manifest.json", out):
+        write_json(path, manifest)

@@ -87,8 +87,15 @@ def unpack_image_mask(stored: np.ndarray, columns: int, path: Path) -> np.ndarra
 
 
 def write_json(path: Path, data: object) -> None:
+    """Sorted, indented UTF-8 JSON, written to ``NAME.part`` and renamed: never a half file at ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp = path.with_name(path.name + ".part")
+    try:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def sha256_file(path: Path) -> str:

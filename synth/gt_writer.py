@@ -11,6 +11,7 @@ memory is small per file: its manifest entry, its quarantine rows and counters.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import textwrap
@@ -20,6 +21,7 @@ from .file_job import JobResult
 from .ground_truth import (
     BOX_COLUMNS, COCO_INFO, QUARANTINE_COLUMNS, coco_annotation, coco_categories, coco_image, write_csv,
 )
+from .output_dir import io_step
 
 _PLACEHOLDER = "@@phiphantom-stream-{}@@"
 
@@ -51,9 +53,10 @@ class _JsonListSpool:
         out.write("\n  ]")
 
     def discard(self) -> None:
-        if not self.fh.closed:
+        with contextlib.suppress(OSError):  # closing flushes: on a full disk that fails again
             self.fh.close()
-        self.path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.path.unlink(missing_ok=True)
 
 
 class GroundTruthWriter:
@@ -61,19 +64,24 @@ class GroundTruthWriter:
 
     def __init__(self, out: Path, categories: list[str], tag_columns: list[str], total: int) -> None:
         gt = out / "gt"
-        gt.mkdir(parents=True, exist_ok=True)
         self.out = out
         self.categories = categories
         self.cat_ids = {name: i + 1 for i, name in enumerate(categories)}
-        self._files = {name: (gt / name).open("w", encoding="utf-8", newline="") for name in ("boxes.csv", "tags.csv")}
+        self._files = {}
+        with io_step("create the ground-truth files", gt):
+            gt.mkdir(parents=True, exist_ok=True)
+            for name in ("boxes.csv", "tags.csv"):
+                self._files[name] = (gt / name).open("w", encoding="utf-8", newline="")
         self._boxes = csv.DictWriter(self._files["boxes.csv"], fieldnames=list(BOX_COLUMNS), lineterminator="\n",
                                      extrasaction="raise")
         self._tags = csv.DictWriter(self._files["tags.csv"], fieldnames=list(tag_columns), lineterminator="\n",
                                     extrasaction="raise")
-        self._boxes.writeheader()
-        self._tags.writeheader()
-        self._images = _JsonListSpool(gt / ".coco-images.part")
-        self._annotations = _JsonListSpool(gt / ".coco-annotations.part")
+        self._images = self._annotations = None
+        with io_step("create the ground-truth files", gt):
+            self._boxes.writeheader()
+            self._tags.writeheader()
+            self._images = _JsonListSpool(gt / ".coco-images.part")
+            self._annotations = _JsonListSpool(gt / ".coco-annotations.part")
         self._waiting: dict[int, JobResult] = {}
         self._next = 0
         self.total = total
@@ -86,7 +94,8 @@ class GroundTruthWriter:
         """Take one file's result (any order); write every result that is next in file order."""
         self._waiting[result.index] = result
         while self._next in self._waiting:
-            self._write(self._waiting.pop(self._next))
+            with io_step("write the ground-truth tables", self.out / "gt"):
+                self._write(self._waiting.pop(self._next))
             self._next += 1
 
     def _write(self, result: JobResult) -> None:
@@ -114,9 +123,16 @@ class GroundTruthWriter:
         """Close the CSVs, write quarantine.csv and stitch gt/coco.json; every file must have been added."""
         if self._waiting or self._next != self.total:
             raise RuntimeError(f"ground truth incomplete: {self._next} of {self.total} files written")
-        for fh in self._files.values():
-            fh.close()
-        write_csv(self.out / "quarantine.csv", QUARANTINE_COLUMNS, self.quarantine)
+        with io_step("write the ground-truth tables", self.out / "gt"):
+            for fh in self._files.values():
+                fh.close()
+        with io_step("write quarantine.csv", self.out):
+            write_csv(self.out / "quarantine.csv", QUARANTINE_COLUMNS, self.quarantine)
+        with io_step("write gt/coco.json", self.out / "gt"):
+            self._write_coco()
+        self.discard()
+
+    def _write_coco(self) -> None:
         skeleton = {"info": COCO_INFO,
                     "categories": coco_categories(self.categories),
                     "images": _PLACEHOLDER.format("images"), "annotations": _PLACEHOLDER.format("annotations")}
@@ -128,12 +144,12 @@ class GroundTruthWriter:
                 out.write(head)
                 spool.copy_list_into(out)
             out.write(rest)
-        self.discard()
 
     def discard(self) -> None:
-        """Remove the part files (after finish, or when the run fails)."""
+        """Remove the part files (after finish, or when the run fails); never raises."""
         for fh in self._files.values():
-            if not fh.closed:
+            with contextlib.suppress(OSError):  # closing flushes: on a full disk that fails again
                 fh.close()
-        self._images.discard()
-        self._annotations.discard()
+        for spool in (self._images, self._annotations):
+            if spool is not None:
+                spool.discard()

@@ -2,8 +2,12 @@
 
 Every PNG/JPG/JPEG image and MP4/AVI/MOV/MPEG/MPG/M4V clip under ``PATH``
 (recursively, hidden files and folders ignored) is one catalog item, in sorted
-order of its relative POSIX path. Clips are probed for their frame count once
-per source object, lazily on the first :meth:`FolderSource.plan` call.
+order of its relative POSIX path. Files are checked once per source object,
+lazily on the first :meth:`FolderSource.plan` call: every image is decoded and
+every clip probed for its frame count (and a few frames decoded); a file that
+cannot be read, is too small, blank or constant (see :mod:`.usable`) is
+skipped and its reason kept in :attr:`FolderSource.skipped`. A folder with no
+usable file at all is refused.
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ from .fit import (
     relative_posix,
     suffix_in,
 )
+from .usable import frame_problem, size_problem
+
+CLIP_SAMPLE_FRAMES = 16   # a clip is usable if frame 0 or frame 15 (or its last, if shorter) is
+MAX_LISTED_IN_ERROR = 10
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,7 @@ class FolderSource:
                 f"({', '.join(VIDEO_SUFFIXES)}) under {path!r}"
             )
         self._items: list[FolderItem] | None = None
-        self.skipped: dict[str, str] = {}   # relpath -> reason, for clips that failed probing
+        self.skipped: dict[str, str] = {}   # relpath -> reason, for files that cannot be used
 
     # ------------------------------------------------------------------ catalog
 
@@ -66,19 +74,38 @@ class FolderSource:
         return self._items
 
     def _probe_catalog(self) -> list[FolderItem]:
-        """Probe every clip once; unreadable clips are recorded in ``skipped``, not fatal."""
-        items = [FolderItem(rel, is_clip=False) for rel in self.image_paths]
+        """Check every image and clip once; unusable ones are recorded in ``skipped``, not fatal."""
+        items = []
+        for rel in self.image_paths:
+            problem = _image_problem(self.root / rel, rel)
+            if problem:
+                self.skipped[rel] = problem
+            else:
+                items.append(FolderItem(rel, is_clip=False))
         for rel in self.clip_paths:
             try:
                 info = probe_video(self.root / rel, label=rel)
+                problem = _clip_problem(self.root / rel, rel, info)
             except SourceError as exc:
-                self.skipped[rel] = str(exc)
+                problem = str(exc)
+            if problem:
+                self.skipped[rel] = problem
                 continue
             items.append(FolderItem(rel, is_clip=True, frame_count=info.frame_count, fps=info.fps))
         items.sort(key=lambda item: item.relpath)
         if not items:
-            raise SourceError(f"{self.spec}: none of the {len(self.clip_paths)} clips could be read")
+            raise SourceError(self._none_usable_message())
         return items
+
+    def _none_usable_message(self) -> str:
+        """The error for a folder where every image and clip was skipped: how many, and why each."""
+        total = len(self.image_paths) + len(self.clip_paths)
+        lines = [f"{self.spec}: none of the {total} images/clips is usable"]
+        for rel, reason in list(sorted(self.skipped.items()))[:MAX_LISTED_IN_ERROR]:
+            lines.append(f"  {rel}: {reason}")
+        if len(self.skipped) > MAX_LISTED_IN_ERROR:
+            lines.append(f"  ... and {len(self.skipped) - MAX_LISTED_IN_ERROR} more")
+        return "\n".join(lines)
 
     # ------------------------------------------------------------------ plan / render
 
@@ -142,3 +169,26 @@ def _scan_folder(root: Path) -> tuple[list[str], list[str]]:
         elif suffix_in(path.name, VIDEO_SUFFIXES):
             clips.append(rel)
     return sorted(images), sorted(clips)
+
+
+def _image_problem(path: Path, rel: str) -> str | None:
+    """Why the image at ``path`` cannot be used (unreadable, too small, blank, constant), or None."""
+    try:
+        image = load_image(path, label=rel)
+    except SourceError as exc:
+        return str(exc)
+    return frame_problem(image)
+
+
+def _clip_problem(path: Path, rel: str, info) -> str | None:
+    """Why a probed clip cannot be used: too small, or its first frames blank or constant."""
+    if info.width and info.height:
+        problem = size_problem(info.width, info.height)
+        if problem:
+            return problem
+    sample = sorted({0, min(info.frame_count, CLIP_SAMPLE_FRAMES) - 1})
+    frames = read_video_frames(path, sample, label=rel)
+    problems = [frame_problem(frame) for frame in frames]
+    if all(problems):
+        return f"{problems[0]} (frames {', '.join(str(i) for i in sample)})"
+    return None

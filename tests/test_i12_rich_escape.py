@@ -81,6 +81,12 @@ def test_generate_validate_ocr_check_print_paths_literally(generated):
     bench = run("generate-bench", "--source", f"folder:{missing}", "--patients", 1)
     assert_clean(bench, 2)
     assert_shows(bench, missing)
+    config = odd_dir(out.parent.parent.parent, "config") / "c[red].toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('patients = "ten[/x]"\n', encoding="utf-8")
+    typed = run("generate", "--out", odd_dir(out.parent.parent.parent, "g3"), "--config", config)
+    assert_clean(typed, 2)  # a wrong-typed TOML value: one clear line, no ValueError traceback
+    assert "error:" in typed.output
 
 
 def test_deid_prints_out_and_errors_literally(generated, tmp_path):

@@ -25,10 +25,18 @@ Walking IN
     truncated value, or drop an unterminated pixel data element.
 
 Writing OUT
-    ``--layout keep`` writes each output at the input's relative path (so file
-    names that carry PHI keep carrying it), ``--layout pseudonymized`` at
-    ``PatientID/StudyUID/SeriesUID/SOPUID.dcm`` made of pseudonyms only.
-    Workers write into ``OUT/.phiphantom-deid-tmp/<n>.part`` (same file system
+    ``--layout pseudonymized`` (the default) writes each output at
+    ``PatientID/StudyUID/SeriesUID/SOPUID.dcm`` made of pseudonyms only;
+    ``--layout keep`` at the input's relative path (so file names that carry
+    PHI keep carrying it: the run counts the files whose path holds a name, ID
+    or date of their own header and warns, without showing them).
+    OUT is locked for the whole run (``flock`` on ``OUT/.phiphantom-deid.lock``,
+    :mod:`.batch_out`): a second run into the same OUT is refused at once; the
+    kernel releases the lock of a run that died. An OUT that cannot be created
+    or written is a usage error naming the operation and the errno (``EROFS``,
+    ``EACCES``); a file whose output cannot be written (``ENOSPC``) is an
+    error row saying which step failed; a record that cannot be written stops
+    the run (:class:`RunAborted`). Workers write into ``OUT/.phiphantom-deid-tmp/<n>.part`` (same file system
     as OUT); the supervisor moves a file into place with ``os.replace`` only
     once it is complete and verified (it re-reads as DICOM, carries
     PatientIdentityRemoved=YES and the expected SOP Instance UID), and removes
@@ -43,14 +51,18 @@ Writing OUT
 
 Records (all in OUT unless asked elsewhere; none holds a value)
     ``errors.csv`` (path, error_class, message): only :class:`DeidError`
-    messages are kept (safe by contract); any other message is withheld.
-    Paths relative to IN may themselves carry PHI: ``--redact-paths`` writes
-    ``file-NNNN`` (the input's number in walk order) instead, in errors.csv
-    and audit.jsonl. ``audit.jsonl``: one record per input per run (status
+    messages are kept (safe by contract); any other message is withheld
+    (an OS error keeps its errno name). Paths relative to IN may themselves
+    carry PHI, so the records name each input ``file-NNNN`` (its number in
+    walk order: IN sorted by the bytes of the relative paths) in errors.csv,
+    audit.jsonl and detections.csv; ``--show-paths`` writes the relative paths
+    instead. ``audit.jsonl``: one record per input per run (status
     ok / error / skipped) with paths, actions per element path, options,
     CID 7050 codes, key source, whether dates were shifted, tool version and
     sha256 of input and output. ``.phiphantom-deid-state.jsonl``: what
-    ``--resume`` needs (a keyed hash of the input path, never the path).
+    ``--resume`` needs (a keyed hash of the input path, never the path; the
+    output path only when it is made of pseudonyms), and per run a key check
+    value (a keyed hash of a constant) and the settings.
     ``--mapping-out PATH``: original -> pseudonym table, mode 0600, only when
     asked and never inside IN or OUT.
 
@@ -58,7 +70,10 @@ Resume
     With ``--resume`` a file is skipped when the state file has a record made
     with the same key and settings, its input sha256 matches, and its output
     still exists with the recorded sha256; anything else is processed again,
-    so a resumed run gives the same outputs as an uninterrupted one.
+    so a resumed run gives the same outputs as an uninterrupted one. A resume
+    with another key or other settings than the run that wrote OUT is refused
+    (it would add a second copy under other pseudonyms), and so is a resume into
+    a non-empty folder without a state file.
     Without ``--resume`` OUT must be empty or absent.
 
 Workers
@@ -101,12 +116,14 @@ from typing import Callable, Iterable, Iterator
 from phiphantom.synth.executors import Executor, dask_client, default_workers
 
 from .batch_inputs import InputEntry, _is_within, collect_inputs, sniff_part10  # noqa: F401 - part of this API
+from .batch_out import LOCK_FILENAME, OutLock, OutUnavailable, RunAborted, describe_os_error, records_step
 from .batch_records import (  # noqa: F401 - names of the run's files are part of this module's API
     AUDIT_FILENAME, DETECTION_COLUMNS, DETECTIONS_FILENAME, ERROR_COLUMNS, ERRORS_FILENAME, RESERVED_NAMES,
-    STAGING_DIRNAME, STATE_FILENAME, _Committer, _Records, _unlink, load_state, path_text, redacted_name,
-    write_mapping,
+    STAGING_DIRNAME, STATE_FILENAME, ResumeRefused, _Committer, _Records, _unlink, check_resume, load_state,
+    path_text, redacted_name, write_mapping,
 )
 from .header_deid import DeidError, DeidOptions
+from .path_phi import name_carries_phi
 from .keys import DeidKeyError, load_key, write_private
 from .pipeline import DeidConfig, deidentify_file
 from .workers import Worker, keep_freed_memory, own_process_group, serve
@@ -134,10 +151,12 @@ class BatchSummary:
     ok: int = 0
     failed: int = 0
     skipped: int = 0               # completed by an earlier run (--resume)
+    dicom_files: int = 0           # entries recognised as DICOM Part 10 (the others are error rows)
+    names_like_phi: int = 0        # --layout keep: outputs whose path holds a name, ID or date of their header
     errors_by_class: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     workers: int = 0
-    layout: str = "keep"
+    layout: str = "pseudonymized"
     key_source: str = ""
     errors_csv: Path | None = None
     audit: Path | None = None
@@ -183,9 +202,12 @@ class _Plan:
     version: str
     fingerprint: str            # keyed hash of key + settings: state records of other settings never match
     want_mapping: bool
-    redact_paths: bool
+    show_paths: bool            # relative input paths in the records (else file-NNNN)
     timeout_s: float
     include_text: bool = False
+    key_check: str = ""         # keyed hash of a constant: tells another key apart on --resume
+    settings: dict = field(default_factory=dict)   # the settings behind ``fingerprint``, in clear (no secrets)
+    lock_fd: int = -1           # OUT's lock, held by the supervisor; forked workers close their copy
 
     @property
     def staging(self) -> Path:
@@ -196,8 +218,8 @@ class _Plan:
         return _keyed_hash(self.config.key, "input-path", relpath)
 
     def shown(self, entry: InputEntry) -> str:
-        """The input path as written to errors.csv and audit.jsonl."""
-        return redacted_name(entry.index) if self.redact_paths else path_text(entry.relpath)
+        """The input path as written to errors.csv, audit.jsonl and detections.csv (``file-NNNN`` unless asked)."""
+        return path_text(entry.relpath) if self.show_paths else redacted_name(entry.index)
 
 
 def parse_safe_private(path: Path) -> frozenset[tuple[str, int]]:
@@ -223,7 +245,7 @@ def parse_safe_private(path: Path) -> frozenset[tuple[str, int]]:
 
 
 def _check_paths(src: Path, out: Path, mapping_out: Path | None, key_out: Path | None, resume: bool) -> None:
-    """Refuse OUT inside IN (or IN inside OUT), secrets inside either, and a non-empty OUT without --resume."""
+    """Refuse OUT inside IN (or IN inside OUT) and secrets inside either (a non-empty OUT: :func:`_check_out`)."""
     if not src.exists():
         raise BatchUsageError(f"input not found: {src}")
     in_r, out_r = src.resolve(), out.resolve()
@@ -233,8 +255,6 @@ def _check_paths(src: Path, out: Path, mapping_out: Path | None, key_out: Path |
         raise BatchUsageError("the input lies inside the output folder: choose an OUT outside IN")
     if out.exists() and not out.is_dir():
         raise BatchUsageError(f"the output path exists and is not a folder: {out}")
-    if out.is_dir() and any(out.iterdir()) and not resume:
-        raise BatchUsageError(f"the output folder is not empty: {out} (use --resume to continue a run there)")
     for flag, path in (("--mapping-out", mapping_out), ("--write-ephemeral-key", key_out)):
         if path is None:
             continue
@@ -274,13 +294,37 @@ def _options(profile: str, options: Iterable[str], safe_private: Path | frozense
         raise BatchUsageError(str(exc)) from None
 
 
+def _settings(options: DeidOptions, layout: str, profile: str, version: str, pixels: PixelConfig | None) -> dict:
+    """The settings that change outputs (no secret among them)."""
+    return {"options": sorted(options.options), "safe_private": sorted(options.safe_private),
+            "date_shift_range": list(options.date_shift_range), "layout": layout, "profile": profile,
+            "version": version, "pixels": None if pixels is None else repr(pixels)}
+
+
 def _fingerprint(key: bytes, options: DeidOptions, layout: str, profile: str, version: str,
                  pixels: PixelConfig | None = None) -> str:
     """Keyed hash of the settings that change outputs (the state of another key or setting never matches)."""
-    settings = {"options": sorted(options.options), "safe_private": sorted(options.safe_private),
-                "date_shift_range": list(options.date_shift_range), "layout": layout, "profile": profile,
-                "version": version, "pixels": None if pixels is None else repr(pixels)}
+    settings = _settings(options, layout, profile, version, pixels)
     return _keyed_hash(key, "settings", json.dumps(settings, sort_keys=True))[:32]
+
+
+def key_check_value(key: bytes) -> str:
+    """A keyed hash of a constant: equal for equal keys, says nothing about the key."""
+    return _keyed_hash(key, "key-check", "phiphantom-deid")[:16]
+
+
+def _check_out(out: Path, resume: bool, plan: _Plan) -> None:
+    """With OUT locked: refuse a non-empty OUT without --resume, and a resume of another key or settings."""
+    try:
+        if not resume:
+            if any(p.name != LOCK_FILENAME for p in out.iterdir()):
+                raise BatchUsageError(f"the output folder is not empty: {out} (use --resume to continue a run there)")
+            return
+        check_resume(out, plan.fingerprint, plan.key_check, plan.settings)
+    except ResumeRefused as exc:
+        raise BatchUsageError(str(exc)) from None
+    except OSError as exc:
+        raise BatchUsageError(f"cannot list the output folder {out} ({describe_os_error(exc)})") from None
 
 
 # -- worker side ---------------------------------------------------------------------------------------------
@@ -320,16 +364,23 @@ def _write_verified(ds, tmp: Path) -> str:
         ok = False
     if not ok:
         raise FileRejected("OutputCheckFailed", "the written output did not re-read as the de-identified instance")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        _unlink(tmp)
+        raise FileRejected(type(exc).__name__,
+                           f"could not write the temporary output file ({describe_os_error(exc)})") from None
     return hashlib.sha256(data).hexdigest()
 
 
-def _resumable(record: dict | None, input_sha: str, out_dir: Path) -> bool:
-    """Whether a state record still describes a complete output for this exact input."""
+def _resumable(record: dict | None, input_sha: str, out_dir: Path, relpath: str) -> bool:
+    """Whether a state record still describes a complete output for this exact input.
+
+    ``relpath`` is the output path of a keep-layout record (the state does not store input names)."""
     if not record or record.get("input_sha256") != input_sha:
         return False
-    out_rel = str(record.get("output", ""))
+    out_rel = str(record.get("output") or relpath)
     parts = out_rel.split("/")
     if not out_rel or any(p in ("", ".", "..") for p in parts):
         return False
@@ -367,19 +418,27 @@ def process_one(plan: _Plan, index: int, relpath: str, record: dict | None) -> d
     src = plan.root / relpath
     tmp = plan.staging / f"{index}.part"
     result: dict = {"status": "error", "input_sha256": None}
+    keep = plan.config.layout == "keep"
     try:
-        data = src.read_bytes()  # read once: hashed, checked and parsed from memory
+        try:
+            data = src.read_bytes()  # read once: hashed, checked and parsed from memory
+        except OSError as exc:
+            raise FileRejected(type(exc).__name__, f"could not read the input ({describe_os_error(exc)})") from None
         result["input_sha256"] = input_sha = hashlib.sha256(data).hexdigest()
-        if _resumable(record, input_sha, plan.out_dir):
-            return {**result, "status": "skipped", "output": record["output"],
-                    "output_sha256": record["output_sha256"], "sop": record.get("sop", "")}
+        if _resumable(record, input_sha, plan.out_dir, relpath):
+            return {**result, "status": "skipped", "output": record.get("output") or relpath,
+                    "output_sha256": record["output_sha256"], "sop": record.get("sop", ""),
+                    "name_like_phi": keep and name_carries_phi(relpath, data)}
         deid = deidentify_file(data, plan.config, plan.version)  # structure check, DICOMDIR refusal, meta rebuild
         out_rel = output_relpath(relpath, deid, plan.config.layout)
+        if keep:  # the input's name goes to OUT as it is: does it hold values of this header?
+            result["name_like_phi"] = name_carries_phi(relpath, data)
         output_sha = _write_verified(deid.dataset, tmp)
         actions = dict(deid.header.actions)
         result.update(status="ok", tmp=str(tmp), output=out_rel, output_sha256=output_sha,
                       sop=str(deid.dataset.SOPInstanceUID), actions=actions, codes=list(deid.header.codes),
                       date_shift_applied=deid.header.date_shift_days is not None,
+                      unknown_removed=deid.header.unknown_removed,
                       mapping=deid.header.mapping if plan.want_mapping else None,
                       detections=_detections(deid, plan.include_text),
                       pixels_verified=bool(deid.pixels and deid.pixels.verified))
@@ -390,6 +449,8 @@ def process_one(plan: _Plan, index: int, relpath: str, record: dict | None) -> d
             error_class, message = exc.error_class, str(exc)
         elif isinstance(exc, DeidError):
             error_class, message = type(exc).__name__, str(exc)
+        elif isinstance(exc, OSError) and exc.errno:
+            error_class, message = type(exc).__name__, f"{WITHHELD}; {describe_os_error(exc)}"
         else:
             error_class, message = type(exc).__name__, WITHHELD
         result.update(status="error", error_class=error_class, message=message)
@@ -405,6 +466,9 @@ def _quiet() -> None:
 def _worker_main(conn, other_end, plan: _Plan, parent_pid: int) -> None:
     """Answer tasks ``(index, relpath, record)`` until told to stop (None) or orphaned."""
     other_end.close()
+    if plan.lock_fd >= 0:  # only the supervisor holds OUT's lock: it dies with the supervisor
+        with contextlib.suppress(OSError):
+            os.close(plan.lock_fd)
     own_process_group()  # Ctrl-C reaches the supervisor only; it stops the workers itself
     keep_freed_memory()
     _quiet()
@@ -598,11 +662,12 @@ def deid_batch(
     options: Iterable[str] = (),
     safe_private: Path | str | frozenset | None = None,
     date_shift_range: tuple[int, int] | None = None,
-    layout: str = "keep",
+    layout: str = "pseudonymized",
     workers: int | None = None,
     timeout_s: float = 300.0,
     resume: bool = False,
     mapping_out: Path | str | None = None,
+    show_paths: bool = False,
     redact_paths: bool = False,
     header_only: bool = False,
     policy: str = "strict",
@@ -619,7 +684,10 @@ def deid_batch(
     The key comes from ``key_file``, else ``$PHIPHANTOM_DEID_KEY`` (from ``env``, default the process
     environment), else -- only with ``ephemeral_key=True`` -- a random one (written, mode 0600, to
     ``write_ephemeral_key`` if given). Raises :class:`BatchUsageError` (nothing processed) for a bad
-    request; per-file problems never raise, they become rows of ``errors.csv``.
+    request; per-file problems never raise, they become rows of ``errors.csv``. The records name
+    inputs ``file-NNNN`` unless ``show_paths`` (``redact_paths``, the old opt-in, is the default now
+    and is accepted for compatibility). OUT is locked for the run (:class:`OutLock`). A record
+    that cannot be written stops the run with :class:`RunAborted`.
 
     ``executor`` ``dask`` sends one task per file to a Dask cluster (workers must see ``src`` and
     ``out`` at the same paths; the key travels to them with the tasks). Dask cannot stop a running
@@ -644,6 +712,10 @@ def deid_batch(
         raise BatchUsageError("--resume needs the key of the interrupted run (--key-file or $PHIPHANTOM_DEID_KEY)")
     if timeout_s <= 0:
         raise BatchUsageError("--timeout must be positive")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise BatchUsageError(f"--workers must be a whole number of at least 1 (got {workers!r})")
+    if show_paths and redact_paths:
+        raise BatchUsageError("give either --show-paths or --redact-paths, not both")
     deid_options = _options(profile, options, safe_private, date_shift_range)
     _check_paths(src, out, mapping_out, key_out, resume)
     try:
@@ -658,31 +730,69 @@ def deid_batch(
         _check_pixel_tools(pixels)
     config = DeidConfig(key=key, options=deid_options, layout=layout, key_source=key_source, pixels=pixels)
     root, entries = collect_inputs(src)
+    if not entries:
+        raise BatchUsageError(f"no DICOM files found in {src}: the folder is empty (nothing to de-identify)")
+    settings = _settings(deid_options, layout, profile, __version__, pixels)
+    lock = OutLock(out.resolve())
+    try:
+        lock.acquire()  # creates OUT; from here on a second run into OUT is refused
+    except OutUnavailable as exc:
+        raise BatchUsageError(str(exc)) from None
     plan = _Plan(root=root, out_dir=out.resolve(), config=config, version=__version__,
                  fingerprint=_fingerprint(key, deid_options, layout, profile, __version__, pixels),
-                 want_mapping=mapping_out is not None, redact_paths=redact_paths, timeout_s=float(timeout_s),
-                 include_text=include_text)
-    if key_out is not None:
-        write_private(key_out, key.hex().encode("ascii") + b"\n")
-    plan.out_dir.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(plan.staging, ignore_errors=True)  # temporary files of an interrupted run
-    plan.staging.mkdir()
-    state = load_state(plan.out_dir / STATE_FILENAME, plan.fingerprint) if resume else {}
-
-    summary = BatchSummary(in_path=src, out_dir=out, files=len(entries), layout=layout, key_source=key_source,
-                           errors_csv=out / ERRORS_FILENAME, audit=out / AUDIT_FILENAME, mapping_out=mapping_out,
-                           ephemeral_key_out=key_out, pixel_policy=None if pixels is None else pixels.label)
-    records = _Records(plan, resume, key_source, deid_options, profile)
-    committer = _Committer(plan, records, summary)
+                 want_mapping=mapping_out is not None, show_paths=show_paths, timeout_s=float(timeout_s),
+                 include_text=include_text, key_check=key_check_value(key), settings=settings, lock_fd=lock.fd)
     try:
-        with dask_client(executor) if executor.is_dask else contextlib.nullcontext() as client:
-            summary.workers = _drive(plan, entries, committer, state, workers or default_workers(), progress,
-                                     client)
+        _check_out(plan.out_dir, resume, plan)
+        _start(plan, key_out, key)
+    except BatchUsageError:
+        lock.abandon()
+        raise
+    try:
+        return _run(plan, entries, src, out, resume, key_source, deid_options, profile, mapping_out, key_out,
+                    pixels, workers, progress, executor, started)
     finally:
-        records.close()
+        lock.release()
+
+
+def _start(plan: _Plan, key_out: Path | None, key: bytes) -> None:
+    """Write the ephemeral key if asked and make a fresh staging folder (usage errors naming the failed step)."""
+    step = "write the ephemeral key file"
+    try:
+        if key_out is not None:
+            write_private(key_out, key.hex().encode("ascii") + b"\n")
+        step = "create the temporary folder in the output folder"
+        shutil.rmtree(plan.staging, ignore_errors=True)  # temporary files of an interrupted run
+        plan.staging.mkdir()
+    except OSError as exc:
+        raise BatchUsageError(f"could not {step} ({describe_os_error(exc)})") from None
+
+
+def _run(plan: _Plan, entries: list[InputEntry], src: Path, out: Path, resume: bool, key_source: str,
+         deid_options: DeidOptions, profile: str, mapping_out: Path | None, key_out: Path | None,
+         pixels: PixelConfig | None, workers: int | None, progress, executor: Executor, started: float
+         ) -> BatchSummary:
+    """The run itself, OUT locked and checked: records, workers, commits, mapping."""
+    state = load_state(plan.out_dir / STATE_FILENAME, plan.fingerprint) if resume else {}
+    summary = BatchSummary(in_path=src, out_dir=out, files=len(entries), layout=plan.config.layout,
+                           key_source=key_source, errors_csv=out / ERRORS_FILENAME, audit=out / AUDIT_FILENAME,
+                           mapping_out=mapping_out, ephemeral_key_out=key_out,
+                           pixel_policy=None if pixels is None else pixels.label,
+                           dicom_files=sum(e.error is None for e in entries))
+    try:
+        records = _Records(plan, resume, key_source, deid_options, profile)
+        committer = _Committer(plan, records, summary)
+        try:
+            with dask_client(executor) if executor.is_dask else contextlib.nullcontext() as client:
+                summary.workers = _drive(plan, entries, committer, state, workers or default_workers(), progress,
+                                         client)
+        finally:
+            records.close()
+    finally:
         shutil.rmtree(plan.staging, ignore_errors=True)
     if mapping_out is not None:
-        write_mapping(mapping_out, committer.mapping, merge=resume)
+        with records_step("write the --mapping-out file"):
+            write_mapping(mapping_out, committer.mapping, merge=resume)
     summary.errors_by_class = dict(sorted(committer.errors.items()))
     summary.seconds = time.perf_counter() - started
     return summary

@@ -10,6 +10,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from .batch_out import describe_os_error
+
 
 def _is_within(path: Path, folder: Path) -> bool:
     """Whether ``path`` is ``folder`` or lies below it (both resolved)."""
@@ -61,7 +63,7 @@ def _classify(path: Path, relpath: str, root: Path) -> InputEntry:
             return InputEntry(0, relpath, ("NotARegularFile", "not a regular file (FIFO, socket, device): not opened"))
         why = sniff_part10(path)
     except OSError as exc:
-        return InputEntry(0, relpath, (type(exc).__name__, "cannot be read"))
+        return InputEntry(0, relpath, (type(exc).__name__, f"cannot be read ({describe_os_error(exc)})"))
     return InputEntry(0, relpath, ("NotDicom", why) if why else None)
 
 
@@ -84,7 +86,8 @@ def collect_inputs(src: Path) -> tuple[Path, list[InputEntry]]:
             with os.scandir(folder) as it:
                 children = list(it)
         except OSError as exc:
-            entries.append(InputEntry(0, prefix.rstrip("/") or ".", (type(exc).__name__, "folder cannot be listed")))
+            entries.append(InputEntry(0, prefix.rstrip("/") or ".",
+                                      (type(exc).__name__, f"folder cannot be listed ({describe_os_error(exc)})")))
             continue
         subfolders = []
         for child in children:

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .batch_out import LOCK_FILENAME, describe_os_error, records_step
 from .header_deid import DeidOptions
 from .keys import write_private
 
@@ -28,8 +29,15 @@ DETECTIONS_FILENAME = "detections.csv"
 DETECTION_COLUMNS = ("file", "frame_start", "frame_end", "x0", "y0", "x1", "y1", "decision", "reason", "text")
 STATE_FILENAME = ".phiphantom-deid-state.jsonl"
 STAGING_DIRNAME = ".phiphantom-deid-tmp"
-RESERVED_NAMES = frozenset({ERRORS_FILENAME, AUDIT_FILENAME, DETECTIONS_FILENAME, STATE_FILENAME, STAGING_DIRNAME})
+RESERVED_NAMES = frozenset({ERRORS_FILENAME, AUDIT_FILENAME, DETECTIONS_FILENAME, STATE_FILENAME, STAGING_DIRNAME,
+                            LOCK_FILENAME})
 ERROR_COLUMNS = ("path", "error_class", "message")
+#: ``kind`` of the state file's line that each run writes first: its key check value and settings.
+RUN_RECORD = "run"
+
+
+class ResumeRefused(Exception):
+    """``--resume`` into an OUT made with another key or other settings, or not by this tool (message safe)."""
 
 
 def path_text(relpath: str) -> str:
@@ -38,7 +46,7 @@ def path_text(relpath: str) -> str:
 
 
 def redacted_name(index: int) -> str:
-    """The stand-in for an input path under ``--redact-paths``: ``file-NNNN`` (1-based walk order)."""
+    """The stand-in for an input path in the records (unless ``--show-paths``): ``file-NNNN`` (1-based walk order)."""
     return f"file-{index + 1:04d}"
 
 
@@ -67,40 +75,113 @@ def load_state(path: Path, fingerprint: str) -> dict[str, dict]:
     return records
 
 
+def _shown(name: str, value) -> str:
+    """A setting as the refusal message shows it (short; settings hold no secrets)."""
+    if name == "pixels" and value is None:
+        return "header only"
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_resume(out: Path, fingerprint: str, key_check: str, settings: dict) -> None:
+    """Refuse (:class:`ResumeRefused`) to resume into OUT when its state was made with another key or other
+    settings, or when OUT holds files but no state of this tool: resuming would add a second copy of
+    every file under other pseudonyms (or mix two runs' outputs). The key itself is never shown."""
+    if not any(p.name != LOCK_FILENAME for p in out.iterdir()):
+        return  # nothing there yet: a fresh start
+    new_run = "start a new run into a new, empty OUT (this OUT is left as it is)"
+    try:
+        lines = (out / STATE_FILENAME).read_text(encoding="utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        raise ResumeRefused(f"{out} is not empty but holds no state of a phiphantom deid run ({STATE_FILENAME}): "
+                            f"--resume only continues a run of this tool; {new_run}") from None
+    except OSError as exc:
+        raise ResumeRefused(f"cannot read the state file in {out} ({describe_os_error(exc)})") from None
+    other_key = other_records = False
+    changes: dict[str, tuple] = {}
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(record, dict):
+            continue
+        if record.get("kind") == RUN_RECORD:
+            if record.get("key_check") != key_check:
+                other_key = True
+            elif record.get("settings") != fingerprint:
+                before = record.get("run_settings") or {}
+                for name in sorted(set(before) | set(settings)):
+                    if before.get(name) != settings.get(name):
+                        changes[name] = (before.get(name), settings.get(name))
+                other_records = other_records or not changes
+        elif "input_id" in record and record.get("settings") != fingerprint:
+            other_records = True
+    if other_key:
+        raise ResumeRefused(f"{out} was written with another key: resuming with this one would add a second copy "
+                            f"of every file under other pseudonyms. Resume with the key of that run, or {new_run}")
+    if changes:
+        detail = "; ".join(f"{name}: {_shown(name, old)} -> {_shown(name, new)}" for name, (old, new) in changes.items())
+        raise ResumeRefused(f"{out} was written with other settings ({detail}): resuming would mix outputs of "
+                            f"two configurations. Resume with the settings of that run, or {new_run}")
+    if other_records:
+        raise ResumeRefused(f"{out} holds files de-identified with another key or other settings: resuming "
+                            f"would add a second copy of them. Resume with the key and settings of that run, "
+                            f"or {new_run}")
+
+
 class _Records:
     """errors.csv, audit.jsonl and the state file of one run, written as files are decided."""
 
     def __init__(self, plan: _Plan, resume: bool, key_source: str, options: DeidOptions, profile: str) -> None:
         out = plan.out_dir
         self.plan = plan
-        self.errors = open(out / ERRORS_FILENAME, "w", encoding="utf-8", newline="")
-        self.errors_csv = csv.writer(self.errors)
-        self.errors_csv.writerow(ERROR_COLUMNS)
-        self.audit = open(out / AUDIT_FILENAME, "a" if resume else "w", encoding="utf-8")
-        self.state = open(out / STATE_FILENAME, "a" if resume else "w", encoding="utf-8")
-        self.detections = open(out / DETECTIONS_FILENAME, "a" if resume else "w", encoding="utf-8", newline="")
-        self.detections_csv = csv.writer(self.detections)
-        if not resume or self.detections.tell() == 0:
-            self.detections_csv.writerow(DETECTION_COLUMNS)
+        self.files: list = []
+        with records_step("open the run's records in OUT (errors.csv, audit.jsonl, state, detections.csv)"):
+            self.errors = self._open(out / ERRORS_FILENAME, "w", newline="")
+            self.errors_csv = csv.writer(self.errors)
+            self.errors_csv.writerow(ERROR_COLUMNS)
+            self.audit = self._open(out / AUDIT_FILENAME, "a" if resume else "w")
+            self.state = self._open(out / STATE_FILENAME, "a" if resume else "w")
+            self.detections = self._open(out / DETECTIONS_FILENAME, "a" if resume else "w", newline="")
+            self.detections_csv = csv.writer(self.detections)
+            if not resume or self.detections.tell() == 0:
+                self.detections_csv.writerow(DETECTION_COLUMNS)
+            # the run's key check value and settings: a --resume with others is refused (check_resume)
+            self.state.write(json.dumps({"kind": RUN_RECORD, "settings": plan.fingerprint, "key_check": plan.key_check,
+                                         "run_settings": plan.settings}, sort_keys=True) + "\n")
+            self.state.flush()
         pixels = plan.config.pixels
         self.common = {"run": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "profile": profile,
                        "options": sorted(options.options), "key_source": key_source, "tool_version": plan.version,
                        "layout": plan.config.layout,
                        "pixels": "not cleaned (header only)" if pixels is None else f"cleaned ({pixels.label})"}
 
+    def _open(self, path: Path, mode: str, newline: str | None = None):
+        fh = open(path, mode, encoding="utf-8", newline=newline)
+        self.files.append(fh)
+        if mode == "a" and fh.tell() > 0:  # a line cut short by a crash or a full disk must not swallow the next
+            with open(path, "rb") as raw:
+                raw.seek(-1, os.SEEK_END)
+                if raw.read(1) != b"\n":
+                    fh.write("\n")
+        return fh
+
     def _write_audit(self, record: dict) -> None:
-        self.audit.write(json.dumps({**record, **self.common}, ensure_ascii=False, sort_keys=True) + "\n")
-        self.audit.flush()
+        with records_step(f"write {AUDIT_FILENAME} in OUT"):
+            self.audit.write(json.dumps({**record, **self.common}, ensure_ascii=False, sort_keys=True) + "\n")
+            self.audit.flush()
 
     def shown_output(self, entry: InputEntry, out_rel: str | None) -> str | None:
-        """The output path as written to the audit (redacted when it is the input's path)."""
-        if out_rel is None or not self.plan.redact_paths or self.plan.config.layout != "keep":
+        """The output path as written to the audit (``file-NNNN`` when it is the input's path, unless --show-paths)."""
+        if out_rel is None or self.plan.show_paths or self.plan.config.layout != "keep":
             return None if out_rel is None else path_text(out_rel)
         return redacted_name(entry.index)
 
     def error(self, entry: InputEntry, error_class: str, message: str, input_sha: str | None = None) -> None:
-        self.errors_csv.writerow((self.plan.shown(entry), error_class, message))
-        self.errors.flush()
+        with records_step(f"write {ERRORS_FILENAME} in OUT"):
+            self.errors_csv.writerow((self.plan.shown(entry), error_class, message))
+            self.errors.flush()
         self._write_audit({"input": self.plan.shown(entry), "output": None, "status": "error",
                            "error_class": error_class, "input_sha256": input_sha, "output_sha256": None})
 
@@ -109,26 +190,37 @@ class _Records:
         record = {"input": self.plan.shown(entry), "output": self.shown_output(entry, result["output"]),
                   "status": result["status"], "input_sha256": result["input_sha256"],
                   "output_sha256": result["output_sha256"]}
+        if self.plan.config.layout == "keep":
+            record["input_name_matches_header"] = bool(result.get("name_like_phi"))
         if result["status"] == "ok":
             record.update(actions=result["actions"], codes=result["codes"],
                           date_shift_applied=result["date_shift_applied"],
+                          unknown_elements_removed=result.get("unknown_removed", 0),
                           pixels_verified=result.get("pixels_verified", False))
             shown = self.plan.shown(entry)
-            for row in result.get("detections") or []:
-                self.detections_csv.writerow([shown, *row])
-            self.detections.flush()
+            with records_step(f"write {DETECTIONS_FILENAME} in OUT"):
+                for row in result.get("detections") or []:
+                    self.detections_csv.writerow([shown, *row])
+                self.detections.flush()
+            # keep layout: the output path is the input's path, known again on resume; not stored in clear
+            output = None if self.plan.config.layout == "keep" else result["output"]
             state = {"input_id": self.plan.input_id(entry.relpath), "settings": self.plan.fingerprint,
-                     "input_sha256": result["input_sha256"], "output": result["output"],
+                     "input_sha256": result["input_sha256"], "output": output,
                      "output_sha256": result["output_sha256"], "sop": result["sop"]}
-            self.state.write(json.dumps(state, sort_keys=True) + "\n")
-            self.state.flush()
+            with records_step(f"write the state file {STATE_FILENAME} in OUT"):
+                self.state.write(json.dumps(state, sort_keys=True) + "\n")
+                self.state.flush()
         else:
             record["note"] = "completed by an earlier run (--resume); its actions are in that run's records"
         self._write_audit(record)
 
     def close(self) -> None:
-        for fh in (self.errors, self.audit, self.state, self.detections):
-            fh.close()
+        """Close every record file; a flush that fails now (full disk) was reported by the write before it."""
+        for fh in self.files:
+            try:
+                fh.close()
+            except OSError:
+                pass
 
 
 class _Committer:
@@ -184,19 +276,23 @@ class _Committer:
                        else "another input earlier in walk order (or a file of the runner) has the same output path")
             self.fail(entry, clash, message, result["input_sha256"])
             return
+        self.summary.names_like_phi += bool(result.get("name_like_phi"))
         if result["status"] == "skipped":
             self.summary.skipped += 1
             self.records.done(entry, result)
             return
+        target = self.plan.out_dir / result["output"]
+        step = "create the output's folder"
         try:
-            target = self.plan.out_dir / result["output"]
             self._make_folder(target.parent)
+            step = "move the output into place"
             os.replace(result["tmp"], target)
         except OSError as exc:
             _unlink(result.get("tmp"))
             self.paths.discard(result["output"])
             self.sops.discard(result.get("sop", ""))
-            self.fail(entry, type(exc).__name__, "the output could not be moved into place", result["input_sha256"])
+            self.fail(entry, type(exc).__name__, f"could not {step} ({describe_os_error(exc)})",
+                      result["input_sha256"])
             return
         self.summary.ok += 1
         self.summary.pixels_verified += bool(result.get("pixels_verified"))

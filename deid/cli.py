@@ -52,6 +52,13 @@ def print_summary(summary: BatchSummary) -> None:
     for key, value in rows:
         table.add_row(f"[bold]{key}[/bold]", value)
     out_console().print(table)
+    if summary.dicom_files == 0:
+        console.print(f"[red]no DICOM files found in {lit(summary.in_path)}[/red]: "
+                      f"{summary.files} other entries, each with a row in errors.csv")
+    if summary.names_like_phi:
+        console.print(f"[yellow]warning:[/yellow] {summary.names_like_phi} of {summary.ok + summary.skipped} output "
+                      "paths hold a patient name, ID or date of their own header: --layout keep copied those "
+                      "input names into OUT. Use the default --layout pseudonymized to share this data.")
 
 
 def deid_command(
@@ -63,19 +70,21 @@ def deid_command(
                                      "retain_uids, retain_device_identity, retain_institution_identity, "
                                      "retain_patient_characteristics, retain_long_full_dates, "
                                      "retain_long_modified_dates, clean_descriptors, clean_structured_content, "
-                                     "clean_graphics."),
+                                     "clean_graphics; and keep_unknown (keep public elements the DICOM "
+                                     "dictionary does not define: removed by default, counted in the audit)."),
     key_file: Optional[Path] = typer.Option(None, "--key-file", help="Secret key file (hex, base64 or passphrase). "
                                             "Else $PHIPHANTOM_DEID_KEY. There is no default key."),
     ephemeral_key: bool = typer.Option(False, "--ephemeral-key", help="Use a random one-off key (pseudonyms are "
                                        "consistent within this run only; the key is not kept)."),
     write_ephemeral_key: Optional[Path] = typer.Option(None, "--write-ephemeral-key", help="Save the ephemeral key "
                                                        "here (mode 0600; not inside IN or OUT)."),
-    workers: int = typer.Option(default_workers(), help="Worker processes."),
+    workers: int = typer.Option(default_workers(), help="Worker processes (at least 1)."),
     timeout: float = typer.Option(300.0, help="Seconds allowed per file (then Timeout)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in OUT: files whose input and "
                                 "output are unchanged are skipped."),
-    layout: str = typer.Option("keep", help="keep: same relative paths as IN (file names may carry PHI); "
-                               "pseudonymized: PatientID/StudyUID/SeriesUID/SOPUID.dcm from pseudonyms."),
+    layout: str = typer.Option("pseudonymized", help="pseudonymized (default): PatientID/StudyUID/SeriesUID/"
+                               "SOPUID.dcm from pseudonyms; keep: same relative paths as IN (file names may carry "
+                               "PHI: the run warns when they hold a name, ID or date of the file's header)."),
     mapping_out: Optional[Path] = typer.Option(None, "--mapping-out", help="Write the original -> pseudonym table "
                                                "here (CSV, mode 0600; PHI: not inside IN or OUT)."),
     safe_private: Optional[Path] = typer.Option(None, "--safe-private", help="CSV of private elements to keep "
@@ -83,8 +92,11 @@ def deid_command(
     date_shift_range: Optional[str] = typer.Option(None, "--date-shift-range", metavar="LO:HI",
                                                    help="Date shift range in days (default -3650:-1); needs "
                                                    "--option retain_long_modified_dates."),
-    redact_paths: bool = typer.Option(False, "--redact-paths", help="Write file-NNNN (walk order) instead of input "
-                                      "paths in errors.csv and audit.jsonl (paths may carry PHI)."),
+    show_paths: bool = typer.Option(False, "--show-paths", help="Write input paths relative to IN in errors.csv, "
+                                    "audit.jsonl and detections.csv (they may carry PHI). Default: file-NNNN, the "
+                                    "input's number in walk order (IN sorted by path bytes)."),
+    redact_paths: bool = typer.Option(False, "--redact-paths", help="file-NNNN instead of input paths in the "
+                                      "records: the default now, accepted for compatibility."),
     header_only: bool = typer.Option(False, "--header-only", help="De-identify the header only: burned-in text in "
                                      "the pixels is NOT cleaned and BurnedInAnnotation is left as it was."),
     policy: str = typer.Option("strict", help="Pixel policy: strict (redact all text outside the image except "
@@ -108,13 +120,14 @@ def deid_command(
 
     Fail-closed, resumable, audited: OUT/errors.csv, OUT/audit.jsonl, OUT/detections.csv.
 
-    Exit status: 0 all files done, 1 some failed (see OUT/errors.csv), 2 bad usage (nothing processed).
+    Exit status: 0 all files done, 1 some failed (see OUT/errors.csv) or the run stopped because a record could
+    not be written, 2 bad usage or an unusable OUT (nothing processed).
     """
     from phiphantom.synth.cli import _progress
 
     from phiphantom.synth.executors import Executor, ExecutorError
 
-    from .batch import BatchUsageError, deid_batch
+    from .batch import BatchUsageError, RunAborted, deid_batch
 
     try:
         choice = Executor(executor, scheduler, workers)
@@ -124,13 +137,17 @@ def deid_command(
                 src, out, key_file=key_file, ephemeral_key=ephemeral_key, write_ephemeral_key=write_ephemeral_key,
                 profile=profile, options=[o for item in option for o in item.split(",")], safe_private=safe_private,
                 date_shift_range=parse_shift_range(date_shift_range), layout=layout, workers=workers,
-                timeout_s=timeout, resume=resume, mapping_out=mapping_out, redact_paths=redact_paths,
+                timeout_s=timeout, resume=resume, mapping_out=mapping_out, show_paths=show_paths,
+                redact_paths=redact_paths,
                 header_only=header_only, policy=policy, hard=hard, include_text=include_text,
                 ocr=ocr, ner_model=ner_model, progress=lambda done, total: bar.update(task, completed=done, total=total),
                 executor=choice)
     except (BatchUsageError, ExecutorError) as exc:
         console.print(f"[red]error:[/red] {lit(exc)}")
         raise typer.Exit(2) from None
+    except RunAborted as exc:
+        console.print(f"[red]error:[/red] {lit(exc)}")
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         console.print("[yellow]interrupted:[/yellow] finished files are kept; run again with --resume to continue")
         raise typer.Exit(130) from None

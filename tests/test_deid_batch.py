@@ -117,10 +117,10 @@ def test_mapping_file_is_private_and_complete(pseudonymized_run):
 
 
 def test_same_key_identical_other_key_different(hard_dataset, tmp_path):
-    data, _ = hard_dataset
-    one = deid_batch(data / "dicom", tmp_path / "a", env=KEY_A, workers=1)
-    two = deid_batch(data / "dicom", tmp_path / "b", env=KEY_A, workers=2)
-    other = deid_batch(data / "dicom", tmp_path / "c", env=KEY_B, workers=2)
+    data, _ = hard_dataset  # keep layout: the same input path under each key, to compare pseudonyms
+    one = deid_batch(data / "dicom", tmp_path / "a", env=KEY_A, workers=1, layout="keep")
+    two = deid_batch(data / "dicom", tmp_path / "b", env=KEY_A, workers=2, layout="keep")
+    other = deid_batch(data / "dicom", tmp_path / "c", env=KEY_B, workers=2, layout="keep")
     assert one.exit_code == two.exit_code == other.exit_code == 0
     assert tree_digest(tmp_path / "a") == tree_digest(tmp_path / "b")
     relpath = sorted(tree_digest(tmp_path / "a"))[0]
@@ -144,7 +144,7 @@ def test_resume_after_interruption_gives_the_one_shot_outputs(hard_dataset, tmp_
         deid_batch(src, tmp_path / "resumed", env=KEY_A, workers=1, progress=interrupt)
     out = tmp_path / "resumed"
     assert not list(out.rglob("*.part*"))
-    finished = len((out / STATE_FILENAME).read_text().splitlines())
+    finished = sum("input_id" in json.loads(line) for line in (out / STATE_FILENAME).read_text().splitlines())
     assert 0 < finished < one_shot.files
     tampered = sorted(tree_digest(out))[0]
     (out / tampered).write_bytes(b"damaged")  # a changed output is redone, not trusted
@@ -155,7 +155,9 @@ def test_resume_after_interruption_gives_the_one_shot_outputs(hard_dataset, tmp_
     assert tree_digest(out) == tree_digest(tmp_path / "once")
     again = deid_batch(src, out, env=KEY_A, workers=2, resume=True)
     assert again.skipped == one_shot.files and again.ok == 0
-    assert deid_batch(src, out, env=KEY_B, resume=True).skipped == 0  # another key never matches the state
+    with pytest.raises(BatchUsageError, match="another key"):  # it would add a second copy (issue 12 item 11)
+        deid_batch(src, out, env=KEY_B, resume=True)
+    assert tree_digest(out) == tree_digest(tmp_path / "once")
 
 
 def test_errors_csv_withholds_phi_and_redacts_paths(tmp_path):
@@ -163,15 +165,17 @@ def test_errors_csv_withholds_phi_and_redacts_paths(tmp_path):
     broken = save(image("Fakename^Secret", "MRN424242", 1), src / "Fakename_Secret_MRN424242.dcm")
     broken.write_bytes(broken.read_bytes()[:-20])
     save(image("Fine^Fred", "FINE1", 2), src / "fine.dcm")
-    summary = deid_batch(src, tmp_path / "out", env=KEY_A, workers=1)
+    summary = deid_batch(src, tmp_path / "out", env=KEY_A, workers=1, show_paths=True)
     assert summary.exit_code == 1 and summary.errors_by_class == {"TruncatedFile": 1}
     text = (tmp_path / "out" / ERRORS_FILENAME).read_text(encoding="utf-8")
-    assert "Fakename_Secret_MRN424242.dcm" in text  # paths are shown unless --redact-paths
+    assert "Fakename_Secret_MRN424242.dcm" in text  # paths are shown only with --show-paths
     assert "Fakename^Secret" not in text
-    deid_batch(src, tmp_path / "redacted", env=KEY_A, workers=1, redact_paths=True)
-    for name in (ERRORS_FILENAME, AUDIT_FILENAME):
-        text = (tmp_path / "redacted" / name).read_text(encoding="utf-8")
-        assert "Fakename" not in text and "MRN424242" not in text and "file-0001" in text
+    deid_batch(src, tmp_path / "default", env=KEY_A, workers=1)  # paths redacted by default (issue 12 item 4)
+    deid_batch(src, tmp_path / "redacted", env=KEY_A, workers=1, redact_paths=True)  # the old flag still works
+    for out in ("default", "redacted"):
+        for name in (ERRORS_FILENAME, AUDIT_FILENAME):
+            text = (tmp_path / out / name).read_text(encoding="utf-8")
+            assert "Fakename" not in text and "MRN424242" not in text and "file-0001" in text
 
 
 def _misbehaving(original):
@@ -197,7 +201,8 @@ def test_worker_crash_timeout_and_exceptions_are_isolated(tmp_path, monkeypatch,
     src = tmp_path / "in"
     for n, name in enumerate(("a_ok", "b_crash", "c_ok", "d_slow", "e_leak", "f_ok")):
         save(image(f"Person^N{n}", f"ID{n}", n), src / f"{name}.dcm")
-    summary = deid_batch(src, tmp_path / "out", env=KEY_A, workers=workers, timeout_s=2)
+    summary = deid_batch(src, tmp_path / "out", env=KEY_A, workers=workers, timeout_s=2, layout="keep",
+                         show_paths=True)
     rows = {row["path"]: row for row in read_csv(tmp_path / "out" / ERRORS_FILENAME)}
     assert summary.ok == 3 and summary.failed == 3
     assert rows["b_crash.dcm"]["error_class"] == "WorkerCrashed" and "SIGSEGV" in rows["b_crash.dcm"]["message"]
@@ -209,7 +214,7 @@ def test_worker_crash_timeout_and_exceptions_are_isolated(tmp_path, monkeypatch,
 
 def test_single_file_input(tmp_path):
     path = save(image("Single^Sam", "SINGLE1", 1), tmp_path / "in" / "one.dcm")
-    summary = deid_batch(path, tmp_path / "out", env=KEY_A, workers=1)
+    summary = deid_batch(path, tmp_path / "out", env=KEY_A, workers=1, layout="keep")
     assert summary.ok == 1 and (tmp_path / "out" / "one.dcm").is_file()
 
 
@@ -293,7 +298,7 @@ def test_safe_private_list_keeps_only_listed_elements(tmp_path):
     save(ds, tmp_path / "in" / "a.dcm")
     listing = tmp_path / "safe.csv"
     listing.write_text("creator,offset\nACME SAFE 1.0,0x01\n")
-    summary = deid_batch(tmp_path / "in", tmp_path / "out", env=KEY_A, workers=1,
+    summary = deid_batch(tmp_path / "in", tmp_path / "out", env=KEY_A, workers=1, layout="keep",
                          options=["retain_safe_private"], safe_private=listing)
     assert summary.exit_code == 0
     out = pydicom.dcmread(tmp_path / "out" / "a.dcm")
@@ -349,11 +354,15 @@ def test_dask_executor_gives_the_same_outputs_and_records(hard_dataset, tmp_path
     assert drop_run(audit_records(tmp_path / "local")) == drop_run(audit_records(tmp_path / "dask"))
 
 
-def test_resume_redoes_files_when_the_pixel_settings_changed(tmp_path):
+def test_resume_refuses_other_pixel_settings(tmp_path):
     save(image("Resume^Rita", "RES1", 1), tmp_path / "in" / "a.dcm")
     first = deid_batch(tmp_path / "in", tmp_path / "out", env=KEY_A, workers=1, header_only=True)
     assert first.ok == 1
-    cleaned = deid_batch(tmp_path / "in", tmp_path / "out", env=KEY_A, workers=1, resume=True)
-    assert (cleaned.ok, cleaned.skipped) == (1, 0), "a header-only output must not pass for a pixel-cleaned one"
-    again = deid_batch(tmp_path / "in", tmp_path / "out", env=KEY_A, workers=1, resume=True)
+    before = tree_digest(tmp_path / "out")
+    # a header-only output must not pass for a pixel-cleaned one; since issue 12 item 11 such a resume is refused
+    # (it used to redo the files into the same OUT) and OUT is left as it was
+    with pytest.raises(BatchUsageError, match=r"other settings \(pixels: header only -> "):
+        deid_batch(tmp_path / "in", tmp_path / "out", env=KEY_A, workers=1, resume=True)
+    assert tree_digest(tmp_path / "out") == before
+    again = deid_batch(tmp_path / "in", tmp_path / "out", env=KEY_A, workers=1, resume=True, header_only=True)
     assert (again.ok, again.skipped) == (0, 1)

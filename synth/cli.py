@@ -27,6 +27,7 @@ def _with_progress(description: str, work):
     Bad input (settings, source, dataset) ends the command with status 2; a failed write of the
     output (read-only folder, full disk) with status 1, naming the operation and errno, no traceback.
     """
+    from .executors import ExecutorError
     from .output_dir import OutputError, errno_label
     from .sources import SourceError
     from .validate import ValidationError
@@ -40,6 +41,9 @@ def _with_progress(description: str, work):
         raise typer.Exit(2) from None
     except OutputError as exc:
         console.print(f"[red]error:[/red] {lit(exc)}; nothing half-written was left")
+        raise typer.Exit(1) from None
+    except ExecutorError as exc:  # a Dask cluster that cannot be reached, a task that failed there
+        console.print(f"[red]error:[/red] {lit(exc)}")
         raise typer.Exit(1) from None
     except OSError as exc:  # any other OS error: its errno, never its message (it may quote a file name)
         console.print(f"[red]error:[/red] {lit(description)} failed: {lit(errno_label(exc.errno))}")

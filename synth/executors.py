@@ -85,6 +85,7 @@ class TaskFailed:
     """What :func:`map_tasks` yields for a task that raised or whose workers kept dying."""
 
     error_class: str
+    detail: str = ""   # the message, only for exceptions that declare it safe to show (SAFE_TO_SHOW)
 
 
 def map_tasks(client, fn: Callable[..., Any], tasks: Iterable[Any], **kwargs) -> Iterator[tuple[int, Any]]:
@@ -103,6 +104,6 @@ def map_tasks(client, fn: Callable[..., Any], tasks: Iterable[Any], **kwargs) ->
         try:
             result = future.result()
         except Exception as exc:  # noqa: BLE001 - reported as a row by the caller
-            result = TaskFailed(type(exc).__name__)
+            result = TaskFailed(type(exc).__name__, str(exc) if getattr(exc, "SAFE_TO_SHOW", False) else "")
         future.release()
         yield index, result

@@ -34,7 +34,6 @@ from .sources import open_source
 from .tag_recorder import TAG_COLUMNS
 
 MANIFEST_FORMAT = 1
-OUTPUT_ENTRIES = ("manifest.json", "quarantine.csv", SOURCE_SKIPPED, "dicom", "gt")
 SOURCE_SKIPPED_COLUMNS = ("source_relpath", "reason")
 
 
@@ -76,7 +75,8 @@ def _run_jobs(jobs: list[FileJob], out: Path, config: GenerateConfig, take: Call
         with dask_client(executor) as client:
             for index, res in map_tasks(client, run_job, jobs, out_dir=out):
                 if isinstance(res, TaskFailed):
-                    raise ExecutorError(f"file job {jobs[index].index} failed on the Dask cluster ({res.error_class})")
+                    raise ExecutorError(f"file job {jobs[index].index} failed on the Dask cluster "
+                                        f"({res.detail or res.error_class})")
                 take(res)
     elif executor.workers <= 1 or len(jobs) <= 1:
         for job in jobs:

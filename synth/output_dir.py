@@ -44,6 +44,8 @@ TOP_FOLDERS = ("dicom", "gt")
 class OutputError(RuntimeError):
     """Writing the dataset failed: ``operation`` on ``where`` with an OS error (message safe to show)."""
 
+    SAFE_TO_SHOW = True   # no file name, no value: executors may pass the message on
+
     def __init__(self, operation: str, where: str, errno: int | None) -> None:
         super().__init__(operation, where, errno)
         self.operation, self.where, self.errno = operation, where, errno

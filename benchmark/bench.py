@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import io
 import json
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -21,12 +22,14 @@ from phiphantom.synth.executors import Executor, dask_client
 
 from .aggregate import aggregate_engine
 from .dataset import BenchDataset, DatasetError, load_dataset
+from .engines.command import CMD_PREFIXES
 from .engines.peer import PEER_PREFIX
 from .report import Thumbnail, render_reports
 from .runner import run_engine
 from .scoring import score_outputs
 
 SCHEMA = "phiphantom.bench/1"
+RUN_MARKER = ".phiphantom-bench.json"  # names the engines whose outputs/NAME this run writes (for --overwrite)
 _NAMED = re.compile(r"^([A-Za-z0-9_.-]+)=(.+)$")
 
 
@@ -39,12 +42,12 @@ class EngineChoice:
 def parse_engine(text: str) -> EngineChoice:
     """``NAME=SPEC`` or a bare ``SPEC`` (named after its kind: ``cmd:…`` -> ``cmd``; ``peer:X`` -> ``X``)."""
     match = _NAMED.match(text)
-    if match and not text.startswith(("cmd:", "python:")):
+    if match and not text.startswith((*CMD_PREFIXES, "python:")):
         return EngineChoice(match.group(1), match.group(2))
     if text.startswith(PEER_PREFIX):
         return EngineChoice(text[len(PEER_PREFIX):], text)
     name = text.split(":", 1)[0] if ":" in text else text
-    return EngineChoice(name, text)
+    return EngineChoice(name.split(",", 1)[0] if text.startswith(CMD_PREFIXES) else name, text)
 
 
 def _unique_names(choices: list[EngineChoice]) -> list[EngineChoice]:
@@ -57,17 +60,57 @@ def _unique_names(choices: list[EngineChoice]) -> list[EngineChoice]:
     return out
 
 
-def prepare_out(out: Path, overwrite: bool) -> None:
-    """Create the results folder; refuse to mix with an existing one unless ``overwrite``."""
+def _read_ours(path: Path) -> list[str] | None:
+    """The engine names in ``path`` (results.json or the run marker) if it is bench's, else None."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("engines", []), list):
+        return None
+    names = [e.get("name") if isinstance(e, dict) else e for e in data.get("engines", [])]
+    return [n for n in names if isinstance(n, str) and n not in ("", ".", "..") and Path(n).name == n]
+
+
+def prepare_out(out: Path, overwrite: bool, names: list[str] = ()) -> None:
+    """Create the results folder for engines ``names``; replace an earlier one only when it is bench's.
+
+    A non-empty folder is replaced only with ``overwrite`` and only when its ``results.json`` (or the
+    marker :data:`RUN_MARKER` an interrupted run left) is bench's; then only what bench wrote goes:
+    the results, the reports, the marker and ``outputs/NAME`` of each engine they name (``outputs/``
+    itself when nothing else is in it). Anything else refuses with :class:`DatasetError` before a file
+    is deleted. The marker naming ``names`` is written before any engine runs.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise DatasetError(f"--out {out} exists and is not a folder")
     if out.exists() and any(out.iterdir()):
         if not overwrite:
             raise DatasetError(f"results folder {out} is not empty; use --overwrite to replace it")
-        if not (out / "results.json").exists() and not (out / "outputs").exists():
-            raise DatasetError(f"{out} does not look like a results folder; refusing to overwrite")
-        for name in ("outputs", "results.json", "report.md", "report.html"):
-            p = out / name
-            shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
+        marked, results = _read_ours(out / RUN_MARKER), _read_ours(out / "results.json")
+        if marked is None and results is None:
+            raise DatasetError(f"{out} is not a results folder of phiphantom bench (no results.json of ours): "
+                               "refusing to overwrite it, nothing was deleted; choose a new or empty --out")
+        previous = set(marked or []) | set(results or [])
+        outputs = out / "outputs"
+        if outputs.is_symlink() or (outputs.exists() and not outputs.is_dir()):
+            raise DatasetError(f"{outputs} is not a folder bench made: refusing to overwrite, nothing was deleted")
+        foreign = [n for n in names if n not in previous and os.path.lexists(outputs / n)]
+        if foreign:
+            raise DatasetError(f"{outputs / foreign[0]} was not written by the earlier bench run in {out}: "
+                               "refusing to mix with it, nothing was deleted; choose a new or empty --out")
+        for name in sorted(previous):
+            path = outputs / name
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            elif os.path.lexists(path):
+                path.unlink()
+        for name in ("results.json", "report.md", "report.html", RUN_MARKER):
+            (out / name).unlink(missing_ok=True)
+        if outputs.is_dir() and not any(outputs.iterdir()):
+            outputs.rmdir()
     out.mkdir(parents=True, exist_ok=True)
+    (out / RUN_MARKER).write_text(json.dumps({"schema": SCHEMA, "engines": list(names)}) + "\n", encoding="utf-8")
 
 
 def run_bench(data: Path, engines: list[str], out: Path, *, workers: int = 1, timeout_s: float = 120.0,
@@ -81,12 +124,12 @@ def run_bench(data: Path, engines: list[str], out: Path, *, workers: int = 1, ti
     """
     data, out = Path(data).resolve(), Path(out).resolve()  # Dask workers see only absolute paths
     dataset = load_dataset(data)
-    prepare_out(out, overwrite)
     choices = _unique_names([parse_engine(e) for e in engines])
     for name in engine_objects or {}:
         choices.append(EngineChoice(name, f"object:{name}"))
     if not choices:
         raise DatasetError("no engine given: use --engine NAME (null, oracle, header-basic, bundled, cmd:..., python:...)")
+    prepare_out(out, overwrite, [c.name for c in choices])
     relpaths = [f.relpath for f in dataset.files]
     blocks = []
     with contextlib.ExitStack() as stack:  # the Dask cluster (if any) lives while engines run and are scored
@@ -97,6 +140,13 @@ def run_bench(data: Path, engines: list[str], out: Path, *, workers: int = 1, ti
             step = (lambda d, t, n=choice.name: progress(f"{n}: running", d, t)) if progress else None
             run = run_engine(spec, dataset.root, relpaths, engine_out, workers=workers, timeout_s=timeout_s,
                              progress=step, include_messages=include_phi, client=client)
+            if run.dataset_modified:  # the engine went around its private copies: the ground truth is void
+                labels = {f.relpath: f.label for f in dataset.files}
+                raise DatasetError(
+                    f"the dataset changed while engine {choice.name!r} ran ({len(run.dataset_modified)} file(s), "
+                    f"e.g. {labels.get(run.dataset_modified[0], 'a file')}): it wrote to the dataset itself, not to "
+                    "its private input copies; the files no longer match the ground truth, so bench stopped. "
+                    "Generate the dataset again and leave that engine out.")
             outputs = [engine_out / o.output_relpath if o.output_relpath else None for o in run.outcomes]
             step = (lambda d, t, n=choice.name: progress(f"{n}: scoring", d, t)) if progress else None
             scores = score_outputs(dataset, outputs, [o.detections for o in run.outcomes], ocr=ocr, dciodvfy=dciodvfy,

@@ -17,6 +17,20 @@ over a pipe, one at a time.
   message is dropped, because messages of arbitrary exceptions may quote
   values (PHI); only :class:`EngineError` messages (safe by contract) are
   kept, unless ``include_messages=True`` (``--include-phi``).
+* **Private inputs.** Engines never get the dataset's files, except the
+  built-in in-process engines that only read them
+  (:func:`~.engines.registry.reads_in_place`). A per-file engine gets a
+  private copy of each input (``out_dir/.phiphantom-inputs/<pid>-<index>/<relpath>``,
+  a reflink where the file system has them, deleted after the file); a
+  per-folder engine a copy of the dataset's ``dicom/`` tree. An engine that
+  writes to, replaces or deletes its input gets ``error_class="InputModified"``
+  for that file and its output is dropped. Before and after each engine the
+  dataset's input files are fingerprinted (:mod:`.private_inputs`); a file
+  that changed anyway becomes ``DatasetModified`` and is listed in
+  :attr:`EngineRun.dataset_modified`.
+* **Environment.** Workers run without ``$PHIPHANTOM_DEID_KEY`` unless their
+  engine's ``worker_env()`` names it (the bundled engine's key, ephemeral or
+  not, reaches only the bundled engine's workers).
 * **No partial outputs.** The engine writes into a private staging folder
   (``out_dir/.phiphantom-staging/<pid>-<index>/<relpath>``); the worker moves
   the finished output to ``out_dir`` only on success, and the staging folder
@@ -48,17 +62,20 @@ import sys
 import tempfile
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+from phiphantom.deid.keys import KEY_ENV
 from phiphantom.deid.workers import Worker, own_process_group, serve
 
 from .engines.base import Detection, Engine, EngineContext, EngineError
 from .engines.plugin import check_engine
-from .engines.registry import build_engine, engine_label
+from .engines.registry import build_engine, engine_label, reads_in_place
+from .private_inputs import changed, copy_tree, fingerprint, fingerprints, private_copy
 
 STAGING_DIRNAME = ".phiphantom-staging"
+INPUTS_DIRNAME = ".phiphantom-inputs"
 WITHHELD = "message withheld (it may hold PHI; --include-phi shows it)"
 _MAX_MESSAGE = 2000
 
@@ -69,6 +86,14 @@ class NoOutput(EngineError):
 
 class OutputOutsideOutDir(EngineError):
     """The engine returned an output path outside the output folder."""
+
+
+class InputModified(EngineError):
+    """The engine wrote to, replaced or deleted its input (a private copy: the dataset is intact)."""
+
+
+INPUT_MODIFIED = "the engine wrote to, replaced or deleted its input file (a private copy; the dataset is intact)"
+DATASET_MODIFIED = "the dataset's input file changed while this engine ran"
 
 
 @dataclass
@@ -97,6 +122,7 @@ class EngineRun:
     startup_s: list[float] = field(default_factory=list)  # one per worker started (restarts included)
     wall_s: float = 0.0
     peak_rss_mb: float = 0.0
+    dataset_modified: list[str] = field(default_factory=list)  # dataset files that changed while it ran
 
     @property
     def files_failed(self) -> int:
@@ -136,7 +162,8 @@ class _WorkerSetup:
     staging: Path
     work_dir: Path
     include_messages: bool
-    env: dict = field(default_factory=dict, repr=False)  # for Dask workers: what the engine's worker_env() says
+    env: dict = field(default_factory=dict, repr=False)  # what the engine's worker_env() says (its workers only)
+    inputs: Path | None = None  # private input copies go here; None: the engine reads the dataset in place
 
 
 def _move_into(produced: Path, stage: Path, out_dir: Path) -> str:
@@ -161,44 +188,72 @@ def _move_into(produced: Path, stage: Path, out_dir: Path) -> str:
 def _do_file(engine: Engine, setup: _WorkerSetup, index: int, relpath: str) -> tuple:
     stage = setup.staging / f"{os.getpid()}-{index}"
     dst = stage / relpath
+    src, copy, copied = setup.data_dir / relpath, None, None
     started = time.perf_counter()
     try:
         dst.parent.mkdir(parents=True, exist_ok=True)
-        result = engine.process_file(setup.data_dir / relpath, dst)
+        if setup.inputs is not None:
+            copy = setup.inputs / f"{os.getpid()}-{index}"
+            src = copy / relpath
+            copied = private_copy(setup.data_dir / relpath, src)
+            started = time.perf_counter()  # the copy is not the engine's time
+        result = engine.process_file(src, dst)
         seconds = time.perf_counter() - started
+        if copied is not None and fingerprint(src) != copied:
+            raise InputModified(INPUT_MODIFIED)
         produced = Path(result.output_path) if result is not None and result.output_path else dst
         output_relpath = _move_into(produced, stage, setup.out_dir)
         detections = list(result.detections) if result is not None and result.detections is not None else None
         return ("done", index, output_relpath, None, "", seconds, detections, _rss_mb())
     except Exception as exc:
         seconds = time.perf_counter() - started
+        if copied is not None and fingerprint(src) != copied:  # a damaged input outranks whatever followed
+            exc = InputModified(INPUT_MODIFIED)
         return ("done", index, None, type(exc).__name__, safe_message(exc, setup.include_messages),
                 seconds, None, _rss_mb())
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        if copy is not None:
+            shutil.rmtree(copy, ignore_errors=True)
 
 
-def _do_folder(engine: Engine, setup: _WorkerSetup) -> tuple:
+def _do_folder(engine: Engine, setup: _WorkerSetup, relpaths: list[str]) -> tuple:
+    """Run a per-folder engine; the answer also lists the inputs it modified (private copies only)."""
     stage = setup.staging / f"{os.getpid()}-folder"
+    src_dir, copy, copies = setup.data_dir / "dicom", None, {}
     started = time.perf_counter()
     try:
         (stage / "dicom").mkdir(parents=True, exist_ok=True)
-        engine.process_folder(setup.data_dir / "dicom", stage / "dicom")
+        if setup.inputs is not None:
+            copy = setup.inputs / f"{os.getpid()}-folder"
+            copies = copy_tree(setup.data_dir, [r for r in relpaths if r.startswith("dicom/")], copy)
+            src_dir = copy / "dicom"
+            src_dir.mkdir(parents=True, exist_ok=True)
+            started = time.perf_counter()  # the copy is not the engine's time
+        engine.process_folder(src_dir, stage / "dicom")
         seconds = time.perf_counter() - started
+        modified = changed(copy, copies) if copy is not None else []
         for produced in sorted(p for p in stage.rglob("*") if p.is_file()):
-            _move_into(produced, stage, setup.out_dir)
-        return ("folder", None, "", seconds, _rss_mb())
+            if produced.relative_to(stage).as_posix() not in modified:  # outputs of modified inputs are dropped
+                _move_into(produced, stage, setup.out_dir)
+        return ("folder", None, "", seconds, _rss_mb(), modified)
     except Exception as exc:
         seconds = time.perf_counter() - started
-        return ("folder", type(exc).__name__, safe_message(exc, setup.include_messages), seconds, _rss_mb())
+        modified = changed(copy, copies) if copy is not None else []
+        return ("folder", type(exc).__name__, safe_message(exc, setup.include_messages), seconds, _rss_mb(),
+                modified)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        if copy is not None:
+            shutil.rmtree(copy, ignore_errors=True)
 
 
 def _worker_main(conn, other_end, setup: _WorkerSetup, parent_pid: int) -> None:
     """Build and start the engine, then answer tasks until told to stop or orphaned."""
     other_end.close()
     own_process_group()  # a timeout kills the tools we start too; Ctrl-C goes to the supervisor
+    os.environ.pop(KEY_ENV, None)  # the de-identification key only reaches engines that ask for it ...
+    os.environ.update(setup.env)   # ... through worker_env() (this process serves this engine only)
     started = time.perf_counter()
     try:
         engine = setup.engine
@@ -212,7 +267,7 @@ def _worker_main(conn, other_end, setup: _WorkerSetup, parent_pid: int) -> None:
     conn.send(("ready", time.perf_counter() - started, _rss_mb()))
 
     def handle(task):
-        answer = _do_folder(engine, setup) if task[0] == "folder" else _do_file(engine, setup, task[1], task[2])
+        answer = _do_folder(engine, setup, task[1]) if task[0] == "folder" else _do_file(engine, setup, task[1], task[2])
         try:
             pickle.dumps(answer)
         except (TypeError, AttributeError, ValueError, RecursionError, ImportError, pickle.PicklingError):
@@ -253,8 +308,7 @@ class _Pool:
         parent_end, child_end = self.context.Pipe(duplex=True)
         self._serial += 1
         setup = self.setup
-        setup_k = _WorkerSetup(setup.engine, setup.engine_kwargs, setup.data_dir, setup.out_dir, setup.staging,
-                               setup.work_dir / f"worker-{self._serial}", setup.include_messages)
+        setup_k = replace(setup, work_dir=setup.work_dir / f"worker-{self._serial}")
         process = self.context.Process(target=_worker_main, args=(child_end, parent_end, setup_k, os.getpid()),
                                        name=f"phiphantom-engine-{self._serial}", daemon=False)
         process.start()
@@ -288,13 +342,18 @@ class _Pool:
     def replace(self, worker: Worker) -> Worker:
         """Kill ``worker`` (if alive), drop its staging, start a ready replacement."""
         worker.kill()
-        if worker.task is not None:
-            shutil.rmtree(self.setup.staging / f"{worker.pid}-{worker.task}", ignore_errors=True)
-        shutil.rmtree(self.setup.staging / f"{worker.pid}-folder", ignore_errors=True)
+        self.drop_scratch(worker)
         fresh = self._spawn()
         self.workers[self.workers.index(worker)] = fresh
         self._await_ready(fresh)
         return fresh
+
+    def drop_scratch(self, worker: Worker) -> None:
+        """Delete a killed worker's staging and private input copies."""
+        names = [f"{worker.pid}-folder"] + ([f"{worker.pid}-{worker.task}"] if worker.task is not None else [])
+        for root in (self.setup.staging, self.setup.inputs):
+            for name in names if root is not None else ():
+                shutil.rmtree(root / name, ignore_errors=True)
 
     def note_rss(self, mb: float) -> None:
         self.peak_rss_mb = max(self.peak_rss_mb, float(mb))
@@ -330,6 +389,7 @@ def run_engine(
     startup_timeout_s: float | None = None,
     work_dir: Path | None = None,
     client=None,
+    private_inputs: bool | None = None,
 ) -> EngineRun:
     """Run the engine ``spec`` (or an already-built engine) over ``relpaths`` of ``data_dir``.
 
@@ -341,6 +401,9 @@ def run_engine(
 
     ``client`` (a ``distributed.Client``) runs per-file engines given by spec as one Dask task per
     file instead (:func:`_run_files_dask`); per-folder engines and engine objects still run here.
+
+    ``private_inputs`` (default: every engine but the built-in readers, :func:`reads_in_place`)
+    hands the engine private copies of its inputs instead of the dataset's files.
     """
     data_dir, out_dir = Path(data_dir).resolve(), Path(out_dir).resolve()  # workers may run elsewhere (cwd, Dask)
     engine_kwargs = dict(engine_kwargs or {})
@@ -354,9 +417,12 @@ def run_engine(
     staging = out_dir / STAGING_DIRNAME
     scratch = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="phiphantom-engine-"))
     worker_env = getattr(probe, "worker_env", None)
+    private = not reads_in_place(probe) if private_inputs is None else private_inputs
+    inputs = out_dir / INPUTS_DIRNAME if private else None
     setup = _WorkerSetup(spec, engine_kwargs, data_dir, out_dir, staging, scratch, include_messages,
-                         dict(worker_env()) if callable(worker_env) and client is not None else {})
+                         dict(worker_env()) if callable(worker_env) else {}, inputs)
     pool = _Pool(setup, startup_timeout_s if startup_timeout_s is not None else max(60.0, timeout_s))
+    before = fingerprints(data_dir, relpaths)
     started = time.perf_counter()
     try:
         if not relpaths:
@@ -371,10 +437,18 @@ def run_engine(
     finally:
         pool.close()
         shutil.rmtree(staging, ignore_errors=True)
+        if inputs is not None:
+            shutil.rmtree(inputs, ignore_errors=True)
         if work_dir is None:
             shutil.rmtree(scratch, ignore_errors=True)
+    wall_s = time.perf_counter() - started
+    modified = changed(data_dir, before)
+    if modified:  # only an engine that went around its private copies (or a built-in's bug) gets here
+        gone = set(modified)
+        outcomes = [FileOutcome(o.relpath, None, "DatasetModified", DATASET_MODIFIED, o.seconds)
+                    if o.relpath in gone else o for o in outcomes]
     return EngineRun(spec=label, description=description, outcomes=outcomes, startup_s=pool.startup_s,
-                     wall_s=time.perf_counter() - started, peak_rss_mb=pool.peak_rss_mb)
+                     wall_s=wall_s, peak_rss_mb=pool.peak_rss_mb, dataset_modified=modified)
 
 
 def _run_files(pool: _Pool, relpaths: list[str], workers: int, timeout_s: float,
@@ -439,8 +513,9 @@ def _dask_engine(setup: _WorkerSetup) -> tuple[Engine | None, str, str, float | 
         engine, error_class, message, _ = _DASK_ENGINES[key]
         return engine, error_class, message, None
     started = time.perf_counter()
+    saved = {name: os.environ.get(name) for name in setup.env}
     try:
-        os.environ.update(setup.env)
+        os.environ.update(setup.env)  # while this engine is built and started only: the Dask worker is shared
         engine = build_engine(setup.engine, **setup.engine_kwargs)
         work = setup.work_dir / f"dask-{os.getpid()}"
         work.mkdir(parents=True, exist_ok=True)
@@ -448,6 +523,9 @@ def _dask_engine(setup: _WorkerSetup) -> tuple[Engine | None, str, str, float | 
         entry = (engine, "", "", time.perf_counter() - started)
     except Exception as exc:
         entry = (None, type(exc).__name__, safe_message(exc, setup.include_messages), time.perf_counter() - started)
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
     _DASK_ENGINES[key] = entry
     return entry
 
@@ -488,25 +566,28 @@ def _run_folder(pool: _Pool, relpaths: list[str], out_dir: Path, timeout_s: floa
                 progress: Callable[[int, int], None] | None) -> list[FileOutcome]:
     pool.start(1)
     worker = pool.workers[0]
-    worker.conn.send(("folder",))
-    error_class, message, seconds = None, "", 0.0
+    worker.conn.send(("folder", relpaths))
+    error_class, message, seconds, modified = None, "", 0.0, []
     sent = time.monotonic()
     try:
         if worker.conn.poll(timeout_s):
-            _, error_class, message, seconds, rss = worker.conn.recv()
+            _, error_class, message, seconds, rss, modified = worker.conn.recv()
             pool.note_rss(rss)
         else:
             error_class, message, seconds = "Timeout", f"no output after {timeout_s:g} s", time.monotonic() - sent
             worker.kill()
-            shutil.rmtree(pool.setup.staging / f"{worker.pid}-folder", ignore_errors=True)
+            pool.drop_scratch(worker)
     except (EOFError, OSError):
         worker.process.join(5)
         error_class, message, seconds = "WorkerCrashed", _exit_message(worker.process), time.monotonic() - sent
-        shutil.rmtree(pool.setup.staging / f"{worker.pid}-folder", ignore_errors=True)
+        pool.drop_scratch(worker)
     per_file = seconds / len(relpaths)
+    modified = set(modified)
     outcomes = []
     for done, relpath in enumerate(relpaths, 1):
-        if error_class is not None:
+        if relpath in modified:
+            outcomes.append(FileOutcome(relpath, None, "InputModified", INPUT_MODIFIED, per_file))
+        elif error_class is not None:
             outcomes.append(FileOutcome(relpath, None, error_class, message, per_file))
         elif (out_dir / relpath).is_file():
             outcomes.append(FileOutcome(relpath, relpath, None, "", per_file))

@@ -20,8 +20,10 @@ class BundledEngine(BaseEngine):
     """PHI Phantom's own engine (header part: PS3.15 basic profile; pixels arrive with the pixel part).
 
     The key comes from ``$PHIPHANTOM_DEID_KEY``; without it an ephemeral key is made once, in the
-    process that builds the engine, and exported so that every worker of the run shares it. Files
-    are written under pseudonymized names, so file names never carry PHI.
+    process that builds the engine, and kept on the engine: never put in this process's environment
+    (where every later engine and tool of the run could read it). :meth:`worker_env` hands it to this
+    engine's own workers only, so that they all agree on pseudonyms. Files are written under
+    pseudonymized names, so file names never carry PHI.
     """
 
     def __init__(self, options: frozenset[str] = frozenset(), header_only: bool = False, policy: str = "strict",
@@ -29,8 +31,9 @@ class BundledEngine(BaseEngine):
         self.pixels = None if header_only else PixelConfig(policy=policy, hard=hard)
         pixels = "off" if self.pixels is None else f"{self.pixels.ocr}, {self.pixels.label}"
         super().__init__(name="bundled", config={"profile": "basic", "options": sorted(options), "pixels": pixels})
-        if not os.environ.get(KEY_ENV):
-            os.environ[KEY_ENV] = secrets.token_hex(32)  # ephemeral for this run; never written anywhere
+        self._key_text = os.environ.get(KEY_ENV, "")
+        if not self._key_text:
+            self._key_text = secrets.token_hex(32)  # ephemeral for this run; never written anywhere
             self.config["key"] = "ephemeral"
         else:
             self.config["key"] = f"${KEY_ENV}"
@@ -41,12 +44,12 @@ class BundledEngine(BaseEngine):
         self._config: DeidConfig | None = None
 
     def worker_env(self) -> dict[str, str]:
-        """What workers that did not fork from this process need: the run's key, so all agree on pseudonyms."""
-        return {KEY_ENV: os.environ[KEY_ENV]}
+        """What this engine's workers (forked or Dask) need to build it: the run's key, so all agree on pseudonyms."""
+        return {KEY_ENV: self._key_text}
 
     def start(self, context: EngineContext) -> None:
         super().start(context)
-        key, source = load_key(None)
+        key, source = load_key(None, env={KEY_ENV: self._key_text})
         self._config = DeidConfig(key=key, options=self.options, layout="pseudonymized", key_source=source,
                                   pixels=self.pixels)
 

@@ -12,23 +12,62 @@ Placeholders choose the mode:
 The tool's standard output and error are discarded (they may hold PHI). A
 non-zero exit raises :class:`CommandFailed`, whose message gives only the exit
 status and the program name; the last lines of standard error are kept on
-the exception (``stderr_tail``) for ``--include-phi`` debugging only.
+the exception (``stderr_tail``) for ``--include-phi`` debugging only. The tool
+runs without ``$PHIPHANTOM_DEID_KEY`` in its environment, and in its worker's
+process group: a file's timeout kills the tool and every child it started.
+
+The tool is never run for anything but files unless asked: ``cmd,version:TEMPLATE``
+also runs ``PROGRAM --version`` once (``cmd,version=ARGS:TEMPLATE`` runs
+``PROGRAM ARGS``) for the report, in a session of its own, for at most
+:data:`VERSION_TIMEOUT_S` seconds; then its whole process group is killed.
 """
 
 from __future__ import annotations
 
 import os
 import shlex
+import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from phiphantom.deid.keys import KEY_ENV
+
 from .base import BaseEngine, EngineError, FileResult
 
+CMD_PREFIXES = ("cmd:", "cmd,")
 FILE_PLACEHOLDERS = ("{in}", "{out}")
 FOLDER_PLACEHOLDERS = ("{in_dir}", "{out_dir}")
 VERSION_TIMEOUT_S = 5.0
 _STDERR_TAIL_BYTES = 4000
+NOT_PROBED = "not asked (cmd,version:TEMPLATE asks the tool)"
+
+
+def parse_cmd_options(head: str) -> dict:
+    """``cmd`` -> ``{}``; ``cmd,version`` -> ``--version``; ``cmd,version=ARGS`` -> ARGS (split like a shell)."""
+    options: dict = {}
+    for word in head.split(",")[1:]:
+        name, eq, value = word.strip().partition("=")
+        if name != "version":
+            raise EngineError(f"cmd: unknown option {name!r} (known: version, version=ARGS)")
+        try:
+            options["version_args"] = shlex.split(value) if eq else ["--version"]
+        except ValueError as exc:
+            raise EngineError(f"cmd: cannot split the version arguments ({exc})") from None
+        if not options["version_args"]:
+            raise EngineError("cmd: version= needs arguments (e.g. cmd,version=-V:TEMPLATE)")
+    return options
+
+
+def _tool_env() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if name != KEY_ENV}
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
 
 
 class CommandFailed(EngineError):
@@ -54,6 +93,7 @@ class CommandEngine(BaseEngine):
 
     template: str = ""
     name: str = "cmd"
+    version_args: list[str] | None = None  # None: never ask the tool for its version
     argv: list[str] = field(default_factory=list, init=False)
     _version: str | None = field(default=None, init=False, repr=False)
 
@@ -70,6 +110,8 @@ class CommandEngine(BaseEngine):
                               "or {in_dir} and {out_dir} (per folder)")
         self.per_folder = per_folder
         self.config = {"template": self.template, "mode": "per-folder" if per_folder else "per-file"}
+        if self.version_args is not None:
+            self.config["version_args"] = list(self.version_args)
 
     @property
     def program(self) -> str:
@@ -82,18 +124,34 @@ class CommandEngine(BaseEngine):
         return description
 
     def tool_version(self) -> str:
-        """First line of ``program --version`` (best effort, 5 s), or ``"unknown"``."""
+        """First line of ``program VERSION_ARGS`` when the spec asked for it, else :data:`NOT_PROBED`.
+
+        Best effort, at most :data:`VERSION_TIMEOUT_S` s, in a new session; the probe's whole process
+        group is killed afterwards (a tool that hangs or leaves children behind leaves nothing running).
+        """
         if self._version is None:
-            self._version = "unknown"
-            try:
-                done = subprocess.run([self.argv[0], "--version"], stdin=subprocess.DEVNULL,
-                                      capture_output=True, text=True, timeout=VERSION_TIMEOUT_S)
-                lines = (done.stdout or done.stderr).strip().splitlines()
-                if done.returncode == 0 and lines:
-                    self._version = lines[0][:200]
-            except (OSError, subprocess.SubprocessError, UnicodeError):
-                pass
+            self._version = NOT_PROBED if self.version_args is None else self._probe_version()
         return self._version
+
+    def _probe_version(self) -> str:
+        try:
+            process = subprocess.Popen([self.argv[0], *self.version_args], stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_tool_env(),
+                                       start_new_session=True)
+        except OSError:
+            return "unknown"
+        try:
+            out, err = process.communicate(timeout=VERSION_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            _kill_group(process.pid)
+            process.wait()
+            process.stdout.close()  # not read to the end: a child that left the group may hold them open
+            process.stderr.close()
+            return "unknown (the version probe timed out)"
+        finally:
+            _kill_group(process.pid)  # children it left behind (the group outlives its leader)
+        lines = (out or err).decode("utf-8", "replace").strip().splitlines()
+        return lines[0][:200] if process.returncode == 0 and lines else "unknown"
 
     def _run(self, substitutions: dict[str, str]) -> None:
         argv = []
@@ -103,7 +161,7 @@ class CommandEngine(BaseEngine):
             argv.append(arg)
         try:
             done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE)
+                                  stderr=subprocess.PIPE, env=_tool_env())
         except OSError as exc:
             raise EngineError(f"cmd: cannot run {self.program} ({type(exc).__name__})") from None
         if done.returncode != 0:

@@ -6,7 +6,8 @@ Specs:
 * ``oracle`` -- perfect de-identification from the ground truth (:mod:`.oracle`);
 * ``header-basic`` -- naive pydicom header deletion (:mod:`.header_basic`);
 * ``bundled`` -- the project's own engine (``phiphantom.deid.engine``);
-* ``cmd:TEMPLATE`` -- a command-line tool (:mod:`.command`);
+* ``cmd:TEMPLATE`` -- a command-line tool (:mod:`.command`); ``cmd,version:TEMPLATE`` (or
+  ``cmd,version=ARGS:TEMPLATE``) also asks the tool for its version;
 * ``python:module:Factory`` -- an engine from any importable module (:mod:`.plugin`);
 * ``peer:NAME`` or just ``NAME`` -- a peer tool installed by ``phiphantom peers install`` (:mod:`.peer`).
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from ..peers.catalog import PEERS
 from .base import Engine, EngineError
-from .command import CommandEngine
+from .command import CMD_PREFIXES, CommandEngine, parse_cmd_options
 from .header_basic import HeaderBasicEngine
 from .null import NullEngine
 from .oracle import OracleEngine
@@ -25,9 +26,10 @@ from .plugin import build_bundled_engine, build_python_engine, check_engine
 #: Specs that are plain names.
 ENGINE_NAMES: tuple[str, ...] = ("null", "oracle", "header-basic", "bundled")
 #: Spec forms with an argument.
-ENGINE_PREFIXES: tuple[str, ...] = ("cmd:", "python:", PEER_PREFIX)
+ENGINE_PREFIXES: tuple[str, ...] = CMD_PREFIXES + ("python:", PEER_PREFIX)
 #: Every valid spec form, for messages and ``--help``.
-SPEC_FORMS: tuple[str, ...] = ENGINE_NAMES + ("bundled:OPTION,...", "cmd:TEMPLATE", "python:module:Factory",
+SPEC_FORMS: tuple[str, ...] = ENGINE_NAMES + ("bundled:OPTION,...", "cmd:TEMPLATE", "cmd,version[=ARGS]:TEMPLATE",
+                                               "python:module:Factory",
                                                "peer:NAME (or NAME: " + ", ".join(PEERS) + ")")
 
 _SIMPLE = {"null": NullEngine, "oracle": OracleEngine, "header-basic": HeaderBasicEngine}
@@ -42,8 +44,9 @@ def build_engine(spec: str, **kwargs) -> Engine:
     if not isinstance(spec, str) or not spec.strip():
         raise EngineError(f"empty engine spec; valid: {', '.join(SPEC_FORMS)}")
     spec = spec.strip()
-    if spec.startswith("cmd:"):
-        return _construct("cmd", CommandEngine, template=spec[len("cmd:"):], **kwargs)
+    if spec.startswith(CMD_PREFIXES):
+        options, _, template = spec.partition(":")
+        return _construct("cmd", CommandEngine, template=template, **parse_cmd_options(options), **kwargs)
     if spec.startswith("python:"):
         return build_python_engine(spec[len("python:"):], **kwargs)
     if spec.startswith(PEER_PREFIX) or spec in PEERS:
@@ -71,6 +74,22 @@ def _construct(label: str, factory, **kwargs) -> Engine:
     except TypeError:
         raise EngineError(f"engine {label!r}: bad keyword arguments {sorted(kwargs)}") from None
     return check_engine(engine, f"engine {label!r}")
+
+
+def reads_in_place(engine: object) -> bool:
+    """True for the built-in in-process engines, which only read their inputs (and their subclasses).
+
+    The runner hands them the dataset's own files; every other engine (``cmd:``, ``python:``, peers,
+    engine objects of other classes) gets private copies (see :mod:`phiphantom.benchmark.runner`).
+    """
+    readers: tuple[type, ...] = (NullEngine, OracleEngine, HeaderBasicEngine)
+    try:
+        from phiphantom.deid.engine import BundledEngine
+    except ImportError:
+        pass
+    else:
+        readers += (BundledEngine,)
+    return isinstance(engine, readers)
 
 
 def engine_label(spec_or_engine: str | Engine) -> str:

@@ -47,14 +47,16 @@ class OutLock:
     A second run into the same OUT fails at once instead of interleaving its records with the first
     one's. The kernel drops the lock when the holding process ends, however it ends (a SIGKILLed
     run does not block the next one); worker processes close their inherited descriptor so that
-    only the supervisor holds it. The lock file stays in OUT (removing it would let a waiting run
-    lock a file no longer in the folder); it holds the pid of the run that last held it.
+    only the supervisor holds it. The lock file stays in OUT after a run (it holds the pid of the
+    run that last held it); a run refused before writing anything removes it again if it made it.
+    After locking, a run checks that the file it locked is still the one in OUT (else retries).
     """
 
     def __init__(self, out: Path) -> None:
         self.out = Path(out)
         self.fd = -1
-        self.created = False
+        self.created = False        # OUT was made by this run
+        self.made_file = False      # the lock file was made by this run
 
     @property
     def path(self) -> Path:
@@ -67,12 +69,43 @@ class OutLock:
             self.out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutUnavailable(f"cannot create the output folder {self.out} ({describe_os_error(exc)})") from None
+        for _ in range(10):
+            fd = self._open()
+            self._lock(fd)
+            try:  # the file may have been removed (a refused run cleaning up) between our open and our lock
+                same = os.path.samestat(os.fstat(fd), os.stat(self.path, follow_symlinks=False))
+            except OSError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        else:
+            raise OutUnavailable(f"cannot lock the output folder {self.out}: its lock file keeps being replaced")
+        self.fd = fd
+        try:  # the pid is only for the message of a run that finds OUT locked
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        except OSError:
+            pass
+
+    def _open(self) -> int:
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            self.made_file = True
+            return fd
+        except FileExistsError:
+            pass
         except OSError as exc:
             self._undo()
             raise OutUnavailable(f"cannot write in the output folder {self.out}: creating its lock file failed "
                                  f"({describe_os_error(exc)})") from None
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError as exc:
+            raise OutUnavailable(f"cannot open the lock file of the output folder {self.out} "
+                                 f"({describe_os_error(exc)})") from None
+
+    def _lock(self, fd: int) -> None:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -83,25 +116,21 @@ class OutLock:
                 raise OutUnavailable(f"another phiphantom deid run{who} is writing to {self.out}: wait until it "
                                      "has finished (then --resume continues there), or choose another OUT") from None
             raise OutUnavailable(f"cannot lock the output folder {self.out} ({describe_os_error(exc)})") from None
-        self.fd = fd
-        try:  # the pid is only for the message of a run that finds OUT locked
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
-        except OSError:
-            pass
 
     def _undo(self) -> None:
-        """Remove what :meth:`acquire` made in a folder it created (nothing else)."""
-        if self.created:
+        """Remove what :meth:`acquire` made: the lock file if this run made it, OUT if this run made it."""
+        if self.made_file:
             with contextlib.suppress(OSError):
                 self.path.unlink()
+        if self.created:
             with contextlib.suppress(OSError):
                 self.out.rmdir()
 
     def abandon(self) -> None:
-        """Release the lock of a run refused before it wrote anything, and remove OUT if this run made it."""
-        self.release()
+        """Release the lock of a run refused before it wrote anything; remove the lock file and OUT if this run
+        made them (unlinked while still held, so a run waiting on the old file finds it replaced and retries)."""
         self._undo()
+        self.release()
 
     def release(self) -> None:
         if self.fd >= 0:

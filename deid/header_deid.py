@@ -3,27 +3,35 @@
 Every element, at every depth, is looked up in the profile table
 (:mod:`phiphantom.deid.profile`, with the selected options applied) and gets
 its action: X remove, Z empty, D dummy, U remapped UID, K keep, C clean.
-Combined actions (X/Z, X/D, X/Z/D, Z/D, X/Z/U*) are resolved with the IOD's
-attribute Types so the output stays a valid instance. Private data is removed
-(unless on the explicit safe-private list with Retain Safe Private), overlay
-planes (60xx) and curves (50xx) are removed unless Clean Graphics is chosen,
-and the file meta is kept in step. The audit lists which path got which
+Actions are resolved with the attribute's Type in the object's IOD, at any depth
+(:func:`phiphantom.deid.profile.annex_e.conformant_action`), so the output stays a
+valid instance: combined actions (X/Z, X/D, X/Z/D, Z/D, X/Z/U*) as PS3.15 E.1.1
+says, and an X or Z on an attribute the IOD requires becomes a dummy (Type 1) or
+an empty value (Type 2). A sequence the profile replaces with a dummy (D, e.g.
+an SR Content Sequence) keeps its items: the values directly in them that could
+carry identity (text, names, dates, times) become dummies, the rest gets its own
+action. Private data is removed (unless on the explicit safe-private list with
+Retain Safe Private), overlay planes (60xx) and curves (50xx) are removed unless
+Clean Graphics is chosen, public elements the data dictionary does not know
+(and group lengths) are removed unless the engine option ``keep_unknown`` is
+given, and the file meta is kept in step. The audit lists which path got which
 action, never a value.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
-from pydicom.datadict import dictionary_VR
+from pydicom.datadict import dictionary_VR, get_entry
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag, Tag
 
-from phiphantom.deid.profile import attribute_type, choose_action, effective_action
-from phiphantom.deid.profile.annex_e import OPTIONS
+from phiphantom.deid.profile import attribute_type, effective_action
+from phiphantom.deid.profile.annex_e import OPTIONS, conformant_action, nested_attribute_type
 
 from .pseudonyms import Pseudonymizer, shift_da, shift_dt
 from .text_clean import TextCleaner
@@ -54,6 +62,14 @@ TEXT_VRS = frozenset({"LO", "LT", "SH", "ST", "UC", "UT", "PN"})
 ICON_IMAGE_SEQUENCE = Tag(0x0088, 0x0200)
 _PATIENT_PSEUDONYM_TAGS = frozenset({Tag(0x0010, 0x0010), Tag(0x0010, 0x0020)})  # PatientName, PatientID
 _BINARY_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN"})
+#: VRs of values that may carry identity: in the items of a sequence the profile replaces with a dummy (D),
+#: such values the profile does not list get a dummy too (codes, numbers, UIDs and binary data do not).
+_IDENTIFYING_VRS = frozenset({"AE", "AS", "DA", "DT", "TM", "LO", "LT", "PN", "SH", "ST", "UC", "UT", "UR"})
+_TYPE_1 = frozenset({"1", "1C"})
+
+#: Engine options that are not PS3.15 profile options (given like them: ``--option keep_unknown``).
+#: ``keep_unknown``: keep public elements the data dictionary does not know (removed by default).
+ENGINE_OPTIONS: tuple[str, ...] = ("keep_unknown",)
 
 
 class DeidError(RuntimeError):
@@ -69,14 +85,20 @@ class DeidOptions:
     date_shift_range: tuple[int, int] = (-3650, -1)
 
     def __post_init__(self) -> None:
-        unknown = set(self.options) - set(OPTIONS)
+        unknown = set(self.options) - set(OPTIONS) - set(ENGINE_OPTIONS)
         if unknown:
-            raise ValueError(f"unknown profile option(s): {', '.join(sorted(unknown))}; known: {', '.join(OPTIONS)}")
+            raise ValueError(f"unknown profile option(s): {', '.join(sorted(unknown))}; "
+                             f"known: {', '.join(OPTIONS + ENGINE_OPTIONS)}")
         if {"retain_long_full_dates", "retain_long_modified_dates"} <= set(self.options):
             raise ValueError("choose either retain_long_full_dates or retain_long_modified_dates, not both")
 
     def has(self, name: str) -> bool:
         return name in self.options
+
+    @property
+    def profile_options(self) -> frozenset[str]:
+        """The PS3.15 profile options among :attr:`options` (engine options such as keep_unknown left out)."""
+        return frozenset(o for o in self.options if o in OPTIONS)
 
 
 @dataclass
@@ -87,6 +109,7 @@ class HeaderResult:
     codes: list[str] = field(default_factory=list)
     mapping: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> {original: pseudonym}
     date_shift_days: int | None = None
+    unknown_removed: int = 0   # public elements the data dictionary does not know, removed (any depth)
 
 
 def _path(prefix: str, tag: BaseTag) -> str:
@@ -94,14 +117,29 @@ def _path(prefix: str, tag: BaseTag) -> str:
 
 
 def _raw_vr(ds: Dataset, tag: BaseTag) -> str:
-    """The VR of an element without decoding its value (implicit VR files: from the dictionary)."""
+    """The VR of an element without decoding its value (implicit VR files: from the dictionary).
+
+    A known tag stored as UN (explicit VR files written by a tool that did not know it) is read with
+    its dictionary VR, as pydicom does on access, so it gets the profile action of its tag."""
     vr = ds.get_item(tag).VR
-    if vr:
+    if vr and vr != "UN":
         return str(vr)
+    if vr == "UN":
+        return str(ds[tag].VR)  # pydicom replaces UN by the dictionary VR of a known tag when it decodes it
     try:
         return dictionary_VR(tag)
     except KeyError:
         return "UN"
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_known(tag: int) -> bool:
+    """Whether the data dictionary (with its repeating groups) defines this public tag."""
+    try:
+        get_entry(tag)
+        return True
+    except KeyError:
+        return False
 
 
 def _is_graphics_group(tag: BaseTag) -> bool:
@@ -122,7 +160,10 @@ class HeaderDeidentifier:
         self.shift = (self.pz.date_shift_days(self.patient_key)
                       if options.has("retain_long_modified_dates") else None)
         self.result.date_shift_days = self.shift
-        self.cleaner = TextCleaner.from_dataset(ds, self.pz) if options.has("clean_descriptors") else None
+        self.profile_options = options.profile_options
+        self.keep_unknown = options.has("keep_unknown")
+        cleans_text = options.has("clean_descriptors") or options.has("clean_structured_content")
+        self.cleaner = TextCleaner.from_dataset(ds, self.pz) if cleans_text else None
 
     @staticmethod
     def _patient_key(ds: Dataset) -> str:
@@ -136,18 +177,23 @@ class HeaderDeidentifier:
     # -- entry point ---------------------------------------------------------
     def run(self, ds: Dataset) -> HeaderResult:
         original_sop = str(ds.get("SOPInstanceUID", ""))
-        self._walk(ds, "", top=True)
+        self._walk(ds, "", ())
         if "SOPInstanceUID" in ds and hasattr(ds, "file_meta") and "MediaStorageSOPInstanceUID" in ds.file_meta:
             ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
             self.result.actions["(0002,0003)"] = "U" if ds.SOPInstanceUID != original_sop else "K"
         return self.result
 
     # -- traversal -----------------------------------------------------------
-    def _walk(self, ds: Dataset, prefix: str, top: bool) -> None:
+    def _walk(self, ds: Dataset, prefix: str, context: tuple[int, ...], mode: str = "") -> None:
         """Apply the profile to every element of ``ds``. Elements the profile keeps are not decoded (only
-        their tag and VR are looked at), which is most of a header and most of the time."""
+        their tag and VR are looked at), which is most of a header and most of the time.
+
+        ``context``: the sequence tags above ``ds`` (empty at the top level), for the attributes' Types.
+        ``mode``: ``"D"`` in the items of a sequence replaced with a dummy, ``"C"`` in those of a cleaned
+        one: values there the profile does not list but that could identify get a dummy (or are cleaned).
+        """
         kept_private_blocks: set[tuple[int, int]] = set()
-        options = self.options.options
+        options = self.profile_options
         for tag in list(ds.keys()):  # BaseTag keys: no value is decoded here
             group = tag >> 16
             if group & 1:  # private
@@ -169,14 +215,34 @@ class HeaderDeidentifier:
                     del ds[tag]
                     self.result.actions[path] = "X"
                 continue
+            if not tag & 0xFFFF:  # a group length (retired, and wrong once elements are removed)
+                del ds[tag]
+                self.result.actions[_path(prefix, tag)] = "X"
+                continue
+            if not _is_known(tag):  # undefined public tag: not known to be safe
+                path = _path(prefix, tag)
+                if self.keep_unknown:
+                    self.result.actions[path] = "K"
+                else:
+                    del ds[tag]
+                    self.result.actions[path] = "X"
+                    self.result.unknown_removed += 1
+                continue
             action = "X" if tag == ICON_IMAGE_SEQUENCE else effective_action(tag, options)
             if action is None:
-                if _raw_vr(ds, tag) == "SQ":
-                    self._walk_items(ds[tag], _path(prefix, tag))
+                vr = _raw_vr(ds, tag)
+                if vr == "SQ":
+                    self._walk_items(ds[tag], _path(prefix, tag), context + (tag,))
+                elif mode and vr in _IDENTIFYING_VRS:
+                    self._unlisted_in_sequence(ds[tag], _path(prefix, tag), mode)
                 continue
             path = _path(prefix, tag)
-            attr_type = attribute_type(self.sop_class, tag, self.present) if top else None
-            action = choose_action(action, attr_type)
+            attr_type = (nested_attribute_type(self.sop_class, context + (tag,)) if context
+                         else attribute_type(self.sop_class, tag, self.present))
+            action = conformant_action(action, attr_type)
+            if action == "D" and attr_type in _TYPE_1 and _raw_vr(ds, tag) in _BINARY_VRS - {"UN"} and ds[tag].value:
+                raise DeidError(f"{path} is Type {attr_type} in this object type and holds binary data the profile "
+                                "replaces; no valid dummy exists, so this object type is not supported")
             if action == "X":  # removal needs no decoding of the value
                 del ds[tag]
                 self.result.actions[path] = "X"
@@ -186,15 +252,24 @@ class HeaderDeidentifier:
                 ds[tag] = DataElement(tag, vr, Sequence() if vr == "SQ" else (b"" if vr in _BINARY_VRS else ""))
                 self.result.actions[path] = "Z"
                 continue
-            self._apply(ds, ds[tag], action, path)
+            self._apply(ds, ds[tag], action, path, context + (tag,))
         for tag in [t for t in ds.keys() if t.is_private_creator]:  # creators of removed blocks go too
             if (tag.group, tag.element) not in kept_private_blocks:
                 del ds[tag]
                 self.result.actions[_path(prefix, tag)] = "X"
 
-    def _walk_items(self, elem: DataElement, path: str) -> None:
+    def _walk_items(self, elem: DataElement, path: str, context: tuple[int, ...], mode: str = "") -> None:
         for i, item in enumerate(elem.value or []):
-            self._walk(item, f"{path}[{i}].", top=False)
+            self._walk(item, f"{path}[{i}].", context, mode)
+
+    def _unlisted_in_sequence(self, elem: DataElement, path: str, mode: str) -> None:
+        """A value the profile does not list, directly in an item of a D (dummy) or C (cleaned) sequence."""
+        if mode == "C" and elem.VR in TEXT_VRS and elem.VR != "PN" and self.cleaner is not None:
+            elem.value = self.cleaner.clean(elem.value)
+            self.result.actions[path] = "C"
+        elif elem.value not in (None, ""):
+            self._dummy(elem, path)
+            self.result.actions[path] = "D"
 
     def _keep_private(self, ds: Dataset, elem: DataElement) -> bool:
         if not self.options.has("retain_safe_private"):
@@ -206,7 +281,7 @@ class HeaderDeidentifier:
         return (str(creator.value).strip(), elem.tag.element & 0xFF) in self.options.safe_private
 
     # -- actions -------------------------------------------------------------
-    def _apply(self, ds: Dataset, elem: DataElement, action: str, path: str) -> None:
+    def _apply(self, ds: Dataset, elem: DataElement, action: str, path: str, context: tuple[int, ...]) -> None:
         tag, vr = elem.tag, elem.VR
         keyword = elem.keyword
         if action == "X":
@@ -217,14 +292,17 @@ class HeaderDeidentifier:
         elif action == "Z":
             elem.value = Sequence() if vr == "SQ" else ("" if vr not in ("OB", "OW", "UN") else b"")
         elif action == "D":
-            self._dummy(elem, path)
+            if vr == "SQ":  # a dummy sequence keeps its items, with dummies for what could identify
+                self._walk_items(elem, path, context, mode="D")
+            else:
+                self._dummy(elem, path)
         elif action == "U":
             self._remap_uid(elem)
         elif action in ("K", "U*"):
             if vr == "SQ":
-                self._walk_items(elem, path)
+                self._walk_items(elem, path, context)
         elif action == "C":
-            self._clean(ds, elem, path)
+            self._clean(ds, elem, path, context)
         else:
             raise DeidError(f"unhandled profile action {action!r} at {path}")
         self.result.actions[path] = action
@@ -274,11 +352,12 @@ class HeaderDeidentifier:
         out = [shifter(str(v), self.shift) for v in values]
         return out if len(out) > 1 else out[0]
 
-    def _clean(self, ds: Dataset, elem: DataElement, path: str) -> None:
-        """C: shift dates (modified dates), clean free text (descriptors), recurse (structured content)."""
+    def _clean(self, ds: Dataset, elem: DataElement, path: str, context: tuple[int, ...]) -> None:
+        """C: shift dates (modified dates), clean free text (descriptors), recurse (structured content: free
+        text directly in the items, e.g. an SR TEXT item's value, is cleaned like a descriptor)."""
         vr = elem.VR
         if vr == "SQ":
-            self._walk_items(elem, path)
+            self._walk_items(elem, path, context, mode="C")
         elif vr in ("DA", "DT") and self.shift is not None:
             elem.value = self._shift_values(elem.value, shift_da if vr == "DA" else shift_dt)
         elif vr == "TM":

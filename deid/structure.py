@@ -215,11 +215,14 @@ def prepare_for_writing(ds) -> list[str]:
     meta elements such as the source/sending AE titles or private information name sites and systems.
     """
     from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import UID
 
     old = getattr(ds, "file_meta", None) or FileMetaDataset()
     syntax = old.get("TransferSyntaxUID")
     if not syntax:
         raise FileRejected("NoTransferSyntax", "the file meta information has no Transfer Syntax UID")
+    if not UID(str(syntax)).is_implicit_VR and any(ds.get_item(t).VR is None for t in ds.keys()):
+        _resolve_vrs(ds)
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = ds.SOPClassUID
     meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
@@ -227,3 +230,14 @@ def prepare_for_writing(ds) -> list[str]:
     ds.file_meta = meta
     ds.preamble = b"\x00" * 128
     return [f"({t.group:04X},{t.element:04X})" for t in old.keys() if int(t) not in _META_KEPT]
+
+
+def _resolve_vrs(ds) -> None:
+    """Give every element a VR, at every depth: a data set stored in implicit VR under an explicit VR
+    transfer syntax (a writer defect pydicom reads around, e.g. pydicom's SC_rgb_jpeg.dcm) is written in
+    the explicit VR its transfer syntax names, with the VRs of the data dictionary (UN if unknown)."""
+    for tag in list(ds.keys()):
+        elem = ds[tag]  # converts a raw element, taking its VR from the dictionary
+        if elem.VR == "SQ":
+            for item in elem.value or []:
+                _resolve_vrs(item)

@@ -25,7 +25,11 @@ Step 1, ``annex_e_basic.csv`` (Table E.1-1):
 Step 2, the IOD tables, from the same dicom-standard package:
 ``iod_modules.csv`` (``sops.json`` -> ``ciods.json`` -> ``ciod_to_modules.json``)
 and ``module_attributes.csv`` (top-level attributes of
-``module_to_attributes.json``, with their Type).
+``module_to_attributes.json``, with their Type); step 3, the Types of attributes
+inside sequences that the profile acts on: ``sequence_attributes.csv`` (nested
+rows of ``module_to_attributes.json`` and the functional group macros of
+``macro_to_attributes.json``) and ``iod_fg_macros.csv``
+(``ciod_to_fg_macros.json``).
 
 Nothing is typed in by hand.
 
@@ -59,6 +63,8 @@ from pydicom.datadict import RepeatersDictionary, dictionary_description, get_en
 from .annex_e import (
     ATTRIBUTE_TYPES,
     CSV_COLUMNS,
+    IOD_FG_MACROS_COLUMNS,
+    IOD_FG_MACROS_FILENAME,
     IOD_MODULES_COLUMNS,
     IOD_MODULES_FILENAME,
     MODULE_ATTRIBUTES_COLUMNS,
@@ -66,6 +72,8 @@ from .annex_e import (
     OPTION_ACTIONS,
     OPTION_COLUMNS,
     OPTIONS_SOURCE,
+    SEQUENCE_ATTRIBUTES_COLUMNS,
+    SEQUENCE_ATTRIBUTES_FILENAME,
     TABLE_EDITION,
     TABLE_FILENAME,
     format_tag_text,
@@ -99,6 +107,8 @@ STANDARD_FILES: tuple[str, ...] = (
     "ciods.json",
     "ciod_to_modules.json",
     "module_to_attributes.json",
+    "ciod_to_fg_macros.json",
+    "macro_to_attributes.json",
 )
 #: CSV option column -> key in confidentiality_profile_attributes.json.
 OPTION_SOURCE_KEYS: dict[str, str] = {
@@ -502,18 +512,143 @@ def generate_iod_tables(standard_dir: Path | None = None) -> tuple[bytes, bytes,
     )
 
 
+# --- step 3: Types inside sequences ----------------------------------------------------------
+
+
+@dataclass
+class SequenceReport:
+    rows: int = 0  # source rows read (nested module rows and macro rows)
+    acted_on: int = 0  # of them, rows whose attribute has an exact row in the profile table
+    masked: int = 0  # rows with a repeating-group tag in the path, dropped
+    untyped: int = 0  # rows of listed attributes whose Type is "None", dropped
+    merged: int = 0  # repeats of an (owner, path) merged (the strongest Type kept)
+    written: int = 0
+
+
+def _path_tags(path: str) -> list[str]:
+    """``"rt-beams:300a00b0:300a00b2"`` -> ``["300a00b0", "300a00b2"]`` (the owner id dropped)."""
+    return path.split(":")[1:]
+
+
+def _format_path(tags: list[str]) -> str:
+    return "/".join(f"({tag[:4].upper()},{tag[4:].upper()})" for tag in tags)
+
+
+def build_sequence_attributes(module_to_attributes: list[dict], macro_to_attributes: list[dict],
+                              acted_on: set[int]) -> tuple[list[dict[str, str]], SequenceReport]:
+    """Attributes inside sequences with their Type, for the tags of ``acted_on`` (profile rows whose action
+    depends on the Type: X, Z and the combined actions).
+
+    Owners: a module id (its rows nested in a sequence, path from the module's top-level sequence) or
+    ``macro:<id>`` (a functional group macro: every row, path from the macro's top-level sequence, which
+    sits in an item of the Shared or Per-Frame Functional Groups Sequence). The source lists some paths
+    more than once (under different conditions, e.g. per SR value type); the strongest Type is kept.
+    """
+    report = SequenceReport()
+    types: dict[tuple[str, str], str] = {}
+    rank = {attr_type: i for i, attr_type in enumerate(ATTRIBUTE_TYPES)}
+    sources = [(record, record["moduleId"], 2) for record in module_to_attributes]
+    sources += [(record, f"macro:{record['macroId']}", 1) for record in macro_to_attributes]
+    for record, owner, min_depth in sources:
+        tags = _path_tags(record["path"])
+        if len(tags) < min_depth:
+            continue
+        report.rows += 1
+        if any("x" in tag.lower() for tag in tags):
+            report.masked += 1
+            continue
+        if int(tags[-1], 16) not in acted_on:
+            continue
+        report.acted_on += 1
+        attr_type = record["type"]
+        if attr_type == "None":
+            report.untyped += 1
+            continue
+        if attr_type not in ATTRIBUTE_TYPES:
+            raise ValueError(f"{record['path']}: unexpected type {attr_type!r}")
+        key = (owner, _format_path(tags))
+        previous = types.get(key)
+        if previous is not None:
+            report.merged += 1
+            if rank[previous] <= rank[attr_type]:
+                continue
+        types[key] = attr_type
+    rows = [{"owner": owner, "path": path, "type": attr_type} for (owner, path), attr_type in sorted(types.items())]
+    report.written = len(rows)
+    return rows, report
+
+
+def build_iod_fg_macros(ciod_to_fg_macros: list[dict]) -> list[dict[str, str]]:
+    """One row per (CIOD, functional group macro) with the macro's usage, sorted."""
+    usages: dict[tuple[str, str], str] = {}
+    for record in ciod_to_fg_macros:
+        usage = record["usage"]
+        if usage not in MODULE_USAGES:
+            raise ValueError(f"{record['ciodId']}/{record['macroId']}: unexpected usage {usage!r}")
+        key = (record["ciodId"], record["macroId"])
+        if usages.get(key, usage) != usage:
+            raise ValueError(f"{record['ciodId']}/{record['macroId']}: two usages")
+        usages[key] = usage
+    return [{"ciod": ciod, "macro": macro, "usage": usage} for (ciod, macro), usage in sorted(usages.items())]
+
+
+#: Basic Profile actions whose outcome depends on the attribute's Type (a D or U value is never empty).
+TYPE_DEPENDENT_ACTIONS = frozenset({"X", "Z", "Z/D", "X/Z", "X/D", "X/Z/D", "X/Z/U*"})
+
+
+def _profile_tags(profile: bytes) -> set[int]:
+    """The exact (unmasked) tags of a generated profile table whose action depends on the Type."""
+    tags = set()
+    for record in csv.DictReader(io.StringIO(profile.decode("utf-8"))):
+        group, element, group_mask, element_mask = parse_tag_text(record["tag"])
+        if group_mask == element_mask == 0xFFFF and record["action"] in TYPE_DEPENDENT_ACTIONS:
+            tags.add((group << 16) | element)
+    return tags
+
+
+def generate_sequence_tables(profile: bytes, standard_dir: Path | None = None) -> tuple[bytes, bytes, SequenceReport]:
+    """(sequence_attributes.csv bytes, iod_fg_macros.csv bytes, report) for the tags of ``profile``."""
+    standard_dir = standard_dir or find_standard_dir()
+    rows, report = build_sequence_attributes(
+        _load_json(standard_dir, "module_to_attributes.json"),
+        _load_json(standard_dir, "macro_to_attributes.json"),
+        _profile_tags(profile),
+    )
+    macros = build_iod_fg_macros(_load_json(standard_dir, "ciod_to_fg_macros.json"))
+    return render_csv(rows, SEQUENCE_ATTRIBUTES_COLUMNS), render_csv(macros, IOD_FG_MACROS_COLUMNS), report
+
+
+def summarise_sequences(sequence_attributes: bytes, iod_fg_macros: bytes, report: SequenceReport) -> str:
+    macros = list(csv.DictReader(io.StringIO(iod_fg_macros.decode("utf-8"))))
+    return "\n".join(
+        [
+            f"{SEQUENCE_ATTRIBUTES_FILENAME} sha256 {hashlib.sha256(sequence_attributes).hexdigest()}"
+            f" ({len(sequence_attributes)} bytes)",
+            f"  nested source rows {report.rows} ({report.masked} with a repeating-group tag dropped),"
+            f" {report.acted_on} of attributes the profile lists ({report.untyped} without a Type dropped,"
+            f" {report.merged} repeats merged), {report.written} written",
+            f"{IOD_FG_MACROS_FILENAME} sha256 {hashlib.sha256(iod_fg_macros).hexdigest()} ({len(iod_fg_macros)} bytes)",
+            f"  rows {len(macros)}, CIODs {len({m['ciod'] for m in macros})}, macros {len({m['macro'] for m in macros})}",
+        ]
+    )
+
+
 def generate_all(edition: str = TABLE_EDITION, standard_dir: Path | None = None) -> tuple[dict[str, bytes], str]:
-    """File name -> CSV bytes for the three packaged tables, and the printed summary."""
+    """File name -> CSV bytes for the five packaged tables, and the printed summary."""
     standard_dir = standard_dir or find_standard_dir()
     profile, merge_report = generate(edition, standard_dir)
     iod_modules, module_attributes, module_report = generate_iod_tables(standard_dir)
+    sequence_attributes, iod_fg_macros, sequence_report = generate_sequence_tables(profile, standard_dir)
     files = {
         TABLE_FILENAME: profile,
         IOD_MODULES_FILENAME: iod_modules,
         MODULE_ATTRIBUTES_FILENAME: module_attributes,
+        SEQUENCE_ATTRIBUTES_FILENAME: sequence_attributes,
+        IOD_FG_MACROS_FILENAME: iod_fg_macros,
     }
     summary = "\n".join(
-        [summarise(profile), summarise_merge(merge_report), summarise_iod(iod_modules, module_attributes, module_report)]
+        [summarise(profile), summarise_merge(merge_report), summarise_iod(iod_modules, module_attributes, module_report),
+         summarise_sequences(sequence_attributes, iod_fg_macros, sequence_report)]
     )
     return files, summary
 
@@ -574,7 +709,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edition", default=TABLE_EDITION, help="dicomfields_<edition> module (default %(default)s)")
     parser.add_argument(
-        "--out-dir", type=Path, default=DEFAULT_OUT_DIR, help="folder to write the three CSVs to (default: the package)"
+        "--out-dir", type=Path, default=DEFAULT_OUT_DIR, help="folder to write the CSVs to (default: the package)"
     )
     parser.add_argument(
         "--standard-dir",

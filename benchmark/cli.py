@@ -82,7 +82,8 @@ def bench(
                                      "a peer (dicognito, dicom-anonymizer, deid, presidio, easyocr-every-frame, "
                                      "gdcmanon: see `phiphantom peers`); NAME=SPEC names it."),
     out: Optional[Path] = typer.Option(None, "--out", help="Results folder (results.json, report.md, report.html, outputs/)."),
-    workers: int = typer.Option(os.cpu_count() or 1, help="Worker processes for engines and scoring."),
+    workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes for engines and scoring "
+                                "(at least 1)."),
     timeout: float = typer.Option(120.0, help="Seconds an engine may take per file."),
     ocr: bool = typer.Option(True, "--ocr/--no-ocr", help="Re-OCR unremoved PHI boxes (residual PHI)."),
     dciodvfy: bool = typer.Option(False, "--dciodvfy", help="Also require no new dciodvfy errors (slower)."),
@@ -145,7 +146,7 @@ def compare_command(
 def demo_command(
     out: Path = typer.Option(Path("phiphantom-demo"), "--out", help="Folder for the demo dataset and results."),
     patients: int = typer.Option(6, help="Synthetic patients in the demo dataset."),
-    workers: int = typer.Option(os.cpu_count() or 1, help="Worker processes."),
+    workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes (at least 1)."),
     overwrite: bool = typer.Option(False, help="Replace an earlier demo in --out."),
 ) -> None:
     """Generate a small dataset, benchmark the available engines on it, write and summarise the report."""

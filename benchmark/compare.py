@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,21 +54,61 @@ def parse_tolerances(items: list[str]) -> dict[str, float]:
             out[key] = float(value)
         except ValueError:
             raise CompareError(f"--max-drop value must be a number, got {item!r}") from None
-        if out[key] < 0:
-            raise CompareError(f"--max-drop value must be >= 0, got {item!r}")
+        if not math.isfinite(out[key]) or out[key] < 0:
+            raise CompareError(f"--max-drop value must be a finite number >= 0, got {item!r}")
     return out
 
 
 def load_results(path: Path) -> dict:
+    """Read and check a results.json; anything unusable is a :class:`CompareError` naming what is wrong."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise CompareError(f"no such results file: {path}") from None
+    except IsADirectoryError:
+        raise CompareError(f"{path} is a folder, not a results.json file") from None
+    except OSError as exc:
+        raise CompareError(f"cannot read {path} ({type(exc).__name__})") from None
+    except UnicodeDecodeError:
+        raise CompareError(f"{path} is not a results.json (binary, not UTF-8 text)") from None
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CompareError(f"{path} is not valid JSON ({exc.msg})") from None
-    if not str(data.get("schema", "")).startswith("phiphantom.bench/"):
-        raise CompareError(f"{path} is not a phiphantom bench results.json")
+        raise CompareError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    except RecursionError:
+        raise CompareError(f"{path} is not a results.json (nested too deeply)") from None
+    check_schema(data, path)
     return data
+
+
+def check_schema(data, path: Path | str) -> None:
+    """Raise :class:`CompareError` unless ``data`` has the parts of a results.json that compare reads.
+
+    Metric values must be numbers or null; NaN and infinities pass here (they are
+    regressions, reported by :func:`compare`, not malformed input).
+    """
+    def bad(what: str) -> CompareError:
+        return CompareError(f"{path} is not a phiphantom bench results.json: {what}")
+
+    if not isinstance(data, dict):
+        raise bad(f"the top level is a JSON {type(data).__name__}, not an object")
+    if not str(data.get("schema", "")).startswith("phiphantom.bench/"):
+        raise bad('no "schema": "phiphantom.bench/..." entry')
+    engines = data.get("engines")
+    if not isinstance(engines, list) or not engines:
+        raise bad('"engines" is not a non-empty list')
+    if "dataset" in data and not isinstance(data["dataset"], dict):
+        raise bad('"dataset" is not an object')
+    for i, engine in enumerate(engines):
+        if not isinstance(engine, dict) or not isinstance(engine.get("name"), str):
+            raise bad(f"engine {i + 1} has no name")
+        metrics = engine.get("metrics")
+        if not isinstance(metrics, dict):
+            raise bad(f"engine {i + 1} has no metrics object")
+        for metric in HIGHER_BETTER + LOWER_BETTER:
+            value = metrics.get(metric)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise bad(f"metric {metric} of engine {i + 1} is not a number")
 
 
 def _worse(metric: str, base: float, cur: float, tol: float) -> bool:
@@ -80,8 +121,17 @@ def _worse(metric: str, base: float, cur: float, tol: float) -> bool:
     return cur > base + tol + 1e-12
 
 
+def _not_finite(value: float | None) -> bool:
+    return value is not None and not math.isfinite(value)
+
+
 def compare(baseline: dict, current: dict, tolerances: dict[str, float] | None = None) -> list[Row]:
-    """Rows for every engine of the baseline and every metric; ``regression`` marks what got worse."""
+    """Rows for every engine of the baseline and every metric; ``regression`` marks what got worse.
+
+    A metric that is NaN or infinite in either file, or that the baseline has and the
+    current file lacks altogether, is a regression whatever the tolerance: a broken
+    measurement must never pass as "no change".
+    """
     tolerances = tolerances or {}
     current_by_name = {e["name"]: e for e in current.get("engines", [])}
     rows: list[Row] = []
@@ -96,6 +146,13 @@ def compare(baseline: dict, current: dict, tolerances: dict[str, float] | None =
             cur = cur_metrics.get(metric)
             checked = metric not in TIMING or metric in tolerances
             tol = tolerances.get(metric, 0.0) if checked else None
+            if _not_finite(cur) or _not_finite(base):
+                which = " and ".join(side for side, v in (("baseline", base), ("current", cur)) if _not_finite(v))
+                rows.append(Row(name, metric, base, cur, tol, True, f"{which} value is not a finite number"))
+                continue
+            if metric in engine["metrics"] and metric not in cur_metrics:
+                rows.append(Row(name, metric, base, None, tol, True, "missing from the current results"))
+                continue
             if base is None and cur is None:
                 continue
             if base is not None and cur is None:

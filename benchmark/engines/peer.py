@@ -2,7 +2,8 @@
 
 Each benchmark worker starts the peer's adapter once (``--serve``, under the peer venv's Python)
 and sends it one file at a time over its standard input; the tool's model loading is its start-up
-cost, as for any engine. The adapter's standard error is discarded (it may quote PHI). A file the
+cost, as for any engine. The adapter's standard error is discarded (it may quote PHI), and it runs
+without ``$PHIPHANTOM_DEID_KEY``. A file the
 tool cannot process raises :class:`PeerFileFailed` with the exception class the tool raised, so the
 report shows *why* it has no output; a hang is the runner's per-file timeout, which kills the
 worker's process group and with it the adapter.
@@ -14,6 +15,8 @@ import json
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from phiphantom.deid.keys import KEY_ENV
 
 from ..peers.catalog import get_peer
 from ..peers.install import find_installed, peer_env
@@ -57,7 +60,8 @@ class PeerEngine(BaseEngine):
     def start(self, context: EngineContext) -> None:
         self._process = subprocess.Popen(
             self.installed.command("--serve"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, cwd=context.work_dir, env=peer_env(), text=True, bufsize=1)
+            stderr=subprocess.DEVNULL, cwd=context.work_dir, text=True, bufsize=1,
+            env={name: value for name, value in peer_env().items() if name != KEY_ENV})  # no tool sees the key
         answer = self._answer()
         if not answer.get("ready"):
             raise EngineError(f"peer {self.peer_name}: the adapter did not become ready")

@@ -317,6 +317,14 @@ def test_full_disk_rows_name_the_step_and_errno(tmp_path):
         ("file-0001", "OSError", message), ("file-0002", "OSError", message)]
     assert len(_outputs(copy)) == 1 and not list(copy.rglob("*.part"))
 
+    # a file system too small for the run's own records: the run stops with a message naming them (exit 1)
+    done, text = _deid_on_mount(prefix, "size=4k", tmp_path / "tiny", [src, tmp_path / "tiny", "--key-file",
+                                                                      _keyfile(tmp_path), "--workers", "1",
+                                                                      "--header-only"], tmp_path)
+    assert done.returncode == 1, text
+    assert "could not" in text and "(ENOSPC: No space left on device); the run stopped" in text, text
+    assert "Traceback" not in text
+
 
 # -- item 20: empty IN, bad --workers -----------------------------------------------------------------------
 

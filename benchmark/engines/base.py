@@ -10,9 +10,12 @@ expected at the same relative paths.
 The harness (``phiphantom.benchmark.runner``) builds engines from a spec string
 inside worker processes, calls ``start`` once per worker (timed as start-up /
 model load), then ``process_file`` per file with a timeout. Exceptions and
-timeouts become error rows; the run continues. An engine may also define
-``worker_env() -> dict``: environment variables that workers which did not fork from
-the process that built it (Dask workers) must have, e.g. a run's ephemeral key.
+timeouts become error rows; the run continues. ``src`` is a private copy of the dataset's
+file (except for the built-in engines that only read): an engine that writes to, replaces
+or deletes it gets an ``InputModified`` error row. An engine may also define
+``worker_env() -> dict``: environment variables its own workers (forked or Dask) must have,
+e.g. a run's ephemeral key; they are set in those workers only, and ``$PHIPHANTOM_DEID_KEY``
+is removed from every other engine's workers.
 """
 
 from __future__ import annotations

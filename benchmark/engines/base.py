@@ -14,8 +14,8 @@ timeouts become error rows; the run continues. ``src`` is a private copy of the 
 file (except for the built-in engines that only read): an engine that writes to, replaces
 or deletes it gets an ``InputModified`` error row. An engine may also define
 ``worker_env() -> dict``: environment variables its own workers (forked or Dask) must have,
-e.g. a run's ephemeral key; they are set in those workers only, and ``$PHIPHANTOM_DEID_KEY``
-is removed from every other engine's workers.
+e.g. a run's ephemeral key; they are set in those workers only. ``$PHIPHANTOM_DEID_KEY`` is
+removed from every other engine's forked workers and from every tool ``cmd:`` and peer engines run.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from .pixels.config import PixelConfig
 from .pseudonyms import Pseudonymizer
 
 LAYOUTS = ("keep", "pseudonymized")
+RECOMPRESS_NAMES = ("jpeg-ls", "jpeg2000", "rle")  # pixels.recompress.RECOMPRESS (kept light: no pixel stack here)
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,13 @@ class DeidConfig:
     layout: str = "keep"
     key_source: str = ""
     pixels: PixelConfig | None = None   # None: header only (BurnedInAnnotation left as it was)
+    recompress: str | None = None       # jpeg-ls | jpeg2000 | rle: native pixel data written losslessly compressed
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}")
+        if self.recompress is not None and self.recompress not in RECOMPRESS_NAMES:
+            raise ValueError(f"recompress must be one of {', '.join(RECOMPRESS_NAMES)}")
 
     @property
     def pseudonymizer(self) -> Pseudonymizer:
@@ -47,7 +51,17 @@ class DeidConfig:
 class FileDeid:
     dataset: Dataset
     header: HeaderResult
-    pixels: object | None = None  # a pixels.clean.PixelResult when pixel cleaning ran
+    pixels: object | None = None  # a pixels.clean.PixelResult when pixel cleaning ran (mode "none": no boxes)
+    recompress_note: str = ""     # why --recompress left this output's pixel data as it was ("" when done or not asked)
+
+    def pixel_record(self) -> dict:
+        """What the audit says about this output's pixels: search mode and reason, transfer syntax."""
+        record = {"transfer_syntax": str(self.dataset.file_meta.TransferSyntaxUID)}
+        if self.pixels is not None:
+            record.update(pixel_mode=self.pixels.mode, pixel_mode_reason=self.pixels.mode_reason)
+        if self.recompress_note:
+            record["recompress_note"] = self.recompress_note
+        return record
 
     def pseudonymized_relpath(self) -> str:
         """``<PatientID>/<StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm`` (all pseudonyms)."""
@@ -86,14 +100,26 @@ def deidentify_file(src: Path | bytes, config: DeidConfig, version: str = "") ->
         from phiphantom.synth import __version__ as version  # noqa: N811 - one version for the project
     ds = read_dicom(src)
     values = None
-    if config.pixels is not None:  # the pixel stack (OpenCV, OCR) is loaded only when pixels are cleaned
+    has_pixels = "PixelData" in ds  # nothing burned in to clean without pixel data (BurnedInAnnotation left alone)
+    if config.pixels is not None and has_pixels:  # the pixel stack (OpenCV, OCR) is loaded only when needed
         from .pixels.classify import HeaderValues
-        from .pixels.clean import clean_pixels
+        from .pixels.modality import choose_mode
 
+        mode, mode_reason = choose_mode(ds, config.pixels.all_modalities)  # by SOP class and modality
         values = HeaderValues.from_dataset(ds)  # before the header is cleaned
     header = HeaderDeidentifier(config.options, config.pseudonymizer, ds).run(ds)
-    has_pixels = "PixelData" in ds  # nothing burned in to clean without pixel data (BurnedInAnnotation left alone)
-    pixels = clean_pixels(ds, values, config.pixels) if config.pixels is not None and has_pixels else None
+    pixels = None
+    if values is not None:
+        from .pixels.clean import PixelResult, clean_pixels
+        from .pixels.modality import NONE
+
+        pixels = (PixelResult(mode=NONE, mode_reason=mode_reason) if mode == NONE
+                  else clean_pixels(ds, values, config.pixels, mode, mode_reason))
     attestation(ds, config.options, pixel_cleaned=bool(pixels and pixels.verified), result=header, version=version)
     header.actions.update({path: "X" for path in prepare_for_writing(ds)})
-    return FileDeid(ds, header, pixels)
+    note = ""
+    if config.recompress is not None and "PixelData" in ds:
+        from .pixels.recompress import recompress
+
+        _, note = recompress(ds, config.recompress)
+    return FileDeid(ds, header, pixels, note)

@@ -29,6 +29,10 @@ from ..text_clean import date_forms
 
 from .config import POLICIES  # noqa: E402,F401 - the policy names live with the settings
 MIN_CONFIDENCE = 40.0  # Tesseract mean word confidence below this: the text was not really read
+#: ``readable_only`` (the ``text`` pixel mode of CT, MR, radiographs...): the least confidence and letters or
+#: digits a read needs before it is judged at all; anything less is left alone as image (anatomy edges)
+READ_CONFIDENCE = 50.0  # text without PHI evidence (PHI evidence counts at any confidence: see _decide_read)
+READ_MIN_CHARS = 3      # names, IDs and dates; "AY" read off a CT's bone edge at confidence 75 is not text
 
 #: Transducer names: C5-2, L12-5, P4-1, ML6-15, C60x, M5Sc, 4C, 12L, 3Sc (case matters: "7oy" is an OCR'd age).
 _PROBE = re.compile(r"^(?:[A-Z]{1,3}\d{1,2}(?:-\d{1,2})?[A-Z]?(?:x|Sc)?|\d{1,2}(?:[A-Z]{1,2}|Sc))$")
@@ -182,6 +186,7 @@ class Classifier:
     policy: str = "strict"
     ner: object | None = None  # callable(text) -> list[str] of entity labels
     frames: int = 1            # the clip's frame count: a counter "k/frames" is clinical (see _counter)
+    readable_only: bool = False  # judge only text OCR reads with confidence; keep the rest (pixels.modality TEXT)
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -191,11 +196,30 @@ class Classifier:
         text = " ".join(text.split())
         if self._counter(text):  # exactly "k/N" with N this clip's frame count: evidence enough at any confidence
             return Decision(False, "allowlist", "frame-counter")
+        if self.readable_only:
+            return self._decide_read(text, width, height, confidence)
         garbled = confidence < MIN_CONFIDENCE and len(text) > 4  # short reads have low confidence anyway
         if not text or not re.search(r"\w", text) or garbled:
             if self.policy == "balanced" and height and width <= 2.2 * height:
                 return Decision(False, "kept", "unreadable-short")
             return Decision(True, "unreadable", "unreadable")
+        return self._phi_evidence(text) or self._by_vocabulary(text)
+
+    def _decide_read(self, text: str, width: int, height: int, confidence: float) -> Decision:
+        """``readable_only`` (CT, MR, radiographs...): only a read of a line is judged. PHI evidence (a header
+        value, a date/ID pattern, a label) counts at any confidence -- Tesseract gives small, exactly read
+        text low scores -- and other text only when read with confidence; everything else is image."""
+        if len(re.findall(r"[^\W_]", text)) < READ_MIN_CHARS or (height and width < height):
+            return Decision(False, "kept", "not-read")  # a glyph-sized or upright stroke: anatomy, not a line
+        evidence = self._phi_evidence(text)
+        if evidence is not None:
+            return evidence
+        if confidence < READ_CONFIDENCE:
+            return Decision(False, "kept", "not-read")
+        return self._by_vocabulary(text)
+
+    def _phi_evidence(self, text: str) -> Decision | None:
+        """A redaction with its evidence (header value, pattern, NER, a PHI label), or None."""
         keyword = self.header.match(text)
         if keyword:
             return Decision(True, f"header:{keyword}", "phi")
@@ -206,9 +230,13 @@ class Classifier:
             labels = self.ner(text)
             if labels:
                 return Decision(True, f"ner:{labels[0]}", "ner")
-        toks = tokens(text)
-        if any(_norm(t) in PHI_LABELS for t in toks):
+        if any(_norm(t) in PHI_LABELS for t in tokens(text)):
             return Decision(True, "label", "label")
+        return None
+
+    def _by_vocabulary(self, text: str) -> Decision:
+        """Text without PHI evidence: clinical vocabulary is kept; the rest goes under ``strict``."""
+        toks = tokens(text)
         if toks and all(self._clinical_word(w) for w in text.split()):
             return Decision(False, "allowlist", "clinical")
         if self.policy == "strict":

@@ -16,6 +16,7 @@ from .config import PixelConfig
 from .detect import TextBox, detect_text
 from .frames import Frames, load_frames, store_frames
 from .image_area import find_image_area
+from .modality import FULL, TEXT
 from .header_extent import extend_by_header
 from .line_extend import extend_into_image
 
@@ -28,6 +29,8 @@ class PixelResult:
     verified: bool = False
     passes: int = 0
     image_source: str = ""
+    mode: str = FULL          # how the pixels were searched (pixels.modality: full | text | none)
+    mode_reason: str = ""     # why (a class of object, never a value)
 
     @property
     def redacted(self) -> list[TextBox]:
@@ -118,17 +121,22 @@ def _verify(frames: Frames, search: np.ndarray, classifier: Classifier, ocr, fil
             if b.decision.redact and not _inside_filled(b, filled)]
 
 
-def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = PixelConfig()) -> PixelResult:
-    """Redact burned-in PHI in ``ds`` (in place); raises :class:`DeidError` when verification fails."""
+def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = PixelConfig(), mode: str = FULL,
+                 mode_reason: str = "") -> PixelResult:
+    """Redact burned-in PHI in ``ds`` (in place); raises :class:`DeidError` when verification fails.
+
+    ``mode`` (:mod:`.modality`): ``full`` judges every candidate; ``text`` only what OCR reads with
+    confidence, and never carries a redaction on into the image."""
     frames = load_frames(ds)
     area = find_image_area(ds, frames.view)
     classifier = Classifier(header, config.policy, ner=_ner(config.ner_model) if config.ner_model else None,
-                            frames=frames.shape[0])
+                            frames=frames.shape[0], readable_only=mode == TEXT)
     ocr = CachingOCR(get_backend(config.ocr))
-    result = PixelResult(image_source=area.source)
+    result = PixelResult(image_source=area.source, mode=mode, mode_reason=mode_reason)
     boxes = detect_text(frames.view, area.search, classifier, ocr, area.mask)
     if area.mask.any():
-        boxes = [carry_into_image(frames, area.mask, b) if _read_as_text(b) else b for b in boxes]
+        if mode != TEXT:
+            boxes = [carry_into_image(frames, area.mask, b) if _read_as_text(b) else b for b in boxes]
         if config.hard:
             boxes = extend_by_header(boxes, header, area.mask, frames.shape[2])
     result.boxes.extend(boxes)
@@ -146,6 +154,7 @@ def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = PixelC
         result.boxes.extend(to_redact)
     else:
         raise DeidError("burned-in PHI is still readable after redaction (verification failed)")
-    store_frames(ds, frames)
+    if filled:  # nothing redacted: the pixel data is left exactly as it was (same bytes, same transfer syntax)
+        store_frames(ds, frames)
     return result
 

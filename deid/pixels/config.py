@@ -15,8 +15,9 @@ class PixelConfig:
     verify: bool = True
     ner_model: str | None = None  # a local token-classification model folder (optional)
     hard: bool = False            # also finish header values whose line runs on over the image (header_extent)
+    all_modalities: bool = False  # the full (ultrasound screen) search on every file, not only screens (modality.py)
 
     @property
     def label(self) -> str:
         """How the pixels are cleaned, for summaries and the audit: ``strict``, ``balanced, hard``..."""
-        return self.policy + (", hard" if self.hard else "")
+        return self.policy + (", hard" if self.hard else "") + (", all modalities" if self.all_modalities else "")

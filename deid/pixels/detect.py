@@ -185,6 +185,14 @@ def _same_phrase(a: TextBox, b: TextBox) -> bool:
     return gap <= 2.0 * max(a.y1 - a.y0, b.y1 - b.y0)
 
 
+def _same_line_of_text(a: TextBox, b: TextBox) -> bool:
+    """:func:`_same_phrase`, and of about the same height with tops and bottoms aligned (a part of a
+    misread word, not an edge of the anatomy that happens to lie beside a burned-in name)."""
+    ha, hb = a.y1 - a.y0, b.y1 - b.y0
+    return (_same_phrase(a, b) and 0.7 * hb <= ha <= 1.4 * hb
+            and min(a.y1, b.y1) - max(a.y0, b.y0) >= 0.7 * max(ha, hb))
+
+
 def propagate(boxes: list[TextBox]) -> list[TextBox]:
     """Text next to redacted text on the same line is part of the same item ("46Y M", "Age 61",
     a clock's changing digits next to its static part): redact it too, with the reason ``context``."""
@@ -194,7 +202,9 @@ def propagate(boxes: list[TextBox]) -> list[TextBox]:
         for i, box in enumerate(boxes):
             if box.decision.redact:
                 continue
-            if any(o.decision.redact and _same_phrase(box, o) for o in boxes):
+            # a stroke the text mode left as image goes with its line only when it has the line's height
+            same = _same_line_of_text if box.decision.text_kind == "not-read" else _same_phrase
+            if any(o.decision.redact and same(box, o) for o in boxes):
                 boxes[i] = TextBox(box.x0, box.y0, box.x1, box.y1, box.frame_start, box.frame_end,
                                    Decision(True, "context", box.decision.text_kind), box.text)
                 changed = True

@@ -8,7 +8,12 @@ no windowing), so what is not redacted is written back unchanged:
   written back uncompressed in Explicit VR Little Endian (no second lossy
   generation). YBR_FULL_422 from JPEG is repacked as native YBR_FULL_422 (chroma
   of each pixel pair averaged), so the Photometric Interpretation stays; a lossy
-  input keeps LossyImageCompression = 01 and its ratio/method history.
+  input keeps LossyImageCompression = 01 and its ratio/method history (added
+  when the file did not carry it: :func:`.recompress.note_lossy_history`);
+* 1-bit data (segmentations, 1-bit secondary captures) is packed 8 pixels a byte;
+  every written Pixel Data is checked to be exactly as long as Rows x Columns x
+  frames x samples x Bits Allocated (:func:`check_native_length`);
+* pixel data with nothing redacted is not rewritten at all (``clean.clean_pixels``).
 
 A grey *view* (8-bit, brightest channel for colour) is what text detection sees.
 """
@@ -19,11 +24,15 @@ from dataclasses import dataclass
 
 import numpy as np
 from pydicom.dataset import Dataset
-from pydicom.pixels import apply_color_lut, convert_color_space, pixel_array
-from pydicom.uid import ExplicitVRLittleEndian
+from pydicom.pixels import apply_color_lut, convert_color_space, pack_bits, pixel_array
+from pydicom.uid import UID, ExplicitVRLittleEndian
 
 from ..header_deid import DeidError
+from .jpeg12 import register as _register_jpeg12
+from .recompress import note_lossy_history
 from .text_find import channel_max, frame_chunks
+
+_register_jpeg12()  # 12-bit JPEG Extended decodes too (the one syntax the pydicom plugins installed miss)
 
 SUPPORTED = {"MONOCHROME1", "MONOCHROME2", "RGB", "YBR_FULL", "YBR_FULL_422", "PALETTE COLOR", "YBR_ICT", "YBR_RCT"}
 #: JPEG 2000 colour transforms live inside the codestream: decoded data is RGB, and RGB is what is written.
@@ -39,6 +48,8 @@ class Frames:
     compressed: bool
     fill: np.ndarray | int        # the value that displays as black
     view: np.ndarray              # (T, H, W) uint8 grey view for detection (bright = ink)
+    source_syntax: str = ""       # the input's transfer syntax UID
+    encoded_bytes: int = 0        # bytes of encapsulated Pixel Data (compressed input), for the lossy ratio
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -82,6 +93,23 @@ def _to_8bit(arr: np.ndarray, ds: Dataset) -> np.ndarray:
     return ((arr.astype(np.float32) - lo) * (255.0 / (hi - lo))).astype(np.uint8)
 
 
+def _undecodable(ds: Dataset, exc: Exception) -> str:
+    """Why pixel data did not decode, naming the transfer syntax (no values): no decoder, or damaged data."""
+    syntax = ds.file_meta.get("TransferSyntaxUID")
+    name = getattr(syntax, "name", "") or "unknown transfer syntax"
+    try:
+        from pydicom.pixels import get_decoder
+
+        decoder = get_decoder(syntax)
+        available = decoder.is_available
+    except Exception:  # noqa: BLE001 - pydicom knows no decoder for this syntax (video, private)
+        return f"pixel data cannot be decoded: no decoder for {name} ({type(exc).__name__})"
+    if not available:
+        return (f"pixel data cannot be decoded: no installed decoder for {name}; reinstall phiphantom with its "
+                f"codec dependencies (docs/deid.md, transfer syntaxes)")
+    return f"pixel data cannot be decoded: damaged or inconsistent {name} data ({type(exc).__name__})"
+
+
 def load_frames(ds: Dataset) -> Frames:
     """Decode ``ds``'s pixel data to stored values plus a grey detection view."""
     if "PixelData" not in ds:
@@ -93,7 +121,7 @@ def load_frames(ds: Dataset) -> Frames:
     try:
         arr = pixel_array(ds, raw=True)
     except Exception as exc:  # noqa: BLE001 - any decoder failure is a clear per-file error
-        raise DeidError(f"pixel data cannot be decoded ({type(exc).__name__})") from None
+        raise DeidError(_undecodable(ds, exc)) from None
     frames = int(ds.get("NumberOfFrames", 1) or 1)
     samples = int(ds.get("SamplesPerPixel", 1))
     if frames == 1:
@@ -121,7 +149,8 @@ def load_frames(ds: Dataset) -> Frames:
         else:
             view = grey
             fill = int(arr.min()) if int(ds.get("PixelRepresentation", 0)) else 0
-    return Frames(arr, photometric, compressed, fill, view)
+    return Frames(arr, photometric, compressed, fill, view, str(ds.file_meta.TransferSyntaxUID),
+                  len(ds.PixelData) if compressed else 0)
 
 
 def _pack_ybr_422(arr: np.ndarray) -> bytes:
@@ -143,6 +172,7 @@ def store_frames(ds: Dataset, frames: Frames) -> None:
     arr = frames.stored
     single = arr.shape[0] == 1 and int(ds.get("NumberOfFrames", 1) or 1) == 1
     if frames.compressed:
+        note_lossy_history(ds, UID(frames.source_syntax), frames.encoded_bytes, arr.nbytes)
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
         if arr.ndim == 4:
             ds.PlanarConfiguration = 0  # decoded samples are interleaved
@@ -156,6 +186,8 @@ def store_frames(ds: Dataset, frames: Frames) -> None:
             ds.PhotometricInterpretation = "RGB"
     if str(ds.PhotometricInterpretation) == "YBR_FULL_422" and arr.ndim == 4:  # a native 4:2:2 input stays 4:2:2
         ds.PixelData = _pack_ybr_422(arr)
+    elif int(ds.BitsAllocated) == 1:  # 8 pixels a byte, frames back to back (PS3.5 8.1.1), not a byte a pixel
+        ds.PixelData = pack_bits(np.ascontiguousarray(arr), pad=False)
     else:
         data = arr[0] if single else arr
         if arr.ndim == 4 and int(ds.get("PlanarConfiguration", 0)) == 1:
@@ -165,3 +197,28 @@ def store_frames(ds: Dataset, frames: Frames) -> None:
     ds["PixelData"].is_undefined_length = False
     if len(ds.PixelData) % 2:
         ds.PixelData += b"\x00"
+    check_native_length(ds)
+
+
+def expected_native_length(ds: Dataset) -> int:
+    """Bytes of native Pixel Data that Rows, Columns, frames, samples and Bits Allocated call for
+    (rounded up to whole bytes for 1-bit data, then to an even length: PS3.5 8.1.1, 7.1.1)."""
+    bits = int(ds.Rows) * int(ds.Columns) * int(ds.get("NumberOfFrames", 1) or 1) \
+        * int(ds.get("SamplesPerPixel", 1) or 1) * int(ds.BitsAllocated)
+    if str(ds.get("PhotometricInterpretation", "")).strip() == "YBR_FULL_422":
+        bits = bits * 2 // 3  # two luma samples and one Cb, Cr pair per two pixels
+    length = (bits + 7) // 8
+    return length + length % 2
+
+
+def check_native_length(ds: Dataset) -> None:
+    """Fail (:class:`DeidError`) unless the native Pixel Data holds exactly what the header describes.
+
+    Run on every Pixel Data the engine writes: a wrong length (e.g. 1-bit data written a byte a
+    pixel, 8x too long) makes a file that viewers decode as the wrong number of frames."""
+    try:
+        expected = expected_native_length(ds)
+    except (AttributeError, TypeError, ValueError):
+        raise DeidError("pixel data cannot be written: Rows, Columns or Bits Allocated missing or invalid") from None
+    if len(ds.PixelData) != expected:
+        raise DeidError(f"written pixel data has {len(ds.PixelData)} bytes where the header calls for {expected}")

@@ -125,7 +125,7 @@ from .batch_records import (  # noqa: F401 - names of the run's files are part o
 from .header_deid import DeidError, DeidOptions
 from .path_phi import name_carries_phi
 from .keys import DeidKeyError, load_key, write_private
-from .pipeline import DeidConfig, deidentify_file
+from .pipeline import RECOMPRESS_NAMES, DeidConfig, deidentify_file
 from .workers import Worker, keep_freed_memory, own_process_group, serve
 from .pixels.config import POLICIES, PixelConfig
 from .structure import FileRejected, check_structure, top_level_values  # noqa: F401 - check_structure is part of this module's API
@@ -294,17 +294,18 @@ def _options(profile: str, options: Iterable[str], safe_private: Path | frozense
         raise BatchUsageError(str(exc)) from None
 
 
-def _settings(options: DeidOptions, layout: str, profile: str, version: str, pixels: PixelConfig | None) -> dict:
+def _settings(options: DeidOptions, layout: str, profile: str, version: str, pixels: PixelConfig | None,
+              recompress: str | None = None) -> dict:
     """The settings that change outputs (no secret among them)."""
     return {"options": sorted(options.options), "safe_private": sorted(options.safe_private),
             "date_shift_range": list(options.date_shift_range), "layout": layout, "profile": profile,
-            "version": version, "pixels": None if pixels is None else repr(pixels)}
+            "version": version, "pixels": None if pixels is None else repr(pixels), "recompress": recompress}
 
 
 def _fingerprint(key: bytes, options: DeidOptions, layout: str, profile: str, version: str,
-                 pixels: PixelConfig | None = None) -> str:
+                 pixels: PixelConfig | None = None, recompress: str | None = None) -> str:
     """Keyed hash of the settings that change outputs (the state of another key or setting never matches)."""
-    settings = _settings(options, layout, profile, version, pixels)
+    settings = _settings(options, layout, profile, version, pixels, recompress)
     return _keyed_hash(key, "settings", json.dumps(settings, sort_keys=True))[:32]
 
 
@@ -441,7 +442,7 @@ def process_one(plan: _Plan, index: int, relpath: str, record: dict | None) -> d
                       unknown_removed=deid.header.unknown_removed,
                       mapping=deid.header.mapping if plan.want_mapping else None,
                       detections=_detections(deid, plan.include_text),
-                      pixels_verified=bool(deid.pixels and deid.pixels.verified))
+                      pixels_verified=bool(deid.pixels and deid.pixels.verified), pixels=deid.pixel_record())
         return result
     except Exception as exc:  # every failure becomes a row; only safe messages are kept
         _unlink(tmp)
@@ -672,6 +673,8 @@ def deid_batch(
     header_only: bool = False,
     policy: str = "strict",
     hard: bool = False,
+    pixels_all_modalities: bool = False,
+    recompress: str | None = None,
     include_text: bool = False,
     ocr: str = "tesseract",
     ner_model: Path | str | None = None,
@@ -724,22 +727,25 @@ def deid_batch(
     except DeidKeyError as exc:
         raise BatchUsageError(str(exc)) from None
 
-    pixels = None if header_only else PixelConfig(policy=policy, ocr=ocr, hard=hard,
+    if recompress is not None and recompress not in RECOMPRESS_NAMES:
+        raise BatchUsageError(f"--recompress must be one of {', '.join(RECOMPRESS_NAMES)}")
+    pixels = None if header_only else PixelConfig(policy=policy, ocr=ocr, hard=hard, all_modalities=pixels_all_modalities,
                                                    ner_model=str(ner_model) if ner_model else None)
     if pixels is not None:
         _check_pixel_tools(pixels)
-    config = DeidConfig(key=key, options=deid_options, layout=layout, key_source=key_source, pixels=pixels)
+    config = DeidConfig(key=key, options=deid_options, layout=layout, key_source=key_source, pixels=pixels,
+                        recompress=recompress)
     root, entries = collect_inputs(src)
     if not entries:
         raise BatchUsageError(f"no DICOM files found in {src}: the folder is empty (nothing to de-identify)")
-    settings = _settings(deid_options, layout, profile, __version__, pixels)
+    settings = _settings(deid_options, layout, profile, __version__, pixels, recompress)
     lock = OutLock(out.resolve())
     try:
         lock.acquire()  # creates OUT; from here on a second run into OUT is refused
     except OutUnavailable as exc:
         raise BatchUsageError(str(exc)) from None
     plan = _Plan(root=root, out_dir=out.resolve(), config=config, version=__version__,
-                 fingerprint=_fingerprint(key, deid_options, layout, profile, __version__, pixels),
+                 fingerprint=_fingerprint(key, deid_options, layout, profile, __version__, pixels, recompress),
                  want_mapping=mapping_out is not None, show_paths=show_paths, timeout_s=float(timeout_s),
                  include_text=include_text, key_check=key_check_value(key), settings=settings, lock_fd=lock.fd)
     try:

@@ -104,6 +104,13 @@ def deid_command(
     hard: bool = typer.Option(False, "--hard", help="Also remove header values (institution, names, IDs) whose "
                               "line runs on over the image: the box is extended over the image by the part OCR "
                               "could not read (more image damage; see docs/deid.md)."),
+    pixels_all_modalities: bool = typer.Option(False, "--pixels-all-modalities", help="Give every file the full "
+                                               "(ultrasound screen) text search. Default: full for US, secondary "
+                                               "capture, video and OT; only confidently read text on other images "
+                                               "(CT, MR, CR...); none on segmentations and RT dose (docs/deid.md)."),
+    recompress: Optional[str] = typer.Option(None, "--recompress", metavar="jpeg-ls|jpeg2000|rle", help="Write "
+                                             "native pixel data losslessly compressed (JPEG-LS, JPEG 2000 or RLE "
+                                             "Lossless; checked to decode to the same pixels). Default: native."),
     include_text: bool = typer.Option(False, "--include-text", help="Write the OCR text of every box to "
                                       "OUT/detections.csv (it is PHI)."),
     ocr: str = typer.Option("tesseract", help="OCR backend: tesseract (default, from PyPI alone), rapidocr or "
@@ -140,6 +147,7 @@ def deid_command(
                 timeout_s=timeout, resume=resume, mapping_out=mapping_out, show_paths=show_paths,
                 redact_paths=redact_paths,
                 header_only=header_only, policy=policy, hard=hard, include_text=include_text,
+                pixels_all_modalities=pixels_all_modalities, recompress=recompress,
                 ocr=ocr, ner_model=ner_model, progress=lambda done, total: bar.update(task, completed=done, total=total),
                 executor=choice)
     except (BatchUsageError, ExecutorError) as exc:

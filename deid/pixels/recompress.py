@@ -66,8 +66,11 @@ def recompress(ds: Dataset, name: str) -> tuple[bool, str]:
               {k: ds.get(k) for k in _ENCODING_KEYWORDS})
     try:
         native = pixel_array(ds, raw=True)
-        kwargs = {"use_mct": False} if syntax == JPEG2000Lossless else {}  # RGB stays RGB (no YBR_RCT)
-        ds.compress(syntax, native, **kwargs)
+        rct = syntax == JPEG2000Lossless and str(ds.PhotometricInterpretation).strip() == "RGB"
+        kwargs = {"use_mct": rct} if syntax == JPEG2000Lossless else {}
+        ds.compress(syntax, native, generate_instance_uid=False, **kwargs)  # lossless: the same instance
+        if rct:  # RGB through the reversible colour transform is YBR_RCT (PS3.5 8.2.4; decodes to the same RGB)
+            ds.PhotometricInterpretation = "YBR_RCT"
         same = np.array_equal(pixel_array(ds, raw=True), native)
     except Exception as exc:  # noqa: BLE001 - an encoder's refusal keeps the native data
         _restore(ds, before)

@@ -220,19 +220,17 @@ def test_all_modalities_option_gives_every_file_the_full_search():
 def test_pixel_mode_is_chosen_per_file_and_audited(tmp_path):
     """Issue 12 item 8: each file's audit record names its pixel search: full for ultrasound and secondary
     capture, text for CT and MR, none for a Segmentation (its pixels are left exactly as they were)."""
-    src = tmp_path / "in"
-    src.mkdir()
-    names = {"a_us.dcm": "OBXXXX1A.dcm", "b_ct.dcm": "CT_small.dcm", "c_mr.dcm": "MR_small.dcm",
-             "d_seg.dcm": "liver_1frame.dcm", "e_sc.dcm": "SC_rgb.dcm"}
-    for local, name in names.items():
-        shutil.copy(pydicom_file(name), src / local)
-    run_deid(src, tmp_path / "out", tmp_path, "--show-paths")
-    records = [json.loads(line) for line in (tmp_path / "out" / "audit.jsonl").read_text().splitlines()]
-    modes = {r["input"]: r.get("pixel_mode") for r in records if r.get("status") == "ok"}
-    assert modes == {"a_us.dcm": "full", "b_ct.dcm": "text", "c_mr.dcm": "text", "d_seg.dcm": "none",
-                     "e_sc.dcm": "full"}, modes
-    seg = next(p for p in outputs(tmp_path / "out") if pydicom.dcmread(p).Modality == "SEG")
-    assert pydicom.dcmread(seg).PixelData == pydicom.dcmread(src / "d_seg.dcm").PixelData
+    names = {"us": "OBXXXX1A.dcm", "ct": "CT_small.dcm", "mr": "MR_small.dcm", "seg": "liver_1frame.dcm",
+             "sc": "SC_rgb.dcm"}
+    modes = {}
+    for label, name in names.items():
+        run_deid(pydicom_file(name), tmp_path / label, tmp_path)
+        records = [json.loads(line) for line in (tmp_path / label / "audit.jsonl").read_text().splitlines()]
+        (record,) = [r for r in records if r.get("status") == "ok"]
+        modes[label] = record.get("pixel_mode")
+    assert modes == {"us": "full", "ct": "text", "mr": "text", "seg": "none", "sc": "full"}, modes
+    (seg,) = outputs(tmp_path / "seg")
+    assert pydicom.dcmread(seg).PixelData == pydicom.dcmread(pydicom_file("liver_1frame.dcm")).PixelData
 
 
 # -- item 10: decoders and --recompress --------------------------------------------------------------------

@@ -269,3 +269,49 @@ def test_encapsulated_document_is_refused_clearly(tmp_path):
     assert out is None and record["status"] == "error" and record["error_class"] == "DeidError"
     assert len(errors) == 1 and "not supported" in errors[0] and "(0042,0011)" in errors[0]
     assert "Jane" not in errors[0]
+
+
+# -- the tables behind item 9 --------------------------------------------------------------------------------
+
+def test_sequence_type_tables_match_their_hashes_and_regenerate(tmp_path):
+    """Tables behind issue 12 item 9: sequence_attributes.csv and iod_fg_macros.csv are what the regenerator
+    writes from dicom-standard 0.1.0 (byte-identical when the sources are installed) and match their sha256."""
+    import hashlib
+    import importlib.metadata
+
+    from phiphantom.deid.profile import annex_e
+    from phiphantom.deid.profile.annex_e import nested_attribute_type, read_table_bytes
+
+    for name, sha in ((annex_e.SEQUENCE_ATTRIBUTES_FILENAME, annex_e.SEQUENCE_ATTRIBUTES_SHA256),
+                      (annex_e.IOD_FG_MACROS_FILENAME, annex_e.IOD_FG_MACROS_SHA256)):
+        assert hashlib.sha256(read_table_bytes(name)).hexdigest() == sha, name
+    rt_plan, seg, sr = "1.2.840.10008.5.1.4.1.1.481.5", "1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.88.33"
+    assert nested_attribute_type(rt_plan, (0x300A00B0, 0x300A00B2)) == "2"          # Beam > Treatment Machine Name
+    assert nested_attribute_type(seg, (0x52009230, 0x00089124, 0x00082112)) == "2"  # frame > Derivation > Source
+    assert nested_attribute_type(seg, (0x52009229, 0x00089124, 0x00082112)) == "2"  # shared groups too
+    assert nested_attribute_type(sr, (0x0040A730, 0x0040A730, 0x00081199, 0x00081155)) is None  # U: not tabled
+    assert nested_attribute_type("1.2.3.4", (0x300A00B0, 0x300A00B2)) is None       # unknown SOP Class
+    try:
+        versions = [importlib.metadata.version(d) for d in ("dicom-standard", "dicom-anonymizer")]
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("dicom-standard / dicom-anonymizer not installed (the `test` extra): not regenerated")
+    if versions != ["0.1.0", "2.1.0"] or pydicom.__version__ != "3.0.2":
+        pytest.skip(f"tables come from dicom-standard 0.1.0, dicom-anonymizer 2.1.0, pydicom 3.0.2; have {versions}")
+    from phiphantom.deid.profile import regenerate
+
+    assert regenerate.main(["--out-dir", str(tmp_path)]) == 0
+    for name in (annex_e.SEQUENCE_ATTRIBUTES_FILENAME, annex_e.IOD_FG_MACROS_FILENAME):
+        assert (tmp_path / name).read_bytes() == read_table_bytes(name), name
+
+
+@pytest.mark.parametrize(("action", "attr_type", "expected"), [
+    ("X", "1", "D"), ("X", "1C", "D"), ("X", "2", "Z"), ("X", "2C", "Z"), ("X", "3", "X"), ("X", None, "X"),
+    ("Z", "1", "D"), ("Z", "2", "Z"), ("Z", None, "Z"),
+    ("X/Z/U*", "1", "U*"), ("X/Z/U*", "2", "U*"), ("X/Z/U*", "3", "X"),
+    ("X/Z", "2", "Z"), ("X/D", "2", "D"), ("D", None, "D"), ("U", "1", "U"), ("K", "1", "K"),
+])
+def test_conformant_action(action, attr_type, expected):
+    """Tables behind issue 12 item 9: an action the IOD's Type forbids becomes a dummy / empty value."""
+    from phiphantom.deid.profile.annex_e import conformant_action
+
+    assert conformant_action(action, attr_type) == expected

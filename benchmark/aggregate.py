@@ -66,6 +66,7 @@ def aggregate_engine(dataset: BenchDataset, name: str, run, scores: list[FileSco
     required: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     per_file, errors = [], []
     det = [0, 0, 0]
+    damage_by_modality: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # modality -> files, pixels, damaged
     detections_reported = False
     ocr_ran = True
     for truth, score, outcome in zip(dataset.files, scores, run.outcomes):
@@ -94,6 +95,8 @@ def aggregate_engine(dataset: BenchDataset, name: str, run, scores: list[FileSco
         ocr_ran = ocr_ran and score.residual is not None
         c["image_pixels"] += score.pixel.image_pixels
         c["damaged_pixels"] += score.pixel.damaged_pixels
+        cell = damage_by_modality[str(entry.get("modality") or "US")]  # generated datasets are ultrasound
+        cell[0], cell[1], cell[2] = cell[0] + 1, cell[1] + score.pixel.image_pixels, cell[2] + score.pixel.damaged_pixels
         header = score.header
         c["tag_rows"] += header.rows_total
         c["tags_removed"] += sum(header.row_removed)
@@ -180,7 +183,9 @@ def aggregate_engine(dataset: BenchDataset, name: str, run, scores: list[FileSco
         "required_by_attribute": {k: _ratio(v[1], v[0]) for k, v in sorted(required.items())},
         "consistency": cons,
         "strata": {"box_recall": recall_cells.render(), "residual_phi": residual_cells.render(),
-                   "leaks": leak_cells.render(mean=False)},
+                   "leaks": leak_cells.render(mean=False),
+                   "image_damage": {"modality": {m: {"n": f, "value": _ratio(d, p)}
+                                                 for m, (f, p, d) in sorted(damage_by_modality.items())}}},
         "per_file": per_file,
         "errors": errors,
     }

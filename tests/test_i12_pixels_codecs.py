@@ -351,3 +351,20 @@ def test_a_lossy_input_gets_its_lossy_history_when_it_lacks_it(tmp_path):
     assert out.file_meta.TransferSyntaxUID == pydicom.uid.ExplicitVRLittleEndian
     assert out.LossyImageCompression == "01" and out.LossyImageCompressionMethod == "ISO_10918_1"
     assert float(out.LossyImageCompressionRatio) > 1.0
+
+
+def test_benchmark_reports_image_damage_per_modality(tmp_path):
+    """Issue 12 item 8: the benchmark's results.json gives image damage per modality (strata.image_damage.modality),
+    damaged over image pixels of that modality's files."""
+    data = tmp_path / "data"
+    generate(small_config(data, patients=1, files_per_study=(2, 2), cine_fraction=0.0, jpeg_fraction=0.0, seed=3))
+    result = CliRunner().invoke(app, ["bench", "--data", str(data), "--engine", "null", "--engine", "oracle",
+                                      "--out", str(tmp_path / "results")])
+    assert result.exit_code == 0, result.output
+    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    blocks = results["engines"]
+    blocks = blocks.values() if isinstance(blocks, dict) else blocks
+    for block in blocks:
+        cells = block["strata"]["image_damage"]["modality"]
+        assert set(cells) == {"US"} and cells["US"]["n"] == 2
+        assert cells["US"]["value"] == pytest.approx(block["metrics"]["image_damage"])

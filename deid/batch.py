@@ -36,8 +36,10 @@ Writing OUT
     or written is a usage error naming the operation and the errno (``EROFS``,
     ``EACCES``); a file whose output cannot be written (``ENOSPC``) is an
     error row saying which step failed; a record that cannot be written stops
-    the run (:class:`RunAborted`). Workers write into ``OUT/.phiphantom-deid-tmp/<n>.part`` (same file system
-    as OUT); the supervisor moves a file into place with ``os.replace`` only
+    the run (:class:`RunAborted`). Workers write into
+    ``OUT/.phiphantom-deid-tmp/<run>/<n>.part`` (same file system as OUT;
+    a folder per run, so a worker left over from a killed run cannot touch
+    the next run's files); the supervisor moves a file into place with ``os.replace`` only
     once it is complete and verified (it re-reads as DICOM, carries
     PatientIdentityRemoved=YES and the expected SOP Instance UID), and removes
     the temporary file of any failed, timed-out or crashed file. The
@@ -104,6 +106,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import re
+import secrets
 import shutil
 import signal
 import time
@@ -208,10 +211,13 @@ class _Plan:
     key_check: str = ""         # keyed hash of a constant: tells another key apart on --resume
     settings: dict = field(default_factory=dict)   # the settings behind ``fingerprint``, in clear (no secrets)
     lock_fd: int = -1           # OUT's lock, held by the supervisor; forked workers close their copy
+    run_id: str = ""            # this run's folder under the staging folder (see ``staging``)
 
     @property
     def staging(self) -> Path:
-        return self.out_dir / STAGING_DIRNAME
+        """Where workers write: a folder of this run's own, so a worker left over from a killed run (it lives
+        until it sees its supervisor gone) can never write into, or unlink from, the next run's files."""
+        return self.out_dir / STAGING_DIRNAME / self.run_id if self.run_id else self.out_dir / STAGING_DIRNAME
 
     def input_id(self, relpath: str) -> str:
         """A keyed hash of an input path: what the state file stores instead of the path."""
@@ -747,7 +753,8 @@ def deid_batch(
     plan = _Plan(root=root, out_dir=out.resolve(), config=config, version=__version__,
                  fingerprint=_fingerprint(key, deid_options, layout, profile, __version__, pixels, recompress),
                  want_mapping=mapping_out is not None, show_paths=show_paths, timeout_s=float(timeout_s),
-                 include_text=include_text, key_check=key_check_value(key), settings=settings, lock_fd=lock.fd)
+                 include_text=include_text, key_check=key_check_value(key), settings=settings, lock_fd=lock.fd,
+                 run_id=f"run-{os.getpid()}-{secrets.token_hex(4)}")
     try:
         _check_out(plan.out_dir, resume, plan)
         _start(plan, key_out, key)
@@ -768,8 +775,8 @@ def _start(plan: _Plan, key_out: Path | None, key: bytes) -> None:
         if key_out is not None:
             write_private(key_out, key.hex().encode("ascii") + b"\n")
         step = "create the temporary folder in the output folder"
-        shutil.rmtree(plan.staging, ignore_errors=True)  # temporary files of an interrupted run
-        plan.staging.mkdir()
+        shutil.rmtree(plan.out_dir / STAGING_DIRNAME, ignore_errors=True)  # temporary files of an interrupted run
+        plan.staging.mkdir(parents=True)
     except OSError as exc:
         raise BatchUsageError(f"could not {step} ({describe_os_error(exc)})") from None
 
@@ -795,7 +802,7 @@ def _run(plan: _Plan, entries: list[InputEntry], src: Path, out: Path, resume: b
         finally:
             records.close()
     finally:
-        shutil.rmtree(plan.staging, ignore_errors=True)
+        shutil.rmtree(plan.out_dir / STAGING_DIRNAME, ignore_errors=True)
     if mapping_out is not None:
         with records_step("write the --mapping-out file"):
             write_mapping(mapping_out, committer.mapping, merge=resume)

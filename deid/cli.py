@@ -81,7 +81,8 @@ def deid_command(
     workers: int = typer.Option(default_workers(), help="Worker processes (at least 1)."),
     timeout: float = typer.Option(300.0, help="Seconds allowed per file (then Timeout)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in OUT: files whose input and "
-                                "output are unchanged are skipped."),
+                                "output are unchanged are skipped. Needs the key and settings of that run (others "
+                                "are refused: start a new run into a new OUT)."),
     layout: str = typer.Option("pseudonymized", help="pseudonymized (default): PatientID/StudyUID/SeriesUID/"
                                "SOPUID.dcm from pseudonyms; keep: same relative paths as IN (file names may carry "
                                "PHI: the run warns when they hold a name, ID or date of the file's header)."),

@@ -93,6 +93,28 @@ def _to_8bit(arr: np.ndarray, ds: Dataset) -> np.ndarray:
     return ((arr.astype(np.float32) - lo) * (255.0 / (hi - lo))).astype(np.uint8)
 
 
+def decode(ds: Dataset) -> np.ndarray:
+    """Stored values of every frame (``raw``: no colour conversion), GDCM tried last.
+
+    The plugins decode the same values (checked on pydicom's JPEG and JPEG 2000 files and generated
+    JPEGs), but GDCM is a C++ library whose exceptions can abort the process on damaged data, so it is
+    used only where no other installed plugin decodes the syntax (JPEG Lossless) or all others failed."""
+    syntax = ds.file_meta.get("TransferSyntaxUID")
+    if syntax is None or not syntax.is_compressed:
+        return pixel_array(ds, raw=True)
+    from pydicom.pixels import get_decoder
+
+    plugins = list(get_decoder(syntax).available_plugins)
+    plugins.sort(key=lambda name: name == "gdcm")  # stable: pydicom's order otherwise
+    failure: Exception | None = None
+    for plugin in plugins:
+        try:
+            return pixel_array(ds, raw=True, decoding_plugin=plugin)
+        except Exception as exc:  # noqa: BLE001 - the next plugin may read it
+            failure = exc
+    raise failure if failure is not None else RuntimeError("no decoder")
+
+
 def _undecodable(ds: Dataset, exc: Exception) -> str:
     """Why pixel data did not decode, naming the transfer syntax (no values): no decoder, or damaged data."""
     syntax = ds.file_meta.get("TransferSyntaxUID")
@@ -119,7 +141,7 @@ def load_frames(ds: Dataset) -> Frames:
         raise DeidError(f"unsupported Photometric Interpretation {photometric or '(none)'}")
     compressed = ds.file_meta.TransferSyntaxUID.is_compressed
     try:
-        arr = pixel_array(ds, raw=True)
+        arr = decode(ds)
     except Exception as exc:  # noqa: BLE001 - any decoder failure is a clear per-file error
         raise DeidError(_undecodable(ds, exc)) from None
     frames = int(ds.get("NumberOfFrames", 1) or 1)

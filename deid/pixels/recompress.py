@@ -71,6 +71,8 @@ def recompress(ds: Dataset, name: str) -> tuple[bool, str]:
         from .frames import decode  # GDCM last (frames imports this module)
 
         native = pixel_array(ds, raw=True)
+        if native.ndim >= 3 and int(ds.get("SamplesPerPixel", 1) or 1) == 3:
+            ds.PlanarConfiguration = 0  # the decoded samples are interleaved (colour-by-pixel)
         rct = syntax == JPEG2000Lossless and str(ds.PhotometricInterpretation).strip() == "RGB"
         kwargs = {"use_mct": rct} if syntax == JPEG2000Lossless else {}
         ds.compress(syntax, native, encoding_plugin=ENCODERS[name], generate_instance_uid=False,

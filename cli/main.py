@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from phiphantom.benchmark.cli import bench_app, demo_command
+from phiphantom.benchmark.fuzz.cli import fuzz_command
 from phiphantom.benchmark.peers.cli import peers_app
 from phiphantom.deid.cli import deid_command
 from phiphantom.synth import __version__
@@ -26,6 +27,7 @@ app.command("generate-bench")(generate_bench_command)
 app.add_typer(bench_app, name="bench")
 app.command("demo")(demo_command)
 app.command("deid")(deid_command)
+app.command("fuzz")(fuzz_command)
 app.add_typer(peers_app, name="peers")
 
 

@@ -37,6 +37,7 @@ _SHORT_VRS = frozenset(b"AE AS AT CS DA DS DT FL FD IS LO LT PN SH SL SS ST TM U
 _FIXED_SIZE = {b"US": 2, b"SS": 2, b"UL": 4, b"SL": 4, b"FL": 4, b"FD": 8, b"AT": 4}
 _UNDEFINED = 0xFFFFFFFF
 _ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+_PIXEL_DATA = 0x7FE00010
 MAX_NESTING = 64
 _DEFLATED = "1.2.840.10008.1.2.1.99"
 
@@ -69,8 +70,12 @@ class _Encoding:
 _IMPLICIT_LE = _Encoding(little=True, explicit=False)
 
 
-def _walk_items(buf, pos: int, end: int, enc: _Encoding, depth: int, undefined: bool) -> int:
-    """Items of a sequence (or fragments of encapsulated pixel data) from ``pos``; the position after them."""
+def _walk_items(buf, pos: int, end: int, enc: _Encoding, depth: int, undefined: bool, fragments: bool = False) -> int:
+    """Items of a sequence (or fragments of encapsulated pixel data) from ``pos``; the position after them.
+
+    The elements of every item are walked too, whatever its length encoding (a value that runs past the end
+    of a defined-length item, or a wrong VR inside one, would otherwise reach pydicom, which reads it anyhow).
+    """
     if depth > MAX_NESTING:
         raise _malformed(f"sequences nested deeper than {MAX_NESTING} levels")
     while True:
@@ -89,7 +94,32 @@ def _walk_items(buf, pos: int, end: int, enc: _Encoding, depth: int, undefined: 
         elif length > end - pos:
             raise _truncated("an item")
         else:
+            if not fragments:
+                _walk_defined_item(buf, pos, pos + length, enc, depth + 1)
             pos += length
+
+
+def _walk_defined_item(buf, pos: int, end: int, enc: _Encoding, depth: int) -> None:
+    """The elements of an item of defined length: each must end inside the item."""
+    try:
+        _walk_dataset(buf, pos, end, enc, depth)
+    except FileRejected as exc:  # the item itself lies inside the file: "truncated" means past the item's end
+        if exc.error_class != "TruncatedFile":
+            raise
+        raise _malformed("an element runs past the end of its sequence item") from None
+
+
+def _is_sequence(tag: int, vr: bytes | None) -> bool:
+    """Explicit VR: the VR says so. Implicit VR: pydicom reads a defined-length element as a sequence when
+    the dictionary says SQ, so the walk does too."""
+    if vr is not None:
+        return vr == b"SQ"
+    from pydicom.datadict import dictionary_VR
+
+    try:
+        return dictionary_VR(tag) == "SQ"
+    except KeyError:
+        return False
 
 
 def _element_header(buf, pos: int, end: int, enc: _Encoding) -> tuple[int, bytes | None, int, int]:
@@ -127,13 +157,14 @@ def _walk_dataset(buf, pos: int, end: int, enc: _Encoding, depth: int, in_item: 
         if length == _UNDEFINED:
             if vr not in (None, b"SQ", b"UN", b"OB", b"OW"):
                 raise _malformed(f"undefined length for a {vr.decode('ascii')} element")
-            pos = _walk_items(buf, pos, end, _IMPLICIT_LE if vr == b"UN" else enc, depth + 1, undefined=True)
+            pos = _walk_items(buf, pos, end, _IMPLICIT_LE if vr == b"UN" else enc, depth + 1, undefined=True,
+                              fragments=vr in (b"OB", b"OW") or tag == _PIXEL_DATA)
             continue
         if length > end - pos:
             raise _truncated(f"element ({tag >> 16:04X},{tag & 0xFFFF:04X})")
         if vr in _FIXED_SIZE and length % _FIXED_SIZE[vr]:
             raise _malformed(f"a {vr.decode('ascii')} value of {length} bytes at ({tag >> 16:04X},{tag & 0xFFFF:04X})")
-        if vr == b"SQ":
+        if _is_sequence(tag, vr):
             _walk_items(buf, pos, pos + length, enc, depth + 1, undefined=False)
         pos += length
     return pos

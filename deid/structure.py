@@ -217,6 +217,8 @@ def top_level_values(data: bytes, tags: tuple[int, ...]) -> dict[int, str | None
 
 def _check_buffer(buf, found: dict[int, bytes | None] | None = None) -> None:
     syntax, pos = _meta_syntax(buf, 132)
+    if not _known_syntax(syntax):  # pydicom would guess the encoding, and fail later on the UID
+        raise FileRejected("UnknownTransferSyntax", "the Transfer Syntax UID is not a DICOM transfer syntax")
     if syntax == _DEFLATED:
         inflater = zlib.decompressobj(-zlib.MAX_WBITS)
         try:
@@ -229,6 +231,12 @@ def _check_buffer(buf, found: dict[int, bytes | None] | None = None) -> None:
     else:
         enc = _Encoding(little=syntax != "1.2.840.10008.1.2.2", explicit=syntax != "1.2.840.10008.1.2")
         _walk_dataset(buf, pos, len(buf), _as_read(buf, pos, enc), 0, found=found)
+
+
+def _known_syntax(syntax: str) -> bool:
+    from pydicom.uid import UID
+
+    return UID(syntax).is_transfer_syntax
 
 
 def reject_dicomdir(meta) -> None:

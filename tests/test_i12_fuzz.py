@@ -176,3 +176,24 @@ def test_structure_check_walks_defined_length_items(tmp_path, patch):
     assert not any(SMUGGLED in p.read_bytes() for p in written), "the smuggled name reached the output"
     assert summary.errors_by_class == {"MalformedDicom": 1}, summary.errors_by_class
     assert summary.ok == 0 and not written
+
+
+@pytest.mark.parametrize("syntax", ["1.2.3.4.5", "1.2.840.10008.1.2.1.", "1.2.840.10008.5.1.4.1.1.7"])
+def test_unknown_transfer_syntax_is_a_clear_row(tmp_path, syntax):
+    """Issue 12 fuzzing (found by the fuzzer): a Transfer Syntax UID that is no transfer syntax (made up, a trailing
+    dot, a SOP Class UID) is one UnknownTransferSyntax row (was: an unhandled ValueError from pydicom's UID
+    properties while the output was prepared, message withheld)."""
+    data = bytearray(_file_with_item(patch=lambda item: item))
+    old = b"1.2.840.10008.1.2.1\x00"
+    at = data.index(old)
+    new = syntax.encode("ascii") + b"\x00" * (len(syntax) % 2)
+    data[at:at + len(old)] = new
+    struct.pack_into("<H", data, at - 2, len(new))
+    group_length_at = data.index(b"\x02\x00\x00\x00UL") + 8
+    struct.pack_into("<I", data, group_length_at, struct.unpack_from("<I", data, group_length_at)[0] + len(new) - len(old))
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.dcm").write_bytes(bytes(data))
+    summary = deid_batch(src, tmp_path / "out", ephemeral_key=True, header_only=True, workers=1, timeout_s=120)
+    assert summary.errors_by_class == {"UnknownTransferSyntax": 1}, summary.errors_by_class
+    assert not list((tmp_path / "out").rglob("*.dcm"))

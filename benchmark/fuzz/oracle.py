@@ -2,7 +2,7 @@
 
 :func:`parse_failure` reads an output the engine called ok with pydicom, independently of the engine's
 own checks: strict Part 10 read, every element's value converted (sequences walked), the pixel data
-decoded (every frame) and, for uncompressed pixel data, its length equal to what Rows, Columns,
+decoded (every frame, by any installed plugin, GDCM last and in a child process) and, for uncompressed pixel data, its length equal to what Rows, Columns,
 Samples per Pixel, Bits Allocated and Number of Frames say (one pad byte allowed).
 
 :func:`leaks` searches the output's bytes (the inflated data set too, for a deflated output) for the
@@ -15,6 +15,7 @@ asking the profile table what it does with each element that holds a marker.
 from __future__ import annotations
 
 import io
+import os
 import warnings
 import zlib
 
@@ -51,9 +52,11 @@ def parse_failure(data: bytes) -> str | None:
         if "PixelData" not in ds:
             return None
         try:
-            array = ds.pixel_array
+            array = _decode(ds)
         except Exception as exc:  # noqa: BLE001
             return f"pixel_decode:{type(exc).__name__}"
+        if array is None:
+            return "pixel_decode:gdcm_aborted"
         try:
             frames = int(ds.get("NumberOfFrames", 1) or 1)
             if not ds.file_meta.TransferSyntaxUID.is_encapsulated:
@@ -66,6 +69,38 @@ def parse_failure(data: bytes) -> str | None:
         except Exception as exc:  # noqa: BLE001
             return f"pixel_attributes:{type(exc).__name__}"
     return None
+
+
+def _decode(ds: Dataset):
+    """Every frame decoded by any installed plugin. GDCM (a C++ library that can abort the process on damaged
+    data) is tried last, in a forked child; None when it aborted there, so the worker survives its own check."""
+    from pydicom.pixels import get_decoder, pixel_array
+
+    syntax = ds.file_meta.TransferSyntaxUID
+    if not syntax.is_compressed:
+        return pixel_array(ds)
+    plugins = list(get_decoder(syntax).available_plugins)
+    failure: Exception = RuntimeError("no decoder")
+    for plugin in [p for p in plugins if p != "gdcm"]:
+        try:
+            return pixel_array(ds, decoding_plugin=plugin)
+        except Exception as exc:  # noqa: BLE001 - the next plugin may read it
+            failure = exc
+    if "gdcm" not in plugins:
+        raise failure
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child only reports by its exit status
+        try:
+            pixel_array(ds, decoding_plugin="gdcm")
+            os._exit(0)
+        except BaseException:  # noqa: BLE001
+            os._exit(1)
+    _, status = os.waitpid(child, 0)
+    if os.WIFSIGNALED(status):
+        return None
+    if os.WEXITSTATUS(status) != 0:
+        raise failure
+    return pixel_array(ds, decoding_plugin="gdcm")
 
 
 def _searchable(data: bytes) -> bytes:

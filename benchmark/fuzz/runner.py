@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .seeds import build_seeds
-from .worker import FAILURES, OUTCOMES, WorkerSetup, engine_plan, warm_up, worker_main
+from .worker import FAILURES, OUTCOMES, WorkerSetup, crash_site, engine_plan, warm_up, worker_main
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,8 @@ class FuzzReport:
         """Failures grouped by outcome and cause (exception and raising line, leaked marker, parse stage)."""
         groups: dict[tuple, dict] = {}
         for r in self.failures:
-            cause = (r.get("exception") or r.get("error_class") or r.get("parse") or "", r.get("where", ""),
+            crash = f"exit status {r['exit_code']}" if r.get("exit_code") is not None else ""
+            cause = (r.get("exception") or r.get("error_class") or r.get("parse") or crash, r.get("where", ""),
                      ",".join(r.get("leaked", [])))
             key = (r["outcome"], *cause)
             group = groups.setdefault(key, {"outcome": r["outcome"], "cause": cause[0], "where": cause[1],
@@ -192,7 +193,7 @@ def _supervise(setups: list[WorkerSetup], indices: Iterable[int], timeout_s: flo
                     except (EOFError, OSError):
                         slot.process.join(5)
                         result = {**slot.described, "index": slot.task, "outcome": "crash",
-                                  "exit_code": slot.process.exitcode}
+                                  "exit_code": slot.process.exitcode, **crash_site(setups[number])}
                         slot.kill()
                         cleanup(number, slot.task)
                         slots[number] = spawn(number)

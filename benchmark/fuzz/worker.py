@@ -20,9 +20,11 @@ Hangs and crashes are judged by the supervisor (:mod:`.runner`).
 from __future__ import annotations
 
 import dataclasses
+import faulthandler
 import inspect
 import logging
 import os
+import re
 import resource
 import time
 import traceback
@@ -52,6 +54,31 @@ class WorkerSetup:
 
     def input_path(self, index: int) -> Path:
         return Path(self.plan.root) / f"{index}.dcm"
+
+    @property
+    def fault_log(self) -> Path:
+        """Where the worker's Python stack goes if it is killed by a signal (faulthandler)."""
+        return Path(self.plan.root).parent / "faults.log"
+
+
+def crash_site(setup: WorkerSetup) -> dict:
+    """Where a crashed worker was (deepest project frame, deepest frame), from its faulthandler log."""
+    try:
+        text = setup.fault_log.read_text(errors="replace")
+    except OSError:
+        return {}
+    frames = re.findall(r'File "([^"]+)", line (\d+) in (\S+)', text)  # most recent call first
+    if not frames:
+        return {}
+    shown = [(_shown(name), line, func, name) for name, line, func in frames]
+    ours = next((f"{s}:{line} {func}" for s, line, func, name in shown
+                 if name.startswith(_REPO) and "site-packages" not in name), "")
+    first = shown[0]
+    return {"where": ours, "raised_at": f"{first[0]}:{first[1]} {first[2]}"}
+
+
+def _shown(name: str) -> str:
+    return os.path.relpath(name, _REPO) if name.startswith(_REPO) else name.split("site-packages/")[-1]
 
 
 def engine_plan(root: Path, out_dir: Path, options: tuple[str, ...] = (), header_only: bool = False,
@@ -111,8 +138,7 @@ def _where(exc: BaseException) -> tuple[str, str]:
     ours, anywhere = "", ""
     for frame in frames:
         name = frame.filename
-        shown = os.path.relpath(name, _REPO) if name.startswith(_REPO) else name.split("site-packages/")[-1]
-        text = f"{shown}:{frame.lineno} {frame.name}"
+        text = f"{_shown(name)}:{frame.lineno} {frame.name}"
         anywhere = text
         if name.startswith(_REPO) and "site-packages" not in name and "/benchmark/fuzz/" not in name:
             ours = text
@@ -213,9 +239,10 @@ def worker_main(conn, other_end, setup: WorkerSetup, parent_pid: int) -> None:
 
     own_process_group()
     quiet()
-    limit_memory(setup.memory_limit_mb)
     Path(setup.plan.root).mkdir(parents=True, exist_ok=True)
     setup.plan.staging.mkdir(parents=True, exist_ok=True)
+    faulthandler.enable(file=open(setup.fault_log, "w"))  # noqa: SIM115 - open for the worker's life
+    limit_memory(setup.memory_limit_mb)
     while True:
         if not conn.poll(1.0):
             if os.getppid() != parent_pid:

@@ -197,3 +197,79 @@ def test_unknown_transfer_syntax_is_a_clear_row(tmp_path, syntax):
     summary = deid_batch(src, tmp_path / "out", ephemeral_key=True, header_only=True, workers=1, timeout_s=120)
     assert summary.errors_by_class == {"UnknownTransferSyntax": 1}, summary.errors_by_class
     assert not list((tmp_path / "out").rglob("*.dcm"))
+
+
+# -- what the fuzzer found: pixel attributes that disagree with the pixel data ---------------------------------
+
+
+def _image_file(frames: int = 3, rows: int = 48, columns: int = 64, *, jpeg: bool = False) -> Dataset:
+    """A small grey ultrasound multi-frame image (uncompressed, or JPEG Baseline)."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    pixels = rng.integers(0, 255, size=(frames, rows, columns), dtype=np.uint8)
+    ds = Dataset()
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.3.1"  # Ultrasound Multi-frame Image Storage
+    ds.SOPInstanceUID, ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid(), generate_uid()
+    ds.Modality, ds.PatientName, ds.PatientID = "US", "DOE^JANE", "ID123"
+    ds.Rows, ds.Columns, ds.NumberOfFrames = rows, columns, frames
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID, ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPClassUID, ds.SOPInstanceUID
+    if jpeg:
+        from PIL import Image
+        from pydicom.encaps import encapsulate
+        from pydicom.uid import JPEGBaseline8Bit
+
+        encoded = []
+        for frame in pixels:
+            buffer = io.BytesIO()
+            Image.fromarray(frame).save(buffer, format="JPEG", quality=95)
+            encoded.append(buffer.getvalue())
+        ds.PixelData = encapsulate(encoded)
+        ds["PixelData"].VR = "OB"
+        ds["PixelData"].is_undefined_length = True
+        ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    else:
+        ds.PixelData = pixels.tobytes()
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    return ds
+
+
+def _rows_reduced(ds: Dataset) -> None:
+    ds.Rows = 8  # the pixel data holds 48 rows per frame: 40 of them, never searched, would be passed through
+
+
+def _frames_removed(ds: Dataset) -> None:
+    del ds.NumberOfFrames  # pydicom then guesses 3 frames from the length; the header says 1
+
+
+def _ybr_one_sample(ds: Dataset) -> None:
+    ds.PhotometricInterpretation = "YBR_FULL"  # with Samples per Pixel 1
+
+
+@pytest.mark.parametrize("change, jpeg", [(_rows_reduced, False), (_frames_removed, False), (_ybr_one_sample, True)],
+                         ids=["rows-reduced", "frames-removed", "ybr-one-sample"])
+def test_pixel_attributes_that_disagree_with_the_pixel_data(tmp_path, change, jpeg):
+    """Issue 12 fuzzing (found by the fuzzer): Rows, Number of Frames or Photometric Interpretation that disagree
+    with the pixel data give one clear DeidError row (was: the excess rows written out uncleaned, an unhandled
+    ValueError in find_image_area, or an output pydicom cannot decode)."""
+    ds = _image_file(jpeg=jpeg)
+    change(ds)
+    src = tmp_path / "in"
+    src.mkdir()
+    ds.save_as(src / "a.dcm", enforce_file_format=True)
+    summary = deid_batch(src, tmp_path / "out", ephemeral_key=True, workers=1, timeout_s=120)
+    assert summary.errors_by_class == {"DeidError": 1}, summary.errors_by_class
+    assert not list((tmp_path / "out").rglob("*.dcm"))
+
+
+def test_consistent_image_still_cleaned(tmp_path):
+    """Issue 12 fuzzing: the same image, unchanged, is de-identified (the checks above refuse only disagreement)."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for name, jpeg in (("native.dcm", False), ("jpeg.dcm", True)):
+        _image_file(jpeg=jpeg).save_as(src / name, enforce_file_format=True)
+    summary = deid_batch(src, tmp_path / "out", ephemeral_key=True, workers=1, timeout_s=120)
+    assert summary.ok == 2 and summary.failed == 0, summary.errors_by_class

@@ -132,6 +132,36 @@ def _undecodable(ds: Dataset, exc: Exception) -> str:
     return f"pixel data cannot be decoded: damaged or inconsistent {name} data ({type(exc).__name__})"
 
 
+def _layout(ds: Dataset, photometric: str, compressed: bool) -> tuple[int, int, int, int]:
+    """(frames, samples, rows, columns) from the header, refused when they disagree with each other or, for
+    native data, with the length of the pixel data: short, or a frame or more too long (pydicom would guess
+    the frame count from the length, or decode the first frames and pass the rest, never searched, to the
+    output). Trailing padding of less than a frame is dropped from the output. Found by ``phiphantom fuzz``."""
+    try:
+        frames = int(ds.get("NumberOfFrames", 1) or 1)
+        samples, rows, columns = int(ds.get("SamplesPerPixel", 1)), int(ds.Rows), int(ds.Columns)
+        bits = int(ds.BitsAllocated)
+    except (AttributeError, TypeError, ValueError):
+        raise DeidError("Rows, Columns, Bits Allocated, Samples per Pixel or Number of Frames missing or not a "
+                        "number") from None
+    if min(frames, samples, rows, columns, bits) < 1 or samples != (3 if photometric in _THREE_SAMPLES else 1):
+        raise DeidError(f"{samples} samples per pixel, {rows}x{columns}, {frames} frame(s) do not make a "
+                        f"{photometric} image")
+    if not compressed:
+        per_pixel = 2 if photometric == "YBR_FULL_422" else samples  # 4:2:2: Y Y Cb Cr for two pixels
+        frame_bytes = (rows * columns * per_pixel * bits + 7) // 8
+        expected, actual = (frames * rows * columns * per_pixel * bits + 7) // 8, len(ds.PixelData)
+        if actual < expected or actual >= expected + max(frame_bytes, 2):
+            raise DeidError("native pixel data length does not match Rows, Columns, Samples per Pixel, Bits "
+                            "Allocated and Number of Frames")
+        if actual > expected + expected % 2:  # trailing padding, less than a frame: not image, dropped
+            ds.PixelData = bytes(ds.PixelData[:expected])
+    return frames, samples, rows, columns
+
+
+_THREE_SAMPLES = frozenset({"RGB", "YBR_FULL", "YBR_FULL_422", "YBR_RCT", "YBR_ICT", "YBR_PARTIAL_420"})
+
+
 def load_frames(ds: Dataset) -> Frames:
     """Decode ``ds``'s pixel data to stored values plus a grey detection view."""
     if "PixelData" not in ds:
@@ -140,14 +170,17 @@ def load_frames(ds: Dataset) -> Frames:
     if photometric not in SUPPORTED:
         raise DeidError(f"unsupported Photometric Interpretation {photometric or '(none)'}")
     compressed = ds.file_meta.TransferSyntaxUID.is_compressed
+    frames, samples, rows, columns = _layout(ds, photometric, compressed)
     try:
         arr = decode(ds)
     except Exception as exc:  # noqa: BLE001 - any decoder failure is a clear per-file error
         raise DeidError(_undecodable(ds, exc)) from None
-    frames = int(ds.get("NumberOfFrames", 1) or 1)
-    samples = int(ds.get("SamplesPerPixel", 1))
-    if frames == 1:
+    if frames == 1 and arr.ndim == (2 if samples == 1 else 3):
         arr = arr[None]
+    if arr.shape != (frames, rows, columns) + ((samples,) if samples > 1 else ()) or (
+            photometric in ("YBR_FULL", "YBR_FULL_422") and arr.dtype != np.uint8):
+        raise DeidError("decoded pixel data does not match Rows, Columns, Samples per Pixel, Bits Allocated and "
+                        "Number of Frames")
     arr = np.ascontiguousarray(arr)
     if photometric in DECODED_AS_RGB:
         photometric = "RGB"

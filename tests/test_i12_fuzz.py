@@ -273,3 +273,15 @@ def test_consistent_image_still_cleaned(tmp_path):
         _image_file(jpeg=jpeg).save_as(src / name, enforce_file_format=True)
     summary = deid_batch(src, tmp_path / "out", ephemeral_key=True, workers=1, timeout_s=120)
     assert summary.ok == 2 and summary.failed == 0, summary.errors_by_class
+
+
+def test_empty_pixel_data_is_a_clear_row(tmp_path):
+    """Issue 12 fuzzing: native Pixel Data of length 0 is one clear DeidError row (guards the length check above,
+    which once raised TypeError on it)."""
+    ds = _image_file()
+    ds.PixelData = b""
+    src = tmp_path / "in"
+    src.mkdir()
+    ds.save_as(src / "a.dcm", enforce_file_format=True)
+    summary = deid_batch(src, tmp_path / "out", ephemeral_key=True, workers=1, timeout_s=120)
+    assert summary.errors_by_class == {"DeidError": 1}, summary.errors_by_class

@@ -150,7 +150,7 @@ def _layout(ds: Dataset, photometric: str, compressed: bool) -> tuple[int, int, 
     if not compressed:
         per_pixel = 2 if photometric == "YBR_FULL_422" else samples  # 4:2:2: Y Y Cb Cr for two pixels
         frame_bytes = (rows * columns * per_pixel * bits + 7) // 8
-        expected, actual = (frames * rows * columns * per_pixel * bits + 7) // 8, len(ds.PixelData)
+        expected, actual = (frames * rows * columns * per_pixel * bits + 7) // 8, len(ds.PixelData or b"")
         if actual < expected or actual >= expected + max(frame_bytes, 2):
             raise DeidError("native pixel data length does not match Rows, Columns, Samples per Pixel, Bits "
                             "Allocated and Number of Frames")

@@ -315,6 +315,7 @@ class HeaderDeidentifier:
             new = self.pz.patient_name(self.patient_key)
         if elem.value not in (None, ""):
             mapping[str(elem.value)] = new
+        elem.VR = "LO" if elem.keyword == "PatientID" else "PN"  # the file may say OB, UN, SS... (found by the fuzzer)
         elem.value = new
 
     def _dummy(self, elem: DataElement, path: str) -> None:

@@ -2,25 +2,31 @@
 
 :func:`parse_failure` reads an output the engine called ok with pydicom, independently of the engine's
 own checks: strict Part 10 read, every element's value converted (sequences walked), the pixel data
-decoded (every frame, by any installed plugin, GDCM last and in a child process) and, for uncompressed pixel data, its length equal to what Rows, Columns,
-Samples per Pixel, Bits Allocated and Number of Frames say (one pad byte allowed).
+decoded (every frame, by any installed plugin, GDCM last and in a child process) and, for uncompressed
+pixel data, its length equal to what Rows, Columns, Samples per Pixel, Bits Allocated and Number of
+Frames say (one pad byte allowed).
 
 :func:`leaks` searches the output's bytes (the inflated data set too, for a deflated output) for the
 markers of :mod:`.markers`. A marker that a mutation moved into an element the profile keeps (say a
 bit flip that turned PatientName's tag into a kept public tag's) is no leak of the engine:
 :func:`relocated` tells those apart by reading the mutated input the way the engine does and
-asking the profile table what it does with each element that holds a marker.
+asking the profile table what it does with each element that holds a marker -- for well-formed
+inputs only (a malformed one is the engine's to refuse), and only where the element is what the
+standard says it is (its dictionary VR, a value within its VR's length and characters and the
+dictionary's multiplicity): PHI hidden in a kept element under a wrong VR, or in a value that breaks
+its VR, is a leak.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 import zlib
 
 import pydicom
-from pydicom.datadict import dictionary_has_tag
+from pydicom.datadict import dictionary_has_tag, dictionary_VM, dictionary_VR
 from pydicom.dataset import Dataset
 
 from phiphantom.deid.profile import effective_action
@@ -31,7 +37,9 @@ from .stream import DEFLATED, meta_end, well_formed
 
 def _expected_native_length(ds: Dataset) -> int:
     frames = int(ds.get("NumberOfFrames", 1) or 1)
-    pixels = int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel", 1) or 1) * frames
+    samples = 2 if str(ds.get("PhotometricInterpretation", "")).strip() == "YBR_FULL_422" else int(
+        ds.get("SamplesPerPixel", 1) or 1)  # 4:2:2: Y Y Cb Cr for two pixels
+    pixels = int(ds.Rows) * int(ds.Columns) * samples * frames
     bits = int(ds.BitsAllocated)
     return (pixels + 7) // 8 if bits == 1 else pixels * (bits // 8)
 
@@ -131,6 +139,42 @@ def _kept_by_profile(tag: int) -> bool:
     return effective_action(tag) in (None, "K")
 
 
+#: longest value of a text VR (characters); PN: three component groups of 64
+_MAX_CHARS = {"AE": 16, "AS": 4, "CS": 16, "DA": 8, "DS": 16, "DT": 26, "IS": 12, "LO": 64, "LT": 10240,
+              "PN": 194, "SH": 16, "ST": 1024, "TM": 16, "UI": 64}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
+
+
+def _vm_fits(vm: str, count: int) -> bool:
+    low, _, high = vm.partition("-")
+    if not low.isdigit():
+        return True
+    if not high:
+        return count == int(low)
+    return count >= int(low) and (not high.isdigit() or count <= int(high))
+
+
+def _plausible(element) -> bool:
+    """Whether a kept element is what the standard says it is: its dictionary VR, a value within its VR's
+    length and characters, a value multiplicity within the dictionary's. A sequence written as OB or UT,
+    a LO of half a megabyte or a US of 100,000 values is no place a de-identifier may trust."""
+    try:
+        allowed = dictionary_VR(element.tag).split(" or ")
+        vm = dictionary_VM(element.tag)
+    except KeyError:
+        return False
+    vr = str(element.VR)
+    if vr not in allowed or vr in ("OB", "OW", "OD", "OF", "OL", "OV", "UN", "UC", "UR", "UT", "SQ"):
+        return False
+    value = element.value
+    values = list(value) if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue" else [value]
+    if not _vm_fits(vm, len(values)):
+        return False
+    if vr in _MAX_CHARS:
+        return all(len(str(v)) <= _MAX_CHARS[vr] and not _CONTROL.search(str(v)) for v in values)
+    return True
+
+
 def marker_elements(data: bytes) -> list[tuple[str, bool]]:
     """(path, kept by the profile) of every element of a file that holds a marker, as pydicom reads it."""
     with warnings.catch_warnings():
@@ -150,7 +194,7 @@ def marker_elements(data: bytes) -> list[tuple[str, bool]]:
                         for i, child in enumerate(element.value or []):
                             walk(child, f"{path}[{i}].", kept and _kept_by_profile(int(tag)))
                     elif holds_marker(element.value):
-                        found.append((path, kept and _kept_by_profile(int(tag))))
+                        found.append((path, kept and _kept_by_profile(int(tag)) and _plausible(element)))
                 except Exception:  # noqa: BLE001 - an element pydicom cannot convert: its raw bytes
                     raw = item.get_item(tag)
                     if raw is not None and holds_marker(getattr(raw, "value", b"") or b""):

@@ -125,6 +125,8 @@ class HeaderValues:
                     if len(digits) >= 4:
                         hv.digits[digits] = kw
         for item in ds.get("OtherPatientIDsSequence", []) or []:
+            if not isinstance(item, Dataset):  # not a sequence (a wrong VR; found by the fuzzer)
+                continue
             for value in values(item, "PatientID"):
                 hv.words[_norm(value)] = "OtherPatientIDs"
                 digits = re.sub(r"\D", "", value)

@@ -98,7 +98,8 @@ def decode(ds: Dataset) -> np.ndarray:
 
     The plugins decode the same values (checked on pydicom's JPEG and JPEG 2000 files and generated
     JPEGs), but GDCM is a C++ library whose exceptions can abort the process on damaged data, so it is
-    used only where no other installed plugin decodes the syntax (JPEG Lossless) or all others failed."""
+    used only where no other installed plugin decodes the syntax (JPEG Lossless) or all others failed, and
+    only after a forked child survived decoding the same data with it (:func:`_survives_gdcm`)."""
     syntax = ds.file_meta.get("TransferSyntaxUID")
     if syntax is None or not syntax.is_compressed:
         return pixel_array(ds, raw=True)
@@ -109,10 +110,36 @@ def decode(ds: Dataset) -> np.ndarray:
     failure: Exception | None = None
     for plugin in plugins:
         try:
+            if plugin == "gdcm" and not _survives_gdcm(ds):
+                raise RuntimeError("GDCM aborted on this pixel data")
             return pixel_array(ds, raw=True, decoding_plugin=plugin)
         except Exception as exc:  # noqa: BLE001 - the next plugin may read it
             failure = exc
     raise failure if failure is not None else RuntimeError("no decoder")
+
+
+def _survives_gdcm(ds: Dataset) -> bool:
+    """Decode with GDCM in a forked child first: on damaged data GDCM throws C++ exceptions that abort the
+    process (found by ``phiphantom fuzz``: damaged JPEG Baseline, JPEG-LS with 321 columns, Bits Allocated 64).
+    Only files that reach GDCM pay for the fork (JPEG Lossless, or data no other plugin decodes)."""
+    import os
+
+    if not hasattr(os, "fork"):
+        return True
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports by its exit status only
+        try:
+            import faulthandler
+
+            faulthandler.disable()  # the abort is expected here: no stack dump from the child
+            quiet = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(quiet, 2)  # GDCM's "terminate called after throwing..." is not for the user's terminal
+            pixel_array(ds, raw=True, decoding_plugin="gdcm")
+        except BaseException:  # noqa: BLE001 - a Python error is reported by the decode in the parent
+            pass
+        os._exit(0)
+    _, status = os.waitpid(child, 0)
+    return not os.WIFSIGNALED(status)
 
 
 def _undecodable(ds: Dataset, exc: Exception) -> str:
@@ -192,7 +219,10 @@ def load_frames(ds: Dataset) -> Frames:
             view = _to_8bit(channel_max(arr), ds)
             fill = np.zeros(3, dtype=arr.dtype)
     elif photometric == "PALETTE COLOR":
-        rgb = apply_color_lut(arr, ds)
+        try:
+            rgb = apply_color_lut(arr, ds)
+        except (ValueError, KeyError, AttributeError, IndexError):  # no usable palette (found by the fuzzer)
+            raise DeidError("PALETTE COLOR without a usable Palette Color Lookup Table") from None
         view = _to_8bit(channel_max(rgb), ds)
         luminance = rgb.reshape(-1, 3).astype(np.float64) @ np.array([0.299, 0.587, 0.114])
         fill = int(arr.reshape(-1)[int(np.argmin(luminance))])

@@ -1,8 +1,8 @@
 """One file through the bundled engine: read, de-identify the header (and, later, the pixels), attest.
 
 The batch runner (:mod:`phiphantom.deid.batch`) and the benchmark adapter
-(:mod:`phiphantom.deid.engine`) both call :func:`deidentify_file`; only they
-write files.
+(:mod:`phiphantom.benchmark.engines.bundled`) both call :func:`deidentify_file`; only they
+write files. The work itself is :meth:`phiphantom.deid.api.Deidentifier.run` (the one-call API).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
-from .structure import check_structure, prepare_for_writing, reject_dicomdir
-from .header_deid import DeidError, DeidOptions, HeaderDeidentifier, HeaderResult, attestation
+from .structure import check_structure, reject_dicomdir
+from .header_deid import DeidError, DeidOptions, HeaderResult
 from .pixels.config import PixelConfig
 from .pseudonyms import Pseudonymizer
 
@@ -94,32 +94,9 @@ def read_dicom(src: Path | bytes) -> Dataset:
     return ds
 
 
-def deidentify_file(src: Path | bytes, config: DeidConfig, version: str = "") -> FileDeid:
-    """De-identify ``src`` (a path or the file's bytes) in memory; the caller writes ``FileDeid.dataset``."""
-    if not version:
-        from phiphantom.synth import __version__ as version  # noqa: N811 - one version for the project
-    ds = read_dicom(src)
-    values = None
-    has_pixels = "PixelData" in ds  # nothing burned in to clean without pixel data (BurnedInAnnotation left alone)
-    if config.pixels is not None and has_pixels:  # the pixel stack (OpenCV, OCR) is loaded only when needed
-        from .pixels.classify import HeaderValues
-        from .pixels.modality import choose_mode
+def deidentify_file(src: Path | bytes | Dataset, config: DeidConfig, version: str = "") -> FileDeid:
+    """De-identify ``src`` (a path, the file's bytes, or a :class:`Dataset`, changed in place) in memory;
+    the caller writes ``FileDeid.dataset``. The work is :meth:`phiphantom.deid.api.Deidentifier.run`."""
+    from .api import Deidentifier  # the API builds on this module's config and reader
 
-        mode, mode_reason = choose_mode(ds, config.pixels.all_modalities)  # by SOP class and modality
-        values = HeaderValues.from_dataset(ds)  # before the header is cleaned
-    header = HeaderDeidentifier(config.options, config.pseudonymizer, ds).run(ds)
-    pixels = None
-    if values is not None:
-        from .pixels.clean import PixelResult, clean_pixels
-        from .pixels.modality import NONE
-
-        pixels = (PixelResult(mode=NONE, mode_reason=mode_reason) if mode == NONE
-                  else clean_pixels(ds, values, config.pixels, mode, mode_reason))
-    attestation(ds, config.options, pixel_cleaned=bool(pixels and pixels.verified), result=header, version=version)
-    header.actions.update({path: "X" for path in prepare_for_writing(ds)})
-    note = ""
-    if config.recompress is not None and "PixelData" in ds:
-        from .pixels.recompress import recompress
-
-        _, note = recompress(ds, config.recompress)
-    return FileDeid(ds, header, pixels, note)
+    return Deidentifier.from_config(config, version, load_tools=False).run(src)

@@ -209,9 +209,9 @@ def expected_output(out_dir: Path, relpath: str) -> Path:
     return Path(out_dir) / rel
 
 
-def assert_deidentified(out_dir: str | Path, dataset: PhantomDataset, *, min_recall: float = 1.0,
-                        max_leaks: int = 0, max_failed: int = 0, min_tag_coverage: float | None = None,
-                        max_image_damage: float | None = None, show_values: bool = False) -> dict:
+def assert_deidentified(out_dir: str | Path, dataset: PhantomDataset, *, min_recall: float | None = 1.0,
+                        max_leaks: int | None = 0, max_failed: int | None = 0, min_tag_coverage: float | None = None,
+                        max_image_damage: float | None = None, show_values: bool = False, workers: int = 1) -> dict:
     """Score the de-identified copy of ``dataset.dicom_dir`` in ``out_dir``; raise when it falls short.
 
     Thresholds (``None``: not checked): ``min_recall`` the share of burned-in PHI boxes removed on
@@ -220,10 +220,10 @@ def assert_deidentified(out_dir: str | Path, dataset: PhantomDataset, *, min_rec
     ``min_tag_coverage`` and ``max_image_damage`` as in docs/metrics.md. Returns the metrics
     (the engine block of ``phiphantom bench``'s results.json) when every threshold holds, else
     raises :class:`DeidentificationFailed`. ``show_values=True`` adds the PHI text of leaked boxes
-    and tags to the message (never in CI logs you share).
+    and tags to the message (never in CI logs you share). ``workers`` scoring processes (forked).
     """
     __tracebackhide__ = True  # the frames below hold PHI in their locals: pytest must not show them
-    block, details = score_folder(out_dir, dataset)
+    block, details = score_folder(out_dir, dataset, workers=workers)
     metrics = block["metrics"]
     checks = [("box_recall", min_recall, ">="), ("leaks", max_leaks, "<="), ("files_failed", max_failed, "<="),
               ("tag_coverage", min_tag_coverage, ">="), ("image_damage", max_image_damage, "<=")]
@@ -246,7 +246,7 @@ class _Details:
     leaks: list[tuple[str, str, str, list[str]]] = field(default_factory=list)  # (label, kind, location, values)
 
 
-def score_folder(out_dir: str | Path, dataset: PhantomDataset) -> tuple[dict, _Details]:
+def score_folder(out_dir: str | Path, dataset: PhantomDataset, workers: int = 1) -> tuple[dict, _Details]:
     """Score ``out_dir`` like ``phiphantom bench`` scores a per-folder engine (no re-OCR, no dciodvfy)."""
     from .aggregate import aggregate_engine
     from .dataset import DatasetError, check_dataset
@@ -269,7 +269,7 @@ def score_folder(out_dir: str | Path, dataset: PhantomDataset) -> tuple[dict, _D
         else:
             outputs.append(None)
             outcomes.append(FileOutcome(f.relpath, None, "NoOutput", "no output at the input's relative path", 0.0))
-    scores = score_outputs(truth, outputs, [None] * len(outputs), ocr=False, workers=1)
+    scores = score_outputs(truth, outputs, [None] * len(outputs), ocr=False, workers=workers)
     run = EngineRun(spec=f"folder:{out_dir.name}", description={}, outcomes=outcomes)
     block = aggregate_engine(truth, "tool", run, scores)
     details = _Details()

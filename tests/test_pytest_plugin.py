@@ -99,6 +99,9 @@ def test_show_values_adds_the_phi_text(tmp_path):
         assert_deidentified(out, dataset)
     with pytest.raises(DeidentificationFailed) as shown:
         assert_deidentified(out, dataset, show_values=True)
+    with pytest.raises(DeidentificationFailed) as forked:
+        assert_deidentified(out, dataset, workers=2)
+    assert str(forked.value) == str(hidden.value)
     values = phi_values(dataset.root)
     assert not any(v in str(hidden.value) for v in values)
     assert any(v in str(shown.value) for v in values)

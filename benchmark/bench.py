@@ -17,8 +17,8 @@ import numpy as np
 import pydicom
 from PIL import Image, ImageDraw
 
-from phiphantom.synth import __version__
-from phiphantom.synth.executors import Executor, dask_client
+from phiphantom.core import __version__
+from phiphantom.core.executors import Executor, dask_client
 
 from .aggregate import aggregate_engine
 from .dataset import BenchDataset, DatasetError, load_dataset

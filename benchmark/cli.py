@@ -10,7 +10,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from phiphantom.synth.cli_text import err_console, lit, out_console
+from phiphantom.core.cli_text import err_console, lit, out_console
 
 console = err_console()
 bench_app = typer.Typer(
@@ -47,8 +47,8 @@ def print_leaderboard(results: dict) -> None:
 def _run(data: Path, engines: list[str], out: Path, workers: int, timeout: float, ocr: bool, dciodvfy: bool,
          include_phi: bool, thumbnails: int, overwrite: bool, executor: str = "local",
          scheduler: str | None = None) -> dict:
-    from phiphantom.synth.cli import _progress
-    from phiphantom.synth.executors import Executor, ExecutorError
+    from phiphantom.core.progress import progress_bar
+    from phiphantom.core.executors import Executor, ExecutorError
 
     from .bench import run_bench
     from .dataset import DatasetError
@@ -56,7 +56,7 @@ def _run(data: Path, engines: list[str], out: Path, workers: int, timeout: float
 
     try:
         choice = Executor(executor, scheduler, workers)
-        with _progress() as bar:
+        with progress_bar() as bar:
             tasks: dict[str, int] = {}
 
             def progress(description: str, done: int, total: int) -> None:
@@ -151,7 +151,7 @@ def demo_command(
 ) -> None:
     """Generate a small dataset, benchmark the available engines on it, write and summarise the report."""
     from phiphantom.synth import ConfigError, GenerateConfig
-    from phiphantom.synth.cli import _with_progress, print_summary
+    from phiphantom.synth.cli import print_summary, with_progress
     from phiphantom.synth import generate
 
     from .engines.registry import available_engines
@@ -161,7 +161,7 @@ def demo_command(
     except ConfigError as exc:
         console.print(f"[red]error:[/red] {lit(exc)}")
         raise typer.Exit(2) from None
-    summary = _with_progress("generating", lambda progress: generate(config, overwrite=overwrite, progress=progress))
+    summary = with_progress("generating", lambda progress: generate(config, overwrite=overwrite, progress=progress))
     print_summary(summary)
     engines = available_engines()
     results = _run(out / "dataset", engines, out / "results", workers, 120.0, True, False, False, 3, overwrite)

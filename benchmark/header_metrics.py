@@ -79,7 +79,7 @@ from pydicom.pixels import pixel_array
 from pydicom.sequence import Sequence
 from pydicom.uid import UID
 
-from phiphantom.deid.profile import basic_action
+from phiphantom.core.profile import basic_action
 
 __all__ = [
     "HeaderFileScore",

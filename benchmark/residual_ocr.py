@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from phiphantom.deid.ocr import TesseractBackend, similarity
+from phiphantom.core.ocr import TesseractBackend, similarity
 
 from .pixel_metrics import BoxScore
 

@@ -66,8 +66,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from phiphantom.deid.keys import KEY_ENV
-from phiphantom.deid.workers import Worker, own_process_group, serve
+from phiphantom.core.vocabulary import KEY_ENV
+from phiphantom.core.workers import Worker, own_process_group, serve
 
 from .engines.base import Detection, Engine, EngineContext, EngineError
 from .engines.plugin import check_engine
@@ -543,7 +543,7 @@ def _run_files_dask(client, setup: _WorkerSetup, relpaths: list[str], pool: _Poo
                     progress: Callable[[int, int], None] | None) -> list[FileOutcome]:
     """Per-file tasks on the Dask cluster. No per-file timeout there (Dask cannot stop a running task);
     a worker that dies is retried by Dask and, past its retry limit, becomes a WorkerCrashed row."""
-    from phiphantom.synth.executors import TaskFailed, map_tasks
+    from phiphantom.core.executors import TaskFailed, map_tasks
 
     outcomes: list[FileOutcome | None] = [None] * len(relpaths)
     for done, (index, answer) in enumerate(map_tasks(client, _dask_file_task, list(enumerate(relpaths)),

@@ -124,7 +124,7 @@ def score_outputs(dataset: BenchDataset, outputs: list[Path | None], detections:
              for truth, out, det in zip(dataset.files, outputs, detections)]
     results: list[FileScore] = []
     if client is not None:
-        from phiphantom.synth.executors import TaskFailed, map_tasks
+        from phiphantom.core.executors import TaskFailed, map_tasks
 
         ordered: list[FileScore | None] = [None] * len(tasks)
         for done, (index, score) in enumerate(map_tasks(client, score_file, tasks), 1):

@@ -8,7 +8,7 @@ from phiphantom.benchmark.cli import bench_app, demo_command
 from phiphantom.benchmark.fuzz.cli import fuzz_command
 from phiphantom.benchmark.peers.cli import peers_app
 from phiphantom.deid.cli import deid_command
-from phiphantom.synth import __version__
+from phiphantom.core import __version__
 from phiphantom.synth.cli import generate_bench_command, generate_command, ocr_check_command, validate_command
 
 app = typer.Typer(
@@ -18,7 +18,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,  # never print local variables (they may hold PHI)
-    rich_markup_mode="rich",  # the same on every typer version: help is Rich markup (see synth/cli_text.help_text)
+    rich_markup_mode="rich",  # the same on every typer version: help is Rich markup (see core/cli_text.help_text)
 )
 app.command("generate")(generate_command)
 app.command("validate")(validate_command)

@@ -116,7 +116,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from phiphantom.synth.executors import Executor, dask_client, default_workers
+from phiphantom.core.executors import Executor, dask_client, default_workers
 
 from .batch_inputs import InputEntry, _is_within, collect_inputs, sniff_part10  # noqa: F401 - part of this API
 from .batch_out import LOCK_FILENAME, OutLock, OutUnavailable, RunAborted, describe_os_error, records_step
@@ -129,7 +129,7 @@ from .header_deid import DeidError, DeidOptions
 from .path_phi import name_carries_phi
 from .keys import DeidKeyError, load_key, write_private
 from .pipeline import RECOMPRESS_NAMES, DeidConfig, deidentify_file
-from .workers import Worker, keep_freed_memory, own_process_group, serve
+from phiphantom.core.workers import Worker, keep_freed_memory, own_process_group, serve
 from .pixels.config import POLICIES, PixelConfig
 from .structure import FileRejected, check_structure, top_level_values  # noqa: F401 - check_structure is part of this module's API
 
@@ -400,7 +400,7 @@ def _resumable(record: dict | None, input_sha: str, out_dir: Path, relpath: str)
 
 def _check_pixel_tools(pixels: PixelConfig) -> None:
     """Load the OCR engine (and NER model) once before the workers fork: clear usage errors, warm caches."""
-    from .ocr import OCRUnavailable, get_backend
+    from phiphantom.core.ocr import OCRUnavailable, get_backend
     from .pixels.clean import _ner
     from .pixels.ner import NERUnavailable
 
@@ -615,7 +615,7 @@ def _dask_task(task: tuple[int, str, dict | None], plan: _Plan) -> tuple[int, di
 
 def _dask_results(client, plan: _Plan, tasks: list) -> Iterator[tuple[int, dict]]:
     """Results from the Dask cluster as they finish; a task the cluster gave up on is an error row."""
-    from phiphantom.synth.executors import TaskFailed, map_tasks
+    from phiphantom.core.executors import TaskFailed, map_tasks
 
     for position, answer in map_tasks(client, _dask_task, tasks, plan=plan):
         if isinstance(answer, TaskFailed):
@@ -703,7 +703,7 @@ def deid_batch(
     task, so there the per-file timeout does not apply; a file whose workers keep dying becomes a
     ``WorkerCrashed`` row. Outputs and records are the same as with local workers.
     """
-    from phiphantom.synth import __version__
+    from phiphantom.core import __version__
 
     started = time.perf_counter()
     src, out = Path(src), Path(out)

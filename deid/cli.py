@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, List, Optional
 import typer
 from rich.table import Table
 
-from phiphantom.synth.cli_text import err_console, help_text, lit, out_console
-from phiphantom.synth.executors import default_workers
+from phiphantom.core.cli_text import err_console, help_text, lit, out_console
+from phiphantom.core.executors import default_workers
 
 if TYPE_CHECKING:  # the engine is imported when the command runs, so `phiphantom --help` stays light
     from .batch import BatchSummary
@@ -131,15 +131,15 @@ def deid_command(
     Exit status: 0 all files done, 1 some failed (see OUT/errors.csv) or the run stopped because a record could
     not be written, 2 bad usage or an unusable OUT (nothing processed).
     """
-    from phiphantom.synth.cli import _progress
+    from phiphantom.core.progress import progress_bar
 
-    from phiphantom.synth.executors import Executor, ExecutorError
+    from phiphantom.core.executors import Executor, ExecutorError
 
     from .batch import BatchUsageError, RunAborted, deid_batch
 
     try:
         choice = Executor(executor, scheduler, workers)
-        with _progress() as bar:
+        with progress_bar() as bar:
             task = bar.add_task("de-identifying", total=None)
             summary = deid_batch(
                 src, out, key_file=key_file, ephemeral_key=ephemeral_key, write_ephemeral_key=write_ephemeral_key,

@@ -1,10 +1,10 @@
 """De-identify a DICOM header to the PS3.15 Annex E Basic Application Level Confidentiality Profile.
 
 Every element, at every depth, is looked up in the profile table
-(:mod:`phiphantom.deid.profile`, with the selected options applied) and gets
+(:mod:`phiphantom.core.profile`, with the selected options applied) and gets
 its action: X remove, Z empty, D dummy, U remapped UID, K keep, C clean.
 Actions are resolved with the attribute's Type in the object's IOD, at any depth
-(:func:`phiphantom.deid.profile.annex_e.conformant_action`), so the output stays a
+(:func:`phiphantom.core.profile.annex_e.conformant_action`), so the output stays a
 valid instance: combined actions (X/Z, X/D, X/Z/D, Z/D, X/Z/U*) as PS3.15 E.1.1
 says, and an X or Z on an attribute the IOD requires becomes a dummy (Type 1) or
 an empty value (Type 2). A sequence the profile replaces with a dummy (D, e.g.
@@ -30,8 +30,8 @@ from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag, Tag
 
-from phiphantom.deid.profile import attribute_type, effective_action
-from phiphantom.deid.profile.annex_e import OPTIONS, conformant_action, nested_attribute_type
+from phiphantom.core.profile import attribute_type, effective_action
+from phiphantom.core.profile.annex_e import OPTIONS, conformant_action, nested_attribute_type
 
 from .pseudonyms import Pseudonymizer, shift_da, shift_dt
 from .text_clean import TextCleaner
@@ -78,7 +78,7 @@ class DeidError(RuntimeError):
 
 @dataclass(frozen=True)
 class DeidOptions:
-    """Profile options (names from ``phiphantom.deid.profile.annex_e.OPTIONS``) and their settings."""
+    """Profile options (names from ``phiphantom.core.profile.annex_e.OPTIONS``) and their settings."""
 
     options: frozenset[str] = frozenset()
     safe_private: frozenset[tuple[str, int]] = frozenset()   # (private creator, element offset 0x00-0xFF)

@@ -14,7 +14,8 @@ import secrets
 import stat
 from pathlib import Path
 
-KEY_ENV = "PHIPHANTOM_DEID_KEY"
+from phiphantom.core.vocabulary import KEY_ENV
+
 MIN_KEY_BYTES = 16
 
 

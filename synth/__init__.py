@@ -8,14 +8,9 @@ Python API::
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from phiphantom.core import __version__
 
-try:
-    __version__ = version("phiphantom")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
-
-from .config import ConfigError, GenerateConfig  # noqa: E402
+from .config import ConfigError, GenerateConfig
 
 __all__ = ["ConfigError", "DatasetSummary", "GenerateConfig", "generate", "__version__"]
 

@@ -6,34 +6,29 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from .cli_text import err_console, lit, out_console
+from phiphantom.core.cli_text import err_console, lit, out_console
+from phiphantom.core.progress import progress_bar
+
 from .config import ConfigError, GenerateConfig
 
 console = err_console()
 
 
-def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}", style="bold", markup=False),  # names and paths as they are
-                    BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(), console=console,
-                    transient=False)
-
-
-def _with_progress(description: str, work):
+def with_progress(description: str, work):
     """Run ``work(progress)`` under a rich progress bar.
 
     Bad input (settings, source, dataset) ends the command with status 2; a failed write of the
     output (read-only folder, full disk) with status 1, naming the operation and errno, no traceback.
     """
-    from .executors import ExecutorError
+    from phiphantom.core.executors import ExecutorError
     from .output_dir import OutputError, errno_label
     from .sources import SourceError
     from .validate import ValidationError
 
     try:
-        with _progress() as bar:
+        with progress_bar() as bar:
             task = bar.add_task(description, total=None)
             return work(lambda done, total: bar.update(task, completed=done, total=total))
     except (ConfigError, SourceError, ValidationError) as exc:
@@ -89,7 +84,7 @@ def generate_command(
             cfg = GenerateConfig(**{k: v for k, v in flags.items() if v is not None})
         return generate(cfg, overwrite=overwrite, progress=progress)
 
-    summary = _with_progress("generating", work)
+    summary = with_progress("generating", work)
     print_summary(summary)
     warn_source_skipped(summary)
     if summary.validation and not summary.validation.get("ok", True):
@@ -137,7 +132,7 @@ def validate_command(
     from .ground_truth import write_json
     from .validate import validate_dataset
 
-    report = _with_progress("validating", lambda progress: validate_dataset(folder, workers=workers, progress=progress))
+    report = with_progress("validating", lambda progress: validate_dataset(folder, workers=workers, progress=progress))
     data = report.as_dict()
     if json_out:
         write_json(json_out, data)
@@ -169,7 +164,7 @@ def ocr_check_command(
     from .ground_truth import write_json
     from .ocr_check import ocr_check
 
-    report = _with_progress("OCR", lambda progress: ocr_check(folder, frames=frames, seed=seed, progress=progress))
+    report = with_progress("OCR", lambda progress: ocr_check(folder, frames=frames, seed=seed, progress=progress))
     data = report.as_dict()
     if json_out:
         write_json(json_out, data)

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .executors import Executor, ExecutorError
+from phiphantom.core.executors import Executor, ExecutorError
 
 DIFFICULTIES = ("easy", "realistic", "hard")
 

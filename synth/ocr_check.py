@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 
-from phiphantom.deid.ocr import TesseractBackend, similarity
+from phiphantom.core.ocr import TesseractBackend, similarity
 
 from .validate import load_manifest
 

@@ -13,7 +13,7 @@ from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
-from phiphantom.deid.profile import basic_action
+from phiphantom.core.profile import basic_action
 
 TAG_COLUMNS = (
     "file", "sop_instance_uid", "tag_path", "keyword", "vr", "location_kind", "category", "injected_value",

@@ -15,7 +15,7 @@ import pydicom
 import pytest
 from pydicom.tag import Tag
 
-from phiphantom.deid.profile import (
+from phiphantom.core.profile import (
     ACTIONS,
     OPTIONS,
     TABLE_EDITION,
@@ -27,7 +27,7 @@ from phiphantom.deid.profile import (
     effective_action,
     load_table,
 )
-from phiphantom.deid.profile.annex_e import (
+from phiphantom.core.profile.annex_e import (
     CSV_COLUMNS,
     IOD_MODULES_FILENAME,
     IOD_MODULES_SHA256,
@@ -44,7 +44,7 @@ from phiphantom.deid.profile.annex_e import (
 )
 
 # SOURCE.md is documentation, not package data: read it from the source tree.
-SOURCE_MD = Path(__file__).resolve().parents[1] / "deid" / "profile" / "SOURCE.md"
+SOURCE_MD = Path(__file__).resolve().parents[1] / "core" / "profile" / "SOURCE.md"
 
 
 def _source_md() -> str:
@@ -471,7 +471,7 @@ def _require_sources():
 
 def test_regeneration_is_byte_identical(tmp_path):
     _require_sources()
-    from phiphantom.deid.profile import regenerate
+    from phiphantom.core.profile import regenerate
 
     assert regenerate.main(["--edition", TABLE_EDITION, "--out-dir", str(tmp_path)]) == 0
     for filename in PACKAGED_CSVS:
@@ -480,7 +480,7 @@ def test_regeneration_is_byte_identical(tmp_path):
 
 def test_standard_json_found_through_distribution_files():
     _require_sources()
-    from phiphantom.deid.profile.regenerate import STANDARD_FILES, find_standard_dir
+    from phiphantom.core.profile.regenerate import STANDARD_FILES, find_standard_dir
 
     folder = find_standard_dir()
     assert all((folder / name).is_file() for name in STANDARD_FILES)
@@ -488,7 +488,7 @@ def test_standard_json_found_through_distribution_files():
 
 def test_source_md_lists_the_basic_differences():
     _require_sources()
-    from phiphantom.deid.profile import regenerate
+    from phiphantom.core.profile import regenerate
 
     _, report = regenerate.generate(TABLE_EDITION)
     table = re.findall(r"^\| (\([0-9A-F]{4},[0-9A-F]{4}\)) \| [^|]+ \| ([^|]+?) \| ([^|]+?) \|$", _source_md(), re.MULTILINE)
@@ -499,7 +499,7 @@ def test_source_md_lists_the_basic_differences():
 
 
 def test_parse_standard_tag_masks():
-    from phiphantom.deid.profile.regenerate import parse_standard_tag
+    from phiphantom.core.profile.regenerate import parse_standard_tag
 
     assert parse_standard_tag("(0010,0040)") == (0x0010, 0x0040, 0xFFFF, 0xFFFF)
     assert parse_standard_tag("(60XX,3000)") == (0x6000, 0x3000, 0xFF00, 0xFFFF)
@@ -509,7 +509,7 @@ def test_parse_standard_tag_masks():
 
 
 def test_option_merge_rejects_conflicts():
-    from phiphantom.deid.profile.regenerate import add_options
+    from phiphantom.core.profile.regenerate import add_options
 
     rows = [{"tag": "(0010,0040)", "name": "Patient's Sex", "action": "Z"}]
     record = {"tag": "(0010,0040)", "name": "Patient's Sex", "basicProfile": "Z", "id": "00100040"}
@@ -523,7 +523,7 @@ def test_option_merge_rejects_conflicts():
 
 
 def test_module_attributes_top_level_only_and_deduplicated():
-    from phiphantom.deid.profile.regenerate import build_module_attributes
+    from phiphantom.core.profile.regenerate import build_module_attributes
 
     records = [
         {"moduleId": "m", "path": "m:00100010", "tag": "(0010,0010)", "type": "2"},
@@ -543,7 +543,7 @@ def test_module_attributes_top_level_only_and_deduplicated():
 
 
 def test_regenerate_rejects_conflicting_duplicates():
-    from phiphantom.deid.profile.regenerate import SourceEntry, build_rows
+    from phiphantom.core.profile.regenerate import SourceEntry, build_rows
 
     same = [SourceEntry((0x0010, 0x0010), "Z", "Patient's Name")] * 2
     assert len(build_rows(same)) == 1
@@ -552,7 +552,7 @@ def test_regenerate_rejects_conflicting_duplicates():
 
 
 def test_parse_source_handles_multiline_tuples():
-    from phiphantom.deid.profile.regenerate import parse_source_entries
+    from phiphantom.core.profile.regenerate import parse_source_entries
 
     source = "U_TAGS = [\n    (\n        0x0040,\n        0x4023,\n    ),  # Long Name UID\n    (0x0008, 0x0018),  # SOP Instance UID\n]\n"
     entries = parse_source_entries(source)

@@ -186,7 +186,7 @@ TIMING_METRICS = ("files_per_s", "frames_per_s", "mb_per_s", "latency_p50_s", "l
 @pytest.mark.slow
 def test_dask_local_cluster_gives_the_same_metrics_as_local_workers(dataset, baseline, tmp_path, monkeypatch):
     pytest.importorskip("distributed")
-    from phiphantom.synth.executors import Executor
+    from phiphantom.core.executors import Executor
 
     monkeypatch.delenv("PHIPHANTOM_DEID_KEY", raising=False)  # an ephemeral key must reach the Dask workers
     engines = ["oracle", "bundled:header-only"]

@@ -342,7 +342,7 @@ def test_top_level_values_rejects_truncated_bytes(tmp_path):
 @pytest.mark.slow
 def test_dask_executor_gives_the_same_outputs_and_records(hard_dataset, tmp_path):
     pytest.importorskip("distributed")
-    from phiphantom.synth.executors import Executor
+    from phiphantom.core.executors import Executor
 
     root, _ = hard_dataset
     local = deid_batch(root / "dicom", tmp_path / "local", env=KEY_A, workers=2, header_only=True)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from phiphantom.deid.ocr import CachingOCR, LineRead, TesseractBackend
+from phiphantom.core.ocr import CachingOCR, LineRead, TesseractBackend
 from phiphantom.deid.pixels.classify import Classifier, HeaderValues
 from phiphantom.deid.pixels.detect import detect_text
 from phiphantom.deid.pixels.glyph_memory import GlyphMemory

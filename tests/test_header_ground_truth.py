@@ -10,7 +10,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
-from phiphantom.deid.profile import basic_action
+from phiphantom.core.profile import basic_action
 from phiphantom.synth.tag_recorder import LOCATION_KINDS
 
 from .conftest import manifest, read_csv

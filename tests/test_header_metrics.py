@@ -25,7 +25,7 @@ from pydicom.uid import ImplicitVRLittleEndian
 
 from phiphantom.benchmark.consistency import consistency
 from phiphantom.benchmark.header_metrics import HeaderFileScore, raw_layout, score_header_file
-from phiphantom.deid.profile import basic_action
+from phiphantom.core.profile import basic_action
 from phiphantom.synth import GenerateConfig, generate
 
 DATE_SHIFT_DAYS = -137

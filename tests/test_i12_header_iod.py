@@ -279,8 +279,8 @@ def test_sequence_type_tables_match_their_hashes_and_regenerate(tmp_path):
     import hashlib
     import importlib.metadata
 
-    from phiphantom.deid.profile import annex_e
-    from phiphantom.deid.profile.annex_e import nested_attribute_type, read_table_bytes
+    from phiphantom.core.profile import annex_e
+    from phiphantom.core.profile.annex_e import nested_attribute_type, read_table_bytes
 
     for name, sha in ((annex_e.SEQUENCE_ATTRIBUTES_FILENAME, annex_e.SEQUENCE_ATTRIBUTES_SHA256),
                       (annex_e.IOD_FG_MACROS_FILENAME, annex_e.IOD_FG_MACROS_SHA256)):
@@ -297,7 +297,7 @@ def test_sequence_type_tables_match_their_hashes_and_regenerate(tmp_path):
         pytest.skip("dicom-standard / dicom-anonymizer not installed (the `test` extra): not regenerated")
     if versions != ["0.1.0", "2.1.0"] or pydicom.__version__ != "3.0.2":
         pytest.skip(f"tables come from dicom-standard 0.1.0, dicom-anonymizer 2.1.0, pydicom 3.0.2; have {versions}")
-    from phiphantom.deid.profile import regenerate
+    from phiphantom.core.profile import regenerate
 
     assert regenerate.main(["--out-dir", str(tmp_path)]) == 0
     for name in (annex_e.SEQUENCE_ATTRIBUTES_FILENAME, annex_e.IOD_FG_MACROS_FILENAME):
@@ -312,6 +312,6 @@ def test_sequence_type_tables_match_their_hashes_and_regenerate(tmp_path):
 ])
 def test_conformant_action(action, attr_type, expected):
     """Tables behind issue 12 item 9: an action the IOD's Type forbids becomes a dummy / empty value."""
-    from phiphantom.deid.profile.annex_e import conformant_action
+    from phiphantom.core.profile.annex_e import conformant_action
 
     assert conformant_action(action, attr_type) == expected

@@ -22,7 +22,7 @@ from pydicom.pixels import pixel_array
 from typer.testing import CliRunner
 
 from phiphantom.cli.main import app
-from phiphantom.deid.ocr import TesseractBackend, similarity
+from phiphantom.core.ocr import TesseractBackend, similarity
 from phiphantom.deid.pipeline import DeidConfig, deidentify_file
 from phiphantom.deid.pixels.config import PixelConfig
 from phiphantom.deid.pixels.frames import load_frames, store_frames

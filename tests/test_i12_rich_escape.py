@@ -187,7 +187,7 @@ def test_lit_round_trips_through_rich():
     """Issue 12 item 17: cli_text.lit() makes any string print as itself (tags, closing tags, backslashes)."""
     from rich.console import Console
 
-    from phiphantom.synth.cli_text import lit
+    from phiphantom.core.cli_text import lit
 
     for value in ("a[/x]b", "[red]x[/red]", "[bold]", "ends\\", "\\[red]", "p:smile:q", "[1] [/]", "x[a=b]y"):
         console = Console(record=True, width=200, emoji=False)

@@ -122,7 +122,7 @@ def _counter_clip(frames: int, unreadable_frame: int):
 def test_one_odd_state_of_a_long_counter(policy):
     import numpy as np
 
-    from phiphantom.deid.ocr import CachingOCR, TesseractBackend
+    from phiphantom.core.ocr import CachingOCR, TesseractBackend
     from phiphantom.deid.pixels.classify import Classifier, HeaderValues
     from phiphantom.deid.pixels.detect import detect_text
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from phiphantom.deid.ocr import TesseractBackend, similarity
+from phiphantom.core.ocr import TesseractBackend, similarity
 from phiphantom.synth import generate
 from phiphantom.synth.ocr_check import ocr_check
 from phiphantom.synth.text_raster import rasterise

@@ -14,7 +14,7 @@ from pydicom.pixels import apply_color_lut
 
 from phiphantom.benchmark.dataset import load_dataset
 from phiphantom.benchmark.pixel_metrics import score_pixels
-from phiphantom.deid.ocr import TesseractBackend, similarity
+from phiphantom.core.ocr import TesseractBackend, similarity
 from phiphantom.deid.pipeline import DeidConfig, deidentify_file
 from phiphantom.deid.pixels.classify import Classifier, HeaderValues
 from phiphantom.deid.pixels.clean import PixelConfig

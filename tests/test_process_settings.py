@@ -9,11 +9,11 @@ import sys
 
 import pytest
 
-from phiphantom.deid.workers import keep_freed_memory
+from phiphantom.core.workers import keep_freed_memory
 
 _FAULTS = """
 import resource, sys
-from phiphantom.deid.workers import keep_freed_memory
+from phiphantom.core.workers import keep_freed_memory
 applied = keep_freed_memory() if sys.argv[1] == "tuned" else False
 def churn():
     for _ in range(300):                      # like a worker: a few large buffers per file, freed after it

@@ -83,7 +83,7 @@ class BaseEngine:
     config: dict = field(default_factory=dict)
 
     def describe(self) -> dict:
-        from phiphantom.synth import __version__
+        from phiphantom.core import __version__
 
         return {"name": self.name, "version": __version__, "config": dict(self.config)}
 

@@ -13,7 +13,7 @@ oracle does not score 1.0, the scorer (or the ground truth) is wrong. It reads
   method are kept, since the pixels still went through JPEG. Native inputs
   keep their transfer syntax.
 * **headers** -- applies the PS3.15 Annex E Basic Profile
-  (:func:`phiphantom.deid.profile.basic_action`) to every element that has an
+  (:func:`phiphantom.core.profile.basic_action`) to every element that has an
   action, at any depth (see :func:`deidentify_dataset`); in the file meta
   only Media Storage SOP Instance UID changes, kept equal to the new SOP
   Instance UID. Patient Name and Patient ID become the patient's stable
@@ -55,7 +55,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian
 
-from phiphantom.deid.profile import basic_action
+from phiphantom.core.profile import basic_action
 
 from phiphantom.synth.ground_truth import IMAGE_MASK_KEY, read_masks
 

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 
 from .base import Engine, EngineError
 
-BUNDLED_MISSING = "the bundled engine is not available in this version (phiphantom.deid.engine missing)"
+BUNDLED_MISSING = "the bundled engine is not available in this version (phiphantom.benchmark.engines.bundled missing)"
 
 
 def parse_python_spec(target: str) -> tuple[str, str, dict[str, str]]:
@@ -61,11 +61,11 @@ def build_python_engine(target: str, **kwargs) -> Engine:
 
 
 def build_bundled_engine(**kwargs) -> Engine:
-    """The project's own engine, once ``phiphantom.deid.engine`` exists."""
+    """The project's own engine (:mod:`phiphantom.benchmark.engines.bundled`, the adapter of ``phiphantom.deid``)."""
     try:
-        from phiphantom.deid.engine import BundledEngine  # type: ignore[import-not-found]
+        from .bundled import BundledEngine
     except ModuleNotFoundError as exc:
-        if exc.name in ("phiphantom.deid.engine", "phiphantom.deid"):
+        if exc.name in ("phiphantom.benchmark.engines.bundled", "phiphantom.deid"):
             raise EngineError(BUNDLED_MISSING) from None
         raise EngineError(f"the bundled engine cannot be imported (missing module {exc.name})") from None
     except ImportError:

@@ -5,7 +5,7 @@ Specs:
 * ``null`` -- copy unchanged (:mod:`.null`);
 * ``oracle`` -- perfect de-identification from the ground truth (:mod:`.oracle`);
 * ``header-basic`` -- naive pydicom header deletion (:mod:`.header_basic`);
-* ``bundled`` -- the project's own engine (``phiphantom.deid.engine``);
+* ``bundled`` -- the project's own engine (``phiphantom.benchmark.engines.bundled``, the adapter of ``phiphantom.deid``);
 * ``cmd:TEMPLATE`` -- a command-line tool (:mod:`.command`); ``cmd,version:TEMPLATE`` (or
   ``cmd,version=ARGS:TEMPLATE``) also asks the tool for its version;
 * ``python:module:Factory`` -- an engine from any importable module (:mod:`.plugin`);
@@ -84,7 +84,7 @@ def reads_in_place(engine: object) -> bool:
     """
     readers: tuple[type, ...] = (NullEngine, OracleEngine, HeaderBasicEngine)
     try:
-        from phiphantom.deid.engine import BundledEngine
+        from .bundled import BundledEngine
     except ImportError:
         pass
     else:

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 from rich.table import Table
 
-from phiphantom.synth.cli_text import err_console, lit, out_console
+from phiphantom.core.cli_text import err_console, lit, out_console
 
 console = err_console()
 
@@ -58,7 +58,7 @@ def fuzz_command(
     crashed its worker, gave an output that does not parse, or leaked an injected PHI marker.
     """
     from .runner import FuzzConfig, run_fuzz
-    from phiphantom.synth.cli import _progress
+    from phiphantom.core.progress import progress_bar
 
     if policy not in ("strict", "balanced"):
         console.print("[red]error:[/red] --policy must be strict or balanced")
@@ -67,7 +67,7 @@ def fuzz_command(
                         policy=policy, options=tuple(o.strip() for o in option if o.strip()),
                         memory_limit_mb=memory_limit, only=tuple(case), out=out)
     try:
-        with _progress() as bar:
+        with progress_bar() as bar:
             task = bar.add_task("fuzzing", total=len(config.indices()))
             report = run_fuzz(config, progress=lambda done, total: bar.update(task, completed=done, total=total))
     except (FileExistsError, ValueError) as exc:

@@ -29,7 +29,7 @@ import pydicom
 from pydicom.datadict import dictionary_has_tag, dictionary_VM, dictionary_VR
 from pydicom.dataset import Dataset
 
-from phiphantom.deid.profile import effective_action
+from phiphantom.core.profile import effective_action
 
 from .markers import find_leaks, holds_marker
 from .stream import DEFLATED, meta_end, well_formed

@@ -124,7 +124,7 @@ class _Slot:
         self.described: dict = {}
 
     def kill(self) -> None:
-        from phiphantom.deid.workers import kill_group
+        from phiphantom.core.workers import kill_group
 
         kill_group(self.process)
         self.conn.close()

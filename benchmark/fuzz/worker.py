@@ -84,11 +84,10 @@ def _shown(name: str) -> str:
 def engine_plan(root: Path, out_dir: Path, options: tuple[str, ...] = (), header_only: bool = False,
                 policy: str = "strict", timeout_s: float = 30.0):
     """The batch runner's plan for a run with ``deid``'s defaults (layout, pixel settings), an ephemeral key."""
-    from phiphantom.deid import batch
-    from phiphantom.deid.header_deid import DeidOptions
-    from phiphantom.deid.pipeline import DeidConfig
-    from phiphantom.deid.pixels.config import PixelConfig
-    from phiphantom.synth import __version__
+    from phiphantom.benchmark.engines.bundled import DeidConfig, DeidOptions, PixelConfig, deid_batch_module
+    from phiphantom.core import __version__
+
+    batch = deid_batch_module()
 
     layout = inspect.signature(batch.deid_batch).parameters["layout"].default
     pixels = None if header_only else PixelConfig(policy=policy)
@@ -107,7 +106,9 @@ def engine_plan(root: Path, out_dir: Path, options: tuple[str, ...] = (), header
 
 def warm_up(plan) -> None:
     """Load the OCR engine once before the workers fork (as ``deid`` does)."""
-    from phiphantom.deid import batch
+    from phiphantom.benchmark.engines.bundled import deid_batch_module
+
+    batch = deid_batch_module()
 
     check = getattr(batch, "_check_pixel_tools", None)
     if check is not None and plan.config.pixels is not None:
@@ -147,8 +148,9 @@ def _where(exc: BaseException) -> tuple[str, str]:
 
 def locate(plan, data: bytes, tmp: Path) -> dict:
     """Run the engine again in this process to find where an unhandled exception comes from."""
-    from phiphantom.deid import batch
-    from phiphantom.deid.pipeline import deidentify_file
+    from phiphantom.benchmark.engines.bundled import deid_batch_module, deidentify_file
+
+    batch = deid_batch_module()
 
     try:
         deid = deidentify_file(data, plan.config, plan.version)
@@ -180,7 +182,9 @@ def run_case(setup: WorkerSetup, index: int, announce) -> dict:
 def judge_case(setup: WorkerSetup, index: int, announce=lambda description: None) -> dict:
     """Make case ``index``, de-identify it through the batch runner's per-file path, judge the result.
     ``announce`` gets the case's description before the engine runs (the supervisor's record of a hang)."""
-    from phiphantom.deid import batch
+    from phiphantom.benchmark.engines.bundled import deid_batch_module
+
+    batch = deid_batch_module()
 
     started = time.perf_counter()
     case = make_case(setup.seeds, setup.seed, index)
@@ -235,7 +239,7 @@ def worker_main(conn, other_end, setup: WorkerSetup, parent_pid: int) -> None:
     _die_with_parent()
     if os.getppid() != parent_pid:
         return
-    from phiphantom.deid.workers import own_process_group
+    from phiphantom.core.workers import own_process_group
 
     own_process_group()
     quiet()

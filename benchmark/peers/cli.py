@@ -9,7 +9,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from phiphantom.synth.cli_text import err_console, lit, out_console
+from phiphantom.core.cli_text import err_console, lit, out_console
 
 from .catalog import PEERS, get_peer
 from .install import PeerInstallError, find_installed, install, missing_programs, peers_home
@@ -17,7 +17,7 @@ from .install import PeerInstallError, find_installed, install, missing_programs
 console = err_console()
 peers_app = typer.Typer(help="Install and list peer de-identification tools (each in its own venv, pinned, "
                         "from PyPI) for `phiphantom bench --engine NAME`.", no_args_is_help=True,
-                        rich_markup_mode="rich")  # help is Rich markup (see synth/cli_text.help_text)
+                        rich_markup_mode="rich")  # help is Rich markup (see core/cli_text.help_text)
 
 HOME_HELP = "Where peer venvs live (default: $PHIPHANTOM_PEERS_HOME or ~/.cache/phiphantom/peers)."
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
-from ..ocr import similarity
+from phiphantom.core.ocr import similarity
 from ..text_clean import date_forms
 
 from .config import POLICIES  # noqa: E402,F401 - the policy names live with the settings

@@ -10,7 +10,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from ..header_deid import DeidError
-from ..ocr import CachingOCR, get_backend
+from phiphantom.core.ocr import CachingOCR, get_backend
 from .classify import Classifier, Decision, HeaderValues
 from .config import PixelConfig
 from .detect import TextBox, detect_text

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from ..ocr import OCRBackend
+from phiphantom.core.ocr import OCRBackend
 from .classify import Classifier, Decision
 from .glyph_memory import GlyphMemory
 from .image_area import PLATE_FLAT_STD, background_frames, plain_pixels

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from ..ocr import LineRead
+from phiphantom.core.ocr import LineRead
 from .text_find import MIN_STROKE, Segment
 
 MIN_LEARN_CONFIDENCE = 60.0  # a read below this teaches nothing

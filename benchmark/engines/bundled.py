@@ -1,4 +1,8 @@
-"""The bundled engine behind the benchmark's Engine protocol (``--engine bundled``)."""
+"""The bundled engine behind the benchmark's Engine protocol (``--engine bundled``).
+
+This adapter (with the engine registry) is the one place where the benchmark imports ``phiphantom.deid``:
+the engine the benchmark scores is used only through it (``tests/test_import_direction.py``).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,12 @@ from pathlib import Path
 
 from pydicom.filewriter import dcmwrite
 
-from phiphantom.benchmark.engines.base import BaseEngine, Detection, EngineContext, EngineError, FileResult
+from phiphantom.deid.header_deid import DeidOptions
+from phiphantom.deid.keys import KEY_ENV, load_key
+from phiphantom.deid.pipeline import DeidConfig, deidentify_file
+from phiphantom.deid.pixels.config import PixelConfig
 
-from .header_deid import DeidOptions
-from .keys import KEY_ENV, load_key
-from .pipeline import DeidConfig, deidentify_file
-from .pixels.config import PixelConfig
+from .base import BaseEngine, Detection, EngineContext, EngineError, FileResult
 
 
 class BundledEngine(BaseEngine):
@@ -62,3 +66,11 @@ class BundledEngine(BaseEngine):
             detections = [Detection(b.frame_start, b.frame_end, b.x0, b.y0, b.x1, b.y1, True, b.decision.reason)
                           for b in result.pixels.redacted]
         return FileResult(output_path=out, detections=detections)
+
+
+def deid_batch_module():
+    """``phiphantom.deid.batch``, the runner behind ``phiphantom deid``, for the fuzzer, which drives it file by
+    file exactly as ``phiphantom deid`` does (:mod:`phiphantom.benchmark.fuzz.worker`)."""
+    from phiphantom.deid import batch
+
+    return batch

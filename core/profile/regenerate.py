@@ -3,7 +3,7 @@
 Usage::
 
     pip install dicom-anonymizer==2.1.0 dicom-standard==0.1.0   # or: pip install -e '.[test]'
-    python -m phiphantom.deid.profile.regenerate [--edition 2026c] [--out-dir DIR] [--standard-dir DIR]
+    python -m phiphantom.core.profile.regenerate [--edition 2026c] [--out-dir DIR] [--standard-dir DIR]
 
 Step 1, ``annex_e_basic.csv`` (Table E.1-1):
 

@@ -12,16 +12,26 @@ from phiphantom.core import __version__
 
 from .config import ConfigError, GenerateConfig
 
-__all__ = ["ConfigError", "DatasetSummary", "GenerateConfig", "generate", "__version__"]
+#: Names loaded on first use (the rendering and validation stacks): name -> module in this package.
+_LAZY = {
+    "generate": ".generation", "DatasetSummary": ".generation",
+    "validate_dataset": ".validate", "ValidationReport": ".validate", "ValidationError": ".validate",
+}
+
+__all__ = sorted(["ConfigError", "GenerateConfig", "__version__", *_LAZY])
 
 
 def __getattr__(name: str):
-    """``generate`` and ``DatasetSummary`` load the rendering stack on first use (fast command start-up)."""
-    if name in ("generate", "DatasetSummary"):
+    """``generate`` and validation load their stacks on first use (fast command start-up)."""
+    if name in _LAZY:
         import importlib
 
-        module = importlib.import_module(f"{__name__}.generation")
+        module = importlib.import_module(_LAZY[name], __name__)
         value = getattr(module, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -5,6 +5,7 @@ light (its names load on first use)."""
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import subprocess
 import sys
 import types
@@ -19,6 +20,8 @@ def test_every_name_in_all_imports(package):
     module = importlib.import_module(package)
     names = module.__all__
     assert names and len(set(names)) == len(names)
+    submodules = {info.name for info in pkgutil.iter_modules(module.__path__)}
+    assert not set(names) & submodules, "a public name that is also a submodule's is the module once imported"
     for name in names:
         value = getattr(module, name)
         assert not isinstance(value, types.ModuleType), f"{package}.{name} is a module, not the public name"

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from phiphantom.core.colour import luma
+
 from .layouts import LAYOUTS, Block, LayoutError, LayoutInput, LayoutPlan, PlacedBox, Style, block_size, place
 from .overlay_content import (
     ClinicalValues, OverlayChoices, TextLine, clinical_lines, frame_counter_run, phi_lines, scale_runs, static_run,
@@ -22,7 +24,7 @@ from .plan import FileJob
 from .safety import check_boxes, touches
 from .seeding import rng_for
 from .sources import FrameSource
-from .text_raster import composite, luma
+from .text_raster import composite
 
 COLOURS = {
     "white": (255, 255, 255),

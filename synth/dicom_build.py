@@ -22,6 +22,8 @@ from pydicom.encaps import encapsulate
 from pydicom.pixels.utils import pack_bits
 from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit, UID
 
+from phiphantom.core.colour import LUMA_WEIGHTS
+
 from .compose import Composition, acquisition_start
 from .fonts import load_font
 from .overlay_content import format_date, format_name
@@ -278,7 +280,7 @@ def _icon(rec: TagRecorder, top: Scope, comp: Composition) -> None:
     """An icon thumbnail of the first frame, burned text included (a classic forgotten leak)."""
     frame = comp.frames[0]
     if frame.ndim == 3:
-        frame = (frame @ np.array([0.299, 0.587, 0.114])).round().astype(np.uint8)
+        frame = (frame @ np.array(LUMA_WEIGHTS)).round().astype(np.uint8)
     rows, cols = frame.shape
     width = 128
     height = max(1, int(round(rows * width / cols)))

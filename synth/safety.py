@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from phiphantom.core.colour import LUMA_WEIGHTS, luma
+
 from .fonts import missing_glyphs
 from .layouts import PlacedBox
-from .text_raster import luma
 
 MAX_BACKGROUND_LUMA = 100.0  # mean brightness allowed under a box drawn outside the image
 CONTRAST_FLOOR = 0.25        # |text luma - background luma| / 255 for normal text
@@ -21,7 +22,8 @@ STRONG_INK = 128             # alpha from which a pixel counts as ink for contra
 
 def _grey(frame: np.ndarray) -> np.ndarray:
     if frame.ndim == 3:
-        return frame[..., 0] * 0.299 + frame[..., 1] * 0.587 + frame[..., 2] * 0.114
+        wr, wg, wb = LUMA_WEIGHTS
+        return frame[..., 0] * wr + frame[..., 1] * wg + frame[..., 2] * wb
     return frame.astype(np.float32)
 
 

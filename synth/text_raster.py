@@ -85,9 +85,3 @@ def composite(frames: np.ndarray, alpha: np.ndarray, x0: int, y0: int, colour: t
         col = np.uint16(colour[0])
     blended = (region.astype(np.uint16) * (255 - a) + col * a + 127) // 255
     region[...] = blended.astype(np.uint8)
-
-
-def luma(rgb: tuple[int, int, int]) -> int:
-    """ITU-R BT.601 luma of an 8-bit RGB colour (what a grey frame can show of it)."""
-    r, g, b = rgb
-    return int(round(0.299 * r + 0.587 * g + 0.114 * b))

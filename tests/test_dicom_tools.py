@@ -74,12 +74,12 @@ from pydicom.encaps import encapsulate
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit, generate_uid
 
+from phiphantom.core.messages import redact_message
 from phiphantom.synth import dicom_tools as dt
 from phiphantom.synth.dicom_tools import (
     ToolResult,
     available_tools,
     frames_sha256,
-    redact_message,
     summarise_messages,
     tier2_check,
     tier3_check,

@@ -27,6 +27,8 @@ from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut, convert_color_space, pack_bits, pixel_array
 from pydicom.uid import UID, ExplicitVRLittleEndian
 
+from phiphantom.core.colour import LUMA_WEIGHTS
+
 from ..header_deid import DeidError
 from .jpeg12 import register as _register_jpeg12
 from .recompress import note_lossy_history
@@ -224,7 +226,7 @@ def load_frames(ds: Dataset) -> Frames:
         except (ValueError, KeyError, AttributeError, IndexError):  # no usable palette (found by the fuzzer)
             raise DeidError("PALETTE COLOR without a usable Palette Color Lookup Table") from None
         view = _to_8bit(channel_max(rgb), ds)
-        luminance = rgb.reshape(-1, 3).astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+        luminance = rgb.reshape(-1, 3).astype(np.float64) @ np.array(LUMA_WEIGHTS)
         fill = int(arr.reshape(-1)[int(np.argmin(luminance))])
     else:
         grey = _to_8bit(arr, ds)

@@ -18,8 +18,8 @@ and the benchmark's ``bundled`` engine run on :meth:`Deidentifier.run`, so an in
 same output bytes as the command line for the same file, key and settings.
 
 Threads: a :class:`Deidentifier` may be shared by threads. The OCR engine is one object per
-process and is not thread-safe, so the pixel part of every run in the process holds one lock (runs
-clean their pixels one at a time; header work runs in parallel). For parallel pixel work use
+process and is not thread-safe, so the pixel part of every run in the process (cleaning and
+``recompress``) holds one lock (runs clean their pixels one at a time; header work runs in parallel). For parallel pixel work use
 processes: ``phiphantom deid`` (:func:`phiphantom.deid.batch.deid_batch`) runs one worker per core.
 """
 
@@ -228,7 +228,8 @@ class Deidentifier:
         if config.recompress is not None and "PixelData" in ds:
             from .pixels.recompress import recompress
 
-            _, note = recompress(ds, config.recompress)
+            with _PIXEL_LOCK:  # codecs and their decode check: one file at a time, like the pixel cleaning
+                _, note = recompress(ds, config.recompress)
         return DeidResult(ds, header, pixels, note)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pydicom
 import pytest
 from pydicom.filewriter import dcmwrite
+from pydicom.uid import RLELossless
 
 from phiphantom.deid import (
     DeidConfig,
@@ -43,6 +44,8 @@ SETTINGS = {
     "header-only+options": (["--header-only", "--option", "retain_uids", "--option", "retain-device-identity"],
                             {"header_only": True, "options": ["retain_uids", "retain-device-identity"]}),
     "balanced+hard": (["--policy", "balanced", "--hard"], {"policy": "balanced", "hard": True}),
+    "rle+all-modalities": (["--recompress", "rle", "--pixels-all-modalities"],
+                           {"recompress": "rle", "pixels_all_modalities": True}),
 }
 
 
@@ -101,12 +104,15 @@ def cli_runs(files, tmp_path_factory) -> dict[str, Path]:
 def test_in_memory_deidentify_equals_the_command_line_byte_for_byte(files, cli_runs, setting, tmp_path):
     out = cli_runs[setting]
     assert len(list(out.rglob("*.dcm"))) == len(files)
+    syntaxes = set()
     for path in files:
         ds = deidentify(pydicom.dcmread(path), key=KEY, **SETTINGS[setting][1])
         expected = _output_of(out, ds)
         assert _written(ds) == expected, path.name
         assert encode(ds) == expected
         assert save(ds, tmp_path / "one.dcm").read_bytes() == expected
+        syntaxes.add(str(ds.file_meta.TransferSyntaxUID))
+    assert (RLELossless in syntaxes) == (setting == "rle+all-modalities")
 
 
 def test_reused_engine_gives_the_bytes_of_fresh_ones_and_of_the_cli(files, cli_runs):

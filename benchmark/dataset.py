@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from phiphantom.core.vocabulary import LOCATION_KINDS
 from phiphantom.synth.ground_truth import IMAGE_MASK_KEY, read_masks, sha256_file
 
 from .header_metrics import parse_path  # the scorer's own tag-path syntax
@@ -52,7 +53,6 @@ IDENTITY_FIELDS = ("patient_key", "deid_id", "mrn")
 ENTRY_KEYS = {"relpath": str, "mask_relpath": str, "patient_key": str, "transfer_syntax": str, "frames": int,
               "rows": int, "columns": int, "bytes": int, "lossless": bool}
 MATCH_KINDS = ("exact", "contains", "rendered")
-LOCATION_KINDS = ("standard", "nested", "private", "free-text", "overlay", "icon", "file-meta", "filename")
 
 
 @dataclass

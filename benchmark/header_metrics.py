@@ -80,6 +80,7 @@ from pydicom.sequence import Sequence
 from pydicom.uid import UID
 
 from phiphantom.core.profile import basic_action
+from phiphantom.core.vocabulary import LEAK_KINDS
 
 __all__ = [
     "HeaderFileScore",
@@ -96,8 +97,6 @@ __all__ = [
     "score_header_file",
 ]
 
-#: Location kinds a leak can have (``leaks_by_kind`` keys).
-LEAK_KINDS = ("standard", "nested", "private", "free-text", "overlay", "icon", "file-meta", "filename", "raw-bytes")
 #: Value representations whose values are binary: not searched as text, skipped in the raw-byte scan.
 BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "US", "SS", "UL", "SL", "FL", "FD", "AT", "UV", "SV"})
 FREE_TEXT_VRS = frozenset({"LT", "ST", "UT"})

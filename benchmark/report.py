@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 
+from phiphantom.core.vocabulary import LEAK_KINDS
+
 from . import plots
 
 SCHEMA = "phiphantom.bench/1"
 MAX_ERRORS = 20
 MAX_MESSAGE_CHARS = 300
 
-LEAK_KINDS = ("standard", "nested", "private", "free-text", "overlay", "icon", "file-meta", "filename",
-              "raw-bytes")
 STRATUM_ORDER: dict[str, tuple[str, ...]] = {
     "font_px": ("08-11", "12-15", "16-19", "20-28"),
     "contrast": ("<0.3", "0.3-0.6", "≥0.6"),

@@ -20,7 +20,6 @@ TAG_COLUMNS = (
     "match", "expected_action", "leaf_action",
 )
 
-LOCATION_KINDS = ("standard", "nested", "private", "free-text", "overlay", "icon", "file-meta", "filename")
 
 
 def tag_text(tag: int) -> str:

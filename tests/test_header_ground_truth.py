@@ -11,7 +11,7 @@ from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
 from phiphantom.core.profile import basic_action
-from phiphantom.synth.tag_recorder import LOCATION_KINDS
+from phiphantom.core.vocabulary import LOCATION_KINDS
 
 from .conftest import manifest, read_csv
 

@@ -446,6 +446,7 @@ def process_one(plan: _Plan, index: int, relpath: str, record: dict | None) -> d
                       sop=str(deid.dataset.SOPInstanceUID), actions=actions, codes=list(deid.header.codes),
                       date_shift_applied=deid.header.date_shift_days is not None,
                       unknown_removed=deid.header.unknown_removed,
+                      malformed_removed=deid.header.malformed_removed,
                       mapping=deid.header.mapping if plan.want_mapping else None,
                       detections=_detections(deid, plan.include_text),
                       pixels_verified=bool(deid.pixels and deid.pixels.verified), pixels=deid.pixel_record())

@@ -196,6 +196,7 @@ class _Records:
             record.update(actions=result["actions"], codes=result["codes"],
                           date_shift_applied=result["date_shift_applied"],
                           unknown_elements_removed=result.get("unknown_removed", 0),
+                          malformed_elements_removed=result.get("malformed_removed", 0),
                           pixels_verified=result.get("pixels_verified", False), **result.get("pixels", {}))
             shown = self.plan.shown(entry)
             with records_step(f"write {DETECTIONS_FILENAME} in OUT"):

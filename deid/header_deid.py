@@ -33,7 +33,9 @@ from pydicom.tag import BaseTag, Tag
 from phiphantom.core.profile import attribute_type, effective_action
 from phiphantom.core.profile.annex_e import OPTIONS, conformant_action, nested_attribute_type
 
+from .element_limits import PIXEL_DESCRIPTION_TAGS, malformed_reason
 from .pseudonyms import Pseudonymizer, shift_da, shift_dt
+from .structure import FileRejected
 from .text_clean import TextCleaner
 
 #: CID 7050 De-identification Method codes (scheme DCM).
@@ -110,6 +112,8 @@ class HeaderResult:
     mapping: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> {original: pseudonym}
     date_shift_days: int | None = None
     unknown_removed: int = 0   # public elements the data dictionary does not know, removed (any depth)
+    malformed_removed: int = 0  # kept elements whose VR, length or multiplicity their tag cannot have, removed
+    #                             (or replaced by a dummy/empty value where the IOD requires them; any depth)
 
 
 def _path(prefix: str, tag: BaseTag) -> str:
@@ -229,6 +233,8 @@ class HeaderDeidentifier:
                     self.result.unknown_removed += 1
                 continue
             action = "X" if tag == ICON_IMAGE_SEQUENCE else effective_action(tag, options)
+            if action in (None, "K") and self._drop_malformed(ds, tag, prefix, context):
+                continue
             if action is None:
                 vr = _raw_vr(ds, tag)
                 if vr == "SQ":
@@ -257,6 +263,31 @@ class HeaderDeidentifier:
             if (tag.group, tag.element) not in kept_private_blocks:
                 del ds[tag]
                 self.result.actions[_path(prefix, tag)] = "X"
+
+    def _drop_malformed(self, ds: Dataset, tag: BaseTag, prefix: str, context: tuple[int, ...]) -> bool:
+        """A kept element that holds what its tag cannot (a wrong VR, a value too long for its VR, more values
+        than its multiplicity: :mod:`.element_limits`) is not kept: it may hide anything. Removed, or where
+        the IOD requires it a dummy (Type 1) or empty value (Type 2) of its dictionary VR. One that says how
+        the pixel data is read (Rows, Bits Stored...) makes the file unreadable: MalformedDicom."""
+        reason = malformed_reason(ds, tag)
+        if reason is None:
+            return False
+        path = _path(prefix, tag)
+        if not context and int(tag) in PIXEL_DESCRIPTION_TAGS:
+            raise FileRejected("MalformedDicom", f"{path} holds {reason}; the pixel data cannot be read safely")
+        attr_type = (nested_attribute_type(self.sop_class, context + (tag,)) if context
+                     else attribute_type(self.sop_class, tag, self.present))
+        action = conformant_action("X", attr_type)
+        if action == "X":
+            del ds[tag]
+        else:
+            vr = dictionary_VR(tag).split(" or ")[0]
+            ds[tag] = DataElement(tag, vr, Sequence() if vr == "SQ" else (b"" if vr in _BINARY_VRS else ""))
+            if action == "D" and vr != "SQ":
+                self._dummy(ds[tag], path)
+        self.result.actions[path] = action
+        self.result.malformed_removed += 1
+        return True
 
     def _walk_items(self, elem: DataElement, path: str, context: tuple[int, ...], mode: str = "") -> None:
         for i, item in enumerate(elem.value or []):

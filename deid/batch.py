@@ -117,6 +117,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from phiphantom.core.executors import Executor, dask_client, default_workers
+from phiphantom.core.workers import Worker, keep_freed_memory, own_process_group, serve
 
 from .batch_inputs import InputEntry, _is_within, collect_inputs, sniff_part10  # noqa: F401 - part of this API
 from .batch_out import LOCK_FILENAME, OutLock, OutUnavailable, RunAborted, describe_os_error, records_step
@@ -129,7 +130,6 @@ from .header_deid import DeidError, DeidOptions
 from .path_phi import name_carries_phi
 from .keys import DeidKeyError, load_key, write_private
 from .pipeline import RECOMPRESS_NAMES, DeidConfig, deidentify_file
-from phiphantom.core.workers import Worker, keep_freed_memory, own_process_group, serve
 from .pixels.config import POLICIES, PixelConfig
 from .structure import FileRejected, check_structure, top_level_values  # noqa: F401 - check_structure is part of this module's API
 

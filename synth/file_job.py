@@ -21,6 +21,7 @@ from pydicom import config as pydicom_config
 from pydicom.filewriter import dcmwrite
 
 from phiphantom.core import __version__
+
 from .compose import Composition, compose
 from .dicom_build import build_dataset, sop_instance_uid
 from .dicom_tools import frames_sha256

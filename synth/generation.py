@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Callable
 
 from phiphantom.core import __version__
-from .config import ConfigError, GenerateConfig
 from phiphantom.core.executors import ExecutorError, TaskFailed, dask_client, map_tasks
+
+from .config import ConfigError, GenerateConfig
 from .file_job import JobResult, mask_relpath_for, run_job
 from .ground_truth import sha256_file, write_csv, write_json
 from .gt_writer import GroundTruthWriter

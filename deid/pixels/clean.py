@@ -9,8 +9,9 @@ from functools import lru_cache
 import numpy as np
 from pydicom.dataset import Dataset
 
-from ..header_deid import DeidError
 from phiphantom.core.ocr import CachingOCR, get_backend
+
+from ..header_deid import DeidError
 from .classify import Classifier, Decision, HeaderValues
 from .config import PixelConfig
 from .detect import TextBox, detect_text

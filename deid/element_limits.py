@@ -96,6 +96,8 @@ def malformed_reason(ds: Dataset, tag: BaseTag) -> str | None:
     allowed, most = entry
     raw = ds.get_item(tag)
     vr = raw.VR
+    if vr is not None and " or " in vr:
+        return None  # an element made in memory with an undecided VR (pydicom resolves it when writing)
     if vr == "UN" or vr is None:  # UN and implicit VR are read with the dictionary VR
         if vr == "UN" and len(allowed) == 1 and allowed[0] != "UN":
             elem = ds[tag]  # pydicom converts a known tag's UN value to its dictionary VR
@@ -125,6 +127,12 @@ def malformed_reason(ds: Dataset, tag: BaseTag) -> str | None:
     return _decoded_problem(raw, most)
 
 
+def _as_text(value) -> str:
+    """A decoded value as its text (a DS/IS as written; PersonName's original_string is bytes, not used)."""
+    original = getattr(value, "original_string", None)
+    return original if isinstance(original, str) else str(value)
+
+
 def _decoded_problem(elem: DataElement, most: int | None) -> str | None:
     vr = str(elem.VR)
     value = elem.value
@@ -140,6 +148,6 @@ def _decoded_problem(elem: DataElement, most: int | None) -> str | None:
     if vr in FIXED_SIZE:
         return "more values than its multiplicity allows" if most is not None and len(values) > most else None
     if vr in MAX_CHARS or vr in CHARSET_VRS:
-        strings = [getattr(v, "original_string", None) or str(v) for v in values]
+        strings = [_as_text(v) for v in values]
         return _text_problem(vr, strings, most)
     return None

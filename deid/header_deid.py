@@ -14,7 +14,10 @@ action. Private data is removed (unless on the explicit safe-private list with
 Retain Safe Private), overlay planes (60xx) and curves (50xx) are removed unless
 Clean Graphics is chosen, public elements the data dictionary does not know
 (and group lengths) are removed unless the engine option ``keep_unknown`` is
-given, and the file meta is kept in step. The audit lists which path got which
+given, and the file meta is kept in step. A kept element holding what its tag cannot
+(:mod:`.element_limits`: a VR the dictionary does not allow, a value too long for its VR, more values
+than its multiplicity) is removed too (dummy/empty where the IOD requires it); one describing the pixel
+data makes the file a MalformedDicom rejection. The audit lists which path got which
 action, never a value.
 """
 

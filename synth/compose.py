@@ -16,7 +16,7 @@ import numpy as np
 
 from phiphantom.core.colour import luma
 
-from .layouts import LAYOUTS, Block, LayoutError, LayoutInput, LayoutPlan, PlacedBox, Style, block_size, place
+from .layouts import COMPACT_LAYOUTS, LAYOUTS, Block, LayoutError, LayoutInput, LayoutPlan, PlacedBox, Style, block_size, place
 from .overlay_content import (
     ClinicalValues, OverlayChoices, TextLine, clinical_lines, frame_counter_run, phi_lines, scale_runs, static_run,
 )
@@ -114,7 +114,38 @@ def _layout(job: FileJob, rng, knobs, patient, clinical, extras, sector) -> tupl
                 return LAYOUTS[name](inp), ps, cs
             except LayoutError:
                 s -= 2
-    raise LayoutError("no layout fits this frame size")
+    # A frame too small for the full overlay at the legible minimum: show less, as a small vendor screen does.
+    ps, cs = replace(phi_style, size=MIN_FONT_PX), replace(clin_style, size=MIN_FONT_PX)
+    for few_patient, few_clinical, few_extras in _fewer_lines(patient, clinical, extras):
+        inp = LayoutInput(job.width, job.height, few_patient, few_clinical, few_extras, ps, cs, rng, sector)
+        for name, layout in COMPACT_LAYOUTS.items():
+            if name not in names and name in LAYOUTS:
+                continue  # this difficulty does not use it, or it needs a fan image
+            try:
+                return layout(inp), ps, cs
+            except LayoutError:
+                pass
+    raise LayoutError(f"no layout fits a {job.width}x{job.height} frame with {MIN_FONT_PX} px text")
+
+
+#: The smallest text the generator draws (its legibility floor).
+MIN_FONT_PX = 8
+#: Patient items left out first when a frame cannot hold them all (the name and the ID stay).
+OPTIONAL_PATIENT_ITEMS = ("operator", "physician", "accession", "institution", "age_sex", "birth_date")
+
+
+def _fewer_lines(patient: dict[str, TextLine], clinical: list[TextLine], extras: list[TextLine]):
+    """Ever smaller overlays: clinical lines from the end (to two), optional patient items, then the rest."""
+    patient, clinical, extras = dict(patient), list(clinical), list(extras)
+    while len(clinical) > 2:
+        clinical.pop()
+        yield dict(patient), list(clinical), list(extras)
+    for key in OPTIONAL_PATIENT_ITEMS:
+        if patient.pop(key, None) is not None:
+            yield dict(patient), list(clinical), list(extras)
+    while clinical or extras:
+        (clinical or extras).pop()
+        yield dict(patient), list(clinical), list(extras)
 
 
 def _scale_strip(plan: LayoutPlan, style: Style, depth_cm: float, n_frames: int) -> list[Block]:
@@ -194,7 +225,9 @@ def compose(job: FileJob, source: FrameSource, attempt: int = 0, keep_background
 
     if sector:
         h = block_size([marker], clin_style)[1]
-        blocks.append(Block("body_marker", [marker], x0 + 4, y1 - h - 2, clin_style))
+        marker_block = Block("body_marker", [marker], x0 + 4, y1 - h - 2, clin_style)
+        if not any((mask[b.y0:b.y1, b.x0:b.x1] & (b.glyphs.alpha > 0)).any() for b in place(marker_block)):
+            blocks.append(marker_block)  # a marker that would touch the fan is left out (small frames)
     if edge_line is not None:
         edge = _fan_edge_block(edge_line, phi_style, mask, plan.image_rect, rng)
         if edge is not None:

@@ -39,7 +39,7 @@ MANUFACTURER = "PhantomSonics"
 #: Model codes, not words: a kept constant must never look like a patient's name to a leak scan.
 MODEL_BY_LAYOUT = {
     "banner": "PS-A500", "top_left_block": "PS-L300", "split_top": "PS-V220", "left_column": "PS-K100",
-    "bottom_bar": "PS-P20", "mixed": "PS-L900", "region_corner": "PS-A700",
+    "bottom_bar": "PS-P20", "mixed": "PS-L900", "region_corner": "PS-A700", "top_stack": "PS-C10",
 }
 PRIVATE_CREATOR = "SYNTHSONO PATIENT 1.0"
 HIDDEN_PROBABILITY = {  # chance that each hidden place carries PHI, by difficulty

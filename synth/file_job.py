@@ -26,6 +26,7 @@ from .compose import Composition, compose
 from .dicom_build import build_dataset, sop_instance_uid
 from .dicom_tools import frames_sha256
 from .ground_truth import IMAGE_MASK_KEY, pack_image_mask, write_masks
+from .layouts import LayoutError
 from .output_dir import io_step
 from .plan import FileJob
 from .sources import FrameSource, open_source
@@ -81,7 +82,11 @@ def compose_job(job: FileJob, source: FrameSource | None = None,
     source = source or _source(job.source_spec)
     rows = []
     for attempt in range(MAX_ATTEMPTS):
-        comp = compose(job, source, attempt, keep_background)
+        try:
+            comp = compose(job, source, attempt, keep_background)
+        except LayoutError as exc:  # this attempt's text does not fit the frame: quarantined like a failed check
+            rows.append({"output_dicom_relpath": job.relpath, "attempt": attempt, "reason": str(exc)})
+            continue
         if comp.ok:
             return comp, rows
         rows.append({"output_dicom_relpath": job.relpath, "attempt": attempt, "reason": "; ".join(comp.problems[:5])})

@@ -8,7 +8,8 @@ positions. :func:`place` turns blocks into exact ink boxes.
 Layouts (``LAYOUTS``): ``banner`` (one top line), ``top_left_block``,
 ``split_top`` (top-left + top-right), ``left_column``, ``bottom_bar``,
 ``mixed`` (top, bottom and side) and ``region_corner`` (text in the corners of
-the image rectangle, outside a sector fan).
+the image rectangle, outside a sector fan). ``COMPACT_LAYOUTS`` adds ``top_stack``
+(patient lines stacked over the full width) for frames too small for any of those.
 """
 
 from __future__ import annotations
@@ -169,10 +170,12 @@ def _merge(lines: list[TextLine]) -> TextLine:
     return TextLine([run for ln in lines for run in ln.runs])
 
 
-def _right_column(inp: LayoutInput, top: int) -> tuple[Block, int]:
-    """Clinical parameters in a right-hand column; returns the block and the column width."""
+def _right_column(inp: LayoutInput, top: int, bottom: int | None = None) -> tuple[Block, int]:
+    """Clinical parameters in a right-hand column from ``top`` to at most ``bottom``; the block and its width."""
     lines = inp.clinical + inp.extras
-    w, _ = block_size(lines, inp.clinical_style)
+    w, h = block_size(lines, inp.clinical_style)
+    if top + h > (inp.height - inp.pad if bottom is None else bottom):
+        raise LayoutError("right column too tall")
     return Block("right_column", lines, inp.width - inp.pad, top, inp.clinical_style, align="right"), w + 2 * inp.pad
 
 
@@ -201,7 +204,9 @@ def banner(inp: LayoutInput) -> LayoutPlan:
 
 def top_left_block(inp: LayoutInput) -> LayoutPlan:
     lines = _ordered(inp, _PATIENT_ORDER)
-    w, _ = block_size(lines, inp.phi_style)
+    w, h = block_size(lines, inp.phi_style)
+    if h > inp.height - 2 * inp.pad:
+        raise LayoutError("top left block too tall")
     col, col_w = _right_column(inp, inp.pad)
     rect = _check_rect(inp, (w + 2 * inp.pad, inp.pad, inp.width - col_w, inp.height - inp.pad))
     return LayoutPlan("top_left_block", inp.width, inp.height, rect,
@@ -224,6 +229,8 @@ def split_top(inp: LayoutInput) -> LayoutPlan:
     if rest:
         _, bh = block_size(rest, inp.phi_style)
         bottom = inp.height - bh - 2 * inp.pad
+        if bottom < top:
+            raise LayoutError("split top and bottom blocks overlap")
         blocks.append(Block("bottom_left", rest, inp.pad, bottom + inp.pad, inp.phi_style))
     rect = _check_rect(inp, (inp.pad, top, inp.width - col_w, bottom))
     return LayoutPlan("split_top", inp.width, inp.height, rect, blocks)
@@ -256,7 +263,7 @@ def bottom_bar(inp: LayoutInput) -> LayoutPlan:
     if max(line_width(ln, inp.phi_style, wide=True) for ln in lines) > inp.width - 2 * inp.pad:
         raise LayoutError("bottom bar too wide")
     bar_h = 2 * inp.phi_style.line_height + 2 * inp.pad
-    col, col_w = _right_column(inp, inp.pad)
+    col, col_w = _right_column(inp, inp.pad, inp.height - bar_h)
     rect = _check_rect(inp, (inp.pad, inp.pad, inp.width - col_w, inp.height - bar_h))
     blocks = [Block("bottom_bar", lines, inp.pad, inp.height - bar_h + inp.pad, inp.phi_style, wide_gaps=True), col]
     return LayoutPlan("bottom_bar", inp.width, inp.height, rect, blocks)
@@ -272,6 +279,8 @@ def mixed(inp: LayoutInput) -> LayoutPlan:
         raise LayoutError("mixed top too wide")
     top = max(tlh, trh) + 2 * inp.pad
     blw, blh = block_size(bl, inp.phi_style)
+    if bl and top + blh + inp.pad > inp.height - inp.pad:
+        raise LayoutError("mixed left block too tall")
     col, col_w = _right_column(inp, top + inp.pad)
     left_w = blw + 2 * inp.pad if bl else inp.pad
     blocks = [Block("top_left", tl, inp.pad, inp.pad, inp.phi_style),
@@ -291,12 +300,34 @@ def region_corner(inp: LayoutInput) -> LayoutPlan:
     rest = _ordered(inp, ("age_sex", "accession", "physician", "operator"))
     col, col_w = _right_column(inp, inp.pad + inp.height // 3)
     rect = (inp.pad, inp.pad, inp.width - col_w, inp.height - inp.pad)
+    lw, rw = block_size(left, inp.phi_style)[0], block_size(right, inp.phi_style)[0]
+    if max(lw, rw) > 0.35 * (rect[2] - rect[0]):  # wider blocks reach into the fan below its apex
+        raise LayoutError("region corner blocks too wide")
     blocks = [Block("region_corner", left, rect[0] + inp.pad, rect[1] + inp.pad, inp.phi_style),
               Block("region_corner", right, rect[2] - inp.pad, rect[1] + inp.pad, inp.phi_style, align="right"), col]
     if rest:
         _, rh = block_size(rest, inp.phi_style)
+        _, lh = block_size(left, inp.phi_style)
+        if rect[1] + 2 * inp.pad + lh > rect[3] - 2 * inp.pad - rh:
+            raise LayoutError("region corner blocks overlap")
         blocks.append(Block("region_corner", rest, rect[0] + inp.pad, rect[3] - inp.pad - rh, inp.phi_style))
     return LayoutPlan("region_corner", inp.width, inp.height, _check_rect(inp, rect), blocks)
+
+
+def top_stack(inp: LayoutInput) -> LayoutPlan:
+    """A small screen's layout: the patient lines stacked over the full width at the top, the image below."""
+    lines = _ordered(inp, _PATIENT_ORDER)
+    w, h = block_size(lines, inp.phi_style)
+    if w > inp.width - 2 * inp.pad:
+        raise LayoutError("top stack too wide")
+    top = h + 2 * inp.pad
+    blocks = [Block("top_left", lines, inp.pad, inp.pad, inp.phi_style)]
+    col_w = inp.pad
+    if inp.clinical or inp.extras:
+        col, col_w = _right_column(inp, top + inp.pad)
+        blocks.append(col)
+    rect = _check_rect(inp, (inp.pad, top, inp.width - col_w, inp.height - inp.pad))
+    return LayoutPlan("top_stack", inp.width, inp.height, rect, blocks)
 
 
 LAYOUTS: dict[str, Callable[[LayoutInput], LayoutPlan]] = {
@@ -308,3 +339,6 @@ LAYOUTS: dict[str, Callable[[LayoutInput], LayoutPlan]] = {
     "mixed": mixed,
     "region_corner": region_corner,
 }
+
+#: Layouts tried only when a frame cannot hold any of ``LAYOUTS`` (small screens show fewer lines).
+COMPACT_LAYOUTS: dict[str, Callable[[LayoutInput], LayoutPlan]] = {"top_stack": top_stack, **LAYOUTS}

@@ -77,6 +77,8 @@ class _Stop(Exception):
     pass
 
 
+# Like deid/structure.py's walk, on purpose not shared with it: the fuzzer tests the engine independently,
+# and a bug in byte parsing both used would hide itself.
 def _is_sequence(tag: int, vr: bytes | None) -> bool:
     if vr is not None:
         return vr == b"SQ"

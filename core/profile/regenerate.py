@@ -462,6 +462,16 @@ class ModuleReport:
     written: int = 0
 
 
+def _attribute_type(record: dict) -> str | None:
+    """A source row's attribute Type (one of ``ATTRIBUTE_TYPES``), or None where it has none ("None")."""
+    attr_type = record["type"]
+    if attr_type == "None":
+        return None
+    if attr_type not in ATTRIBUTE_TYPES:
+        raise ValueError(f"{record['path']}: unexpected type {attr_type!r}")
+    return attr_type
+
+
 def build_module_attributes(module_to_attributes: list[dict]) -> tuple[list[dict[str, str]], ModuleReport]:
     """Top-level attributes (path ``module:TAG``) with their Type, deduplicated, sorted by (module, tag)."""
     report = ModuleReport()
@@ -474,12 +484,10 @@ def build_module_attributes(module_to_attributes: list[dict]) -> tuple[list[dict
         if module != record["moduleId"]:
             raise ValueError(f"{record['path']}: path does not start with its module {record['moduleId']!r}")
         report.top_level += 1
-        attr_type = record["type"]
-        if attr_type == "None":
+        attr_type = _attribute_type(record)
+        if attr_type is None:
             report.untyped += 1
             continue
-        if attr_type not in ATTRIBUTE_TYPES:
-            raise ValueError(f"{record['path']}: unexpected type {attr_type!r}")
         key = (module, parse_standard_tag(record["tag"]))
         previous = types.get(key)
         if previous is not None:
@@ -560,12 +568,10 @@ def build_sequence_attributes(module_to_attributes: list[dict], macro_to_attribu
         if int(tags[-1], 16) not in acted_on:
             continue
         report.acted_on += 1
-        attr_type = record["type"]
-        if attr_type == "None":
+        attr_type = _attribute_type(record)
+        if attr_type is None:
             report.untyped += 1
             continue
-        if attr_type not in ATTRIBUTE_TYPES:
-            raise ValueError(f"{record['path']}: unexpected type {attr_type!r}")
         key = (owner, _format_path(tags))
         previous = types.get(key)
         if previous is not None:

@@ -16,8 +16,9 @@ Names are imported on first use, so ``import phiphantom.deid`` (and the command 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from phiphantom.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .api import DeidResult, Deidentifier, deidentify, encode, save
@@ -43,15 +44,4 @@ _WHERE = {
 
 __all__ = sorted(_WHERE)
 
-
-def __getattr__(name: str) -> Any:
-    """Import a public name's module on first use."""
-    if name in _WHERE:
-        value = getattr(importlib.import_module(_WHERE[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals(), __all__)

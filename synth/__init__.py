@@ -9,6 +9,7 @@ Python API::
 from __future__ import annotations
 
 from phiphantom.core import __version__
+from phiphantom.core.lazy import lazy_exports
 
 from .config import ConfigError, GenerateConfig
 
@@ -20,18 +21,4 @@ _LAZY = {
 
 __all__ = sorted(["ConfigError", "GenerateConfig", "__version__", *_LAZY])
 
-
-def __getattr__(name: str):
-    """``generate`` and validation load their stacks on first use (fast command start-up)."""
-    if name in _LAZY:
-        import importlib
-
-        module = importlib.import_module(_LAZY[name], __name__)
-        value = getattr(module, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals(), __all__)

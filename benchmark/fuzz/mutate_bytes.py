@@ -435,7 +435,9 @@ def value_bytes(parts: Parts, rng: random.Random) -> str:
     count = rng.randrange(1, 9)
     for _ in range(count):
         at = tok.value_at + rng.randrange(tok.length)
-        buf[at] = rng.choice([0x00, 0xFF, 0x5C, 0x1B, 0x0D, 0x0A, 0x80, 0xC3, 0xE9, rng.randrange(256)])
+        byte = rng.choice([0x00, 0xFF, 0x5C, 0x1B, 0x0D, 0x0A, 0x80, 0xC3, 0xE9, rng.randrange(256)])
+        if at < len(buf):  # an earlier mutation may have given the element a length past the end of the file
+            buf[at] = byte
     return f"value_bytes:{tok.label()}:{count}"
 
 

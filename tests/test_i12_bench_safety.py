@@ -21,6 +21,8 @@ from phiphantom.benchmark.engines.base import BaseEngine
 from phiphantom.cli.main import app
 from phiphantom.synth import GenerateConfig, generate
 
+from .helpers import process_running
+
 KEY_ENV = "PHIPHANTOM_DEID_KEY"
 
 
@@ -61,19 +63,6 @@ def tool(folder: Path, name: str, body: str) -> Path:
     path.write_text("#!/bin/sh\n" + body + "\n", encoding="utf-8")
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return path
-
-
-def process_running(pid: int) -> bool:
-    """True if ``pid`` exists and is not a zombie."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return False
-    return fields[0] not in ("Z", "X")
 
 
 def gone(pid: int, wait_s: float = 2.0) -> bool:

@@ -9,7 +9,6 @@ error its input did not have.
 from __future__ import annotations
 
 import io
-import json
 import re
 import shutil
 import struct
@@ -23,25 +22,13 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-from typer.testing import CliRunner
 
-from phiphantom.cli.main import app
 from phiphantom.synth.dicom_tools import available_tools, tier3_check
+
+from .helpers import deid_header_only as _deid
 
 HAS_DCIODVFY = bool(available_tools()["dciodvfy"])
 _UID_LIKE = re.compile(r"(?<=UID )[\d.]+\b|\b\d+(?:\.\d+){2,}\b")
-
-
-def _deid(src: Path, out: Path, *extra: str) -> tuple[Path | None, dict, list[dict]]:
-    """Run ``phiphantom deid`` on one file; (the output file or None, the audit record, errors.csv rows)."""
-    result = CliRunner().invoke(app, ["deid", str(src), str(out), "--ephemeral-key", "--header-only",
-                                      "--workers", "1", *extra], env={"PHIPHANTOM_DEID_KEY": ""})
-    assert result.exit_code in (0, 1), result.output
-    outputs = [p for p in out.rglob("*.dcm") if not p.name.startswith(".")]
-    audit = [json.loads(line) for line in (out / "audit.jsonl").read_text().splitlines() if line.strip()]
-    errors = (out / "errors.csv").read_text().splitlines()[1:]
-    assert len(audit) == 1
-    return (outputs[0] if outputs else None), audit[0], errors
 
 
 def _copy(name: str, tmp_path: Path) -> Path:

@@ -9,7 +9,6 @@ real command (``phiphantom deid``, header only, an ephemeral key) and reads the 
 
 from __future__ import annotations
 
-import json
 import struct
 import warnings
 from pathlib import Path
@@ -23,24 +22,11 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
-from typer.testing import CliRunner
 
-from phiphantom.cli.main import app
+from .helpers import deid_header_only as _deid
 
 MARKER = "ZQXWV^PHIMARKER"
 US_IMAGE = "1.2.840.10008.5.1.4.1.1.6.1"
-
-
-def _deid(src: Path, out: Path) -> tuple[Path | None, dict, list[str]]:
-    """Run ``phiphantom deid`` on one file; (the output file or None, the audit record, errors.csv rows)."""
-    result = CliRunner().invoke(app, ["deid", str(src), str(out), "--ephemeral-key", "--header-only",
-                                      "--workers", "1"], env={"PHIPHANTOM_DEID_KEY": ""})
-    assert result.exit_code in (0, 1), result.output
-    outputs = [p for p in out.rglob("*.dcm") if not p.name.startswith(".")]
-    audit = [json.loads(line) for line in (out / "audit.jsonl").read_text().splitlines() if line.strip()]
-    errors = (out / "errors.csv").read_text().splitlines()[1:]
-    assert len(audit) == 1
-    return (outputs[0] if outputs else None), audit[0], errors
 
 
 def _read(path: Path) -> Dataset:

@@ -4,7 +4,6 @@ no partial outputs, start-up timing, per-folder engines, workers=1 vs 2."""
 from __future__ import annotations
 
 import json
-import os
 import time
 import sys
 import textwrap
@@ -15,6 +14,8 @@ import pytest
 from phiphantom.benchmark.engines import EngineError
 from phiphantom.benchmark.engines.oracle import OracleEngine
 from phiphantom.benchmark.runner import STAGING_DIRNAME, EngineRun, run_engine
+
+from .helpers import process_running
 
 PLUGIN = "runner_test_plugin"
 
@@ -244,16 +245,3 @@ def test_timeout_kills_the_tool_process_too(dataset, rels, tmp_path):
     pid = int(pid_file.read_text())
     time.sleep(0.2)
     assert not process_running(pid)
-
-
-def process_running(pid: int) -> bool:
-    """True if ``pid`` exists and is not a zombie (a killed orphan may wait for a reaper)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return False
-    return fields[0] not in ("Z", "X")

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from phiphantom.core.workers import Worker
+
 from .seeds import build_seeds
 from .worker import FAILURES, OUTCOMES, WorkerSetup, crash_site, engine_plan, warm_up, worker_main
 
@@ -114,31 +116,12 @@ class FuzzReport:
         }
 
 
-class _Slot:
-    """A worker process, its pipe, the case it works on (and its description) and when that case times out."""
+@dataclass(eq=False)
+class _Slot(Worker):
+    """A worker (its process, pipe, the case it works on and when that case times out; killed and stopped with
+    its process group as every supervised worker is) and the description of its case."""
 
-    def __init__(self, process, conn) -> None:
-        self.process, self.conn = process, conn
-        self.task: int | None = None
-        self.deadline = 0.0
-        self.described: dict = {}
-
-    def kill(self) -> None:
-        from phiphantom.core.workers import kill_group
-
-        kill_group(self.process)
-        self.conn.close()
-
-    def stop(self) -> None:
-        try:
-            self.conn.send(None)
-        except (OSError, ValueError):
-            pass
-        self.process.join(5)
-        if self.process.is_alive():
-            self.kill()
-        else:
-            self.conn.close()
+    described: dict = field(default_factory=dict)
 
 
 def _supervise(setups: list[WorkerSetup], indices: Iterable[int], timeout_s: float,

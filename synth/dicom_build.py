@@ -27,6 +27,7 @@ from phiphantom.core.colour import LUMA_WEIGHTS
 from .compose import Composition, acquisition_start
 from .fonts import load_font
 from .overlay_content import format_date, format_name
+from .overlay_plane import add_overlay_plane
 from .plan import FileJob, filename_part
 from .seeding import rng_for, uid_for
 from .tag_recorder import Scope, TagRecord, TagRecorder
@@ -265,14 +266,7 @@ def _overlay(rec: TagRecorder, top: Scope, job: FileJob, comp: Composition) -> N
     image = Image.new("1", (cols, rows), 0)
     ImageDraw.Draw(image).text((comp.image_rect[0] + 8, comp.image_rect[3] - 30), text, font=load_font("DejaVuSans-Bold", 16), fill=1)
     bits = np.asarray(image, dtype=np.uint8)
-    ds = top.ds
-    ds.add_new(0x60000010, "US", rows)
-    ds.add_new(0x60000011, "US", cols)
-    ds.add_new(0x60000040, "CS", "G")
-    ds.add_new(0x60000050, "SS", [1, 1])
-    ds.add_new(0x60000100, "US", 1)
-    ds.add_new(0x60000102, "US", 0)
-    ds.add_new(0x60003000, "OW", pack_bits(bits.ravel()))
+    add_overlay_plane(top.ds, rows, cols, pack_bits(bits.ravel()))
     rec.note(top, 0x60003000, "OW", "overlay", "name", text, "rendered")
 
 

@@ -15,6 +15,8 @@ import re
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
+from phiphantom.synth.overlay_plane import add_overlay_plane
+
 PREFIX = "PHIMARK"
 DATE_MARKER = "19130313"          # 13 March 1913: a date-shaped marker for DA/DT elements
 DATETIME_MARKER = DATE_MARKER + "101010"
@@ -140,10 +142,4 @@ def add_overlay(ds: Dataset, rows: int | None = None, columns: int | None = None
     columns = int(columns or ds.get("Columns", 16) or 16)
     bits = rows * columns
     data = bytes((0xAA if (i // 4) % 2 else 0x55) for i in range((bits + 7) // 8))
-    ds.add_new(0x60000010, "US", rows)
-    ds.add_new(0x60000011, "US", columns)
-    ds.add_new(0x60000040, "CS", "G")
-    ds.add_new(0x60000050, "SS", [1, 1])
-    ds.add_new(0x60000100, "US", 1)
-    ds.add_new(0x60000102, "US", 0)
-    ds.add_new(0x60003000, "OW", data + b"\0" * (len(data) % 2))
+    add_overlay_plane(ds, rows, columns, data)

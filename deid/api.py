@@ -36,6 +36,7 @@ from pydicom.dataset import Dataset
 
 from .header_deid import DeidError, DeidOptions, HeaderDeidentifier, attestation
 from .keys import MIN_KEY_BYTES, DeidKeyError
+from .option_settings import API_SPELLING, option_settings
 from .pipeline import DeidConfig, FileDeid, read_dicom
 from .pixels.config import POLICIES, PixelConfig
 from .structure import prepare_for_writing, reject_dicomdir
@@ -106,19 +107,9 @@ def _profile_options(options: Iterable[str], safe_private: Iterable[tuple[str, i
     """:class:`DeidOptions` from option names (``retain_uids`` or ``retain-uids``) and their settings."""
     if isinstance(options, str):
         options = options.split(",")
-    names = frozenset(o.strip().replace("-", "_") for o in options if o.strip())
-    settings: dict = {}
-    if safe_private is not None:
-        if "retain_safe_private" not in names:
-            raise ValueError("safe_private needs the option retain_safe_private")
-        settings["safe_private"] = frozenset((str(creator), int(offset)) for creator, offset in safe_private)
-    if date_shift_range is not None:
-        if "retain_long_modified_dates" not in names:
-            raise ValueError("date_shift_range needs the option retain_long_modified_dates")
-        lo, hi = date_shift_range
-        if lo > hi:
-            raise ValueError("date_shift_range must be (LO, HI) with LO <= HI")
-        settings["date_shift_range"] = (int(lo), int(hi))
+    names, settings = option_settings(
+        options, safe_private, date_shift_range, spelled=API_SPELLING,
+        read_safe_private=lambda pairs: frozenset((str(creator), int(offset)) for creator, offset in pairs))
     return DeidOptions(options=names, **settings)
 
 

@@ -129,6 +129,7 @@ from .batch_records import (  # noqa: F401 - names of the run's files are part o
 from .header_deid import DeidError, DeidOptions
 from .path_phi import name_carries_phi
 from .keys import DeidKeyError, load_key, write_private
+from .option_settings import CLI_SPELLING, option_settings
 from .pipeline import RECOMPRESS_NAMES, DeidConfig, deidentify_file
 from .pixels.config import POLICIES, PixelConfig
 from .structure import FileRejected, check_structure, top_level_values  # noqa: F401 - check_structure is part of this module's API
@@ -280,20 +281,10 @@ def _options(profile: str, options: Iterable[str], safe_private: Path | frozense
     """Validated :class:`DeidOptions` (usage errors for unknown names and settings without their option)."""
     if profile not in PROFILES:
         raise BatchUsageError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
-    names = frozenset(o.strip().replace("-", "_") for o in options if o.strip())
-    settings: dict = {}
-    if safe_private is not None:
-        if "retain_safe_private" not in names:
-            raise BatchUsageError("--safe-private needs --option retain_safe_private")
-        settings["safe_private"] = (frozenset(safe_private) if isinstance(safe_private, (set, frozenset))
-                                    else parse_safe_private(Path(safe_private)))
-    if date_shift_range is not None:
-        if "retain_long_modified_dates" not in names:
-            raise BatchUsageError("--date-shift-range needs --option retain_long_modified_dates")
-        lo, hi = date_shift_range
-        if lo > hi:
-            raise BatchUsageError("--date-shift-range must be LO:HI with LO <= HI")
-        settings["date_shift_range"] = (int(lo), int(hi))
+    names, settings = option_settings(
+        options, safe_private, date_shift_range, spelled=CLI_SPELLING, error=BatchUsageError,
+        read_safe_private=lambda sp: (frozenset(sp) if isinstance(sp, (set, frozenset))
+                                      else parse_safe_private(Path(sp))))
     try:
         return DeidOptions(options=names, **settings)
     except ValueError as exc:

@@ -277,7 +277,8 @@ class HeaderDeidentifier:
             return False
         path = _path(prefix, tag)
         if not context and int(tag) in PIXEL_DESCRIPTION_TAGS:
-            raise FileRejected("MalformedDicom", f"{path} is malformed ({reason}); the pixel data cannot be read safely")
+            raise FileRejected("MalformedDicom",
+                               f"{path} is malformed ({reason}); the pixel data cannot be read safely")
         attr_type = (nested_attribute_type(self.sop_class, context + (tag,)) if context
                      else attribute_type(self.sop_class, tag, self.present))
         action = conformant_action("X", attr_type)

@@ -138,7 +138,8 @@ def test_text_value_longer_than_its_vr_is_not_kept(tmp_path):
 
 def test_value_multiplicity_beyond_the_dictionary_is_not_kept(tmp_path):
     """Issue 12 fuzzing: a kept CS of VM 1 (Patient Position) holding three values, one of them a name, is
-    removed (emptied: Type 2C in the General Series module); a kept element with values within its VM (Image Type, VM 2-n) stays."""
+    removed (emptied: Type 2C in the General Series module); a kept element with values within its VM (Image
+    Type, VM 2-n) stays."""
     ds = _image()
     ds.PatientPosition = ["HFS", "FFS", MARKER[:16]]
     ds.ImageType = ["ORIGINAL", "PRIMARY", "ABDOMINAL"]

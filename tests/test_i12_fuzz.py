@@ -77,8 +77,16 @@ def test_fuzz_hang_is_killed_and_counted(tmp_path):
     report = run_fuzz(FuzzConfig(cases=6, seed=3, workers=2, timeout_s=0.05, out=tmp_path / "fuzz"))
     assert report.outcomes["hang"] >= 1 and len(report.results) == 6
     hung = [r for r in report.results if r["outcome"] == "hang"]
-    assert all(r["mutations"] and r["seed"] for r in hung)  # described by the worker before it was killed
+    assert all(r["mutations"] and r["seed"] for r in hung)  # as announced, or rebuilt when killed before that
     assert {f"{r['index']}.dcm" for r in hung} <= {p.name for p in (tmp_path / "fuzz" / "cases").iterdir()}
+    from phiphantom.benchmark.fuzz.cases import make_case
+    from phiphantom.benchmark.fuzz.seeds import build_seeds
+
+    seeds = build_seeds(3)
+    for r in hung:  # the kept input is the case's own bytes, whenever the worker was killed
+        case = make_case(seeds, 3, r["index"])
+        assert (tmp_path / "fuzz" / "cases" / f"{r['index']}.dcm").read_bytes() == case.data
+        assert (r["seed"], r["mutations"]) == (case.seed_name, case.mutations)
     assert report.exit_code == 1
     assert not [p for p in multiprocessing.active_children() if p.name.startswith("phiphantom-fuzz")]
 

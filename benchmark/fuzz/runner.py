@@ -25,6 +25,7 @@ from typing import Callable, Iterable
 
 from phiphantom.core.workers import Worker
 
+from .cases import make_case
 from .seeds import build_seeds
 from .worker import FAILURES, OUTCOMES, WorkerSetup, crash_site, engine_plan, warm_up, worker_main
 
@@ -138,12 +139,24 @@ def _supervise(setups: list[WorkerSetup], indices: Iterable[int], timeout_s: flo
         child_end.close()
         return _Slot(process, parent_end)
 
+    def described(number: int, slot: _Slot) -> dict:
+        """The case a killed worker was on: as it announced it, else rebuilt from (seed, index) (a worker can
+        be killed before its announcement arrives: the case is the same bytes either way)."""
+        if slot.described:
+            return slot.described
+        case = make_case(setups[number].seeds, setups[number].seed, slot.task)
+        return {"index": slot.task, "seed": case.seed_name, "mutations": case.mutations}
+
     def cleanup(number: int, index: int) -> None:
-        """Keep the input of a case that hung or crashed its worker (when asked), remove its temporary files."""
+        """Keep the input of a case that hung or crashed its worker (when asked), remove its temporary files.
+        A worker killed before it wrote the input leaves none: the input is rebuilt from (seed, index)."""
         setup = setups[number]
         source = setup.input_path(index)
-        if setup.save_dir is not None and source.exists():
-            os.replace(source, setup.save_dir / source.name)
+        if setup.save_dir is not None:
+            if source.exists():
+                os.replace(source, setup.save_dir / source.name)
+            else:
+                (setup.save_dir / source.name).write_bytes(make_case(setup.seeds, setup.seed, index).data)
         for leftover in (source, setup.plan.staging / f"{index}.part", setup.plan.staging / f"{index}.locate"):
             leftover.unlink(missing_ok=True)
 
@@ -175,7 +188,7 @@ def _supervise(setups: list[WorkerSetup], indices: Iterable[int], timeout_s: flo
                         kind, result = slot.conn.recv()
                     except (EOFError, OSError):
                         slot.process.join(5)
-                        result = {**slot.described, "index": slot.task, "outcome": "crash",
+                        result = {**described(number, slot), "index": slot.task, "outcome": "crash",
                                   "exit_code": slot.process.exitcode, **crash_site(setups[number])}
                         slot.kill()
                         cleanup(number, slot.task)
@@ -186,7 +199,7 @@ def _supervise(setups: list[WorkerSetup], indices: Iterable[int], timeout_s: flo
                             continue
                         slot.task, slot.described = None, {}
                 elif time.monotonic() >= slot.deadline:
-                    result = {**slot.described, "index": slot.task, "outcome": "hang", "timeout_s": timeout_s}
+                    result = {**described(number, slot), "index": slot.task, "outcome": "hang", "timeout_s": timeout_s}
                     slot.kill()
                     cleanup(number, slot.task)
                     slots[number] = spawn(number)

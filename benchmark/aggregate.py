@@ -6,25 +6,14 @@ from collections import defaultdict
 
 import numpy as np
 
+from phiphantom.core.vocabulary import LEAK_KINDS, contrast_band, font_band
+
 from .consistency import consistency
 from .dataset import BenchDataset
 from .scoring import FileScore
 
-LEAK_KINDS = ("standard", "nested", "private", "free-text", "overlay", "icon", "file-meta", "filename", "raw-bytes")
-
-
 def _ratio(num: float, den: float) -> float | None:
     return round(num / den, 6) if den else None
-
-
-def font_band(px: str | int) -> str:
-    px = int(px)
-    return "08-11" if px < 12 else "12-15" if px < 16 else "16-19" if px < 20 else "20-28"
-
-
-def contrast_band(value: str | float) -> str:
-    c = float(value)
-    return "<0.3" if c < 0.3 else "0.3-0.6" if c < 0.6 else ">=0.6"
 
 
 def _strata_keys(row: dict, entry: dict) -> dict[str, str]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 
-from phiphantom.core.vocabulary import LEAK_KINDS
+from phiphantom.core.vocabulary import CONTRAST_BANDS, FONT_PX_BANDS, LEAK_KINDS
 
 from . import plots
 
@@ -29,8 +29,8 @@ MAX_ERRORS = 20
 MAX_MESSAGE_CHARS = 300
 
 STRATUM_ORDER: dict[str, tuple[str, ...]] = {
-    "font_px": ("08-11", "12-15", "16-19", "20-28"),
-    "contrast": ("<0.3", "0.3-0.6", "≥0.6"),
+    "font_px": FONT_PX_BANDS,
+    "contrast": CONTRAST_BANDS,
     "cine": ("single", "cine"),
     "location_kind": LEAK_KINDS,
 }

@@ -16,6 +16,7 @@ import numpy as np
 import pydicom
 
 from phiphantom.core.ocr import TesseractBackend, similarity
+from phiphantom.core.vocabulary import font_band
 
 from .validate import load_manifest
 
@@ -40,10 +41,6 @@ class OcrReport:
         return {"frames": self.frames, "phi_boxes": self.boxes, "exact": self.exact, "exact_share": round(self.exact_share, 4),
                 "near": self.near, "near_share": round(self.near_share, 4),
                 "by_font_px": {k: {"boxes": v[0], "exact_share": round(v[1] / v[0], 4)} for k, v in sorted(self.by_band.items())}}
-
-
-def font_band(px: int) -> str:
-    return "08-11" if px < 12 else "12-15" if px < 16 else "16-19" if px < 20 else "20-28"
 
 
 def ocr_check(root: Path, frames: int = 200, seed: int = 0, margin: int = 2, progress=None) -> OcrReport:

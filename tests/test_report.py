@@ -45,7 +45,7 @@ def _strata(recall: float, leaks_by_kind: dict[str, int]) -> dict:
                              "institution": cell(300, recall)},
             "font_px": {"20-28": cell(200, recall), "08-11": cell(300, recall * 0.5),
                         "12-15": cell(500, recall * 0.8), "16-19": cell(362, recall)},
-            "contrast": {"≥0.6": cell(700, recall), "<0.3": cell(200, recall * 0.3), "0.3-0.6": cell(462, recall)},
+            "contrast": {">=0.6": cell(700, recall), "<0.3": cell(200, recall * 0.3), "0.3-0.6": cell(462, recall)},
             "layout": {"ge-logiq": cell(700, recall), "philips-epiq": cell(662, recall)},
             "cine": {"single": cell(400, recall), "cine": cell(962, recall)},
             "transfer_syntax": {"1.2.840.10008.1.2.1": cell(1000, recall), "1.2.840.10008.1.2.4.50": cell(362, recall)},
@@ -173,7 +173,7 @@ def test_markdown_dataset_strata_and_errors(rendered):
     assert "/data/ds" not in md
     # strata in documented band order, not string order
     assert md.index("| 08-11 |") < md.index("| 12-15 |") < md.index("| 16-19 |") < md.index("| 20-28 |")
-    assert md.index("| &lt;0.3 |") < md.index("| 0.3-0.6 |") < md.index("| ≥0.6 |")
+    assert md.index("| &lt;0.3 |") < md.index("| 0.3-0.6 |") < md.index("| &gt;=0.6 |")
     assert "| raw-bytes | 100 |" in md and "| free-text | 60 |" in md
     assert "**Detection precision:** 0.812" in md and md.count("Detection precision") == 1
     # errors: first 20 only, escaped, one line each
@@ -349,3 +349,15 @@ def test_long_versions_and_configs_are_shown_whole(tmp_path):
     md_path, _ = render_reports(results, tmp_path, [])
     md = md_path.read_text(encoding="utf-8")
     assert "package-11 11.11.11" in md and "regex-only" in md
+
+
+def test_report_orders_the_bands_results_json_writes():
+    """The report orders the font and contrast bands by the labels aggregation writes (a drifted label, e.g. the
+    report's old "≥0.6" against results.json's ">=0.6", would fall out of order)."""
+    from phiphantom.benchmark.aggregate import contrast_band, font_band
+    from phiphantom.benchmark.report import STRATUM_ORDER
+
+    assert tuple(contrast_band(v) for v in (0.0, 0.29, 0.3, 0.59, 0.6, 1.0)) == tuple(
+        band for band in STRATUM_ORDER["contrast"] for _ in range(2))
+    assert tuple(font_band(px) for px in (8, 11, 12, 15, 16, 19, 20, 28)) == tuple(
+        band for band in STRATUM_ORDER["font_px"] for _ in range(2))

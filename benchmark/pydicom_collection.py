@@ -20,7 +20,7 @@ Each file ends as one of:
 ``python -m phiphantom.benchmark.pydicom_collection [WORKDIR]`` prints the counts by outcome and the
 files of each class; ``tests/test_i12_pydicom_collection.py`` asserts 0 crashes and 0 new dciodvfy
 errors. Messages are the engine's own (they hold no values); dciodvfy messages are redacted by
-:func:`phiphantom.synth.dicom_tools.tier3_check`.
+:func:`phiphantom.synth.external_validators.tier3_check`.
 """
 
 from __future__ import annotations
@@ -222,7 +222,7 @@ def _check_iod(pair: tuple[Path, Path]) -> tuple[str, str, tuple[str, ...]]:
     """(how it was checked, the input's IOD, new errors). dciodvfy dies on some valid pixel data (an
     assertion on 32-bit native OW values, e.g. pydicom's SC_rgb_32bit.dcm itself): then both files are
     compared without their pixel data (the header is still checked)."""
-    from phiphantom.synth.dicom_tools import tier3_check
+    from phiphantom.synth.external_validators import tier3_check
 
     before, after = tier3_check(pair[0]), tier3_check(pair[1])
     how = "full"

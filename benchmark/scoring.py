@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from phiphantom.synth.dicom_tools import tier3_check
+from phiphantom.synth.external_validators import tier3_check
 from phiphantom.synth.ground_truth import read_masks
 
 from .dataset import BenchDataset, FileTruth

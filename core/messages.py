@@ -41,7 +41,7 @@ def redact_message(message: str, path: Path | str | None = None) -> str:
     <Patient's Sex>``); every other ``<...>`` becomes ``<…>``. Quoted strings
     and the unbracketed tails after ``values are``/``value is``/... are
     redacted too. Redaction also makes identical problems in different files
-    produce identical messages, which :func:`phiphantom.synth.dicom_tools.summarise_messages` relies on.
+    produce identical messages, which :func:`phiphantom.synth.external_validators.summarise_messages` relies on.
     """
     msg = message.replace("\x00", "").rstrip()
     if path is not None:

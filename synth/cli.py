@@ -187,7 +187,7 @@ def generate_bench_command(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the figures as JSON here."),
 ) -> None:
     """Benchmark generation: frames/s and wall-time ratio to writing the same frames with no drawing."""
-    from .bench_generate import benchmark_generation
+    from .generation_speed import benchmark_generation
     from .ground_truth import write_json
 
     try:

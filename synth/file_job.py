@@ -24,7 +24,7 @@ from phiphantom.core import __version__
 
 from .compose import Composition, compose
 from .dicom_build import build_dataset, sop_instance_uid
-from .dicom_tools import frames_sha256
+from .external_validators import frames_sha256
 from .ground_truth import IMAGE_MASK_KEY, pack_image_mask, write_masks
 from .layouts import LayoutError
 from .output_dir import io_step

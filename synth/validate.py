@@ -21,7 +21,14 @@ from pathlib import Path
 
 import pydicom
 
-from .dicom_tools import ToolResult, available_tools, frames_sha256, summarise_messages, tier2_check, tier3_check
+from .external_validators import (
+    ToolResult,
+    available_tools,
+    frames_sha256,
+    summarise_messages,
+    tier2_check,
+    tier3_check,
+)
 from .ground_truth import sha256_file
 
 TIERS = ("tier1-pydicom", "tier2-dcmtk", "tier3-dciodvfy")

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import sys
 from pathlib import Path
+from types import ModuleType
 
 from typer.testing import CliRunner
 
 from phiphantom.cli.main import app
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PROFILE_REGENERATOR = REPO_ROOT / ".ci" / "regenerate_profile.py"
 
 
 def process_running(pid: int) -> bool:
@@ -35,3 +41,16 @@ def deid_header_only(src: Path, out: Path, *extra: str) -> tuple[Path | None, di
     errors = (out / "errors.csv").read_text().splitlines()[1:]
     assert len(audit) == 1
     return (outputs[0] if outputs else None), audit[0], errors
+
+
+def load_profile_regenerator() -> ModuleType:
+    """The build-time tool ``.ci/regenerate_profile.py`` (not part of the installed package), loaded by path."""
+    name = "regenerate_profile"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, PROFILE_REGENERATOR)
+    assert spec is not None and spec.loader is not None, PROFILE_REGENERATOR
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module          # dataclasses look their module up in sys.modules
+    spec.loader.exec_module(module)
+    return module

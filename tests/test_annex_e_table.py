@@ -43,6 +43,8 @@ from phiphantom.core.profile.annex_e import (
     read_table_bytes,
 )
 
+from .helpers import load_profile_regenerator
+
 # SOURCE.md is documentation, not package data: read it from the source tree.
 SOURCE_MD = Path(__file__).resolve().parents[1] / "core" / "profile" / "SOURCE.md"
 
@@ -471,7 +473,7 @@ def _require_sources():
 
 def test_regeneration_is_byte_identical(tmp_path):
     _require_sources()
-    from phiphantom.core.profile import regenerate
+    regenerate = load_profile_regenerator()
 
     assert regenerate.main(["--edition", TABLE_EDITION, "--out-dir", str(tmp_path)]) == 0
     for filename in PACKAGED_CSVS:
@@ -480,15 +482,15 @@ def test_regeneration_is_byte_identical(tmp_path):
 
 def test_standard_json_found_through_distribution_files():
     _require_sources()
-    from phiphantom.core.profile.regenerate import STANDARD_FILES, find_standard_dir
+    regenerate = load_profile_regenerator()
 
-    folder = find_standard_dir()
-    assert all((folder / name).is_file() for name in STANDARD_FILES)
+    folder = regenerate.find_standard_dir()
+    assert all((folder / name).is_file() for name in regenerate.STANDARD_FILES)
 
 
 def test_source_md_lists_the_basic_differences():
     _require_sources()
-    from phiphantom.core.profile import regenerate
+    regenerate = load_profile_regenerator()
 
     _, report = regenerate.generate(TABLE_EDITION)
     table = re.findall(r"^\| (\([0-9A-F]{4},[0-9A-F]{4}\)) \| [^|]+ \| ([^|]+?) \| ([^|]+?) \|$", _source_md(), re.MULTILINE)
@@ -499,31 +501,31 @@ def test_source_md_lists_the_basic_differences():
 
 
 def test_parse_standard_tag_masks():
-    from phiphantom.core.profile.regenerate import parse_standard_tag
+    regenerate = load_profile_regenerator()
 
-    assert parse_standard_tag("(0010,0040)") == (0x0010, 0x0040, 0xFFFF, 0xFFFF)
-    assert parse_standard_tag("(60XX,3000)") == (0x6000, 0x3000, 0xFF00, 0xFFFF)
-    assert parse_standard_tag("(60xx,3000)") == (0x6000, 0x3000, 0xFF00, 0xFFFF)
-    assert parse_standard_tag("(50XX,XXXX)") == (0x5000, 0x0000, 0xFF00, 0x0000)
-    assert parse_standard_tag("(GGGG,EEEE) WHERE GGGG IS ODD") is None
+    assert regenerate.parse_standard_tag("(0010,0040)") == (0x0010, 0x0040, 0xFFFF, 0xFFFF)
+    assert regenerate.parse_standard_tag("(60XX,3000)") == (0x6000, 0x3000, 0xFF00, 0xFFFF)
+    assert regenerate.parse_standard_tag("(60xx,3000)") == (0x6000, 0x3000, 0xFF00, 0xFFFF)
+    assert regenerate.parse_standard_tag("(50XX,XXXX)") == (0x5000, 0x0000, 0xFF00, 0x0000)
+    assert regenerate.parse_standard_tag("(GGGG,EEEE) WHERE GGGG IS ODD") is None
 
 
 def test_option_merge_rejects_conflicts():
-    from phiphantom.core.profile.regenerate import add_options
+    regenerate = load_profile_regenerator()
 
     rows = [{"tag": "(0010,0040)", "name": "Patient's Sex", "action": "Z"}]
     record = {"tag": "(0010,0040)", "name": "Patient's Sex", "basicProfile": "Z", "id": "00100040"}
-    report = add_options(rows, [dict(record, rtnPatCharsOpt="K")])
+    report = regenerate.add_options(rows, [dict(record, rtnPatCharsOpt="K")])
     assert rows[0]["rtn_pat_chars"] == "K" and rows[0]["options_source"] == OPTIONS_SOURCE
     assert report.found == 1 and not report.basic_differences
     with pytest.raises(ValueError, match="conflicting option entries"):
-        add_options(rows, [dict(record, rtnPatCharsOpt="K"), dict(record, rtnPatCharsOpt="C")])
+        regenerate.add_options(rows, [dict(record, rtnPatCharsOpt="K"), dict(record, rtnPatCharsOpt="C")])
     with pytest.raises(ValueError, match="unexpected"):
-        add_options(rows, [dict(record, rtnPatCharsOpt="Q")])
+        regenerate.add_options(rows, [dict(record, rtnPatCharsOpt="Q")])
 
 
 def test_module_attributes_top_level_only_and_deduplicated():
-    from phiphantom.core.profile.regenerate import build_module_attributes
+    regenerate = load_profile_regenerator()
 
     records = [
         {"moduleId": "m", "path": "m:00100010", "tag": "(0010,0010)", "type": "2"},
@@ -532,30 +534,31 @@ def test_module_attributes_top_level_only_and_deduplicated():
         {"moduleId": "m", "path": "m:60xx3000", "tag": "(60xx,3000)", "type": "1"},
         {"moduleId": "n", "path": "n:00100010", "tag": "(0010,0010)", "type": "None"},
     ]
-    rows, report = build_module_attributes(records)
+    rows, report = regenerate.build_module_attributes(records)
     assert rows == [
         {"module": "m", "tag": "(0010,0010)", "type": "2"},
         {"module": "m", "tag": "(60xx,3000)", "type": "1"},
     ]
     assert (report.duplicates, report.untyped) == (1, 1)
     with pytest.raises(ValueError, match="listed as Type"):
-        build_module_attributes(records[:1] + [dict(records[0], type="3")])
+        regenerate.build_module_attributes(records[:1] + [dict(records[0], type="3")])
 
 
 def test_regenerate_rejects_conflicting_duplicates():
-    from phiphantom.core.profile.regenerate import SourceEntry, build_rows
+    regenerate = load_profile_regenerator()
 
-    same = [SourceEntry((0x0010, 0x0010), "Z", "Patient's Name")] * 2
-    assert len(build_rows(same)) == 1
+    same = [regenerate.SourceEntry((0x0010, 0x0010), "Z", "Patient's Name")] * 2
+    assert len(regenerate.build_rows(same)) == 1
     with pytest.raises(ValueError, match="two actions"):
-        build_rows([SourceEntry((0x0010, 0x0010), "Z", "a"), SourceEntry((0x0010, 0x0010), "X", "a")])
+        entry = regenerate.SourceEntry
+        regenerate.build_rows([entry((0x0010, 0x0010), "Z", "a"), entry((0x0010, 0x0010), "X", "a")])
 
 
 def test_parse_source_handles_multiline_tuples():
-    from phiphantom.core.profile.regenerate import parse_source_entries
+    regenerate = load_profile_regenerator()
 
     source = "U_TAGS = [\n    (\n        0x0040,\n        0x4023,\n    ),  # Long Name UID\n    (0x0008, 0x0018),  # SOP Instance UID\n]\n"
-    entries = parse_source_entries(source)
+    entries = regenerate.parse_source_entries(source)
     assert [(e.tag, e.action, e.comment) for e in entries] == [
         ((0x0040, 0x4023), "U", "Long Name UID"),
         ((0x0008, 0x0018), "U", "SOP Instance UID"),

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from phiphantom.cli.main import app
 from phiphantom.synth import ConfigError, GenerateConfig, generate
-from phiphantom.synth.dicom_tools import available_tools
+from phiphantom.synth.external_validators import available_tools
 from phiphantom.core.executors import Executor, ExecutorError, dask_client
 from phiphantom.synth.validate import validate_dataset
 

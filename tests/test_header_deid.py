@@ -14,7 +14,7 @@ from pydicom.uid import UID
 from phiphantom.deid.header_deid import DeidOptions
 from phiphantom.deid.keys import DeidKeyError, load_key
 from phiphantom.deid.pipeline import DeidConfig, deidentify_file
-from phiphantom.synth.dicom_tools import available_tools, tier3_check
+from phiphantom.synth.external_validators import available_tools, tier3_check
 
 from .conftest import read_csv
 

@@ -27,7 +27,7 @@ from phiphantom.deid.pipeline import DeidConfig, deidentify_file
 from phiphantom.deid.pixels.config import PixelConfig
 from phiphantom.deid.pixels.frames import load_frames, store_frames
 from phiphantom.synth import generate
-from phiphantom.synth.dicom_tools import tier3_check
+from phiphantom.synth.external_validators import tier3_check
 
 from .conftest import small_config
 

@@ -19,7 +19,7 @@ from phiphantom.deid.pipeline import DeidConfig, deidentify_file
 from phiphantom.deid.pixels.classify import Classifier, HeaderValues
 from phiphantom.deid.pixels.clean import PixelConfig
 from phiphantom.synth import generate
-from phiphantom.synth.dicom_tools import tier3_check
+from phiphantom.synth.external_validators import tier3_check
 
 from .conftest import small_config
 

@@ -1,9 +1,11 @@
 """Regenerate the packaged PS3.15 Annex E tables from maintained PyPI packages.
 
-Usage::
+A build-time tool, kept out of the installed package: it writes the CSVs of
+``core/profile/`` (``phiphantom.core.profile``) in this repository. Usage,
+from the repository root::
 
     pip install dicom-anonymizer==2.1.0 dicom-standard==0.1.0   # or: pip install -e '.[test]'
-    python -m phiphantom.core.profile.regenerate [--edition 2026c] [--out-dir DIR] [--standard-dir DIR]
+    python .ci/regenerate_profile.py [--edition 2026c] [--out-dir DIR] [--standard-dir DIR]
 
 Step 1, ``annex_e_basic.csv`` (Table E.1-1):
 
@@ -60,7 +62,7 @@ from pathlib import Path
 
 from pydicom.datadict import RepeatersDictionary, dictionary_description, get_entry, keyword_for_tag
 
-from .annex_e import (
+from phiphantom.core.profile.annex_e import (
     ATTRIBUTE_TYPES,
     CSV_COLUMNS,
     IOD_FG_MACROS_COLUMNS,
@@ -95,7 +97,8 @@ SOURCE_LISTS: tuple[tuple[str, str], ...] = (
 
 SOURCE_PACKAGE = "dicomanonymizer.dicom_anonymization_databases"
 INSTALL_HINT = "pip install dicom-anonymizer==2.1.0"
-DEFAULT_OUT_DIR = Path(__file__).parent
+# The package's profile folder in this repository (.ci/ and core/ are siblings).
+DEFAULT_OUT_DIR = Path(__file__).resolve().parent.parent / "core" / "profile"
 
 #: The options/IOD source: PyPI distribution, version, and the folder its JSON installs to.
 STANDARD_DISTRIBUTION = "dicom-standard"
@@ -715,7 +718,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edition", default=TABLE_EDITION, help="dicomfields_<edition> module (default %(default)s)")
     parser.add_argument(
-        "--out-dir", type=Path, default=DEFAULT_OUT_DIR, help="folder to write the CSVs to (default: the package)"
+        "--out-dir", type=Path, default=DEFAULT_OUT_DIR, help="folder to write the CSVs to (default: core/profile/)"
     )
     parser.add_argument(
         "--standard-dir",

@@ -1,4 +1,4 @@
-"""Tests for ``phiphantom.synth.dicom_tools`` (tiers 2 and 3 of ``phiphantom validate``).
+"""Tests for ``phiphantom.synth.external_validators`` (tiers 2 and 3 of ``phiphantom validate``).
 
 The fixtures write real DICOM files with pydicom and run the real tools
 (dcmtk's ``dcmdump``/``dcmj2pnm``/``dcm2pnm``, dicom3tools' ``dciodvfy``);
@@ -75,8 +75,8 @@ from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit, generate_uid
 
 from phiphantom.core.messages import redact_message
-from phiphantom.synth import dicom_tools as dt
-from phiphantom.synth.dicom_tools import (
+from phiphantom.synth import external_validators as dt
+from phiphantom.synth.external_validators import (
     ToolResult,
     available_tools,
     frames_sha256,

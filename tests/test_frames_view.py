@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from phiphantom.deid.pixels.frames import _ybr_to_view
+from phiphantom.deid.pixels.frames import ybr_to_view
 from phiphantom.deid.pixels.text_find import CHUNK_PIXELS, channel_max, frame_chunks
 
 
@@ -21,7 +21,7 @@ def test_ybr_view_equals_the_floating_point_conversion_for_every_colour():
     cb, cr = np.meshgrid(np.arange(256), np.arange(256), indexing="ij")
     for y in range(0, 256, 5):  # every (Cb, Cr) pair at 52 luma levels, edges 0 and 255 included
         ybr = np.stack([np.full_like(cb, y), cb, cr], axis=-1).astype(np.uint8)[None]
-        assert np.array_equal(_ybr_to_view(ybr), _float_view(ybr)), f"Y={y}"
+        assert np.array_equal(ybr_to_view(ybr), _float_view(ybr)), f"Y={y}"
 
 
 def test_views_of_many_frames_span_several_chunks_and_match():
@@ -31,4 +31,4 @@ def test_views_of_many_frames_span_several_chunks_and_match():
     colour = rng.integers(0, 256, size=(frames, 64, 80, 3), dtype=np.uint8)
     assert np.array_equal(channel_max(colour), colour.max(axis=-1))
     assert np.array_equal(channel_max(colour[0]), colour[0].max(axis=-1))  # one frame, no chunking
-    assert np.array_equal(_ybr_to_view(colour), _float_view(colour))
+    assert np.array_equal(ybr_to_view(colour), _float_view(colour))

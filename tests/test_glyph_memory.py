@@ -133,12 +133,12 @@ def test_spaces_come_only_from_gaps_that_reads_explained():
 
 
 def test_touching_glyphs_take_the_characters_their_width_holds():
-    from phiphantom.deid.pixels.glyph_memory import _Glyphs, _split
+    from phiphantom.deid.pixels.glyph_memory import Glyphs, chars_per_glyph
 
     # "1/102" where "02" is one piece of ink: 5 characters, 4 glyphs, advance (5+5+5+14+3)/5 = 6.4 px
-    glyphs = _Glyphs([b"1", b"/", b"1", b"02"], widths=[5, 5, 5, 14], gaps=[1, 1, 1])
-    assert _split("1/102", glyphs) == ["1", "/", "1", "02"]
-    assert _split("1/10", glyphs) == ["1", "/", "1", "0"]  # as many as glyphs: one each (a misread
+    glyphs = Glyphs([b"1", b"/", b"1", b"02"], widths=[5, 5, 5, 14], gaps=[1, 1, 1])
+    assert chars_per_glyph("1/102", glyphs) == ["1", "/", "1", "02"]
+    assert chars_per_glyph("1/10", glyphs) == ["1", "/", "1", "0"]  # as many as glyphs: one each (a misread
     # like this needs a second identical one before it spells, and a right read of "02" then conflicts)
-    assert _split("1/10222", glyphs) is None  # the widths do not hold seven characters
-    assert _split("1/1", glyphs) is None      # fewer characters than glyphs
+    assert chars_per_glyph("1/10222", glyphs) is None  # the widths do not hold seven characters
+    assert chars_per_glyph("1/1", glyphs) is None      # fewer characters than glyphs

@@ -64,13 +64,13 @@ def test_the_walk_crosses_word_gaps_but_stops_at_the_end_of_the_line(seed):
 
 def test_only_boxes_read_as_words_are_carried():
     from phiphantom.deid.pixels.classify import Decision
-    from phiphantom.deid.pixels.clean import _read_as_text
+    from phiphantom.deid.pixels.clean import read_as_text
     from phiphantom.deid.pixels.detect import TextBox
 
     word = TextBox(10, 10, 60, 22, 0, 1, Decision(True, "header:InstitutionName", "phi"), "Szpital")
-    assert _read_as_text(word)
+    assert read_as_text(word)
     for reason, text, x1 in (("unreadable", "Szpital", 60), ("strict", "O", 60), ("strict", "Szpital", 25)):
         box = TextBox(10, 10, x1, 22, 0, 1, Decision(True, reason, "text"), text)
-        assert not _read_as_text(box), (reason, text, x1)
+        assert not read_as_text(box), (reason, text, x1)
     kept = TextBox(10, 10, 60, 22, 0, 1, Decision(False, "allowlist", "clinical"), "Lung")
-    assert not _read_as_text(kept)
+    assert not read_as_text(kept)

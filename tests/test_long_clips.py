@@ -88,13 +88,13 @@ def test_a_small_patch_of_moving_speckle_beside_the_fan_is_image_but_static_text
 def test_a_changing_region_on_the_image_is_not_read_as_a_clock():
     import numpy as np
 
-    from phiphantom.deid.pixels.detect import _over_image
+    from phiphantom.deid.pixels.detect import over_image
 
     image = np.zeros((100, 200), dtype=bool)
     image[40:, 60:] = True                            # the fan (its under-estimated far field)
-    assert not _over_image(image, (0, 0, 50, 20))     # a clock in the corner: off the image
-    assert _over_image(image, (40, 30, 90, 60))       # speckle moving at the fan's rim
-    assert not _over_image(None, (40, 30, 90, 60))    # no image mask: every region is looked at
+    assert not over_image(image, (0, 0, 50, 20))     # a clock in the corner: off the image
+    assert over_image(image, (40, 30, 90, 60))       # speckle moving at the fan's rim
+    assert not over_image(None, (40, 30, 90, 60))    # no image mask: every region is looked at
 
 
 def _counter_clip(frames: int, unreadable_frame: int):

@@ -96,7 +96,7 @@ def _inside_filled(box: TextBox, filled: list[tuple[int, int, int, int, int, int
     return False
 
 
-def _read_as_text(box: TextBox) -> bool:
+def read_as_text(box: TextBox) -> bool:
     """A redacted box that OCR read as words (not a grain or a mark at the fan's rim): it may go on."""
     width, height = box.x1 - box.x0, box.y1 - box.y0
     return (box.decision.redact and not box.decision.reason.startswith("unreadable") and width >= 2 * height
@@ -137,7 +137,7 @@ def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = PixelC
     boxes = detect_text(frames.view, area.search, classifier, ocr, area.mask)
     if area.mask.any():
         if mode != TEXT:
-            boxes = [carry_into_image(frames, area.mask, b) if _read_as_text(b) else b for b in boxes]
+            boxes = [carry_into_image(frames, area.mask, b) if read_as_text(b) else b for b in boxes]
         if config.hard:
             boxes = extend_by_header(boxes, header, area.mask, frames.shape[2])
     result.boxes.extend(boxes)

@@ -105,7 +105,7 @@ def detect_text(view: np.ndarray, search: np.ndarray, classifier: Classifier, oc
     static = view.min(axis=0)
     static_segments = find_segments(static, search)
     regions = _whole_lines([r for r in dynamic_regions(view, search)
-                            if not _over_image(image, r) and _has_text(view, search, r)], static_segments)
+                            if not over_image(image, r) and _has_text(view, search, r)], static_segments)
     static_segments = [s for s in static_segments if not any(_contains(r, s) for r in regions)]
     boxes = _classified(ocr, classifier, static, static_segments, 0, t_count)
     for region in regions:
@@ -113,7 +113,7 @@ def detect_text(view: np.ndarray, search: np.ndarray, classifier: Classifier, oc
     return propagate(boxes)
 
 
-def _over_image(image: np.ndarray | None, region: tuple[int, int, int, int]) -> bool:
+def over_image(image: np.ndarray | None, region: tuple[int, int, int, int]) -> bool:
     """A changing region whose box lies partly on the image is speckle at the fan's rim, not a clock.
 
     Measured on the cines of four generated sets (realistic, hard, 20-frame and 100-250-frame clips):
@@ -174,7 +174,7 @@ def _whole_lines(regions: list[tuple[int, int, int, int]], static: list[Segment]
     return merged
 
 
-def _same_phrase(a: TextBox, b: TextBox) -> bool:
+def same_phrase(a: TextBox, b: TextBox) -> bool:
     """On one line (vertical overlap >= half the smaller height), less than two heights apart, same frames."""
     if a.frame_end <= b.frame_start or b.frame_end <= a.frame_start:
         return False
@@ -186,10 +186,10 @@ def _same_phrase(a: TextBox, b: TextBox) -> bool:
 
 
 def _same_line_of_text(a: TextBox, b: TextBox) -> bool:
-    """:func:`_same_phrase`, and of about the same height with tops and bottoms aligned (a part of a
+    """:func:`same_phrase`, and of about the same height with tops and bottoms aligned (a part of a
     misread word, not an edge of the anatomy that happens to lie beside a burned-in name)."""
     ha, hb = a.y1 - a.y0, b.y1 - b.y0
-    return (_same_phrase(a, b) and 0.7 * hb <= ha <= 1.4 * hb
+    return (same_phrase(a, b) and 0.7 * hb <= ha <= 1.4 * hb
             and min(a.y1, b.y1) - max(a.y0, b.y0) >= 0.7 * max(ha, hb))
 
 
@@ -203,7 +203,7 @@ def propagate(boxes: list[TextBox]) -> list[TextBox]:
             if box.decision.redact:
                 continue
             # a stroke the text mode left as image goes with its line only when it has the line's height
-            same = _same_line_of_text if box.decision.text_kind == "not-read" else _same_phrase
+            same = _same_line_of_text if box.decision.text_kind == "not-read" else same_phrase
             if any(o.decision.redact and same(box, o) for o in boxes):
                 boxes[i] = TextBox(box.x0, box.y0, box.x1, box.y1, box.frame_start, box.frame_end,
                                    Decision(True, "context", box.decision.text_kind), box.text)

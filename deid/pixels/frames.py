@@ -69,7 +69,7 @@ def _ybr_offsets() -> np.ndarray:
 _YBR_OFFSETS = _ybr_offsets()
 
 
-def _ybr_to_view(ybr: np.ndarray) -> np.ndarray:
+def ybr_to_view(ybr: np.ndarray) -> np.ndarray:
     """Brightest RGB channel of YCbCr data, for detection (coloured text stays bright).
 
     A table look-up on (Cb, Cr) added to Y, a few frames at a time: the same values as converting
@@ -215,7 +215,7 @@ def load_frames(ds: Dataset) -> Frames:
         photometric = "RGB"
     if samples == 3:
         if photometric in ("YBR_FULL", "YBR_FULL_422"):
-            view = _ybr_to_view(arr)
+            view = ybr_to_view(arr)
             fill = np.array([0, 128, 128], dtype=arr.dtype)
         else:
             view = _to_8bit(channel_max(arr), ds)

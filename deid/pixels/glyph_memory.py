@@ -36,7 +36,9 @@ CONFIRMATIONS = 2  # reads that must agree on a glyph before it spells anything:
 
 
 @dataclass
-class _Glyphs:
+class Glyphs:
+    """The glyphs of one segment, left to right: their keys, widths and the gaps between them."""
+
     keys: list[bytes]
     widths: list[int]
     gaps: list[int]  # pixels between consecutive glyphs
@@ -68,12 +70,12 @@ class GlyphMemory:
         return LineRead("".join(text), min(self.confidence[k] for k in glyphs.keys))
 
     def learn(self, tophat: np.ndarray, seg: Segment, read: LineRead) -> None:
-        """Remember the glyphs of ``seg`` when OCR's ``read`` of it accounts for them (see _split)."""
+        """Remember the glyphs of ``seg`` when OCR's ``read`` of it accounts for them (see chars_per_glyph)."""
         if read.confidence < MIN_LEARN_CONFIDENCE:
             return
         glyphs = _glyphs(tophat, seg)
         words = read.text.split()
-        parts = _split("".join(words), glyphs)
+        parts = chars_per_glyph("".join(words), glyphs)
         if parts is None:
             return
         ends = set(np.cumsum([len(w) for w in words[:-1]]))   # character offsets where a word ends
@@ -97,7 +99,7 @@ class GlyphMemory:
             self.confidence[key] = min(self.confidence.get(key, 100.0), read.confidence)
 
 
-def _split(chars: str, glyphs: _Glyphs) -> list[str] | None:
+def chars_per_glyph(chars: str, glyphs: Glyphs) -> list[str] | None:
     """The characters of each glyph: one each when the counts match; else glyphs that touch ("02" as
     one piece of ink) take as many characters as their width holds, at the line's mean advance. None
     when the widths do not add up to the read."""
@@ -113,7 +115,7 @@ def _split(chars: str, glyphs: _Glyphs) -> list[str] | None:
     return [chars[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
 
 
-def _glyphs(tophat: np.ndarray, seg: Segment) -> _Glyphs:
+def _glyphs(tophat: np.ndarray, seg: Segment) -> Glyphs:
     """The glyphs of ``seg`` left to right, keyed by their stroke levels over the segment's rows.
 
     A glyph is a connected piece of ink, joined with the pieces that share most of its columns (the
@@ -135,4 +137,4 @@ def _glyphs(tophat: np.ndarray, seg: Segment) -> _Glyphs:
     for a, b, ids in merged:
         glyph = np.where(np.isin(labels[:, a:b], ids), strokes[:, a:b], 0)
         keys.append(hashlib.blake2b(glyph.tobytes() + repr(glyph.shape).encode(), digest_size=12).digest())
-    return _Glyphs(keys, [b - a for a, b, _ in merged], [a - pb for (a, _, _), (_, pb, _) in zip(merged[1:], merged[:-1])])
+    return Glyphs(keys, [b - a for a, b, _ in merged], [a - pb for (a, _, _), (_, pb, _) in zip(merged[1:], merged[:-1])])

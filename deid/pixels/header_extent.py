@@ -18,7 +18,7 @@ from dataclasses import replace
 import numpy as np
 
 from .classify import Decision, HeaderValues
-from .detect import TextBox, _same_phrase
+from .detect import TextBox, same_phrase
 
 SLACK = 1.2        # the unread characters may be wider than the ones read (capitals, "W")
 EXTRA_CHARS = 1    # and one more character for where the read part's box ends
@@ -58,7 +58,7 @@ def _line_groups(boxes: list[TextBox]) -> list[list[int]]:
     groups: list[list[int]] = []
     for i in sorted((i for i, b in enumerate(boxes) if b.decision.redact), key=lambda i: boxes[i].x0):
         for group in groups:
-            if any(_same_phrase(boxes[i], boxes[j]) for j in group):
+            if any(same_phrase(boxes[i], boxes[j]) for j in group):
                 group.append(i)
                 break
         else:

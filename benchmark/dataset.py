@@ -23,7 +23,7 @@ import numpy as np
 from phiphantom.core.vocabulary import LOCATION_KINDS
 from phiphantom.synth.ground_truth import IMAGE_MASK_KEY, read_masks, sha256_file
 
-from .header_metrics import parse_path  # the scorer's own tag-path syntax
+from .dicom_paths import parse_path  # the scorer's own tag-path syntax
 
 
 class DatasetError(ValueError):

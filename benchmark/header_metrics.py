@@ -52,101 +52,70 @@ Choices where docs/metrics.md is silent:
   kept with none of its instance UIDs (standard ``1.2.840.10008.*`` UIDs
   excluded) left inside. Private creators are ``X`` like the rest of the block.
 * Icons are judged on the raw pixel bytes of item 0 (constant = blank).
+
+This module scores one file and ties the parts together; the parts live in
+``dicom_paths`` (tag paths, walking, element values as text), ``phi_match`` (PHI
+forms and their token-bounded search), ``dicom_bytes`` (the scorer's own raw
+byte-layout parser, independent of the engines on purpose) and ``header_checks``
+(Annex E conformance, required attributes).
 """
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import functools
 import io
 import logging
-import re
-import struct
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 import pydicom
-from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
-from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
-from pydicom.multival import MultiValue
 from pydicom.pixels import pixel_array
 from pydicom.sequence import Sequence
-from pydicom.uid import UID
 
-from phiphantom.core.profile import basic_action
 from phiphantom.core.vocabulary import LEAK_KINDS
+
+from .dicom_bytes import RawLayout, raw_layout
+from .dicom_paths import (
+    binary_value,
+    classify_location,
+    decode_text,
+    get_element,
+    normalized,
+    parse_path,
+    resolve,
+    value_text,
+    walk,
+)
+from .header_checks import conformance, required_retained, top_text
+from .phi_match import PhiMatcher, phi_forms
 
 __all__ = [
     "HeaderFileScore",
-    "LEAK_KINDS",
-    "PhiMatcher",
-    "REQUIRED_ATTRIBUTES",
     "VIEW_KEYS",
-    "conformance",
-    "parse_path",
-    "phi_forms",
-    "raw_layout",
-    "required_retained",
+    "header_view",
     "row_removed",
     "score_header_file",
 ]
 
-#: Value representations whose values are binary: not searched as text, skipped in the raw-byte scan.
-BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "US", "SS", "UL", "SL", "FL", "FD", "AT", "UV", "SV"})
-FREE_TEXT_VRS = frozenset({"LT", "ST", "UT"})
-FREE_TEXT_KEYWORDS = frozenset({
-    "ImageComments", "StudyDescription", "SeriesDescription", "PatientComments", "AdditionalPatientHistory",
-    "RequestedProcedureDescription",
-})
-#: Categories whose values are person names: their ``^``-components are searched too.
-NAME_CATEGORIES = frozenset({"name", "physician", "operator"})
-MIN_FORM_LENGTH = 3
-ICON_SEQUENCE = 0x00880200
 REFERENCED_PATIENT_SEQUENCE = 0x00081120
 REFERENCED_SOP_INSTANCE_UID = 0x00081155
-STANDARD_UID_ROOT = "1.2.840.10008."
-#: Input values larger than this (bytes) are not read (pixel data); see :func:`_get`.
+#: Input values larger than this (bytes) are not read (pixel data); see :func:`get_element`.
 INPUT_DEFER_SIZE = 256 * 1024
 #: Raw-byte hits closer than this (bytes) are one location (one run of text, e.g. ``FAMILY GIVEN``).
 RAW_MERGE_GAP = 8
-
-REQUIRED_ATTRIBUTES = (
-    "SOPClassUID", "Modality", "Rows", "Columns", "NumberOfFrames", "SamplesPerPixel", "BitsAllocated",
-    "PhotometricInterpretation",
-)
-US_REGION_KEY = "USRegionCalibration"
-US_REGION_ATTRIBUTES = (
-    "RegionLocationMinX0", "RegionLocationMinY0", "RegionLocationMaxX1", "RegionLocationMaxY1",
-    "PhysicalDeltaX", "PhysicalDeltaY",
-)
-YBR_PHOTOMETRICS = frozenset({"YBR_FULL", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_ICT", "YBR_RCT"})
 
 #: Keys of ``input_view`` / ``output_view``.
 VIEW_KEYS = (
     "PatientID", "PatientName", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID",
     "ReferencedPatientUID", "StudyDate",
 )
-
-#: Outcomes in the output that honour each Annex E action (see :func:`element_outcome`).
-ALLOWED_OUTCOMES: dict[str, frozenset[str]] = {
-    "X": frozenset({"absent"}),
-    "Z": frozenset({"empty", "changed", "uid"}),
-    "D": frozenset({"changed", "uid"}),
-    "U": frozenset({"uid"}),
-    "Z/D": frozenset({"empty", "changed", "uid"}),
-    "X/Z": frozenset({"absent", "empty", "changed", "uid"}),
-    "X/D": frozenset({"absent", "changed", "uid"}),
-    "X/Z/D": frozenset({"absent", "empty", "changed", "uid"}),
-    "X/Z/U*": frozenset({"absent", "empty", "uid"}),
-}
-UID_ACTIONS = frozenset({"U", "X/Z/U*"})
-
 
 @dataclass
 class HeaderFileScore:
@@ -171,445 +140,6 @@ class HeaderFileScore:
     def failed(self) -> bool:
         """No usable output (none written, or unreadable): its consistency counts as broken."""
         return self.unreadable or self.error == "no output"
-
-
-# --------------------------------------------------------------------------- paths
-
-Segment = tuple[int, "int | None"]  # (tag, item index or None)
-_SEGMENT = re.compile(r"\(([0-9A-Fa-f]{4}),([0-9A-Fa-f]{4})\)(?:\[(\d+)\])?")
-
-
-@functools.lru_cache(maxsize=4096)
-def parse_path(path: str) -> tuple[Segment, ...]:
-    """``"(0040,0275)[0].(0008,0050)"`` -> ``((0x00400275, 0), (0x00080050, None))``."""
-    segments = []
-    for part in path.split("."):
-        m = _SEGMENT.fullmatch(part)
-        if m is None:
-            raise ValueError(f"not a tag path segment: {part!r}")
-        index = None if m.group(3) is None else int(m.group(3))
-        segments.append(((int(m.group(1), 16) << 16) | int(m.group(2), 16), index))
-    return tuple(segments)
-
-
-def _tag_text(tag: int) -> str:
-    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
-
-
-def _is_private(tag: int) -> bool:
-    return bool((tag >> 16) & 1)
-
-
-def classify_location(path: str, vr: str | None, gt_kinds: dict[str, str] | None = None) -> str:
-    """Location kind of an element path: the ground truth's kind for a gt path, else by rule.
-
-    Rules, first match wins: group 0002 -> ``file-meta``; inside the IconImageSequence ->
-    ``icon``; group 60xx -> ``overlay``; an odd group anywhere on the path -> ``private``;
-    inside a sequence -> ``nested``; LT/ST/UT or a description/comment keyword ->
-    ``free-text``; else ``standard``.
-    """
-    if gt_kinds and path in gt_kinds:
-        return gt_kinds[path]
-    segments = parse_path(path)
-    tags = [tag for tag, _ in segments]
-    if tags[0] >> 16 == 0x0002:
-        return "file-meta"
-    if ICON_SEQUENCE in tags:
-        return "icon"
-    if any(tag >> 24 == 0x60 for tag in tags):
-        return "overlay"
-    if any(_is_private(tag) for tag in tags):
-        return "private"
-    if len(tags) > 1:
-        return "nested"
-    if vr in FREE_TEXT_VRS or keyword_for_tag(tags[-1]) in FREE_TEXT_KEYWORDS:
-        return "free-text"
-    return "standard"
-
-
-# --------------------------------------------------------------------------- element values
-
-@dataclass(frozen=True)
-class _Elem:
-    """A minimal element (for raw elements pydicom could not convert)."""
-
-    tag: int
-    VR: str
-    value: Any
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
-def _scalar_text(value: Any) -> str:
-    return _decode(value) if isinstance(value, bytes) else str(value)
-
-
-def value_text(elem: Any) -> str | None:
-    """The element's value as text (multi-values joined with ``\\``), or None for binary/sequence VRs.
-
-    Trailing/leading spaces and NULs are stripped; an empty value gives ``""``.
-    UN values are decoded (UTF-8, else latin-1): they may hold text.
-    """
-    vr = elem.VR or "UN"
-    if vr == "SQ" or vr in BINARY_VRS or vr.startswith("O") or elem.value is DEFERRED:  # "OB or OW" too
-        return None
-    value = elem.value
-    if value is None:
-        return ""
-    if isinstance(value, (MultiValue, list, tuple)):
-        text = "\\".join(_scalar_text(v) for v in value)
-    else:
-        text = _scalar_text(value)
-    return text.strip(" \x00")
-
-
-def _norm(text: str) -> str:
-    return text.strip(" \x00").casefold()
-
-
-def _binary_value(value: Any) -> bytes | str:
-    """A comparable form of a non-text value (bytes as is, numbers as text)."""
-    return bytes(value) if isinstance(value, (bytes, bytearray)) else str(value)
-
-
-def _is_empty(elem: Any) -> bool:
-    """No value: None, zero items, or only spaces/NULs."""
-    value = elem.value
-    if value is None:
-        return True
-    if value is DEFERRED:
-        return False
-    if isinstance(value, (bytes, bytearray)):
-        return not bytes(value).strip(b" \x00")
-    if isinstance(value, (Sequence, MultiValue, list, tuple)):
-        return len(value) == 0
-    return str(value).strip(" \x00") == ""
-
-
-#: Stand-in value of a deferred (large, not yet read) non-sequence input value: present, never equal to anything.
-DEFERRED = object()
-
-
-def _get(container: Dataset, tag: int) -> Any:
-    """Element ``tag`` of ``container`` (converted), or a raw stand-in when conversion fails; None if absent.
-
-    A large value that pydicom deferred (inputs are read with ``defer_size``) is not
-    read: it becomes a stand-in with value :data:`DEFERRED`, unless it is a sequence.
-    """
-    if tag not in container:
-        return None
-    raw = container.get_item(tag)
-    if isinstance(raw, RawDataElement) and raw.value is None and raw.length != 0:
-        vr = raw.VR or _implicit_vr(int(tag))
-        if vr != "SQ":
-            return _Elem(int(tag), vr, DEFERRED)
-    try:
-        return container[tag]
-    except Exception:  # noqa: BLE001 - unconvertible value: keep its bytes
-        raw = container.get_item(tag)
-        return _Elem(tag, "UN", getattr(raw, "value", None))
-
-
-def _datasets_of(ds: Dataset) -> list[tuple[Dataset, bool]]:
-    """The file meta (if any) and the dataset itself."""
-    meta = getattr(ds, "file_meta", None)
-    return ([(meta, True)] if meta is not None else []) + [(ds, False)]
-
-
-def resolve(ds: Dataset, segments: tuple[Segment, ...]) -> tuple[Any, bool]:
-    """(element at the path or None, whether an ancestor sequence/item is missing)."""
-    container: Dataset | None = getattr(ds, "file_meta", None) if segments[0][0] >> 16 == 0x0002 else ds
-    if container is None:
-        return None, False
-    for depth, (tag, index) in enumerate(segments):
-        elem = _get(container, tag)
-        last = depth == len(segments) - 1
-        if last:
-            return elem, False
-        if elem is None or elem.VR != "SQ" or index is None or not isinstance(elem.value, Sequence) \
-                or index >= len(elem.value):
-            return None, True
-        container = elem.value[index]
-    return None, True
-
-
-def walk(ds: Dataset, include_meta: bool = True) -> Iterator[tuple[str, tuple[Segment, ...], Any]]:
-    """Every element, depth first: (path text, path segments, element); sequences before their items."""
-    roots = _datasets_of(ds) if include_meta else [(ds, False)]
-    for container, _ in roots:
-        yield from _walk(container, "", ())
-
-
-def _walk(container: Dataset, prefix: str, segments: tuple[Segment, ...]) -> Iterator[tuple[str, tuple, Any]]:
-    for tag in list(container.keys()):
-        elem = _get(container, tag)
-        if elem is None:
-            continue
-        tag = int(tag)
-        path = f"{prefix}{_tag_text(tag)}"
-        yield path, segments + ((tag, None),), elem
-        if elem.VR == "SQ" and isinstance(elem.value, Sequence):
-            for i, item in enumerate(elem.value):
-                yield from _walk(item, f"{path}[{i}].", segments + ((tag, i),))
-
-
-# --------------------------------------------------------------------------- PHI forms and matching
-
-def phi_forms(rows: Iterable[dict]) -> set[str]:
-    """Every searchable form of the rows' values: the value, and ``^``-components of person names (>= 3 chars)."""
-    forms: set[str] = set()
-    for row in rows:
-        value = (row.get("injected_value") or "").strip()
-        forms.add(value)
-        if row.get("vr") == "PN" or row.get("category") in NAME_CATEGORIES:
-            forms.update(part.strip() for part in value.split("^"))
-    return {f for f in forms if len(f) >= MIN_FORM_LENGTH}
-
-
-# Token boundaries: no letter/digit just outside the hit; a hit starting (ending) with a digit may not
-# follow "digit." (precede ".digit") either, so a date is not found inside a UID or a decimal number.
-_TEXT_BEFORE = r"(?<![^\W_])(?:(?=\d)(?<!\d\.)|(?!\d))"
-_TEXT_AFTER = r"(?![^\W_])(?:(?<=\d)(?!\.\d)|(?<!\d))"
-_BYTES_BEFORE = rb"(?<![A-Za-z0-9])(?:(?=[0-9])(?<![0-9]\.)|(?![0-9]))"
-_BYTES_AFTER = rb"(?![A-Za-z0-9])(?:(?<=[0-9])(?!\.[0-9])|(?<![0-9]))"
-
-
-class PhiMatcher:
-    """Case-insensitive, token-bounded search for a file's PHI forms in text and in raw bytes.
-
-    A hit may not sit inside a longer run of letters/digits; a form that starts
-    (ends) with a digit may also not be preceded by ``digit.`` (followed by
-    ``.digit``), so a date is not found inside a UID or a decimal number.
-    """
-
-    def __init__(self, forms: Iterable[str]):
-        self.forms = sorted(set(forms), key=lambda f: (-len(f), f))
-        self.text_re = self._compile_text(self.forms) if self.forms else None
-        self.bytes_re = self._compile_bytes(self.forms) if self.forms else None
-
-    @staticmethod
-    def _compile_text(forms: list[str]) -> re.Pattern[str]:
-        body = "|".join(re.escape(form) for form in forms)
-        return re.compile(_TEXT_BEFORE + f"(?:{body})" + _TEXT_AFTER, re.IGNORECASE)
-
-    @staticmethod
-    def _compile_bytes(forms: list[str]) -> re.Pattern[bytes]:
-        encoded: set[bytes] = set()
-        for form in forms:
-            variants = {form} if form.isascii() else {form, form.upper(), form.lower()}  # IGNORECASE is ASCII-only
-            for variant in variants:
-                for codec in ("utf-8", "latin-1"):
-                    try:
-                        encoded.add(variant.encode(codec))
-                    except UnicodeEncodeError:
-                        pass
-        body = b"|".join(re.escape(data) for data in sorted(encoded, key=lambda d: (-len(d), d)))
-        return re.compile(_BYTES_BEFORE + b"(?:" + body + b")" + _BYTES_AFTER, re.IGNORECASE)
-
-    def in_text(self, text: str | None) -> bool:
-        """Whether any form occurs in ``text``."""
-        return bool(text and self.text_re is not None and self.text_re.search(text) is not None)
-
-    def byte_hits(self, buf: bytes, start: int, end: int) -> Iterator[tuple[int, int]]:
-        """(start, end) of every non-overlapping hit in ``buf[start:end]`` (longest form first)."""
-        if self.bytes_re is None:
-            return
-        for m in self.bytes_re.finditer(buf, start, end):
-            yield m.start(), m.end()
-
-
-# --------------------------------------------------------------------------- raw layout
-
-_LONG_VRS = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"})
-_ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
-_IMPLICIT_LE, _EXPLICIT_BE, _DEFLATED = "1.2.840.10008.1.2", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"
-
-
-class _Stop(Exception):
-    """The raw walker cannot parse further; bytes from here on are unattributed."""
-
-
-class _Truncated(_Stop):
-    """A value, item or element header runs past the end of the file: the file is cut short."""
-
-
-@dataclass
-class RawLayout:
-    """Where element values lie in a file: text values (start, end, path, vr), binary value ranges."""
-
-    text: list[tuple[int, int, str, str]]
-    binary: list[tuple[int, int]]
-    parsed_to: int  # offset where parsing stopped (== len(buf) when the whole file parsed)
-    truncated: bool = False  # an element, item or pixel fragment runs past the end of the file
-
-    def gaps(self, size: int) -> list[tuple[int, int]]:
-        """Byte ranges outside binary values (what the raw scan searches)."""
-        out, pos = [], 0
-        for start, end in sorted(self.binary):
-            if start > pos:
-                out.append((pos, start))
-            pos = max(pos, end)
-        if pos < size:
-            out.append((pos, size))
-        return out
-
-    @functools.cached_property
-    def _starts(self) -> list[int]:
-        return [t[0] for t in self.text]
-
-    def text_element_at(self, offset: int) -> tuple[str, str] | None:
-        """(path, vr) of the text value holding ``offset``, if any."""
-        i = bisect.bisect_right(self._starts, offset) - 1
-        if i >= 0 and offset < self.text[i][1]:
-            return self.text[i][2], self.text[i][3]
-        return None
-
-
-@functools.lru_cache(maxsize=4096)
-def _implicit_vr(tag: int) -> str:
-    if _is_private(tag):
-        return "LO" if 0x0010 <= (tag & 0xFFFF) <= 0x00FF else "UN"
-    try:
-        return dictionary_VR(tag).split(" or ")[0]
-    except KeyError:
-        return "UN"
-
-
-class _RawWalker:
-    """Finds the byte range of every element value (recursing into sequences) without pydicom."""
-
-    def __init__(self, buf: bytes):
-        self.buf = buf
-        self.text: list[tuple[int, int, str, str]] = []
-        self.binary: list[tuple[int, int]] = []
-        self.transfer_syntax = ""
-
-    def run(self) -> RawLayout:
-        buf, pos = self.buf, 0
-        truncated = False
-        if buf[128:132] == b"DICM":
-            pos = 132
-        try:
-            pos = self._dataset(pos, len(buf), "", True, True, meta=True)
-            ts = self.transfer_syntax
-            if ts == _DEFLATED:
-                self.binary.append((pos, len(buf)))  # compressed body: not searchable as bytes
-                pos = len(buf)
-            else:
-                explicit = ts != _IMPLICIT_LE if ts else self._looks_explicit(pos)
-                pos = self._dataset(pos, len(buf), "", explicit, ts != _EXPLICIT_BE)
-                truncated = 0 < len(buf) - pos < 8  # a cut element header
-        except (_Truncated, struct.error):  # struct.error: a tag or length read past the end
-            truncated = True
-        except (_Stop, IndexError, ValueError):
-            pass
-        self.text.sort()
-        return RawLayout(self.text, self.binary, pos if pos <= len(buf) else len(buf), truncated)
-
-    def _looks_explicit(self, pos: int) -> bool:
-        vr = self.buf[pos + 4:pos + 6]
-        return len(vr) == 2 and vr.isalpha() and vr.isupper()
-
-    def _dataset(self, pos: int, end: int, prefix: str, explicit: bool, little: bool, meta: bool = False) -> int:
-        """Parse elements from ``pos`` to ``end`` (or an item delimiter); returns the position after."""
-        buf, e = self.buf, "<" if little else ">"
-        while pos + 8 <= end:
-            group, element = struct.unpack_from(e + "HH", buf, pos)
-            if meta and group != 0x0002:
-                return pos
-            tag = (group << 16) | element
-            if tag == _ITEM_END:
-                return pos + 8
-            if group == 0xFFFE:
-                raise _Stop
-            if explicit or meta:
-                vr_bytes = buf[pos + 4:pos + 6]
-                if not (vr_bytes.isalpha() and vr_bytes.isupper()):
-                    raise _Stop
-                if vr_bytes in _LONG_VRS:
-                    (length,) = struct.unpack_from(e + "L", buf, pos + 8)
-                    vpos = pos + 12
-                else:
-                    (length,) = struct.unpack_from(e + "H", buf, pos + 6)
-                    vpos = pos + 8
-                vr = vr_bytes.decode("ascii")
-            else:
-                (length,) = struct.unpack_from(e + "L", buf, pos + 4)
-                vpos, vr = pos + 8, _implicit_vr(tag)
-            path = f"{prefix}{_tag_text(tag)}"
-            if length == 0xFFFFFFFF:
-                if vr == "SQ" or (vr == "UN" and tag != 0x7FE00010 and self._item_at(vpos, e)):
-                    pos = self._sequence(vpos, None, path, explicit, little)
-                else:
-                    pos = self._encapsulated(vpos, e)
-                continue
-            vend = vpos + length
-            if vend > len(buf):
-                raise _Truncated
-            if vr == "SQ":
-                self._sequence(vpos, vend, path, explicit, little)
-            elif vr in BINARY_VRS:
-                self.binary.append((vpos, vend))
-            else:
-                self.text.append((vpos, vend, path, vr))
-                if tag == 0x00020010:
-                    self.transfer_syntax = buf[vpos:vend].decode("ascii", "replace").strip(" \x00")
-            pos = vend
-        return pos
-
-    def _item_at(self, pos: int, e: str) -> bool:
-        if pos + 4 > len(self.buf):
-            return False
-        group, element = struct.unpack_from(e + "HH", self.buf, pos)
-        return ((group << 16) | element) == _ITEM
-
-    def _sequence(self, pos: int, end: int | None, path: str, explicit: bool, little: bool) -> int:
-        """Parse sequence items from ``pos``; ``end`` None = undefined length (up to the delimiter)."""
-        buf, e = self.buf, "<" if little else ">"
-        limit = len(buf) if end is None else end
-        index = 0
-        while True:
-            if end is not None and pos >= end:
-                return pos
-            group, element, length = struct.unpack_from(e + "HHL", buf, pos)
-            tag = (group << 16) | element
-            if tag == _SEQ_END:
-                return pos + 8
-            if tag != _ITEM:
-                raise _Stop
-            prefix = f"{path}[{index}]."
-            if length == 0xFFFFFFFF:
-                pos = self._dataset(pos + 8, limit, prefix, explicit, little)
-            else:
-                if pos + 8 + length > limit:
-                    raise _Truncated if end is None else _Stop
-                self._dataset(pos + 8, pos + 8 + length, prefix, explicit, little)
-                pos += 8 + length
-            index += 1
-
-    def _encapsulated(self, pos: int, e: str) -> int:
-        """Skip an undefined-length binary value (encapsulated pixel data): items up to the delimiter."""
-        start, buf = pos, self.buf
-        while True:
-            group, element, length = struct.unpack_from(e + "HHL", buf, pos)
-            tag = (group << 16) | element
-            if tag == _SEQ_END:
-                self.binary.append((start, pos + 8))
-                return pos + 8
-            if tag != _ITEM or length == 0xFFFFFFFF or pos + 8 + length > len(buf):
-                self.binary.append((start, len(buf)))  # runs to the end of the file
-                raise _Truncated if tag == _ITEM and length != 0xFFFFFFFF else _Stop
-            pos += 8 + length
-
-
-def raw_layout(buf: bytes) -> RawLayout:
-    """Byte ranges of the element values of a DICOM file (see :class:`RawLayout`)."""
-    return _RawWalker(buf).run()
 
 
 # --------------------------------------------------------------------------- loading
@@ -687,11 +217,11 @@ def _bitmap_shows(elem: Any) -> bool:
         if not isinstance(elem.value, Sequence) or len(elem.value) == 0:
             return False
         item = elem.value[0]
-        pixels = _get(item, 0x7FE00010)
+        pixels = get_element(item, 0x7FE00010)
         if pixels is None or not isinstance(pixels.value, (bytes, bytearray)) or not pixels.value:
             return False
         data = bytes(pixels.value)
-        bits = _top_text(item, "BitsAllocated")
+        bits = top_text(item, "BitsAllocated")
         wide = bits is not None and bits.isdigit() and int(bits) > 8
         encapsulated = getattr(pixels, "is_undefined_length", False)
         dtype = np.uint16 if wide and not encapsulated and len(data) % 2 == 0 else np.uint8
@@ -713,13 +243,13 @@ def row_removed(row: dict, ds: Dataset, output_name: str) -> bool:
         return not _bitmap_shows(elem)
     text = value_text(elem)
     if text is None:  # a binary VR now: judge its value as text
-        raw = _binary_value(elem.value if elem.value is not None else b"")
-        text = _decode(raw) if isinstance(raw, bytes) else raw
+        raw = binary_value(elem.value if elem.value is not None else b"")
+        text = decode_text(raw) if isinstance(raw, bytes) else raw
     if not text:
         return True
     if row["match"] == "contains":
         return value.casefold() not in text.casefold()
-    return _norm(text) != _norm(value)
+    return normalized(text) != normalized(value)
 
 
 # --------------------------------------------------------------------------- leaks
@@ -733,7 +263,7 @@ def find_leaks(loaded: _Loaded, output_name: str, rows: list[dict], removed: lis
         for path, _, elem in walk(loaded.ds):
             if matcher.in_text(value_text(elem)):
                 found.setdefault(path, classify_location(path, elem.VR, gt_kinds))
-        for row, gone in zip(rows, removed):
+        for row, gone in zip(rows, removed, strict=False):
             if row["match"] == "rendered" and not gone:
                 found.setdefault(row["tag_path"], row["location_kind"])
     if matcher.in_text(output_name):
@@ -760,143 +290,6 @@ def _raw_leaks(buf: bytes, layout: RawLayout, matcher: PhiMatcher,
                 yield f"raw@{hit_start}", "raw-bytes"
             last_raw_end = hit_end
 
-
-# --------------------------------------------------------------------------- conformance
-
-def _uid_values(elem: Any) -> list[str]:
-    text = value_text(elem)
-    return [v.strip(" \x00") for v in text.split("\\")] if text else []
-
-
-def _instance_uids(elem: Any) -> set[str]:
-    """UI values inside a sequence element (recursively), standard (1.2.840.10008.*) UIDs excluded."""
-    found: set[str] = set()
-    if not isinstance(elem.value, Sequence):
-        return set(_uid_values(elem)) if elem.VR == "UI" else found
-    for item in elem.value:
-        for _, _, child in _walk(item, "", ()):
-            if child.VR == "UI":
-                found.update(u for u in _uid_values(child) if not u.startswith(STANDARD_UID_ROOT))
-    return found
-
-
-def _signature(elem: Any) -> Any:
-    """A comparable form of an element's value (sequences flattened to (path, value) pairs)."""
-    if elem.value is DEFERRED:
-        return DEFERRED
-    if isinstance(elem.value, Sequence):
-        return tuple((path, _signature(child)) for item in elem.value for path, _, child in _walk(item, "", ())
-                     if child.VR != "SQ")
-    text = value_text(elem)
-    if text is not None:
-        return _norm(text)
-    return _binary_value(elem.value if elem.value is not None else b"")
-
-
-def _uids_replaced(in_elem: Any, out_elem: Any) -> bool:
-    if isinstance(in_elem.value, Sequence):
-        before, after = _instance_uids(in_elem), _instance_uids(out_elem)
-        return isinstance(out_elem.value, Sequence) and not (before & after)
-    values = _uid_values(out_elem)
-    return bool(values) and all(UID(v).is_valid for v in values) and not (set(values) & set(_uid_values(in_elem)))
-
-
-def element_outcome(action: str, in_elem: Any, out_elem: Any | None) -> str:
-    """What the output did with an element.
-
-    ``absent``; ``empty``; ``uid`` (UI values all valid and all different from the
-    input's; for a sequence: none of its input instance UIDs left inside);
-    ``changed`` (any other difference, compared case-insensitively); ``same``.
-    """
-    if out_elem is None:
-        return "absent"
-    if _is_empty(out_elem):
-        return "empty"
-    if (action in UID_ACTIONS or in_elem.VR == "UI") and _uids_replaced(in_elem, out_elem):
-        return "uid"
-    return "same" if _signature(in_elem) == _signature(out_elem) else "changed"
-
-
-def conformance(ds_in: Dataset, ds_out: Dataset | None) -> dict[str, list[int]]:
-    """action -> [elements of the input with that action, elements the output honours].
-
-    Elements whose ancestor sequence (or item) is gone from the output count as
-    honoured whatever their own action. An unreadable output (``None``) honours nothing.
-    """
-    counts: dict[str, list[int]] = {}
-    for _, segments, elem in walk(ds_in):
-        action = basic_action(segments[-1][0])
-        if action is None:
-            continue
-        entry = counts.setdefault(action, [0, 0])
-        entry[0] += 1
-        if ds_out is None:
-            continue
-        out_elem, ancestor_gone = resolve(ds_out, segments)
-        if ancestor_gone or element_outcome(action, elem, out_elem) in ALLOWED_OUTCOMES[action]:
-            entry[1] += 1
-    return counts
-
-
-# --------------------------------------------------------------------------- required attributes
-
-def _number(text: str | None) -> float | None:
-    try:
-        return float(text) if text not in (None, "") else None
-    except ValueError:
-        return None
-
-
-def _same_value(a: str | None, b: str | None) -> bool:
-    if a is None or b is None:
-        return False
-    na, nb = _number(a), _number(b)
-    if na is not None and nb is not None:
-        return abs(na - nb) <= 1e-6 * max(1.0, abs(na))
-    return _norm(a) == _norm(b)
-
-
-def _top_text(ds: Dataset | None, keyword: str) -> str | None:
-    """Text of a top-level attribute by keyword (None when absent or binary)."""
-    tag = tag_for_keyword(keyword)
-    elem = None if ds is None or tag is None else _get(ds, tag)
-    if elem is None:
-        return None
-    text = value_text(elem)
-    if text is None and isinstance(elem.value, (int, float, MultiValue, list)):  # US/UL/FD... numbers
-        values = elem.value if isinstance(elem.value, (MultiValue, list)) else [elem.value]
-        text = "\\".join(str(v) for v in values)
-    return text
-
-
-def _region0(ds: Dataset | None) -> Dataset | None:
-    if ds is None or "SequenceOfUltrasoundRegions" not in ds:
-        return None
-    seq = ds.SequenceOfUltrasoundRegions
-    return seq[0] if len(seq) else None
-
-
-def required_retained(ds_in: Dataset, ds_out: Dataset | None) -> dict[str, bool]:
-    """Required attribute -> kept unchanged. Only attributes the input has are listed."""
-    result: dict[str, bool] = {}
-    for keyword in REQUIRED_ATTRIBUTES:
-        before = _top_text(ds_in, keyword)
-        if before is None:
-            continue
-        after = _top_text(ds_out, keyword)
-        kept = _same_value(before, after)
-        if keyword == "PhotometricInterpretation" and not kept and after is not None:
-            kept = before.upper() in YBR_PHOTOMETRICS and after.upper() == "RGB"  # same colours once decoded
-        result[keyword] = kept
-    region_in = _region0(ds_in)
-    if region_in is not None:
-        region_out = _region0(ds_out)
-        result[US_REGION_KEY] = region_out is not None and all(
-            _same_value(_top_text(region_in, k), _top_text(region_out, k)) for k in US_REGION_ATTRIBUTES
-            if k in region_in)
-    return result
-
-
 # --------------------------------------------------------------------------- views
 
 def header_view(ds: Dataset | None) -> dict[str, str | None]:
@@ -909,7 +302,7 @@ def header_view(ds: Dataset | None) -> dict[str, str | None]:
             elem, _ = resolve(ds, ((REFERENCED_PATIENT_SEQUENCE, 0), (REFERENCED_SOP_INSTANCE_UID, None)))
             text = None if elem is None else value_text(elem)
         else:
-            text = _top_text(ds, key)
+            text = top_text(ds, key)
         view[key] = text or None
     return view
 
@@ -959,4 +352,3 @@ def score_header_file(input_path: Path, output_path: Path | None, output_name: s
             valid=valid, input_view=header_view(source.ds), output_view=header_view(out.ds), error=error,
             unreadable=unreadable,
         )
-

@@ -293,7 +293,7 @@ def _tag_name(location: str) -> str:
     """``(0010,0010)`` -> ``(0010,0010) PatientName``: the keyword of the last element of a tag path."""
     from pydicom.datadict import keyword_for_tag
 
-    from .header_metrics import parse_path
+    from .dicom_paths import parse_path
 
     try:
         keyword = keyword_for_tag(parse_path(location)[-1][0])

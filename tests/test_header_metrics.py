@@ -24,7 +24,8 @@ from pydicom.dataset import Dataset
 from pydicom.uid import ImplicitVRLittleEndian
 
 from phiphantom.benchmark.consistency import consistency
-from phiphantom.benchmark.header_metrics import HeaderFileScore, raw_layout, score_header_file
+from phiphantom.benchmark.dicom_bytes import raw_layout
+from phiphantom.benchmark.header_metrics import HeaderFileScore, score_header_file
 from phiphantom.core.profile import basic_action
 from phiphantom.synth import GenerateConfig, generate
 

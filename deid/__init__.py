@@ -22,8 +22,7 @@ from phiphantom.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .api import DeidResult, Deidentifier, deidentify, encode, save
-    from .batch import BatchSummary, BatchUsageError, deid_batch
-    from .batch_out import RunAborted
+    from .batch import BatchSummary, BatchUsageError, RunAborted, deid_batch
     from .header_deid import DeidError, DeidOptions
     from .keys import DeidKeyError, load_key
     from .pipeline import DeidConfig, deidentify_file, read_dicom
@@ -39,7 +38,7 @@ _WHERE = {
     "DeidKeyError": ".keys", "load_key": ".keys",
     "FileRejected": ".structure",
     "deid_batch": ".batch", "BatchSummary": ".batch", "BatchUsageError": ".batch",
-    "RunAborted": ".batch_out",
+    "RunAborted": ".batch",
 }
 
 __all__ = sorted(_WHERE)

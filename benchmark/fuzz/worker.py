@@ -47,7 +47,7 @@ class WorkerSetup:
 
     seeds: list[Seed]
     seed: int
-    plan: object                  # phiphantom.deid.batch._Plan for this worker's scratch folders
+    plan: object                  # phiphantom.deid.batch.Plan for this worker's scratch folders
     memory_limit_mb: int = 0      # RLIMIT_AS per worker (0: none)
     save_dir: Path | None = None  # where the input of a failing case is kept (cases/N.dcm)
     save_all: bool = False        # keep every case's input (cases asked for by index)
@@ -96,12 +96,12 @@ def engine_plan(root: Path, out_dir: Path, options: tuple[str, ...] = (), header
     known = dict(root=root, out_dir=out_dir, config=config, version=__version__, fingerprint="fuzz",
                  want_mapping=False, timeout_s=float(timeout_s))
     values = {}
-    for f in dataclasses.fields(batch._Plan):
+    for f in dataclasses.fields(batch.Plan):
         if f.name in known:
             values[f.name] = known[f.name]
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             values[f.name] = False  # a flag added to the plan later (e.g. show/redact paths): off
-    return batch._Plan(**values)
+    return batch.Plan(**values)
 
 
 def warm_up(plan) -> None:
@@ -110,7 +110,7 @@ def warm_up(plan) -> None:
 
     batch = deid_batch_module()
 
-    check = getattr(batch, "_check_pixel_tools", None)
+    check = getattr(batch, "check_pixel_tools", None)
     if check is not None and plan.config.pixels is not None:
         check(plan.config.pixels)
 
@@ -154,7 +154,7 @@ def locate(plan, data: bytes, tmp: Path) -> dict:
 
     try:
         deid = deidentify_file(data, plan.config, plan.version)
-        batch._write_verified(deid.dataset, tmp)
+        batch.write_verified(deid.dataset, tmp)
     except Exception as exc:  # noqa: BLE001 - the point is to see it
         ours, anywhere = _where(exc)
         return {"exception": type(exc).__name__, "where": ours, "raised_at": anywhere}

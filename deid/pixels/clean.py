@@ -62,7 +62,8 @@ def _background(frames: Frames, t: int, x0: int, y0: int, x1: int, y1: int):
 
 
 @lru_cache(maxsize=2)
-def _ner(path: str):
+def cached_ner(path: str):
+    """The NER model of ``path``, loaded once per process (the batch runner loads it before the workers fork)."""
     from .ner import load_ner
 
     return load_ner(path)
@@ -130,7 +131,7 @@ def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = PixelC
     confidence, and never carries a redaction on into the image."""
     frames = load_frames(ds)
     area = find_image_area(ds, frames.view)
-    classifier = Classifier(header, config.policy, ner=_ner(config.ner_model) if config.ner_model else None,
+    classifier = Classifier(header, config.policy, ner=cached_ner(config.ner_model) if config.ner_model else None,
                             frames=frames.shape[0], readable_only=mode == TEXT)
     ocr = CachingOCR(get_backend(config.ocr))
     result = PixelResult(image_source=area.source, mode=mode, mode_reason=mode_reason)

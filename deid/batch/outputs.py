@@ -1,7 +1,8 @@
-"""The output folder of a ``phiphantom deid`` run: creating it, locking it for the run, and saying what
-an operating-system error was without quoting anything from a file.
+"""The output folder of a ``phiphantom deid`` run: the names of the runner's files in it, creating and
+locking it for the run, removing a temporary file, and saying what an operating-system error was
+without quoting anything from a file.
 
-See "Writing OUT" in the module docstring of :mod:`.batch`.
+See "Writing OUT" in the docstring of :mod:`phiphantom.deid.batch`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,14 @@ import os
 from pathlib import Path
 
 LOCK_FILENAME = ".phiphantom-deid.lock"
+ERRORS_FILENAME = "errors.csv"
+AUDIT_FILENAME = "audit.jsonl"
+DETECTIONS_FILENAME = "detections.csv"
+STATE_FILENAME = ".phiphantom-deid-state.jsonl"
+STAGING_DIRNAME = ".phiphantom-deid-tmp"
+#: Names an output may not start with: the runner's own files in OUT.
+RESERVED_NAMES = frozenset({ERRORS_FILENAME, AUDIT_FILENAME, DETECTIONS_FILENAME, STATE_FILENAME, STAGING_DIRNAME,
+                            LOCK_FILENAME})
 
 
 class OutUnavailable(Exception):
@@ -29,6 +38,15 @@ def describe_os_error(exc: OSError) -> str:
     if not code:
         return type(exc).__name__
     return f"{errno.errorcode.get(code, f'errno {code}')}: {os.strerror(code)}"
+
+
+def unlink_quietly(path: Path | str | None) -> None:
+    """Remove a (temporary) file if there is one; a file already gone or not removable is left to the run's cleanup."""
+    if path:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 @contextlib.contextmanager

@@ -1,6 +1,8 @@
 """Walking IN for ``phiphantom deid``: which entries are DICOM files, and a reason for every other.
 
-See "Walking IN" in the module docstring of :mod:`.batch`.
+Also how an input is named in the records (``file-NNNN``, or its path as printable text).
+
+See "Walking IN" in the docstring of :mod:`phiphantom.deid.batch`.
 """
 
 from __future__ import annotations
@@ -10,13 +12,22 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .batch_out import describe_os_error
+from .outputs import describe_os_error
 
 
-def _is_within(path: Path, folder: Path) -> bool:
+def is_within(path: Path, folder: Path) -> bool:
     """Whether ``path`` is ``folder`` or lies below it (both resolved)."""
     return path == folder or path.is_relative_to(folder)
 
+
+def path_text(relpath: str) -> str:
+    """A relative path as printable text (undecodable bytes in names become ``\\xNN``)."""
+    return os.fsencode(relpath).decode("utf-8", "backslashreplace")
+
+
+def redacted_name(index: int) -> str:
+    """The stand-in for an input path in the records (unless ``--show-paths``): ``file-NNNN`` (1-based walk order)."""
+    return f"file-{index + 1:04d}"
 
 
 @dataclass
@@ -45,7 +56,7 @@ def _symlink_message(path: Path, root: Path) -> str:
         target = path.resolve(strict=True)
     except (OSError, RuntimeError):
         return "symbolic link not followed (dangling or looping)"
-    if not _is_within(target, root):
+    if not is_within(target, root):
         return "symbolic link not followed (it points outside the input folder)"
     if target.is_dir():
         return ("symbolic link to a folder not followed (no loops; files inside the input folder are processed "

@@ -1,7 +1,7 @@
 """Records and commits of a ``phiphantom deid`` run: errors.csv, audit.jsonl, detections.csv, the
 resume state and the mapping table, and moving finished outputs into place in input order.
 
-See "Records" in the module docstring of :mod:`.batch`.
+See "Records" in the docstring of :mod:`phiphantom.deid.batch`.
 """
 
 from __future__ import annotations
@@ -15,22 +15,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .batch_out import LOCK_FILENAME, describe_os_error, records_step
-from .header_deid import DeidOptions
-from .keys import write_private
+from ..header_deid import DeidOptions
+from ..keys import write_private
+from .inputs import path_text, redacted_name
+from .outputs import (
+    AUDIT_FILENAME, DETECTIONS_FILENAME, ERRORS_FILENAME, LOCK_FILENAME, RESERVED_NAMES, STATE_FILENAME,
+    describe_os_error, records_step, unlink_quietly,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
-    from .batch import BatchSummary, _Plan
-    from .batch_inputs import InputEntry
+    from .inputs import InputEntry
+    from .plan import Plan
+    from .summary import BatchSummary
 
-ERRORS_FILENAME = "errors.csv"
-AUDIT_FILENAME = "audit.jsonl"
-DETECTIONS_FILENAME = "detections.csv"
 DETECTION_COLUMNS = ("file", "frame_start", "frame_end", "x0", "y0", "x1", "y1", "decision", "reason", "text")
-STATE_FILENAME = ".phiphantom-deid-state.jsonl"
-STAGING_DIRNAME = ".phiphantom-deid-tmp"
-RESERVED_NAMES = frozenset({ERRORS_FILENAME, AUDIT_FILENAME, DETECTIONS_FILENAME, STATE_FILENAME, STAGING_DIRNAME,
-                            LOCK_FILENAME})
 ERROR_COLUMNS = ("path", "error_class", "message")
 #: ``kind`` of the state file's line that each run writes first: its key check value and settings.
 RUN_RECORD = "run"
@@ -38,24 +36,6 @@ RUN_RECORD = "run"
 
 class ResumeRefused(Exception):
     """``--resume`` into an OUT made with another key or other settings, or not by this tool (message safe)."""
-
-
-def path_text(relpath: str) -> str:
-    """A relative path as printable text (undecodable bytes in names become ``\\xNN``)."""
-    return os.fsencode(relpath).decode("utf-8", "backslashreplace")
-
-
-def redacted_name(index: int) -> str:
-    """The stand-in for an input path in the records (unless ``--show-paths``): ``file-NNNN`` (1-based walk order)."""
-    return f"file-{index + 1:04d}"
-
-
-def _unlink(path: Path | str | None) -> None:
-    if path:
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
 
 
 def load_state(path: Path, fingerprint: str) -> dict[str, dict]:
@@ -130,10 +110,10 @@ def check_resume(out: Path, fingerprint: str, key_check: str, settings: dict) ->
                             f"or {new_run}")
 
 
-class _Records:
+class Records:
     """errors.csv, audit.jsonl and the state file of one run, written as files are decided."""
 
-    def __init__(self, plan: _Plan, resume: bool, key_source: str, options: DeidOptions, profile: str) -> None:
+    def __init__(self, plan: Plan, resume: bool, key_source: str, options: DeidOptions, profile: str) -> None:
         out = plan.out_dir
         self.plan = plan
         self.files: list = []
@@ -224,10 +204,10 @@ class _Records:
                 pass
 
 
-class _Committer:
+class Committer:
     """Decides each file in input order: moves finished outputs into place or records the failure."""
 
-    def __init__(self, plan: _Plan, records: _Records, summary: BatchSummary) -> None:
+    def __init__(self, plan: Plan, records: Records, summary: BatchSummary) -> None:
         self.plan = plan
         self.records = records
         self.summary = summary
@@ -272,7 +252,7 @@ class _Committer:
             return
         clash = self._claim(entry, result)
         if clash is not None:
-            _unlink(result.get("tmp"))
+            unlink_quietly(result.get("tmp"))
             message = ("another input earlier in walk order has the same SOP Instance UID" if clash.startswith("Dup")
                        else "another input earlier in walk order (or a file of the runner) has the same output path")
             self.fail(entry, clash, message, result["input_sha256"])
@@ -289,7 +269,7 @@ class _Committer:
             step = "move the output into place"
             os.replace(result["tmp"], target)
         except OSError as exc:
-            _unlink(result.get("tmp"))
+            unlink_quietly(result.get("tmp"))
             self.paths.discard(result["output"])
             self.sops.discard(result.get("sop", ""))
             self.fail(entry, type(exc).__name__, f"could not {step} ({describe_os_error(exc)})",

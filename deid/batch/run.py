@@ -1,0 +1,234 @@
+"""The batch runner itself: :func:`deid_batch` checks the request, locks OUT, runs every input through the
+worker pool (or Dask) and commits each in input order.
+
+What it guarantees is in the docstring of :mod:`phiphantom.deid.batch`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import time
+from pathlib import Path
+from typing import Callable, Iterable
+
+from phiphantom.core.executors import Executor, dask_client, default_workers
+
+from ..header_deid import DeidOptions
+from ..keys import DeidKeyError, load_key, write_private
+from ..pipeline import RECOMPRESS_NAMES, DeidConfig
+from ..pixels.config import POLICIES, PixelConfig
+from .inputs import InputEntry, collect_inputs
+from .outputs import (
+    AUDIT_FILENAME, ERRORS_FILENAME, LOCK_FILENAME, STAGING_DIRNAME, STATE_FILENAME, OutLock, OutUnavailable,
+    describe_os_error, records_step,
+)
+from .plan import (
+    BatchUsageError, Plan, check_paths, checked_options, key_check_value, run_settings, settings_fingerprint,
+)
+from .pool import WorkerPool, dask_results
+from .process import check_pixel_tools
+from .records import Committer, Records, ResumeRefused, check_resume, load_state, write_mapping
+from .summary import BatchSummary
+
+
+def check_out(out: Path, resume: bool, plan: Plan) -> None:
+    """With OUT locked: refuse a non-empty OUT without --resume, and a resume of another key or settings."""
+    try:
+        if not resume:
+            if any(p.name != LOCK_FILENAME for p in out.iterdir()):
+                raise BatchUsageError(f"the output folder is not empty: {out} (use --resume to continue a run there)")
+            return
+        check_resume(out, plan.fingerprint, plan.key_check, plan.settings)
+    except ResumeRefused as exc:
+        raise BatchUsageError(str(exc)) from None
+    except OSError as exc:
+        raise BatchUsageError(f"cannot list the output folder {out} ({describe_os_error(exc)})") from None
+
+
+def _drive(plan: Plan, entries: list[InputEntry], committer: Committer, state: dict[str, dict], workers: int,
+           progress: Callable[[int, int], None] | None, client=None) -> int:
+    """Run the DICOM entries through the pool (or Dask) and commit every entry in input order; return the pool size."""
+    total = len(entries)
+    results: dict[int, dict] = {}
+    next_index = done = 0
+
+    def commit_ready() -> None:
+        nonlocal next_index
+        while next_index < total and (entries[next_index].error is not None or next_index in results):
+            committer.commit(entries[next_index], results.pop(next_index, None))
+            next_index += 1
+
+    tasks = [(e.index, e.relpath, state.get(plan.input_id(e.relpath))) for e in entries if e.error is None]
+    done = total - len(tasks)
+    if progress is not None:
+        progress(done, total)
+    commit_ready()
+    size = max(1, min(workers, len(tasks)))
+    if client is not None:
+        size = max(1, len(client.scheduler_info().get("workers", {})))
+    if tasks:
+        answers = dask_results(client, plan, tasks) if client is not None else WorkerPool(plan, size).run(tasks)
+        for index, result in answers:
+            results[index] = result
+            commit_ready()
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    commit_ready()
+    return size
+
+
+def deid_batch(
+    src: Path | str,
+    out: Path | str,
+    *,
+    key_file: Path | str | None = None,
+    ephemeral_key: bool = False,
+    write_ephemeral_key: Path | str | None = None,
+    profile: str = "basic",
+    options: Iterable[str] = (),
+    safe_private: Path | str | frozenset | None = None,
+    date_shift_range: tuple[int, int] | None = None,
+    layout: str = "pseudonymized",
+    workers: int | None = None,
+    timeout_s: float = 300.0,
+    resume: bool = False,
+    mapping_out: Path | str | None = None,
+    show_paths: bool = False,
+    redact_paths: bool = False,
+    header_only: bool = False,
+    policy: str = "strict",
+    hard: bool = False,
+    pixels_all_modalities: bool = False,
+    recompress: str | None = None,
+    include_text: bool = False,
+    ocr: str = "tesseract",
+    ner_model: Path | str | None = None,
+    env: dict | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    executor: Executor = Executor(),
+) -> BatchSummary:
+    """De-identify every DICOM file in ``src`` (file or folder) into ``out``; see the module docstring.
+
+    The key comes from ``key_file``, else ``$PHIPHANTOM_DEID_KEY`` (from ``env``, default the process
+    environment), else -- only with ``ephemeral_key=True`` -- a random one (written, mode 0600, to
+    ``write_ephemeral_key`` if given). Raises :class:`BatchUsageError` (nothing processed) for a bad
+    request; per-file problems never raise, they become rows of ``errors.csv``. The records name
+    inputs ``file-NNNN`` unless ``show_paths`` (``redact_paths``, the old opt-in, is the default now
+    and is accepted for compatibility). OUT is locked for the run (:class:`OutLock`). A record
+    that cannot be written stops the run with :class:`RunAborted`.
+
+    ``executor`` ``dask`` sends one task per file to a Dask cluster (workers must see ``src`` and
+    ``out`` at the same paths; the key travels to them with the tasks). Dask cannot stop a running
+    task, so there the per-file timeout does not apply; a file whose workers keep dying becomes a
+    ``WorkerCrashed`` row. Outputs and records are the same as with local workers.
+    """
+    from phiphantom.core import __version__
+
+    started = time.perf_counter()
+    src, out = Path(src), Path(out)
+    mapping_out = Path(mapping_out) if mapping_out is not None else None
+    key_out = Path(write_ephemeral_key) if write_ephemeral_key is not None else None
+    if policy not in POLICIES:
+        raise BatchUsageError(f"--policy must be one of {', '.join(POLICIES)}")
+    if layout not in ("keep", "pseudonymized"):
+        raise BatchUsageError("--layout must be keep or pseudonymized")
+    if key_out is not None and not ephemeral_key:
+        raise BatchUsageError("--write-ephemeral-key needs --ephemeral-key")
+    if ephemeral_key and key_file is not None:
+        raise BatchUsageError("give either --key-file or --ephemeral-key, not both")
+    if ephemeral_key and resume:
+        raise BatchUsageError("--resume needs the key of the interrupted run (--key-file or $PHIPHANTOM_DEID_KEY)")
+    if timeout_s <= 0:
+        raise BatchUsageError("--timeout must be positive")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise BatchUsageError(f"--workers must be a whole number of at least 1 (got {workers!r})")
+    if show_paths and redact_paths:
+        raise BatchUsageError("give either --show-paths or --redact-paths, not both")
+    deid_options = checked_options(profile, options, safe_private, date_shift_range)
+    check_paths(src, out, mapping_out, key_out, resume)
+    try:
+        key, key_source = load_key(Path(key_file) if key_file is not None else None, ephemeral=ephemeral_key,
+                                   env={} if ephemeral_key else env)
+    except DeidKeyError as exc:
+        raise BatchUsageError(str(exc)) from None
+
+    if recompress is not None and recompress not in RECOMPRESS_NAMES:
+        raise BatchUsageError(f"--recompress must be one of {', '.join(RECOMPRESS_NAMES)}")
+    pixels = None if header_only else PixelConfig(policy=policy, ocr=ocr, hard=hard, all_modalities=pixels_all_modalities,
+                                                   ner_model=str(ner_model) if ner_model else None)
+    if pixels is not None:
+        check_pixel_tools(pixels)
+    config = DeidConfig(key=key, options=deid_options, layout=layout, key_source=key_source, pixels=pixels,
+                        recompress=recompress)
+    root, entries = collect_inputs(src)
+    if not entries:
+        raise BatchUsageError(f"no DICOM files found in {src}: the folder is empty (nothing to de-identify)")
+    settings = run_settings(deid_options, layout, profile, __version__, pixels, recompress)
+    lock = OutLock(out.resolve())
+    try:
+        lock.acquire()  # creates OUT; from here on a second run into OUT is refused
+    except OutUnavailable as exc:
+        raise BatchUsageError(str(exc)) from None
+    plan = Plan(root=root, out_dir=out.resolve(), config=config, version=__version__,
+                 fingerprint=settings_fingerprint(key, deid_options, layout, profile, __version__, pixels, recompress),
+                 want_mapping=mapping_out is not None, show_paths=show_paths, timeout_s=float(timeout_s),
+                 include_text=include_text, key_check=key_check_value(key), settings=settings, lock_fd=lock.fd,
+                 run_id=f"run-{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        check_out(plan.out_dir, resume, plan)
+        _start(plan, key_out, key)
+    except BatchUsageError:
+        lock.abandon()
+        raise
+    try:
+        return _run(plan, entries, src, out, resume, key_source, deid_options, profile, mapping_out, key_out,
+                    pixels, workers, progress, executor, started)
+    finally:
+        lock.release()
+
+
+def _start(plan: Plan, key_out: Path | None, key: bytes) -> None:
+    """Write the ephemeral key if asked and make a fresh staging folder (usage errors naming the failed step)."""
+    step = "write the ephemeral key file"
+    try:
+        if key_out is not None:
+            write_private(key_out, key.hex().encode("ascii") + b"\n")
+        step = "create the temporary folder in the output folder"
+        shutil.rmtree(plan.out_dir / STAGING_DIRNAME, ignore_errors=True)  # temporary files of an interrupted run
+        plan.staging.mkdir(parents=True)
+    except OSError as exc:
+        raise BatchUsageError(f"could not {step} ({describe_os_error(exc)})") from None
+
+
+def _run(plan: Plan, entries: list[InputEntry], src: Path, out: Path, resume: bool, key_source: str,
+         deid_options: DeidOptions, profile: str, mapping_out: Path | None, key_out: Path | None,
+         pixels: PixelConfig | None, workers: int | None, progress, executor: Executor, started: float
+         ) -> BatchSummary:
+    """The run itself, OUT locked and checked: records, workers, commits, mapping."""
+    state = load_state(plan.out_dir / STATE_FILENAME, plan.fingerprint) if resume else {}
+    summary = BatchSummary(in_path=src, out_dir=out, files=len(entries), layout=plan.config.layout,
+                           key_source=key_source, errors_csv=out / ERRORS_FILENAME, audit=out / AUDIT_FILENAME,
+                           mapping_out=mapping_out, ephemeral_key_out=key_out,
+                           pixel_policy=None if pixels is None else pixels.label,
+                           dicom_files=sum(e.error is None for e in entries))
+    try:
+        records = Records(plan, resume, key_source, deid_options, profile)
+        committer = Committer(plan, records, summary)
+        try:
+            with dask_client(executor) if executor.is_dask else contextlib.nullcontext() as client:
+                summary.workers = _drive(plan, entries, committer, state, workers or default_workers(), progress,
+                                         client)
+        finally:
+            records.close()
+    finally:
+        shutil.rmtree(plan.out_dir / STAGING_DIRNAME, ignore_errors=True)
+    if mapping_out is not None:
+        with records_step("write the --mapping-out file"):
+            write_mapping(mapping_out, committer.mapping, merge=resume)
+    summary.errors_by_class = dict(sorted(committer.errors.items()))
+    summary.seconds = time.perf_counter() - started
+    return summary

@@ -51,23 +51,21 @@ does not answer within ``startup_timeout_s``) raises :class:`EngineError`.
 
 from __future__ import annotations
 
-import multiprocessing
 import multiprocessing.connection
 import os
 import pickle
 import resource
 import shutil
-import signal
 import sys
 import tempfile
 import time
-from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, cast
 
 from phiphantom.core.vocabulary import KEY_ENV
-from phiphantom.core.workers import Worker, own_process_group, serve
+from phiphantom.core.workers import Lost, SupervisedPool, Worker, exit_message, serve
 
 from .engines.base import Detection, Engine, EngineContext, EngineError
 from .engines.plugin import check_engine
@@ -207,9 +205,10 @@ def _do_file(engine: Engine, setup: _WorkerSetup, index: int, relpath: str) -> t
         return ("done", index, output_relpath, None, "", seconds, detections, _rss_mb())
     except Exception as exc:
         seconds = time.perf_counter() - started
+        failure: Exception = exc
         if copied is not None and fingerprint(src) != copied:  # a damaged input outranks whatever followed
-            exc = InputModified(INPUT_MODIFIED)
-        return ("done", index, None, type(exc).__name__, safe_message(exc, setup.include_messages),
+            failure = InputModified(INPUT_MODIFIED)
+        return ("done", index, None, type(failure).__name__, safe_message(failure, setup.include_messages),
                 seconds, None, _rss_mb())
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -220,7 +219,8 @@ def _do_file(engine: Engine, setup: _WorkerSetup, index: int, relpath: str) -> t
 def _do_folder(engine: Engine, setup: _WorkerSetup, relpaths: list[str]) -> tuple:
     """Run a per-folder engine; the answer also lists the inputs it modified (private copies only)."""
     stage = setup.staging / f"{os.getpid()}-folder"
-    src_dir, copy, copies = setup.data_dir / "dicom", None, {}
+    src_dir, copy = setup.data_dir / "dicom", None
+    copies: dict[str, Any] = {}
     started = time.perf_counter()
     try:
         (stage / "dicom").mkdir(parents=True, exist_ok=True)
@@ -230,7 +230,7 @@ def _do_folder(engine: Engine, setup: _WorkerSetup, relpaths: list[str]) -> tupl
             src_dir = copy / "dicom"
             src_dir.mkdir(parents=True, exist_ok=True)
             started = time.perf_counter()  # the copy is not the engine's time
-        engine.process_folder(src_dir, stage / "dicom")
+        cast(Any, engine).process_folder(src_dir, stage / "dicom")  # per-folder engines have it
         seconds = time.perf_counter() - started
         modified = changed(copy, copies) if copy is not None else []
         for produced in sorted(p for p in stage.rglob("*") if p.is_file()):
@@ -248,10 +248,8 @@ def _do_folder(engine: Engine, setup: _WorkerSetup, relpaths: list[str]) -> tupl
             shutil.rmtree(copy, ignore_errors=True)
 
 
-def _worker_main(conn, other_end, setup: _WorkerSetup, parent_pid: int) -> None:
-    """Build and start the engine, then answer tasks until told to stop or orphaned."""
-    other_end.close()
-    own_process_group()  # a timeout kills the tools we start too; Ctrl-C goes to the supervisor
+def _worker_main(conn: multiprocessing.connection.Connection, setup: _WorkerSetup, parent_pid: int) -> None:
+    """Build and start the engine, then answer tasks until told to stop or orphaned (in its own process group)."""
     os.environ.pop(KEY_ENV, None)  # the de-identification key only reaches engines that ask for it ...
     os.environ.update(setup.env)   # ... through worker_env() (this process serves this engine only)
     started = time.perf_counter()
@@ -267,7 +265,7 @@ def _worker_main(conn, other_end, setup: _WorkerSetup, parent_pid: int) -> None:
     conn.send(("ready", time.perf_counter() - started, _rss_mb()))
 
     def handle(task):
-        answer = _do_folder(engine, setup, task[1]) if task[0] == "folder" else _do_file(engine, setup, task[1], task[2])
+        answer = _do_folder(engine, setup, task[1]) if task[0] == "folder" else _do_file(engine, setup, *task)
         try:
             pickle.dumps(answer)
         except (TypeError, AttributeError, ValueError, RecursionError, ImportError, pickle.PicklingError):
@@ -280,42 +278,26 @@ def _worker_main(conn, other_end, setup: _WorkerSetup, parent_pid: int) -> None:
 # -- supervisor side ----------------------------------------------------------
 
 
-def _exit_message(process) -> str:
-    code = process.exitcode
-    if code is None:
-        return "the worker process died"
-    if code < 0:
-        try:
-            return f"the worker process was killed by signal {signal.Signals(-code).name}"
-        except ValueError:
-            return f"the worker process was killed by signal {-code}"
-    return f"the worker process exited with status {code}"
-
-
-class _Pool:
-    """The supervisor's view of its workers: spawn, start-up, replacement, clean-up."""
+class _Engines:
+    """The pool's hooks for one engine: each worker's start-up handshake, scratch clean-up, and the
+    start-up times and peak memory its workers report."""
 
     def __init__(self, setup: _WorkerSetup, startup_timeout_s: float) -> None:
         self.setup = setup
         self.startup_timeout_s = startup_timeout_s
-        self.context = multiprocessing.get_context("fork")
-        self.workers: list[Worker] = []
         self.startup_s: list[float] = []
         self.peak_rss_mb = 0.0
-        self._serial = 0
 
-    def _spawn(self) -> Worker:
-        parent_end, child_end = self.context.Pipe(duplex=True)
-        self._serial += 1
-        setup = self.setup
-        setup_k = replace(setup, work_dir=setup.work_dir / f"worker-{self._serial}")
-        process = self.context.Process(target=_worker_main, args=(child_end, parent_end, setup_k, os.getpid()),
-                                       name=f"phiphantom-engine-{self._serial}", daemon=False)
-        process.start()
-        child_end.close()
-        return Worker(process, parent_end)
+    def pool(self, size: int, timeout_s: float) -> SupervisedPool:
+        return SupervisedPool(self.main, size, timeout_s, timeout_message=f"no output after {timeout_s:g} s",
+                              name="phiphantom-engine-{serial}", daemon=False, ready=self.await_ready,
+                              lost=self.drop_scratch,
+                              stillborn_message="fresh engine workers die before their first file")
 
-    def _await_ready(self, worker: Worker) -> None:
+    def main(self, conn: multiprocessing.connection.Connection, parent_pid: int, serial: int) -> None:
+        _worker_main(conn, replace(self.setup, work_dir=self.setup.work_dir / f"worker-{serial}"), parent_pid)
+
+    def await_ready(self, worker: Worker) -> None:
         try:
             if not worker.conn.poll(self.startup_timeout_s):
                 worker.kill()
@@ -323,7 +305,7 @@ class _Pool:
             message = worker.conn.recv()
         except (EOFError, OSError):
             worker.process.join(5)
-            text = _exit_message(worker.process)
+            text = exit_message(worker.process)
             worker.kill()
             raise EngineError(f"the engine could not start: {text}") from None
         if message[0] == "start_failed":
@@ -332,39 +314,16 @@ class _Pool:
         self.startup_s.append(float(message[1]))
         self.note_rss(message[2])
 
-    def start(self, count: int) -> None:
-        """Start ``count`` workers (in parallel) and wait until each is ready."""
-        fresh = [self._spawn() for _ in range(count)]
-        self.workers.extend(fresh)
-        for worker in fresh:
-            self._await_ready(worker)
-
-    def replace(self, worker: Worker) -> Worker:
-        """Kill ``worker`` (if alive), drop its staging, start a ready replacement."""
-        worker.kill()
-        self.drop_scratch(worker)
-        fresh = self._spawn()
-        self.workers[self.workers.index(worker)] = fresh
-        self._await_ready(fresh)
-        return fresh
-
     def drop_scratch(self, worker: Worker) -> None:
         """Delete a killed worker's staging and private input copies."""
         names = [f"{worker.pid}-folder"] + ([f"{worker.pid}-{worker.task}"] if worker.task is not None else [])
         for root in (self.setup.staging, self.setup.inputs):
-            for name in names if root is not None else ():
-                shutil.rmtree(root / name, ignore_errors=True)
+            for name in names:
+                if root is not None:
+                    shutil.rmtree(root / name, ignore_errors=True)
 
     def note_rss(self, mb: float) -> None:
         self.peak_rss_mb = max(self.peak_rss_mb, float(mb))
-
-    def close(self) -> None:
-        for worker in self.workers:
-            if worker.process.is_alive():
-                worker.stop()
-            elif not worker.conn.closed:
-                worker.kill()
-        self.workers = []
 
 
 def _describe(engine: Engine) -> dict:
@@ -421,19 +380,20 @@ def run_engine(
     inputs = out_dir / INPUTS_DIRNAME if private else None
     setup = _WorkerSetup(spec, engine_kwargs, data_dir, out_dir, staging, scratch, include_messages,
                          dict(worker_env()) if callable(worker_env) else {}, inputs)
-    pool = _Pool(setup, startup_timeout_s if startup_timeout_s is not None else max(60.0, timeout_s))
+    engines = _Engines(setup, startup_timeout_s if startup_timeout_s is not None else max(60.0, timeout_s))
+    pool = engines.pool(max(1, min(workers, len(relpaths))), timeout_s)
     before = fingerprints(data_dir, relpaths)
     started = time.perf_counter()
     try:
         if not relpaths:
             outcomes: list[FileOutcome] = []
         elif client is not None and isinstance(spec, str) and not probe.per_folder:
-            outcomes = _run_files_dask(client, setup, relpaths, pool, progress)
+            outcomes = _run_files_dask(client, setup, relpaths, engines, progress)
         elif probe.per_folder:
-            outcomes = _run_folder(pool, relpaths, out_dir, timeout_s * max(1, len(relpaths)) / max(1, workers),
-                                   progress)
+            outcomes = _run_folder(pool, engines, relpaths, out_dir,
+                                   timeout_s * max(1, len(relpaths)) / max(1, workers), progress)
         else:
-            outcomes = _run_files(pool, relpaths, max(1, min(workers, len(relpaths))), timeout_s, progress)
+            outcomes = _run_files(pool, engines, relpaths, progress)
     finally:
         pool.close()
         shutil.rmtree(staging, ignore_errors=True)
@@ -447,59 +407,23 @@ def run_engine(
         gone = set(modified)
         outcomes = [FileOutcome(o.relpath, None, "DatasetModified", DATASET_MODIFIED, o.seconds)
                     if o.relpath in gone else o for o in outcomes]
-    return EngineRun(spec=label, description=description, outcomes=outcomes, startup_s=pool.startup_s,
-                     wall_s=wall_s, peak_rss_mb=pool.peak_rss_mb, dataset_modified=modified)
+    return EngineRun(spec=label, description=description, outcomes=outcomes, startup_s=engines.startup_s,
+                     wall_s=wall_s, peak_rss_mb=engines.peak_rss_mb, dataset_modified=modified)
 
 
-def _run_files(pool: _Pool, relpaths: list[str], workers: int, timeout_s: float,
+def _run_files(pool: SupervisedPool, engines: _Engines, relpaths: list[str],
                progress: Callable[[int, int], None] | None) -> list[FileOutcome]:
     total = len(relpaths)
     outcomes: list[FileOutcome | None] = [None] * total
-    pending = deque(range(total))
-    done = 0
-
-    def record(index: int, outcome: FileOutcome) -> None:
-        nonlocal done
-        outcomes[index] = outcome
-        done += 1
+    for done, (index, answer) in enumerate(pool.run((index, relpath) for index, relpath in enumerate(relpaths)), 1):
+        if isinstance(answer, Lost):
+            outcomes[index] = FileOutcome(relpaths[index], None, answer.error_class, answer.message, answer.seconds)
+        else:
+            _, _, output_relpath, error_class, message, seconds, detections, rss = answer
+            engines.note_rss(rss)
+            outcomes[index] = FileOutcome(relpaths[index], output_relpath, error_class, message, seconds, detections)
         if progress is not None:
             progress(done, total)
-
-    pool.start(workers)
-    while done < total:
-        for worker in pool.workers:
-            if worker.task is None and pending:
-                index = pending.popleft()
-                try:
-                    worker.conn.send(("file", index, relpaths[index]))
-                except OSError:  # the worker died between files: the file goes back to the queue
-                    pending.appendleft(index)
-                    pool.replace(worker)
-                    continue
-                worker.task, worker.sent = index, time.monotonic()
-                worker.deadline = worker.sent + timeout_s
-        busy = [worker for worker in pool.workers if worker.task is not None]
-        wait_s = max(0.0, min(worker.deadline for worker in busy) - time.monotonic())
-        ready = multiprocessing.connection.wait([worker.conn for worker in busy], timeout=wait_s)
-        for worker in busy:
-            index = worker.task
-            if worker.conn in ready:
-                try:
-                    answer = worker.conn.recv()
-                except (EOFError, OSError):
-                    worker.process.join(5)
-                    record(index, FileOutcome(relpaths[index], None, "WorkerCrashed", _exit_message(worker.process),
-                                              time.monotonic() - worker.sent))
-                    pool.replace(worker)
-                    continue
-                _, _, output_relpath, error_class, message, seconds, detections, rss = answer
-                pool.note_rss(rss)
-                record(index, FileOutcome(relpaths[index], output_relpath, error_class, message, seconds, detections))
-                worker.task = None
-            elif time.monotonic() >= worker.deadline:
-                record(index, FileOutcome(relpaths[index], None, "Timeout", f"no output after {timeout_s:g} s",
-                                          time.monotonic() - worker.sent))
-                pool.replace(worker)
     return [outcome for outcome in outcomes if outcome is not None]
 
 
@@ -513,10 +437,11 @@ def _dask_engine(setup: _WorkerSetup) -> tuple[Engine | None, str, str, float | 
         engine, error_class, message, _ = _DASK_ENGINES[key]
         return engine, error_class, message, None
     started = time.perf_counter()
+    entry: tuple[Engine | None, str, str, float]
     saved = {name: os.environ.get(name) for name in setup.env}
     try:
         os.environ.update(setup.env)  # while this engine is built and started only: the Dask worker is shared
-        engine = build_engine(setup.engine, **setup.engine_kwargs)
+        engine = build_engine(cast(str, setup.engine), **setup.engine_kwargs)  # Dask runs engines given by spec
         work = setup.work_dir / f"dask-{os.getpid()}"
         work.mkdir(parents=True, exist_ok=True)
         engine.start(EngineContext(data_dir=setup.data_dir, work_dir=work))
@@ -539,7 +464,7 @@ def _dask_file_task(task: tuple[int, str], setup: _WorkerSetup) -> tuple[tuple, 
     return _do_file(engine, setup, index, relpath), startup_s
 
 
-def _run_files_dask(client, setup: _WorkerSetup, relpaths: list[str], pool: _Pool,
+def _run_files_dask(client, setup: _WorkerSetup, relpaths: list[str], engines: _Engines,
                     progress: Callable[[int, int], None] | None) -> list[FileOutcome]:
     """Per-file tasks on the Dask cluster. No per-file timeout there (Dask cannot stop a running task);
     a worker that dies is retried by Dask and, past its retry limit, becomes a WorkerCrashed row."""
@@ -554,38 +479,28 @@ def _run_files_dask(client, setup: _WorkerSetup, relpaths: list[str], pool: _Poo
         else:
             (_, _, output_relpath, error_class, message, seconds, detections, rss), startup_s = answer
             outcomes[index] = FileOutcome(relpaths[index], output_relpath, error_class, message, seconds, detections)
-            pool.note_rss(rss)
+            engines.note_rss(rss)
             if startup_s is not None:
-                pool.startup_s.append(startup_s)
+                engines.startup_s.append(startup_s)
         if progress is not None:
             progress(done, len(relpaths))
     return [outcome for outcome in outcomes if outcome is not None]
 
 
-def _run_folder(pool: _Pool, relpaths: list[str], out_dir: Path, timeout_s: float,
+def _run_folder(pool: SupervisedPool, engines: _Engines, relpaths: list[str], out_dir: Path, timeout_s: float,
                 progress: Callable[[int, int], None] | None) -> list[FileOutcome]:
     pool.start(1)
-    worker = pool.workers[0]
-    worker.conn.send(("folder", relpaths))
-    error_class, message, seconds, modified = None, "", 0.0, []
-    sent = time.monotonic()
-    try:
-        if worker.conn.poll(timeout_s):
-            _, error_class, message, seconds, rss, modified = worker.conn.recv()
-            pool.note_rss(rss)
-        else:
-            error_class, message, seconds = "Timeout", f"no output after {timeout_s:g} s", time.monotonic() - sent
-            worker.kill()
-            pool.drop_scratch(worker)
-    except (EOFError, OSError):
-        worker.process.join(5)
-        error_class, message, seconds = "WorkerCrashed", _exit_message(worker.process), time.monotonic() - sent
-        pool.drop_scratch(worker)
+    answer = pool.ask(("folder", relpaths), timeout_s, f"no output after {timeout_s:g} s")
+    if isinstance(answer, Lost):
+        error_class, message, seconds, modified = answer.error_class, answer.message, answer.seconds, []
+    else:
+        _, error_class, message, seconds, rss, modified = answer
+        engines.note_rss(rss)
     per_file = seconds / len(relpaths)
-    modified = set(modified)
+    inputs_modified = set(modified)
     outcomes = []
     for done, relpath in enumerate(relpaths, 1):
-        if relpath in modified:
+        if relpath in inputs_modified:
             outcomes.append(FileOutcome(relpath, None, "InputModified", INPUT_MODIFIED, per_file))
         elif error_class is not None:
             outcomes.append(FileOutcome(relpath, None, error_class, message, per_file))

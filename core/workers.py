@@ -1,7 +1,8 @@
-"""Pieces shared by the supervised worker pools (the deid batch runner and the benchmark runner).
+"""The supervised worker pool (:class:`SupervisedPool`) and its pieces, for the deid batch runner and
+the benchmark runner (the fuzzer uses the pieces).
 
-Both run work in forked worker processes that answer tasks over a pipe, so that a file that
-hangs can be timed out and a worker that crashes can be replaced without stopping the run.
+Work runs in forked worker processes that answer tasks over a pipe, so that a file that hangs can be
+timed out and a worker that crashes can be replaced without stopping the run.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import multiprocessing.process
 import os
 import platform
 import signal
+import time
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any
 
 
 def serve(conn, parent_pid: int, handle: Callable[[object], object]) -> None:
@@ -92,7 +95,7 @@ class Worker:
 
     @property
     def pid(self) -> int:
-        return int(self.process.pid)
+        return int(self.process.pid or 0)
 
     def kill(self) -> None:
         """Kill the worker (and anything it started) and reap it."""
@@ -114,3 +117,190 @@ class Worker:
         except OSError:
             pass
         self.conn.close()
+
+
+def exit_message(process: multiprocessing.process.BaseProcess) -> str:
+    """Why a worker process is gone, from its exit code: a signal's name or an exit status (no values)."""
+    code = process.exitcode
+    if code is None:
+        return "the worker process died"
+    if code < 0:
+        try:
+            return f"the worker process was killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"the worker process was killed by signal {-code}"
+    return f"the worker process exited with status {code}"
+
+
+@dataclass(frozen=True)
+class Lost:
+    """The answer :class:`SupervisedPool` gives for a task whose worker timed out or died."""
+
+    error_class: str   # "Timeout" or "WorkerCrashed"
+    message: str       # the caller's timeout message, or :func:`exit_message`
+    seconds: float     # from the task's start to its worker's end
+
+
+Main = Callable[[multiprocessing.connection.Connection, int, int], None]  # (conn, parent pid, worker serial)
+
+
+def _child(main: Main, conn: multiprocessing.connection.Connection,
+           other_end: multiprocessing.connection.Connection, parent_pid: int, serial: int) -> None:
+    other_end.close()
+    own_process_group()  # a timeout kills the tools the worker started too; Ctrl-C goes to the supervisor
+    main(conn, parent_pid, serial)
+
+
+class SupervisedPool:
+    """Forked workers fed tasks over pipes; a crash or a timeout costs only the task in flight.
+
+    ``main(conn, parent_pid, serial)`` runs in each worker (in its own process group) and answers the
+    tasks it receives, usually through :func:`serve`. A task is a tuple whose first item is its index.
+
+    Each worker holds up to ``depth`` tasks: the one it works on (``Worker.task``, timed from when it
+    started, ``timeout_s`` at most) and the next ones, sent already (``Worker.queued``) so that it never
+    waits while the supervisor handles the previous answer. A worker answers in order, so when it dies
+    or times out the culprit is ``Worker.task``: it is answered with :class:`Lost` (``timeout_message``,
+    or :func:`exit_message`), the worker is killed with its process group and replaced, and its queued
+    tasks go back to the front of the queue. Hooks: ``ready(worker)`` after each worker is started (a
+    start-up handshake; it may raise), ``lost(worker)`` after a busy worker is killed (its scratch).
+    """
+
+    def __init__(self, main: Main, size: int, timeout_s: float, *, timeout_message: str, depth: int = 1,
+                 name: str = "phiphantom-worker", daemon: bool = True,
+                 ready: Callable[[Worker], None] | None = None, lost: Callable[[Worker], None] | None = None,
+                 stillborn_message: str = "fresh workers die before their first task") -> None:
+        self.main, self.size, self.timeout_s, self.depth = main, max(1, size), timeout_s, depth
+        self.timeout_message, self.stillborn_message = timeout_message, stillborn_message
+        self.name, self.daemon, self.ready, self.lost = name, daemon, ready, lost
+        self.context = multiprocessing.get_context("fork")
+        self.workers: list[Worker] = []
+        self.pending: deque = deque()
+        self.restarts = 0
+        self._serial = 0
+
+    def _spawn(self) -> Worker:
+        parent_end, child_end = self.context.Pipe(duplex=True)
+        self._serial += 1
+        process = self.context.Process(target=_child, args=(self.main, child_end, parent_end, os.getpid(),
+                                                             self._serial),
+                                       name=self.name.format(serial=self._serial), daemon=self.daemon)
+        process.start()
+        child_end.close()
+        return Worker(process, parent_end)
+
+    def start(self, count: int) -> None:
+        """Start ``count`` workers (in parallel), then hand each to the ``ready`` hook."""
+        fresh = [self._spawn() for _ in range(count)]
+        self.workers.extend(fresh)
+        if self.ready is not None:
+            for worker in fresh:
+                self.ready(worker)
+
+    def replace(self, worker: Worker) -> Worker:
+        """Kill ``worker`` (if alive), put its queued tasks back first, start a ready replacement."""
+        worker.kill()
+        if self.lost is not None:
+            self.lost(worker)
+        self.pending.extendleft(reversed(worker.queued))  # never started: they run again, first
+        worker.queued.clear()
+        fresh = self._spawn()
+        self.workers[self.workers.index(worker)] = fresh
+        self.restarts += 1
+        if self.ready is not None:
+            self.ready(fresh)
+        return fresh
+
+    def _lose(self, worker: Worker, error_class: str, message: str) -> tuple[int, Lost]:
+        index, seconds = worker.task, time.monotonic() - worker.sent
+        self.replace(worker)
+        assert index is not None
+        return index, Lost(error_class, message, seconds)
+
+    def _feed(self, worker: Worker) -> None:
+        """Send tasks until the worker holds ``depth`` of them or the queue is empty."""
+        spawned = 0
+        while self.pending and (worker.task is not None) + len(worker.queued) < self.depth:
+            task = self.pending.popleft()
+            try:
+                worker.conn.send(task)
+            except OSError:
+                self.pending.appendleft(task)
+                if worker.task is not None:
+                    return  # it died on its current task: the receive side charges that task
+                if spawned >= 3:
+                    raise RuntimeError(self.stillborn_message) from None
+                worker = self.replace(worker)  # died between tasks: nothing is charged
+                spawned += 1
+                continue
+            if worker.task is None:
+                self._begin(worker, task[0])
+            else:
+                worker.queued.append(task)
+
+    def _begin(self, worker: Worker, index: int | None) -> None:
+        worker.task, worker.sent = index, time.monotonic()
+        worker.deadline = worker.sent + self.timeout_s
+
+    def run(self, tasks: Iterable[tuple]) -> Iterator[tuple[int, Any]]:
+        """Yield ``(index, answer)`` as tasks finish (any order), :class:`Lost` as the answer of a task
+        whose worker timed out or died; the workers are stopped at the end."""
+        self.pending = deque(tasks)
+        try:
+            self.start(min(self.size, len(self.pending)))
+            while True:
+                for worker in list(self.workers):
+                    self._feed(worker)
+                busy = [w for w in self.workers if w.task is not None]
+                if not busy:
+                    return
+                wait_s = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+                ready = multiprocessing.connection.wait([w.conn for w in busy], timeout=wait_s)
+                for worker in busy:
+                    if worker.conn in ready:
+                        try:
+                            answer = worker.conn.recv()
+                        except (EOFError, OSError):
+                            worker.process.join(5)
+                            yield self._lose(worker, "WorkerCrashed", exit_message(worker.process))
+                            continue
+                        index = worker.task
+                        self._begin(worker, worker.queued.popleft()[0] if worker.queued else None)
+                        assert index is not None
+                        yield index, answer
+                    elif time.monotonic() >= worker.deadline:
+                        yield self._lose(worker, "Timeout", self.timeout_message)
+        finally:
+            self.close()
+
+    def ask(self, task: object, timeout_s: float, timeout_message: str) -> Any:
+        """Send one task to the first worker and wait ``timeout_s`` for its answer. A worker that times
+        out is killed, one that dies is reaped (neither is replaced): the answer is then :class:`Lost`."""
+        worker = self.workers[0]
+        worker.conn.send(task)
+        sent = time.monotonic()
+        try:
+            if worker.conn.poll(timeout_s):
+                return worker.conn.recv()
+            seconds = time.monotonic() - sent
+            worker.kill()
+            lost = Lost("Timeout", timeout_message, seconds)
+        except (EOFError, OSError):
+            worker.process.join(5)
+            lost = Lost("WorkerCrashed", exit_message(worker.process), time.monotonic() - sent)
+        if self.lost is not None:
+            self.lost(worker)
+        return lost
+
+    def close(self) -> None:
+        """Kill busy workers (``lost`` hook), ask idle ones to stop, reap dead ones."""
+        for worker in self.workers:
+            if worker.task is not None:
+                worker.kill()
+                if self.lost is not None:
+                    self.lost(worker)
+            elif worker.process.is_alive():
+                worker.stop()
+            elif not worker.conn.closed:
+                worker.kill()
+        self.workers = []

@@ -22,17 +22,17 @@ from typing import Callable
 
 from phiphantom.core import __version__
 from phiphantom.core.executors import ExecutorError, TaskFailed, dask_client, map_tasks
+from phiphantom.core.ground_truth import IdentityRow, write_rows
 
 from .config import ConfigError, GenerateConfig
 from .file_job import JobResult, mask_relpath_for, run_job
 from .ground_truth import sha256_file, write_csv, write_json
 from .gt_writer import GroundTruthWriter
-from .identity import IDENTITY_COLUMNS, identity_row
+from .identity import identity_row
 from .output_dir import SOURCE_SKIPPED, io_step, prepare_output, remove_partial_output
 from .overlay_content import CLINICAL_CATEGORIES, PHI_TAGS
 from .plan import FileJob, plan_dataset
 from .sources import open_source
-from .tag_recorder import TAG_COLUMNS
 
 MANIFEST_FORMAT = 1
 SOURCE_SKIPPED_COLUMNS = ("source_relpath", "reason")
@@ -106,18 +106,19 @@ def generate(config: GenerateConfig, *, overwrite: bool = False,
     identities, jobs = plan_dataset(config, source)
     skipped = dict(sorted((getattr(source, "skipped", None) or {}).items()))  # source files it cannot use
     created = prepare_output(out, overwrite)
-    writer = None
+    writer: GroundTruthWriter | None = None
     done = 0
 
     def take(result: JobResult) -> None:
         nonlocal done
+        assert writer is not None  # made before the first job runs
         writer.add(result)
         done += 1
         if progress:
             progress(done, len(jobs))
 
     try:
-        writer = GroundTruthWriter(out, sorted(PHI_TAGS) + sorted(CLINICAL_CATEGORIES), list(TAG_COLUMNS), len(jobs))
+        writer = GroundTruthWriter(out, sorted(PHI_TAGS) + sorted(CLINICAL_CATEGORIES), len(jobs))
         _run_jobs(jobs, out, config, take)
         writer.finish()
         if skipped:
@@ -146,7 +147,8 @@ def write_manifest(out: Path, config: GenerateConfig, identities, writer: Ground
                    skipped: dict[str, str] | None = None) -> DatasetSummary:
     """Write gt/identities.csv and manifest.json (after the streamed ground truth is complete)."""
     with io_step("write gt/identities.csv", out):
-        write_csv(out / "gt" / "identities.csv", IDENTITY_COLUMNS, (identity_row(i) for i in identities))
+        write_rows(out / "gt" / "identities.csv", IdentityRow,
+                   (IdentityRow.from_row(identity_row(i)) for i in identities))
     files = writer.file_entries
     layouts: dict[str, int] = {}
     for f in files:

@@ -1,4 +1,7 @@
-"""Ground-truth files: CSV tables, per-file ink masks, COCO detections, manifest.
+"""Ground-truth files: per-file ink masks, COCO detections, manifest, quarantine and other plain CSVs.
+
+The rows and the one reader/writer of ``gt/boxes.csv``, ``gt/tags.csv`` and ``gt/identities.csv``
+are in :mod:`phiphantom.core.ground_truth` (the benchmark reads what the generator writes).
 
 Everything here is written deterministically (sorted rows, fixed zip
 timestamps, sorted JSON keys) so the same seed gives byte-identical files.
@@ -11,20 +14,13 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
-BOX_COLUMNS = (
-    # the article's columns
-    "case_uuid", "sop_instance_uid", "source_id", "source_relpath", "output_dicom_relpath", "image_h", "image_w",
-    "region", "phi_category", "phi_value", "rendered_text", "bbox_x", "bbox_y", "bbox_w", "bbox_h", "dicom_tag",
-    "seed", "pipeline_version", "run_id",
-    # ours
-    "frame_start", "frame_end", "is_phi", "font", "font_px", "colour", "contrast", "layout",
-    "box_id", "antialias", "plate", "over_image", "mask_relpath",
-)
+from phiphantom.core.ground_truth import BoxRow
+
 QUARANTINE_COLUMNS = ("output_dicom_relpath", "attempt", "reason")
 IMAGE_MASK_KEY = "image_mask"  # in each file's .npz: the ultrasound image area, 1 bit per pixel (packed by row)
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -115,30 +111,33 @@ def coco_image(image_id: int, entry: dict, frame: int) -> dict:
             "width": entry["columns"], "height": entry["rows"]}
 
 
-def coco_annotation(annotation_id: int, image_id: int, category_id: int, row: dict) -> dict:
-    """The COCO annotation of box ``row`` (a boxes.csv row, as written or as read back) on one image."""
-    w, h = int(row["bbox_w"]), int(row["bbox_h"])
+def coco_annotation(annotation_id: int, image_id: int, category_id: int, box: BoxRow) -> dict:
+    """The COCO annotation of ``box`` (as written or as read back) on one image."""
+    x, y, w, h = box.bbox
     return {"id": annotation_id, "image_id": image_id, "category_id": category_id,
-            "bbox": [int(row["bbox_x"]), int(row["bbox_y"]), w, h], "area": w * h, "iscrowd": 0,
-            "box_id": row["box_id"], "is_phi": str(row["is_phi"]) == "1"}
+            "bbox": [x, y, w, h], "area": w * h, "iscrowd": 0, "box_id": box.box_id, "is_phi": box.phi}
 
 
-def coco_from_boxes(file_entries: list[dict], box_rows: list[dict], categories: list[str]) -> dict:
+def coco_from_boxes(file_entries: list[dict], box_rows: Iterable[BoxRow | Mapping[str, object]],
+                    categories: list[str]) -> dict:
     """COCO detection JSON: one image per (file, frame), one annotation per box visible on that frame.
 
-    The whole document in memory: ``generate`` streams the same bytes with :mod:`.gt_writer`.
+    ``box_rows``: :class:`BoxRow` or the ``dict`` rows they are made of. The whole document in
+    memory: ``generate`` streams the same bytes with :mod:`.gt_writer`.
     """
     cat_ids = {name: i + 1 for i, name in enumerate(categories)}
-    images, annotations = [], []
+    images: list[dict] = []
+    annotations: list[dict] = []
     image_ids: dict[tuple[str, int], int] = {}
     for entry in file_entries:
         for t in range(entry["frames"]):
             image_ids[(entry["relpath"], t)] = len(images) + 1
             images.append(coco_image(len(images) + 1, entry, t))
     for row in box_rows:
-        for t in range(int(row["frame_start"]), int(row["frame_end"])):
-            annotations.append(coco_annotation(len(annotations) + 1, image_ids[(row["output_dicom_relpath"], t)],
-                                               cat_ids[row["phi_category"]], row))
+        box = row if isinstance(row, BoxRow) else BoxRow.from_row(row)
+        for t in box.frames:
+            annotations.append(coco_annotation(len(annotations) + 1, image_ids[(box.output_dicom_relpath, t)],
+                                               cat_ids[box.phi_category], box))
     return {"info": dict(COCO_INFO), "categories": coco_categories(categories), "images": images,
             "annotations": annotations}
 

@@ -12,15 +12,15 @@ memory is small per file: its manifest entry, its quarantine rows and counters.
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import textwrap
 from pathlib import Path
+from typing import IO
+
+from phiphantom.core.ground_truth import BoxRow, RowWriter, TagRow
 
 from .file_job import JobResult
-from .ground_truth import (
-    BOX_COLUMNS, COCO_INFO, QUARANTINE_COLUMNS, coco_annotation, coco_categories, coco_image, write_csv,
-)
+from .ground_truth import COCO_INFO, QUARANTINE_COLUMNS, coco_annotation, coco_categories, coco_image, write_csv
 from .output_dir import io_step
 
 _PLACEHOLDER = "@@phiphantom-stream-{}@@"
@@ -62,24 +62,23 @@ class _JsonListSpool:
 class GroundTruthWriter:
     """gt/boxes.csv, gt/tags.csv and gt/coco.json, written while the files are being generated."""
 
-    def __init__(self, out: Path, categories: list[str], tag_columns: list[str], total: int) -> None:
+    def __init__(self, out: Path, categories: list[str], total: int) -> None:
         gt = out / "gt"
         self.out = out
         self.categories = categories
         self.cat_ids = {name: i + 1 for i, name in enumerate(categories)}
-        self._files = {}
+        self._files: dict[str, IO[str]] = {}
         with io_step("create the ground-truth files", gt):
             gt.mkdir(parents=True, exist_ok=True)
             for name in ("boxes.csv", "tags.csv"):
                 self._files[name] = (gt / name).open("w", encoding="utf-8", newline="")
-        self._boxes = csv.DictWriter(self._files["boxes.csv"], fieldnames=list(BOX_COLUMNS), lineterminator="\n",
-                                     extrasaction="raise")
-        self._tags = csv.DictWriter(self._files["tags.csv"], fieldnames=list(tag_columns), lineterminator="\n",
-                                    extrasaction="raise")
-        self._images = self._annotations = None
+        self._boxes = RowWriter(self._files["boxes.csv"], BoxRow)
+        self._tags = RowWriter(self._files["tags.csv"], TagRow)
+        self._images: _JsonListSpool | None = None
+        self._annotations: _JsonListSpool | None = None
         with io_step("create the ground-truth files", gt):
-            self._boxes.writeheader()
-            self._tags.writeheader()
+            self._boxes.write_header()
+            self._tags.write_header()
             self._images = _JsonListSpool(gt / ".coco-images.part")
             self._annotations = _JsonListSpool(gt / ".coco-annotations.part")
         self._waiting: dict[int, JobResult] = {}
@@ -103,21 +102,29 @@ class GroundTruthWriter:
         if not result.written:
             self.quarantined_files += 1
             return
+        images, annotations = self._spools()
         entry = result.file_entry
         self.file_entries.append(entry)
-        first_image = self._images.count + 1
+        first_image = images.count + 1
         for t in range(entry["frames"]):
-            self._images.add(coco_image(first_image + t, entry, t))
-        for row in result.boxes:
-            self._boxes.writerow(row)
+            images.add(coco_image(first_image + t, entry, t))
+        for values in result.boxes:
+            box = BoxRow.from_row(values)
+            self._boxes.write(box)
             self.boxes += 1
-            self.phi_boxes += int(row["is_phi"])
-            for t in range(int(row["frame_start"]), int(row["frame_end"])):
-                self._annotations.add(coco_annotation(self._annotations.count + 1, first_image + t,
-                                                      self.cat_ids[row["phi_category"]], row))
-        for row in result.tags:
-            self._tags.writerow(row)
+            self.phi_boxes += int(box.phi)
+            for t in box.frames:
+                annotations.add(coco_annotation(annotations.count + 1, first_image + t,
+                                                self.cat_ids[box.phi_category], box))
+        for values in result.tags:
+            self._tags.write(TagRow.from_row(values))
             self.tags += 1
+
+    def _spools(self) -> tuple[_JsonListSpool, _JsonListSpool]:
+        """The COCO images and annotations spools (made in ``__init__``)."""
+        if self._images is None or self._annotations is None:
+            raise RuntimeError("the ground-truth part files were not created")
+        return self._images, self._annotations
 
     def finish(self) -> None:
         """Close the CSVs, write quarantine.csv and stitch gt/coco.json; every file must have been added."""
@@ -139,7 +146,8 @@ class GroundTruthWriter:
         text = json.dumps(skeleton, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         with (self.out / "gt" / "coco.json").open("w", encoding="utf-8") as out:
             rest = text
-            for name, spool in (("annotations", self._annotations), ("images", self._images)):
+            images, annotations = self._spools()
+            for name, spool in (("annotations", annotations), ("images", images)):
                 head, rest = rest.split(f'"{_PLACEHOLDER.format(name)}"', 1)
                 out.write(head)
                 spool.copy_list_into(out)

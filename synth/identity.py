@@ -277,15 +277,6 @@ def make_identity(global_seed: int, patient_index: int, locales: tuple[str, ...]
     )
 
 
-IDENTITY_COLUMNS = (
-    "patient_key", "deid_id", "locale", "patient_name", "family_name", "given_name", "middle_name",
-    "sex", "birth_date", "mrn", "mrn_format", "issuer_of_patient_id", "other_patient_ids", "address", "phone",
-    "referring_physician", "performing_physician", "operator", "institution_name", "institution_address",
-    "department", "station_name", "device_serial_number", "study_dates", "study_times", "accession_numbers",
-    "study_ids", "study_uids", "series_uids",
-)
-
-
 def identity_row(identity: Identity) -> dict[str, str]:
     """The identity as one ``gt/identities.csv`` row (lists joined with ``;``)."""
     s = identity.studies

@@ -15,12 +15,6 @@ from pydicom.tag import Tag
 
 from phiphantom.core.profile import basic_action
 
-TAG_COLUMNS = (
-    "file", "sop_instance_uid", "tag_path", "keyword", "vr", "location_kind", "category", "injected_value",
-    "match", "expected_action", "leaf_action",
-)
-
-
 
 def tag_text(tag: int) -> str:
     t = Tag(tag)

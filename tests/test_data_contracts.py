@@ -1,0 +1,110 @@
+"""The typed data contracts: ground-truth rows (core/ground_truth.py) written and read back in one place.
+
+Round trips on a real generated dataset (its gt tables read, written again: the same bytes) and on
+rows made here; a column that drifts (renamed, missing, unknown) fails the read or the write.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from phiphantom.core.ground_truth import (
+    BOX_COLUMNS,
+    IDENTITY_COLUMNS,
+    TAG_COLUMNS,
+    BoxRow,
+    ColumnsError,
+    IdentityRow,
+    TagRow,
+    read_rows,
+    write_rows,
+)
+from phiphantom.synth import GenerateConfig, generate
+
+TABLES = [("gt/boxes.csv", BoxRow, BOX_COLUMNS), ("gt/tags.csv", TagRow, TAG_COLUMNS),
+          ("gt/identities.csv", IdentityRow, IDENTITY_COLUMNS)]
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Path:
+    """Hard difficulty (every tag location kind), PHI in some file names, a cine."""
+    out = tmp_path_factory.mktemp("contracts")
+    generate(GenerateConfig(out=out, patients=2, files_per_study=(1, 2), frames=(2, 3), cine_fraction=0.5,
+                            sizes=((320, 240),), difficulty="hard", phi_filename_fraction=0.5, validate=False,
+                            workers=1, seed=3, progress=False))
+    return out
+
+
+@pytest.mark.parametrize("table, row_type, columns", TABLES)
+def test_fields_are_the_columns_in_file_order(table, row_type, columns):
+    assert tuple(f.name for f in dataclasses.fields(row_type)) == columns == row_type.COLUMNS
+    assert row_type.TABLE == table
+    assert all(f.type == "str" for f in dataclasses.fields(row_type))
+
+
+@pytest.mark.parametrize("table, row_type, columns", TABLES)
+def test_generated_table_reads_and_writes_back_byte_identical(dataset, tmp_path, table, row_type, columns):
+    original = (dataset / table).read_bytes()
+    rows = read_rows(dataset / table, row_type)
+    assert rows and all(type(r) is row_type for r in rows)
+    with (dataset / table).open(encoding="utf-8", newline="") as fh:
+        assert [r.to_row() for r in rows] == list(csv.DictReader(fh))
+    write_rows(tmp_path / table, row_type, rows)
+    assert (tmp_path / table).read_bytes() == original
+    assert read_rows(tmp_path / table, row_type) == rows
+
+
+def test_box_row_typed_values_and_cells(dataset):
+    boxes = read_rows(dataset / "gt/boxes.csv", BoxRow)
+    box = next(b for b in boxes if b.phi)
+    assert box.bbox == (int(box.bbox_x), int(box.bbox_y), int(box.bbox_w), int(box.bbox_h))
+    assert box.frames == range(int(box.frame_start), int(box.frame_end)) and len(box.frames) >= 1
+    assert box.font_size == int(box.font_px) > 0
+    assert box["box_id"] == box.box_id  # read like the csv.DictReader row it replaces
+    with pytest.raises(KeyError):
+        box["no_such_column"]
+    assert {b.is_phi for b in boxes} == {"0", "1"}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        box.bbox_x = "0"  # type: ignore[misc]
+
+
+def test_values_are_written_as_csv_writes_them(tmp_path):
+    values = {c: "" for c in BOX_COLUMNS} | {"bbox_x": 3, "is_phi": 1, "contrast": "0.250", "dicom_tag": None}
+    row = BoxRow.from_row(values)
+    assert (row.bbox_x, row.is_phi, row.contrast, row.dicom_tag) == ("3", "1", "0.250", "")
+    write_rows(tmp_path / "b.csv", BoxRow, [row])
+    with (tmp_path / "b.csv").open(encoding="utf-8", newline="") as fh:
+        written = list(csv.reader(fh))
+    expected = {c: "" for c in BOX_COLUMNS} | {"bbox_x": "3", "is_phi": "1", "contrast": "0.250"}
+    assert written == [list(BOX_COLUMNS), [expected[c] for c in BOX_COLUMNS]]
+
+
+@pytest.mark.parametrize("row_type, columns", [(BoxRow, BOX_COLUMNS), (TagRow, TAG_COLUMNS),
+                                               (IdentityRow, IDENTITY_COLUMNS)])
+def test_a_column_drift_fails(tmp_path, row_type, columns):
+    values = {c: f"v{i}" for i, c in enumerate(columns)}
+    with pytest.raises(ColumnsError, match="unknown column"):
+        row_type.from_row(values | {"extra": "x"})
+    with pytest.raises(ColumnsError, match=columns[-1]):
+        row_type.from_row({c: v for c, v in values.items() if c != columns[-1]})
+    # a table whose header renamed a column: the strict read fails, naming the column (never a value)
+    path = tmp_path / "t.csv"
+    renamed = [c if c != columns[1] else columns[1] + "_x" for c in columns]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows([renamed, list(values.values())])
+    with pytest.raises(ColumnsError, match=f"lacks the column\\(s\\) {columns[1]}$") as info:
+        read_rows(path, row_type)
+    assert "v1" not in str(info.value)
+    # a reader that needs fewer columns still reads it; the absent column is empty
+    rows = read_rows(path, row_type, required=(columns[0],))
+    assert getattr(rows[0], columns[0]) == "v0" and getattr(rows[0], columns[1]) == ""
+
+
+def test_a_row_of_another_table_is_refused(tmp_path):
+    tag = TagRow.from_row({c: "x" for c in TAG_COLUMNS})
+    with pytest.raises(TypeError, match="gt/boxes.csv"):
+        write_rows(tmp_path / "b.csv", BoxRow, [tag])  # type: ignore[list-item]

@@ -20,309 +20,33 @@ How a frame is made (all vectorised, no per-pixel Python):
    levels; a grey-map / tint look-up table gives the vendor look.
 4. ``cv2.remap`` scan-converts to the Cartesian image area with maps computed
    once per render. Pixels outside the fan are exactly 0.
+
+This module holds the lung model (echogenicity, motion, ribs, B-lines, grey
+levels), the display look-up table and the source; the scene is drawn in
+``lung_scene.py``, the probe geometry and scan conversion are in
+``fan_geometry.py``, the speckle and noise textures in ``random_textures.py``.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from .base import Colour, SourceError, SourceFrames, SourceRef
+from .fan_geometry import FanGeometry, build_scan_converter
+from .lung_scene import PROBES, LungScene, draw_scene, rib_centres_cm, scene_from_ref
+from .random_textures import chest_wall_profile, mix_weights, smooth_noise, speckle_pool
 
-PROBES = ("convex", "linear", "phased")
 _PROBE_CUMULATIVE = ((0.50, "convex"), (0.75, "linear"), (1.00, "phased"))
 MIN_SIZE = 32                # smallest image area side we can draw a fan into
-_POOL = 4                    # independent speckle fields mixed per frame
-_OUTSIDE = -16.0             # remap coordinate for pixels outside the fan (-> border 0)
 _STREAMS = ("motion", "pleura", "lung", "ribs", "b_lines", "speckle", "chest_wall", "display")
 _REFERENCE_GREY = 110.0      # display level of echogenicity 1 (0 dB) before auto-gain
 _TARGET_MEAN_GREY = 60.0     # auto-gain aims the mean image grey here ...
 _GREY_PER_GAIN_DB = 4.0      # ... shifted by the scene's gain_db (+-3 dB -> 48..72)
 _RIB_BLOCKING = 0.9999       # share of echo power a rib keeps from the tissue below it (-40 dB)
-
-
-# ---------------------------------------------------------------------------
-# Scene: everything that describes one simulated examination
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LungScene:
-    """The clinical and acquisition settings of one simulated lung cine.
-
-    Stored in ``SourceRef.params`` as plain ``(name, value)`` pairs.
-    """
-
-    depth_cm: float          # imaging depth shown on screen
-    radius_cm: float         # sector probes: apex-to-skin radius (convex curvature)
-    fov_deg: float           # sector probes: full opening angle
-    width_cm: float          # linear probe: aperture width
-    flare: float             # linear probe: relative widening per cm (0 = rectangle)
-    pleura_cm: float         # pleural line depth at the image centre
-    pleura_tilt_cm: float    # pleural depth change from left to right edge
-    n_b_lines: int           # vertical comet-tail artefacts (0-4)
-    a_lines: int             # 1 = horizontal reverberations of the pleura visible
-    n_ribs: int              # ribs (bright arc + acoustic shadow) in the field
-    rib_pitch_cm: float      # centre-to-centre rib distance
-    rib_offset_cm: float     # lateral offset of the rib pattern
-    rib_width_cm: float      # rib width in the image plane
-    rib_gap_cm: float        # rib surface height above the pleural line
-    gain_db: float           # overall gain relative to auto-gain (brightness preference)
-    dynamic_range_db: float  # log-compression range mapped onto 0..255
-    frame_time_ms: float     # time between cine frames
-    breath_period_s: float   # breathing cycle
-    breath_mm: float         # vertical chest-wall excursion (amplitude)
-    sliding_mm: float        # lung sliding amplitude (0 = absent, e.g. pneumothorax)
-    tint: str                # "neutral", "warm" or "cool" RGB colour map
-
-    def to_params(self) -> tuple[tuple[str, object], ...]:
-        """The scene as hashable ``(name, value)`` pairs for ``SourceRef.params``."""
-        return tuple((f.name, getattr(self, f.name)) for f in fields(self))
-
-    def with_params(self, params: tuple[tuple[str, object], ...]) -> LungScene:
-        """A copy with the known keys of ``params`` applied (unknown keys ignored)."""
-        types = {f.name: type(getattr(self, f.name)) for f in fields(self)}
-        updates = {}
-        for key, value in params:
-            if key in types:
-                try:
-                    updates[key] = types[key](value)
-                except (TypeError, ValueError) as exc:
-                    raise SourceError(f"procedural parameter {key}={value!r} is not a {types[key].__name__}") from exc
-        return replace(self, **updates)
-
-
-def _round(value: float) -> float:
-    """Round a drawn value so params stay short and readable."""
-    return round(float(value), 4)
-
-
-def draw_scene(probe: str, seed: int) -> LungScene:
-    """Draw a plausible lung scene for ``probe``; a pure function of ``seed``."""
-    rng = np.random.default_rng(seed)
-    if probe == "convex":
-        depth, radius, fov = rng.uniform(8.0, 18.0), rng.uniform(3.0, 6.0), rng.uniform(55.0, 78.0)
-        width, flare = 0.0, 0.0
-    elif probe == "phased":
-        depth, radius, fov = rng.uniform(10.0, 18.0), rng.uniform(0.25, 0.8), rng.uniform(70.0, 90.0)
-        width, flare = 0.0, 0.0
-    elif probe == "linear":
-        depth, radius, fov = rng.uniform(6.0, 9.0), 0.0, 0.0
-        width = rng.uniform(3.6, 5.2)
-        flare = 0.0 if rng.random() < 0.6 else rng.uniform(0.008, 0.025)
-    else:
-        raise SourceError(f"unknown probe {probe!r}; use one of {', '.join(PROBES)}")
-    pleura = depth * rng.uniform(0.24, 0.33)
-    n_b = int(rng.choice(5, p=[0.35, 0.2, 0.2, 0.15, 0.1]))
-    a_lines = int(rng.random() < (0.85 if n_b == 0 else 0.45))
-    absent_sliding = n_b == 0 and rng.random() < 0.1
-    scene = LungScene(
-        depth_cm=_round(depth),
-        radius_cm=_round(radius),
-        fov_deg=_round(fov),
-        width_cm=_round(width),
-        flare=_round(flare),
-        pleura_cm=_round(pleura),
-        pleura_tilt_cm=_round(rng.uniform(-0.25, 0.25)),
-        n_b_lines=n_b,
-        a_lines=a_lines,
-        n_ribs=int(rng.choice(4, p=[0.15, 0.3, 0.45, 0.1])),
-        rib_pitch_cm=_round(rng.uniform(2.0, 3.0)),
-        rib_offset_cm=_round(rng.uniform(-0.35, 0.35)),
-        rib_width_cm=_round(rng.uniform(0.9, 1.5)),
-        rib_gap_cm=_round(rng.uniform(0.3, 0.7)),
-        gain_db=_round(rng.uniform(-3.0, 3.0)),
-        dynamic_range_db=_round(rng.uniform(50.0, 62.0)),
-        frame_time_ms=_round(rng.uniform(25.0, 50.0)),
-        breath_period_s=_round(rng.uniform(3.0, 5.0)),
-        breath_mm=_round(rng.uniform(0.3, 1.2)),
-        sliding_mm=0.0 if absent_sliding else _round(rng.uniform(1.0, 4.0)),
-        tint=str(rng.choice(["neutral", "neutral", "warm", "cool"])),
-    )
-    return _fit_ribs(scene, probe, rng)
-
-
-def _fit_ribs(scene: LungScene, probe: str, rng: np.random.Generator) -> LungScene:
-    """Place the ribs so that every rib centre lies inside the field of view."""
-    geom = FanGeometry.from_scene(probe, scene)
-    half_span = 0.5 * geom.lateral_cm_per_unit(scene.pleura_cm - scene.rib_gap_cm)
-    if scene.n_ribs == 1:  # a single rib usually sits to one side of the window
-        side = 1.0 if rng.random() < 0.5 else -1.0
-        scene = replace(scene, rib_offset_cm=_round(side * rng.uniform(0.35, 0.7) * half_span))
-    n = scene.n_ribs
-    limit = half_span - 0.2 * scene.rib_width_cm
-    while n > 0 and np.max(np.abs(rib_centres_cm(replace(scene, n_ribs=n)))) > limit:
-        n -= 1
-    return replace(scene, n_ribs=n)
-
-
-def rib_centres_cm(scene: LungScene) -> np.ndarray:
-    """Lateral rib centres (cm from the image centre line, at rib depth)."""
-    i = np.arange(scene.n_ribs, dtype=np.float64)
-    return scene.rib_offset_cm + scene.rib_pitch_cm * (i - (scene.n_ribs - 1) / 2.0)
-
-
-def scene_from_ref(ref: SourceRef) -> tuple[str, LungScene]:
-    """The probe and scene of ``ref``: drawn from its seed, overridden by its params."""
-    probe = ref.probe if ref.probe in PROBES else str(ref.param("probe", "convex"))
-    if probe not in PROBES:
-        raise SourceError(f"procedural ref has unknown probe {probe!r}")
-    return probe, draw_scene(probe, ref.seed).with_params(ref.params)
-
-
-# ---------------------------------------------------------------------------
-# Probe geometry and scan conversion
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FanGeometry:
-    """Shape of the imaged region in physical units (cm).
-
-    Sector probes (convex, phased): beams fan out from an apex; the image is
-    the annular sector ``radius <= r <= radius + depth``, ``|angle| <= half_angle``.
-    Linear probe: parallel beams over ``width_cm``, optionally flaring out with
-    depth (trapezoid). ``y`` points down, ``x`` right, the apex / probe centre at x = 0.
-    """
-
-    probe: str
-    depth_cm: float
-    radius_cm: float = 0.0
-    half_angle: float = 0.0
-    width_cm: float = 0.0
-    flare: float = 0.0
-
-    @classmethod
-    def from_scene(cls, probe: str, scene: LungScene) -> FanGeometry:
-        """The geometry of ``probe`` with the sizes stored in ``scene``."""
-        if probe == "linear":
-            return cls(probe, scene.depth_cm, width_cm=scene.width_cm, flare=scene.flare)
-        return cls(probe, scene.depth_cm, radius_cm=scene.radius_cm, half_angle=math.radians(scene.fov_deg / 2.0))
-
-    @property
-    def is_sector(self) -> bool:
-        return self.probe != "linear"
-
-    def bounds_cm(self) -> tuple[float, float, float, float]:
-        """Bounding box ``(xmin, xmax, ymin, ymax)`` of the image region."""
-        if self.is_sector:
-            outer = self.radius_cm + self.depth_cm
-            half_width = outer * math.sin(self.half_angle)
-            return -half_width, half_width, self.radius_cm * math.cos(self.half_angle), outer
-        half_width = 0.5 * self.width_cm * (1.0 + self.flare * self.depth_cm)
-        return -half_width, half_width, 0.0, self.depth_cm
-
-    def probe_coords(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Map Cartesian cm to ``(u, v)``: lateral and depth fractions, both 0..1 inside."""
-        if self.is_sector:
-            u = (np.arctan2(x, y) + self.half_angle) / (2.0 * self.half_angle)
-            v = (np.hypot(x, y) - self.radius_cm) / self.depth_cm
-            return u, v
-        u = x / (self.width_cm * (1.0 + self.flare * y)) + 0.5
-        return u, y / self.depth_cm
-
-    def lateral_cm_per_unit(self, depth_cm: float | np.ndarray) -> float | np.ndarray:
-        """Lateral extent (cm) of the whole field of view at ``depth_cm`` below the skin."""
-        if self.is_sector:
-            return (self.radius_cm + depth_cm) * 2.0 * self.half_angle
-        return self.width_cm * (1.0 + self.flare * depth_cm)
-
-
-@dataclass
-class ScanConverter:
-    """Precomputed remap from probe coordinates to an image area."""
-
-    map1: np.ndarray      # cv2 fixed-point maps (CV_16SC2 + CV_16UC1)
-    map2: np.ndarray
-    mask: np.ndarray      # (height, width) bool, True inside the fan
-    n_rows: int           # depth samples of the probe-coordinate image
-    n_lines: int          # scan lines of the probe-coordinate image
-
-    def convert(self, polar: np.ndarray, out: np.ndarray) -> None:
-        """Scan-convert one probe-coordinate frame into ``out`` (same channels)."""
-        cv2.remap(polar, self.map1, self.map2, cv2.INTER_LINEAR, dst=out,
-                  borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-
-
-def build_scan_converter(geom: FanGeometry, width: int, height: int) -> ScanConverter:
-    """Fit ``geom`` into ``width`` x ``height`` (probe at the top centre) and build the maps."""
-    xmin, xmax, ymin, ymax = geom.bounds_cm()
-    margin_x = max(1.0, 0.02 * width)
-    margin_top = max(1.0, 0.015 * height)
-    margin_bottom = max(1.0, 0.02 * height)
-    scale = min((width - 2.0 * margin_x) / (xmax - xmin), (height - margin_top - margin_bottom) / (ymax - ymin))
-    x_cm = ((np.arange(width) - (width - 1) / 2.0) / scale).astype(np.float32)
-    y_cm = ((np.arange(height) - margin_top) / scale + ymin).astype(np.float32)
-    u, v = geom.probe_coords(x_cm[None, :], y_cm[:, None])
-    inside = (u >= 0.0) & (u <= 1.0) & (v >= 0.0) & (v <= 1.0)
-    # Sample the probe image about as finely as the display: ~1.5 px per depth
-    # sample and ~3 px per scan line at the widest part of the fan.
-    n_rows = int(np.clip(round((ymax - ymin) * scale / 1.5), 96, 512))
-    n_lines = int(np.clip(round((xmax - xmin) * scale / 3.0), 48, 256))
-    map_x = np.where(inside, u * np.float32(n_lines - 1), np.float32(_OUTSIDE))
-    map_y = np.where(inside, v * np.float32(n_rows - 1), np.float32(_OUTSIDE))
-    map1, map2 = cv2.convertMaps(map_x, map_y, cv2.CV_16SC2)
-    return ScanConverter(map1, map2, inside, n_rows, n_lines)
-
-
-# ---------------------------------------------------------------------------
-# Random textures
-# ---------------------------------------------------------------------------
-
-
-def speckle_pool(rng: np.random.Generator, rows: int, cols: int, sigma_row: float, sigma_col: float) -> np.ndarray:
-    """``_POOL`` independent complex Gaussian fields, low-pass filtered, unit mean power.
-
-    Shape ``(_POOL, rows, cols, 2)`` float32 (real, imaginary). The magnitude of
-    any unit-norm mix of them is Rayleigh distributed.
-    """
-    pool = rng.standard_normal((_POOL, rows, cols, 2), dtype=np.float32)
-    for field_ in pool:
-        cv2.GaussianBlur(field_, (0, 0), sigmaX=sigma_col, sigmaY=sigma_row, dst=field_,
-                         borderType=cv2.BORDER_REFLECT)
-    sample = pool[0, ::3, ::3]  # a subsample estimates the power well enough, at a fraction of the cost
-    pool *= 1.0 / math.sqrt(2.0 * float(np.mean(sample * sample)))
-    return pool
-
-
-def smooth_noise(rng: np.random.Generator, shape: tuple[int, ...], sigma: tuple[float, float]) -> np.ndarray:
-    """Gaussian noise blurred by ``sigma`` = (rows, cols), rescaled to unit std (float32)."""
-    noise = rng.standard_normal(shape, dtype=np.float32)
-    if noise.ndim == 1:
-        noise = noise[None, :]
-        blurred = cv2.GaussianBlur(noise, (0, 0), sigmaX=sigma[1], sigmaY=0.1, borderType=cv2.BORDER_REFLECT)[0]
-    else:
-        blurred = cv2.GaussianBlur(noise, (0, 0), sigmaX=sigma[1], sigmaY=sigma[0], borderType=cv2.BORDER_REFLECT)
-    return (blurred - blurred.mean()) / max(float(blurred.std()), 1e-6)
-
-
-def chest_wall_profile(rng: np.random.Generator, z: np.ndarray, pleura_cm: float, line_cm: float) -> np.ndarray:
-    """Echogenicity versus depth of the chest wall: skin, fat with septa, muscle and fasciae.
-
-    ``line_cm`` is the thickness (Gaussian sigma) of the fasciae, at least the depth sampling.
-    """
-    fat_end = pleura_cm * rng.uniform(0.2, 0.45)
-    skin = 2.5 * np.exp(-((z / 0.12) ** 2))
-    base = np.where(z < fat_end, rng.uniform(0.25, 0.45), rng.uniform(0.75, 1.1))
-    lines = np.zeros_like(z)
-    fasciae = [fat_end] + list(rng.uniform(fat_end + 0.3, max(fat_end + 0.4, pleura_cm - 0.3), rng.integers(1, 4)))
-    for depth in fasciae:
-        lines += rng.uniform(2.5, 6.0) * np.exp(-(((z - depth) / line_cm) ** 2))
-    for depth in rng.uniform(0.2, fat_end, rng.integers(0, 4)):  # thin septa in the fat
-        lines += rng.uniform(0.8, 2.0) * np.exp(-(((z - depth) / (0.75 * line_cm)) ** 2))
-    return (skin + base + lines).astype(np.float32)
-
-
-def _mix_weights(t: float, rates: np.ndarray, phases: np.ndarray) -> np.ndarray:
-    """Unit-norm weights for the speckle pool; a smooth, quasi-periodic path in time."""
-    th1 = rates[0] * t + phases[0]
-    th2 = rates[1] * t + phases[1]
-    psi = phases[2] + 0.6 * math.sin(rates[2] * t + phases[3])
-    c, s = math.cos(psi), math.sin(psi)
-    return np.array([math.cos(th1) * c, math.sin(th1) * c, math.cos(th2) * s, math.sin(th2) * s], np.float32)
 
 
 # ---------------------------------------------------------------------------
@@ -547,9 +271,9 @@ class LungModel:
         """One probe-coordinate frame (rows x lines) at time index ``t``, as uint8 grey levels."""
         breath, slide = self._motion(t)
         breath_cm = breath * self.row_cm
-        lung_speckle = self._moved_power(self.lung_pool, _mix_weights(t, self.lung_rates, self.lung_phases),
+        lung_speckle = self._moved_power(self.lung_pool, mix_weights(t, self.lung_rates, self.lung_phases),
                                          slide, breath, self.n_rows, self.n_lines)
-        wall_power = self._moved_power(self.wall_pool, _mix_weights(t, self.wall_rates, self.wall_phases),
+        wall_power = self._moved_power(self.wall_pool, mix_weights(t, self.wall_rates, self.wall_phases),
                                        0.0, 0.0, self.wall_rows, self.n_lines,
                                        stretch=breath_cm / self.scene.pleura_cm)
         pleura_z = self.pleura_z + np.float32(breath_cm)

@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
 
 import pytest
 
 from phiphantom.synth import GenerateConfig, generate
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pocus-ccby"
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def small_config(out: Path, **overrides) -> GenerateConfig:
-    """A quick dataset that still has cines, JPEG, RGB and grey files, non-square frames."""
-    settings = dict(out=out, patients=4, files_per_study=(3, 3), cine_fraction=0.5, frames=(3, 6),
-                    sizes=((640, 480), (800, 600)), jpeg_fraction=0.35, rgb_fraction=0.5, seed=11,
-                    workers=1, validate=False)
-    settings.update(overrides)
-    return GenerateConfig(**settings)
+from .helpers import small_config
 
 
 def _made(tmp_path_factory, name: str, **overrides) -> tuple[Path, GenerateConfig]:
@@ -43,10 +27,6 @@ def hard_dataset(tmp_path_factory) -> tuple[Path, GenerateConfig]:
 @pytest.fixture(scope="session")
 def realistic_dataset(tmp_path_factory) -> tuple[Path, GenerateConfig]:
     return _made(tmp_path_factory, "realistic", difficulty="realistic", seed=5)
-
-
-def manifest(root: Path) -> dict:
-    return json.loads((root / "manifest.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")

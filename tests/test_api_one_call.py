@@ -34,7 +34,7 @@ from phiphantom.deid import (
 from phiphantom.deid.keys import KEY_ENV
 from phiphantom.synth import GenerateConfig, generate
 
-from .bad_inputs import image
+from .helpers import image
 
 KEY_HEX = "5e" * 16 + "a7" * 16
 KEY = bytes.fromhex(KEY_HEX)

@@ -14,7 +14,7 @@ from phiphantom.benchmark.engines.oracle import OracleEngine
 from phiphantom.cli.main import app
 from phiphantom.synth import generate
 
-from .conftest import small_config
+from .helpers import small_config
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +161,7 @@ class _DetectingOracle(OracleEngine):
         return result
 
     def _gt_boxes(self):
-        from .conftest import read_csv
+        from .helpers import read_csv
 
         boxes: dict[str, list[dict]] = {}
         for row in read_csv(self.context.data_dir / "gt" / "boxes.csv"):

@@ -16,14 +16,14 @@ import numpy as np
 import pydicom
 import pytest
 
-from phiphantom.synth.ground_truth import read_masks
 from phiphantom.benchmark.engines import Engine, EngineContext, EngineError, build_engine
 from phiphantom.benchmark.engines.command import CommandFailed
 from phiphantom.benchmark.engines.header_basic import HEADER_BASIC_KEYWORDS
 from phiphantom.benchmark.engines.oracle import OracleEngine, hashed_uid, renamed_output
 from phiphantom.benchmark.engines.registry import ENGINE_NAMES
+from phiphantom.synth.ground_truth import read_masks
 
-from .conftest import read_csv
+from .helpers import read_csv
 
 REQUIRED = ("SOPClassUID", "Modality", "Rows", "Columns", "SamplesPerPixel", "BitsAllocated",
             "PhotometricInterpretation", "SequenceOfUltrasoundRegions")

@@ -12,12 +12,12 @@ import pytest
 from typer.testing import CliRunner
 
 from phiphantom.cli.main import app
+from phiphantom.core.executors import Executor, ExecutorError, dask_client
 from phiphantom.synth import ConfigError, GenerateConfig, generate
 from phiphantom.synth.external_validators import available_tools
-from phiphantom.core.executors import Executor, ExecutorError, dask_client
 from phiphantom.synth.validate import validate_dataset
 
-from .conftest import manifest, read_csv, small_config
+from .helpers import manifest, read_csv, small_config
 
 
 def tree_digest(root: Path) -> dict[str, str]:

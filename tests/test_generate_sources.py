@@ -16,8 +16,7 @@ from phiphantom.synth import generate
 from phiphantom.synth.seeding import uid_for
 from phiphantom.synth.validate import validate_dataset
 
-from .conftest import SHARED_DATA, manifest, read_csv, small_config
-from .test_pixel_ground_truth import assert_ink_ground_truth
+from .helpers import SHARED_DATA, assert_ink_ground_truth, manifest, read_csv, small_config
 
 
 def _frame(i: int, h: int = 90, w: int = 120) -> np.ndarray:

@@ -16,7 +16,7 @@ from phiphantom.deid.keys import DeidKeyError, load_key
 from phiphantom.deid.pipeline import DeidConfig, deidentify_file
 from phiphantom.synth.external_validators import available_tools, tier3_check
 
-from .conftest import read_csv
+from .helpers import read_csv
 
 KEY = b"k" * 32
 

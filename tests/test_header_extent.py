@@ -8,7 +8,7 @@ from phiphantom.deid.pixels.classify import Decision, HeaderValues
 from phiphantom.deid.pixels.detect import TextBox
 from phiphantom.deid.pixels.header_extent import extend_by_header
 
-from .test_line_extend import FAN_X, _found_part, _scene
+from .helpers import FAN_X, found_part, line_scene
 
 VALUE = "Ospedale di Verona"
 
@@ -20,12 +20,12 @@ def _header() -> HeaderValues:
 
 
 def _box(alpha: np.ndarray, reason: str, text: str) -> TextBox:
-    x0, y0, x1, y1 = _found_part(alpha)
+    x0, y0, x1, y1 = found_part(alpha)
     return TextBox(x0, y0, x1, y1, 0, 1, Decision(True, reason, "phi"), text)
 
 
 def test_the_unread_rest_of_a_header_value_is_redacted_over_the_image():
-    frame, image, alpha = _scene(VALUE, 120, 50)
+    frame, image, alpha = line_scene(VALUE, 120, 50)
     ink_end = int(np.nonzero(alpha.any(axis=0))[0].max()) + 1
     assert ink_end > FAN_X + 30, "part of the value must be drawn over the speckle"
     read = "Ospedale di"  # what OCR reads left of the fan
@@ -39,7 +39,7 @@ def test_the_unread_rest_of_a_header_value_is_redacted_over_the_image():
 
 def test_text_to_the_left_of_the_fan_is_extended_leftwards():
     # mirror the scene: the fan on the left, the line ending on black
-    frame, image, alpha = _scene(VALUE, 120, 50)
+    frame, image, alpha = line_scene(VALUE, 120, 50)
     frame, image, alpha = frame[:, ::-1], image[:, ::-1], alpha[:, ::-1]
     xs = np.nonzero(alpha.any(axis=0))[0]
     width = frame.shape[1]
@@ -53,7 +53,7 @@ def test_text_to_the_left_of_the_fan_is_extended_leftwards():
 
 
 def test_no_header_match_or_no_image_next_to_the_line_means_no_extension():
-    frame, image, alpha = _scene(VALUE, 120, 50)
+    frame, image, alpha = line_scene(VALUE, 120, 50)
     strict = _box(alpha, "strict", "Ospedale di")
     assert extend_by_header([strict], _header(), image, frame.shape[1]) == [strict]
     far = TextBox(10, 50, 60, 62, 0, 1, Decision(True, "header:InstitutionName", "phi"), "Ospedale")
@@ -63,10 +63,10 @@ def test_no_header_match_or_no_image_next_to_the_line_means_no_extension():
 
 
 def test_words_of_one_line_are_one_value():
-    frame, image, alpha = _scene("Ziekenhuis Baarle-Nassau", 20, 50)
+    frame, image, alpha = line_scene("Ziekenhuis Baarle-Nassau", 20, 50)
     hv = HeaderValues()
     hv.full["InstitutionName"] = ["Ziekenhuis Baarle-Nassau"]
-    x0, y0, x1, y1 = _found_part(alpha)
+    x0, y0, x1, y1 = found_part(alpha)
     first = TextBox(x0, y0, x0 + 70, y1, 0, 1, Decision(True, "header:InstitutionName", "phi"), "Ziekenhuis")
     second = TextBox(x0 + 76, y0, x1, y1, 0, 1, Decision(True, "strict", "text"), "Baarle-")
     out = extend_by_header([first, second], hv, image, frame.shape[1])

@@ -13,7 +13,7 @@ from pydicom.tag import Tag
 from phiphantom.core.profile import basic_action
 from phiphantom.core.vocabulary import LOCATION_KINDS
 
-from .conftest import manifest, read_csv
+from .helpers import manifest, read_csv
 
 _STEP = re.compile(r"\(([0-9A-F]{4}),([0-9A-F]{4})\)(?:\[(\d+)\])?")
 

@@ -25,8 +25,7 @@ from phiphantom.cli.main import app
 from phiphantom.deid.batch import BatchUsageError, deid_batch
 from phiphantom.deid.keys import KEY_ENV
 
-from .bad_inputs import image, save
-from .conftest import read_csv
+from .helpers import image, read_csv, save
 
 KEY_A, KEY_B = "a1" * 32, "b2" * 32
 PHI_NAME = "MALÁ_DUŠAN_1999_946890_0002.dcm"

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from PIL import Image, ImageDraw, ImageFont
 from matplotlib import font_manager
+from PIL import Image, ImageDraw, ImageFont
 from pydicom.filewriter import dcmwrite
 from pydicom.pixels import pixel_array
 from typer.testing import CliRunner
@@ -29,7 +29,7 @@ from phiphantom.deid.pixels.frames import load_frames, store_frames
 from phiphantom.synth import generate
 from phiphantom.synth.external_validators import tier3_check
 
-from .conftest import small_config
+from .helpers import small_config
 
 KEY = b"i" * 32
 

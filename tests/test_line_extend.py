@@ -4,39 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
 
 from phiphantom.deid.pixels.line_extend import extend_into_image
-from phiphantom.synth.fonts import load_font
 
-FAN_X = 200  # columns from here on are ultrasound image
-
-
-def _scene(text: str, x: int, y: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Screen black left of FAN_X, bright speckle right of it, ``text`` drawn at (x, y); its ink mask."""
-    rng = np.random.default_rng(seed)
-    height, width = 120, 460
-    image = np.zeros((height, width), dtype=bool)
-    image[:, FAN_X:] = True
-    frame = np.zeros((height, width), dtype=np.uint8)
-    speckle = rng.gamma(2.0, 45.0, size=(height, width - FAN_X))  # Rayleigh-like grains, mean ~90
-    frame[:, FAN_X:] = np.clip(speckle, 0, 255).astype(np.uint8)
-    ink = Image.new("L", (width, height), 0)
-    ImageDraw.Draw(ink).text((x, y), text, fill=255, font=load_font("DejaVuSans", 14))
-    alpha = np.asarray(ink) >= 128
-    frame[alpha] = 215
-    return frame, image, alpha
-
-
-def _found_part(alpha: np.ndarray) -> tuple[int, int, int, int]:
-    """The box the segmenter would have found: the ink left of the fan (3 px off it)."""
-    ys, xs = np.nonzero(alpha[:, :FAN_X - 3])
-    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+from .helpers import FAN_X, found_part, line_scene
 
 
 def test_a_line_running_into_the_fan_is_carried_to_its_end_and_no_further():
-    frame, image, alpha = _scene("Hospital Universitario San Carlos", 100, 50)
-    x0, y0, x1, y1 = _found_part(alpha)
+    frame, image, alpha = line_scene("Hospital Universitario San Carlos", 100, 50)
+    x0, y0, x1, y1 = found_part(alpha)
     ink_end = int(np.nonzero(alpha.any(axis=0))[0].max()) + 1
     assert ink_end > FAN_X + 60, "the scene must put a good part of the line over the speckle"
     new_x0, new_x1 = extend_into_image(frame, image, x0, y0, x1, y1)
@@ -45,8 +21,8 @@ def test_a_line_running_into_the_fan_is_carried_to_its_end_and_no_further():
 
 
 def test_speckle_alone_does_not_pull_a_box_into_the_image():
-    frame, image, alpha = _scene("Szpital", 120, 50)  # ends well before the fan
-    x0, y0, x1, y1 = _found_part(alpha)
+    frame, image, alpha = line_scene("Szpital", 120, 50)  # ends well before the fan
+    x0, y0, x1, y1 = found_part(alpha)
     assert x1 < FAN_X - 10
     shifted = x1 + (FAN_X - 8 - x1)  # pretend the word ended right at the fan's edge
     new_x0, new_x1 = extend_into_image(frame, image, x0, y0, shifted, y1)
@@ -55,8 +31,8 @@ def test_speckle_alone_does_not_pull_a_box_into_the_image():
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_walk_crosses_word_gaps_but_stops_at_the_end_of_the_line(seed):
-    frame, image, alpha = _scene("ID 4471 Ward B", 150, 40, seed)
-    x0, y0, x1, y1 = _found_part(alpha)
+    frame, image, alpha = line_scene("ID 4471 Ward B", 150, 40, seed)
+    x0, y0, x1, y1 = found_part(alpha)
     ink_end = int(np.nonzero(alpha.any(axis=0))[0].max()) + 1
     _, new_x1 = extend_into_image(frame, image, x0, y0, x1, y1)
     assert ink_end - 2 <= new_x1 <= ink_end + 2 * (y1 - y0)

@@ -11,8 +11,7 @@ from phiphantom.benchmark.pixel_metrics import score_pixels
 from phiphantom.deid.pixels.image_area import background_frames
 from phiphantom.synth import generate
 
-from .conftest import small_config
-from .test_pixel_deid import _deid, _reread, display_luma
+from .helpers import deid_pixels, display_luma, reread, small_config
 
 
 def test_background_frames_are_spread_and_bounded():
@@ -38,13 +37,13 @@ def test_every_phi_box_of_a_long_clip_is_removed_on_every_frame_and_damage_stays
     for truth in ds.files:
         assert truth.entry["frames"] == 150
         started = time.perf_counter()
-        result = _deid(ds.root / truth.relpath)
+        result = deid_pixels(ds.root / truth.relpath)
         assert time.perf_counter() - started < 60
         assert result.pixels.verified
         import pydicom
 
         inp = display_luma(pydicom.dcmread(ds.root / truth.relpath))
-        score = score_pixels(inp, display_luma(_reread(result.dataset)), truth.boxes, ds.masks(truth))
+        score = score_pixels(inp, display_luma(reread(result.dataset)), truth.boxes, ds.masks(truth))
         missed = [(row["phi_category"], box.frames - box.frames_ok) for row, box in zip(truth.boxes, score.boxes)
                   if row["is_phi"] == "1" and not box.ok]
         assert not missed, f"{truth.label}: PHI left on frames: {missed}"

@@ -9,7 +9,7 @@ from phiphantom.synth import generate
 from phiphantom.synth.ocr_check import ocr_check
 from phiphantom.synth.text_raster import rasterise
 
-from .conftest import small_config
+from .helpers import small_config
 
 
 def test_tesseract_reads_clean_overlay_text():

@@ -3,54 +3,20 @@
 from __future__ import annotations
 
 import copy
-import io
 from pathlib import Path
 
 import numpy as np
 import pydicom
 import pytest
-from pydicom.filewriter import dcmwrite
-from pydicom.pixels import apply_color_lut
 
 from phiphantom.benchmark.dataset import load_dataset
 from phiphantom.benchmark.pixel_metrics import score_pixels
 from phiphantom.core.ocr import TesseractBackend, similarity
-from phiphantom.deid.pipeline import DeidConfig, deidentify_file
 from phiphantom.deid.pixels.classify import Classifier, HeaderValues
-from phiphantom.deid.pixels.clean import PixelConfig
 from phiphantom.synth import generate
 from phiphantom.synth.external_validators import tier3_check
 
-from .conftest import small_config
-
-KEY = b"p" * 32
-
-
-def _deid(path, policy="strict", header_only=False):
-    return deidentify_file(Path(path), DeidConfig(key=KEY, pixels=None if header_only else PixelConfig(policy=policy)))
-
-
-def _reread(ds) -> pydicom.Dataset:
-    buf = io.BytesIO()
-    dcmwrite(buf, ds, enforce_file_format=True)
-    buf.seek(0)
-    return pydicom.dcmread(buf)
-
-
-def display_luma(ds) -> np.ndarray:
-    """(T, H, W) uint8 luma as displayed (MONOCHROME1 inverted, palette through its LUT)."""
-    arr = ds.pixel_array
-    if int(ds.get("NumberOfFrames", 1) or 1) == 1:
-        arr = arr[None]
-    pi = ds.PhotometricInterpretation
-    if pi == "PALETTE COLOR":
-        arr = apply_color_lut(arr, ds)
-        arr = (arr / (256.0 if arr.max() > 255 else 1.0))
-    if arr.ndim == 4:
-        arr = arr[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    if pi == "MONOCHROME1":
-        arr = 255 - arr
-    return np.clip(arr, 0, 255).round().astype(np.uint8)
+from .helpers import deid_pixels, display_luma, reread, small_config
 
 
 @pytest.fixture(scope="module")
@@ -68,10 +34,10 @@ def test_a_clock_that_changes_every_frame_is_gone_from_every_frame(cine_dataset)
     assert every_frame, "the fixture must hold a clock with a new text on every frame"
     ocr = TesseractBackend()
     for truth, clock in every_frame:
-        result = _deid(ds.root / truth.relpath)
+        result = deid_pixels(ds.root / truth.relpath)
         assert result.pixels.verified and result.dataset.BurnedInAnnotation == "NO"
         assert "113101" in {i.CodeValue for i in result.dataset.DeidentificationMethodCodeSequence}
-        out = display_luma(_reread(result.dataset))
+        out = display_luma(reread(result.dataset))
         inp = display_luma(pydicom.dcmread(ds.root / truth.relpath))
         score = score_pixels(inp, out, truth.boxes, ds.masks(truth))
         for row, box in zip(truth.boxes, score.boxes):
@@ -87,7 +53,7 @@ def test_a_clock_that_changes_every_frame_is_gone_from_every_frame(cine_dataset)
 def test_header_only_leaves_pixels_and_burned_in_annotation(cine_dataset):
     truth = cine_dataset.files[0]
     original = pydicom.dcmread(cine_dataset.root / truth.relpath)
-    result = _deid(cine_dataset.root / truth.relpath, header_only=True)
+    result = deid_pixels(cine_dataset.root / truth.relpath, header_only=True)
     assert result.pixels is None and result.dataset.BurnedInAnnotation == "YES"
     assert result.dataset.PixelData == original.PixelData
 
@@ -135,8 +101,8 @@ def colour_dataset(tmp_path_factory):
 def test_colour_spaces_are_kept_and_pixels_outside_boxes_unchanged(colour_dataset, tmp_path, photometric):
     path = _variants(colour_dataset, tmp_path)[photometric]
     original = pydicom.dcmread(path)
-    result = _deid(path)
-    out = _reread(result.dataset)
+    result = deid_pixels(path)
+    out = reread(result.dataset)
     # A lossy YBR_FULL_422 JPEG comes out native, and native US colour must be RGB (uncompressed
     # YBR_FULL_422 is not allowed; the US IOD allows no YBR_FULL). The others keep theirs.
     assert out.PhotometricInterpretation == ("RGB" if photometric == "YBR_FULL_422" else photometric)
@@ -199,8 +165,8 @@ def test_real_vendor_ultrasound_files(name, capsys):
     if path is None:
         pytest.skip("pydicom-data is not installed (pip install pydicom-data)")
     original = pydicom.dcmread(path)
-    result = _deid(path)
-    out = _reread(result.dataset)
+    result = deid_pixels(path)
+    out = reread(result.dataset)
     assert result.pixels.verified and out.PatientIdentityRemoved == "YES"
     before, after = display_luma(original)[0], display_luma(out)[0]
     ocr = TesseractBackend()

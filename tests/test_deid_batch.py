@@ -196,7 +196,9 @@ def _misbehaving(original):
 
 @pytest.mark.parametrize("workers", [1, 2])  # 1: the files queued behind a crash or a hang must still run
 def test_worker_crash_timeout_and_exceptions_are_isolated(tmp_path, monkeypatch, workers):
-    monkeypatch.setattr(batch, "deidentify_file", _misbehaving(batch.deidentify_file))  # inherited by fork
+    from phiphantom.deid.batch import process
+
+    monkeypatch.setattr(process, "deidentify_file", _misbehaving(process.deidentify_file))  # inherited by fork
     src = tmp_path / "in"
     for n, name in enumerate(("a_ok", "b_crash", "c_ok", "d_slow", "e_leak", "f_ok")):
         save(image(f"Person^N{n}", f"ID{n}", n), src / f"{name}.dcm")
@@ -313,7 +315,7 @@ def test_output_check_reads_back_what_is_written(tmp_path, syntax):
     ds.PatientIdentityRemoved = "YES"
     ds.file_meta.TransferSyntaxUID = syntax
     tmp = tmp_path / "out.part"
-    digest = batch._write_verified(ds, tmp)
+    digest = batch.write_verified(ds, tmp)
     assert digest == hashlib.sha256(tmp.read_bytes()).hexdigest()
     values = top_level_values(tmp.read_bytes(), (0x00080018, 0x00120062, 0x00100010, 0x00101000))
     assert values == {0x00080018: str(ds.SOPInstanceUID), 0x00120062: "YES", 0x00100010: "Check^Carl",
@@ -323,11 +325,11 @@ def test_output_check_reads_back_what_is_written(tmp_path, syntax):
 def test_output_check_refuses_a_dataset_not_marked_deidentified(tmp_path):
     ds = image("Check^Carl", "CHECK1", 7)  # no Patient Identity Removed
     with pytest.raises(FileRejected) as info:
-        batch._write_verified(ds, tmp_path / "out.part")
+        batch.write_verified(ds, tmp_path / "out.part")
     assert info.value.error_class == "OutputCheckFailed" and not (tmp_path / "out.part").exists()
     ds.PatientIdentityRemoved = "NO"
     with pytest.raises(FileRejected):
-        batch._write_verified(ds, tmp_path / "out.part")
+        batch.write_verified(ds, tmp_path / "out.part")
 
 
 def test_top_level_values_rejects_truncated_bytes(tmp_path):

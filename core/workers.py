@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-def serve(conn, parent_pid: int, handle: Callable[[object], object]) -> None:
+def serve(conn: multiprocessing.connection.Connection, parent_pid: int, handle: Callable[[Any], object]) -> None:
     """Answer tasks from ``conn`` with ``handle(task)`` until told to stop (``None``) or orphaned."""
     while True:
         if not conn.poll(1.0):

@@ -34,7 +34,8 @@ from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag, Tag
 
 from phiphantom.core.profile import attribute_type, effective_action
-from phiphantom.core.profile.annex_e import OPTIONS, conformant_action, nested_attribute_type
+from phiphantom.core.profile.annex_e import OPTIONS, conformant_action
+from phiphantom.core.profile.iod_types import nested_attribute_type
 
 from .element_limits import PIXEL_DESCRIPTION_TAGS, malformed_reason
 from .pseudonyms import Pseudonymizer, shift_da, shift_dt

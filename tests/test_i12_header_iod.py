@@ -268,7 +268,8 @@ def test_sequence_type_tables_match_their_hashes_and_regenerate(tmp_path):
     import importlib.metadata
 
     from phiphantom.core.profile import annex_e
-    from phiphantom.core.profile.annex_e import nested_attribute_type, read_table_bytes
+    from phiphantom.core.profile.annex_e import read_table_bytes
+    from phiphantom.core.profile.iod_types import nested_attribute_type
 
     for name, sha in ((annex_e.SEQUENCE_ATTRIBUTES_FILENAME, annex_e.SEQUENCE_ATTRIBUTES_SHA256),
                       (annex_e.IOD_FG_MACROS_FILENAME, annex_e.IOD_FG_MACROS_SHA256)):

@@ -8,12 +8,12 @@ from .annex_e import (
     TABLE_SHA256,
     ProfileRow,
     action_for_keyword,
-    attribute_type,
     basic_action,
     choose_action,
     effective_action,
     load_table,
 )
+from .iod_types import attribute_type
 
 __all__ = [
     "ACTIONS",

@@ -14,7 +14,7 @@ the build-time tool ``.ci/regenerate_profile.py`` (provenance in ``SOURCE.md``):
   where it sits inside a sequence (path of sequence tags from a module's
   top level, or from a functional group macro's), and ``iod_fg_macros.csv``:
   each IOD's functional group macros, both from dicom-standard (DICOM 2020).
-  Used for the same choice at any depth (:func:`nested_attribute_type`).
+  Used for the same choice at any depth (``iod_types.nested_attribute_type``).
 
 This module loads them once and answers "what does the profile do with this
 attribute?" in O(1) for ordinary tags, with a short list of masked rows for the
@@ -37,8 +37,8 @@ Action codes (PS3.15 Table E.1-1 key):
 ``None`` means the attribute is not listed, i.e. the Basic Profile keeps it.
 
 Combined actions are resolved by :func:`choose_action` from the attribute's
-Type in the IOD (:func:`attribute_type`); profile options are applied by
-:func:`effective_action`.
+Type in the IOD (``iod_types.attribute_type``: the IOD tables are read there);
+profile options are applied by :func:`effective_action`.
 """
 
 from __future__ import annotations
@@ -66,9 +66,8 @@ __all__ = [
     "TABLE_SHA256",
     "ProfileRow",
     "action_for_keyword",
-    "attribute_type",
+    "as_int_tag",
     "basic_action",
-    "nested_attribute_type",
     "choose_action",
     "conformant_action",
     "effective_action",
@@ -76,6 +75,8 @@ __all__ = [
     "load_table",
     "parse_tag_text",
     "profile_row",
+    "read_csv",
+    "read_table_bytes",
 ]
 
 #: DICOM edition of PS3.15 the packaged table was generated from.
@@ -279,7 +280,8 @@ def read_table_bytes(filename: str = TABLE_FILENAME) -> bytes:
     return resources.files(__package__).joinpath(filename).read_bytes()
 
 
-def _read_csv(filename: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
+def read_csv(filename: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """Rows of a packaged CSV as dicts; ValueError when its header is not ``columns``."""
     reader = csv.DictReader(io.StringIO(read_table_bytes(filename).decode("utf-8")))
     if tuple(reader.fieldnames or ()) != columns:
         raise ValueError(f"{filename}: unexpected header {reader.fieldnames}")
@@ -289,7 +291,7 @@ def _read_csv(filename: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
 @functools.cache
 def load_table() -> tuple[ProfileRow, ...]:
     """All rows of the packaged table, in file (tag) order. Cached."""
-    return tuple(_row_from_record(record) for record in _read_csv(TABLE_FILENAME, CSV_COLUMNS))
+    return tuple(_row_from_record(record) for record in read_csv(TABLE_FILENAME, CSV_COLUMNS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +317,8 @@ def _index() -> _Index:
     return _Index(exact, tuple(masked), by_keyword)
 
 
-def _as_int_tag(tag: int | tuple[int, int]) -> int:
+def as_int_tag(tag: int | tuple[int, int]) -> int:
+    """A tag (``BaseTag``, int or ``(group, element)``) as an int; ValueError when out of range."""
     if isinstance(tag, tuple):
         group, element = tag
         tag = (group << 16) | element
@@ -333,7 +336,7 @@ def basic_action(tag: int | tuple[int, int]) -> str | None:
     "not listed: keep" -- this includes File Meta (0002,xxxx) attributes other
     than the listed (0002,0003) Media Storage SOP Instance UID.
     """
-    tag = _as_int_tag(tag)
+    tag = as_int_tag(tag)
     index = _index()
     row = index.exact.get(tag)
     if row is not None:
@@ -351,7 +354,7 @@ def profile_row(tag: int | tuple[int, int]) -> ProfileRow | None:
 
     Private attributes have no row (see :func:`basic_action`).
     """
-    tag = _as_int_tag(tag)
+    tag = as_int_tag(tag)
     index = _index()
     row = index.exact.get(tag)
     if row is not None:
@@ -400,7 +403,7 @@ def effective_action(tag: int | tuple[int, int], options: frozenset[str] = froze
     """
     if isinstance(options, str):
         raise TypeError("options must be a collection of option names, not a single string")
-    return _effective_action(_as_int_tag(tag), frozenset(options))
+    return _effective_action(as_int_tag(tag), frozenset(options))
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -480,203 +483,6 @@ def conformant_action(action: str, attr_type: str | None) -> str:
     if action == "Z" and type_1:
         return "D"
     return action
-
-
-# --- IOD knowledge: which attributes an IOD holds, and their Type -----------------------
-
-_TYPE_RANK: dict[str, int] = {attr_type: rank for rank, attr_type in enumerate(ATTRIBUTE_TYPES)}
-
-
-@functools.cache
-def _load_iod_tables() -> tuple[dict[str, tuple[tuple[str, str], ...]], dict[str, dict[int, str]]]:
-    """(sop class uid -> ((module, usage), ...), module -> {tag: type}). Masked 60xx tags are stored with xx = 00."""
-    iods: dict[str, list[tuple[str, str]]] = {}
-    for record in _read_csv(IOD_MODULES_FILENAME, IOD_MODULES_COLUMNS):
-        iods.setdefault(record["sop_class_uid"], []).append((record["module"], record["usage"]))
-    modules: dict[str, dict[int, str]] = {}
-    for record in _read_csv(MODULE_ATTRIBUTES_FILENAME, MODULE_ATTRIBUTES_COLUMNS):
-        group, element, group_mask, element_mask = parse_tag_text(record["tag"])
-        if element_mask != 0xFFFF or group_mask not in (0xFFFF, 0xFF00):
-            raise ValueError(f"{MODULE_ATTRIBUTES_FILENAME}: unsupported mask in {record['tag']}")
-        if record["type"] not in _TYPE_RANK:
-            raise ValueError(f"{MODULE_ATTRIBUTES_FILENAME}: unknown type {record['type']!r}")
-        modules.setdefault(record["module"], {})[(group << 16) | element] = record["type"]
-    return {uid: tuple(rows) for uid, rows in iods.items()}, modules
-
-
-@dataclass(frozen=True, slots=True)
-class _IodIndex:
-    mandatory: dict[int, str]  # tag -> strongest Type over the IOD's M modules
-    # tag -> ((tags of a C/U module, whether it has 60xx repeating-group tags, Type there), ...)
-    optional: dict[int, tuple[tuple[frozenset[int], bool, str], ...]]
-
-
-def _stronger(first: str | None, second: str) -> str:
-    return second if first is None or _TYPE_RANK[second] < _TYPE_RANK[first] else first
-
-
-@functools.lru_cache(maxsize=512)
-def _iod_index(sop_class_uid: str) -> _IodIndex | None:
-    iods, modules = _load_iod_tables()
-    iod = iods.get(sop_class_uid)
-    if iod is None:
-        return None
-    mandatory: dict[int, str] = {}
-    optional: dict[int, list[tuple[frozenset[int], bool, str]]] = {}
-    for module, usage in iod:
-        attributes = modules.get(module, {})
-        if usage == "M":
-            for tag, attr_type in attributes.items():
-                mandatory[tag] = _stronger(mandatory.get(tag), attr_type)
-            continue
-        tags = frozenset(attributes)
-        has_repeating = any(_is_repeating_group(tag) for tag in tags)
-        for tag, attr_type in attributes.items():
-            optional.setdefault(tag, []).append((tags, has_repeating, attr_type))
-    return _IodIndex(mandatory, {tag: tuple(entries) for tag, entries in optional.items()})
-
-
-def _is_repeating_group(tag: int) -> bool:
-    """Overlay groups 6000-60FE (even): the standard's ``(60xx,eeee)`` attributes."""
-    group = tag >> 16
-    return 0x6000 <= group <= 0x60FF and not group & 1
-
-
-def _canonical_iod_tag(tag: int) -> int:
-    """``(6002,3000)`` -> ``(6000,3000)``: the key module tables use for ``(60xx,3000)``."""
-    return tag & 0xFF00FFFF if _is_repeating_group(tag) else tag
-
-
-def _module_in_use(tags: frozenset[int], has_repeating: bool, present_tags) -> bool:
-    if not tags.isdisjoint(present_tags):
-        return True
-    return has_repeating and any(_is_repeating_group(t) and _canonical_iod_tag(t) in tags for t in present_tags)
-
-
-def attribute_type(
-    sop_class_uid: str, tag: int | tuple[int, int], present_tags: set[int] | None = None
-) -> str | None:
-    """Type (``"1"``, ``"1C"``, ``"2"``, ``"2C"``, ``"3"``) of top-level attribute ``tag`` in the IOD of ``sop_class_uid``.
-
-    The strongest Type (1 > 1C > 2 > 2C > 3) over the IOD's modules in use:
-    its Mandatory (M) modules always; its Conditional (C) and User optional (U)
-    modules only when ``present_tags`` (the top-level tags of the dataset, as
-    ints) holds at least one attribute of that module. ``present_tags=None``
-    considers the M modules only. Overlay tags ``(60xx,eeee)`` match every
-    even group 6000-60FE.
-
-    None when the SOP Class is not in the 2020 source (unknown or newer), or
-    the attribute is not a top-level attribute of the IOD's modules in use.
-    Functional-group macros of enhanced multi-frame IODs and attributes nested
-    in sequences are not covered. Loaded tables and per-SOP-Class indexes are
-    cached; a call is a few dict look-ups.
-    """
-    index = _iod_index(sop_class_uid)
-    if index is None:
-        return None
-    tag = _canonical_iod_tag(_as_int_tag(tag))
-    best = index.mandatory.get(tag)
-    if present_tags is not None:
-        for tags, has_repeating, attr_type in index.optional.get(tag, ()):
-            if (best is None or _TYPE_RANK[attr_type] < _TYPE_RANK[best]) and _module_in_use(
-                tags, has_repeating, present_tags
-            ):
-                best = attr_type
-    return best
-
-
-#: Shared and Per-Frame Functional Groups Sequences: their items hold the functional group macros.
-FUNCTIONAL_GROUP_SEQUENCES: tuple[int, ...] = (0x52009229, 0x52009230)
-
-
-def _parse_path(text: str) -> tuple[int, ...]:
-    tags = []
-    for part in text.split("/"):
-        group, element, group_mask, element_mask = parse_tag_text(part)
-        if group_mask != 0xFFFF or element_mask != 0xFFFF:
-            raise ValueError(f"{SEQUENCE_ATTRIBUTES_FILENAME}: masked tag in {text}")
-        tags.append((group << 16) | element)
-    return tuple(tags)
-
-
-@functools.cache
-def _load_sequence_tables() -> tuple[dict[str, dict[tuple[int, ...], str]], dict[str, tuple[str, ...]]]:
-    """(owner -> {path: type}, ciod -> its functional group macros)."""
-    owners: dict[str, dict[tuple[int, ...], str]] = {}
-    for record in _read_csv(SEQUENCE_ATTRIBUTES_FILENAME, SEQUENCE_ATTRIBUTES_COLUMNS):
-        if record["type"] not in _TYPE_RANK:
-            raise ValueError(f"{SEQUENCE_ATTRIBUTES_FILENAME}: unknown type {record['type']!r}")
-        owners.setdefault(record["owner"], {})[_parse_path(record["path"])] = record["type"]
-    macros: dict[str, list[str]] = {}
-    for record in _read_csv(IOD_FG_MACROS_FILENAME, IOD_FG_MACROS_COLUMNS):
-        macros.setdefault(record["ciod"], []).append(record["macro"])
-    return owners, {ciod: tuple(names) for ciod, names in macros.items()}
-
-
-@functools.cache
-def _ciod_of() -> dict[str, str]:
-    return {record["sop_class_uid"]: record["ciod"] for record in _read_csv(IOD_MODULES_FILENAME, IOD_MODULES_COLUMNS)}
-
-
-@functools.lru_cache(maxsize=512)
-def _nested_index(sop_class_uid: str) -> dict[tuple[int, ...], str] | None:
-    """Path of tags (sequence tags, then the attribute) -> strongest Type over the IOD's modules and macros."""
-    iods, _ = _load_iod_tables()
-    if sop_class_uid not in iods:
-        return None
-    owners, macros = _load_sequence_tables()
-    index: dict[tuple[int, ...], str] = {}
-
-    def add(path: tuple[int, ...], attr_type: str) -> None:
-        index[path] = _stronger(index.get(path), attr_type)
-
-    for module, _usage in iods[sop_class_uid]:
-        for path, attr_type in owners.get(module, {}).items():
-            add(path, attr_type)
-    for macro in macros.get(_ciod_of().get(sop_class_uid, ""), ()):
-        for path, attr_type in owners.get(f"macro:{macro}", {}).items():
-            for group_sequence in FUNCTIONAL_GROUP_SEQUENCES:
-                add((group_sequence, *path), attr_type)
-    return index
-
-
-def _collapse_recursion(path: tuple[int, ...]) -> tuple[int, ...]:
-    """Drop the recursive part of a path: ``(A730, A730, A123)`` -> ``(A730, A123)`` (SR content trees,
-    nested Content Sequences, are listed once in the standard's tables)."""
-    seen: dict[int, int] = {}
-    out: list[int] = []
-    for tag in path:
-        if tag in seen:
-            del out[seen[tag] + 1:]
-            seen = {t: i for i, t in enumerate(out)}
-            continue
-        seen[tag] = len(out)
-        out.append(tag)
-    return tuple(out)
-
-
-def nested_attribute_type(sop_class_uid: str, path: tuple[int, ...]) -> str | None:
-    """Type of an attribute inside sequence items, in the IOD of ``sop_class_uid``.
-
-    ``path``: the tags from the top-level sequence down to the attribute, e.g.
-    ``(BeamSequence, TreatmentMachineName)``; items of the Shared/Per-Frame Functional
-    Groups Sequences hold the IOD's functional group macros. The strongest Type over
-    the IOD's modules (whatever their usage: the enclosing sequence is there) and
-    macros; recursive paths (Content Sequence in Content Sequence) are looked up
-    without their repeated part. Only attributes whose profile action depends on
-    the Type are tabled (X, Z and the combined actions). None: not known there (treat
-    like Type 3), or the SOP Class is not in the 2020 source.
-    """
-    index = _nested_index(sop_class_uid)
-    if index is None or len(path) < 2:
-        return None
-    path = tuple(int(tag) for tag in path)
-    found = index.get(path)
-    if found is None:
-        collapsed = _collapse_recursion(path)
-        if collapsed != path:
-            found = index.get(collapsed)
-    return found
 
 
 @functools.cache

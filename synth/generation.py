@@ -12,19 +12,16 @@ Output layout (documented in docs/dataset-format.md)::
 
 from __future__ import annotations
 
-import itertools
-import multiprocessing
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from phiphantom.core import __version__
-from phiphantom.core.executors import ExecutorError, TaskFailed, dask_client, map_tasks
+from phiphantom.core.executors import ExecutorError, TaskFailed
 from phiphantom.core.ground_truth import IdentityRow, write_rows
 
-from .config import ConfigError, GenerateConfig
+from .config import GenerateConfig
 from .file_job import JobResult, mask_relpath_for, run_job
 from .ground_truth import sha256_file, write_csv, write_json
 from .gt_writer import GroundTruthWriter
@@ -71,27 +68,12 @@ def _run_jobs(jobs: list[FileJob], out: Path, config: GenerateConfig, take: Call
     At most a few jobs per worker are in flight locally, and nothing keeps results: memory does
     not grow with the dataset.
     """
-    executor = config.execution()
-    if executor.is_dask:
-        with dask_client(executor) as client:
-            for index, res in map_tasks(client, run_job, jobs, out_dir=out):
-                if isinstance(res, TaskFailed):
-                    raise ExecutorError(f"file job {jobs[index].index} failed on the Dask cluster "
-                                        f"({res.detail or res.error_class})")
-                take(res)
-    elif executor.workers <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            take(run_job(job, out))
-    else:
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=executor.workers, mp_context=ctx) as pool:
-            todo = iter(jobs)
-            running = {pool.submit(run_job, job, out) for job in itertools.islice(todo, 3 * executor.workers)}
-            while running:
-                finished, running = wait(running, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    take(fut.result())
-                running |= {pool.submit(run_job, job, out) for job in itertools.islice(todo, len(finished))}
+    with config.execution().open() as session:
+        for index, res in session.map(run_job, jobs, out_dir=out):
+            if isinstance(res, TaskFailed):  # only Dask answers so: a local job's exception propagates
+                raise ExecutorError(f"file job {jobs[index].index} failed on the Dask cluster "
+                                    f"({res.detail or res.error_class})")
+            take(res)
 
 
 def generate(config: GenerateConfig, *, overwrite: bool = False,

@@ -128,6 +128,12 @@ def engines_of(results: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [e for e in results.get("engines") or [] if isinstance(e, Mapping)]
 
 
+def mapping_at(container: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """``container[key]`` when it is an object, else an empty mapping."""
+    value = container.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
 def engine_name(engine: Mapping[str, Any]) -> str:
     return one_line(engine.get("name") or engine.get("spec") or "(unnamed)", 120)
 
@@ -198,8 +204,8 @@ def stratum_values(engines: Sequence[Mapping[str, Any]], dimension: str) -> tupl
 
 def header_blocks(results: Mapping[str, Any]) -> list[Block]:
     """Title, warnings, dataset summary and settings."""
-    dataset = results.get("dataset") if isinstance(results.get("dataset"), Mapping) else {}
-    settings = results.get("settings") if isinstance(results.get("settings"), Mapping) else {}
+    dataset = mapping_at(results, "dataset")
+    settings = mapping_at(results, "settings")
     blocks: list[Block] = [Heading(1, "PHI Phantom benchmark report")]
     if results.get("schema") != SCHEMA:
         blocks.append(Paragraph(f"Unexpected results schema {fmt_setting(results.get('schema'))!s} "
@@ -291,7 +297,7 @@ def plot_blocks(engines: Sequence[Mapping[str, Any]]) -> list[Block]:
                            "(values in the leaderboard).",
                        caption="Throughput"))
 
-    kind_maps = [e.get("leaks_by_kind") if isinstance(e.get("leaks_by_kind"), Mapping) else {} for e in engines]
+    kind_maps = [mapping_at(e, "leaks_by_kind") for e in engines]
     kinds = ordered((k for kinds_ in kind_maps for k in kinds_), LEAK_KINDS)
     if kinds:
         segments = {k: [as_number(m.get(k)) or 0 for m in kind_maps] for k in kinds}
@@ -307,7 +313,7 @@ def plot_blocks(engines: Sequence[Mapping[str, Any]]) -> list[Block]:
 
 def engine_fact_block(engine: Mapping[str, Any]) -> Facts:
     """Identity and the metrics that are not in the leaderboard."""
-    description = engine.get("description") if isinstance(engine.get("description"), Mapping) else {}
+    description = mapping_at(engine, "description")
     m = lambda key: metric(engine, key)  # noqa: E731
     items = [
         ("Spec", one_line(engine.get("spec") or "n/a", 200)),
@@ -326,7 +332,7 @@ def engine_fact_block(engine: Mapping[str, Any]) -> Facts:
 
 
 def leaks_by_kind_block(engine: Mapping[str, Any]) -> Table:
-    kinds = engine.get("leaks_by_kind") if isinstance(engine.get("leaks_by_kind"), Mapping) else {}
+    kinds = mapping_at(engine, "leaks_by_kind")
     rows = tuple((kind, fmt_count(kinds[kind])) for kind in ordered(kinds, LEAK_KINDS))
     return Table("Leaks by location kind", ("location kind", "leaks"), rows, (False, True), "not reported")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import cv2
 import numpy as np
@@ -69,6 +69,11 @@ class FanGeometry:
             return u, v
         u = x / (self.width_cm * (1.0 + self.flare * y)) + 0.5
         return u, y / self.depth_cm
+
+    @overload
+    def lateral_cm_per_unit(self, depth_cm: float) -> float: ...
+    @overload
+    def lateral_cm_per_unit(self, depth_cm: np.ndarray) -> np.ndarray: ...
 
     def lateral_cm_per_unit(self, depth_cm: float | np.ndarray) -> float | np.ndarray:
         """Lateral extent (cm) of the whole field of view at ``depth_cm`` below the skin."""

@@ -12,12 +12,12 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from .base import SourceError, SourceRef
+from .base import Probe, SourceError, SourceRef
 from .fan_geometry import FanGeometry
 
 __all__ = ["PROBES", "LungScene", "draw_scene", "rib_centres_cm", "scene_from_ref"]
 
-PROBES = ("convex", "linear", "phased")
+PROBES: tuple[Probe, ...] = ("convex", "linear", "phased")
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def rib_centres_cm(scene: LungScene) -> np.ndarray:
     return scene.rib_offset_cm + scene.rib_pitch_cm * (i - (scene.n_ribs - 1) / 2.0)
 
 
-def scene_from_ref(ref: SourceRef) -> tuple[str, LungScene]:
+def scene_from_ref(ref: SourceRef) -> tuple[Probe, LungScene]:
     """The probe and scene of ``ref``: drawn from its seed, overridden by its params."""
     probe = ref.probe if ref.probe in PROBES else str(ref.param("probe", "convex"))
     if probe not in PROBES:

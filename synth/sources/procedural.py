@@ -31,16 +31,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import cv2
 import numpy as np
 
-from .base import Colour, SourceError, SourceFrames, SourceRef
+from .base import Colour, Probe, SourceError, SourceFrames, SourceRef
 from .fan_geometry import FanGeometry, build_scan_converter
 from .lung_scene import PROBES, LungScene, draw_scene, rib_centres_cm, scene_from_ref
 from .random_textures import chest_wall_profile, mix_weights, smooth_noise, speckle_pool
 
-_PROBE_CUMULATIVE = ((0.50, "convex"), (0.75, "linear"), (1.00, "phased"))
+_PROBE_CUMULATIVE: tuple[tuple[float, Probe], ...] = ((0.50, "convex"), (0.75, "linear"), (1.00, "phased"))
 MIN_SIZE = 32                # smallest image area side we can draw a fan into
 _STREAMS = ("motion", "pleura", "lung", "ribs", "b_lines", "speckle", "chest_wall", "display")
 _REFERENCE_GREY = 110.0      # display level of echogenicity 1 (0 dB) before auto-gain
@@ -252,7 +253,7 @@ class LungModel:
             mixed += pool[k] * weights[k]
         pad_y = (pool.shape[1] - rows) // 2
         pad_x = (pool.shape[2] - cols) // 2
-        warp = np.float32([[1, 0, pad_x - shift_x], [0, 1 - stretch, pad_y - shift_y]])
+        warp = np.array([[1, 0, pad_x - shift_x], [0, 1 - stretch, pad_y - shift_y]], dtype=np.float32)
         moved = cv2.warpAffine(mixed, warp, (cols, rows), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                borderMode=cv2.BORDER_REFLECT)
         return moved[..., 0] ** 2 + moved[..., 1] ** 2
@@ -370,7 +371,7 @@ class ProceduralSource:
         arg = arg.strip().lower()
         if arg and arg not in PROBES:
             raise SourceError(f"procedural source takes no argument or a probe ({', '.join(PROBES)}), got {arg!r}")
-        self.probe = arg or None
+        self.probe: Probe | None = cast(Probe, arg) or None
         self.spec = f"procedural:{arg}" if arg else "procedural"
 
     def plan(self, rng: np.random.Generator, cine: bool, n_frames: int) -> SourceRef:
@@ -378,7 +379,7 @@ class ProceduralSource:
         if cine and n_frames < 1:
             raise SourceError(f"a cine needs at least one frame, got n_frames={n_frames}")
         draw = rng.random()  # always consumed, so forcing a probe keeps the seed stream
-        probe = self.probe or next(name for limit, name in _PROBE_CUMULATIVE if draw < limit)
+        probe = self.probe if self.probe else next(name for limit, name in _PROBE_CUMULATIVE if draw < limit)
         seed = int(rng.integers(2**63))
         scene = draw_scene(probe, seed)
         return SourceRef(

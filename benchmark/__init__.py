@@ -7,8 +7,9 @@ Python API (``docs/api.md``)::
     results = run_bench("dataset", ["oracle", "bundled"], "results")   # like `phiphantom bench`
 
 ``phiphantom bench compare`` is :func:`phiphantom.benchmark.compare.compare` (not exported here: the
-name is its module's). Engines implement :class:`Engine` (or extend :class:`BaseEngine`); :func:`build_engine` builds one from a
-spec string (``null``, ``oracle``, ``bundled``, ``cmd:...``, ``python:module:Factory``, a peer name).
+name is its module's). Engines implement :class:`Engine` (or extend :class:`BaseEngine`);
+:func:`build_engine` builds one from a spec string (``null``, ``oracle``, ``bundled``, ``cmd:...``,
+``python:module:Factory``, a peer name).
 Names are imported on first use, so ``import phiphantom.benchmark`` stays light.
 """
 
@@ -19,10 +20,22 @@ from typing import TYPE_CHECKING
 from phiphantom.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from .bench import SCHEMA, run_bench
-    from .compare import CompareError, load_results, parse_tolerances
-    from .dataset import BenchDataset, DatasetError, load_dataset
-    from .engines import BaseEngine, Detection, Engine, EngineContext, EngineError, FileResult, build_engine
+    # `name as name`: an explicit re-export (the names are in the computed __all__ below).
+    from .bench import SCHEMA as SCHEMA
+    from .bench import run_bench as run_bench
+    from .compare import CompareError as CompareError
+    from .compare import load_results as load_results
+    from .compare import parse_tolerances as parse_tolerances
+    from .dataset import BenchDataset as BenchDataset
+    from .dataset import DatasetError as DatasetError
+    from .dataset import load_dataset as load_dataset
+    from .engines import BaseEngine as BaseEngine
+    from .engines import Detection as Detection
+    from .engines import Engine as Engine
+    from .engines import EngineContext as EngineContext
+    from .engines import EngineError as EngineError
+    from .engines import FileResult as FileResult
+    from .engines import build_engine as build_engine
 
 #: Public name -> the module (relative to this package) that defines it.
 _WHERE = {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 from rich import box
@@ -47,8 +46,8 @@ def print_leaderboard(results: dict) -> None:
 def _run(data: Path, engines: list[str], out: Path, workers: int, timeout: float, ocr: bool, dciodvfy: bool,
          include_phi: bool, thumbnails: int, overwrite: bool, executor: str = "local",
          scheduler: str | None = None) -> dict:
-    from phiphantom.core.progress import progress_bar
     from phiphantom.core.executors import Executor, ExecutorError
+    from phiphantom.core.progress import progress_bar
 
     from .bench import run_bench
     from .dataset import DatasetError
@@ -76,22 +75,25 @@ def _run(data: Path, engines: list[str], out: Path, workers: int, timeout: float
 @bench_app.callback()
 def bench(
     ctx: typer.Context,
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder made by `phiphantom generate`."),
-    engine: List[str] = typer.Option([], "--engine", help="Engine to run (repeatable): null, oracle, header-basic, "
+    data: Path | None = typer.Option(None, "--data", help="Dataset folder made by `phiphantom generate`."),
+    engine: list[str] = typer.Option([], "--engine", help="Engine to run (repeatable): null, oracle, header-basic, "
                                      "bundled, cmd:'TOOL {in} {out}' (or {in_dir} {out_dir}), python:module:Factory, "
                                      "a peer (dicognito, dicom-anonymizer, deid, presidio, easyocr-every-frame, "
                                      "gdcmanon: see `phiphantom peers`); NAME=SPEC names it."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Results folder (results.json, report.md, report.html, outputs/)."),
+    out: Path | None = typer.Option(None, "--out",
+                                    help="Results folder (results.json, report.md, report.html, outputs/)."),
     workers: int = typer.Option(os.cpu_count() or 1, min=1, help="Worker processes for engines and scoring "
                                 "(at least 1)."),
     timeout: float = typer.Option(120.0, help="Seconds an engine may take per file."),
     ocr: bool = typer.Option(True, "--ocr/--no-ocr", help="Re-OCR unremoved PHI boxes (residual PHI)."),
     dciodvfy: bool = typer.Option(False, "--dciodvfy", help="Also require no new dciodvfy errors (slower)."),
-    include_phi: bool = typer.Option(False, "--include-phi", help="Let file paths and raw error messages into results."),
+    include_phi: bool = typer.Option(False, "--include-phi",
+                                     help="Let file paths and raw error messages into results."),
     thumbnails: int = typer.Option(3, help="Files shown before/after in the HTML report."),
     overwrite: bool = typer.Option(False, help="Replace an existing results folder."),
-    executor: str = typer.Option("local", "--executor", help="local (process pools, default) | dask (one task per file)."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address for --executor dask "
+    executor: str = typer.Option("local", "--executor",
+                                 help="local (process pools, default) | dask (one task per file)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address for --executor dask "
                                             "(default: a LocalCluster of --workers)."),
 ) -> None:
     """Run engines over a dataset and score them: `phiphantom bench --data DIR --engine NAME --out RESULTS`."""
@@ -111,7 +113,7 @@ def bench(
 def compare_command(
     baseline: Path = typer.Argument(..., help="Baseline results.json."),
     current: Path = typer.Argument(..., help="Current results.json."),
-    max_drop: List[str] = typer.Option([], "--max-drop", help="Allowed worsening METRIC=VALUE (repeatable); "
+    max_drop: list[str] = typer.Option([], "--max-drop", help="Allowed worsening METRIC=VALUE (repeatable); "
                                        "absolute for ratios/counts, relative for timings (0.2 = 20%). Default 0; "
                                        "timings are only checked when given."),
 ) -> None:
@@ -132,7 +134,8 @@ def compare_command(
         if not changed and not r.regression:
             continue
         regressions += r.regression
-        status = "[red]REGRESSION[/red]" if r.regression else ("[green]better[/green]" if r.delta else lit(r.note or ""))
+        status = ("[red]REGRESSION[/red]" if r.regression
+                  else ("[green]better[/green]" if r.delta else lit(r.note or "")))
         if r.note and r.regression:
             status += f" ({lit(r.note)})"
         table.add_row(lit(r.engine), lit(r.metric), _fmt(r.baseline, "{:g}"), _fmt(r.current, "{:g}"),
@@ -150,9 +153,8 @@ def demo_command(
     overwrite: bool = typer.Option(False, help="Replace an earlier demo in --out."),
 ) -> None:
     """Generate a small dataset, benchmark the available engines on it, write and summarise the report."""
-    from phiphantom.synth import ConfigError, GenerateConfig
+    from phiphantom.synth import ConfigError, GenerateConfig, generate
     from phiphantom.synth.cli import print_summary, with_progress
-    from phiphantom.synth import generate
 
     from .engines.registry import available_engines
 

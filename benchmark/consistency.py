@@ -35,8 +35,8 @@ Rules where docs/metrics.md leaves room:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
-from typing import Iterable
 
 from .header_metrics import HeaderFileScore
 

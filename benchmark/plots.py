@@ -147,7 +147,7 @@ def _annotated_hbars(ax, engines: Sequence[str], values: Sequence[float | None],
     data = _as_array(values)
     top = np.nanmax(data) if np.any(~np.isnan(data)) else 0.0
     ax.barh(y, np.nan_to_num(data), color=[engine_color(i) for i in range(len(engines))])
-    for ypos, value in zip(y, data):
+    for ypos, value in zip(y, data, strict=False):
         text = "n/a" if np.isnan(value) else _short_number(value)
         ax.text(0 if np.isnan(value) else value, ypos, " " + text, va="center", fontsize=8)
     ax.set_yticks(y, [plot_label(e) for e in engines])
@@ -183,7 +183,7 @@ def stacked_hbars_png(engines: Sequence[str], segments: Mapping[str, Sequence[fl
         ax.barh(y, widths, left=left, color=colours(k % 10), hatch=_HATCHES[(k // 10) % len(_HATCHES)],
                 label=plot_label(segment))
         left += widths
-    for ypos, total in zip(y, left):
+    for ypos, total in zip(y, left, strict=False):
         ax.text(total, ypos, f" {total:,.0f}", va="center", fontsize=8)
     ax.set_yticks(y, [plot_label(e) for e in engines])
     ax.invert_yaxis()

@@ -269,7 +269,8 @@ def run_collection(work_dir: Path, *, workers: int = 2, timeout: float = 300.0, 
                 report.files.append(FileOutcome(relpath, "crash", "Missing", "neither an output nor an error row"))
     if report.dciodvfy and pairs:
         with ThreadPoolExecutor(max(1, workers)) as pool:
-            for (outcome, _, _), (how, iod, new) in zip(pairs, pool.map(_check_iod, [(i, o) for _, i, o in pairs])):
+            checked = pool.map(_check_iod, [(i, o) for _, i, o in pairs])
+            for (outcome, _, _), (how, iod, new) in zip(pairs, checked, strict=False):
                 outcome.iod_checked, outcome.iod, outcome.new_iod_errors = how, iod, new
     return report
 

@@ -24,7 +24,7 @@ def residual_reads(out: np.ndarray | None, rows: list[dict], boxes: list[BoxScor
     """Aligned with ``rows``: True where a PHI box's text is still readable in ``out`` (T, H, W luma)."""
     result = []
     ocr = None
-    for row, box in zip(rows, boxes):
+    for row, box in zip(rows, boxes, strict=False):
         if row["is_phi"] != "1" or box.ok:
             result.append(False)
             continue

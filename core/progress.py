@@ -10,7 +10,10 @@ console = err_console()
 
 
 def progress_bar() -> Progress:
-    """A Rich progress bar on standard error; task descriptions are shown as plain text (names and paths as they are)."""
+    """A Rich progress bar on standard error.
+
+    Task descriptions are shown as plain text (names and paths as they are).
+    """
     return Progress(TextColumn("{task.description}", style="bold", markup=False),  # names and paths as they are
                     BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(), console=console,
                     transient=False)

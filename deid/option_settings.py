@@ -3,8 +3,9 @@ the same way for the Python API (:class:`~phiphantom.deid.api.Deidentifier`) and
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 
 @dataclass(frozen=True)

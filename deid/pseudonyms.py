@@ -29,7 +29,7 @@ class Pseudonymizer:
             raise ValueError("date shift range must be (low, high) with low <= high")
 
     def _mac(self, domain: str, value: str) -> bytes:
-        return hmac.new(self.key, f"{domain}\x1f{value}".encode("utf-8"), hashlib.sha256).digest()
+        return hmac.new(self.key, f"{domain}\x1f{value}".encode(), hashlib.sha256).digest()
 
     def patient_id(self, original: str, max_len: int = 64) -> str:
         """``DEID-`` + base32 of the HMAC (upper case letters and digits), at most ``max_len`` characters."""

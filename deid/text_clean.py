@@ -62,7 +62,7 @@ class TextCleaner:
     pseudonymizer: Pseudonymizer
 
     @classmethod
-    def from_dataset(cls, ds: Dataset, pseudonymizer: Pseudonymizer) -> "TextCleaner":
+    def from_dataset(cls, ds: Dataset, pseudonymizer: Pseudonymizer) -> TextCleaner:
         tokens: set[str] = set()
         for keyword in _PERSON_KEYWORDS:
             for value in _values(ds, keyword):
@@ -78,7 +78,8 @@ class TextCleaner:
                 tokens.update(date_forms(value))
         tokens.discard("")
         ordered = sorted(tokens, key=len, reverse=True)  # longest first: "Anna Maria" before "Anna"
-        pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in ordered) + r")(?!\w)", re.I) if ordered else None
+        pattern = (re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in ordered) + r")(?!\w)", re.I)
+                   if ordered else None)
         return cls(pattern, pseudonymizer)
 
     def clean(self, value):

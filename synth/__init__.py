@@ -8,10 +8,12 @@ Python API::
 
 from __future__ import annotations
 
-from phiphantom.core import __version__
+# `name as name`: an explicit re-export (the names are in the computed __all__ below).
+from phiphantom.core import __version__ as __version__
 from phiphantom.core.lazy import lazy_exports
 
-from .config import ConfigError, GenerateConfig
+from .config import ConfigError as ConfigError
+from .config import GenerateConfig as GenerateConfig
 
 #: Names loaded on first use (the rendering and validation stacks): name -> module in this package.
 _LAZY = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -23,6 +22,7 @@ def with_progress(description: str, work):
     output (read-only folder, full disk) with status 1, naming the operation and errno, no traceback.
     """
     from phiphantom.core.executors import ExecutorError
+
     from .output_dir import OutputError, errno_label
     from .sources import SourceError
     from .validate import ValidationError
@@ -46,24 +46,31 @@ def with_progress(description: str, work):
 
 
 def generate_command(
-    out: Path = typer.Option(..., "--out", help="Output folder for the dataset (created; must be empty unless --overwrite)."),
-    patients: Optional[int] = typer.Option(None, help="Number of synthetic patients (default: 10)."),
-    studies_per_patient: Optional[int] = typer.Option(None, help="Longitudinal studies per patient (default: 1)."),
-    files_per_study: Optional[str] = typer.Option(None, help="Files (clips/images) per study, MIN:MAX (default: 2:4)."),
-    cine_fraction: Optional[float] = typer.Option(None, help="Share of files that are cines (default: 0.3)."),
-    frames: Optional[str] = typer.Option(None, help="Frames per cine, MIN:MAX (default: 10:40)."),
-    size: Optional[str] = typer.Option(None, help="Frame sizes WxH, comma separated (default: 640x480,800x600,1024x768)."),
-    source: Optional[str] = typer.Option(None, help="procedural | folder:PATH | openpocus:PATH | dicom:PATH (default: procedural)."),
-    locales: Optional[str] = typer.Option(None, help="Faker locales, comma separated (default: 14 Latin-script locales)."),
-    difficulty: Optional[str] = typer.Option(None, help="easy | realistic | hard (default: realistic)."),
-    jpeg_fraction: Optional[float] = typer.Option(None, help="Share written as JPEG Baseline (default: 0.2)."),
-    rgb_fraction: Optional[float] = typer.Option(None, help="Share of RGB (vs grey) files (default: 0.5)."),
-    phi_filenames: Optional[float] = typer.Option(None, help="Share of files whose name carries the patient's name and MRN (default: 0)."),
-    seed: Optional[int] = typer.Option(None, help="Global seed; same seed => byte-identical dataset (default: 0)."),
-    workers: Optional[int] = typer.Option(None, help="Worker processes (default: CPU count). Does not change the output."),
-    executor: Optional[str] = typer.Option(None, "--executor", help="local (process pool, default) | dask. Does not change the output."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address for --executor dask (default: a LocalCluster of --workers)."),
-    config: Optional[Path] = typer.Option(None, "--config", help="TOML file with any of these settings (flags override it)."),
+    out: Path = typer.Option(..., "--out",
+                             help="Output folder for the dataset (created; must be empty unless --overwrite)."),
+    patients: int | None = typer.Option(None, help="Number of synthetic patients (default: 10)."),
+    studies_per_patient: int | None = typer.Option(None, help="Longitudinal studies per patient (default: 1)."),
+    files_per_study: str | None = typer.Option(None, help="Files (clips/images) per study, MIN:MAX (default: 2:4)."),
+    cine_fraction: float | None = typer.Option(None, help="Share of files that are cines (default: 0.3)."),
+    frames: str | None = typer.Option(None, help="Frames per cine, MIN:MAX (default: 10:40)."),
+    size: str | None = typer.Option(None, help="Frame sizes WxH, comma separated (default: 640x480,800x600,1024x768)."),
+    source: str | None = typer.Option(
+        None, help="procedural | folder:PATH | openpocus:PATH | dicom:PATH (default: procedural)."),
+    locales: str | None = typer.Option(None, help="Faker locales, comma separated (default: 14 Latin-script locales)."),
+    difficulty: str | None = typer.Option(None, help="easy | realistic | hard (default: realistic)."),
+    jpeg_fraction: float | None = typer.Option(None, help="Share written as JPEG Baseline (default: 0.2)."),
+    rgb_fraction: float | None = typer.Option(None, help="Share of RGB (vs grey) files (default: 0.5)."),
+    phi_filenames: float | None = typer.Option(
+        None, help="Share of files whose name carries the patient's name and MRN (default: 0)."),
+    seed: int | None = typer.Option(None, help="Global seed; same seed => byte-identical dataset (default: 0)."),
+    workers: int | None = typer.Option(None, help="Worker processes (default: CPU count). Does not change the output."),
+    executor: str | None = typer.Option(
+        None, "--executor", help="local (process pool, default) | dask. Does not change the output."),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler",
+        help="Dask scheduler address for --executor dask (default: a LocalCluster of --workers)."),
+    config: Path | None = typer.Option(
+        None, "--config", help="TOML file with any of these settings (flags override it)."),
     overwrite: bool = typer.Option(False, help="Replace an existing dataset in --out."),
     validate: bool = typer.Option(True, "--validate/--no-validate", help="Run the three validation tiers at the end."),
 ) -> None:
@@ -105,11 +112,14 @@ def print_summary(summary) -> None:
         ("patients / studies", f"{summary.patients} / {summary.studies}"),
         ("files", f"{summary.files} ({summary.cines} cines, {summary.jpeg_files} JPEG, {summary.rgb_files} RGB)"),
         ("frames", f"{summary.frames} ({summary.frames_per_second:.1f} frames/s overall)"),
-        ("text boxes", f"{summary.boxes} ({summary.phi_boxes} PHI, {summary.boxes - summary.phi_boxes} clinical/labels)"),
+        ("text boxes",
+         f"{summary.boxes} ({summary.phi_boxes} PHI, {summary.boxes - summary.phi_boxes} clinical/labels)"),
         ("header PHI elements", str(summary.tags)),
         ("layouts", ", ".join(f"{k} {v}" for k, v in summary.layouts.items())),
-        ("quarantined", f"{summary.quarantined_files} files, {summary.quarantined_attempts} failed attempts (quarantine.csv)"),
-        *([("source files skipped", f"{summary.source_skipped} (source_skipped.csv)")] if summary.source_skipped else []),
+        ("quarantined",
+         f"{summary.quarantined_files} files, {summary.quarantined_attempts} failed attempts (quarantine.csv)"),
+        *([("source files skipped", f"{summary.source_skipped} (source_skipped.csv)")]
+          if summary.source_skipped else []),
         ("time", f"{summary.seconds:.1f} s"),
     ]
     v = summary.validation
@@ -126,7 +136,7 @@ def print_summary(summary) -> None:
 def validate_command(
     folder: Path = typer.Argument(..., help="A dataset folder made by `phiphantom generate`."),
     workers: int = typer.Option(1, help="Worker processes."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the report as JSON here."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the report as JSON here."),
 ) -> None:
     """Validate a dataset: tier 1 pydicom round trip, tier 2 dcmtk, tier 3 dciodvfy."""
     from .ground_truth import write_json
@@ -158,7 +168,7 @@ def ocr_check_command(
     folder: Path = typer.Argument(..., help="A dataset folder made by `phiphantom generate`."),
     frames: int = typer.Option(200, help="How many frames to sample (one per file)."),
     seed: int = typer.Option(0, help="Sampling seed."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the figures as JSON here."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the figures as JSON here."),
 ) -> None:
     """OCR sanity check: share of burned-in PHI lines plain Tesseract reads exactly (legible, not trivial)."""
     from .ground_truth import write_json
@@ -170,7 +180,8 @@ def ocr_check_command(
         write_json(json_out, data)
     out = out_console()
     out.print(f"{report.frames} frames, {report.boxes} PHI boxes: exact reads {report.exact} "
-              f"([bold]{report.exact_share:.1%}[/bold]), near reads (similarity >= 0.8) {report.near} ({report.near_share:.1%})")
+              f"([bold]{report.exact_share:.1%}[/bold]), near reads (similarity >= 0.8) {report.near} "
+              f"({report.near_share:.1%})")
     for band, v in data["by_font_px"].items():
         out.print(f"  font {band:>5} px: {v['boxes']:5d} boxes, exact {v['exact_share']:.1%}")
 
@@ -184,7 +195,7 @@ def generate_bench_command(
     jpeg_fraction: float = typer.Option(0.2, help="Share written as JPEG."),
     source: str = typer.Option("procedural", help="Frame source."),
     repeat: int = typer.Option(2, help="Runs per pass (the fastest counts)."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the figures as JSON here."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the figures as JSON here."),
 ) -> None:
     """Benchmark generation: frames/s and wall-time ratio to writing the same frames with no drawing."""
     from .generation_speed import benchmark_generation
@@ -208,9 +219,11 @@ def generate_bench_command(
     if json_out:
         write_json(json_out, data)
     out = out_console()
-    out.print(f"{result.files} files, {result.frames} frames, {result.megapixels:.0f} Mpx, single process, best of {repeat}")
+    out.print(f"{result.files} files, {result.frames} frames, {result.megapixels:.0f} Mpx, "
+              f"single process, best of {repeat}")
     out.print(f"  generate   {result.generate_s:7.2f} s  ({result.frames_per_second:.1f} frames/s)")
-    out.print(f"  floor      {result.floor_s:7.2f} s  (same source frames, black canvas, written as DICOM; no text, no ground truth)")
+    out.print(f"  floor      {result.floor_s:7.2f} s  "
+              "(same source frames, black canvas, written as DICOM; no text, no ground truth)")
     out.print(f"  write-only {result.write_only_s:7.2f} s  (encode + write frames already in memory)")
     out.print(f"  ratio generate / floor      = [bold]{result.ratio_to_floor:.2f}x[/bold] (goal <= 1.5x)")
     out.print(f"  ratio generate / write-only = {result.ratio_to_write_only:.2f}x")

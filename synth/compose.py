@@ -16,9 +16,27 @@ import numpy as np
 
 from phiphantom.core.colour import luma
 
-from .layouts import COMPACT_LAYOUTS, LAYOUTS, Block, LayoutError, LayoutInput, LayoutPlan, PlacedBox, Style, block_size, place
+from .layouts import (
+    COMPACT_LAYOUTS,
+    LAYOUTS,
+    Block,
+    LayoutError,
+    LayoutInput,
+    LayoutPlan,
+    PlacedBox,
+    Style,
+    block_size,
+    place,
+)
 from .overlay_content import (
-    ClinicalValues, OverlayChoices, TextLine, clinical_lines, frame_counter_run, phi_lines, scale_runs, static_run,
+    ClinicalValues,
+    OverlayChoices,
+    TextLine,
+    clinical_lines,
+    frame_counter_run,
+    phi_lines,
+    scale_runs,
+    static_run,
 )
 from .plan import FileJob
 from .safety import check_boxes, touches
@@ -41,8 +59,9 @@ DIFFICULTY = {
     "easy": dict(sizes=(14, 22), size_skew=1.0, fonts=("DejaVuSans", "DejaVuSansMono", "DejaVuSans-Bold"),
                  colours=("white", "yellow", "cyan", "green"), no_aa=0.0, plate=0.2, low=0.0, edge=0.0,
                  layouts=("banner", "top_left_block", "split_top", "left_column", "bottom_bar", "mixed")),
-    "realistic": dict(sizes=(10, 20), size_skew=1.0, fonts=("DejaVuSans", "DejaVuSansMono", "DejaVuSans-Bold", "DejaVuSerif",
-                                             "DejaVuSansMono-Bold", "DejaVuSerif-Bold"),
+    "realistic": dict(sizes=(10, 20), size_skew=1.0,
+                      fonts=("DejaVuSans", "DejaVuSansMono", "DejaVuSans-Bold", "DejaVuSerif",
+                             "DejaVuSansMono-Bold", "DejaVuSerif-Bold"),
                       colours=tuple(COLOURS), no_aa=0.3, plate=0.3, low=0.1, edge=0.0,
                       layouts=tuple(LAYOUTS)),
     "hard": dict(sizes=(8, 28), size_skew=2.5, fonts=("DejaVuSans", "DejaVuSansMono", "DejaVuSerif",

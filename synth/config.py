@@ -190,7 +190,7 @@ class GenerateConfig:
         return hashlib.sha256(blob).hexdigest()[:16]
 
     @classmethod
-    def from_toml(cls, path: str | Path, **overrides: Any) -> "GenerateConfig":
+    def from_toml(cls, path: str | Path, **overrides: Any) -> GenerateConfig:
         """Load a TOML file (keys as the CLI flags, ``-`` or ``_``), then apply overrides."""
         path = Path(path)
         try:

@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
 from pydicom.pixels.utils import pack_bits
-from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit, UID
+from pydicom.uid import UID, ExplicitVRLittleEndian, JPEGBaseline8Bit
 
 from phiphantom.core.colour import LUMA_WEIGHTS
 
@@ -81,7 +81,7 @@ def build_dataset(job: FileJob, comp: Composition) -> tuple[Dataset, TagRecorder
     rec.put(top, "PatientBirthDate", idn.birth_da, "birth_date")
     rec.put(top, "PatientSex", idn.sex, "sex")
     items = rec.sequence(top, "OtherPatientIDsSequence", len(idn.other_ids))
-    for item, (other_id, issuer) in zip(items, idn.other_ids):
+    for item, (other_id, issuer) in zip(items, idn.other_ids, strict=False):
         rec.put(item, "PatientID", other_id, "other_id")
         rec.put(item, "IssuerOfPatientID", issuer)
         rec.put(item, "TypeOfPatientID", "TEXT")
@@ -264,7 +264,8 @@ def _overlay(rec: TagRecorder, top: Scope, job: FileJob, comp: Composition) -> N
     rows, cols = comp.frames.shape[1:3]
     text = format_name(job.identity.name, "FAMILY, GIVEN")
     image = Image.new("1", (cols, rows), 0)
-    ImageDraw.Draw(image).text((comp.image_rect[0] + 8, comp.image_rect[3] - 30), text, font=load_font("DejaVuSans-Bold", 16), fill=1)
+    ImageDraw.Draw(image).text((comp.image_rect[0] + 8, comp.image_rect[3] - 30), text,
+                               font=load_font("DejaVuSans-Bold", 16), fill=1)
     bits = np.asarray(image, dtype=np.uint8)
     add_overlay_plane(top.ds, rows, cols, pack_bits(bits.ravel()))
     rec.note(top, 0x60003000, "OW", "overlay", "name", text, "rendered")

@@ -99,7 +99,7 @@ def box_rows(job: FileJob, comp: Composition, mask_relpath: str) -> tuple[list[d
     sop_uid = sop_instance_uid(job)
     cuuid = case_uuid(job)
     height, width = comp.frames.shape[1:3]
-    for k, (b, contrast) in enumerate(zip(comp.boxes, comp.contrast)):
+    for k, (b, contrast) in enumerate(zip(comp.boxes, comp.contrast, strict=False)):
         box_id = f"b{k:03d}"
         masks[box_id] = b.glyphs.alpha
         rows.append({

@@ -14,8 +14,9 @@ the image rectangle, outside a sector fan). ``COMPACT_LAYOUTS`` adds ``top_stack
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -134,8 +135,9 @@ def place(block: Block) -> list[PlacedBox]:
         for run in line.runs:
             left, width, glyphs = _run_extent(run, style)
             origin_x = cursor - left
-            for state, g in zip(run.states, glyphs):
-                boxes.append(PlacedBox(run, state, g, origin_x + g.dx, origin_y + g.dy, style, block.region, block.over_image))
+            for state, g in zip(run.states, glyphs, strict=False):
+                boxes.append(PlacedBox(run, state, g, origin_x + g.dx, origin_y + g.dy, style, block.region,
+                                       block.over_image))
             cursor += width + _gap_after(run, style, block.wide_gaps)
     return boxes
 
@@ -244,7 +246,8 @@ def left_column(inp: LayoutInput) -> LayoutPlan:
     if ph + ch + 3 * inp.pad > inp.height:
         raise LayoutError("left column too tall")
     width = max(pw, cw) + 2 * inp.pad
-    rect = _check_rect(inp, (width, inp.pad, inp.width - 4 * inp.pad - 3 * inp.clinical_style.size, inp.height - inp.pad))
+    rect = _check_rect(inp, (width, inp.pad, inp.width - 4 * inp.pad - 3 * inp.clinical_style.size,
+                             inp.height - inp.pad))
     blocks = [Block("left_column", patient, inp.pad, inp.pad, inp.phi_style),
               Block("left_column_clinical", clinical, inp.pad, inp.height - inp.pad - ch, inp.clinical_style)]
     return LayoutPlan("left_column", inp.width, inp.height, rect, blocks)

@@ -24,8 +24,8 @@ import contextlib
 import errno as errno_names
 import json
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator
 
 from .config import ConfigError
 

@@ -140,7 +140,7 @@ class OverlayChoices:
     show: dict[str, bool]
 
     @classmethod
-    def draw(cls, rng: np.random.Generator, cine: bool, difficulty: str) -> "OverlayChoices":
+    def draw(cls, rng: np.random.Generator, cine: bool, difficulty: str) -> OverlayChoices:
         p = {"easy": 0.5, "realistic": 0.6, "hard": 0.8}[difficulty]
         show = {
             "birth_date": rng.random() < 0.75,
@@ -184,7 +184,8 @@ def phi_lines(
     if choices.show["birth_date"]:
         lines["birth_date"] = _labelled(
             pick("DOB:", "Born:", "D.O.B."),
-            static_run("birth_date", format_date(identity.birth_date, choices.date_format), n_frames, identity.birth_da),
+            static_run("birth_date", format_date(identity.birth_date, choices.date_format), n_frames,
+                       identity.birth_da),
             n_frames,
         )
     if choices.show["age_sex"]:
@@ -199,13 +200,16 @@ def phi_lines(
             PHI_TAGS["acquisition_time"],
         )
     else:
-        clock = static_run("study_time", acquisition_start.strftime("%H:%M:%S"), 1, acquisition_start.strftime("%H%M%S"))
+        clock = static_run("study_time", acquisition_start.strftime("%H:%M:%S"), 1,
+                           acquisition_start.strftime("%H%M%S"))
     lines["date_time"] = TextLine([date_run, clock])
     if choices.show["institution"]:
-        lines["institution"] = TextLine([static_run("institution", identity.institution_name, n_frames, identity.institution_name)])
+        lines["institution"] = TextLine(
+            [static_run("institution", identity.institution_name, n_frames, identity.institution_name)])
     if choices.show["accession"]:
         lines["accession"] = _labelled(
-            pick("Acc:", "Acc#", "Accession:"), static_run("accession", study.accession, n_frames, study.accession), n_frames
+            pick("Acc:", "Acc#", "Accession:"), static_run("accession", study.accession, n_frames, study.accession),
+            n_frames
         )
     if choices.show["physician"]:
         doc = identity.referring_physician
@@ -218,7 +222,8 @@ def phi_lines(
         op = identity.operator
         lines["operator"] = _labelled(
             pick("Op:", "Sono:", "Operator:"),
-            static_run("operator", pick(f"{op.given[0]}{op.family[0]}".upper() + f" {op.family}", f"{op.given} {op.family}"),
+            static_run("operator",
+                       pick(f"{op.given[0]}{op.family[0]}".upper() + f" {op.family}", f"{op.given} {op.family}"),
                        n_frames, op.dicom),
             n_frames,
         )
@@ -241,7 +246,7 @@ class ClinicalValues:
     body_marker: str
 
     @classmethod
-    def draw(cls, rng: np.random.Generator, probe: str, depth_cm: float, frame_time_ms: float) -> "ClinicalValues":
+    def draw(cls, rng: np.random.Generator, probe: str, depth_cm: float, frame_time_ms: float) -> ClinicalValues:
         return cls(
             probe_name=str(rng.choice(PROBES.get(probe, PROBES["unknown"]))),
             preset=str(rng.choice(PRESETS)),
@@ -265,7 +270,8 @@ def clinical_lines(values: ClinicalValues, rng: np.random.Generator, n_frames: i
         ("tis", str(rng.choice((f"TIS {v.tis:.1f}", f"TIb {v.tis:.1f}")))),
         ("gain", str(rng.choice((f"G {v.gain}", f"Gain {v.gain}%", f"{v.gain}dB")))),
         ("depth", str(rng.choice((f"D {v.depth_cm:.1f}cm", f"{v.depth_cm:.1f} cm", f"Depth {v.depth_cm:g}")))),
-        ("frequency", str(rng.choice((f"{v.frequency_mhz:.1f}MHz", f"Frq {v.frequency_mhz:g}", f"F {v.frequency_mhz:g}MHz")))),
+        ("frequency",
+         str(rng.choice((f"{v.frequency_mhz:.1f}MHz", f"Frq {v.frequency_mhz:g}", f"F {v.frequency_mhz:g}MHz")))),
         ("frame_rate", str(rng.choice((f"{v.frame_rate} Hz", f"FR {v.frame_rate}", f"{v.frame_rate}fps")))),
     ]
     return [TextLine([static_run(cat, text, n_frames, is_phi=False)]) for cat, text in items]

@@ -82,7 +82,8 @@ def plan_dataset(config: GenerateConfig, source: FrameSource) -> tuple[list[Iden
                 phi_name = bool(fr.random() < config.phi_filename_fraction)
                 stem = f"US_{inst:04d}"
                 if phi_name:
-                    stem = f"{filename_part(identity.name.family)}_{filename_part(identity.name.given)}_{filename_part(identity.mrn)}_{inst:04d}"
+                    stem = (f"{filename_part(identity.name.family)}_{filename_part(identity.name.given)}_"
+                            f"{filename_part(identity.mrn)}_{inst:04d}")
                 relpath = f"dicom/{identity.patient_key}/ST{study.index + 1:02d}/{stem}.dcm"
                 jobs.append(FileJob(
                     index=len(jobs), identity=identity, study_index=study.index, instance_number=inst,

@@ -63,13 +63,15 @@ def check_boxes(boxes: list[PlacedBox], background: np.ndarray,
         missing = missing_glyphs(b.style.font, b.state.text)
         if missing:
             problems.append(f"{what}: {len(missing)} character(s) missing from font {b.style.font}")
-        if not b.over_image and image_mask is not None and (image_mask[b.y0:b.y1, b.x0:b.x1] & (b.glyphs.alpha > 0)).any():
+        if (not b.over_image and image_mask is not None
+                and (image_mask[b.y0:b.y1, b.x0:b.x1] & (b.glyphs.alpha > 0)).any()):
             problems.append(f"{what} touches the ultrasound image but is not meant to")
         if not b.over_image:
             for t in {b.state.frame_start, b.state.frame_end - 1}:
                 mean = float(_grey(background[t, b.y0:b.y1, b.x0:b.x1]).mean())
                 if mean > MAX_BACKGROUND_LUMA:
-                    problems.append(f"{what}: background too bright under the text ({mean:.0f} > {MAX_BACKGROUND_LUMA:.0f})")
+                    problems.append(
+                        f"{what}: background too bright under the text ({mean:.0f} > {MAX_BACKGROUND_LUMA:.0f})")
                     break
         contrast = contrasts[-1] = measure_contrast(b, background)
         floor = LOW_CONTRAST_FLOOR if b.style.low_contrast else CONTRAST_FLOOR

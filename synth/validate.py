@@ -130,7 +130,8 @@ def validate_dataset(root: Path, workers: int = 1, progress=None) -> ValidationR
     if not run3:
         skipped["tier3-dciodvfy"] = "dciodvfy not installed (apt-get install dicom3tools)"
     report = ValidationReport(
-        files=len(entries), tiers_run=[t for t, ran in zip(TIERS, (True, run2, run3)) if ran], tiers_skipped=skipped,
+        files=len(entries), tiers_run=[t for t, ran in zip(TIERS, (True, run2, run3), strict=False) if ran],
+        tiers_skipped=skipped,
         failures={t: [] for t in TIERS},
     )
     args = [(root, e, run2, run3) for e in entries]
@@ -140,8 +141,8 @@ def validate_dataset(root: Path, workers: int = 1, progress=None) -> ValidationR
     else:
         checks = list(_progress(map(_check_file, args), progress, len(args)))
     results = []
-    for entry, check in zip(entries, checks):
-        for tier, res in zip(TIERS, (check.tier1, check.tier2, check.tier3)):
+    for entry, check in zip(entries, checks, strict=False):
+        for tier, res in zip(TIERS, (check.tier1, check.tier2, check.tier3), strict=False):
             if res is not None and res.ran:
                 results.append(res)
                 if not res.ok:

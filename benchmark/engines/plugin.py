@@ -56,7 +56,8 @@ def build_python_engine(target: str, **kwargs) -> Engine:
     except EngineError:
         raise
     except Exception as exc:  # the message may hold anything: class name only
-        raise EngineError(f"python engine {module_name}:{factory_name} failed to build ({type(exc).__name__})") from None
+        raise EngineError(
+            f"python engine {module_name}:{factory_name} failed to build ({type(exc).__name__})") from None
     return check_engine(engine, f"python engine {module_name}:{factory_name}")
 
 

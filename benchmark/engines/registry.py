@@ -5,7 +5,8 @@ Specs:
 * ``null`` -- copy unchanged (:mod:`.null`);
 * ``oracle`` -- perfect de-identification from the ground truth (:mod:`.oracle`);
 * ``header-basic`` -- naive pydicom header deletion (:mod:`.header_basic`);
-* ``bundled`` -- the project's own engine (``phiphantom.benchmark.engines.bundled``, the adapter of ``phiphantom.deid``);
+* ``bundled`` -- the project's own engine (``phiphantom.benchmark.engines.bundled``, the adapter of
+  ``phiphantom.deid``);
 * ``cmd:TEMPLATE`` -- a command-line tool (:mod:`.command`); ``cmd,version:TEMPLATE`` (or
   ``cmd,version=ARGS:TEMPLATE``) also asks the tool for its version;
 * ``python:module:Factory`` -- an engine from any importable module (:mod:`.plugin`);
@@ -53,7 +54,8 @@ def build_engine(spec: str, **kwargs) -> Engine:
         name = spec[len(PEER_PREFIX):] if spec.startswith(PEER_PREFIX) else spec
         return _construct(f"peer:{name}", PeerEngine, peer_name=name, **kwargs)
     if spec == "bundled" or spec.startswith("bundled:"):
-        words = [o.strip().replace("-", "_") for o in spec[len("bundled:"):].split(",") if o.strip()] if ":" in spec else []
+        words = ([o.strip().replace("-", "_") for o in spec[len("bundled:"):].split(",") if o.strip()]
+                 if ":" in spec else [])
         flags = {"header_only": "header_only" in words}
         if "balanced" in words:
             flags["policy"] = "balanced"

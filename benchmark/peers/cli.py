@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 from rich import box
@@ -24,8 +23,8 @@ HOME_HELP = "Where peer venvs live (default: $PHIPHANTOM_PEERS_HOME or ~/.cache/
 
 @peers_app.command("install")
 def install_command(
-    names: List[str] = typer.Argument(..., help=f"Peers to install, or 'all': {', '.join(PEERS)}."),
-    home: Optional[Path] = typer.Option(None, "--home", help=HOME_HELP),
+    names: list[str] = typer.Argument(..., help=f"Peers to install, or 'all': {', '.join(PEERS)}."),
+    home: Path | None = typer.Option(None, "--home", help=HOME_HELP),
     force: bool = typer.Option(False, "--force", help="Rebuild even when a current install exists."),
 ) -> None:
     """Create each peer's virtual environment and install its pinned packages from PyPI."""
@@ -41,8 +40,8 @@ def install_command(
                 install(get_peer(name), home, force=force, say=lambda text: status.update(lit(text)))
                 installed = find_installed(get_peer(name), home)
                 versions = installed.info["describe"].get("versions", {}) if installed else {}
-                console.print(f"[green]ok[/green] {lit(name)}: " + lit(", ".join(f"{k} {v}" for k, v in versions.items())
-                                                                        or "system tool"))
+                console.print(f"[green]ok[/green] {lit(name)}: "
+                              + lit(", ".join(f"{k} {v}" for k, v in versions.items()) or "system tool"))
             except PeerInstallError as exc:
                 failed.append(name)
                 console.print(f"[red]failed[/red] {lit(exc)}")
@@ -51,7 +50,7 @@ def install_command(
 
 
 @peers_app.command("list")
-def list_command(home: Optional[Path] = typer.Option(None, "--home", help=HOME_HELP)) -> None:
+def list_command(home: Path | None = typer.Option(None, "--home", help=HOME_HELP)) -> None:
     """Every known peer: what it does, its pins, and whether it is installed here."""
     table = Table(box=box.SIMPLE_HEAD, title=f"Peers ({lit(peers_home(home))})")
     for column in ("name", "pixels", "installed", "pins / needs"):

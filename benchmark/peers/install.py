@@ -19,10 +19,10 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from .catalog import Peer
 
@@ -132,7 +132,7 @@ def install(peer: Peer, home: Path | None = None, *, force: bool = False, python
         described = describe_peer(venv_python(root / "venv"), peer)
         info = {"name": peer.name, "requirements": list(peer.requirements), "describe": described,
                 "constraints_sha256": _constraints_sha(peer),
-                "installed_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "installed_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "python": described.get("python", "")}
         (root / INFO_FILE).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     except BaseException:

@@ -3,8 +3,8 @@
 ``python peer_dicognito.py --describe | --serve | IN_DIR OUT_DIR`` (see peer_protocol.py).
 Each file is read with pydicom, passed to ``dicognito.anonymizer.Anonymizer(seed=...).anonymize``
 and saved. The seed comes from ``$PHIPHANTOM_PEER_SEED`` (the benchmark sets one for the run), so
-every worker of a run gives the same pseudonyms, as one dicognito process does for a folder. dicognito has no pixel cleaning: with
-``--assume-burned-in-annotation never`` (what this adapter does) it leaves pixels alone.
+every worker of a run gives the same pseudonyms, as one dicognito process does for a folder. dicognito
+has no pixel cleaning: with ``--assume-burned-in-annotation never`` (what this adapter does) it leaves pixels alone.
 """
 
 from __future__ import annotations

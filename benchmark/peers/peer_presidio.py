@@ -80,10 +80,10 @@ def tesserocr_ocr():
 
 def load():
     os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""  # bundled snapshot; read when tldextract is imported
+    import spacy
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import SpacyNlpEngine
     from presidio_image_redactor import DicomImageRedactorEngine, ImageAnalyzerEngine
-    import spacy
 
     nlp = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": "blank:en"}])
     nlp.nlp = {"en": spacy.blank("en")}  # already loaded: SpacyNlpEngine.load (and its model download) never runs

@@ -22,9 +22,9 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
 
 
 def package_versions(names: tuple[str, ...]) -> dict[str, str]:

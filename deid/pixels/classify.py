@@ -25,9 +25,10 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
 from phiphantom.core.ocr import similarity
-from ..text_clean import date_forms
 
+from ..text_clean import date_forms
 from .config import POLICIES  # noqa: E402,F401 - the policy names live with the settings
+
 MIN_CONFIDENCE = 40.0  # Tesseract mean word confidence below this: the text was not really read
 #: ``readable_only`` (the ``text`` pixel mode of CT, MR, radiographs...): the least confidence and letters or
 #: digits a read needs before it is judged at all; anything less is left alone as image (anatomy edges)
@@ -78,7 +79,8 @@ def _norm(text: str) -> str:
 @dataclass(frozen=True)
 class Decision:
     redact: bool
-    reason: str            # header:<Keyword> | regex:<kind> | ner:<label> | label | allowlist | strict | unreadable | kept
+    # header:<Keyword> | regex:<kind> | ner:<label> | label | allowlist | strict | unreadable | kept
+    reason: str
     text_kind: str = ""    # what it was recognised as (no value)
 
 
@@ -98,7 +100,7 @@ class HeaderValues:
     TIMES = ("StudyTime", "SeriesTime", "AcquisitionTime", "ContentTime")
 
     @classmethod
-    def from_dataset(cls, ds: Dataset) -> "HeaderValues":
+    def from_dataset(cls, ds: Dataset) -> HeaderValues:
         hv = cls()
 
         def values(item: Dataset, keyword: str) -> list[str]:

@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from phiphantom.core.ocr import LineRead
+
 from .text_find import MIN_STROKE, Segment
 
 MIN_LEARN_CONFIDENCE = 60.0  # a read below this teaches nothing
@@ -60,7 +61,7 @@ class GlyphMemory:
         if not glyphs.keys or any(self.chars.get(k) is None or self.reads[k] < CONFIRMATIONS for k in glyphs.keys):
             return None
         text = [self.chars[glyphs.keys[0]]]
-        for key, gap in zip(glyphs.keys[1:], glyphs.gaps):
+        for key, gap in zip(glyphs.keys[1:], glyphs.gaps, strict=False):
             if self.letter_gap is not None and gap <= self.letter_gap:
                 text.append(self.chars[key])
             elif self.word_gap is not None and gap >= self.word_gap:
@@ -82,8 +83,8 @@ class GlyphMemory:
         bounds = list(np.cumsum([len(p) for p in parts[:-1]]))  # character offsets between glyphs
         if not ends <= set(bounds):
             return  # a space inside a glyph: the read and the ink disagree
-        letter = [g for b, g in zip(bounds, glyphs.gaps) if b not in ends]
-        word = [g for b, g in zip(bounds, glyphs.gaps) if b in ends]
+        letter = [g for b, g in zip(bounds, glyphs.gaps, strict=False) if b not in ends]
+        word = [g for b, g in zip(bounds, glyphs.gaps, strict=False) if b in ends]
         if letter and word and max(letter) >= min(word):
             return  # this read's spaces do not follow its gaps
         new_letter = max([*letter, self.letter_gap if self.letter_gap is not None else -1])
@@ -92,7 +93,7 @@ class GlyphMemory:
             return  # inconsistent with earlier reads: learn nothing from it
         self.letter_gap = new_letter if new_letter >= 0 else None
         self.word_gap = new_word if new_word < 1 << 30 else None
-        for key, part in zip(glyphs.keys, parts):
+        for key, part in zip(glyphs.keys, parts, strict=False):
             known = self.chars.get(key, part)
             self.chars[key] = part if known == part else None
             self.reads[key] = self.reads.get(key, 0) + 1
@@ -112,7 +113,7 @@ def chars_per_glyph(chars: str, glyphs: Glyphs) -> list[str] | None:
     if sum(counts) != len(chars):
         return None
     offsets = np.cumsum([0, *counts])
-    return [chars[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+    return [chars[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=False)]
 
 
 def _glyphs(tophat: np.ndarray, seg: Segment) -> Glyphs:
@@ -137,4 +138,5 @@ def _glyphs(tophat: np.ndarray, seg: Segment) -> Glyphs:
     for a, b, ids in merged:
         glyph = np.where(np.isin(labels[:, a:b], ids), strokes[:, a:b], 0)
         keys.append(hashlib.blake2b(glyph.tobytes() + repr(glyph.shape).encode(), digest_size=12).digest())
-    return Glyphs(keys, [b - a for a, b, _ in merged], [a - pb for (a, _, _), (_, pb, _) in zip(merged[1:], merged[:-1])])
+    gaps = [a - pb for (a, _, _), (_, pb, _) in zip(merged[1:], merged[:-1], strict=False)]
+    return Glyphs(keys, [b - a for a, b, _ in merged], gaps)

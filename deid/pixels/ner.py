@@ -8,8 +8,8 @@ identifiers make a text PHI (reason ``ner:<label>``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 PHI_ENTITIES = frozenset({"PER", "PERSON", "NAME", "PATIENT", "DOCTOR", "LOC", "LOCATION", "GPE", "ADDRESS",
                           "ORG", "ORGANIZATION", "HOSPITAL", "DATE", "TIME", "AGE", "ID", "IDNUM", "MRN", "PHONE"})

@@ -8,7 +8,7 @@ name          transfer syntax                             encoder (pydicom plugi
 ============  ==========================================  ==========================
 ``jpeg-ls``   JPEG-LS Lossless 1.2.840.10008.1.2.4.80     pyjpegls (CharLS)
 ``jpeg2000``  JPEG 2000 Lossless 1.2.840.10008.1.2.4.90   pylibjpeg-openjpeg
-``rle``       RLE Lossless 1.2.840.10008.1.2.5            pylibjpeg-rle           
+``rle``       RLE Lossless 1.2.840.10008.1.2.5            pylibjpeg-rle
 ============  ==========================================  ==========================
 
 Every encoded file is decoded again and compared with the native samples; only a pixel-identical
@@ -24,7 +24,13 @@ import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.pixels import pixel_array
 from pydicom.uid import (
-    JPEG2000Lossless, JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLSLossless, JPEGLSNearLossless, RLELossless, UID,
+    UID,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGExtended12Bit,
+    JPEGLSLossless,
+    JPEGLSNearLossless,
+    RLELossless,
 )
 
 RECOMPRESS = {"jpeg-ls": JPEGLSLossless, "jpeg2000": JPEG2000Lossless, "rle": RLELossless}

@@ -46,7 +46,8 @@ class Segment:
         return self.x1 - self.x0
 
     def expanded(self, margin: int, width: int, height: int) -> tuple[int, int, int, int]:
-        return (max(0, self.x0 - margin), max(0, self.y0 - margin), min(width, self.x1 + margin), min(height, self.y1 + margin))
+        return (max(0, self.x0 - margin), max(0, self.y0 - margin),
+                min(width, self.x1 + margin), min(height, self.y1 + margin))
 
 
 CHUNK_PIXELS = 1 << 21  # pixels per step of whole-clip conversions: temporaries stay small and in cache
@@ -113,7 +114,8 @@ def group_segments(strokes: np.ndarray, glyphs: np.ndarray) -> list[Segment]:
         if ink < MIN_SEGMENT_AREA:
             continue
         ys, xs = np.nonzero(sub)
-        segments.append(Segment(int(x + xs.min()), int(y + ys.min()), int(x + xs.max() + 1), int(y + ys.max() + 1), ink))
+        segments.append(Segment(int(x + xs.min()), int(y + ys.min()),
+                                int(x + xs.max() + 1), int(y + ys.max() + 1), ink))
     return sorted(segments, key=lambda s: (s.y0, s.x0))
 
 

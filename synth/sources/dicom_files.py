@@ -129,7 +129,7 @@ def read_dicom_frames(path: Path, indices: tuple[int, ...], label: str) -> np.nd
     wanted = sorted(set(indices))
     meta = pydicom.Dataset()
     try:
-        decoded = dict(zip(wanted, iter_pixels(path, ds_out=meta, indices=wanted)))
+        decoded = dict(zip(wanted, iter_pixels(path, ds_out=meta, indices=wanted), strict=False))
     except Exception as exc:  # pydicom raises many types for bad/undecodable data
         raise SourceError(f"cannot decode pixel data of {label}: {type(exc).__name__}") from None
     missing = [i for i in wanted if i not in decoded]

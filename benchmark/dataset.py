@@ -14,12 +14,14 @@ import hashlib
 import json
 import math
 import os
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from phiphantom.core.ground_truth import BoxRow, TagRow, missing_columns, read_table, rows_of
 from phiphantom.core.vocabulary import LOCATION_KINDS
 from phiphantom.synth.ground_truth import IMAGE_MASK_KEY, read_masks, sha256_file
 
@@ -44,7 +46,7 @@ class DamagedDatasetError(DatasetError):
 
 
 MAX_PROBLEMS_SHOWN = 12
-#: Columns the benchmark reads, per ground-truth table.
+#: Columns the benchmark reads, per ground-truth table (the rest may be absent: read as empty).
 BOX_FIELDS = ("output_dicom_relpath", "box_id", "is_phi", "phi_category", "rendered_text", "bbox_x", "bbox_y",
               "bbox_w", "bbox_h", "frame_start", "frame_end", "font_px", "contrast", "layout")
 TAG_FIELDS = ("file", "tag_path", "vr", "location_kind", "category", "injected_value", "match")
@@ -62,8 +64,8 @@ class FileTruth:
     index: int
     relpath: str
     entry: dict                       # its manifest.json entry
-    boxes: list[dict] = field(default_factory=list)
-    tags: list[dict] = field(default_factory=list)
+    boxes: list[BoxRow] = field(default_factory=list)   # its gt/boxes.csv rows, in file order
+    tags: list[TagRow] = field(default_factory=list)    # its gt/tags.csv rows, in file order
 
     @property
     def label(self) -> str:
@@ -104,14 +106,11 @@ def _damaged(root: Path, problem: str) -> DamagedDatasetError:
     return DamagedDatasetError(root, [problem])
 
 
-def _read_csv(root: Path, name: str, fields: tuple[str, ...]) -> list[dict]:
+def _read_csv(root: Path, name: str, fields: tuple[str, ...]) -> list[dict[str, str | None]]:
     """Rows of ``root/name``; a missing or unreadable table, or one without ``fields``, is a damaged dataset."""
     path = root / name
     try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            reader = csv.DictReader(fh)
-            rows = list(reader)
-            header = reader.fieldnames or []
+        header, rows = read_table(path)
     except FileNotFoundError:
         raise _damaged(root, f"the ground-truth table {name} is missing") from None
     except IsADirectoryError:
@@ -120,7 +119,7 @@ def _read_csv(root: Path, name: str, fields: tuple[str, ...]) -> list[dict]:
         raise _damaged(root, f"the ground-truth table {name} is not UTF-8 text") from None
     except (OSError, csv.Error) as exc:
         raise _damaged(root, f"the ground-truth table {name} cannot be read ({type(exc).__name__})") from None
-    missing = [f for f in fields if f not in header]
+    missing = missing_columns(header, fields)
     if missing:
         raise _damaged(root, f"the ground-truth table {name} lacks the column(s) {', '.join(missing)}")
     return rows
@@ -177,12 +176,12 @@ def load_dataset(root: Path, *, check: bool = True, workers: int | None = None) 
     by_path = {f.relpath: f for f in files}
     if len(by_path) != len(files):
         raise _damaged(root, "manifest.json lists a file twice")
-    for row in _read_csv(root, "gt/boxes.csv", BOX_FIELDS):
-        if row["output_dicom_relpath"] in by_path:
-            by_path[row["output_dicom_relpath"]].boxes.append(row)
-    for row in _read_csv(root, "gt/tags.csv", TAG_FIELDS):
-        if row["file"] in by_path:
-            by_path[row["file"]].tags.append(row)
+    for box in rows_of(BoxRow, _read_csv(root, "gt/boxes.csv", BOX_FIELDS)):
+        if box.output_dicom_relpath in by_path:
+            by_path[box.output_dicom_relpath].boxes.append(box)
+    for tag in rows_of(TagRow, _read_csv(root, "gt/tags.csv", TAG_FIELDS)):
+        if tag.file in by_path:
+            by_path[tag.file].tags.append(tag)
     for f in files:
         if not (root / f.relpath).is_file():
             raise _damaged(root, f"{f.label} listed in the manifest is missing from dicom/")
@@ -194,22 +193,24 @@ def load_dataset(root: Path, *, check: bool = True, workers: int | None = None) 
 
 # --------------------------------------------------------------------------- the check before engines run
 
-def _int(row: dict, key: str) -> int | None:
+def _int(row: Mapping[str, str | None], key: str) -> int | None:
+    value = row[key]
     try:
-        return int(row[key])
-    except (TypeError, ValueError):
+        return None if value is None else int(value)
+    except ValueError:
         return None
 
 
-def _box_problem(row: dict, truth: FileTruth) -> str | None:
+def _box_problem(row: Mapping[str, str | None], truth: FileTruth) -> str | None:
     """What is wrong with one gt/boxes.csv row of ``truth`` (None when it can be scored)."""
-    numbers = {k: _int(row, k) for k in ("bbox_x", "bbox_y", "bbox_w", "bbox_h", "frame_start", "frame_end",
-                                         "font_px")}
-    bad = [k for k, v in numbers.items() if v is None]
+    parsed = {k: _int(row, k) for k in ("bbox_x", "bbox_y", "bbox_w", "bbox_h", "frame_start", "frame_end",
+                                        "font_px")}
+    bad = [k for k, v in parsed.items() if v is None]
     if bad:
         return f"{', '.join(bad)} not an integer"
+    numbers = {k: v for k, v in parsed.items() if v is not None}
     try:
-        if not math.isfinite(float(row["contrast"])):
+        if not math.isfinite(float(row["contrast"])):  # type: ignore[arg-type]  # None: TypeError
             raise ValueError
     except (TypeError, ValueError):
         return "contrast not a number"
@@ -226,7 +227,7 @@ def _box_problem(row: dict, truth: FileTruth) -> str | None:
     return None
 
 
-def _tag_problem(row: dict) -> str | None:
+def _tag_problem(row: Mapping[str, str | None]) -> str | None:
     if row["match"] not in MATCH_KINDS:
         return "match is not exact, contains or rendered"
     if row["location_kind"] not in LOCATION_KINDS:
@@ -245,7 +246,7 @@ def _row_problems(dataset: BenchDataset) -> list[str]:
     problems: list[str] = []
     by_path = {f.relpath: f for f in dataset.files}
     for number, row in enumerate(_read_csv(dataset.root, "gt/boxes.csv", BOX_FIELDS), 2):  # line 1: the header
-        truth = by_path.get(row["output_dicom_relpath"])
+        truth = by_path.get(row["output_dicom_relpath"] or "")
         problem = "names a file that is not in the manifest" if truth is None else _box_problem(row, truth)
         if problem:
             problems.append(f"gt/boxes.csv line {number}: {problem}")
@@ -302,7 +303,7 @@ def _file_problem(dataset: BenchDataset, truth: FileTruth) -> str | None:
         return f"{truth.label}: its masks lack an image_mask of the frame's size"
     for box in truth.boxes:
         alpha = masks.get(box["box_id"])
-        if alpha is None or alpha.shape != (_int(box, "bbox_h"), _int(box, "bbox_w")):
+        if alpha is None or alpha.shape != (int(box.bbox_h), int(box.bbox_w)):  # rows checked: integers
             return f"{truth.label}: its masks lack the ink of box {box['box_id']!r} (or it has another size)"
     return None
 

@@ -87,6 +87,10 @@ class GroundTruthRow:
         value: str = getattr(self, column)
         return value
 
+    def get(self, column: str, default: str | None = None) -> str | None:
+        """The cell of ``column``, ``default`` for a column the table does not have (as ``dict.get``)."""
+        return getattr(self, column) if column in self.COLUMNS else default
+
 
 @dataclass(frozen=True)
 class BoxRow(GroundTruthRow):

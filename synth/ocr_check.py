@@ -8,17 +8,20 @@ difficulty must come out measurably lower than ``realistic``.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pydicom
 
+from phiphantom.core.ground_truth import BoxRow, read_rows
 from phiphantom.core.ocr import TesseractBackend, similarity
 from phiphantom.core.vocabulary import font_band
 
 from .validate import load_manifest
+
+_BOX_COLUMNS = ("output_dicom_relpath", "is_phi", "rendered_text", "bbox_x", "bbox_y", "bbox_w", "bbox_h",
+                "frame_start", "frame_end", "font_px")  # the gt/boxes.csv columns the check reads
 
 
 @dataclass
@@ -38,20 +41,20 @@ class OcrReport:
         return self.near / self.boxes if self.boxes else 0.0
 
     def as_dict(self) -> dict:
-        return {"frames": self.frames, "phi_boxes": self.boxes, "exact": self.exact, "exact_share": round(self.exact_share, 4),
-                "near": self.near, "near_share": round(self.near_share, 4),
-                "by_font_px": {k: {"boxes": v[0], "exact_share": round(v[1] / v[0], 4)} for k, v in sorted(self.by_band.items())}}
+        return {"frames": self.frames, "phi_boxes": self.boxes, "exact": self.exact,
+                "exact_share": round(self.exact_share, 4), "near": self.near, "near_share": round(self.near_share, 4),
+                "by_font_px": {k: {"boxes": v[0], "exact_share": round(v[1] / v[0], 4)}
+                               for k, v in sorted(self.by_band.items())}}
 
 
 def ocr_check(root: Path, frames: int = 200, seed: int = 0, margin: int = 2, progress=None) -> OcrReport:
     """OCR the PHI boxes on up to ``frames`` sampled frames (one frame per file, files in random order)."""
     root = Path(root)
     entries = load_manifest(root)["files"]
-    with (root / "gt" / "boxes.csv").open(encoding="utf-8", newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["is_phi"] == "1"]
-    by_file: dict[str, list[dict]] = {}
+    rows = [r for r in read_rows(root / "gt" / "boxes.csv", BoxRow, _BOX_COLUMNS) if r.phi]
+    by_file: dict[str, list[BoxRow]] = {}
     for r in rows:
-        by_file.setdefault(r["output_dicom_relpath"], []).append(r)
+        by_file.setdefault(r.output_dicom_relpath, []).append(r)
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(entries))
     ocr = TesseractBackend()
@@ -65,13 +68,13 @@ def ocr_check(root: Path, frames: int = 200, seed: int = 0, margin: int = 2, pro
         pixels = ds.pixel_array if entry["frames"] == 1 else ds.pixel_array[t]
         report.frames += 1
         for r in by_file.get(entry["relpath"], []):
-            if not int(r["frame_start"]) <= t < int(r["frame_end"]):
+            if t not in r.frames:
                 continue
-            x, y, w, h = (int(r[k]) for k in ("bbox_x", "bbox_y", "bbox_w", "bbox_h"))
+            x, y, w, h = r.bbox
             crop = pixels[max(0, y - margin):y + h + margin, max(0, x - margin):x + w + margin]
             text = ocr.read_line(crop).text
-            truth = " ".join(r["rendered_text"].split())
-            band = report.by_band.setdefault(font_band(int(r["font_px"])), [0, 0])
+            truth = " ".join(r.rendered_text.split())
+            band = report.by_band.setdefault(font_band(r.font_size), [0, 0])
             report.boxes += 1
             band[0] += 1
             if text == truth:

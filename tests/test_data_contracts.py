@@ -67,6 +67,7 @@ def test_box_row_typed_values_and_cells(dataset):
     assert box["box_id"] == box.box_id  # read like the csv.DictReader row it replaces
     with pytest.raises(KeyError):
         box["no_such_column"]
+    assert box.get("rendered_text") == box.rendered_text and box.get("no_such_column", "-") == "-"
     assert {b.is_phi for b in boxes} == {"0", "1"}
     with pytest.raises(dataclasses.FrozenInstanceError):
         box.bbox_x = "0"  # type: ignore[misc]

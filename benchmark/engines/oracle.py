@@ -42,7 +42,6 @@ element keeps the whole overlay group.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import re
@@ -55,8 +54,8 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian
 
+from phiphantom.core.ground_truth import BoxRow, IdentityRow, TagRow, read_rows
 from phiphantom.core.profile import basic_action
-
 from phiphantom.synth.ground_truth import IMAGE_MASK_KEY, read_masks
 
 from .base import BaseEngine, EngineContext, EngineError, FileResult
@@ -229,9 +228,8 @@ class _Box:
     frame_end: int
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+_BOX_COLUMNS = ("output_dicom_relpath", "box_id", "is_phi", "bbox_x", "bbox_y", "bbox_w", "bbox_h", "frame_start",
+                "frame_end")  # the gt/boxes.csv columns the oracle reads
 
 
 @dataclass
@@ -247,25 +245,25 @@ class _GroundTruth:
     relpath_by_sop: dict[str, str]
 
     @classmethod
-    def load(cls, root: Path) -> "_GroundTruth":
+    def load(cls, root: Path) -> _GroundTruth:
         gt = root / "gt"
         if not (gt / "boxes.csv").is_file():
             raise EngineError("the oracle needs the ground truth: no gt/boxes.csv under the dataset")
         boxes: dict[str, list[_Box]] = {}
-        for row in _read_csv(gt / "boxes.csv"):
-            boxes.setdefault(row["output_dicom_relpath"], []).append(_Box(
-                row["box_id"], row["is_phi"] == "1", int(row["bbox_x"]), int(row["bbox_y"]),
-                int(row["bbox_w"]), int(row["bbox_h"]), int(row["frame_start"]), int(row["frame_end"])))
-        phi_filenames = {row["file"] for row in _read_csv(gt / "tags.csv") if row["tag_path"] == "filename"}
-        identities = _read_csv(gt / "identities.csv")
+        for row in read_rows(gt / "boxes.csv", BoxRow, _BOX_COLUMNS):
+            boxes.setdefault(row.output_dicom_relpath, []).append(_Box(
+                row.box_id, row.phi, *row.bbox, row.frames.start, row.frames.stop))
+        phi_filenames = {row.file for row in read_rows(gt / "tags.csv", TagRow, ("file", "tag_path"))
+                         if row.tag_path == "filename"}
+        identities = read_rows(gt / "identities.csv", IdentityRow, ("patient_key", "deid_id", "mrn"))
         manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
         files = {entry["relpath"]: entry for entry in manifest["files"]}
         return cls(
             root=root,
             boxes=boxes,
             phi_filenames=phi_filenames,
-            deid_by_mrn={row["mrn"]: row["deid_id"] for row in identities},
-            deid_by_patient={row["patient_key"]: row["deid_id"] for row in identities},
+            deid_by_mrn={row.mrn: row.deid_id for row in identities},
+            deid_by_patient={row.patient_key: row.deid_id for row in identities},
             files=files,
             relpath_by_sop={entry["sop_instance_uid"]: relpath for relpath, entry in files.items()},
         )
@@ -315,33 +313,40 @@ class OracleEngine(BaseEngine):
         if not any(_names_private(path) for path in keep):
             ds.remove_private_tags()
         out = Path(dst)
-        if relpath in self._gt.phi_filenames and "filename" not in keep:
+        if relpath in self._truth.phi_filenames and "filename" not in keep:
             out = out.with_name(renamed_output(relpath))
         ds.save_as(out, enforce_file_format=True)
         return FileResult(output_path=out) if out != Path(dst) else None
 
+    @property
+    def _truth(self) -> _GroundTruth:
+        """The ground truth :meth:`start` loaded."""
+        if self._gt is None:
+            raise EngineError("the oracle was not started: no ground truth loaded")
+        return self._gt
+
     def _relpath(self, src: Path, ds: Dataset) -> str:
         try:
-            relpath = src.resolve().relative_to(self._gt.root.resolve()).as_posix()
+            relpath = src.resolve().relative_to(self._truth.root.resolve()).as_posix()
         except ValueError:
             relpath = ""
-        if relpath in self._gt.files:
+        if relpath in self._truth.files:
             return relpath
-        by_sop = self._gt.relpath_by_sop.get(str(ds.get("SOPInstanceUID", "")))
+        by_sop = self._truth.relpath_by_sop.get(str(ds.get("SOPInstanceUID", "")))
         if by_sop is None:
             raise EngineError("the oracle got a file that is not in the dataset's ground truth")
         return by_sop
 
     def _pseudonym(self, relpath: str, ds: Dataset) -> str:
-        deid = self._gt.deid_by_mrn.get(str(ds.get("PatientID", "")))
+        deid = self._truth.deid_by_mrn.get(str(ds.get("PatientID", "")))
         if deid is None:
-            deid = self._gt.deid_by_patient.get(self._gt.files[relpath].get("patient_key", ""))
+            deid = self._truth.deid_by_patient.get(self._truth.files[relpath].get("patient_key", ""))
         if deid is None:
             raise EngineError("the oracle found no identity for a file")
         return deid
 
     def _redact_pixels(self, ds: Dataset, relpath: str) -> None:
-        boxes = [box for box in self._gt.boxes.get(relpath, [])
+        boxes = [box for box in self._truth.boxes.get(relpath, [])
                  if (box.is_phi and (relpath, box.box_id) not in self.skip_boxes)
                  or (relpath, box.box_id) in self.blank_boxes]
         compressed = ds.file_meta.TransferSyntaxUID.is_compressed
@@ -351,12 +356,12 @@ class OracleEngine(BaseEngine):
         for box in boxes:
             frames[box.frame_start:box.frame_end, box.y:box.y + box.h, box.x:box.x + box.w] = 0
         if self.black_image:
-            entry = self._gt.files[relpath]
-            image = read_masks(self._gt.root / entry["mask_relpath"], entry["columns"])[IMAGE_MASK_KEY]
+            entry = self._truth.files[relpath]
+            image = read_masks(self._truth.root / entry["mask_relpath"], entry["columns"])[IMAGE_MASK_KEY]
             frames[:, image] = 0
         _store_frames(ds, frames, from_compressed=compressed)
         phi_left = any(box.is_phi and (relpath, box.box_id) in self.skip_boxes
-                       for box in self._gt.boxes.get(relpath, []))
+                       for box in self._truth.boxes.get(relpath, []))
         if "BurnedInAnnotation" in ds and not phi_left:
             ds.BurnedInAnnotation = "NO"
 

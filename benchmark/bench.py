@@ -9,16 +9,16 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pydicom
 from PIL import Image, ImageDraw
 
 from phiphantom.core import __version__
-from phiphantom.core.executors import Executor, dask_client
+from phiphantom.core.executors import Executor
 
 from .aggregate import aggregate_engine
 from .dataset import BenchDataset, DatasetError, load_dataset
@@ -30,6 +30,7 @@ from .scoring import score_outputs
 
 SCHEMA = "phiphantom.bench/1"
 RUN_MARKER = ".phiphantom-bench.json"  # names the engines whose outputs/NAME this run writes (for --overwrite)
+LOCAL = Executor()  # the default: local worker processes
 _NAMED = re.compile(r"^([A-Za-z0-9_.-]+)=(.+)$")
 
 
@@ -72,7 +73,7 @@ def _read_ours(path: Path) -> list[str] | None:
     return [n for n in names if isinstance(n, str) and n not in ("", ".", "..") and Path(n).name == n]
 
 
-def prepare_out(out: Path, overwrite: bool, names: list[str] = ()) -> None:
+def prepare_out(out: Path, overwrite: bool, names: Sequence[str] = ()) -> None:
     """Create the results folder for engines ``names``; replace an earlier one only when it is bench's.
 
     A non-empty folder is replaced only with ``overwrite`` and only when its ``results.json`` (or the
@@ -116,7 +117,7 @@ def prepare_out(out: Path, overwrite: bool, names: list[str] = ()) -> None:
 def run_bench(data: Path, engines: list[str], out: Path, *, workers: int = 1, timeout_s: float = 120.0,
               ocr: bool = True, dciodvfy: bool = False, include_phi: bool = False, thumbnails: int = 3,
               overwrite: bool = False, engine_objects: dict | None = None,
-              progress: Callable[[str, int, int], None] | None = None, executor: Executor = Executor()) -> dict:
+              progress: Callable[[str, int, int], None] | None = None, executor: Executor = LOCAL) -> dict:
     """Benchmark ``engines`` on the dataset at ``data``; returns the results dict (also written to ``out``).
 
     ``engine_objects`` maps a name to an already-built engine (for Python callers and tests).
@@ -128,18 +129,19 @@ def run_bench(data: Path, engines: list[str], out: Path, *, workers: int = 1, ti
     for name in engine_objects or {}:
         choices.append(EngineChoice(name, f"object:{name}"))
     if not choices:
-        raise DatasetError("no engine given: use --engine NAME (null, oracle, header-basic, bundled, cmd:..., python:...)")
+        raise DatasetError("no engine given: use --engine NAME "
+                           "(null, oracle, header-basic, bundled, cmd:..., python:...)")
     prepare_out(out, overwrite, [c.name for c in choices])
     relpaths = [f.relpath for f in dataset.files]
     blocks = []
     with contextlib.ExitStack() as stack:  # the Dask cluster (if any) lives while engines run and are scored
-        client = stack.enter_context(dask_client(executor)) if executor.is_dask else None
+        session = stack.enter_context(executor.open())
         for choice in choices:
             engine_out = out / "outputs" / choice.name
             spec = (engine_objects or {}).get(choice.name, choice.spec)
             step = (lambda d, t, n=choice.name: progress(f"{n}: running", d, t)) if progress else None
             run = run_engine(spec, dataset.root, relpaths, engine_out, workers=workers, timeout_s=timeout_s,
-                             progress=step, include_messages=include_phi, client=client)
+                             progress=step, include_messages=include_phi, session=session)
             if run.dataset_modified:  # the engine went around its private copies: the ground truth is void
                 labels = {f.relpath: f.label for f in dataset.files}
                 raise DatasetError(
@@ -150,12 +152,12 @@ def run_bench(data: Path, engines: list[str], out: Path, *, workers: int = 1, ti
             outputs = [engine_out / o.output_relpath if o.output_relpath else None for o in run.outcomes]
             step = (lambda d, t, n=choice.name: progress(f"{n}: scoring", d, t)) if progress else None
             scores = score_outputs(dataset, outputs, [o.detections for o in run.outcomes], ocr=ocr, dciodvfy=dciodvfy,
-                                   workers=workers, progress=step, client=client)
+                                   workers=workers, progress=step, client=session.client)
             blocks.append((aggregate_engine(dataset, choice.name, run, scores, include_phi), outputs))
     results = {
         "schema": SCHEMA,
         "phiphantom_version": __version__,
-        "created_utc": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         "include_phi": include_phi,
         "dataset": dataset.summary() if include_phi else {**dataset.summary(), "path": Path(data).name},
         "settings": {"workers": workers, "timeout_s": timeout_s, "ocr": ocr, "dciodvfy": dciodvfy,

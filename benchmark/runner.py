@@ -59,11 +59,12 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
+from phiphantom.core.executors import Executor, ExecutorSession, TaskFailed
 from phiphantom.core.vocabulary import KEY_ENV
 from phiphantom.core.workers import Lost, SupervisedPool, Worker, exit_message, serve
 
@@ -347,7 +348,7 @@ def run_engine(
     include_messages: bool = False,
     startup_timeout_s: float | None = None,
     work_dir: Path | None = None,
-    client=None,
+    session: ExecutorSession | None = None,
     private_inputs: bool | None = None,
 ) -> EngineRun:
     """Run the engine ``spec`` (or an already-built engine) over ``relpaths`` of ``data_dir``.
@@ -358,8 +359,9 @@ def run_engine(
     ``work_dir`` (default: a temporary folder, deleted afterwards) holds a
     private scratch folder per worker. See the module docstring.
 
-    ``client`` (a ``distributed.Client``) runs per-file engines given by spec as one Dask task per
-    file instead (:func:`_run_files_dask`); per-folder engines and engine objects still run here.
+    ``session`` (an open executor, :meth:`~phiphantom.core.executors.Executor.open`) with Dask runs
+    per-file engines given by spec as one Dask task per file instead (:func:`_run_files`); per-folder
+    engines and engine objects always run on the local pool.
 
     ``private_inputs`` (default: every engine but the built-in readers, :func:`reads_in_place`)
     hands the engine private copies of its inputs instead of the dataset's files.
@@ -387,13 +389,12 @@ def run_engine(
     try:
         if not relpaths:
             outcomes: list[FileOutcome] = []
-        elif client is not None and isinstance(spec, str) and not probe.per_folder:
-            outcomes = _run_files_dask(client, setup, relpaths, engines, progress)
         elif probe.per_folder:
             outcomes = _run_folder(pool, engines, relpaths, out_dir,
                                    timeout_s * max(1, len(relpaths)) / max(1, workers), progress)
         else:
-            outcomes = _run_files(pool, engines, relpaths, progress)
+            files_session = session if session is not None and isinstance(spec, str) else ExecutorSession(Executor())
+            outcomes = _run_files(files_session, pool, setup, engines, relpaths, progress)
     finally:
         pool.close()
         shutil.rmtree(staging, ignore_errors=True)
@@ -409,22 +410,6 @@ def run_engine(
                     if o.relpath in gone else o for o in outcomes]
     return EngineRun(spec=label, description=description, outcomes=outcomes, startup_s=engines.startup_s,
                      wall_s=wall_s, peak_rss_mb=engines.peak_rss_mb, dataset_modified=modified)
-
-
-def _run_files(pool: SupervisedPool, engines: _Engines, relpaths: list[str],
-               progress: Callable[[int, int], None] | None) -> list[FileOutcome]:
-    total = len(relpaths)
-    outcomes: list[FileOutcome | None] = [None] * total
-    for done, (index, answer) in enumerate(pool.run((index, relpath) for index, relpath in enumerate(relpaths)), 1):
-        if isinstance(answer, Lost):
-            outcomes[index] = FileOutcome(relpaths[index], None, answer.error_class, answer.message, answer.seconds)
-        else:
-            _, _, output_relpath, error_class, message, seconds, detections, rss = answer
-            engines.note_rss(rss)
-            outcomes[index] = FileOutcome(relpaths[index], output_relpath, error_class, message, seconds, detections)
-        if progress is not None:
-            progress(done, total)
-    return [outcome for outcome in outcomes if outcome is not None]
 
 
 _DASK_ENGINES: dict[tuple, tuple[Engine | None, str, str, float]] = {}  # per Dask worker process
@@ -464,18 +449,24 @@ def _dask_file_task(task: tuple[int, str], setup: _WorkerSetup) -> tuple[tuple, 
     return _do_file(engine, setup, index, relpath), startup_s
 
 
-def _run_files_dask(client, setup: _WorkerSetup, relpaths: list[str], engines: _Engines,
-                    progress: Callable[[int, int], None] | None) -> list[FileOutcome]:
-    """Per-file tasks on the Dask cluster. No per-file timeout there (Dask cannot stop a running task);
-    a worker that dies is retried by Dask and, past its retry limit, becomes a WorkerCrashed row."""
-    from phiphantom.core.executors import TaskFailed, map_tasks
+def _run_files(session: ExecutorSession, pool: SupervisedPool, setup: _WorkerSetup, engines: _Engines,
+               relpaths: list[str], progress: Callable[[int, int], None] | None) -> list[FileOutcome]:
+    """Per-file tasks on the supervised pool, or one per Dask task. No per-file timeout on Dask (it cannot stop
+    a running task); a Dask worker that dies is retried by Dask and, past its retry limit, gives WorkerCrashed."""
 
-    outcomes: list[FileOutcome | None] = [None] * len(relpaths)
-    for done, (index, answer) in enumerate(map_tasks(client, _dask_file_task, list(enumerate(relpaths)),
-                                                     setup=setup), 1):
+    def local(tasks: list[tuple[int, str]]) -> Iterator[tuple[int, Any]]:
+        for index, answer in pool.run(tasks):  # a local worker reported its start-up when it was ready
+            yield index, answer if isinstance(answer, Lost) else (answer, None)
+
+    total = len(relpaths)
+    outcomes: list[FileOutcome | None] = [None] * total
+    answers = session.map(_dask_file_task, list(enumerate(relpaths)), local=local, setup=setup)
+    for done, (index, answer) in enumerate(answers, 1):
         if isinstance(answer, TaskFailed):  # the cluster gave up on this file (its workers kept dying)
             outcomes[index] = FileOutcome(relpaths[index], None, "WorkerCrashed",
                                           f"the Dask task failed ({answer.error_class})", 0.0)
+        elif isinstance(answer, Lost):
+            outcomes[index] = FileOutcome(relpaths[index], None, answer.error_class, answer.message, answer.seconds)
         else:
             (_, _, output_relpath, error_class, message, seconds, detections, rss), startup_s = answer
             outcomes[index] = FileOutcome(relpaths[index], output_relpath, error_class, message, seconds, detections)
@@ -483,7 +474,7 @@ def _run_files_dask(client, setup: _WorkerSetup, relpaths: list[str], engines: _
             if startup_s is not None:
                 engines.startup_s.append(startup_s)
         if progress is not None:
-            progress(done, len(relpaths))
+            progress(done, total)
     return [outcome for outcome in outcomes if outcome is not None]
 
 

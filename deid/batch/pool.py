@@ -12,7 +12,9 @@ import multiprocessing.connection
 import os
 import warnings
 from collections.abc import Iterable, Iterator
+from typing import Any
 
+from phiphantom.core.executors import Executor, ExecutorSession, TaskFailed
 from phiphantom.core.workers import Lost, SupervisedPool, Worker, keep_freed_memory, serve
 
 from .outputs import unlink_quietly
@@ -63,19 +65,28 @@ class WorkerPool(SupervisedPool):
             yield index, answer
 
 
-def _dask_task(task: tuple[int, str, dict | None], plan: Plan) -> tuple[int, dict]:
+def _dask_task(task: tuple[int, str, dict | None], plan: Plan) -> dict:
     """One file on a Dask worker: the same result as a local worker's."""
     _quiet()
-    return task[0], process_one(plan, *task)
+    return process_one(plan, *task)
 
 
-def dask_results(client, plan: Plan, tasks: list) -> Iterator[tuple[int, dict]]:
-    """Results from the Dask cluster as they finish; a task the cluster gave up on is an error row."""
-    from phiphantom.core.executors import TaskFailed, map_tasks
+def run_files(session: ExecutorSession, plan: Plan, tasks: list[tuple[int, str, dict | None]],
+              size: int) -> Iterator[tuple[int, dict]]:
+    """``(index, result)`` as files finish, on a :class:`WorkerPool` of ``size`` workers or, with Dask, one task
+    per file; a task the cluster gave up on is an error row."""
+    position = {task[0]: at for at, task in enumerate(tasks)}
 
-    for position, answer in map_tasks(client, _dask_task, tasks, plan=plan):
+    def local(tasks: list[tuple[int, str, dict | None]]) -> Iterator[tuple[int, dict]]:
+        return ((position[index], result) for index, result in WorkerPool(plan, size).run(tasks))
+
+    for at, answer in session.map(_dask_task, tasks, local=local, plan=plan):
         if isinstance(answer, TaskFailed):
-            yield tasks[position][0], {"status": "error", "input_sha256": None, "error_class": "WorkerCrashed",
-                                       "message": f"the Dask task failed ({answer.error_class})"}
-        else:
-            yield answer
+            answer = {"status": "error", "input_sha256": None, "error_class": "WorkerCrashed",
+                      "message": f"the Dask task failed ({answer.error_class})"}
+        yield tasks[at][0], answer
+
+
+def dask_results(client: Any, plan: Plan, tasks: list) -> Iterator[tuple[int, dict]]:
+    """Results from the Dask cluster as they finish (:func:`run_files` on a Dask session)."""
+    return run_files(ExecutorSession(Executor("dask"), client), plan, tasks, 1)

@@ -49,8 +49,8 @@ import collections
 import csv
 import hashlib
 import importlib
-import importlib.util
 import importlib.metadata
+import importlib.util
 import io
 import json
 import pkgutil
@@ -337,7 +337,9 @@ class StandardProfileRow:
     options: dict[str, str]  # CSV option column -> "K"/"C"/"X"/""
 
 
-def read_standard_profile(records: list[dict]) -> tuple[dict[TagKey, list[StandardProfileRow]], list[StandardProfileRow]]:
+def read_standard_profile(
+    records: list[dict],
+) -> tuple[dict[TagKey, list[StandardProfileRow]], list[StandardProfileRow]]:
     """(rows by normalised tag, the private-attributes rule rows)."""
     known_keys = {"id", "tag", "name", "basicProfile", "stdCompIOD", *OPTION_SOURCE_KEYS.values()}
     by_tag: dict[TagKey, list[StandardProfileRow]] = {}
@@ -636,8 +638,10 @@ def summarise_sequences(sequence_attributes: bytes, iod_fg_macros: bytes, report
             f"  nested source rows {report.rows} ({report.masked} with a repeating-group tag dropped),"
             f" {report.acted_on} of attributes the profile lists ({report.untyped} without a Type dropped,"
             f" {report.merged} repeats merged), {report.written} written",
-            f"{IOD_FG_MACROS_FILENAME} sha256 {hashlib.sha256(iod_fg_macros).hexdigest()} ({len(iod_fg_macros)} bytes)",
-            f"  rows {len(macros)}, CIODs {len({m['ciod'] for m in macros})}, macros {len({m['macro'] for m in macros})}",
+            f"{IOD_FG_MACROS_FILENAME} sha256 {hashlib.sha256(iod_fg_macros).hexdigest()}"
+            f" ({len(iod_fg_macros)} bytes)",
+            f"  rows {len(macros)}, CIODs {len({m['ciod'] for m in macros})},"
+            f" macros {len({m['macro'] for m in macros})}",
         ]
     )
 
@@ -656,7 +660,8 @@ def generate_all(edition: str = TABLE_EDITION, standard_dir: Path | None = None)
         IOD_FG_MACROS_FILENAME: iod_fg_macros,
     }
     summary = "\n".join(
-        [summarise(profile), summarise_merge(merge_report), summarise_iod(iod_modules, module_attributes, module_report),
+        [summarise(profile), summarise_merge(merge_report),
+         summarise_iod(iod_modules, module_attributes, module_report),
          summarise_sequences(sequence_attributes, iod_fg_macros, sequence_report)]
     )
     return files, summary

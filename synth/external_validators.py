@@ -307,7 +307,8 @@ def tier2_check(
         if proc.returncode != 0 and not e:
             errors.append(f"dcmdump exited with status {proc.returncode}")
         if errors:
-            return ToolResult(tool_label, True, False, tuple(errors), tuple(warnings), "dcmdump could not parse the file")
+            return ToolResult(tool_label, True, False, tuple(errors), tuple(warnings),
+                              "dcmdump could not parse the file")
         header = _parse_dump(proc.stdout)
         del proc
         details.append("dcmdump parsed the file")
@@ -347,6 +348,7 @@ def tier2_check(
             ok = not errors
             return ToolResult(tool_label, True, ok, tuple(errors), tuple(warnings), "; ".join(details))
         decoder = tools[decoder_name]
+        assert decoder is not None  # chosen above because it is installed
         with tempfile.TemporaryDirectory(prefix="phiphantom-dcm2pnm-") as tmp:
             stem = os.path.join(tmp, "f")
             frame_opt = ["+Fa"] if all_frames else ["+F", "1"]
@@ -440,7 +442,8 @@ def tier3_check(path: Path, timeout: float = 60) -> ToolResult:
     path = Path(path)
     exe = shutil.which("dciodvfy")
     if exe is None:
-        return ToolResult("dciodvfy", ran=False, ok=False, detail="dciodvfy not installed (apt-get install dicom3tools)")
+        return ToolResult("dciodvfy", ran=False, ok=False,
+                          detail="dciodvfy not installed (apt-get install dicom3tools)")
     try:
         proc = _run([exe, str(path)], time.monotonic() + timeout)
     except _Timeout:

@@ -28,7 +28,7 @@ from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
 from pydicom.filewriter import dcmwrite
-from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit
+from pydicom.uid import UID, ExplicitVRLittleEndian, JPEGBaseline8Bit
 
 from .config import GenerateConfig
 from .file_job import run_job
@@ -71,8 +71,8 @@ def _plain_dataset(job: FileJob, frames: np.ndarray) -> Dataset:
     """A minimal US dataset holding ``frames`` in the job's transfer syntax (no PHI, no text)."""
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.6.1"
-    ds.file_meta.MediaStorageSOPInstanceUID = uid_for("floor", job.relpath)
+    ds.file_meta.MediaStorageSOPClassUID = UID("1.2.840.10008.5.1.4.1.1.6.1")
+    ds.file_meta.MediaStorageSOPInstanceUID = UID(uid_for("floor", job.relpath))
     ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit if job.jpeg else ExplicitVRLittleEndian
     ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID
     ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
@@ -145,11 +145,12 @@ def benchmark_generation(config: GenerateConfig, repeat: int = 2, workdir: Path 
             canvases = [_canvas(job, source, rects[job.relpath]) for job in written]
             out = base / f"write{r}"
             t = time.perf_counter()
-            for job, frames in zip(written, canvases):
+            for job, frames in zip(written, canvases, strict=False):
                 _write(out / job.relpath, job, frames)
             best["write"] = min(best["write"], time.perf_counter() - t)
             del canvases
             shutil.rmtree(out)
-        return GenerationBenchmark(len(jobs), frames_total, pixels / 1e6, best["generate"], best["floor"], best["write"])
+        return GenerationBenchmark(len(jobs), frames_total, pixels / 1e6, best["generate"], best["floor"],
+                                   best["write"])
     finally:
         shutil.rmtree(base, ignore_errors=True)

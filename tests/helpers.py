@@ -109,7 +109,8 @@ def assert_ink_ground_truth(root: Path, config: GenerateConfig) -> int:
                 assert not (image_mask[y:y + h, x:x + w] & (alpha > 0)).any(), "text off the image must not touch it"
             for t in range(int(row["frame_start"]), int(row["frame_end"])):
                 inside = np.abs(stored[t, y:y + h, x:x + w] - background[t, y:y + h, x:x + w])
-                ring = np.abs(stored[t, y - 1:y + h + 1, x - 1:x + w + 1] - background[t, y - 1:y + h + 1, x - 1:x + w + 1])
+                around = (t, slice(y - 1, y + h + 1), slice(x - 1, x + w + 1))
+                ring = np.abs(stored[around] - background[around])
                 ring[1:-1, 1:-1] = 0
                 contrast = float(row["contrast"]) * 255
                 if lossless:

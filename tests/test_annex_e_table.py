@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import importlib.metadata
-import io
 import importlib.util
+import io
 import re
 from collections import Counter
 from pathlib import Path
@@ -468,7 +468,8 @@ def _require_sources():
         pytest.skip(f"option columns and IOD tables come from dicom-standard 0.1.0; {standard} is installed")
     recorded = _recorded_pydicom_version()
     if pydicom.__version__ != recorded:
-        pytest.skip(f"keyword/retired columns come from pydicom {recorded}'s dictionary; {pydicom.__version__} is installed")
+        pytest.skip(f"keyword/retired columns come from pydicom {recorded}'s dictionary;"
+                    f" {pydicom.__version__} is installed")
 
 
 def test_regeneration_is_byte_identical(tmp_path):
@@ -493,7 +494,8 @@ def test_source_md_lists_the_basic_differences():
     regenerate = load_profile_regenerator()
 
     _, report = regenerate.generate(TABLE_EDITION)
-    table = re.findall(r"^\| (\([0-9A-F]{4},[0-9A-F]{4}\)) \| [^|]+ \| ([^|]+?) \| ([^|]+?) \|$", _source_md(), re.MULTILINE)
+    row = r"^\| (\([0-9A-F]{4},[0-9A-F]{4}\)) \| [^|]+ \| ([^|]+?) \| ([^|]+?) \|$"
+    table = re.findall(row, _source_md(), re.MULTILINE)
     documented = {(tag, new) for tag, _, new in table}
     assert documented == {(tag, new) for tag, _, _, new in report.basic_differences}
     assert report.found == sum(1 for row in load_table() if row.options_source)
@@ -557,7 +559,8 @@ def test_regenerate_rejects_conflicting_duplicates():
 def test_parse_source_handles_multiline_tuples():
     regenerate = load_profile_regenerator()
 
-    source = "U_TAGS = [\n    (\n        0x0040,\n        0x4023,\n    ),  # Long Name UID\n    (0x0008, 0x0018),  # SOP Instance UID\n]\n"
+    source = ("U_TAGS = [\n    (\n        0x0040,\n        0x4023,\n    ),  # Long Name UID\n"
+              "    (0x0008, 0x0018),  # SOP Instance UID\n]\n")
     entries = regenerate.parse_source_entries(source)
     assert [(e.tag, e.action, e.comment) for e in entries] == [
         ((0x0040, 0x4023), "U", "Long Name UID"),

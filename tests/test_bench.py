@@ -44,7 +44,8 @@ def test_null_scores_nothing_removed_and_everything_leaked(baseline, dataset):
     assert m["box_recall"] == 0.0 and m["frame_recall"] == 0.0
     assert m["tag_coverage"] == 0.0, "every tag leaked"
     kinds = _engine(baseline[0], "null")["leaks_by_kind"]
-    assert all(kinds[k] > 0 for k in ("standard", "nested", "private", "free-text", "overlay", "icon", "file-meta", "filename"))
+    assert all(kinds[k] > 0 for k in ("standard", "nested", "private", "free-text", "overlay", "icon", "file-meta",
+                                      "filename"))
     assert m["residual_phi_boxes"] > 0 and m["image_damage"] == 0.0 and m["clinical_preservation"] == 1.0
 
 
@@ -136,13 +137,14 @@ def test_bench_compare_exit_codes(baseline, tmp_path):
 
 def test_bench_cli_end_to_end(dataset, tmp_path):
     out = tmp_path / "cli"
-    result = CliRunner().invoke(app, ["bench", "--data", str(dataset.root), "--engine", "header-basic", "--out", str(out),
-                                      "--workers", "1", "--no-ocr"])
+    result = CliRunner().invoke(app, ["bench", "--data", str(dataset.root), "--engine", "header-basic",
+                                      "--out", str(out), "--workers", "1", "--no-ocr"])
     assert result.exit_code == 0, result.output
     assert (out / "results.json").is_file() and (out / "report.md").is_file() and (out / "report.html").is_file()
     again = CliRunner().invoke(app, ["bench", "--data", str(dataset.root), "--engine", "null", "--out", str(out)])
     assert again.exit_code == 2 and "not empty" in again.output
-    bad = CliRunner().invoke(app, ["bench", "--data", str(dataset.root), "--engine", "nonsense", "--out", str(tmp_path / "x")])
+    bad = CliRunner().invoke(app, ["bench", "--data", str(dataset.root), "--engine", "nonsense",
+                                   "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2
 
 
@@ -172,11 +174,14 @@ class _DetectingOracle(OracleEngine):
 def test_detection_precision_and_recall_for_engines_that_report_boxes(dataset, tmp_path):
     block = _one_engine(dataset, tmp_path, _DetectingOracle())
     det = block["counts"]["detections"]
-    phi_frames = sum(int(b["frame_end"]) - int(b["frame_start"]) for f in dataset.files for b in f.boxes if b["is_phi"] == "1")
+    phi_frames = sum(int(b["frame_end"]) - int(b["frame_start"])
+                     for f in dataset.files for b in f.boxes if b["is_phi"] == "1")
     assert det == {"tp": phi_frames, "fp": len(dataset.files), "fn": 0}
     assert block["metrics"]["detection_recall"] == 1.0
-    assert block["metrics"]["detection_precision"] == pytest.approx(phi_frames / (phi_frames + len(dataset.files)), abs=1e-6)
-    assert _engine(run_bench(dataset.root, ["null"], tmp_path / "n", ocr=False), "null")["metrics"]["detection_recall"] is None
+    precision = phi_frames / (phi_frames + len(dataset.files))
+    assert block["metrics"]["detection_precision"] == pytest.approx(precision, abs=1e-6)
+    null = _engine(run_bench(dataset.root, ["null"], tmp_path / "n", ocr=False), "null")
+    assert null["metrics"]["detection_recall"] is None
 
 
 TIMING_METRICS = ("files_per_s", "frames_per_s", "mb_per_s", "latency_p50_s", "latency_p95_s", "peak_rss_mb",
@@ -194,7 +199,7 @@ def test_dask_local_cluster_gives_the_same_metrics_as_local_workers(dataset, bas
     monkeypatch.delenv("PHIPHANTOM_DEID_KEY", raising=False)
     dask = run_bench(dataset.root, engines, tmp_path / "dask", workers=2, ocr=False, executor=Executor("dask", None, 2))
     assert dask["settings"]["executor"] == "dask (LocalCluster, 2 workers)"
-    for a, b in zip(local["engines"], dask["engines"]):
+    for a, b in zip(local["engines"], dask["engines"], strict=False):
         strip = lambda m: {k: v for k, v in m.items() if k not in TIMING_METRICS}  # noqa: E731
         assert strip(a["metrics"]) == strip(b["metrics"]), a["name"]
         assert a["consistency"] == b["consistency"] and a["leaks_by_kind"] == b["leaks_by_kind"]

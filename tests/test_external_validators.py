@@ -428,7 +428,8 @@ def test_tier2_timeout(files) -> None:
 
 
 @needs_dciodvfy
-@pytest.mark.parametrize(("name", "iod"), [("mono", "USImage"), ("rgb", "USMultiFrameImage"), ("jpeg", "USMultiFrameImage")])
+@pytest.mark.parametrize(("name", "iod"),
+                         [("mono", "USImage"), ("rgb", "USMultiFrameImage"), ("jpeg", "USMultiFrameImage")])
 def test_tier3_good_files_have_no_errors_or_warnings(files, name: str, iod: str) -> None:
     path, _ = files[name]
     r = tier3_check(path)

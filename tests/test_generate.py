@@ -114,11 +114,12 @@ def test_headers_are_ultrasound_iods_with_consistent_study_structure(realistic_d
         else:
             assert ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.6.1"
         by_patient.setdefault(f["patient_key"], set()).add((ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.PatientID))
-    for key, studies in by_patient.items():
+    for studies in by_patient.values():
         assert len(studies) == 1, "one study and series per patient in this config, shared by its files"
 
 
-@pytest.mark.skipif(not all(available_tools()[t] for t in ("dcmdump", "dciodvfy")), reason="dcmtk/dicom3tools not installed")
+@pytest.mark.skipif(not all(available_tools()[t] for t in ("dcmdump", "dciodvfy")),
+                    reason="dcmtk/dicom3tools not installed")
 def test_all_three_validation_tiers_pass(realistic_dataset):
     root, _ = realistic_dataset
     report = validate_dataset(root, workers=2)
@@ -181,7 +182,8 @@ def test_refuses_non_empty_output_without_overwrite(tmp_path):
 def test_cli_generate_and_validate(tmp_path):
     runner = CliRunner()
     toml = tmp_path / "gen.toml"
-    toml.write_text('patients = 2\nfiles-per-study = "1:1"\nsize = "640x480"\njpeg_fraction = 0.0\ndifficulty = "easy"\n')
+    toml.write_text('patients = 2\nfiles-per-study = "1:1"\nsize = "640x480"\njpeg_fraction = 0.0\n'
+                    'difficulty = "easy"\n')
     out = tmp_path / "cli"
     result = runner.invoke(app, ["generate", "--out", str(out), "--config", str(toml), "--seed", "3", "--workers", "1"])
     assert result.exit_code == 0, result.output
@@ -197,7 +199,8 @@ def test_cli_generate_and_validate(tmp_path):
 def test_missing_validators_are_reported_as_skipped_not_passed(realistic_dataset, monkeypatch):
     import phiphantom.synth.validate as validate_module
 
-    monkeypatch.setattr(validate_module, "available_tools", lambda: dict.fromkeys(("dcmdump", "dcm2pnm", "dcmj2pnm", "dciodvfy")))
+    monkeypatch.setattr(validate_module, "available_tools",
+                        lambda: dict.fromkeys(("dcmdump", "dcm2pnm", "dcmj2pnm", "dciodvfy")))
     report = validate_module.validate_dataset(realistic_dataset[0])
     assert report.tiers_run == ["tier1-pydicom"]
     assert set(report.tiers_skipped) == {"tier2-dcmtk", "tier3-dciodvfy"}

@@ -72,7 +72,8 @@ def test_generate_from_dicom_folder(tmp_path):
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
         ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.3.1"
         ds.file_meta.MediaStorageSOPInstanceUID = uid_for("test", k)
-        ds.SOPClassUID, ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPClassUID, ds.file_meta.MediaStorageSOPInstanceUID
+        ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
         ds.Modality = "US"
         ds.Rows, ds.Columns, ds.NumberOfFrames = 90, 120, 5
         ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"

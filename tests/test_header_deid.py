@@ -25,7 +25,8 @@ KEY = b"k" * 32
 def files(engine_dataset):
     manifest = json.loads((engine_dataset / "manifest.json").read_text())
     tags = read_csv(engine_dataset / "gt" / "tags.csv")
-    return [(engine_dataset / f["relpath"], f, [t for t in tags if t["file"] == f["relpath"]]) for f in manifest["files"]]
+    return [(engine_dataset / f["relpath"], f, [t for t in tags if t["file"] == f["relpath"]])
+            for f in manifest["files"]]
 
 
 def _run(path: Path, options=frozenset(), key=KEY, **kw):
@@ -79,7 +80,8 @@ def test_pseudonyms_and_uids_are_consistent_per_patient_and_study(files):
         by_study.setdefault(original.StudyInstanceUID, set()).add(ds.StudyInstanceUID)
         assert ds.PatientID.startswith("DEID-") and ds.PatientID != original.PatientID
     assert all(len(v) == 1 for v in by_patient.values())
-    assert len({next(iter(v)) for v in by_patient.values()}) == len(by_patient), "distinct patients, distinct pseudonyms"
+    pseudonyms = {next(iter(v)) for v in by_patient.values()}
+    assert len(pseudonyms) == len(by_patient), "distinct patients, distinct pseudonyms"
     assert all(len(v) == 1 for v in by_study.values())
 
 

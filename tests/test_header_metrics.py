@@ -151,7 +151,7 @@ def perfect_scores(data: Data, tmp_path_factory) -> list[HeaderFileScore]:
 
 
 def pairs(data: Data, scores: list[HeaderFileScore]) -> list[tuple[str, HeaderFileScore]]:
-    return [(f["patient_key"], s) for f, s in zip(data.files, scores)]
+    return [(f["patient_key"], s) for f, s in zip(data.files, scores, strict=False)]
 
 
 def share(conformance: dict[str, list[int]]) -> float:
@@ -162,7 +162,7 @@ def share(conformance: dict[str, list[int]]) -> float:
 # --------------------------------------------------------------------------- (1) null copy
 
 def test_null_copy_removes_nothing_and_leaks_everywhere(data: Data, null_scores):
-    for f, s in zip(data.files, null_scores):
+    for f, s in zip(data.files, null_scores, strict=False):
         rows = data.rows[f["relpath"]]
         assert s.rows_total == len(rows) and len(s.row_removed) == len(rows)
         assert not any(s.row_removed), f["relpath"]
@@ -176,7 +176,7 @@ def test_null_copy_removes_nothing_and_leaks_everywhere(data: Data, null_scores)
 
 
 def test_null_copy_leak_locations_are_distinct_and_hold_no_values(data: Data, null_scores):
-    for f, s in zip(data.files, null_scores):
+    for f, s in zip(data.files, null_scores, strict=False):
         locations = [loc for _, loc in s.leaks]
         assert len(locations) == len(set(locations))
         values = {r["injected_value"] for r in data.rows[f["relpath"]] if len(r["injected_value"]) >= 3}
@@ -186,7 +186,7 @@ def test_null_copy_leak_locations_are_distinct_and_hold_no_values(data: Data, nu
 # --------------------------------------------------------------------------- (2) perfect output
 
 def test_perfect_output_scores_full_marks(data: Data, perfect_scores):
-    for f, s in zip(data.files, perfect_scores):
+    for f, s in zip(data.files, perfect_scores, strict=False):
         assert all(s.row_removed), f["relpath"]
         assert s.leaks == []
         assert all(total == honoured for total, honoured in s.conformance.values()), s.conformance
@@ -217,7 +217,7 @@ def test_one_private_value_left_is_one_leak_and_one_row(data: Data, tmp_path, im
     ds.private_block(0x0009, "SYNTHSONO PATIENT 1.0", create=True).add_new(0x02, "LO", row["injected_value"])
     s = score(data, f, write(ds, tmp_path, output_name(data, f), implicit=implicit))
     assert s.leaks == [("private", row["tag_path"])]
-    kept = [r["tag_path"] for r, gone in zip(data.rows[f["relpath"]], s.row_removed) if not gone]
+    kept = [r["tag_path"] for r, gone in zip(data.rows[f["relpath"]], s.row_removed, strict=False) if not gone]
     assert kept == [row["tag_path"]]
     assert s.conformance["X"][0] - s.conformance["X"][1] == 2  # the private creator and (0009,1002) are back
     assert s.valid
@@ -293,7 +293,7 @@ def test_date_inside_a_uid_is_not_a_leak(data: Data, tmp_path):
 # --------------------------------------------------------------------------- (5) no output
 
 def test_no_output_scores_like_the_unchanged_input(data: Data, null_scores):
-    for f, copy in list(zip(data.files, null_scores))[:3]:
+    for f, copy in list(zip(data.files, null_scores, strict=False))[:3]:
         s = score(data, f, None)
         assert s.row_removed == copy.row_removed
         assert s.leaks == copy.leaks

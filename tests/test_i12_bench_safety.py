@@ -274,7 +274,8 @@ def test_an_asked_version_probe_is_bounded_and_kills_its_process_group(dataset, 
     hangs = tool(tmp_path, "hangs.sh", HANGING_VERSION.format(pid=pid_file))
     answers = tool(tmp_path, "answers.sh", 'if [ "$1" = "-V" ]; then echo "answers 1.2.3"; exit 0; fi\ncp "$1" "$2"')
     started = time.monotonic()
-    results = run_bench(dataset, [f"h=cmd,version:{hangs} {{in}} {{out}}", f"a=cmd,version=-V:{answers} {{in}} {{out}}"],
+    results = run_bench(dataset, [f"h=cmd,version:{hangs} {{in}} {{out}}",
+                                  f"a=cmd,version=-V:{answers} {{in}} {{out}}"],
                         tmp_path / "results", workers=1, ocr=False, thumbnails=0)
     assert time.monotonic() - started < 60
     assert engine(results, "h")["description"]["version"] == "unknown (the version probe timed out)"

@@ -154,7 +154,8 @@ MALFORMED = {
 @pytest.mark.parametrize("kind", sorted(MALFORMED))
 @pytest.mark.parametrize("side", ["current", "baseline"])
 def test_compare_malformed_input_exits_2_with_a_clear_message(results_path, tmp_path, kind, side):
-    """Issue 12 item 14: malformed results (`[]`, binary, not JSON, wrong schema) exit 2 with a message, no traceback."""
+    """Issue 12 item 14: malformed results (`[]`, binary, not JSON, wrong schema) exit 2 with a message, no
+    traceback."""
     bad = tmp_path / f"{kind}.json"
     bad.write_bytes(MALFORMED[kind])
     args = (results_path, bad) if side == "current" else (bad, results_path)
@@ -209,22 +210,23 @@ def _drop_entry_key(root: Path) -> None:
     (root / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
 
+DAMAGED = "is damaged, so no engine was run"
 #: damage -> (what it does to a copy of the dataset, words the error must hold)
 DAMAGE = {
-    "no-masks": (lambda r: shutil.rmtree(r / "gt" / "masks"), ["is damaged, so no engine was run", "file-0001", "masks", "missing"]),
-    "no-identities": (lambda r: (r / "gt" / "identities.csv").unlink(), ["is damaged, so no engine was run", "gt/identities.csv", "missing"]),
+    "no-masks": (lambda r: shutil.rmtree(r / "gt" / "masks"), [DAMAGED, "file-0001", "masks", "missing"]),
+    "no-identities": (lambda r: (r / "gt" / "identities.csv").unlink(), [DAMAGED, "gt/identities.csv", "missing"]),
     "bad-box-row": (lambda r: _edit_csv(r, "boxes.csv", 5, "bbox_x", "abc"),
-                    ["is damaged, so no engine was run", "gt/boxes.csv line 5", "bbox_x not an integer"]),
+                    [DAMAGED, "gt/boxes.csv line 5", "bbox_x not an integer"]),
     "box-outside-frames": (lambda r: _edit_csv(r, "boxes.csv", 4, "frame_end", "99"),
-                           ["is damaged, so no engine was run", "gt/boxes.csv line 4", "frame range"]),
+                           [DAMAGED, "gt/boxes.csv line 4", "frame range"]),
     "bad-tag-path": (lambda r: _edit_csv(r, "tags.csv", 3, "tag_path", "(0010,00"),
-                     ["is damaged, so no engine was run", "gt/tags.csv line 3", "tag_path"]),
-    "no-tags-table": (lambda r: (r / "gt" / "tags.csv").unlink(), ["is damaged, so no engine was run", "gt/tags.csv", "missing"]),
-    "mask-lacks-a-box": (_drop_mask_box, ["is damaged, so no engine was run", "file-0001", "b000"]),
-    "dicom-missing": (lambda r: (r / _manifest(r)["files"][1]["relpath"]).unlink(), ["is damaged, so no engine was run", "file-0002", "missing"]),
-    "dicom-cut-short": (_cut_dicom, ["is damaged, so no engine was run", "file-0002", "differs from the manifest"]),
-    "manifest-entry-incomplete": (_drop_entry_key, ["is damaged, so no engine was run", "manifest.json", "file-0001", "mask_relpath"]),
-    "manifest-not-json": (lambda r: (r / "manifest.json").write_bytes(b"{not json"), ["is damaged, so no engine was run", "manifest.json"]),
+                     [DAMAGED, "gt/tags.csv line 3", "tag_path"]),
+    "no-tags-table": (lambda r: (r / "gt" / "tags.csv").unlink(), [DAMAGED, "gt/tags.csv", "missing"]),
+    "mask-lacks-a-box": (_drop_mask_box, [DAMAGED, "file-0001", "b000"]),
+    "dicom-missing": (lambda r: (r / _manifest(r)["files"][1]["relpath"]).unlink(), [DAMAGED, "file-0002", "missing"]),
+    "dicom-cut-short": (_cut_dicom, [DAMAGED, "file-0002", "differs from the manifest"]),
+    "manifest-entry-incomplete": (_drop_entry_key, [DAMAGED, "manifest.json", "file-0001", "mask_relpath"]),
+    "manifest-not-json": (lambda r: (r / "manifest.json").write_bytes(b"{not json"), [DAMAGED, "manifest.json"]),
     "no-manifest": (lambda r: (r / "manifest.json").unlink(), ["no manifest.json", "not a PHI Phantom dataset"]),
 }
 

@@ -49,7 +49,8 @@ def files_under(root: Path) -> dict[str, bytes]:
 
 
 def test_overwrite_refuses_a_folder_without_manifest_and_deletes_nothing(tmp_path):
-    """Issue 12 item 2: `generate --overwrite` into a folder with dicom/ and gt/ but no manifest.json deletes nothing."""
+    """Issue 12 item 2: `generate --overwrite` into a folder with dicom/ and gt/ but no manifest.json deletes
+    nothing."""
     out = tmp_path / "mine"
     (out / "dicom" / "study").mkdir(parents=True)
     (out / "gt").mkdir()
@@ -176,7 +177,8 @@ def generate_on_tmpfs(mount: Path, options: str, out_rel: str, *extra: str) -> t
 
 
 def test_read_only_output_is_a_clear_error(tmp_path):
-    """Issue 12 item 18: generate into a read-only OUT: a clear error naming the operation and EROFS/EACCES, no traceback."""
+    """Issue 12 item 18: generate into a read-only OUT: a clear error naming the operation and EROFS/EACCES, no
+    traceback."""
     cases = []
     if private_mounts() is None:
         for out_rel in ("ds", ""):        # a new folder on a read-only file system, and the read-only folder itself
@@ -201,13 +203,15 @@ def test_read_only_output_is_a_clear_error(tmp_path):
 
 
 def test_full_disk_names_enospc_and_leaves_no_part_files(tmp_path):
-    """Issue 12 item 18: generate on a full disk: ENOSPC and the failed operation named, no traceback, no .part files left."""
+    """Issue 12 item 18: generate on a full disk: ENOSPC and the failed operation named, no traceback, no .part files
+    left."""
     reason = private_mounts()
     if reason:
         pytest.skip(reason)
     many = ["--patients", "3", "--rgb-fraction", "1", "--size", "640x480"]   # 0.9 MB per file: the 3rd fills 2 MiB
     for out_rel, workers in (("ds", "1"), ("", "2")):
-        rc, output, left = generate_on_tmpfs(tmp_path / f"full{workers}", "size=2m", out_rel, *many, "--workers", workers)
+        rc, output, left = generate_on_tmpfs(tmp_path / f"full{workers}", "size=2m", out_rel, *many,
+                                             "--workers", workers)
         assert rc == 1, output
         assert "Traceback" not in output and "OSError" not in output
         assert "error: cannot write" in output and "ENOSPC (No space left on device)" in output, output
@@ -219,7 +223,8 @@ def test_full_disk_names_enospc_and_leaves_no_part_files(tmp_path):
 
 @pytest.mark.parametrize("workers", ["-3", "0"])
 def test_generate_and_demo_refuse_workers_below_one(tmp_path, workers):
-    """Issue 12 item 20: `generate --workers -3` / 0 and `demo --workers -3` / 0 are usage errors (exit 2), nothing written."""
+    """Issue 12 item 20: `generate --workers -3` / 0 and `demo --workers -3` / 0 are usage errors (exit 2), nothing
+    written."""
     for args in (["generate", "--out", str(tmp_path / "g"), "--patients", "1", "--workers", workers],
                  ["demo", "--out", str(tmp_path / "d"), "--patients", "1", "--workers", workers]):
         result = run_cli(*args)
@@ -231,7 +236,8 @@ def test_generate_and_demo_refuse_workers_below_one(tmp_path, workers):
 
 @pytest.mark.parametrize("value", ['"4"', "2.5", "true"])
 def test_workers_from_a_config_file_must_be_a_whole_number(tmp_path, value):
-    """Issue 12 item 20: `workers` that is not a whole number in a --config TOML is a clear usage error, not a traceback."""
+    """Issue 12 item 20: `workers` that is not a whole number in a --config TOML is a clear usage error, not a
+    traceback."""
     toml = tmp_path / "gen.toml"
     toml.write_text(f"workers = {value}\npatients = 1\n")
     result = run_cli("generate", "--out", str(tmp_path / "g"), "--config", str(toml), "--no-validate")

@@ -1,4 +1,5 @@
-"""Issue 12: `generate` at small frame sizes its config accepts: files with exact boxes, never a LayoutError traceback."""
+"""Issue 12: `generate` at small frame sizes its config accepts: files with exact boxes, never a LayoutError
+traceback."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ def _generate(out: Path, size: str, seed: int, patients: int, difficulty: str) -
     ("240x180", 1, 2, "realistic"),   # 055cde3: LayoutError for P00001/ST01/US_0001 with this seed
 ])
 def test_generate_small_frames_writes_files(tmp_path, size, seed, patients, difficulty):
-    """Issue 12 item generate-small-frames (clear errors, never tracebacks): `phiphantom generate --size 160x120` (and 240x180 --seed 1) writes valid files, no traceback."""
+    """Issue 12 item generate-small-frames (clear errors, never tracebacks): `phiphantom generate --size 160x120`
+    (and 240x180 --seed 1) writes valid files, no traceback."""
     out = tmp_path / "set"
     proc = _generate(out, size, seed, patients, difficulty)
     output = proc.stdout + proc.stderr
@@ -64,7 +66,8 @@ def test_generate_small_frames_writes_files(tmp_path, size, seed, patients, diff
 
 
 def test_layout_error_is_a_quarantine_row_not_an_exception():
-    """Issue 12 item generate-small-frames (clear errors, never tracebacks): a frame no layout fits (the real layouts) quarantines the file with a clear reason."""
+    """Issue 12 item generate-small-frames (clear errors, never tracebacks): a frame no layout fits (the real
+    layouts) quarantines the file with a clear reason."""
     config = GenerateConfig(out="unused", patients=1, sizes=((160, 120),), workers=1)
     source = open_source(config.source)
     _, jobs = plan_dataset(config, source)

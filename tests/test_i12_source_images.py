@@ -1,4 +1,5 @@
-"""`generate --source folder:DIR` skips and reports source images it cannot use, and refuses a folder of none (issue 12 item 19).
+"""`generate --source folder:DIR` skips and reports source images it cannot use, and refuses a folder of none (issue
+12 item 19).
 
 Real image files written by PIL and OpenCV, generated through the public command, the dataset
 read back.
@@ -59,7 +60,8 @@ def write_clip(path: Path, frames: list[np.ndarray]) -> bool:
 
 
 def test_unusable_source_images_are_skipped_and_reported(tmp_path):
-    """Issue 12 item 19: unreadable, 1x1, all-black and constant source images are skipped, counted and reported per file."""
+    """Issue 12 item 19: unreadable, 1x1, all-black and constant source images are skipped, counted and reported per
+    file."""
     src = tmp_path / "src"
     expected = bad_images(src)
     Image.fromarray(fan(240, 320, 2)).save(src / "good_a.png")
@@ -87,7 +89,8 @@ def test_unusable_source_images_are_skipped_and_reported(tmp_path):
 
 
 def test_a_source_with_no_usable_image_is_refused(tmp_path):
-    """Issue 12 item 19: a folder source whose every image is unusable is a clear error (exit 2), each file's reason given."""
+    """Issue 12 item 19: a folder source whose every image is unusable is a clear error (exit 2), each file's reason
+    given."""
     src = tmp_path / "src"
     expected = bad_images(src)
     out = tmp_path / "ds"
@@ -97,7 +100,7 @@ def test_a_source_with_no_usable_image_is_refused(tmp_path):
     said = " ".join(result.output.split())
     assert result.exit_code == 2, said
     assert f"none of the {len(expected)} images/clips is usable" in said and "Traceback" not in said
-    for name, start in expected.items():
+    for name in expected:
         assert f"{name}: " in said, name
     assert not out.exists()
 

@@ -18,7 +18,7 @@ def test_background_frames_are_spread_and_bounded():
     assert list(background_frames(5)) == [0, 1, 2, 3, 4]
     frames = background_frames(250)
     assert len(frames) == 16 and frames[0] == 0 and frames[-1] == 249
-    assert all(b > a for a, b in zip(frames, frames[1:]))
+    assert all(b > a for a, b in zip(frames, frames[1:], strict=False))
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +44,8 @@ def test_every_phi_box_of_a_long_clip_is_removed_on_every_frame_and_damage_stays
 
         inp = display_luma(pydicom.dcmread(ds.root / truth.relpath))
         score = score_pixels(inp, display_luma(reread(result.dataset)), truth.boxes, ds.masks(truth))
-        missed = [(row["phi_category"], box.frames - box.frames_ok) for row, box in zip(truth.boxes, score.boxes)
-                  if row["is_phi"] == "1" and not box.ok]
+        missed = [(row["phi_category"], box.frames - box.frames_ok)
+                  for row, box in zip(truth.boxes, score.boxes, strict=False) if row["is_phi"] == "1" and not box.ok]
         assert not missed, f"{truth.label}: PHI left on frames: {missed}"
         damaged += score.damaged_pixels
         image += score.image_pixels

@@ -20,7 +20,8 @@ def _tiny_model(folder, person_bias: float):
     tokenizer = transformers.BertTokenizerFast(vocab_file=str(folder / "vocab.txt"))
     config = transformers.BertConfig(vocab_size=len(VOCAB), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
                                      intermediate_size=32, max_position_embeddings=64,
-                                     id2label={0: "O", 1: "B-PER", 2: "I-PER"}, label2id={"O": 0, "B-PER": 1, "I-PER": 2})
+                                     id2label={0: "O", 1: "B-PER", 2: "I-PER"},
+                                     label2id={"O": 0, "B-PER": 1, "I-PER": 2})
     torch.manual_seed(0)
     model = transformers.BertForTokenClassification(config)
     with torch.no_grad():

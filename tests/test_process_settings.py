@@ -1,4 +1,5 @@
-"""Process-wide settings of the command and its workers: one BLAS thread, no numpy huge pages, malloc that keeps freed memory."""
+"""Process-wide settings of the command and its workers: one BLAS thread, no numpy huge pages, malloc that keeps
+freed memory."""
 
 from __future__ import annotations
 

@@ -243,7 +243,7 @@ def test_rendering_is_deterministic_and_leaves_matplotlib_settings_alone(tmp_pat
         assert matplotlib.rcParams["font.size"] == 17
         assert matplotlib.get_backend() == backend
     second = render_reports(make_results(), tmp_path / "b", THUMBS)
-    for one, two in zip(first, second):
+    for one, two in zip(first, second, strict=False):
         assert one.read_bytes() == two.read_bytes()
 
 

@@ -4,9 +4,9 @@ no partial outputs, start-up timing, per-folder engines, workers=1 vs 2."""
 from __future__ import annotations
 
 import json
-import time
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest

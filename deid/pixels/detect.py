@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from phiphantom.core.ocr import OCRBackend
+
 from .classify import Classifier, Decision
 from .glyph_memory import GlyphMemory
 from .image_area import PLATE_FLAT_STD, background_frames, plain_pixels
@@ -58,12 +59,14 @@ def _classified(ocr, classifier: Classifier, view: np.ndarray, segments: list[Se
                 tophat: np.ndarray | None = None) -> list[TextBox]:
     """Read and decide each segment (``glyphs``: a changing region's memory, which spells what it can
     from ``tophat``, the top-hat of ``view`` the segments were found on)."""
+    if glyphs is not None:
+        assert tophat is not None, "a glyph memory spells from the top-hat its segments were found on"
     boxes = []
     for seg in segments:
-        read = glyphs.spell(tophat, seg) if glyphs is not None else None
+        read = glyphs.spell(tophat, seg) if glyphs is not None and tophat is not None else None
         if read is None:
             read = read_segment(ocr, view, seg)
-            if glyphs is not None:
+            if glyphs is not None and tophat is not None:
                 glyphs.learn(tophat, seg, read)
         text = read.text
         decision = classifier.decide(text, seg.width, seg.height, read.confidence)
@@ -167,7 +170,8 @@ def _whole_lines(regions: list[tuple[int, int, int, int]], static: list[Segment]
         grown.append((x0, y0, x1, y1))
     merged: list[tuple[int, int, int, int]] = []
     for r in sorted(grown):
-        if merged and not (merged[-1][2] <= r[0] or r[2] <= merged[-1][0] or merged[-1][3] <= r[1] or r[3] <= merged[-1][1]):
+        last = merged[-1] if merged else None
+        if last and not (last[2] <= r[0] or r[2] <= last[0] or last[3] <= r[1] or r[3] <= last[1]):
             m = merged.pop()
             r = (min(m[0], r[0]), min(m[1], r[1]), max(m[2], r[2]), max(m[3], r[3]))
         merged.append(r)

@@ -46,7 +46,7 @@ def _image_side(image: np.ndarray, box: TextBox) -> int | None:
     height = box.y1 - box.y0
     reach = int(NEAR * height) + 1
     right = np.nonzero(rows[:, box.x1:box.x1 + reach].any(axis=0))[0]
-    left = np.nonzero(rows[:, max(0, box.x0 - reach):box.x0].any(axis=0)[::-1])[0]
+    left = np.nonzero(np.asarray(rows[:, max(0, box.x0 - reach):box.x0].any(axis=0))[::-1])[0]
     sides = [(int(d[0]), s) for d, s in ((right, 1), (left, -1)) if d.size]
     if not sides:
         return None

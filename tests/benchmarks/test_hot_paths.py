@@ -48,7 +48,8 @@ def test_scorer_frames_per_second(benchmark, cine_dataset):
     fps = frames / benchmark.stats.stats.mean
     benchmark.extra_info["frames"] = frames
     benchmark.extra_info["frames_per_second"] = round(fps, 1)
-    print(f"\nscorer: {frames} frames of 640x480 in {benchmark.stats.stats.mean:.3f} s = {fps:.0f} frames/s (one process)")
+    print(f"\nscorer: {frames} frames of 640x480 in {benchmark.stats.stats.mean:.3f} s = {fps:.0f} frames/s"
+          " (one process)")
 
 
 def test_compose_one_cine(benchmark, cine_dataset):
@@ -65,7 +66,8 @@ def test_rasterise_uncached(benchmark):
 def test_decode_luma_rgb(benchmark, tmp_path):
     out = tmp_path / "rgb"
     generate(GenerateConfig(out=out, patients=1, files_per_study=(1, 1), cine_fraction=1.0, frames=(20, 20),
-                            sizes=((640, 480),), jpeg_fraction=0.0, rgb_fraction=1.0, seed=2, workers=1, validate=False))
+                            sizes=((640, 480),), jpeg_fraction=0.0, rgb_fraction=1.0, seed=2, workers=1,
+                            validate=False))
     path = next((out / "dicom").rglob("*.dcm"))
     result = benchmark(decode_luma, path)
     assert result.shape == (20, 480, 640) and result.dtype == np.uint8

@@ -9,7 +9,7 @@ Python API (``docs/api.md``)::
     result = engine.run(ds)                              # .dataset, .actions, .boxes
     save(result.dataset, "out.dcm")                      # the bytes `phiphantom deid` writes
 
-    summary = deid_batch("in/", "out/", key_file="key.txt")   # a folder, like `phiphantom deid IN OUT`
+    summary = deid_batch("in/", "out/", keys=KeySettings(key_file="key.txt"))   # like `phiphantom deid IN OUT`
 
 Names are imported on first use, so ``import phiphantom.deid`` (and the command line) stays light.
 """
@@ -20,14 +20,29 @@ from typing import TYPE_CHECKING
 
 from phiphantom.core.lazy import lazy_exports
 
-if TYPE_CHECKING:
-    from .api import DeidResult, Deidentifier, deidentify, encode, save
-    from .batch import BatchSummary, BatchUsageError, RunAborted, deid_batch
-    from .header_deid import DeidError, DeidOptions
-    from .keys import DeidKeyError, load_key
-    from .pipeline import DeidConfig, deidentify_file, read_dicom
-    from .pixels.config import PixelConfig
-    from .structure import FileRejected
+if TYPE_CHECKING:  # `name as name`: explicit re-exports (the names are in the computed __all__ below)
+    from .api import Deidentifier as Deidentifier
+    from .api import DeidResult as DeidResult
+    from .api import deidentify as deidentify
+    from .api import encode as encode
+    from .api import save as save
+    from .batch import BatchSummary as BatchSummary
+    from .batch import BatchUsageError as BatchUsageError
+    from .batch import DeidSettings as DeidSettings
+    from .batch import ExecutionSettings as ExecutionSettings
+    from .batch import KeySettings as KeySettings
+    from .batch import OutputSettings as OutputSettings
+    from .batch import RunAborted as RunAborted
+    from .batch import deid_batch as deid_batch
+    from .header_deid import DeidError as DeidError
+    from .header_deid import DeidOptions as DeidOptions
+    from .keys import DeidKeyError as DeidKeyError
+    from .keys import load_key as load_key
+    from .pipeline import DeidConfig as DeidConfig
+    from .pipeline import deidentify_file as deidentify_file
+    from .pipeline import read_dicom as read_dicom
+    from .pixels.config import PixelConfig as PixelConfig
+    from .structure import FileRejected as FileRejected
 
 #: Public name -> the module (relative to this package) that defines it.
 _WHERE = {
@@ -38,6 +53,7 @@ _WHERE = {
     "DeidKeyError": ".keys", "load_key": ".keys",
     "FileRejected": ".structure",
     "deid_batch": ".batch", "BatchSummary": ".batch", "BatchUsageError": ".batch",
+    "DeidSettings": ".batch", "KeySettings": ".batch", "OutputSettings": ".batch", "ExecutionSettings": ".batch",
     "RunAborted": ".batch",
 }
 

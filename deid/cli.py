@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -40,7 +40,8 @@ def print_summary(summary: BatchSummary) -> None:
         ("layout / key", f"{lit(summary.layout)} / {lit(summary.key_source)}"),
         ("pixels", "[yellow]NOT cleaned[/yellow] (header only; BurnedInAnnotation left as it was)"
          if summary.pixel_policy is None else
-         f"cleaned ({lit(summary.pixel_policy)}); re-OCR verified in {summary.pixels_verified} of {summary.ok} ok files"),
+         f"cleaned ({lit(summary.pixel_policy)}); re-OCR verified in {summary.pixels_verified} of {summary.ok} "
+         "ok files"),
         ("records", f"{lit(summary.errors_csv)}, {lit(summary.audit)}"),
     ]
     for error_class, count in summary.errors_by_class.items():
@@ -64,19 +65,20 @@ def print_summary(summary: BatchSummary) -> None:
 def deid_command(
     src: Path = typer.Argument(..., metavar="IN", help="A DICOM file or a folder (walked recursively; symlinks are "
                                "not followed, each gets an errors.csv row)."),
-    out: Path = typer.Argument(..., metavar="OUT", help="Output folder: empty or new (unless --resume), not inside IN."),
+    out: Path = typer.Argument(..., metavar="OUT",
+                               help="Output folder: empty or new (unless --resume), not inside IN."),
     profile: str = typer.Option("basic", help="Confidentiality profile: basic (PS3.15 Annex E)."),
-    option: List[str] = typer.Option([], "--option", help="Profile option (repeatable): retain_safe_private, "
+    option: list[str] = typer.Option([], "--option", help="Profile option (repeatable): retain_safe_private, "
                                      "retain_uids, retain_device_identity, retain_institution_identity, "
                                      "retain_patient_characteristics, retain_long_full_dates, "
                                      "retain_long_modified_dates, clean_descriptors, clean_structured_content, "
                                      "clean_graphics; and keep_unknown (keep public elements the DICOM "
                                      "dictionary does not define: removed by default, counted in the audit)."),
-    key_file: Optional[Path] = typer.Option(None, "--key-file", help="Secret key file (hex, base64 or passphrase). "
+    key_file: Path | None = typer.Option(None, "--key-file", help="Secret key file (hex, base64 or passphrase). "
                                             "Else $PHIPHANTOM_DEID_KEY. There is no default key."),
     ephemeral_key: bool = typer.Option(False, "--ephemeral-key", help="Use a random one-off key (pseudonyms are "
                                        "consistent within this run only; the key is not kept)."),
-    write_ephemeral_key: Optional[Path] = typer.Option(None, "--write-ephemeral-key", help="Save the ephemeral key "
+    write_ephemeral_key: Path | None = typer.Option(None, "--write-ephemeral-key", help="Save the ephemeral key "
                                                        "here (mode 0600; not inside IN or OUT)."),
     workers: int = typer.Option(default_workers(), help="Worker processes (at least 1)."),
     timeout: float = typer.Option(300.0, help="Seconds allowed per file (then Timeout)."),
@@ -86,11 +88,11 @@ def deid_command(
     layout: str = typer.Option("pseudonymized", help="pseudonymized (default): PatientID/StudyUID/SeriesUID/"
                                "SOPUID.dcm from pseudonyms; keep: same relative paths as IN (file names may carry "
                                "PHI: the run warns when they hold a name, ID or date of the file's header)."),
-    mapping_out: Optional[Path] = typer.Option(None, "--mapping-out", help="Write the original -> pseudonym table "
+    mapping_out: Path | None = typer.Option(None, "--mapping-out", help="Write the original -> pseudonym table "
                                                "here (CSV, mode 0600; PHI: not inside IN or OUT)."),
-    safe_private: Optional[Path] = typer.Option(None, "--safe-private", help="CSV of private elements to keep "
+    safe_private: Path | None = typer.Option(None, "--safe-private", help="CSV of private elements to keep "
                                                 "(creator,offset in hex); needs --option retain_safe_private."),
-    date_shift_range: Optional[str] = typer.Option(None, "--date-shift-range", metavar="LO:HI",
+    date_shift_range: str | None = typer.Option(None, "--date-shift-range", metavar="LO:HI",
                                                    help="Date shift range in days (default -3650:-1); needs "
                                                    "--option retain_long_modified_dates."),
     show_paths: bool = typer.Option(False, "--show-paths", help="Write input paths relative to IN in errors.csv, "
@@ -109,19 +111,19 @@ def deid_command(
                                                "(ultrasound screen) text search. Default: full for US, secondary "
                                                "capture, video and OT; only confidently read text on other images "
                                                "(CT, MR, CR...); none on segmentations and RT dose (docs/deid.md)."),
-    recompress: Optional[str] = typer.Option(None, "--recompress", metavar="jpeg-ls|jpeg2000|rle", help="Write "
+    recompress: str | None = typer.Option(None, "--recompress", metavar="jpeg-ls|jpeg2000|rle", help="Write "
                                              "native pixel data losslessly compressed (JPEG-LS, JPEG 2000 or RLE "
                                              "Lossless; checked to decode to the same pixels). Default: native."),
     include_text: bool = typer.Option(False, "--include-text", help="Write the OCR text of every box to "
                                       "OUT/detections.csv (it is PHI)."),
     ocr: str = typer.Option("tesseract", help="OCR backend: tesseract (default, from PyPI alone), rapidocr or "
                             "easyocr (optional extras)."),
-    ner_model: Optional[Path] = typer.Option(None, "--ner-model", help=help_text(
+    ner_model: Path | None = typer.Option(None, "--ner-model", help=help_text(
         "Local token-classification model folder for named-entity recognition of burned-in text "
         "(needs the ner extra: pip install 'phiphantom[ner]').")),
     executor: str = typer.Option("local", "--executor", help="local (supervised worker processes, default) | dask "
                                  "(one task per file on a Dask cluster; workers must see IN and OUT)."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address for --executor dask "
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address for --executor dask "
                                             "(default: a LocalCluster of --workers)."),
 ) -> None:
     """De-identify a DICOM file or folder: PS3.15 basic profile headers and burned-in text in every frame.
@@ -131,26 +133,36 @@ def deid_command(
     Exit status: 0 all files done, 1 some failed (see OUT/errors.csv) or the run stopped because a record could
     not be written, 2 bad usage or an unusable OUT (nothing processed).
     """
+    from phiphantom.core.executors import Executor, ExecutorError
     from phiphantom.core.progress import progress_bar
 
-    from phiphantom.core.executors import Executor, ExecutorError
-
-    from .batch import BatchUsageError, RunAborted, deid_batch
+    from .batch import (
+        BatchUsageError,
+        DeidSettings,
+        ExecutionSettings,
+        KeySettings,
+        OutputSettings,
+        RunAborted,
+        deid_batch,
+    )
 
     try:
         choice = Executor(executor, scheduler, workers)
         with progress_bar() as bar:
             task = bar.add_task("de-identifying", total=None)
             summary = deid_batch(
-                src, out, key_file=key_file, ephemeral_key=ephemeral_key, write_ephemeral_key=write_ephemeral_key,
-                profile=profile, options=[o for item in option for o in item.split(",")], safe_private=safe_private,
-                date_shift_range=parse_shift_range(date_shift_range), layout=layout, workers=workers,
-                timeout_s=timeout, resume=resume, mapping_out=mapping_out, show_paths=show_paths,
-                redact_paths=redact_paths,
-                header_only=header_only, policy=policy, hard=hard, include_text=include_text,
-                pixels_all_modalities=pixels_all_modalities, recompress=recompress,
-                ocr=ocr, ner_model=ner_model, progress=lambda done, total: bar.update(task, completed=done, total=total),
-                executor=choice)
+                src, out,
+                deid=DeidSettings(
+                    profile=profile, options=[o for item in option for o in item.split(",")],
+                    safe_private=safe_private, date_shift_range=parse_shift_range(date_shift_range),
+                    header_only=header_only, policy=policy, hard=hard, pixels_all_modalities=pixels_all_modalities,
+                    recompress=recompress, ocr=ocr, ner_model=ner_model),
+                keys=KeySettings(key_file=key_file, ephemeral=ephemeral_key, write_ephemeral_key=write_ephemeral_key),
+                output=OutputSettings(layout=layout, resume=resume, mapping_out=mapping_out, show_paths=show_paths,
+                                      redact_paths=redact_paths, include_text=include_text),
+                execution=ExecutionSettings(
+                    workers=workers, timeout_s=timeout, executor=choice,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total)))
     except (BatchUsageError, ExecutorError) as exc:
         console.print(f"[red]error:[/red] {lit(exc)}")
         raise typer.Exit(2) from None

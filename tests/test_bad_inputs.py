@@ -36,6 +36,9 @@ from phiphantom.deid.batch import (
     ERRORS_FILENAME,
     RESERVED_NAMES,
     STAGING_DIRNAME,
+    ExecutionSettings,
+    KeySettings,
+    OutputSettings,
     deid_batch,
     path_text,
 )
@@ -52,8 +55,9 @@ def corpus_run(tmp_path_factory):
     explicitly since issue 12 item 4 made both opt-in; 2 workers)."""
     base = tmp_path_factory.mktemp("bad-inputs")
     cases = build_corpus(base / "in", base / "outside")
-    summary = deid_batch(base / "in", base / "out", env=KEY_ENV_VALUE, workers=2, timeout_s=60, layout="keep",
-                         show_paths=True)
+    summary = deid_batch(base / "in", base / "out", keys=KeySettings(env=KEY_ENV_VALUE),
+                         output=OutputSettings(layout="keep", show_paths=True),
+                         execution=ExecutionSettings(workers=2, timeout_s=60))
     with open(base / "out" / ERRORS_FILENAME, encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     return base, cases, summary, rows

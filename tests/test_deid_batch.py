@@ -27,6 +27,10 @@ from phiphantom.deid.batch import (
     ERRORS_FILENAME,
     STATE_FILENAME,
     BatchUsageError,
+    DeidSettings,
+    ExecutionSettings,
+    KeySettings,
+    OutputSettings,
     deid_batch,
 )
 from phiphantom.deid.keys import KEY_ENV
@@ -36,6 +40,10 @@ from .helpers import image, read_csv, save
 
 KEY_A = {KEY_ENV: "a1" * 32}
 KEY_B = {KEY_ENV: "b2" * 32}
+KEYS_A, KEYS_B = KeySettings(env=KEY_A), KeySettings(env=KEY_B)
+ONE_WORKER, TWO_WORKERS = ExecutionSettings(workers=1), ExecutionSettings(workers=2)
+KEEP = OutputSettings(layout="keep")
+HEADER_ONLY = DeidSettings(header_only=True)
 #: Injected categories whose values are long and specific enough to search for as text.
 SEARCHABLE = {"name", "patient_id", "physician", "institution", "phone", "accession", "other_id", "address",
               "operator", "institution_address", "department", "station", "device_serial", "study_id", "uid",
@@ -64,8 +72,10 @@ def pseudonymized_run(hard_dataset, tmp_path_factory):
     """The hard dataset through the runner: pseudonymized layout, redacted paths, mapping file."""
     data, _ = hard_dataset
     base = tmp_path_factory.mktemp("deid-batch")
-    summary = deid_batch(data / "dicom", base / "out", env=KEY_A, layout="pseudonymized", redact_paths=True,
-                         mapping_out=base / "secret" / "mapping.csv", workers=2)
+    summary = deid_batch(data / "dicom", base / "out", keys=KEYS_A,
+                         output=OutputSettings(layout="pseudonymized", redact_paths=True,
+                                               mapping_out=base / "secret" / "mapping.csv"),
+                         execution=TWO_WORKERS)
     return data, base, summary
 
 
@@ -117,9 +127,9 @@ def test_mapping_file_is_private_and_complete(pseudonymized_run):
 
 def test_same_key_identical_other_key_different(hard_dataset, tmp_path):
     data, _ = hard_dataset  # keep layout: the same input path under each key, to compare pseudonyms
-    one = deid_batch(data / "dicom", tmp_path / "a", env=KEY_A, workers=1, layout="keep")
-    two = deid_batch(data / "dicom", tmp_path / "b", env=KEY_A, workers=2, layout="keep")
-    other = deid_batch(data / "dicom", tmp_path / "c", env=KEY_B, workers=2, layout="keep")
+    one = deid_batch(data / "dicom", tmp_path / "a", keys=KEYS_A, output=KEEP, execution=ONE_WORKER)
+    two = deid_batch(data / "dicom", tmp_path / "b", keys=KEYS_A, output=KEEP, execution=TWO_WORKERS)
+    other = deid_batch(data / "dicom", tmp_path / "c", keys=KEYS_B, output=KEEP, execution=TWO_WORKERS)
     assert one.exit_code == two.exit_code == other.exit_code == 0
     assert tree_digest(tmp_path / "a") == tree_digest(tmp_path / "b")
     relpath = sorted(tree_digest(tmp_path / "a"))[0]
@@ -133,14 +143,14 @@ def test_resume_after_interruption_gives_the_one_shot_outputs(hard_dataset, tmp_
     data, _ = hard_dataset
     src = tmp_path / "in"
     shutil.copytree(data / "dicom", src)
-    one_shot = deid_batch(src, tmp_path / "once", env=KEY_A, workers=2)
+    one_shot = deid_batch(src, tmp_path / "once", keys=KEYS_A, execution=TWO_WORKERS)
 
     def interrupt(done: int, total: int) -> None:
         if done >= total // 2:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        deid_batch(src, tmp_path / "resumed", env=KEY_A, workers=1, progress=interrupt)
+        deid_batch(src, tmp_path / "resumed", keys=KEYS_A, execution=ExecutionSettings(workers=1, progress=interrupt))
     out = tmp_path / "resumed"
     assert not list(out.rglob("*.part*"))
     finished = sum("input_id" in json.loads(line) for line in (out / STATE_FILENAME).read_text().splitlines())
@@ -148,14 +158,14 @@ def test_resume_after_interruption_gives_the_one_shot_outputs(hard_dataset, tmp_
     tampered = sorted(tree_digest(out))[0]
     (out / tampered).write_bytes(b"damaged")  # a changed output is redone, not trusted
     with pytest.raises(BatchUsageError, match="not empty"):
-        deid_batch(src, out, env=KEY_A)
-    resumed = deid_batch(src, out, env=KEY_A, workers=2, resume=True)
+        deid_batch(src, out, keys=KEYS_A)
+    resumed = deid_batch(src, out, keys=KEYS_A, output=OutputSettings(resume=True), execution=TWO_WORKERS)
     assert resumed.skipped == finished - 1 and resumed.ok == one_shot.files - finished + 1
     assert tree_digest(out) == tree_digest(tmp_path / "once")
-    again = deid_batch(src, out, env=KEY_A, workers=2, resume=True)
+    again = deid_batch(src, out, keys=KEYS_A, output=OutputSettings(resume=True), execution=TWO_WORKERS)
     assert again.skipped == one_shot.files and again.ok == 0
     with pytest.raises(BatchUsageError, match="another key"):  # it would add a second copy (issue 12 item 11)
-        deid_batch(src, out, env=KEY_B, resume=True)
+        deid_batch(src, out, keys=KEYS_B, output=OutputSettings(resume=True))
     assert tree_digest(out) == tree_digest(tmp_path / "once")
 
 
@@ -164,13 +174,15 @@ def test_errors_csv_withholds_phi_and_redacts_paths(tmp_path):
     broken = save(image("Fakename^Secret", "MRN424242", 1), src / "Fakename_Secret_MRN424242.dcm")
     broken.write_bytes(broken.read_bytes()[:-20])
     save(image("Fine^Fred", "FINE1", 2), src / "fine.dcm")
-    summary = deid_batch(src, tmp_path / "out", env=KEY_A, workers=1, show_paths=True)
+    summary = deid_batch(src, tmp_path / "out", keys=KEYS_A, output=OutputSettings(show_paths=True),
+                         execution=ONE_WORKER)
     assert summary.exit_code == 1 and summary.errors_by_class == {"TruncatedFile": 1}
     text = (tmp_path / "out" / ERRORS_FILENAME).read_text(encoding="utf-8")
     assert "Fakename_Secret_MRN424242.dcm" in text  # paths are shown only with --show-paths
     assert "Fakename^Secret" not in text
-    deid_batch(src, tmp_path / "default", env=KEY_A, workers=1)  # paths redacted by default (issue 12 item 4)
-    deid_batch(src, tmp_path / "redacted", env=KEY_A, workers=1, redact_paths=True)  # the old flag still works
+    deid_batch(src, tmp_path / "default", keys=KEYS_A, execution=ONE_WORKER)  # paths redacted by default (issue 12)
+    # the old flag still works
+    deid_batch(src, tmp_path / "redacted", keys=KEYS_A, output=OutputSettings(redact_paths=True), execution=ONE_WORKER)
     for out in ("default", "redacted"):
         for name in (ERRORS_FILENAME, AUDIT_FILENAME):
             text = (tmp_path / out / name).read_text(encoding="utf-8")
@@ -202,8 +214,8 @@ def test_worker_crash_timeout_and_exceptions_are_isolated(tmp_path, monkeypatch,
     src = tmp_path / "in"
     for n, name in enumerate(("a_ok", "b_crash", "c_ok", "d_slow", "e_leak", "f_ok")):
         save(image(f"Person^N{n}", f"ID{n}", n), src / f"{name}.dcm")
-    summary = deid_batch(src, tmp_path / "out", env=KEY_A, workers=workers, timeout_s=2, layout="keep",
-                         show_paths=True)
+    summary = deid_batch(src, tmp_path / "out", keys=KEYS_A, output=OutputSettings(layout="keep", show_paths=True),
+                         execution=ExecutionSettings(workers=workers, timeout_s=2))
     rows = {row["path"]: row for row in read_csv(tmp_path / "out" / ERRORS_FILENAME)}
     assert summary.ok == 3 and summary.failed == 3
     assert rows["b_crash.dcm"]["error_class"] == "WorkerCrashed" and "SIGSEGV" in rows["b_crash.dcm"]["message"]
@@ -215,23 +227,23 @@ def test_worker_crash_timeout_and_exceptions_are_isolated(tmp_path, monkeypatch,
 
 def test_single_file_input(tmp_path):
     path = save(image("Single^Sam", "SINGLE1", 1), tmp_path / "in" / "one.dcm")
-    summary = deid_batch(path, tmp_path / "out", env=KEY_A, workers=1, layout="keep")
+    summary = deid_batch(path, tmp_path / "out", keys=KEYS_A, output=KEEP, execution=ONE_WORKER)
     assert summary.ok == 1 and (tmp_path / "out" / "one.dcm").is_file()
 
 
-@pytest.mark.parametrize("kwargs, message", [
+@pytest.mark.parametrize("settings, message", [
     ({}, "no de-identification key"),
-    ({"env": KEY_A, "options": ["retain_everything"]}, "unknown profile option"),
-    ({"env": KEY_A, "profile": "strict"}, "unknown profile"),
-    ({"env": KEY_A, "date_shift_range": (-10, -1)}, "needs --option retain_long_modified_dates"),
-    ({"env": KEY_A, "policy": "lenient"}, "--policy must be one of"),
-    ({"ephemeral_key": True, "resume": True}, "--resume needs the key"),
+    ({"keys": KEYS_A, "deid": DeidSettings(options=["retain_everything"])}, "unknown profile option"),
+    ({"keys": KEYS_A, "deid": DeidSettings(profile="strict")}, "unknown profile"),
+    ({"keys": KEYS_A, "deid": DeidSettings(date_shift_range=(-10, -1))}, "needs --option retain_long_modified_dates"),
+    ({"keys": KEYS_A, "deid": DeidSettings(policy="lenient")}, "--policy must be one of"),
+    ({"keys": KeySettings(ephemeral=True), "output": OutputSettings(resume=True)}, "--resume needs the key"),
 ])
-def test_usage_errors(tmp_path, kwargs, message):
+def test_usage_errors(tmp_path, settings, message):
     save(image("Usage^Ulla", "USE1", 1), tmp_path / "in" / "a.dcm")
-    kwargs.setdefault("env", {})
+    settings.setdefault("keys", KeySettings(env={}))
     with pytest.raises(BatchUsageError, match=message):
-        deid_batch(tmp_path / "in", tmp_path / "out", **kwargs)
+        deid_batch(tmp_path / "in", tmp_path / "out", **settings)
     assert not (tmp_path / "out").exists()
 
 
@@ -239,22 +251,23 @@ def test_refuses_out_inside_in_and_secrets_inside_out(tmp_path):
     src = tmp_path / "in"
     save(image("Place^Pete", "PLACE1", 1), src / "a.dcm")
     with pytest.raises(BatchUsageError, match="inside the input"):
-        deid_batch(src, src / "out", env=KEY_A)
+        deid_batch(src, src / "out", keys=KEYS_A)
     with pytest.raises(BatchUsageError, match="inside the output"):
-        deid_batch(src, tmp_path, env=KEY_A)
+        deid_batch(src, tmp_path, keys=KEYS_A)
     with pytest.raises(BatchUsageError, match="--mapping-out must not be inside"):
-        deid_batch(src, tmp_path / "out", env=KEY_A, mapping_out=tmp_path / "out" / "map.csv")
+        deid_batch(src, tmp_path / "out", keys=KEYS_A, output=OutputSettings(mapping_out=tmp_path / "out" / "map.csv"))
     with pytest.raises(BatchUsageError, match="--write-ephemeral-key must not be inside"):
-        deid_batch(src, tmp_path / "out", ephemeral_key=True, write_ephemeral_key=src / "key.txt")
+        deid_batch(src, tmp_path / "out", keys=KeySettings(ephemeral=True, write_ephemeral_key=src / "key.txt"))
 
 
 def test_ephemeral_key_is_written_only_when_asked(tmp_path):
     save(image("Eph^Emma", "EPH1", 1), tmp_path / "in" / "a.dcm")
-    first = deid_batch(tmp_path / "in", tmp_path / "out1", ephemeral_key=True, write_ephemeral_key=tmp_path / "k.txt")
+    first = deid_batch(tmp_path / "in", tmp_path / "out1",
+                       keys=KeySettings(ephemeral=True, write_ephemeral_key=tmp_path / "k.txt"))
     assert first.key_source == "ephemeral" and stat.S_IMODE((tmp_path / "k.txt").stat().st_mode) == 0o600
-    again = deid_batch(tmp_path / "in", tmp_path / "out2", key_file=tmp_path / "k.txt")
+    again = deid_batch(tmp_path / "in", tmp_path / "out2", keys=KeySettings(key_file=tmp_path / "k.txt"))
     assert tree_digest(tmp_path / "out1") == tree_digest(tmp_path / "out2")
-    deid_batch(tmp_path / "in", tmp_path / "out3", ephemeral_key=True)
+    deid_batch(tmp_path / "in", tmp_path / "out3", keys=KeySettings(ephemeral=True))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "k.txt", "out1", "out2", "out3"]
     assert again.key_source == "file"
 
@@ -299,8 +312,9 @@ def test_safe_private_list_keeps_only_listed_elements(tmp_path):
     save(ds, tmp_path / "in" / "a.dcm")
     listing = tmp_path / "safe.csv"
     listing.write_text("creator,offset\nACME SAFE 1.0,0x01\n")
-    summary = deid_batch(tmp_path / "in", tmp_path / "out", env=KEY_A, workers=1, layout="keep",
-                         options=["retain_safe_private"], safe_private=listing)
+    summary = deid_batch(tmp_path / "in", tmp_path / "out",
+                         deid=DeidSettings(options=["retain_safe_private"], safe_private=listing), keys=KEYS_A,
+                         output=KEEP, execution=ONE_WORKER)
     assert summary.exit_code == 0
     out = pydicom.dcmread(tmp_path / "out" / "a.dcm")
     kept = out.private_block(0x0011, "ACME SAFE 1.0")
@@ -346,9 +360,9 @@ def test_dask_executor_gives_the_same_outputs_and_records(hard_dataset, tmp_path
     from phiphantom.core.executors import Executor
 
     root, _ = hard_dataset
-    local = deid_batch(root / "dicom", tmp_path / "local", env=KEY_A, workers=2, header_only=True)
-    dask = deid_batch(root / "dicom", tmp_path / "dask", env=KEY_A, workers=2, header_only=True,
-                      executor=Executor("dask", None, 2))
+    local = deid_batch(root / "dicom", tmp_path / "local", deid=HEADER_ONLY, keys=KEYS_A, execution=TWO_WORKERS)
+    dask = deid_batch(root / "dicom", tmp_path / "dask", deid=HEADER_ONLY, keys=KEYS_A,
+                      execution=ExecutionSettings(workers=2, executor=Executor("dask", None, 2)))
     assert (local.ok, local.failed) == (dask.ok, dask.failed) and dask.ok > 0 and dask.workers == 2
     assert tree_digest(tmp_path / "local") == tree_digest(tmp_path / "dask")
     drop_run = lambda records: [{k: v for k, v in r.items() if k != "run"} for r in records]  # noqa: E731
@@ -357,13 +371,15 @@ def test_dask_executor_gives_the_same_outputs_and_records(hard_dataset, tmp_path
 
 def test_resume_refuses_other_pixel_settings(tmp_path):
     save(image("Resume^Rita", "RES1", 1), tmp_path / "in" / "a.dcm")
-    first = deid_batch(tmp_path / "in", tmp_path / "out", env=KEY_A, workers=1, header_only=True)
+    first = deid_batch(tmp_path / "in", tmp_path / "out", deid=HEADER_ONLY, keys=KEYS_A, execution=ONE_WORKER)
     assert first.ok == 1
     before = tree_digest(tmp_path / "out")
     # a header-only output must not pass for a pixel-cleaned one; since issue 12 item 11 such a resume is refused
     # (it used to redo the files into the same OUT) and OUT is left as it was
     with pytest.raises(BatchUsageError, match=r"other settings \(pixels: header only -> "):
-        deid_batch(tmp_path / "in", tmp_path / "out", env=KEY_A, workers=1, resume=True)
+        deid_batch(tmp_path / "in", tmp_path / "out", keys=KEYS_A, output=OutputSettings(resume=True),
+                   execution=ONE_WORKER)
     assert tree_digest(tmp_path / "out") == before
-    again = deid_batch(tmp_path / "in", tmp_path / "out", env=KEY_A, workers=1, resume=True, header_only=True)
+    again = deid_batch(tmp_path / "in", tmp_path / "out", deid=HEADER_ONLY, keys=KEYS_A,
+                       output=OutputSettings(resume=True), execution=ONE_WORKER)
     assert (again.ok, again.skipped) == (0, 1)

@@ -22,7 +22,13 @@ import pytest
 from typer.testing import CliRunner
 
 from phiphantom.cli.main import app
-from phiphantom.deid.batch import BatchUsageError, deid_batch
+from phiphantom.deid.batch import (
+    BatchUsageError,
+    DeidSettings,
+    ExecutionSettings,
+    KeySettings,
+    deid_batch,
+)
 from phiphantom.deid.keys import KEY_ENV
 
 from .helpers import image, read_csv, save
@@ -345,4 +351,5 @@ def test_workers_below_one_are_refused(tmp_path, workers):
     assert result.exit_code == 2 and "--workers" in text, text
     assert not (tmp_path / "out").exists()
     with pytest.raises(BatchUsageError, match="--workers"):
-        deid_batch(tmp_path / "in", tmp_path / "out", env={KEY_ENV: KEY_A}, workers=int(workers), header_only=True)
+        deid_batch(tmp_path / "in", tmp_path / "out", deid=DeidSettings(header_only=True),
+                   keys=KeySettings(env={KEY_ENV: KEY_A}), execution=ExecutionSettings(workers=int(workers)))

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import io
 import struct
-from pathlib import Path
 
 import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from phiphantom.deid.batch import deid_batch
+from phiphantom.deid.batch import DeidSettings, ExecutionSettings, KeySettings, deid_batch
 
 SMUGGLED = b"SMUGGLEDNAME"
+EPHEMERAL = KeySettings(ephemeral=True)
+ONE_SLOW_WORKER = ExecutionSettings(workers=1, timeout_s=120)
+HEADER_ONLY = DeidSettings(header_only=True)
 
 
 # -- the smoke run --------------------------------------------------------------------------------------------
@@ -179,7 +181,7 @@ def test_structure_check_walks_defined_length_items(tmp_path, patch):
     src.mkdir()
     (src / "a.dcm").write_bytes(_file_with_item(patch=patch))
     out = tmp_path / "out"
-    summary = deid_batch(src, out, ephemeral_key=True, header_only=True, workers=1, timeout_s=120)
+    summary = deid_batch(src, out, deid=HEADER_ONLY, keys=EPHEMERAL, execution=ONE_SLOW_WORKER)
     written = [p for p in out.rglob("*.dcm")]
     assert not any(SMUGGLED in p.read_bytes() for p in written), "the smuggled name reached the output"
     assert summary.errors_by_class == {"MalformedDicom": 1}, summary.errors_by_class
@@ -198,11 +200,12 @@ def test_unknown_transfer_syntax_is_a_clear_row(tmp_path, syntax):
     data[at:at + len(old)] = new
     struct.pack_into("<H", data, at - 2, len(new))
     group_length_at = data.index(b"\x02\x00\x00\x00UL") + 8
-    struct.pack_into("<I", data, group_length_at, struct.unpack_from("<I", data, group_length_at)[0] + len(new) - len(old))
+    group_length = struct.unpack_from("<I", data, group_length_at)[0]
+    struct.pack_into("<I", data, group_length_at, group_length + len(new) - len(old))
     src = tmp_path / "in"
     src.mkdir()
     (src / "a.dcm").write_bytes(bytes(data))
-    summary = deid_batch(src, tmp_path / "out", ephemeral_key=True, header_only=True, workers=1, timeout_s=120)
+    summary = deid_batch(src, tmp_path / "out", deid=HEADER_ONLY, keys=EPHEMERAL, execution=ONE_SLOW_WORKER)
     assert summary.errors_by_class == {"UnknownTransferSyntax": 1}, summary.errors_by_class
     assert not list((tmp_path / "out").rglob("*.dcm"))
 
@@ -268,7 +271,7 @@ def test_pixel_attributes_that_disagree_with_the_pixel_data(tmp_path, change, jp
     src = tmp_path / "in"
     src.mkdir()
     ds.save_as(src / "a.dcm", enforce_file_format=True)
-    summary = deid_batch(src, tmp_path / "out", ephemeral_key=True, workers=1, timeout_s=120)
+    summary = deid_batch(src, tmp_path / "out", keys=EPHEMERAL, execution=ONE_SLOW_WORKER)
     assert summary.errors_by_class == {"DeidError": 1}, summary.errors_by_class
     assert not list((tmp_path / "out").rglob("*.dcm"))
 
@@ -279,7 +282,7 @@ def test_consistent_image_still_cleaned(tmp_path):
     src.mkdir()
     for name, jpeg in (("native.dcm", False), ("jpeg.dcm", True)):
         _image_file(jpeg=jpeg).save_as(src / name, enforce_file_format=True)
-    summary = deid_batch(src, tmp_path / "out", ephemeral_key=True, workers=1, timeout_s=120)
+    summary = deid_batch(src, tmp_path / "out", keys=EPHEMERAL, execution=ONE_SLOW_WORKER)
     assert summary.ok == 2 and summary.failed == 0, summary.errors_by_class
 
 
@@ -291,7 +294,7 @@ def test_empty_pixel_data_is_a_clear_row(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
     ds.save_as(src / "a.dcm", enforce_file_format=True)
-    summary = deid_batch(src, tmp_path / "out", ephemeral_key=True, workers=1, timeout_s=120)
+    summary = deid_batch(src, tmp_path / "out", keys=EPHEMERAL, execution=ONE_SLOW_WORKER)
     assert summary.errors_by_class == {"DeidError": 1}, summary.errors_by_class
 
 
@@ -302,7 +305,7 @@ def _run(tmp_path, ds: Dataset, **kwargs):
     src = tmp_path / "in"
     src.mkdir()
     ds.save_as(src / "a.dcm", enforce_file_format=True)
-    return deid_batch(src, tmp_path / "out", ephemeral_key=True, workers=1, timeout_s=120, **kwargs)
+    return deid_batch(src, tmp_path / "out", deid=DeidSettings(**kwargs), keys=EPHEMERAL, execution=ONE_SLOW_WORKER)
 
 
 @pytest.mark.parametrize("keyword, vr", [("PatientName", "OB"), ("PatientID", "OB"), ("PatientName", "UN")])

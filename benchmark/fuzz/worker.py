@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import faulthandler
-import inspect
 import logging
 import os
 import re
@@ -89,7 +88,7 @@ def engine_plan(root: Path, out_dir: Path, options: tuple[str, ...] = (), header
 
     batch = deid_batch_module()
 
-    layout = inspect.signature(batch.deid_batch).parameters["layout"].default
+    layout = batch.OutputSettings().layout
     pixels = None if header_only else PixelConfig(policy=policy)
     config = DeidConfig(key=os.urandom(32), options=DeidOptions(options=frozenset(options)), layout=layout,
                         key_source="ephemeral (fuzz)", pixels=pixels)

@@ -98,10 +98,19 @@ Modules
 from __future__ import annotations
 
 from ..structure import check_structure
+from .config import DeidSettings, ExecutionSettings, KeySettings, OutputSettings
 from .inputs import InputEntry, collect_inputs, path_text, redacted_name, sniff_part10
 from .outputs import (
-    AUDIT_FILENAME, DETECTIONS_FILENAME, ERRORS_FILENAME, LOCK_FILENAME, RESERVED_NAMES, STAGING_DIRNAME,
-    STATE_FILENAME, OutLock, OutUnavailable, RunAborted,
+    AUDIT_FILENAME,
+    DETECTIONS_FILENAME,
+    ERRORS_FILENAME,
+    LOCK_FILENAME,
+    RESERVED_NAMES,
+    STAGING_DIRNAME,
+    STATE_FILENAME,
+    OutLock,
+    OutUnavailable,
+    RunAborted,
 )
 from .plan import PROFILES, BatchUsageError, Plan, key_check_value, parse_safe_private
 from .pool import WorkerPool
@@ -113,7 +122,8 @@ from .summary import BatchSummary
 __all__ = [
     "AUDIT_FILENAME", "DETECTIONS_FILENAME", "DETECTION_COLUMNS", "ERRORS_FILENAME", "ERROR_COLUMNS", "LOCK_FILENAME",
     "PROFILES", "RESERVED_NAMES", "STAGING_DIRNAME", "STATE_FILENAME", "WITHHELD",
-    "BatchSummary", "BatchUsageError", "InputEntry", "OutLock", "OutUnavailable", "Plan", "ResumeRefused",
+    "BatchSummary", "BatchUsageError", "DeidSettings", "ExecutionSettings", "InputEntry", "KeySettings",
+    "OutputSettings", "OutLock", "OutUnavailable", "Plan", "ResumeRefused",
     "RunAborted", "WorkerPool",
     "check_pixel_tools", "check_resume", "check_structure", "collect_inputs", "deid_batch", "key_check_value",
     "load_state", "output_relpath", "parse_safe_private", "path_text", "process_one", "redacted_name",

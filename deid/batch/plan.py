@@ -11,9 +11,9 @@ import hashlib
 import hmac
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from ..header_deid import DeidOptions
 from ..option_settings import CLI_SPELLING, option_settings

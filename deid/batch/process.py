@@ -95,6 +95,7 @@ def _resumable(record: dict | None, input_sha: str, out_dir: Path, relpath: str)
 def check_pixel_tools(pixels: PixelConfig) -> None:
     """Load the OCR engine (and NER model) once before the workers fork: clear usage errors, warm caches."""
     from phiphantom.core.ocr import OCRUnavailable, get_backend
+
     from ..pixels.clean import cached_ner
     from ..pixels.ner import NERUnavailable
 

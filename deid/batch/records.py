@@ -11,7 +11,7 @@ import io
 import json
 import os
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,8 +19,15 @@ from ..header_deid import DeidOptions
 from ..keys import write_private
 from .inputs import path_text, redacted_name
 from .outputs import (
-    AUDIT_FILENAME, DETECTIONS_FILENAME, ERRORS_FILENAME, LOCK_FILENAME, RESERVED_NAMES, STATE_FILENAME,
-    describe_os_error, records_step, unlink_quietly,
+    AUDIT_FILENAME,
+    DETECTIONS_FILENAME,
+    ERRORS_FILENAME,
+    LOCK_FILENAME,
+    RESERVED_NAMES,
+    STATE_FILENAME,
+    describe_os_error,
+    records_step,
+    unlink_quietly,
 )
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
@@ -101,7 +108,8 @@ def check_resume(out: Path, fingerprint: str, key_check: str, settings: dict) ->
         raise ResumeRefused(f"{out} was written with another key: resuming with this one would add a second copy "
                             f"of every file under other pseudonyms. Resume with the key of that run, or {new_run}")
     if changes:
-        detail = "; ".join(f"{name}: {_shown(name, old)} -> {_shown(name, new)}" for name, (old, new) in changes.items())
+        detail = "; ".join(f"{name}: {_shown(name, old)} -> {_shown(name, new)}"
+                           for name, (old, new) in changes.items())
         raise ResumeRefused(f"{out} was written with other settings ({detail}): resuming would mix outputs of "
                             f"two configurations. Resume with the settings of that run, or {new_run}")
     if other_records:
@@ -132,7 +140,7 @@ class Records:
                                          "run_settings": plan.settings}, sort_keys=True) + "\n")
             self.state.flush()
         pixels = plan.config.pixels
-        self.common = {"run": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "profile": profile,
+        self.common = {"run": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "profile": profile,
                        "options": sorted(options.options), "key_source": key_source, "tool_version": plan.version,
                        "layout": plan.config.layout,
                        "pixels": "not cleaned (header only)" if pixels is None else f"cleaned ({pixels.label})"}

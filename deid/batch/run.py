@@ -11,8 +11,8 @@ import os
 import secrets
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from phiphantom.core.executors import Executor, dask_client, default_workers
 
@@ -20,13 +20,27 @@ from ..header_deid import DeidOptions
 from ..keys import DeidKeyError, load_key, write_private
 from ..pipeline import RECOMPRESS_NAMES, DeidConfig
 from ..pixels.config import POLICIES, PixelConfig
+from .config import DeidSettings, ExecutionSettings, KeySettings, OutputSettings
 from .inputs import InputEntry, collect_inputs
 from .outputs import (
-    AUDIT_FILENAME, ERRORS_FILENAME, LOCK_FILENAME, STAGING_DIRNAME, STATE_FILENAME, OutLock, OutUnavailable,
-    describe_os_error, records_step,
+    AUDIT_FILENAME,
+    ERRORS_FILENAME,
+    LOCK_FILENAME,
+    STAGING_DIRNAME,
+    STATE_FILENAME,
+    OutLock,
+    OutUnavailable,
+    describe_os_error,
+    records_step,
 )
 from .plan import (
-    BatchUsageError, Plan, check_paths, checked_options, key_check_value, run_settings, settings_fingerprint,
+    BatchUsageError,
+    Plan,
+    check_paths,
+    checked_options,
+    key_check_value,
+    run_settings,
+    settings_fingerprint,
 )
 from .pool import WorkerPool, dask_results
 from .process import check_pixel_tools
@@ -85,53 +99,39 @@ def deid_batch(
     src: Path | str,
     out: Path | str,
     *,
-    key_file: Path | str | None = None,
-    ephemeral_key: bool = False,
-    write_ephemeral_key: Path | str | None = None,
-    profile: str = "basic",
-    options: Iterable[str] = (),
-    safe_private: Path | str | frozenset | None = None,
-    date_shift_range: tuple[int, int] | None = None,
-    layout: str = "pseudonymized",
-    workers: int | None = None,
-    timeout_s: float = 300.0,
-    resume: bool = False,
-    mapping_out: Path | str | None = None,
-    show_paths: bool = False,
-    redact_paths: bool = False,
-    header_only: bool = False,
-    policy: str = "strict",
-    hard: bool = False,
-    pixels_all_modalities: bool = False,
-    recompress: str | None = None,
-    include_text: bool = False,
-    ocr: str = "tesseract",
-    ner_model: Path | str | None = None,
-    env: dict | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    executor: Executor = Executor(),
+    deid: DeidSettings | None = None,
+    keys: KeySettings | None = None,
+    output: OutputSettings | None = None,
+    execution: ExecutionSettings | None = None,
 ) -> BatchSummary:
-    """De-identify every DICOM file in ``src`` (file or folder) into ``out``; see the module docstring.
+    """De-identify every DICOM file in ``src`` (file or folder) into ``out``; see the package docstring.
 
-    The key comes from ``key_file``, else ``$PHIPHANTOM_DEID_KEY`` (from ``env``, default the process
-    environment), else -- only with ``ephemeral_key=True`` -- a random one (written, mode 0600, to
-    ``write_ephemeral_key`` if given). Raises :class:`BatchUsageError` (nothing processed) for a bad
-    request; per-file problems never raise, they become rows of ``errors.csv``. The records name
-    inputs ``file-NNNN`` unless ``show_paths`` (``redact_paths``, the old opt-in, is the default now
-    and is accepted for compatibility). OUT is locked for the run (:class:`OutLock`). A record
-    that cannot be written stops the run with :class:`RunAborted`.
+    ``deid`` says what is done to each file, ``keys`` where the key comes from (:class:`KeySettings`),
+    ``output`` how OUT is written and recorded, ``execution`` how files are run (:mod:`.config`); each
+    left out has the command line's defaults.
+    Raises :class:`BatchUsageError` (nothing processed) for a bad request; per-file problems never
+    raise, they become rows of ``errors.csv``. The records name inputs ``file-NNNN`` unless
+    ``output.show_paths`` (``redact_paths``, the old opt-in, is the default now and is accepted for
+    compatibility). OUT is locked for the run (:class:`OutLock`). A record that cannot be written
+    stops the run with :class:`RunAborted`.
 
-    ``executor`` ``dask`` sends one task per file to a Dask cluster (workers must see ``src`` and
-    ``out`` at the same paths; the key travels to them with the tasks). Dask cannot stop a running
+    ``execution.executor`` ``dask`` sends one task per file to a Dask cluster (workers must see ``src``
+    and ``out`` at the same paths; the key travels to them with the tasks). Dask cannot stop a running
     task, so there the per-file timeout does not apply; a file whose workers keep dying becomes a
     ``WorkerCrashed`` row. Outputs and records are the same as with local workers.
     """
     from phiphantom.core import __version__
 
+    deid, keys = deid or DeidSettings(), keys or KeySettings()
+    output, execution = output or OutputSettings(), execution or ExecutionSettings()
+    profile, policy, recompress = deid.profile, deid.policy, deid.recompress
+    key_file, ephemeral_key = keys.key_file, keys.ephemeral
+    layout, resume, show_paths = output.layout, output.resume, output.show_paths
+    workers, timeout_s = execution.workers, execution.timeout_s
     started = time.perf_counter()
     src, out = Path(src), Path(out)
-    mapping_out = Path(mapping_out) if mapping_out is not None else None
-    key_out = Path(write_ephemeral_key) if write_ephemeral_key is not None else None
+    mapping_out = Path(output.mapping_out) if output.mapping_out is not None else None
+    key_out = Path(keys.write_ephemeral_key) if keys.write_ephemeral_key is not None else None
     if policy not in POLICIES:
         raise BatchUsageError(f"--policy must be one of {', '.join(POLICIES)}")
     if layout not in ("keep", "pseudonymized"):
@@ -146,20 +146,21 @@ def deid_batch(
         raise BatchUsageError("--timeout must be positive")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise BatchUsageError(f"--workers must be a whole number of at least 1 (got {workers!r})")
-    if show_paths and redact_paths:
+    if show_paths and output.redact_paths:
         raise BatchUsageError("give either --show-paths or --redact-paths, not both")
-    deid_options = checked_options(profile, options, safe_private, date_shift_range)
+    deid_options = checked_options(profile, deid.options, deid.safe_private, deid.date_shift_range)
     check_paths(src, out, mapping_out, key_out, resume)
     try:
         key, key_source = load_key(Path(key_file) if key_file is not None else None, ephemeral=ephemeral_key,
-                                   env={} if ephemeral_key else env)
+                                   env={} if ephemeral_key else keys.env)
     except DeidKeyError as exc:
         raise BatchUsageError(str(exc)) from None
 
     if recompress is not None and recompress not in RECOMPRESS_NAMES:
         raise BatchUsageError(f"--recompress must be one of {', '.join(RECOMPRESS_NAMES)}")
-    pixels = None if header_only else PixelConfig(policy=policy, ocr=ocr, hard=hard, all_modalities=pixels_all_modalities,
-                                                   ner_model=str(ner_model) if ner_model else None)
+    pixels = None if deid.header_only else PixelConfig(
+        policy=policy, ocr=deid.ocr, hard=deid.hard, all_modalities=deid.pixels_all_modalities,
+        ner_model=str(deid.ner_model) if deid.ner_model else None)
     if pixels is not None:
         check_pixel_tools(pixels)
     config = DeidConfig(key=key, options=deid_options, layout=layout, key_source=key_source, pixels=pixels,
@@ -176,7 +177,7 @@ def deid_batch(
     plan = Plan(root=root, out_dir=out.resolve(), config=config, version=__version__,
                  fingerprint=settings_fingerprint(key, deid_options, layout, profile, __version__, pixels, recompress),
                  want_mapping=mapping_out is not None, show_paths=show_paths, timeout_s=float(timeout_s),
-                 include_text=include_text, key_check=key_check_value(key), settings=settings, lock_fd=lock.fd,
+                 include_text=output.include_text, key_check=key_check_value(key), settings=settings, lock_fd=lock.fd,
                  run_id=f"run-{os.getpid()}-{secrets.token_hex(4)}")
     try:
         check_out(plan.out_dir, resume, plan)
@@ -186,7 +187,7 @@ def deid_batch(
         raise
     try:
         return _run(plan, entries, src, out, resume, key_source, deid_options, profile, mapping_out, key_out,
-                    pixels, workers, progress, executor, started)
+                    pixels, workers, execution.progress, execution.executor, started)
     finally:
         lock.release()
 

@@ -192,7 +192,7 @@ def parse_source_entries(source: str) -> list[SourceEntry]:
             raise ValueError(f"{node.targets[0].id} is not a list literal")
         for element in node.value.elts:
             tag = ast.literal_eval(element)
-            comment = comments.get(element.end_lineno, "")
+            comment = comments.get(element.end_lineno or 0, "")  # line numbers start at 1: 0 is never there
             entries.append(SourceEntry(tag=tuple(tag), action=action, comment=comment))
     return entries
 
@@ -229,10 +229,10 @@ def _dictionary_columns(group: int, element: int, group_mask: int, element_mask:
         return keyword_for_tag(tag), dictionary_description(tag), "Y" if entry[3] == "Retired" else "N"
     # Masked row: only the retired flag, and only where pydicom has the very same pattern.
     pattern = format_tag_text(group, element, group_mask, element_mask)[1:-1].replace(",", "")
-    entry = RepeatersDictionary.get(pattern)
-    if entry is None:
+    repeater = RepeatersDictionary.get(pattern)
+    if repeater is None:
         return "", "", ""
-    return "", entry[2], "Y" if entry[3] == "Retired" else "N"
+    return "", repeater[2], "Y" if repeater[3] == "Retired" else "N"
 
 
 def clean_name(comment: str) -> str:
@@ -493,7 +493,10 @@ def build_module_attributes(module_to_attributes: list[dict]) -> tuple[list[dict
         if attr_type is None:
             report.untyped += 1
             continue
-        key = (module, parse_standard_tag(record["tag"]))
+        tag = parse_standard_tag(record["tag"])
+        if tag is None:
+            raise ValueError(f"{record['path']}: {record['tag']!r} is not an attribute tag")
+        key = (module, tag)
         previous = types.get(key)
         if previous is not None:
             if previous != attr_type:

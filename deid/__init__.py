@@ -24,7 +24,9 @@ if TYPE_CHECKING:  # `name as name`: explicit re-exports (the names are in the c
     from .api import Deidentifier as Deidentifier
     from .api import DeidResult as DeidResult
     from .api import deidentify as deidentify
+    from .api import deidentify_file as deidentify_file
     from .api import encode as encode
+    from .api import read_dicom as read_dicom
     from .api import save as save
     from .batch import BatchSummary as BatchSummary
     from .batch import BatchUsageError as BatchUsageError
@@ -34,20 +36,18 @@ if TYPE_CHECKING:  # `name as name`: explicit re-exports (the names are in the c
     from .batch import OutputSettings as OutputSettings
     from .batch import RunAborted as RunAborted
     from .batch import deid_batch as deid_batch
+    from .config import DeidConfig as DeidConfig
     from .header_deid import DeidError as DeidError
     from .header_deid import DeidOptions as DeidOptions
     from .keys import DeidKeyError as DeidKeyError
     from .keys import load_key as load_key
-    from .pipeline import DeidConfig as DeidConfig
-    from .pipeline import deidentify_file as deidentify_file
-    from .pipeline import read_dicom as read_dicom
     from .pixels.config import PixelConfig as PixelConfig
     from .structure import FileRejected as FileRejected
 
 #: Public name -> the module (relative to this package) that defines it.
 _WHERE = {
     "Deidentifier": ".api", "DeidResult": ".api", "deidentify": ".api", "encode": ".api", "save": ".api",
-    "DeidConfig": ".pipeline", "deidentify_file": ".pipeline", "read_dicom": ".pipeline",
+    "DeidConfig": ".config", "deidentify_file": ".api", "read_dicom": ".api",
     "DeidOptions": ".header_deid", "DeidError": ".header_deid",
     "PixelConfig": ".pixels.config",
     "DeidKeyError": ".keys", "load_key": ".keys",

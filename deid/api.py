@@ -13,14 +13,16 @@
 There is no default key: ``key`` (bytes, or a hex string, at least 16 bytes) is required, unless
 ``ephemeral=True`` asks for a random one-off key (pseudonyms then agree only within that engine).
 
-:func:`phiphantom.deid.pipeline.deidentify_file` and through it the batch runner (``phiphantom deid``)
-and the benchmark's ``bundled`` engine run on :meth:`Deidentifier.run`, so an in-memory run gives the
+:func:`deidentify_file` (a path, bytes or Dataset with a :class:`~phiphantom.deid.config.DeidConfig`:
+the per-file entry point) and through it the batch runner (``phiphantom deid``) and the benchmark's
+``bundled`` engine run on :meth:`Deidentifier.run`, so an in-memory run gives the
 same output bytes as the command line for the same file, key and settings.
 
 Threads: a :class:`Deidentifier` may be shared by threads. The OCR engine is one object per
 process and is not thread-safe, so the pixel part of every run in the process (cleaning and
-``recompress``) holds one lock (runs clean their pixels one at a time; header work runs in parallel). For parallel pixel work use
-processes: ``phiphantom deid`` (:func:`phiphantom.deid.batch.deid_batch`) runs one worker per core.
+``recompress``) holds one lock (runs clean their pixels one at a time; header work runs in parallel).
+For parallel pixel work use processes: ``phiphantom deid`` (:func:`phiphantom.deid.batch.deid_batch`)
+runs one worker per core.
 """
 
 from __future__ import annotations
@@ -28,23 +30,29 @@ from __future__ import annotations
 import io
 import os
 import secrets
+import struct
 import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
+import pydicom
 from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
 
-from .header_deid import DeidError, DeidOptions, HeaderDeidentifier, attestation
+from .config import DeidConfig
+from .header_deid import DeidError, DeidOptions, HeaderDeidentifier, HeaderResult, attestation
 from .keys import MIN_KEY_BYTES, DeidKeyError
 from .option_settings import API_SPELLING, option_settings
-from .pipeline import DeidConfig, FileDeid, read_dicom
 from .pixels.config import POLICIES, PixelConfig
-from .structure import prepare_for_writing, reject_dicomdir
+from .structure import check_structure, prepare_for_writing, reject_dicomdir
 
 if TYPE_CHECKING:  # the pixel stack (OpenCV, OCR) is imported only when pixels are cleaned
     from .pixels.detect import TextBox
 
-__all__ = ["DeidResult", "Deidentifier", "deidentify", "encode", "save"]
+__all__ = ["DeidResult", "Deidentifier", "FileDeid", "deidentify", "deidentify_file", "encode", "read_dicom",
+           "save"]
 
 PROFILES = ("basic",)
 
@@ -58,6 +66,55 @@ def _fresh_lock_after_fork() -> None:
 
 
 os.register_at_fork(after_in_child=_fresh_lock_after_fork)
+
+
+@dataclass
+class FileDeid:
+    """One file de-identified in memory by :func:`deidentify_file`: the data set and what was done to it."""
+
+    dataset: Dataset
+    header: HeaderResult
+    pixels: object | None = None  # a pixels.clean.PixelResult when pixel cleaning ran (mode "none": no boxes)
+    recompress_note: str = ""     # why --recompress left this output's pixel data as it was ("" when done or not asked)
+
+    def pixel_record(self) -> dict:
+        """What the audit says about this output's pixels: search mode and reason, transfer syntax."""
+        record = {"transfer_syntax": str(self.dataset.file_meta.TransferSyntaxUID)}
+        if self.pixels is not None:
+            record.update(pixel_mode=self.pixels.mode, pixel_mode_reason=self.pixels.mode_reason)
+        if self.recompress_note:
+            record["recompress_note"] = self.recompress_note
+        return record
+
+    def pseudonymized_relpath(self) -> str:
+        """``<PatientID>/<StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm`` (all pseudonyms)."""
+        ds = self.dataset
+        parts = [str(ds.get(k, "") or "unknown") for k in ("PatientID", "StudyInstanceUID", "SeriesInstanceUID")]
+        return "/".join(parts + [f"{ds.get('SOPInstanceUID', 'unknown')}.dcm"])
+
+
+def read_dicom(src: Path | bytes) -> Dataset:
+    """Read a Part 10 file (a path, or its bytes already in memory) after checking its structure.
+
+    Raises :class:`FileRejected` (DICOMDIR, truncated or malformed element stream) or
+    :class:`DeidError` (not Part 10, unreadable, not a composite instance); messages hold no values.
+    """
+    in_memory = isinstance(src, (bytes, bytearray))
+    try:
+        check_structure(src if in_memory else Path(src))  # a path is mapped, not read: one copy of a big cine
+    except (OSError, ValueError, struct.error) as exc:
+        raise DeidError(f"unreadable DICOM ({type(exc).__name__})") from None
+    try:
+        # the structure check already walked every element
+        ds = pydicom.dcmread(io.BytesIO(src) if in_memory else Path(src), force=False)
+    except InvalidDicomError:
+        raise DeidError("not a DICOM Part 10 file (no 'DICM' preamble)") from None
+    except Exception as exc:  # noqa: BLE001 - pydicom raises many kinds on bad data; the class name is safe
+        raise DeidError(f"unreadable DICOM ({type(exc).__name__})") from None
+    reject_dicomdir(ds.file_meta)
+    if "SOPInstanceUID" not in ds or "SOPClassUID" not in ds:
+        raise DeidError("no SOP Class/Instance UID: not a composite instance")
+    return ds
 
 
 class DeidResult(FileDeid):
@@ -222,6 +279,12 @@ class Deidentifier:
             with _PIXEL_LOCK:  # codecs and their decode check: one file at a time, like the pixel cleaning
                 _, note = recompress(ds, config.recompress)
         return DeidResult(ds, header, pixels, note)
+
+
+def deidentify_file(src: Path | bytes | Dataset, config: DeidConfig, version: str = "") -> FileDeid:
+    """De-identify ``src`` (a path, the file's bytes, or a :class:`Dataset`, changed in place) in memory;
+    the caller writes ``FileDeid.dataset``. The work is :meth:`Deidentifier.run`."""
+    return Deidentifier.from_config(config, version, load_tools=False).run(src)
 
 
 def deidentify(ds: Dataset, key: bytes | str | None = None, **settings) -> Dataset:

@@ -29,7 +29,8 @@ from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage
 from typer.testing import CliRunner
 
 from phiphantom.cli.main import app
-from phiphantom.deid.pipeline import DeidConfig, FileDeid, deidentify_file
+from phiphantom.deid.api import FileDeid, deidentify_file
+from phiphantom.deid.config import DeidConfig
 from phiphantom.deid.pixels.clean import PixelConfig
 from phiphantom.synth import GenerateConfig
 from phiphantom.synth.file_job import compose_job

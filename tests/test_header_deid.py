@@ -11,9 +11,10 @@ import pytest
 from pydicom.filewriter import dcmwrite
 from pydicom.uid import UID
 
+from phiphantom.deid.api import deidentify_file
+from phiphantom.deid.config import DeidConfig
 from phiphantom.deid.header_deid import DeidOptions
 from phiphantom.deid.keys import DeidKeyError, load_key
-from phiphantom.deid.pipeline import DeidConfig, deidentify_file
 from phiphantom.synth.external_validators import available_tools, tier3_check
 
 from .helpers import read_csv

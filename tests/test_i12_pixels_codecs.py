@@ -23,7 +23,8 @@ from typer.testing import CliRunner
 
 from phiphantom.cli.main import app
 from phiphantom.core.ocr import TesseractBackend, similarity
-from phiphantom.deid.pipeline import DeidConfig, deidentify_file
+from phiphantom.deid.api import deidentify_file
+from phiphantom.deid.config import DeidConfig
 from phiphantom.deid.pixels.config import PixelConfig
 from phiphantom.deid.pixels.frames import load_frames, store_frames
 from phiphantom.synth import generate

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from pydicom.filewriter import dcmwrite
 
+from phiphantom.deid.api import deidentify_file
+from phiphantom.deid.config import DeidConfig
 from phiphantom.deid.header_deid import DeidOptions
 from phiphantom.deid.keys import KEY_ENV, load_key
-from phiphantom.deid.pipeline import DeidConfig, deidentify_file
 from phiphantom.deid.pixels.config import PixelConfig
 
 from .base import BaseEngine, Detection, EngineContext, EngineError, FileResult

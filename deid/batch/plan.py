@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..config import DeidConfig
 from ..header_deid import DeidOptions
 from ..option_settings import CLI_SPELLING, option_settings
-from ..pipeline import DeidConfig
 from ..pixels.config import PixelConfig
 from .inputs import InputEntry, is_within, path_text, redacted_name
 from .outputs import STAGING_DIRNAME

@@ -11,9 +11,9 @@ import io
 import re
 from pathlib import Path
 
+from ..api import deidentify_file
 from ..header_deid import DeidError
 from ..path_phi import name_carries_phi
-from ..pipeline import deidentify_file
 from ..pixels.config import PixelConfig
 from ..structure import FileRejected, top_level_values
 from .outputs import describe_os_error, unlink_quietly

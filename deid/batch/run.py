@@ -16,9 +16,9 @@ from pathlib import Path
 
 from phiphantom.core.executors import Executor, dask_client, default_workers
 
+from ..config import RECOMPRESS_NAMES, DeidConfig
 from ..header_deid import DeidOptions
 from ..keys import DeidKeyError, load_key, write_private
-from ..pipeline import RECOMPRESS_NAMES, DeidConfig
 from ..pixels.config import POLICIES, PixelConfig
 from .config import DeidSettings, ExecutionSettings, KeySettings, OutputSettings
 from .inputs import InputEntry, collect_inputs

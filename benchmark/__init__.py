@@ -21,7 +21,6 @@ from phiphantom.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     # `name as name`: an explicit re-export (the names are in the computed __all__ below).
-    from .bench import SCHEMA as SCHEMA
     from .bench import run_bench as run_bench
     from .compare import CompareError as CompareError
     from .compare import load_results as load_results
@@ -36,10 +35,11 @@ if TYPE_CHECKING:
     from .engines import EngineError as EngineError
     from .engines import FileResult as FileResult
     from .engines import build_engine as build_engine
+    from .results_file import SCHEMA as SCHEMA
 
 #: Public name -> the module (relative to this package) that defines it.
 _WHERE = {
-    "run_bench": ".bench", "SCHEMA": ".bench",
+    "run_bench": ".bench", "SCHEMA": ".results_file",
     "load_results": ".compare", "parse_tolerances": ".compare", "CompareError": ".compare",
     "load_dataset": ".dataset", "BenchDataset": ".dataset", "DatasetError": ".dataset",
     "Engine": ".engines", "BaseEngine": ".engines", "EngineContext": ".engines", "EngineError": ".engines",

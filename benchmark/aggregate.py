@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from phiphantom.core.ground_truth import BoxRow
 from phiphantom.core.vocabulary import LEAK_KINDS, contrast_band, font_band
 
 from .consistency import consistency
 from .dataset import BenchDataset
+from .results_file import EngineBlock
 from .scoring import FileScore
+
+if TYPE_CHECKING:
+    from .runner import EngineRun
+
 
 def _ratio(num: float, den: float) -> float | None:
     return round(num / den, 6) if den else None
 
 
-def _strata_keys(row: dict, entry: dict) -> dict[str, str]:
+def _strata_keys(row: BoxRow, entry: dict) -> dict[str, str]:
     return {
         "phi_category": row["phi_category"], "font_px": font_band(row["font_px"]),
         "contrast": contrast_band(row["contrast"]), "layout": row["layout"],
@@ -46,23 +53,25 @@ def _percentile(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q)), 6) if values else None
 
 
-def aggregate_engine(dataset: BenchDataset, name: str, run, scores: list[FileScore], include_phi: bool = False) -> dict:
+def aggregate_engine(dataset: BenchDataset, name: str, run: EngineRun, scores: list[FileScore],
+                     include_phi: bool = False) -> EngineBlock:
     """The engine's block of results.json (see docs/metrics.md)."""
-    c = defaultdict(float)
+    c: defaultdict[str, float] = defaultdict(float)
     recall_cells, residual_cells, leak_cells = _Cells(), _Cells(), _Cells()
     leaks_by_kind = dict.fromkeys(LEAK_KINDS, 0)
     conformance: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     required: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    per_file, errors = [], []
+    per_file: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
     det = [0, 0, 0]
     damage_by_modality: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # modality -> files, pixels, damaged
     detections_reported = False
     ocr_ran = True
-    for truth, score, outcome in zip(dataset.files, scores, run.outcomes):
+    for truth, score, outcome in zip(dataset.files, scores, run.outcomes, strict=False):
         entry = truth.entry
         file_phi = file_removed = 0
-        for row, box, residual in zip(truth.boxes, score.pixel.boxes,
-                                      score.residual if score.residual is not None else [None] * len(truth.boxes)):
+        residuals = score.residual if score.residual is not None else [None] * len(truth.boxes)
+        for row, box, residual in zip(truth.boxes, score.pixel.boxes, residuals, strict=False):
             if row["is_phi"] == "1":
                 keys = _strata_keys(row, entry)
                 c["phi_boxes"] += 1
@@ -85,7 +94,8 @@ def aggregate_engine(dataset: BenchDataset, name: str, run, scores: list[FileSco
         c["image_pixels"] += score.pixel.image_pixels
         c["damaged_pixels"] += score.pixel.damaged_pixels
         cell = damage_by_modality[str(entry.get("modality") or "US")]  # generated datasets are ultrasound
-        cell[0], cell[1], cell[2] = cell[0] + 1, cell[1] + score.pixel.image_pixels, cell[2] + score.pixel.damaged_pixels
+        cell[0], cell[1], cell[2] = (cell[0] + 1, cell[1] + score.pixel.image_pixels,
+                                     cell[2] + score.pixel.damaged_pixels)
         header = score.header
         c["tag_rows"] += header.rows_total
         c["tags_removed"] += sum(header.row_removed)
@@ -106,20 +116,20 @@ def aggregate_engine(dataset: BenchDataset, name: str, run, scores: list[FileSco
         c["valid"] += valid
         if score.detection is not None:
             detections_reported = True
-            det = [a + b for a, b in zip(det, score.detection)]
+            det = [a + b for a, b in zip(det, score.detection, strict=False)]
         failed = outcome.output_relpath is None or score.failed  # no output, or one nothing could be measured in
         c["failed"] += failed
         error = outcome.error_class or score.pixel.error or header.error
-        row = {"file": truth.label, "box_recall": _ratio(file_removed, file_phi), "leaks": file_leaks,
-               "seconds": round(outcome.seconds, 4), "error": error}
+        file_row = {"file": truth.label, "box_recall": _ratio(file_removed, file_phi), "leaks": file_leaks,
+                    "seconds": round(outcome.seconds, 4), "error": error}
         if include_phi:
-            row["path"] = truth.relpath
-        per_file.append(row)
+            file_row["path"] = truth.relpath
+        per_file.append(file_row)
         if error:  # runner messages are already free of PHI unless --include-phi let them through
             errors.append({"file": truth.label, "error_class": outcome.error_class or "UnusableOutput",
                            "message": outcome.message or error})
     files = len(dataset.files)
-    cons = consistency([(t.entry["patient_key"], s.header) for t, s in zip(dataset.files, scores)])
+    cons = consistency([(t.entry["patient_key"], s.header) for t, s in zip(dataset.files, scores, strict=False)])
     conf_total = sum(v[0] for v in conformance.values())
     conf_ok = sum(v[1] for v in conformance.values())
     req_total = sum(v[0] for v in required.values())
@@ -157,24 +167,24 @@ def aggregate_engine(dataset: BenchDataset, name: str, run, scores: list[FileSco
         "startup_s": round(max(run.startup_s), 4) if run.startup_s else None,
         "files_failed": int(c["failed"]),
     }
-    return {
-        "name": name,
-        "spec": run.spec,
-        "description": run.description,
-        "metrics": metrics,
-        "counts": {"files": files, "phi_boxes": int(c["phi_boxes"]), "phi_box_frames": int(c["phi_box_frames"]),
-                   "clinical_boxes": int(c["clinical_boxes"]), "label_boxes": int(c["label_boxes"]),
-                   "image_pixels": int(c["image_pixels"]), "tag_rows": int(c["tag_rows"]),
-                   "conformance_checks": conf_total, "wall_s": round(run.wall_s, 4),
-                   "detections": {"tp": det[0], "fp": det[1], "fn": det[2]} if detections_reported else None},
-        "leaks_by_kind": leaks_by_kind,
-        "conformance_by_action": {k: {"total": v[0], "honoured": v[1]} for k, v in sorted(conformance.items())},
-        "required_by_attribute": {k: _ratio(v[1], v[0]) for k, v in sorted(required.items())},
-        "consistency": cons,
-        "strata": {"box_recall": recall_cells.render(), "residual_phi": residual_cells.render(),
-                   "leaks": leak_cells.render(mean=False),
-                   "image_damage": {"modality": {m: {"n": f, "value": _ratio(d, p)}
-                                                 for m, (f, p, d) in sorted(damage_by_modality.items())}}},
-        "per_file": per_file,
-        "errors": errors,
-    }
+    return EngineBlock(
+        name=name,
+        spec=run.spec,
+        description=run.description,
+        metrics=metrics,
+        counts={"files": files, "phi_boxes": int(c["phi_boxes"]), "phi_box_frames": int(c["phi_box_frames"]),
+                "clinical_boxes": int(c["clinical_boxes"]), "label_boxes": int(c["label_boxes"]),
+                "image_pixels": int(c["image_pixels"]), "tag_rows": int(c["tag_rows"]),
+                "conformance_checks": conf_total, "wall_s": round(run.wall_s, 4),
+                "detections": {"tp": det[0], "fp": det[1], "fn": det[2]} if detections_reported else None},
+        leaks_by_kind=leaks_by_kind,
+        conformance_by_action={k: {"total": v[0], "honoured": v[1]} for k, v in sorted(conformance.items())},
+        required_by_attribute={k: _ratio(v[1], v[0]) for k, v in sorted(required.items())},
+        consistency=cons,
+        strata={"box_recall": recall_cells.render(), "residual_phi": residual_cells.render(),
+                "leaks": leak_cells.render(mean=False),
+                "image_damage": {"modality": {m: {"n": f, "value": _ratio(d, p)}
+                                              for m, (f, p, d) in sorted(damage_by_modality.items())}}},
+        per_file=per_file,
+        errors=errors,
+    )

@@ -25,10 +25,18 @@ from .dataset import BenchDataset, DatasetError, load_dataset
 from .engines.command import CMD_PREFIXES
 from .engines.peer import PEER_PREFIX
 from .report import Thumbnail, render_reports
+from .results_file import (
+    RESULTS_NAME,
+    SCHEMA,
+    ResultsDocument,
+    ResultsFileError,
+    RunSettings,
+    read_results_json,
+    write_results,
+)
 from .runner import run_engine
 from .scoring import score_outputs
 
-SCHEMA = "phiphantom.bench/1"
 RUN_MARKER = ".phiphantom-bench.json"  # names the engines whose outputs/NAME this run writes (for --overwrite)
 LOCAL = Executor()  # the default: local worker processes
 _NAMED = re.compile(r"^([A-Za-z0-9_.-]+)=(.+)$")
@@ -64,8 +72,8 @@ def _unique_names(choices: list[EngineChoice]) -> list[EngineChoice]:
 def _read_ours(path: Path) -> list[str] | None:
     """The engine names in ``path`` (results.json or the run marker) if it is bench's, else None."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        data = read_results_json(path)
+    except ResultsFileError:
         return None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("engines", []), list):
         return None
@@ -88,7 +96,7 @@ def prepare_out(out: Path, overwrite: bool, names: Sequence[str] = ()) -> None:
     if out.exists() and any(out.iterdir()):
         if not overwrite:
             raise DatasetError(f"results folder {out} is not empty; use --overwrite to replace it")
-        marked, results = _read_ours(out / RUN_MARKER), _read_ours(out / "results.json")
+        marked, results = _read_ours(out / RUN_MARKER), _read_ours(out / RESULTS_NAME)
         if marked is None and results is None:
             raise DatasetError(f"{out} is not a results folder of phiphantom bench (no results.json of ours): "
                                "refusing to overwrite it, nothing was deleted; choose a new or empty --out")
@@ -106,7 +114,7 @@ def prepare_out(out: Path, overwrite: bool, names: Sequence[str] = ()) -> None:
                 shutil.rmtree(path)
             elif os.path.lexists(path):
                 path.unlink()
-        for name in ("results.json", "report.md", "report.html", RUN_MARKER):
+        for name in (RESULTS_NAME, "report.md", "report.html", RUN_MARKER):
             (out / name).unlink(missing_ok=True)
         if outputs.is_dir() and not any(outputs.iterdir()):
             outputs.rmdir()
@@ -154,18 +162,18 @@ def run_bench(data: Path, engines: list[str], out: Path, *, workers: int = 1, ti
             scores = score_outputs(dataset, outputs, [o.detections for o in run.outcomes], ocr=ocr, dciodvfy=dciodvfy,
                                    workers=workers, progress=step, client=session.client)
             blocks.append((aggregate_engine(dataset, choice.name, run, scores, include_phi), outputs))
-    results = {
-        "schema": SCHEMA,
-        "phiphantom_version": __version__,
-        "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        "include_phi": include_phi,
-        "dataset": dataset.summary() if include_phi else {**dataset.summary(), "path": Path(data).name},
-        "settings": {"workers": workers, "timeout_s": timeout_s, "ocr": ocr, "dciodvfy": dciodvfy,
-                     "executor": executor.describe()},
-        "engines": [b for b, _ in blocks],
-    }
-    (out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    thumbs = make_thumbnails(dataset, [(b["name"], outs) for b, outs in blocks], thumbnails)
+    document = ResultsDocument(
+        phiphantom_version=__version__,
+        created_utc=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        include_phi=include_phi,
+        dataset=dataset.summary() if include_phi else {**dataset.summary(), "path": Path(data).name},
+        settings=RunSettings(workers=workers, timeout_s=timeout_s, ocr=ocr, dciodvfy=dciodvfy,
+                             executor=executor.describe()),
+        engines=[b for b, _ in blocks],
+    )
+    write_results(out / RESULTS_NAME, document)
+    results = document.to_json()
+    thumbs = make_thumbnails(dataset, [(b.name, outs) for b, outs in blocks], thumbnails)
     render_reports(results, out, thumbs)
     return results
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+
+from .results_file import SCHEMA_FAMILY, ResultsFileError, read_results_json
 
 #: Metrics where larger is better / smaller is better.
 HIGHER_BETTER = (
@@ -44,7 +45,7 @@ class Row:
 
 
 def parse_tolerances(items: list[str]) -> dict[str, float]:
-    """``["box_recall=0.01", "leaks=2"]`` -> {"box_recall": 0.01, "leaks": 2.0}; timing keys are relative (0.2 = 20%)."""
+    """``["box_recall=0.01", "leaks=2"]`` -> {"box_recall": 0.01, "leaks": 2.0}; timing keys relative (0.2 = 20%)."""
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -60,23 +61,11 @@ def parse_tolerances(items: list[str]) -> dict[str, float]:
 
 
 def load_results(path: Path) -> dict:
-    """Read and check a results.json; anything unusable is a :class:`CompareError` naming what is wrong."""
+    """Read and check a results.json (any version); anything unusable is a :class:`CompareError` saying why."""
     try:
-        text = Path(path).read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise CompareError(f"no such results file: {path}") from None
-    except IsADirectoryError:
-        raise CompareError(f"{path} is a folder, not a results.json file") from None
-    except OSError as exc:
-        raise CompareError(f"cannot read {path} ({type(exc).__name__})") from None
-    except UnicodeDecodeError:
-        raise CompareError(f"{path} is not a results.json (binary, not UTF-8 text)") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CompareError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
-    except RecursionError:
-        raise CompareError(f"{path} is not a results.json (nested too deeply)") from None
+        data = read_results_json(path)
+    except ResultsFileError as exc:
+        raise CompareError(str(exc)) from None
     check_schema(data, path)
     return data
 
@@ -92,7 +81,7 @@ def check_schema(data, path: Path | str) -> None:
 
     if not isinstance(data, dict):
         raise bad(f"the top level is a JSON {type(data).__name__}, not an object")
-    if not str(data.get("schema", "")).startswith("phiphantom.bench/"):
+    if not str(data.get("schema", "")).startswith(SCHEMA_FAMILY):
         raise bad('no "schema": "phiphantom.bench/..." entry')
     engines = data.get("engines")
     if not isinstance(engines, list) or not engines:
@@ -161,7 +150,7 @@ def compare(baseline: dict, current: dict, tolerances: dict[str, float] | None =
             if base is None:
                 rows.append(Row(name, metric, base, cur, tol, False, "new"))
                 continue
-            rows.append(Row(name, metric, base, cur, tol, checked and _worse(metric, base, cur, tol)))
+            rows.append(Row(name, metric, base, cur, tol, tol is not None and _worse(metric, base, cur, tol)))
     if baseline.get("dataset", {}).get("manifest_sha256") != current.get("dataset", {}).get("manifest_sha256"):
         rows.append(Row("(dataset)", "manifest_sha256", None, None, None, False,
                         "the two runs used different datasets: differences may not be regressions"))

@@ -67,7 +67,7 @@ import functools
 import io
 import logging
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,6 +79,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.pixels import pixel_array
 from pydicom.sequence import Sequence
 
+from phiphantom.core.ground_truth import TagRow
 from phiphantom.core.vocabulary import LEAK_KINDS
 
 from .dicom_bytes import RawLayout, raw_layout
@@ -231,7 +232,7 @@ def _bitmap_shows(elem: Any) -> bool:
     return isinstance(data, (bytes, bytearray)) and bool(bytes(data).strip(b"\x00"))
 
 
-def row_removed(row: dict, ds: Dataset, output_name: str) -> bool:
+def row_removed(row: TagRow, ds: Dataset, output_name: str) -> bool:
     """Whether the row's value is gone from its path in the output (docs/metrics.md, ``tag_coverage``)."""
     value = row["injected_value"]
     if row["tag_path"] == "filename" or row["location_kind"] == "filename":
@@ -254,7 +255,7 @@ def row_removed(row: dict, ds: Dataset, output_name: str) -> bool:
 
 # --------------------------------------------------------------------------- leaks
 
-def find_leaks(loaded: _Loaded, output_name: str, rows: list[dict], removed: list[bool]) -> list[tuple[str, str]]:
+def find_leaks(loaded: _Loaded, output_name: str, rows: list[TagRow], removed: list[bool]) -> list[tuple[str, str]]:
     """Distinct (kind, location) pairs where a PHI form of the file is found in the output."""
     matcher = PhiMatcher(phi_forms(rows))
     gt_kinds = {r["tag_path"]: r["location_kind"] for r in rows if r["tag_path"] != "filename"}
@@ -310,7 +311,7 @@ def header_view(ds: Dataset | None) -> dict[str, str | None]:
 # --------------------------------------------------------------------------- the file score
 
 def score_header_file(input_path: Path, output_path: Path | None, output_name: str | None,
-                      tag_rows: list[dict]) -> HeaderFileScore:
+                      tag_rows: Iterable[TagRow]) -> HeaderFileScore:
     """Score one output against its input and the file's ``gt/tags.csv`` rows.
 
     ``output_path=None`` (the engine failed) scores the unchanged input as the

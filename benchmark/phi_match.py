@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+from phiphantom.core.ground_truth import TagRow
+
 __all__ = ["MIN_FORM_LENGTH", "NAME_CATEGORIES", "PhiMatcher", "phi_forms"]
 
 #: Categories whose values are person names: their ``^``-components are searched too.
@@ -21,7 +23,7 @@ NAME_CATEGORIES = frozenset({"name", "physician", "operator"})
 MIN_FORM_LENGTH = 3
 
 
-def phi_forms(rows: Iterable[dict]) -> set[str]:
+def phi_forms(rows: Iterable[TagRow]) -> set[str]:
     """Every searchable form of the rows' values: the value, and ``^``-components of person names (>= 3 chars)."""
     forms: set[str] = set()
     for row in rows:

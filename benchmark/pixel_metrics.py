@@ -10,12 +10,15 @@ is preserved on a frame when >= 90% of its strong ink is not.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pydicom
+
+from phiphantom.core.ground_truth import BoxRow
 
 STRONG_INK = 128
 MIN_CHANGE = 6.0          # grey levels: below this a change is noise
@@ -79,7 +82,7 @@ def _ring_median(frames: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarr
     return np.median(np.concatenate(parts, axis=1), axis=1).astype(np.float32)
 
 
-def box_frames_ok(inp: np.ndarray, out: np.ndarray, row: dict, alpha: np.ndarray, is_phi: bool) -> np.ndarray:
+def box_frames_ok(inp: np.ndarray, out: np.ndarray, row: BoxRow, alpha: np.ndarray, is_phi: bool) -> np.ndarray:
     """Per frame of the box's range: removed (PHI) or preserved (non-PHI), as a bool array."""
     x, y, w, h = int(row["bbox_x"]), int(row["bbox_y"]), int(row["bbox_w"]), int(row["bbox_h"])
     fs, fe = int(row["frame_start"]), int(row["frame_end"])
@@ -104,7 +107,7 @@ def _box_score(ok: np.ndarray, frame_start: int) -> BoxScore:
     return BoxScore(int(ok.size), int(ok.sum()), int(frame_start + bad[0]) if bad.size else None)
 
 
-def worst_case(rows: list[dict]) -> list[BoxScore]:
+def worst_case(rows: Sequence[BoxRow]) -> list[BoxScore]:
     """Scores when there is no usable output: nothing removed, nothing preserved."""
     scores = []
     for r in rows:
@@ -113,7 +116,7 @@ def worst_case(rows: list[dict]) -> list[BoxScore]:
     return scores
 
 
-def score_pixels(inp: np.ndarray, out: np.ndarray | None, rows: list[dict], masks: dict[str, np.ndarray],
+def score_pixels(inp: np.ndarray, out: np.ndarray | None, rows: Sequence[BoxRow], masks: dict[str, np.ndarray],
                  error: str = "") -> PixelFileScore:
     """Score one file from decoded luma frames. ``rows`` are its gt/boxes.csv rows, ``masks`` its npz.
 

@@ -34,11 +34,17 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from phiphantom.core.ground_truth import BoxRow
+
+    from .results_file import EngineBlock
 
 #: Settings of the default dataset (small: a few 320x240 files, some cines, some JPEG).
 DEFAULTS: dict[str, Any] = {"patients": 2, "seed": 0, "difficulty": "realistic"}
@@ -224,7 +230,7 @@ def assert_deidentified(out_dir: str | Path, dataset: PhantomDataset, *, min_rec
     """
     __tracebackhide__ = True  # the frames below hold PHI in their locals: pytest must not show them
     block, details = score_folder(out_dir, dataset, workers=workers)
-    metrics = block["metrics"]
+    metrics = block.metrics
     checks = [("box_recall", min_recall, ">="), ("leaks", max_leaks, "<="), ("files_failed", max_failed, "<="),
               ("tag_coverage", min_tag_coverage, ">="), ("image_damage", max_image_damage, "<=")]
     short = []
@@ -236,17 +242,17 @@ def assert_deidentified(out_dir: str | Path, dataset: PhantomDataset, *, min_rec
             short.append(f"{name} = {value:g} (wanted {op} {limit:g})")
     if short:
         raise DeidentificationFailed(failure_message(short, details, show_values))
-    return block
+    return block.to_json()
 
 
 @dataclass
 class _Details:
     missing: list[str] = field(default_factory=list)       # "file-0001: ..." (no output / unusable)
-    boxes: list[tuple[str, dict, Any]] = field(default_factory=list)  # (label, gt row, BoxScore) PHI not removed
+    boxes: list[tuple[str, BoxRow, Any]] = field(default_factory=list)  # (label, gt row, BoxScore) PHI not removed
     leaks: list[tuple[str, str, str, list[str]]] = field(default_factory=list)  # (label, kind, location, values)
 
 
-def score_folder(out_dir: str | Path, dataset: PhantomDataset, workers: int = 1) -> tuple[dict, _Details]:
+def score_folder(out_dir: str | Path, dataset: PhantomDataset, workers: int = 1) -> tuple[EngineBlock, _Details]:
     """Score ``out_dir`` like ``phiphantom bench`` scores a per-folder engine (no re-OCR, no dciodvfy)."""
     from .aggregate import aggregate_engine
     from .dataset import DatasetError, check_dataset
@@ -260,7 +266,8 @@ def score_folder(out_dir: str | Path, dataset: PhantomDataset, workers: int = 1)
         check_dataset(truth, workers=1)
     except DatasetError as exc:
         raise DeidentificationFailed(f"the dataset's inputs changed (the tool wrote into them?): {exc}") from None
-    outputs, outcomes = [], []
+    outputs: list[Path | None] = []
+    outcomes: list[FileOutcome] = []
     for f in truth.files:
         path = expected_output(out_dir, f.relpath)
         if path.is_file():
@@ -273,10 +280,10 @@ def score_folder(out_dir: str | Path, dataset: PhantomDataset, workers: int = 1)
     run = EngineRun(spec=f"folder:{out_dir.name}", description={}, outcomes=outcomes)
     block = aggregate_engine(truth, "tool", run, scores)
     details = _Details()
-    for f, score, row in zip(truth.files, scores, block["per_file"]):
+    for f, score, row in zip(truth.files, scores, block.per_file, strict=False):
         if row["error"]:
             details.missing.append(f"{f.label}: {row['error']} (expected at {_rel(f.relpath)})")
-        for gt, box in zip(f.boxes, score.pixel.boxes):
+        for gt, box in zip(f.boxes, score.pixel.boxes, strict=False):
             if gt["is_phi"] == "1" and not box.ok:
                 details.boxes.append((f.label, gt, box))
         for kind, location in score.header.leaks:

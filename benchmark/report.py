@@ -1,4 +1,4 @@
-"""Render a benchmark ``results`` dict (schema ``phiphantom.bench/1``) as report.md and report.html.
+"""Render a benchmark ``results`` dict (schema ``results_file.SCHEMA``) as report.md and report.html.
 
 The report is first built as a list of simple blocks (headings, facts, tables,
 plots, a thumbnail grid); one renderer turns the blocks into Markdown, another
@@ -25,8 +25,8 @@ from . import plots
 from .report_blocks import Block, Facts, Heading, Paragraph, Plot, Table, Thumbnail, ThumbnailGrid, one_line
 from .report_html import render_html
 from .report_markdown import render_markdown
+from .results_file import SCHEMA
 
-SCHEMA = "phiphantom.bench/1"
 MAX_ERRORS = 20
 
 STRATUM_ORDER: dict[str, tuple[str, ...]] = {

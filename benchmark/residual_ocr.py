@@ -10,8 +10,11 @@ residual (the engine delivered nothing safe).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from phiphantom.core.ground_truth import BoxRow
 from phiphantom.core.ocr import TesseractBackend, similarity
 
 from .pixel_metrics import BoxScore
@@ -20,7 +23,7 @@ SIMILARITY = 0.8
 MARGIN = 2
 
 
-def residual_reads(out: np.ndarray | None, rows: list[dict], boxes: list[BoxScore]) -> list[bool]:
+def residual_reads(out: np.ndarray | None, rows: Sequence[BoxRow], boxes: list[BoxScore]) -> list[bool]:
     """Aligned with ``rows``: True where a PHI box's text is still readable in ``out`` (T, H, W luma)."""
     result = []
     ocr = None

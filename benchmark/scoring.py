@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
+from phiphantom.core.ground_truth import BoxRow
 from phiphantom.synth.external_validators import tier3_check
 from phiphantom.synth.ground_truth import read_masks
 
@@ -55,13 +56,12 @@ def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     return inter / union if union else 0.0
 
 
-def match_detections(detections, phi_rows: list[dict], frames: int) -> tuple[int, int, int]:
+def match_detections(detections, phi_rows: Sequence[BoxRow], frames: int) -> tuple[int, int, int]:
     """Per frame, greedy one-to-one matching of redacted detections to visible PHI boxes at IoU >= 0.5."""
     tp = fp = fn = 0
     dets = [d for d in detections if d.redacted]
     for t in range(frames):
-        boxes = [(int(r["bbox_x"]), int(r["bbox_y"]), int(r["bbox_x"]) + int(r["bbox_w"]), int(r["bbox_y"]) + int(r["bbox_h"]))
-                 for r in phi_rows if int(r["frame_start"]) <= t < int(r["frame_end"])]
+        boxes = [(x, y, x + w, y + h) for x, y, w, h in (r.bbox for r in phi_rows if t in r.frames)]
         found = [(d.x0, d.y0, d.x1, d.y1) for d in dets if d.frame_start <= t < d.frame_end]
         pairs = sorted(((_iou(g, d), gi, di) for gi, g in enumerate(boxes) for di, d in enumerate(found)), reverse=True)
         used_g, used_d = set(), set()
@@ -121,7 +121,7 @@ def score_outputs(dataset: BenchDataset, outputs: list[Path | None], detections:
     ``client`` (a ``distributed.Client``) scores one file per Dask task instead of local processes.
     """
     tasks = [ScoreTask(dataset.root, truth, out, tuple(det) if det is not None else None, ocr, dciodvfy)
-             for truth, out, det in zip(dataset.files, outputs, detections)]
+             for truth, out, det in zip(dataset.files, outputs, detections, strict=False)]
     results: list[FileScore] = []
     if client is not None:
         from phiphantom.core.executors import TaskFailed, map_tasks

@@ -1,4 +1,5 @@
-"""The typed data contracts: ground-truth rows (core/ground_truth.py) written and read back in one place.
+"""The typed data contracts: ground-truth rows (core/ground_truth.py) and results.json
+(benchmark/results_file.py), each written and read back in one place.
 
 Round trips on a real generated dataset (its gt tables read, written again: the same bytes) and on
 rows made here; a column that drifts (renamed, missing, unknown) fails the read or the write.
@@ -8,10 +9,23 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
 
+from phiphantom.benchmark.results_file import (
+    METRIC_NAMES,
+    RESULTS_NAME,
+    SCHEMA,
+    EngineBlock,
+    ResultsDocument,
+    ResultsFileError,
+    RunSettings,
+    read_results,
+    read_results_json,
+    write_results,
+)
 from phiphantom.core.ground_truth import (
     BOX_COLUMNS,
     IDENTITY_COLUMNS,
@@ -109,3 +123,68 @@ def test_a_row_of_another_table_is_refused(tmp_path):
     tag = TagRow.from_row({c: "x" for c in TAG_COLUMNS})
     with pytest.raises(TypeError, match="gt/boxes.csv"):
         write_rows(tmp_path / "b.csv", BoxRow, [tag])  # type: ignore[list-item]
+
+
+# --------------------------------------------------------------------------- results.json
+
+
+@pytest.fixture(scope="module")
+def bench_results(dataset, tmp_path_factory) -> tuple[Path, dict]:
+    """A real bench run (null and oracle engines, no re-OCR) on the contracts dataset."""
+    from phiphantom.benchmark.bench import run_bench
+
+    out = tmp_path_factory.mktemp("bench") / "results"
+    return out, run_bench(dataset, ["null", "oracle"], out, workers=1, ocr=False, thumbnails=0)
+
+
+def test_results_json_reads_and_writes_back_byte_identical(bench_results, tmp_path):
+    out, returned = bench_results
+    path = out / RESULTS_NAME
+    document = read_results(path)
+    assert [e.name for e in document.engines] == ["null", "oracle"]
+    assert document.schema == SCHEMA and isinstance(document.settings, RunSettings)
+    assert tuple(document.engines[0].metrics) == METRIC_NAMES
+    assert document.engines[1].metrics["box_recall"] == 1.0  # the oracle removes every box
+    assert document.to_json() == returned == json.loads(path.read_text(encoding="utf-8"))
+    write_results(tmp_path / RESULTS_NAME, document)
+    assert (tmp_path / RESULTS_NAME).read_bytes() == path.read_bytes()
+    assert ResultsDocument.from_json(document.to_json()) == document
+
+
+def test_results_drift_fails(bench_results):
+    out, returned = bench_results
+    data = json.loads((out / RESULTS_NAME).read_text(encoding="utf-8"))
+    block = data["engines"][0]
+    without = {k: v for k, v in block["metrics"].items() if k != "leaks"}
+    with pytest.raises(ResultsFileError, match="lacks leaks"):
+        EngineBlock.from_json(block | {"metrics": without})
+    with pytest.raises(ResultsFileError, match="unknown extra"):
+        EngineBlock.from_json(block | {"counts": block["counts"] | {"extra": 1}})
+    with pytest.raises(ResultsFileError, match="unknown note"):
+        ResultsDocument.from_json(data | {"note": "x"})
+    with pytest.raises(ResultsFileError, match="out of order"):
+        ResultsDocument.from_json({"schema": data["schema"], **dict(reversed(list(data.items())))})
+    with pytest.raises(ResultsFileError, match="not a phiphantom.bench/1"):
+        ResultsDocument.from_json(data | {"schema": "phiphantom.bench/2"})
+
+
+def test_results_read_errors_say_what_is_wrong(tmp_path):
+    (tmp_path / "bad.json").write_bytes(b"\xff\xfe")
+    with pytest.raises(ResultsFileError, match="binary, not UTF-8"):
+        read_results_json(tmp_path / "bad.json")
+    (tmp_path / "half.json").write_text('{"schema": ', encoding="utf-8")
+    with pytest.raises(ResultsFileError, match="not valid JSON"):
+        read_results_json(tmp_path / "half.json")
+    with pytest.raises(ResultsFileError, match="no such results file"):
+        read_results_json(tmp_path / "none.json")
+
+
+def test_the_schema_string_is_defined_once():
+    import phiphantom.benchmark as benchmark
+    from phiphantom.benchmark import bench, report
+
+    assert benchmark.SCHEMA is bench.SCHEMA is report.SCHEMA is SCHEMA
+    package = Path(benchmark.__file__).resolve().parents[1]
+    holders = sorted(p.relative_to(package).as_posix() for part in ("core", "synth", "deid", "benchmark", "cli")
+                     for p in (package / part).rglob("*.py") if f'"{SCHEMA}"' in p.read_text(encoding="utf-8"))
+    assert holders == ["benchmark/results_file.py"]

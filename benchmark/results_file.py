@@ -1,0 +1,172 @@
+"""``results.json``, the document ``phiphantom bench`` writes: schema name, typed parts, the one writer and reader.
+
+:class:`ResultsDocument` is the whole file (dataset summary, :class:`RunSettings`, one
+:class:`EngineBlock` per engine); :func:`write_results` writes it and :func:`read_results_json`
+reads it back (``compare``, ``--overwrite``'s check of an earlier run, and the report read
+through these). ``SCHEMA`` names the shape and is defined only here: change the shape (a key
+added, removed or renamed, a value of another kind) and it must change too; the round-trip
+test in ``tests/test_data_contracts.py`` fails on a block whose keys drift from the lists below.
+``docs/metrics.md`` explains every value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "phiphantom.bench/1"
+SCHEMA_FAMILY = "phiphantom.bench/"   # what ``compare`` accepts: any version of the document
+RESULTS_NAME = "results.json"
+
+#: An engine block's metrics, in the order results.json holds them (a number, or null when not measured).
+METRIC_NAMES = (
+    "box_recall", "frame_recall", "residual_phi_boxes", "residual_phi_rate", "clinical_preservation",
+    "label_preservation", "image_damage", "detection_precision", "detection_recall", "tag_coverage", "leaks",
+    "files_with_leaks", "conformance", "required_retained", "midi_b_score", "valid_files", "pseudonym_consistency",
+    "uid_consistency", "date_interval_consistency", "files_per_s", "frames_per_s", "mb_per_s", "latency_p50_s",
+    "latency_p95_s", "peak_rss_mb", "startup_s", "files_failed",
+)
+#: An engine block's counts, in order.
+COUNT_NAMES = ("files", "phi_boxes", "phi_box_frames", "clinical_boxes", "label_boxes", "image_pixels", "tag_rows",
+               "conformance_checks", "wall_s", "detections")
+#: The keys of a results document and of an engine block, in order.
+DOCUMENT_KEYS = ("schema", "phiphantom_version", "created_utc", "include_phi", "dataset", "settings", "engines")
+ENGINE_KEYS = ("name", "spec", "description", "metrics", "counts", "leaks_by_kind", "conformance_by_action",
+               "required_by_attribute", "consistency", "strata", "per_file", "errors")
+SETTINGS_KEYS = ("workers", "timeout_s", "ocr", "dciodvfy", "executor")
+
+Metric = float | int | None
+
+
+class ResultsFileError(ValueError):
+    """A results.json that cannot be read, or a document of another shape (message is safe to show)."""
+
+
+def _keys_problem(what: str, data: Mapping[str, Any], keys: tuple[str, ...]) -> None:
+    if tuple(data) != keys:
+        missing = [k for k in keys if k not in data]
+        extra = [k for k in data if k not in keys]
+        raise ResultsFileError(f"{what} of {SCHEMA} lacks {', '.join(missing) or '-'}, has the unknown "
+                               f"{', '.join(map(str, extra)) or '-'}" + ("" if missing or extra else ", out of order"))
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How bench ran: worker processes, per-file timeout, re-OCR, dciodvfy, executor (``local`` or Dask)."""
+
+    workers: int
+    timeout_s: float
+    ocr: bool
+    dciodvfy: bool
+    executor: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"workers": self.workers, "timeout_s": self.timeout_s, "ocr": self.ocr, "dciodvfy": self.dciodvfy,
+                "executor": self.executor}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RunSettings:
+        _keys_problem("the settings", data, SETTINGS_KEYS)
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class EngineBlock:
+    """One engine's scores (``docs/metrics.md``): made by :func:`.aggregate.aggregate_engine`."""
+
+    name: str
+    spec: str
+    description: dict[str, Any]            # the engine's name, version, config (no PHI)
+    metrics: dict[str, Metric]             # METRIC_NAMES, in order
+    counts: dict[str, Any]                 # COUNT_NAMES, in order (detections: {tp, fp, fn} or null)
+    leaks_by_kind: dict[str, int]
+    conformance_by_action: dict[str, dict[str, int]]
+    required_by_attribute: dict[str, float | None]
+    consistency: dict[str, Any]
+    strata: dict[str, Any]
+    per_file: list[dict[str, Any]] = field(default_factory=list)   # file, box_recall, leaks, seconds, error[, path]
+    errors: list[dict[str, Any]] = field(default_factory=list)     # file, error_class, message
+
+    def __post_init__(self) -> None:
+        _keys_problem(f"the metrics of engine {self.name!r}", self.metrics, METRIC_NAMES)
+        _keys_problem(f"the counts of engine {self.name!r}", self.counts, COUNT_NAMES)
+
+    def to_json(self) -> dict[str, Any]:
+        """The block as results.json holds it (keys in ENGINE_KEYS order)."""
+        return {key: getattr(self, key) for key in ENGINE_KEYS}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> EngineBlock:
+        _keys_problem("an engine block", data, ENGINE_KEYS)
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class ResultsDocument:
+    """The whole results.json."""
+
+    phiphantom_version: str
+    created_utc: str
+    include_phi: bool
+    dataset: dict[str, Any]          # BenchDataset.summary() (path reduced to its name without --include-phi)
+    settings: RunSettings
+    engines: list[EngineBlock]
+    schema: str = SCHEMA
+
+    def to_json(self) -> dict[str, Any]:
+        """The document as plain JSON data (keys in DOCUMENT_KEYS order), what ``run_bench`` returns."""
+        return {"schema": self.schema, "phiphantom_version": self.phiphantom_version,
+                "created_utc": self.created_utc, "include_phi": self.include_phi, "dataset": self.dataset,
+                "settings": self.settings.to_json(), "engines": [e.to_json() for e in self.engines]}
+
+    @classmethod
+    def from_json(cls, data: Any) -> ResultsDocument:
+        """The document of ``data``; :class:`ResultsFileError` for another schema or shape."""
+        if not isinstance(data, Mapping) or data.get("schema") != SCHEMA:
+            raise ResultsFileError(f"not a {SCHEMA} results document")
+        _keys_problem("a results document", data, DOCUMENT_KEYS)
+        return cls(phiphantom_version=data["phiphantom_version"], created_utc=data["created_utc"],
+                   include_phi=data["include_phi"], dataset=data["dataset"],
+                   settings=RunSettings.from_json(data["settings"]),
+                   engines=[EngineBlock.from_json(e) for e in data["engines"]], schema=data["schema"])
+
+
+def results_text(document: ResultsDocument) -> str:
+    """The bytes of results.json (as text): indented, UTF-8 kept as is, a final newline."""
+    return json.dumps(document.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def write_results(path: Path, document: ResultsDocument) -> None:
+    """Write ``document`` to ``path`` (``OUT/results.json``)."""
+    Path(path).write_text(results_text(document), encoding="utf-8")
+
+
+def read_results_json(path: Path) -> Any:
+    """The JSON data of the results file at ``path``, any version (callers check what they need).
+
+    Anything unreadable is a :class:`ResultsFileError` saying what is wrong (never a value).
+    """
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ResultsFileError(f"no such results file: {path}") from None
+    except IsADirectoryError:
+        raise ResultsFileError(f"{path} is a folder, not a results.json file") from None
+    except OSError as exc:
+        raise ResultsFileError(f"cannot read {path} ({type(exc).__name__})") from None
+    except UnicodeDecodeError:
+        raise ResultsFileError(f"{path} is not a results.json (binary, not UTF-8 text)") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ResultsFileError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    except RecursionError:
+        raise ResultsFileError(f"{path} is not a results.json (nested too deeply)") from None
+
+
+def read_results(path: Path) -> ResultsDocument:
+    """The :data:`SCHEMA` document at ``path`` (:class:`ResultsFileError` otherwise)."""
+    return ResultsDocument.from_json(read_results_json(path))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich import box
+from rich.progress import TaskID
 from rich.table import Table
 
 from phiphantom.core.cli_text import err_console, lit, out_console
@@ -56,7 +57,7 @@ def _run(data: Path, engines: list[str], out: Path, workers: int, timeout: float
     try:
         choice = Executor(executor, scheduler, workers)
         with progress_bar() as bar:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def progress(description: str, done: int, total: int) -> None:
                 if description not in tasks:

@@ -17,12 +17,15 @@ from __future__ import annotations
 import functools
 import io
 from collections.abc import Callable, Mapping, Sequence
-from typing import ParamSpec
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 import matplotlib
 import matplotlib.style
 import numpy as np
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType  # matplotlib >= 3.9; annotations only
 
 P = ParamSpec("P")
 
@@ -31,7 +34,7 @@ MAX_LABEL_CHARS = 28
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<")
 _HATCHES = ("", "//", "..", "xx", "\\\\", "++")
 
-_RC = {
+_RC: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",   # bundled with matplotlib: same glyphs everywhere
     "font.size": 9,
     "axes.titlesize": 11,
@@ -184,7 +187,7 @@ def stacked_hbars_png(engines: Sequence[str], segments: Mapping[str, Sequence[fl
                 label=plot_label(segment))
         left += widths
     for ypos, total in zip(y, left, strict=False):
-        ax.text(total, ypos, f" {total:,.0f}", va="center", fontsize=8)
+        ax.text(total, float(ypos), f" {total:,.0f}", va="center", fontsize=8)
     ax.set_yticks(y, [plot_label(e) for e in engines])
     ax.invert_yaxis()
     top = float(left.max()) if len(left) else 0.0

@@ -45,7 +45,7 @@ def prepare_line_array(crop: np.ndarray, target_height: int = 40, border: int = 
     """Grey, dark-on-light (overlay text is usually light on dark), upscaled (cubic) to about
     ``target_height`` pixels, binarised with Otsu, on a quiet white border: what Tesseract reads best
     (measured on overlay text: 87% exact line reads, against 82% for plain grey upscaling)."""
-    grey = crop.astype(np.float32)
+    grey: np.ndarray = crop.astype(np.float32)
     if grey.ndim == 3:
         grey = grey @ np.array(LUMA_WEIGHTS, dtype=np.float32)
     grey = grey.astype(np.uint8)

@@ -95,7 +95,7 @@ def malformed_reason(ds: Dataset, tag: BaseTag) -> str | None:
         return None  # unknown tags are handled by their own rule
     allowed, most = entry
     raw = ds.get_item(tag)
-    vr = raw.VR
+    vr: str | None = raw.VR
     if vr is not None and " or " in vr:
         return None  # an element made in memory with an undecided VR (pydicom resolves it when writing)
     if vr == "UN" or vr is None:  # UN and implicit VR are read with the dictionary VR

@@ -12,6 +12,7 @@ import binascii
 import os
 import secrets
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 
 from phiphantom.core.vocabulary import KEY_ENV
@@ -39,7 +40,8 @@ def _decode(text: str) -> bytes:
     return text.encode("utf-8")
 
 
-def load_key(key_file: Path | None = None, *, ephemeral: bool = False, env: dict | None = None) -> tuple[bytes, str]:
+def load_key(key_file: Path | None = None, *, ephemeral: bool = False,
+             env: Mapping[str, str] | None = None) -> tuple[bytes, str]:
     """The key and where it came from (``"file"``, ``"env"``, ``"ephemeral"``).
 
     Order: ``key_file``, then ``$PHIPHANTOM_DEID_KEY``, then a random key if ``ephemeral``.

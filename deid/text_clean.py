@@ -47,9 +47,10 @@ def date_forms(value: str) -> list[str]:
 
 
 def _values(ds: Dataset, keyword: str) -> list[str]:
-    if keyword not in ds:
+    element = ds.data_element(keyword) if keyword in ds else None
+    if element is None:
         return []
-    value = ds.data_element(keyword).value
+    value = element.value
     values = list(value) if isinstance(value, (list, tuple, MultiValue)) else [value]
     return [str(v) for v in values if v not in (None, "")]
 

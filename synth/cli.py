@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -75,7 +76,7 @@ def generate_command(
     validate: bool = typer.Option(True, "--validate/--no-validate", help="Run the three validation tiers at the end."),
 ) -> None:
     """Generate a synthetic ultrasound DICOM dataset with burned-in and hidden fake PHI and exact ground truth."""
-    flags = dict(
+    flags: dict[str, Any] = dict(
         out=out, patients=patients, studies_per_patient=studies_per_patient, files_per_study=files_per_study,
         cine_fraction=cine_fraction, frames=frames, sizes=size, source=source, locales=locales,
         difficulty=difficulty, jpeg_fraction=jpeg_fraction, rgb_fraction=rgb_fraction,
@@ -202,7 +203,9 @@ def generate_bench_command(
     from .ground_truth import write_json
 
     try:
-        cfg = GenerateConfig(patients=patients, seed=seed, cine_fraction=cine_fraction, frames=frames, sizes=size,
+        # frames "MIN:MAX" and size "WxH,..." as typed: GenerateConfig parses them (__post_init__)
+        cfg = GenerateConfig(patients=patients, seed=seed, cine_fraction=cine_fraction,
+                             frames=frames, sizes=size,  # type: ignore[arg-type]
                              jpeg_fraction=jpeg_fraction, source=source, workers=1, validate=False)
     except ConfigError as exc:
         console.print(f"[red]error:[/red] {lit(exc)}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +56,7 @@ LOW_CONTRAST_RGB = {"dim-grey": (72, 72, 72), "dim-blue": (60, 70, 120)}
 PLATES = ((38, 38, 38), (20, 30, 70), (55, 55, 55))
 
 #: Style knobs per difficulty.
-DIFFICULTY = {
+DIFFICULTY: dict[str, dict[str, Any]] = {
     "easy": dict(sizes=(14, 22), size_skew=1.0, fonts=("DejaVuSans", "DejaVuSansMono", "DejaVuSans-Bold"),
                  colours=("white", "yellow", "cyan", "green"), no_aa=0.0, plate=0.2, low=0.0, edge=0.0,
                  layouts=("banner", "top_left_block", "split_top", "left_column", "bottom_bar", "mixed")),

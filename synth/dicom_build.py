@@ -14,6 +14,7 @@ sequences, a private block, free text, an overlay bitmap, an icon thumbnail and
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -151,7 +152,7 @@ def build_dataset(job: FileJob, comp: Composition) -> tuple[Dataset, TagRecorder
     # File meta
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = sop_class
-    meta.MediaStorageSOPInstanceUID = sop_uid
+    meta.MediaStorageSOPInstanceUID = UID(sop_uid)
     meta.TransferSyntaxUID = JPEGBaseline8Bit if job.jpeg else ExplicitVRLittleEndian
     meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
     meta.ImplementationVersionName = IMPLEMENTATION_VERSION
@@ -234,7 +235,8 @@ def _pixels(ds: Dataset, job: FileJob, comp: Composition, rng) -> dict:
         ds.FrameTime = f"{job.frame_time_ms:.1f}"
         ds.CineRate = max(1, int(round(1000.0 / job.frame_time_ms)))
         ds.RecommendedDisplayFrameRate = ds.CineRate
-    info = {"lossless": not job.jpeg, "transfer_syntax": "jpeg-baseline" if job.jpeg else "explicit-le"}
+    info: dict[str, Any] = {"lossless": not job.jpeg,
+                            "transfer_syntax": "jpeg-baseline" if job.jpeg else "explicit-le"}
     if not job.jpeg:
         ds.PhotometricInterpretation = "RGB" if colour else "MONOCHROME2"
         ds.LossyImageCompression = "00"

@@ -13,6 +13,7 @@ from .config import GenerateConfig
 from .identity import Identity, make_identity
 from .seeding import derive_seed, rng_for
 from .sources import FrameSource, SourceRef
+from .sources.base import Colour
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class FileJob:
     source_ref: SourceRef
     width: int
     height: int
-    colour: str            # "grey" | "rgb"
+    colour: Colour         # "grey" | "rgb"
     jpeg: bool
     frame_time_ms: float
     depth_cm: float
@@ -73,7 +74,7 @@ def plan_dataset(config: GenerateConfig, source: FrameSource) -> tuple[list[Iden
                 n_frames = int(fr.integers(config.frames[0], config.frames[1] + 1)) if cine else 1
                 ref: SourceRef = source.plan(fr, cine, n_frames)
                 width, height = config.sizes[int(fr.integers(len(config.sizes)))]
-                colour = "rgb" if fr.random() < config.rgb_fraction else "grey"
+                colour: Colour = "rgb" if fr.random() < config.rgb_fraction else "grey"
                 jpeg = bool(fr.random() < config.jpeg_fraction)
                 frame_time = float(fr.choice((20.0, 25.0, 33.3, 40.0, 50.0)))
                 frame_time = float(ref.param("frame_time_ms", 0) or 0) or (

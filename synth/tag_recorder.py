@@ -16,6 +16,14 @@ from pydicom.tag import Tag
 from phiphantom.core.profile import basic_action
 
 
+def _tag(keyword: str) -> int:
+    """The tag of a DICOM keyword (the generator writes only dictionary keywords)."""
+    tag = tag_for_keyword(keyword)
+    if tag is None:
+        raise KeyError(f"not a DICOM keyword: {keyword}")
+    return tag
+
+
 def tag_text(tag: int) -> str:
     t = Tag(tag)
     return f"({t.group:04X},{t.element:04X})"
@@ -63,7 +71,7 @@ class TagRecorder:
         setattr(scope.ds, keyword, value)
         if category is None or value in ("", None):
             return
-        tag = tag_for_keyword(keyword)
+        tag = _tag(keyword)
         self._record(scope, tag, dictionary_VR(tag), kind or ("nested" if scope.nested else "standard"),
                      category, str(value), "exact")
 
@@ -75,7 +83,7 @@ class TagRecorder:
         """Create a sequence with ``n_items`` empty items and return their scopes."""
         items = [Dataset() for _ in range(n_items)]
         setattr(scope.ds, keyword, items)
-        tag = tag_for_keyword(keyword)
+        tag = _tag(keyword)
         action = basic_action(Tag(tag)) or ""
         seq = scope.ds[keyword].value
         return [Scope(seq[i], f"{scope.prefix}{tag_text(tag)}[{i}].", scope.actions + (action,), True)

@@ -80,7 +80,7 @@ def composite(frames: np.ndarray, alpha: np.ndarray, x0: int, y0: int, colour: t
     a = alpha.astype(np.uint16)
     if region.ndim == 4:
         a = a[:, :, None]
-        col = np.asarray(colour, dtype=np.uint16).reshape(1, 1, 3)
+        col: np.ndarray | np.uint16 = np.asarray(colour, dtype=np.uint16).reshape(1, 1, 3)
     else:
         col = np.uint16(colour[0])
     blended = (region.astype(np.uint16) * (255 - a) + col * a + 127) // 255

@@ -135,7 +135,7 @@ class CommandEngine(BaseEngine):
 
     def _probe_version(self) -> str:
         try:
-            process = subprocess.Popen([self.argv[0], *self.version_args], stdin=subprocess.DEVNULL,
+            process = subprocess.Popen([self.argv[0], *(self.version_args or ())], stdin=subprocess.DEVNULL,
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_tool_env(),
                                        start_new_session=True)
         except OSError:
@@ -145,8 +145,9 @@ class CommandEngine(BaseEngine):
         except subprocess.TimeoutExpired:
             _kill_group(process.pid)
             process.wait()
-            process.stdout.close()  # not read to the end: a child that left the group may hold them open
-            process.stderr.close()
+            for pipe in (process.stdout, process.stderr):  # both PIPE, never None
+                if pipe is not None:
+                    pipe.close()  # not read to the end: a child that left the group may hold them open
             return "unknown (the version probe timed out)"
         finally:
             _kill_group(process.pid)  # children it left behind (the group outlives its leader)

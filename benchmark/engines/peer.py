@@ -19,7 +19,7 @@ from pathlib import Path
 from phiphantom.deid.keys import KEY_ENV
 
 from ..peers.catalog import get_peer
-from ..peers.install import find_installed, peer_env
+from ..peers.install import Installed, find_installed, peer_env
 from .base import BaseEngine, EngineContext, EngineError, FileResult
 
 PEER_PREFIX = "peer:"
@@ -33,17 +33,18 @@ class PeerFileFailed(EngineError):
 class PeerEngine(BaseEngine):
     peer_name: str = ""
     home: Path | None = None
-    _process: subprocess.Popen | None = field(default=None, init=False, repr=False)
+    _process: subprocess.Popen[str] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         try:
             self.peer = get_peer(self.peer_name)
         except KeyError as exc:
             raise EngineError(str(exc.args[0])) from None
-        self.installed = find_installed(self.peer, self.home)
-        if self.installed is None:
+        installed = find_installed(self.peer, self.home)
+        if installed is None:
             raise EngineError(f"peer {self.peer_name!r} is not installed (or its pins changed): "
                               f"run `phiphantom peers install {self.peer_name}`")
+        self.installed: Installed = installed
         if self.name in ("engine", ""):
             self.name = self.peer_name
         described = self.installed.info.get("describe", {})
@@ -62,33 +63,37 @@ class PeerEngine(BaseEngine):
             self.installed.command("--serve"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, cwd=context.work_dir, text=True, bufsize=1,
             env={name: value for name, value in peer_env().items() if name != KEY_ENV})  # no tool sees the key
-        answer = self._answer()
+        answer = self._answer(self._process)
         if not answer.get("ready"):
             raise EngineError(f"peer {self.peer_name}: the adapter did not become ready")
 
-    def _answer(self) -> dict:
-        line = self._process.stdout.readline()
+    def _answer(self, process: subprocess.Popen[str]) -> dict:
+        assert process.stdout is not None  # started with stdout=PIPE
+        line = process.stdout.readline()
         if not line:
-            code = self._process.poll()
+            code = process.poll()
             raise EngineError(f"peer {self.peer_name}: the adapter exited"
                               + (f" with status {code}" if code is not None else ""))
         return json.loads(line)
 
     def process_file(self, src: Path, dst: Path) -> FileResult | None:
-        if self._process is None:
+        process = self._process
+        if process is None:
             raise EngineError(f"peer {self.peer_name}: not started")
+        assert process.stdin is not None  # started with stdin=PIPE
         try:
-            self._process.stdin.write(json.dumps({"src": str(src), "dst": str(dst)}) + "\n")
-            self._process.stdin.flush()
+            process.stdin.write(json.dumps({"src": str(src), "dst": str(dst)}) + "\n")
+            process.stdin.flush()
         except BrokenPipeError:
             raise EngineError(f"peer {self.peer_name}: the adapter is gone") from None
-        answer = self._answer()
+        answer = self._answer(process)
         if not answer.get("ok"):
             raise PeerFileFailed(f"{self.peer_name} failed on this file ({answer.get('error', 'unknown error')})")
         return None
 
     def close(self) -> None:
         if self._process is not None and self._process.poll() is None:
+            assert self._process.stdin is not None  # started with stdin=PIPE
             self._process.stdin.close()
             try:
                 self._process.wait(10)

@@ -15,6 +15,8 @@ Specs:
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..peers.catalog import PEERS
 from .base import Engine, EngineError
 from .command import CMD_PREFIXES, CommandEngine, parse_cmd_options
@@ -56,13 +58,13 @@ def build_engine(spec: str, **kwargs) -> Engine:
     if spec == "bundled" or spec.startswith("bundled:"):
         words = ([o.strip().replace("-", "_") for o in spec[len("bundled:"):].split(",") if o.strip()]
                  if ":" in spec else [])
-        flags = {"header_only": "header_only" in words}
+        flags: dict[str, Any] = {"header_only": "header_only" in words}
         if "balanced" in words:
             flags["policy"] = "balanced"
         if "hard" in words:
             flags["hard"] = True
-        options = frozenset(w for w in words if w not in ("header_only", "balanced", "strict", "hard"))
-        kwargs = {**kwargs, **flags, **({"options": options} if options else {})}
+        switches = frozenset(w for w in words if w not in ("header_only", "balanced", "strict", "hard"))
+        kwargs = {**kwargs, **flags, **({"options": switches} if switches else {})}
         return build_bundled_engine(**kwargs)
     factory = _SIMPLE.get(spec)
     if factory is None:

@@ -69,7 +69,7 @@ def tesserocr_ocr():
             header, rows = rows[0], rows[1:]
             for row in rows:
                 row += [""] * (len(header) - len(row))
-            result = {name: [] for name in header}
+            result: dict[str, list[str | int]] = {name: [] for name in header}
             for row in rows:  # as pytesseract.file_to_dict: numbers as int, the text column as str
                 for i, name in enumerate(header):
                     result[name].append(row[i] if name == "text" else int(float(row[i])))

@@ -19,6 +19,7 @@ including text OCR cannot read; ``balanced`` redacts only text classified as PHI
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
@@ -104,9 +105,10 @@ class HeaderValues:
         hv = cls()
 
         def values(item: Dataset, keyword: str) -> list[str]:
-            if keyword not in item:
+            element = item.data_element(keyword) if keyword in item else None
+            if element is None:
                 return []
-            value = item.data_element(keyword).value
+            value = element.value
             seq = list(value) if isinstance(value, (list, MultiValue)) else [value]
             return [str(v) for v in seq if v not in (None, "")]
 
@@ -188,7 +190,7 @@ DATE_LIKE_COUNT = 31
 class Classifier:
     header: HeaderValues
     policy: str = "strict"
-    ner: object | None = None  # callable(text) -> list[str] of entity labels
+    ner: Callable[[str], list[str]] | None = None  # callable(text) -> list[str] of entity labels
     frames: int = 1            # the clip's frame count: a counter "k/frames" is clinical (see _counter)
     readable_only: bool = False  # judge only text OCR reads with confidence; keep the rest (pixels.modality TEXT)
 

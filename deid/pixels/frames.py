@@ -216,7 +216,7 @@ def load_frames(ds: Dataset) -> Frames:
     if samples == 3:
         if photometric in ("YBR_FULL", "YBR_FULL_422"):
             view = ybr_to_view(arr)
-            fill = np.array([0, 128, 128], dtype=arr.dtype)
+            fill: np.ndarray | int = np.array([0, 128, 128], dtype=arr.dtype)
         else:
             view = _to_8bit(channel_max(arr), ds)
             fill = np.zeros(3, dtype=arr.dtype)

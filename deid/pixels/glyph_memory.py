@@ -58,14 +58,17 @@ class GlyphMemory:
     def spell(self, tophat: np.ndarray, seg: Segment) -> LineRead | None:
         """The text of ``seg`` from remembered glyphs, or None when OCR must read it."""
         glyphs = _glyphs(tophat, seg)
-        if not glyphs.keys or any(self.chars.get(k) is None or self.reads[k] < CONFIRMATIONS for k in glyphs.keys):
+        letters = [self.chars.get(k) for k in glyphs.keys]
+        if not glyphs.keys or any(c is None or self.reads[k] < CONFIRMATIONS
+                                  for k, c in zip(glyphs.keys, letters, strict=False)):
             return None
-        text = [self.chars[glyphs.keys[0]]]
-        for key, gap in zip(glyphs.keys[1:], glyphs.gaps, strict=False):
+        known = [c for c in letters if c is not None]  # all of them (checked above)
+        text = [known[0]]
+        for char, gap in zip(known[1:], glyphs.gaps, strict=False):
             if self.letter_gap is not None and gap <= self.letter_gap:
-                text.append(self.chars[key])
+                text.append(char)
             elif self.word_gap is not None and gap >= self.word_gap:
-                text.append(" " + self.chars[key])
+                text.append(" " + char)
             else:
                 return None  # a gap no read has explained
         return LineRead("".join(text), min(self.confidence[k] for k in glyphs.keys))

@@ -115,12 +115,12 @@ def estimate_image_mask(stack: np.ndarray) -> np.ndarray:
         if area < MIN_MOVING_AREA * h * w:
             continue
         component = labels == i
-        black = _black_fraction(frame, component)
-        if black > 0.4:
+        black_share = _black_fraction(frame, component)
+        if black_share > 0.4:
             continue  # a block of text on black, not ultrasound
         # in a clip, a patch whose every pixel moves and that is not black is image, however small
         # next to the fan (a second view, a strip of speckle beside the sector); text does not move
-        moves = t > 1 and black <= 0.1 and float(moving[component].mean()) >= 0.9
+        moves = t > 1 and black_share <= 0.1 and float(moving[component].mean()) >= 0.9
         if area < 0.02 * h * w and not moves:
             continue
         candidates.append((area, component, moves))

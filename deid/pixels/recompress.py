@@ -20,6 +20,8 @@ ratio/method history (:func:`note_lossy_history` adds that history when a lossy 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.pixels import pixel_array
@@ -80,7 +82,7 @@ def recompress(ds: Dataset, name: str) -> tuple[bool, str]:
         if native.ndim >= 3 and int(ds.get("SamplesPerPixel", 1) or 1) == 3:
             ds.PlanarConfiguration = 0  # the decoded samples are interleaved (colour-by-pixel)
         rct = syntax == JPEG2000Lossless and str(ds.PhotometricInterpretation).strip() == "RGB"
-        kwargs = {"use_mct": rct} if syntax == JPEG2000Lossless else {}
+        kwargs: dict[str, Any] = {"use_mct": rct} if syntax == JPEG2000Lossless else {}
         ds.compress(syntax, native, encoding_plugin=ENCODERS[name], generate_instance_uid=False,
                     **kwargs)  # lossless: the same instance
         if rct:  # RGB through the reversible colour transform is YBR_RCT (PS3.5 8.2.4; decodes to the same RGB)

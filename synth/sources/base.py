@@ -18,7 +18,7 @@ for RGB, ``uint8``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -45,7 +45,7 @@ class SourceRef:
     def n_frames(self) -> int:
         return len(self.frame_indices)
 
-    def param(self, key: str, default: object = None) -> object:
+    def param(self, key: str, default: Any = None) -> Any:  # a JSON scalar of the source's metadata
         return dict(self.params).get(key, default)
 
 

@@ -16,6 +16,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import cv2
 import numpy as np
@@ -39,18 +40,21 @@ LINEAR_FILL_RATIO = 0.97     # mask area / bounding-box area above which a mask 
 
 def load_image(path: str | Path, label: str | None = None) -> np.ndarray:
     """Load a PNG/JPEG as ``(h, w, 3)`` uint8 RGB, honouring the EXIF orientation tag."""
-    name = label or Path(path).name
-    try:
-        with Image.open(path) as img:
-            img = ImageOps.exif_transpose(img)
-            return _pil_to_rgb(img)
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
-        raise SourceError(f"cannot read image {name}: {type(exc).__name__}") from None
+    return _open_image(path, label or Path(path).name)
 
 
 def load_image_bytes(data: bytes, label: str) -> np.ndarray:
     """Like :func:`load_image` for an encoded image held in memory (e.g. a zip member)."""
-    return load_image(io.BytesIO(data), label=label)
+    return _open_image(io.BytesIO(data), label)
+
+
+def _open_image(source: str | Path | BinaryIO, name: str) -> np.ndarray:
+    try:
+        with Image.open(source) as opened:
+            img = ImageOps.exif_transpose(opened)
+            return _pil_to_rgb(img)
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
+        raise SourceError(f"cannot read image {name}: {type(exc).__name__}") from None
 
 
 def _pil_to_rgb(img: Image.Image) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""The typed data contracts: ground-truth rows (core/ground_truth.py) and results.json
-(benchmark/results_file.py), each written and read back in one place.
+"""The typed data contracts: ground-truth rows (core/ground_truth.py), results.json
+(benchmark/results_file.py) and detections (core/detections.py), each written and read back in one place.
 
 Round trips on a real generated dataset (its gt tables read, written again: the same bytes) and on
 rows made here; a column that drifts (renamed, missing, unknown) fails the read or the write.
@@ -26,6 +26,7 @@ from phiphantom.benchmark.results_file import (
     read_results_json,
     write_results,
 )
+from phiphantom.core.detections import DECISIONS, DETECTION_COLUMNS, Detection, read_detections
 from phiphantom.core.ground_truth import (
     BOX_COLUMNS,
     IDENTITY_COLUMNS,
@@ -188,3 +189,38 @@ def test_the_schema_string_is_defined_once():
     holders = sorted(p.relative_to(package).as_posix() for part in ("core", "synth", "deid", "benchmark", "cli")
                      for p in (package / part).rglob("*.py") if f'"{SCHEMA}"' in p.read_text(encoding="utf-8"))
     assert holders == ["benchmark/results_file.py"]
+
+
+# --------------------------------------------------------------------------- detections
+
+
+def test_deid_detections_csv_reads_back_through_the_contract(dataset, tmp_path):
+    import io
+
+    from typer.testing import CliRunner
+
+    from phiphantom.cli.main import app
+
+    out = tmp_path / "deid"
+    result = CliRunner().invoke(app, ["deid", str(dataset / "dicom"), str(out), "--ephemeral-key", "--workers", "1"],
+                                env={"PHIPHANTOM_DEID_KEY": ""})
+    assert result.exit_code == 0, result.output
+    rows = read_detections(out / "detections.csv")
+    assert rows and all(r.file.startswith("file-") and r.decision in DECISIONS and r.text == "" for r in rows)
+    assert any(r.detection.redacted for r in rows)
+    assert all(isinstance(r.detection, Detection) and r.x1 > r.x0 and r.frame_end > r.frame_start for r in rows)
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)  # what the batch runner writes: the header, then each row's cells
+    writer.writerow(DETECTION_COLUMNS)
+    writer.writerows(r.cells() for r in rows)
+    assert text.getvalue().encode("utf-8") == (out / "detections.csv").read_bytes()
+
+
+def test_detections_csv_drift_fails(tmp_path):
+    path = tmp_path / "detections.csv"
+    path.write_text("file,frame_start,frame_end,x0,y0,x1,y1,decision,why,text\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="header is not"):
+        read_detections(path)
+    path.write_text(",".join(DETECTION_COLUMNS) + "\nfile-0001,0,1,2,3,x,5,redact,r,\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="x1 is missing or not an integer"):
+        read_detections(path)

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from phiphantom.core.detections import Detection  # defined in core: deid writes the same boxes
+
 
 class EngineError(RuntimeError):
     """An engine spec that cannot be built, or an engine that cannot start (message is safe to show)."""
@@ -35,20 +37,6 @@ class EngineContext:
 
     data_dir: Path   # the dataset root; only the oracle may read its gt/ (it is the point of the oracle)
     work_dir: Path   # scratch space private to this engine
-
-
-@dataclass(frozen=True)
-class Detection:
-    """A text box an engine found: frames [frame_start, frame_end), pixels [x0, x1) x [y0, y1)."""
-
-    frame_start: int
-    frame_end: int
-    x0: int
-    y0: int
-    x1: int
-    y1: int
-    redacted: bool = True
-    reason: str = ""
 
 
 @dataclass

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from phiphantom.core.detections import DETECTION_COLUMNS
+
 from ..header_deid import DeidOptions
 from ..keys import write_private
 from .inputs import path_text, redacted_name
@@ -35,7 +37,6 @@ if TYPE_CHECKING:  # pragma: no cover - type hints only
     from .plan import Plan
     from .summary import BatchSummary
 
-DETECTION_COLUMNS = ("file", "frame_start", "frame_end", "x0", "y0", "x1", "y1", "decision", "reason", "text")
 ERROR_COLUMNS = ("path", "error_class", "message")
 #: ``kind`` of the state file's line that each run writes first: its key check value and settings.
 RUN_RECORD = "run"
@@ -252,9 +253,11 @@ class Committer:
             self.folders.add(folder)
 
     def commit(self, entry: InputEntry, result: dict | None) -> None:
+        """Decide one entry: ``result`` is its worker's answer (``None`` only for an entry with a walk error)."""
         if entry.error is not None:
             self.fail(entry, *entry.error)
             return
+        assert result is not None  # every entry without a walk error was run
         if result["status"] == "error":
             self.fail(entry, result["error_class"], result["message"], result["input_sha256"])
             return

@@ -12,9 +12,8 @@ import multiprocessing.connection
 import os
 import warnings
 from collections.abc import Iterable, Iterator
-from typing import Any
 
-from phiphantom.core.executors import Executor, ExecutorSession, TaskFailed
+from phiphantom.core.executors import ExecutorSession, TaskFailed
 from phiphantom.core.workers import Lost, SupervisedPool, Worker, keep_freed_memory, serve
 
 from .outputs import unlink_quietly
@@ -86,7 +85,3 @@ def run_files(session: ExecutorSession, plan: Plan, tasks: list[tuple[int, str, 
                       "message": f"the Dask task failed ({answer.error_class})"}
         yield tasks[at][0], answer
 
-
-def dask_results(client: Any, plan: Plan, tasks: list) -> Iterator[tuple[int, dict]]:
-    """Results from the Dask cluster as they finish (:func:`run_files` on a Dask session)."""
-    return run_files(ExecutorSession(Executor("dask"), client), plan, tasks, 1)

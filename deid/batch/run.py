@@ -6,7 +6,6 @@ What it guarantees is in the docstring of :mod:`phiphantom.deid.batch`.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import shutil
@@ -14,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from phiphantom.core.executors import Executor, dask_client, default_workers
+from phiphantom.core.executors import Executor, ExecutorSession, default_workers
 
 from ..config import RECOMPRESS_NAMES, DeidConfig
 from ..header_deid import DeidOptions
@@ -42,7 +41,7 @@ from .plan import (
     run_settings,
     settings_fingerprint,
 )
-from .pool import WorkerPool, dask_results
+from .pool import run_files
 from .process import check_pixel_tools
 from .records import Committer, Records, ResumeRefused, check_resume, load_state, write_mapping
 from .summary import BatchSummary
@@ -63,7 +62,7 @@ def check_out(out: Path, resume: bool, plan: Plan) -> None:
 
 
 def _drive(plan: Plan, entries: list[InputEntry], committer: Committer, state: dict[str, dict], workers: int,
-           progress: Callable[[int, int], None] | None, client=None) -> int:
+           progress: Callable[[int, int], None] | None, session: ExecutorSession) -> int:
     """Run the DICOM entries through the pool (or Dask) and commit every entry in input order; return the pool size."""
     total = len(entries)
     results: dict[int, dict] = {}
@@ -80,12 +79,9 @@ def _drive(plan: Plan, entries: list[InputEntry], committer: Committer, state: d
     if progress is not None:
         progress(done, total)
     commit_ready()
-    size = max(1, min(workers, len(tasks)))
-    if client is not None:
-        size = max(1, len(client.scheduler_info().get("workers", {})))
+    size = session.size(max(1, min(workers, len(tasks))))
     if tasks:
-        answers = dask_results(client, plan, tasks) if client is not None else WorkerPool(plan, size).run(tasks)
-        for index, result in answers:
+        for index, result in run_files(session, plan, tasks, size):
             results[index] = result
             commit_ready()
             done += 1
@@ -220,9 +216,9 @@ def _run(plan: Plan, entries: list[InputEntry], src: Path, out: Path, resume: bo
         records = Records(plan, resume, key_source, deid_options, profile)
         committer = Committer(plan, records, summary)
         try:
-            with dask_client(executor) if executor.is_dask else contextlib.nullcontext() as client:
+            with executor.open() as session:
                 summary.workers = _drive(plan, entries, committer, state, workers or default_workers(), progress,
-                                         client)
+                                         session)
         finally:
             records.close()
     finally:

@@ -49,6 +49,7 @@ from .pixels.config import POLICIES, PixelConfig
 from .structure import check_structure, prepare_for_writing, reject_dicomdir
 
 if TYPE_CHECKING:  # the pixel stack (OpenCV, OCR) is imported only when pixels are cleaned
+    from .pixels.clean import PixelResult
     from .pixels.detect import TextBox
 
 __all__ = ["DeidResult", "Deidentifier", "FileDeid", "deidentify", "deidentify_file", "encode", "read_dicom",
@@ -74,7 +75,7 @@ class FileDeid:
 
     dataset: Dataset
     header: HeaderResult
-    pixels: object | None = None  # a pixels.clean.PixelResult when pixel cleaning ran (mode "none": no boxes)
+    pixels: PixelResult | None = None  # when pixel cleaning ran (mode "none": no boxes)
     recompress_note: str = ""     # why --recompress left this output's pixel data as it was ("" when done or not asked)
 
     def pixel_record(self) -> dict:
@@ -99,14 +100,13 @@ def read_dicom(src: Path | bytes) -> Dataset:
     Raises :class:`FileRejected` (DICOMDIR, truncated or malformed element stream) or
     :class:`DeidError` (not Part 10, unreadable, not a composite instance); messages hold no values.
     """
-    in_memory = isinstance(src, (bytes, bytearray))
-    try:
-        check_structure(src if in_memory else Path(src))  # a path is mapped, not read: one copy of a big cine
+    try:  # a path is mapped, not read: one copy of a big cine
+        check_structure(src if isinstance(src, (bytes, bytearray)) else Path(src))
     except (OSError, ValueError, struct.error) as exc:
         raise DeidError(f"unreadable DICOM ({type(exc).__name__})") from None
     try:
         # the structure check already walked every element
-        ds = pydicom.dcmread(io.BytesIO(src) if in_memory else Path(src), force=False)
+        ds = pydicom.dcmread(io.BytesIO(src) if isinstance(src, (bytes, bytearray)) else Path(src), force=False)
     except InvalidDicomError:
         raise DeidError("not a DICOM Part 10 file (no 'DICM' preamble)") from None
     except Exception as exc:  # noqa: BLE001 - pydicom raises many kinds on bad data; the class name is safe
@@ -260,7 +260,7 @@ class Deidentifier:
             values = HeaderValues.from_dataset(ds)  # before the header is cleaned
         header = HeaderDeidentifier(config.options, config.pseudonymizer, ds).run(ds)
         pixels = None
-        if values is not None:
+        if values is not None and config.pixels is not None:  # values are read only when pixels are cleaned
             from .pixels.clean import PixelResult, clean_pixels
             from .pixels.modality import NONE
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydicom.filewriter import dcmwrite
 
@@ -19,6 +20,9 @@ from phiphantom.deid.keys import KEY_ENV, load_key
 from phiphantom.deid.pixels.config import PixelConfig
 
 from .base import BaseEngine, Detection, EngineContext, EngineError, FileResult
+
+if TYPE_CHECKING:  # the fuzzer's type for the batch runner's plan (it reaches deid only through this adapter)
+    from phiphantom.deid.batch import Plan as BatchPlan  # noqa: F401 - imported by benchmark/fuzz/worker.py
 
 
 class BundledEngine(BaseEngine):
@@ -59,6 +63,7 @@ class BundledEngine(BaseEngine):
                                   pixels=self.pixels)
 
     def process_file(self, src: Path, dst: Path) -> FileResult | None:
+        assert self._config is not None, "start() builds the engine's configuration"
         result = deidentify_file(Path(src), self._config)
         out = Path(dst).with_name(f"{result.dataset.SOPInstanceUID}.dcm")
         dcmwrite(out, result.dataset, enforce_file_format=True)

@@ -30,10 +30,14 @@ import traceback
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cases import make_case
 from .oracle import leaks, parse_failure, relocated
 from .seeds import Seed
+
+if TYPE_CHECKING:
+    from phiphantom.benchmark.engines.bundled import BatchPlan
 
 OUTCOMES = ("ok", "rejected", "unhandled", "hang", "crash", "parse_failure", "leak", "relocated", "fuzzer_error")
 FAILURES = ("unhandled", "hang", "crash", "parse_failure", "leak", "fuzzer_error")
@@ -46,7 +50,7 @@ class WorkerSetup:
 
     seeds: list[Seed]
     seed: int
-    plan: object                  # phiphantom.deid.batch.Plan for this worker's scratch folders
+    plan: BatchPlan               # the batch runner's plan, for this worker's scratch folders
     memory_limit_mb: int = 0      # RLIMIT_AS per worker (0: none)
     save_dir: Path | None = None  # where the input of a failing case is kept (cases/N.dcm)
     save_all: bool = False        # keep every case's input (cases asked for by index)

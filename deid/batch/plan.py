@@ -116,7 +116,7 @@ def check_paths(src: Path, out: Path, mapping_out: Path | None, key_out: Path | 
         raise BatchUsageError(f"--mapping-out exists already: {mapping_out} (with --resume it is merged)")
 
 
-def checked_options(profile: str, options: Iterable[str], safe_private: Path | frozenset | None,
+def checked_options(profile: str, options: Iterable[str], safe_private: Path | str | frozenset | None,
              date_shift_range: tuple[int, int] | None) -> DeidOptions:
     """Validated :class:`DeidOptions` (usage errors for unknown names and settings without their option)."""
     if profile not in PROFILES:

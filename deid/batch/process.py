@@ -10,6 +10,7 @@ import hashlib
 import io
 import re
 from pathlib import Path
+from typing import cast
 
 from ..api import deidentify_file
 from ..header_deid import DeidError
@@ -59,7 +60,8 @@ def write_verified(ds, tmp: Path) -> str:
     dcmwrite(buffer, ds, enforce_file_format=True)
     data = buffer.getbuffer()
     try:
-        values = top_level_values(data, (_SOP_INSTANCE_UID, _PATIENT_IDENTITY_REMOVED))
+        # the encoded bytes, read in place (a memoryview: no copy of a big cine)
+        values = top_level_values(cast(bytes, data), (_SOP_INSTANCE_UID, _PATIENT_IDENTITY_REMOVED))
         ok = values[_PATIENT_IDENTITY_REMOVED] == "YES" and values[_SOP_INSTANCE_UID] == expected_sop
     except Exception:
         ok = False
@@ -127,7 +129,7 @@ def process_one(plan: Plan, index: int, relpath: str, record: dict | None) -> di
         except OSError as exc:
             raise FileRejected(type(exc).__name__, f"could not read the input ({describe_os_error(exc)})") from None
         result["input_sha256"] = input_sha = hashlib.sha256(data).hexdigest()
-        if _resumable(record, input_sha, plan.out_dir, relpath):
+        if record is not None and _resumable(record, input_sha, plan.out_dir, relpath):
             return {**result, "status": "skipped", "output": record.get("output") or relpath,
                     "output_sha256": record["output_sha256"], "sop": record.get("sop", ""),
                     "name_like_phi": keep and name_carries_phi(relpath, data)}

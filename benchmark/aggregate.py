@@ -25,8 +25,8 @@ def _ratio(num: float, den: float) -> float | None:
 
 def _strata_keys(row: BoxRow, entry: dict) -> dict[str, str]:
     return {
-        "phi_category": row["phi_category"], "font_px": font_band(row["font_px"]),
-        "contrast": contrast_band(row["contrast"]), "layout": row["layout"],
+        "phi_category": row.phi_category, "font_px": font_band(row.font_px),
+        "contrast": contrast_band(row.contrast), "layout": row.layout,
         "cine": "cine" if entry["frames"] > 1 else "single", "transfer_syntax": entry["transfer_syntax"],
     }
 
@@ -72,7 +72,7 @@ def aggregate_engine(dataset: BenchDataset, name: str, run: EngineRun, scores: l
         file_phi = file_removed = 0
         residuals = score.residual if score.residual is not None else [None] * len(truth.boxes)
         for row, box, residual in zip(truth.boxes, score.pixel.boxes, residuals, strict=False):
-            if row["is_phi"] == "1":
+            if row.phi:
                 keys = _strata_keys(row, entry)
                 c["phi_boxes"] += 1
                 c["phi_box_frames"] += box.frames
@@ -84,7 +84,7 @@ def aggregate_engine(dataset: BenchDataset, name: str, run: EngineRun, scores: l
                 if residual is not None:
                     c["residual"] += residual
                     residual_cells.add(keys, float(residual))
-            elif row["phi_category"] == "label":
+            elif row.phi_category == "label":
                 c["label_boxes"] += 1
                 c["label_kept"] += box.ok
             else:

@@ -94,9 +94,9 @@ class BenchDataset:
             "difficulty": self.manifest.get("config", {}).get("difficulty"),
             "generator_version": self.manifest.get("generator_version"),
             "files": len(self.files), "frames": sum(f.entry["frames"] for f in self.files),
-            "phi_boxes": sum(1 for b in boxes if b["is_phi"] == "1"),
-            "clinical_boxes": sum(1 for b in boxes if b["is_phi"] == "0" and b["phi_category"] != "label"),
-            "label_boxes": sum(1 for b in boxes if b["phi_category"] == "label"),
+            "phi_boxes": sum(1 for b in boxes if b.phi),
+            "clinical_boxes": sum(1 for b in boxes if b.is_phi == "0" and b.phi_category != "label"),
+            "label_boxes": sum(1 for b in boxes if b.phi_category == "label"),
             "tag_rows": sum(len(f.tags) for f in self.files),
             "manifest_sha256": self.manifest_sha256,
         }
@@ -251,7 +251,7 @@ def _row_problems(dataset: BenchDataset) -> list[str]:
         if problem:
             problems.append(f"gt/boxes.csv line {number}: {problem}")
     for truth in dataset.files:
-        ids = [b["box_id"] for b in truth.boxes]
+        ids = [b.box_id for b in truth.boxes]
         if len(set(ids)) != len(ids):
             problems.append(f"gt/boxes.csv: {truth.label} has two boxes with the same box_id")
     for number, row in enumerate(_read_csv(dataset.root, "gt/tags.csv", TAG_FIELDS), 2):
@@ -302,9 +302,9 @@ def _file_problem(dataset: BenchDataset, truth: FileTruth) -> str | None:
     if image is None or image.shape != (entry["rows"], entry["columns"]):
         return f"{truth.label}: its masks lack an image_mask of the frame's size"
     for box in truth.boxes:
-        alpha = masks.get(box["box_id"])
+        alpha = masks.get(box.box_id)
         if alpha is None or alpha.shape != (int(box.bbox_h), int(box.bbox_w)):  # rows checked: integers
-            return f"{truth.label}: its masks lack the ink of box {box['box_id']!r} (or it has another size)"
+            return f"{truth.label}: its masks lack the ink of box {box.box_id!r} (or it has another size)"
     return None
 
 

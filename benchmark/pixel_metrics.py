@@ -84,8 +84,8 @@ def _ring_median(frames: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarr
 
 def box_frames_ok(inp: np.ndarray, out: np.ndarray, row: BoxRow, alpha: np.ndarray, is_phi: bool) -> np.ndarray:
     """Per frame of the box's range: removed (PHI) or preserved (non-PHI), as a bool array."""
-    x, y, w, h = int(row["bbox_x"]), int(row["bbox_y"]), int(row["bbox_w"]), int(row["bbox_h"])
-    fs, fe = int(row["frame_start"]), int(row["frame_end"])
+    x, y, w, h = row.bbox
+    fs, fe = row.frames.start, row.frames.stop
     strong = alpha >= STRONG_INK
     if not strong.any():
         strong = alpha > 0
@@ -111,8 +111,7 @@ def worst_case(rows: Sequence[BoxRow]) -> list[BoxScore]:
     """Scores when there is no usable output: nothing removed, nothing preserved."""
     scores = []
     for r in rows:
-        n = int(r["frame_end"]) - int(r["frame_start"])
-        scores.append(BoxScore(n, 0, int(r["frame_start"])))
+        scores.append(BoxScore(len(r.frames), 0, r.frames.start))
     return scores
 
 
@@ -127,7 +126,7 @@ def score_pixels(inp: np.ndarray, out: np.ndarray | None, rows: Sequence[BoxRow]
     score = PixelFileScore(frames=int(inp.shape[0]), error=error)
     free = image_mask.copy()
     for r in rows:
-        x, y, w, h = int(r["bbox_x"]), int(r["bbox_y"]), int(r["bbox_w"]), int(r["bbox_h"])
+        x, y, w, h = r.bbox
         free[y:y + h, x:x + w] = False
     score.image_pixels = int(free.sum()) * score.frames
     if out is not None and out.shape != inp.shape:
@@ -138,8 +137,8 @@ def score_pixels(inp: np.ndarray, out: np.ndarray | None, rows: Sequence[BoxRow]
         score.damaged_pixels = score.image_pixels
         return score
     for r in rows:
-        ok = box_frames_ok(inp, out, r, masks[r["box_id"]], r["is_phi"] == "1")
-        score.boxes.append(_box_score(ok, int(r["frame_start"])))
+        ok = box_frames_ok(inp, out, r, masks[r.box_id], r.phi)
+        score.boxes.append(_box_score(ok, r.frames.start))
     ys, xs = np.nonzero(free)
     if ys.size:
         y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1

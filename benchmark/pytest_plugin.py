@@ -284,10 +284,10 @@ def score_folder(out_dir: str | Path, dataset: PhantomDataset, workers: int = 1)
         if row["error"]:
             details.missing.append(f"{f.label}: {row['error']} (expected at {_rel(f.relpath)})")
         for gt, box in zip(f.boxes, score.pixel.boxes, strict=False):
-            if gt["is_phi"] == "1" and not box.ok:
+            if gt.phi and not box.ok:
                 details.boxes.append((f.label, gt, box))
         for kind, location in score.header.leaks:
-            values = sorted({t["injected_value"] for t in f.tags if t["tag_path"] == location})
+            values = sorted({t.injected_value for t in f.tags if t.tag_path == location})
             details.leaks.append((f.label, kind, location, values))
     return block, details
 
@@ -325,11 +325,11 @@ def failure_message(short: list[str], details: _Details, show_values: bool = Fal
                                              for m in details.missing])
     boxes = []
     for label, gt, box in details.boxes:
-        x, y, w, h = (int(gt[k]) for k in ("bbox_x", "bbox_y", "bbox_w", "bbox_h"))
-        text = f"{label} box {gt['box_id']} ({gt['phi_category']}) at x={x} y={y} w={w} h={h}: " \
+        x, y, w, h = gt.bbox
+        text = f"{label} box {gt.box_id} ({gt.phi_category}) at x={x} y={y} w={w} h={h}: " \
                f"removed on {box.frames_ok} of {box.frames} frame(s)"
         if show_values:
-            text += f": {gt['rendered_text']!r}"
+            text += f": {gt.rendered_text!r}"
         boxes.append(text)
     listed("burned-in PHI boxes not removed", boxes)
     leaks = []

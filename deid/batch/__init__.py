@@ -31,7 +31,7 @@ Writing OUT
     PHI keep carrying it: the run counts the files whose path holds a name, ID
     or date of their own header and warns, without showing them).
     OUT is locked for the whole run (``flock`` on ``OUT/.phiphantom-deid.lock``,
-    :mod:`.batch_out`): a second run into the same OUT is refused at once; the
+    :mod:`.outputs`): a second run into the same OUT is refused at once; the
     kernel releases the lock of a run that died. An OUT that cannot be created
     or written is a usage error naming the operation and the errno (``EROFS``,
     ``EACCES``); a file whose output cannot be written (``ENOSPC``) is an
@@ -88,7 +88,8 @@ Workers
     tasks (docs/scale-out.md).
 
 Modules
-    :mod:`.inputs` walks IN; :mod:`.outputs` creates and locks OUT and names the run's files;
+    :mod:`.config` holds what a run is asked to do (the four settings objects :func:`deid_batch`
+    takes); :mod:`.inputs` walks IN; :mod:`.outputs` creates and locks OUT and names the run's files;
     :mod:`.plan` checks the request and holds the run's plan; :mod:`.process` de-identifies one file;
     :mod:`.pool` runs files on the supervised worker pool (or Dask); :mod:`.records` writes the
     records and commits outputs in input order; :mod:`.summary` is the outcome; :mod:`.run` is

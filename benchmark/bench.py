@@ -160,7 +160,7 @@ def run_bench(data: Path, engines: list[str], out: Path, *, workers: int = 1, ti
             outputs = [engine_out / o.output_relpath if o.output_relpath else None for o in run.outcomes]
             step = (lambda d, t, n=choice.name: progress(f"{n}: scoring", d, t)) if progress else None
             scores = score_outputs(dataset, outputs, [o.detections for o in run.outcomes], ocr=ocr, dciodvfy=dciodvfy,
-                                   workers=workers, progress=step, client=session.client)
+                                   workers=workers, progress=step, session=session)
             blocks.append((aggregate_engine(dataset, choice.name, run, scores, include_phi), outputs))
     document = ResultsDocument(
         phiphantom_version=__version__,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from phiphantom.core.executors import Executor, ExecutorSession, TaskFailed
 from phiphantom.core.ground_truth import BoxRow
 from phiphantom.synth.external_validators import tier3_check
 from phiphantom.synth.ground_truth import read_masks
@@ -115,34 +116,28 @@ def score_file(task: ScoreTask) -> FileScore:
 
 def score_outputs(dataset: BenchDataset, outputs: list[Path | None], detections: list, *, ocr: bool = True,
                   dciodvfy: bool = False, workers: int = 1,
-                  progress: Callable[[int, int], None] | None = None, client=None) -> list[FileScore]:
+                  progress: Callable[[int, int], None] | None = None,
+                  session: ExecutorSession | None = None) -> list[FileScore]:
     """Score every file of ``dataset`` (``outputs[i]`` is the output of file i or None).
 
-    ``client`` (a ``distributed.Client``) scores one file per Dask task instead of local processes.
+    ``session`` (an open executor) with Dask scores one file per Dask task instead of local processes.
     """
     tasks = [ScoreTask(dataset.root, truth, out, tuple(det) if det is not None else None, ocr, dciodvfy)
              for truth, out, det in zip(dataset.files, outputs, detections, strict=False)]
-    results: list[FileScore] = []
-    if client is not None:
-        from phiphantom.core.executors import TaskFailed, map_tasks
 
-        ordered: list[FileScore | None] = [None] * len(tasks)
-        for done, (index, score) in enumerate(map_tasks(client, score_file, tasks), 1):
-            if isinstance(score, TaskFailed):
-                raise RuntimeError(f"scoring file {index} failed on the Dask cluster ({score.error_class})")
-            ordered[index] = score
-            if progress:
-                progress(done, len(tasks))
-        return [score for score in ordered if score is not None]
-    if workers > 1 and len(tasks) > 1:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for score in pool.map(score_file, tasks, chunksize=2):
-                results.append(score)
-                if progress:
-                    progress(len(results), len(tasks))
-    else:
-        for task in tasks:
-            results.append(score_file(task))
-            if progress:
-                progress(len(results), len(tasks))
-    return results
+    def local(tasks: list[ScoreTask]) -> Iterator[tuple[int, FileScore]]:
+        if workers > 1 and len(tasks) > 1:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                yield from enumerate(pool.map(score_file, tasks, chunksize=2))
+        else:
+            yield from ((index, score_file(task)) for index, task in enumerate(tasks))
+
+    ordered: list[FileScore | None] = [None] * len(tasks)
+    for done, (index, score) in enumerate((session or ExecutorSession(Executor())).map(score_file, tasks,
+                                                                                        local=local), 1):
+        if isinstance(score, TaskFailed):  # only Dask answers so: a local exception propagates
+            raise RuntimeError(f"scoring file {index} failed on the Dask cluster ({score.error_class})")
+        ordered[index] = score
+        if progress:
+            progress(done, len(tasks))
+    return [score for score in ordered if score is not None]

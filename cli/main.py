@@ -7,8 +7,8 @@ import typer
 from phiphantom.benchmark.cli import bench_app, demo_command
 from phiphantom.benchmark.fuzz.cli import fuzz_command
 from phiphantom.benchmark.peers.cli import peers_app
-from phiphantom.deid.cli import deid_command
 from phiphantom.core import __version__
+from phiphantom.deid.cli import deid_command
 from phiphantom.synth.cli import generate_bench_command, generate_command, ocr_check_command, validate_command
 
 app = typer.Typer(
@@ -38,7 +38,9 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version.")) -> None:
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
     """PHI Phantom command line."""
 
 

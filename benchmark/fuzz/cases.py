@@ -15,8 +15,8 @@ import contextlib
 import io
 import random
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pydicom
 import pydicom.config

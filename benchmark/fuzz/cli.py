@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 from rich.table import Table
@@ -36,17 +35,17 @@ def fuzz_command(
     cases: int = typer.Option(500, "--cases", min=1, help="Number of fuzzed files (case indices 0..N-1)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the corpus and of every case: (seed, case index) "
                              "makes a case again."),
-    case: List[int] = typer.Option([], "--case", help="Run only this case index (repeatable); with --out its "
+    case: list[int] = typer.Option([], "--case", help="Run only this case index (repeatable); with --out its "
                                    "input is written to OUT/cases/N.dcm."),
     workers: int = typer.Option(2, "--workers", min=1, help="Worker processes (each runs many cases)."),
     timeout: float = typer.Option(30.0, "--timeout", min=0.1, help="Seconds per file before it counts as a hang "
                                   "(the worker is killed)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Folder (new or empty) for fuzz.json and the input "
+    out: Path | None = typer.Option(None, "--out", help="Folder (new or empty) for fuzz.json and the input "
                                        "file of each failing case (cases/N.dcm; synthetic data only)."),
     header_only: bool = typer.Option(False, "--header-only", help="Run the engine without pixel cleaning "
                                      "(default: pixels cleaned, as deid)."),
     policy: str = typer.Option("strict", "--policy", help="Pixel policy: strict or balanced."),
-    option: List[str] = typer.Option([], "--option", help="Profile option passed to the engine (repeatable), as "
+    option: list[str] = typer.Option([], "--option", help="Profile option passed to the engine (repeatable), as "
                                      "deid --option."),
     memory_limit: int = typer.Option(4096, "--memory-limit", min=0, help="Address space per worker in MB "
                                      "(0: no limit); a file that makes the engine allocate beyond it is a "
@@ -57,8 +56,9 @@ def fuzz_command(
     Exit 0: every case ok or clearly rejected. Exit 1: a case raised an unhandled exception, hung,
     crashed its worker, gave an output that does not parse, or leaked an injected PHI marker.
     """
-    from .runner import FuzzConfig, run_fuzz
     from phiphantom.core.progress import progress_bar
+
+    from .runner import FuzzConfig, run_fuzz
 
     if policy not in ("strict", "balanced"):
         console.print("[red]error:[/red] --policy must be strict or balanced")

@@ -11,6 +11,8 @@ so reports may name them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import cast
 
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
@@ -86,7 +88,7 @@ def holds_marker(value: object) -> bool:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bool(find_leaks(bytes(value)))
     if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-        return any(holds_marker(v) for v in value)
+        return any(holds_marker(v) for v in cast(Iterable[object], value))
     return bool(find_leaks(str(value).encode("utf-8", "replace")))
 
 

@@ -14,9 +14,18 @@ import struct
 from pydicom.uid import UID_dictionary
 
 from .markers import PREFIX
-
 from .stream import (
-    ALL_VRS, ITEM, ITEM_END, PIXEL_DATA, SEQ_END, UNDEFINED, Encoding, Parts, Token, element_bytes, tokens,
+    ALL_VRS,
+    ITEM,
+    ITEM_END,
+    PIXEL_DATA,
+    SEQ_END,
+    UNDEFINED,
+    Encoding,
+    Parts,
+    Token,
+    element_bytes,
+    tokens,
 )
 
 
@@ -251,9 +260,9 @@ def pixel_attributes(parts: Parts, rng: random.Random) -> str:
         _replace_value(buf, enc, tok, enc.pack(2, new))
         return f"pixel_attributes:{_US_ATTRS[tok.tag]}:{old}->{new}"
     name, values = _TEXT_ATTRS[tok.tag]
-    new = rng.choice(values)
-    _replace_value(buf, enc, tok, new + b" " * (len(new) % 2))
-    return f"pixel_attributes:{name}:{new.decode('ascii')!r}"
+    text = rng.choice(values)
+    _replace_value(buf, enc, tok, text + b" " * (len(text) % 2))
+    return f"pixel_attributes:{name}:{text.decode('ascii')!r}"
 
 
 # -- transfer syntax and file meta ----------------------------------------------------------------------------
@@ -283,9 +292,9 @@ def transfer_syntax(parts: Parts, rng: random.Random) -> str:
     tok = next((t for t in toks if t.tag == 0x00020000), None)
     if tok is None:
         raise NotApplicable
-    new = rng.choice([0, 1, 4, 1000, 0xFFFFFFFF])
-    meta[tok.value_at:tok.value_at + 4] = struct.pack("<I", new)
-    return f"transfer_syntax:group_length:{new}"
+    group_length = rng.choice([0, 1, 4, 1000, 0xFFFFFFFF])
+    meta[tok.value_at:tok.value_at + 4] = struct.pack("<I", group_length)
+    return f"transfer_syntax:group_length:{group_length}"
 
 
 def _rebuild_meta(toks: list[Token], meta: bytearray, changes: dict[int, bytes | None], fix_length: bool) -> bytes:
@@ -296,9 +305,10 @@ def _rebuild_meta(toks: list[Token], meta: bytearray, changes: dict[int, bytes |
             continue
         value = bytes(meta[tok.value_at:tok.end])
         if tok.tag in changes:
-            value = changes[tok.tag]
-            if value is None:
+            change = changes[tok.tag]
+            if change is None:
                 continue
+            value = change
         elements.append(element_bytes(enc, tok.tag, (tok.vr or b"UN").decode("ascii"), value))
     group = b"".join(elements)
     length = len(group) if fix_length else len(group) + 2
@@ -354,14 +364,14 @@ def fragment_table(parts: Parts, rng: random.Random) -> str:
     if variant == "extended_offsets":
         count = rng.choice([len(data), len(data) + 2, 1])
         pack = ("<" if enc.little else ">") + "Q" * count
-        offsets = struct.pack(pack, *[rng.choice([0, 8, 1 << 40, rng.randrange(1 << 20)]) for _ in range(count)])
+        offset_table = struct.pack(pack, *[rng.choice([0, 8, 1 << 40, rng.randrange(1 << 20)]) for _ in range(count)])
         lengths = struct.pack(pack, *[rng.choice([0, 1, 1 << 40, rng.randrange(1 << 20)]) for _ in range(count)])
         for tag in (0x7FE00001, 0x7FE00002):  # drop an existing table first, then put the new one before (7FE0,0010)
             old = next((t for t in tokens(buf, enc) if t.depth == 0 and t.tag == tag), None)
             if old is not None:
                 del buf[old.start:old.end]
         pixel = next(t for t in tokens(buf, enc) if t.depth == 0 and t.tag == PIXEL_DATA)
-        new = element_bytes(enc, 0x7FE00001, "OV", offsets) + element_bytes(enc, 0x7FE00002, "OV", lengths)
+        new = element_bytes(enc, 0x7FE00001, "OV", offset_table) + element_bytes(enc, 0x7FE00002, "OV", lengths)
         buf[pixel.start:pixel.start] = new
         return f"fragment_table:extended_offsets:{count}"
     frag = _pick(rng, data)

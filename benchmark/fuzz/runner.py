@@ -19,9 +19,9 @@ import shutil
 import tempfile
 import time
 from collections import Counter, deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from phiphantom.core.workers import Worker
 
@@ -124,6 +124,12 @@ class _Slot(Worker):
 
     described: dict = field(default_factory=dict)
 
+    @property
+    def case(self) -> int:
+        """The index of the case in flight (asked only of a busy worker)."""
+        assert self.task is not None
+        return self.task
+
 
 def _supervise(setups: list[WorkerSetup], indices: Iterable[int], timeout_s: float,
                progress: Callable[[int, int], None] | None) -> Iterable[dict]:
@@ -144,7 +150,7 @@ def _supervise(setups: list[WorkerSetup], indices: Iterable[int], timeout_s: flo
         be killed before its announcement arrives: the case is the same bytes either way)."""
         if slot.described:
             return slot.described
-        case = make_case(setups[number].seeds, setups[number].seed, slot.task)
+        case = make_case(setups[number].seeds, setups[number].seed, slot.case)
         return {"index": slot.task, "seed": case.seed_name, "mutations": case.mutations}
 
     def cleanup(number: int, index: int) -> None:
@@ -191,7 +197,7 @@ def _supervise(setups: list[WorkerSetup], indices: Iterable[int], timeout_s: flo
                         result = {**described(number, slot), "index": slot.task, "outcome": "crash",
                                   "exit_code": slot.process.exitcode, **crash_site(setups[number])}
                         slot.kill()
-                        cleanup(number, slot.task)
+                        cleanup(number, slot.case)
                         slots[number] = spawn(number)
                     else:
                         if kind == "case":  # the case is made; its result comes next
@@ -201,7 +207,7 @@ def _supervise(setups: list[WorkerSetup], indices: Iterable[int], timeout_s: flo
                 elif time.monotonic() >= slot.deadline:
                     result = {**described(number, slot), "index": slot.task, "outcome": "hang", "timeout_s": timeout_s}
                     slot.kill()
-                    cleanup(number, slot.task)
+                    cleanup(number, slot.case)
                     slots[number] = spawn(number)
                 else:
                     continue

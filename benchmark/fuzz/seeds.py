@@ -20,10 +20,14 @@ from pathlib import Path
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
-from pydicom.filewriter import dcmwrite
 from pydicom.encaps import encapsulate, encapsulate_extended, generate_frames
+from pydicom.filewriter import dcmwrite
 from pydicom.uid import (
-    DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian, ImplicitVRLittleEndian, JPEG2000Lossless, JPEGLSLossless,
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGLSLossless,
     RLELossless,
 )
 
@@ -60,7 +64,6 @@ def _decodes(data: bytes) -> bool:
 
 def _generate(workdir: Path, seed: int) -> list[Path]:
     from phiphantom.synth import GenerateConfig, generate
-
     from phiphantom.synth.layouts import LayoutError
 
     for attempt, sizes in enumerate((SIZES, SIZES[1:])):

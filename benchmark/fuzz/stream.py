@@ -32,7 +32,7 @@ class Encoding:
     explicit: bool = True
 
     @classmethod
-    def for_syntax(cls, uid: str) -> "Encoding":
+    def for_syntax(cls, uid: str) -> Encoding:
         return cls(little=uid != EXPLICIT_BE, explicit=uid != IMPLICIT_LE)
 
     def pack(self, size: int, value: int) -> bytes:
@@ -162,7 +162,8 @@ def _items(buf, pos: int, end: int, enc: Encoding, depth: int, out: list[Token],
             return pos
         if end - pos < 8:
             raise _Stop
-        tag = (lambda g, e: (g << 16) | e)(*struct.unpack_from("<HH" if enc.little else ">HH", buf, pos))
+        group, element = struct.unpack_from("<HH" if enc.little else ">HH", buf, pos)
+        tag = (group << 16) | element
         length = enc.unpack(buf, pos + 4, 4)
         kind = {ITEM: "item", ITEM_END: "item_end", SEQ_END: "seq_end"}.get(tag, "element")
         if kind == "element":

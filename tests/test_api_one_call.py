@@ -19,10 +19,10 @@ from pydicom.uid import RLELossless
 
 from phiphantom.deid import (
     DeidConfig,
+    Deidentifier,
     DeidError,
     DeidKeyError,
     DeidOptions,
-    Deidentifier,
     DeidResult,
     FileRejected,
     PixelConfig,

@@ -144,7 +144,8 @@ def test_resume_with_another_key_or_settings_is_refused(tmp_path):
     assert KEY_B not in text and KEY_A not in text
     assert _tree(out) == before
 
-    result, text = _deid([src, out, "--key-file", key_a, "--resume", *common, "--option", "retain_patient_characteristics"])
+    result, text = _deid([src, out, "--key-file", key_a, "--resume", *common,
+                          "--option", "retain_patient_characteristics"])
     assert result.exit_code == 2, text
     assert "written with other settings (options: [] -> [\"retain_patient_characteristics\"])" in text
     assert _tree(out) == before

@@ -16,12 +16,14 @@ from .classify import Classifier, Decision, HeaderValues
 from .config import PixelConfig
 from .detect import TextBox, detect_text
 from .frames import Frames, load_frames, store_frames
-from .image_area import find_image_area
-from .modality import FULL, TEXT
 from .header_extent import extend_by_header
+from .image_area import find_image_area
 from .line_extend import extend_into_image
+from .modality import FULL, TEXT
 
 MAX_PASSES = 3
+#: The settings :func:`clean_pixels` uses when given none (PixelConfig is frozen: one shared instance).
+DEFAULT_CONFIG = PixelConfig()
 
 
 @dataclass
@@ -123,7 +125,7 @@ def _verify(frames: Frames, search: np.ndarray, classifier: Classifier, ocr, fil
             if b.decision.redact and not _inside_filled(b, filled)]
 
 
-def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = PixelConfig(), mode: str = FULL,
+def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = DEFAULT_CONFIG, mode: str = FULL,
                  mode_reason: str = "") -> PixelResult:
     """Redact burned-in PHI in ``ds`` (in place); raises :class:`DeidError` when verification fails.
 

@@ -1,5 +1,6 @@
 """Detections: the text boxes an engine reports (:class:`Detection`) and the rows of ``phiphantom deid``'s
-``detections.csv`` (:data:`DETECTION_COLUMNS`, :class:`DetectionRow`, read by :func:`read_detections`).
+``detections.csv`` (:data:`DETECTION_COLUMNS`, :class:`DetectionRow`, read by :func:`read_detections`,
+written by :class:`DetectionWriter`, the one writer ``deid``'s batch runner streams its rows through).
 
 In ``core`` because both sides use them: the benchmark's engines return :class:`Detection` objects
 (scored against ``gt/boxes.csv`` at IoU >= 0.5) and ``deid``'s batch runner writes one
@@ -9,8 +10,10 @@ In ``core`` because both sides use them: the benchmark's engines return :class:`
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import IO
 
 DETECTION_COLUMNS = ("file", "frame_start", "frame_end", "x0", "y0", "x1", "y1", "decision", "reason", "text")
 DECISIONS = ("redact", "keep")
@@ -62,6 +65,10 @@ class DetectionRow:
         return cls(file=row["file"], decision=row["decision"], reason=row.get("reason") or "",
                    text=row.get("text") or "", **numbers)
 
+    def for_file(self, file: str) -> DetectionRow:
+        """The same row naming ``file`` (a worker makes its rows unnamed; the run names them as it records them)."""
+        return replace(self, file=file)
+
     def cells(self) -> list[object]:
         """The row's cells in :data:`DETECTION_COLUMNS` order (what ``csv.writer`` writes)."""
         return [getattr(self, column) for column in DETECTION_COLUMNS]
@@ -82,4 +89,32 @@ def read_detections(path: Path) -> list[DetectionRow]:
         return [DetectionRow.from_row(row) for row in reader]
 
 
-__all__ = ["DECISIONS", "DETECTION_COLUMNS", "Detection", "DetectionRow", "read_detections"]
+class DetectionWriter:
+    """``detections.csv`` rows streamed to a text file opened with ``newline=""``: :mod:`csv`'s default
+    (excel) dialect, CRLF line ends, the cells of :meth:`DetectionRow.cells` in column order."""
+
+    def __init__(self, fh: IO[str]) -> None:
+        self._writer = csv.writer(fh)
+
+    def write_header(self) -> None:
+        """The header line, :data:`DETECTION_COLUMNS`."""
+        self._writer.writerow(DETECTION_COLUMNS)
+
+    def write(self, row: DetectionRow) -> None:
+        """One row (TypeError for anything but a :class:`DetectionRow`)."""
+        if not isinstance(row, DetectionRow):
+            raise TypeError(f"a {type(row).__name__} written to detections.csv")
+        self._writer.writerow(row.cells())
+
+
+def write_detections(path: Path, rows: Iterable[DetectionRow]) -> None:
+    """A whole ``detections.csv`` at ``path``: the header, then ``rows``."""
+    with Path(path).open("w", encoding="utf-8", newline="") as fh:
+        writer = DetectionWriter(fh)
+        writer.write_header()
+        for row in rows:
+            writer.write(row)
+
+
+__all__ = ["DECISIONS", "DETECTION_COLUMNS", "Detection", "DetectionRow", "DetectionWriter", "read_detections",
+           "write_detections"]

@@ -26,7 +26,15 @@ from phiphantom.benchmark.results_file import (
     read_results_json,
     write_results,
 )
-from phiphantom.core.detections import DECISIONS, DETECTION_COLUMNS, Detection, read_detections
+from phiphantom.core.detections import (
+    DECISIONS,
+    DETECTION_COLUMNS,
+    Detection,
+    DetectionRow,
+    DetectionWriter,
+    read_detections,
+    write_detections,
+)
 from phiphantom.core.ground_truth import (
     BOX_COLUMNS,
     IDENTITY_COLUMNS,
@@ -194,26 +202,42 @@ def test_the_schema_string_is_defined_once():
 # --------------------------------------------------------------------------- detections
 
 
-def test_deid_detections_csv_reads_back_through_the_contract(dataset, tmp_path):
-    import io
-
+@pytest.mark.parametrize("include_text", [False, True], ids=["no-text", "include-text"])
+def test_deid_detections_csv_is_what_the_writer_writes(dataset, tmp_path, include_text):
+    """A real ``phiphantom deid`` run (real OCR): its detections.csv reads back through the contract and is,
+    byte for byte, what :func:`write_detections` writes for the rows read (the runner streams through it)."""
     from typer.testing import CliRunner
 
     from phiphantom.cli.main import app
 
     out = tmp_path / "deid"
-    result = CliRunner().invoke(app, ["deid", str(dataset / "dicom"), str(out), "--ephemeral-key", "--workers", "1"],
+    args = ["deid", str(dataset / "dicom"), str(out), "--ephemeral-key", "--workers", "1"]
+    result = CliRunner().invoke(app, args + (["--include-text"] if include_text else []),
                                 env={"PHIPHANTOM_DEID_KEY": ""})
     assert result.exit_code == 0, result.output
     rows = read_detections(out / "detections.csv")
-    assert rows and all(r.file.startswith("file-") and r.decision in DECISIONS and r.text == "" for r in rows)
+    assert rows and all(r.file.startswith("file-") and r.decision in DECISIONS for r in rows)
+    assert any(r.text for r in rows) if include_text else all(r.text == "" for r in rows)
     assert any(r.detection.redacted for r in rows)
     assert all(isinstance(r.detection, Detection) and r.x1 > r.x0 and r.frame_end > r.frame_start for r in rows)
-    text = io.StringIO(newline="")
-    writer = csv.writer(text)  # what the batch runner writes: the header, then each row's cells
-    writer.writerow(DETECTION_COLUMNS)
-    writer.writerows(r.cells() for r in rows)
-    assert text.getvalue().encode("utf-8") == (out / "detections.csv").read_bytes()
+    write_detections(tmp_path / "written.csv", rows)
+    assert (tmp_path / "written.csv").read_bytes() == (out / "detections.csv").read_bytes()
+    assert (out / "detections.csv").read_bytes().startswith((",".join(DETECTION_COLUMNS) + "\r\n").encode())
+
+
+def test_detection_writer_round_trip_and_quoting(tmp_path):
+    """Rows made here (named by ``for_file``, text that needs quoting) write and read back unchanged."""
+    unnamed = [DetectionRow("", 0, 1, 2, 3, 40, 50, "redact", "header:PatientName", 'DOE, "J"\nline'),
+               DetectionRow("", 2, 5, 0, 0, 9, 9, "keep", "allowlist")]
+    rows = [r.for_file("file-0003") for r in unnamed]
+    assert [r.file for r in rows] == ["file-0003"] * 2 and rows[0].text == unnamed[0].text
+    path = tmp_path / "detections.csv"
+    write_detections(path, rows)
+    assert read_detections(path) == rows
+    assert path.read_bytes() == (",".join(DETECTION_COLUMNS) + "\r\n"
+                                 'file-0003,0,1,2,3,40,50,redact,header:PatientName,"DOE, ""J""\nline"\r\n'
+                                 "file-0003,2,5,0,0,9,9,keep,allowlist,\r\n").encode()
+    assert tuple(f.name for f in dataclasses.fields(DetectionRow)) == DETECTION_COLUMNS
 
 
 def test_detections_csv_drift_fails(tmp_path):
@@ -224,3 +248,16 @@ def test_detections_csv_drift_fails(tmp_path):
     path.write_text(",".join(DETECTION_COLUMNS) + "\nfile-0001,0,1,2,3,x,5,redact,r,\n", encoding="utf-8")
     with pytest.raises(ValueError, match="x1 is missing or not an integer"):
         read_detections(path)
+
+
+def test_detection_writer_refuses_what_is_not_a_row(tmp_path):
+    """A row of drifted cells (a list, a dict keyed by other columns) is not written: the writer takes rows only."""
+    with (tmp_path / "detections.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = DetectionWriter(fh)
+        writer.write_header()
+        for drifted in (["file-0001", 0, 1, 2, 3, 4, 5, "redact", "r", ""],
+                        dict(zip(DETECTION_COLUMNS[:-1] + ("why",), ["file-0001", *range(6), "redact", "r", ""],
+                                 strict=True))):
+            with pytest.raises(TypeError, match="written to detections.csv"):
+                writer.write(drifted)  # type: ignore[arg-type]
+    assert (tmp_path / "detections.csv").read_bytes() == (",".join(DETECTION_COLUMNS) + "\r\n").encode()

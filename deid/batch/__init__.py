@@ -98,6 +98,8 @@ Modules
 
 from __future__ import annotations
 
+from phiphantom.core.detections import DETECTION_COLUMNS
+
 from ..structure import check_structure
 from .config import DeidSettings, ExecutionSettings, KeySettings, OutputSettings
 from .inputs import InputEntry, collect_inputs, path_text, redacted_name, sniff_part10
@@ -116,7 +118,7 @@ from .outputs import (
 from .plan import PROFILES, BatchUsageError, Plan, key_check_value, parse_safe_private
 from .pool import WorkerPool
 from .process import WITHHELD, check_pixel_tools, output_relpath, process_one, sha256_file, write_verified
-from .records import DETECTION_COLUMNS, ERROR_COLUMNS, ResumeRefused, check_resume, load_state, write_mapping
+from .records import ERROR_COLUMNS, ResumeRefused, check_resume, load_state, write_mapping
 from .run import deid_batch
 from .summary import BatchSummary
 

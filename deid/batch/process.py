@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 from typing import cast
 
+from phiphantom.core.detections import DetectionRow
+
 from ..api import deidentify_file
 from ..header_deid import DeidError
 from ..path_phi import name_carries_phi
@@ -109,12 +111,14 @@ def check_pixel_tools(pixels: PixelConfig) -> None:
         raise BatchUsageError(str(exc)) from None
 
 
-def _detections(deid, include_text: bool) -> list[list]:
-    """detections.csv rows (without the file column) of one output; OCR text only when asked (it is PHI)."""
+def _detections(deid, include_text: bool) -> list[DetectionRow]:
+    """detections.csv rows of one output, not yet named (the run names them: ``Records.done``); OCR text only
+    when asked (it is PHI)."""
     if deid.pixels is None:
         return []
-    return [[b.frame_start, b.frame_end, b.x0, b.y0, b.x1, b.y1, "redact" if b.decision.redact else "keep",
-             b.decision.reason, b.text if include_text else ""] for b in deid.pixels.boxes]
+    return [DetectionRow(file="", frame_start=b.frame_start, frame_end=b.frame_end, x0=b.x0, y0=b.y0, x1=b.x1, y1=b.y1,
+                         decision="redact" if b.decision.redact else "keep", reason=b.decision.reason,
+                         text=b.text if include_text else "") for b in deid.pixels.boxes]
 
 
 def process_one(plan: Plan, index: int, relpath: str, record: dict | None) -> dict:

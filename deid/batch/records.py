@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from phiphantom.core.detections import DETECTION_COLUMNS
+from phiphantom.core.detections import DetectionWriter
 
 from ..header_deid import DeidOptions
 from ..keys import write_private
@@ -133,9 +133,9 @@ class Records:
             self.audit = self._open(out / AUDIT_FILENAME, "a" if resume else "w")
             self.state = self._open(out / STATE_FILENAME, "a" if resume else "w")
             self.detections = self._open(out / DETECTIONS_FILENAME, "a" if resume else "w", newline="")
-            self.detections_csv = csv.writer(self.detections)
+            self.detections_csv = DetectionWriter(self.detections)
             if not resume or self.detections.tell() == 0:
-                self.detections_csv.writerow(DETECTION_COLUMNS)
+                self.detections_csv.write_header()
             # the run's key check value and settings: a --resume with others is refused (check_resume)
             self.state.write(json.dumps({"kind": RUN_RECORD, "settings": plan.fingerprint, "key_check": plan.key_check,
                                          "run_settings": plan.settings}, sort_keys=True) + "\n")
@@ -190,7 +190,7 @@ class Records:
             shown = self.plan.shown(entry)
             with records_step(f"write {DETECTIONS_FILENAME} in OUT"):
                 for row in result.get("detections") or []:
-                    self.detections_csv.writerow([shown, *row])
+                    self.detections_csv.write(row.for_file(shown))
                 self.detections.flush()
             # keep layout: the output path is the input's path, known again on resume; not stored in clear
             output = None if self.plan.config.layout == "keep" else result["output"]

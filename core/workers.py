@@ -1,5 +1,5 @@
-"""The supervised worker pool (:class:`SupervisedPool`) and its pieces, for the deid batch runner and
-the benchmark runner (the fuzzer uses the pieces).
+"""The supervised worker pool (:class:`SupervisedPool`) and its pieces, for the deid batch runner, the
+benchmark runner and the fuzzer.
 
 Work runs in forked worker processes that answer tasks over a pipe, so that a file that hangs can be
 timed out and a worker that crashes can be replaced without stopping the run.
@@ -163,16 +163,19 @@ class SupervisedPool:
     or times out the culprit is ``Worker.task``: it is answered with :class:`Lost` (``timeout_message``,
     or :func:`exit_message`), the worker is killed with its process group and replaced, and its queued
     tasks go back to the front of the queue. Hooks: ``ready(worker)`` after each worker is started (a
-    start-up handshake; it may raise), ``lost(worker)`` after a busy worker is killed (its scratch).
+    start-up handshake; it may raise), ``lost(worker)`` after a busy worker is killed (its scratch),
+    ``interim(worker, message)`` for each message a busy worker sends: True when it was a notice about
+    the task in flight (the fuzzer's case announcement), not the task's answer.
     """
 
     def __init__(self, main: Main, size: int, timeout_s: float, *, timeout_message: str, depth: int = 1,
                  name: str = "phiphantom-worker", daemon: bool = True,
                  ready: Callable[[Worker], None] | None = None, lost: Callable[[Worker], None] | None = None,
+                 interim: Callable[[Worker, Any], bool] | None = None,
                  stillborn_message: str = "fresh workers die before their first task") -> None:
         self.main, self.size, self.timeout_s, self.depth = main, max(1, size), timeout_s, depth
         self.timeout_message, self.stillborn_message = timeout_message, stillborn_message
-        self.name, self.daemon, self.ready, self.lost = name, daemon, ready, lost
+        self.name, self.daemon, self.ready, self.lost, self.interim = name, daemon, ready, lost, interim
         self.context = multiprocessing.get_context("fork")
         self.workers: list[Worker] = []
         self.pending: deque = deque()
@@ -264,6 +267,8 @@ class SupervisedPool:
                             worker.process.join(5)
                             yield self._lose(worker, "WorkerCrashed", exit_message(worker.process))
                             continue
+                        if self.interim is not None and self.interim(worker, answer):
+                            continue  # a notice: the task's answer comes later, its deadline stands
                         index = worker.task
                         self._begin(worker, worker.queued.popleft()[0] if worker.queued else None)
                         assert index is not None

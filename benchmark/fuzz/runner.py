@@ -11,19 +11,18 @@ unhandled exception) instead of taking the machine down.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import multiprocessing.connection
 import os
 import resource
 import shutil
 import tempfile
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from phiphantom.core.workers import Worker
+from phiphantom.core.workers import Lost, SupervisedPool, Worker
 
 from .cases import make_case
 from .seeds import build_seeds
@@ -117,46 +116,53 @@ class FuzzReport:
         }
 
 
-@dataclass(eq=False)
-class _Slot(Worker):
-    """A worker (its process, pipe, the case it works on and when that case times out; killed and stopped with
-    its process group as every supervised worker is) and the description of its case."""
+class _Supervisor:
+    """The run's :class:`~phiphantom.core.workers.SupervisedPool`, one worker per :class:`WorkerSetup` (its slot:
+    scratch folders and fault log, told to each worker when it starts and kept by its replacement), and what makes
+    the record of a case whose worker was killed (a hang) or died (a crash): the case as the worker announced it
+    (else rebuilt from (seed, index)), its exit status, where it crashed (its fault log, read before a replacement
+    truncates it)."""
 
-    described: dict = field(default_factory=dict)
+    def __init__(self, setups: list[WorkerSetup], timeout_s: float) -> None:
+        self.setups, self.timeout_s = setups, timeout_s
+        self.announced: list[dict] = [{} for _ in setups]  # per slot: the case in flight, as announced
+        self.killed: dict[int, tuple[int, dict, int | None, dict]] = {}  # index -> slot, case, exit code, site
+        self.pool = SupervisedPool(self.main, len(setups), timeout_s, name="phiphantom-fuzz-worker-{serial}",
+                                   timeout_message=f"no answer after {timeout_s:g} s", daemon=True,
+                                   ready=self.assign, lost=self.note_lost, interim=self.heard)
 
-    @property
-    def case(self) -> int:
-        """The index of the case in flight (asked only of a busy worker)."""
-        assert self.task is not None
-        return self.task
+    def main(self, conn: multiprocessing.connection.Connection, parent_pid: int, serial: int) -> None:
+        worker_main(conn, parent_pid, self.setups)
 
+    def assign(self, worker: Worker) -> None:
+        """Tell a fresh worker its slot (its first message)."""
+        try:
+            worker.conn.send(self.pool.workers.index(worker))
+        except OSError:
+            pass  # it died at once: sending it a case fails too, and the pool replaces it
 
-def _supervise(setups: list[WorkerSetup], indices: Iterable[int], timeout_s: float,
-               progress: Callable[[int, int], None] | None) -> Iterable[dict]:
-    context = multiprocessing.get_context("fork")
-    pending = deque(indices)
-    total = len(pending)
+    def heard(self, worker: Worker, message: tuple[str, dict]) -> bool:
+        """``("case", description)``: the case is made, its result comes next; ``("done", record)``: the answer."""
+        kind, payload = message
+        slot = self.pool.workers.index(worker)
+        self.announced[slot] = payload if kind == "case" else {}
+        return kind == "case"
 
-    def spawn(number: int) -> _Slot:
-        parent_end, child_end = context.Pipe(duplex=True)
-        process = context.Process(target=worker_main, args=(child_end, parent_end, setups[number], os.getpid()),
-                                  name=f"phiphantom-fuzz-worker-{number}", daemon=True)
-        process.start()
-        child_end.close()
-        return _Slot(process, parent_end)
+    def note_lost(self, worker: Worker) -> None:
+        """A worker was killed (a hang, a crash, or a failed send between cases): note what its case's record needs."""
+        slot = self.pool.workers.index(worker)
+        described, self.announced[slot] = self.announced[slot], {}
+        if worker.task is None:
+            return
+        if not described:  # killed before its announcement arrived: the case is the same bytes either way
+            case = make_case(self.setups[slot].seeds, self.setups[slot].seed, worker.task)
+            described = {"index": worker.task, "seed": case.seed_name, "mutations": case.mutations}
+        self.killed[worker.task] = (slot, described, worker.process.exitcode, crash_site(self.setups[slot]))
 
-    def described(number: int, slot: _Slot) -> dict:
-        """The case a killed worker was on: as it announced it, else rebuilt from (seed, index) (a worker can
-        be killed before its announcement arrives: the case is the same bytes either way)."""
-        if slot.described:
-            return slot.described
-        case = make_case(setups[number].seeds, setups[number].seed, slot.case)
-        return {"index": slot.task, "seed": case.seed_name, "mutations": case.mutations}
-
-    def cleanup(number: int, index: int) -> None:
+    def cleanup(self, slot: int, index: int) -> None:
         """Keep the input of a case that hung or crashed its worker (when asked), remove its temporary files.
         A worker killed before it wrote the input leaves none: the input is rebuilt from (seed, index)."""
-        setup = setups[number]
+        setup = self.setups[slot]
         source = setup.input_path(index)
         if setup.save_dir is not None:
             if source.exists():
@@ -166,61 +172,23 @@ def _supervise(setups: list[WorkerSetup], indices: Iterable[int], timeout_s: flo
         for leftover in (source, setup.plan.staging / f"{index}.part", setup.plan.staging / f"{index}.locate"):
             leftover.unlink(missing_ok=True)
 
-    slots = [spawn(n) for n in range(min(len(setups), max(1, total)))]
-    done = 0
-    try:
-        while True:
-            for slot in slots:
-                if slot.task is None and pending:
-                    index = pending.popleft()
-                    try:
-                        slot.conn.send(index)
-                    except OSError:
-                        pending.appendleft(index)
-                        number = slots.index(slot)
-                        slot.kill()
-                        slots[number] = spawn(number)
-                        continue
-                    slot.task, slot.deadline = index, time.monotonic() + timeout_s
-            busy = [s for s in slots if s.task is not None]
-            if not busy:
-                return
-            wait_s = max(0.0, min(s.deadline for s in busy) - time.monotonic())
-            ready = multiprocessing.connection.wait([s.conn for s in busy], timeout=wait_s)
-            for slot in busy:
-                number = slots.index(slot)
-                if slot.conn in ready:
-                    try:
-                        kind, result = slot.conn.recv()
-                    except (EOFError, OSError):
-                        slot.process.join(5)
-                        result = {**described(number, slot), "index": slot.task, "outcome": "crash",
-                                  "exit_code": slot.process.exitcode, **crash_site(setups[number])}
-                        slot.kill()
-                        cleanup(number, slot.case)
-                        slots[number] = spawn(number)
-                    else:
-                        if kind == "case":  # the case is made; its result comes next
-                            slot.described = result
-                            continue
-                        slot.task, slot.described = None, {}
-                elif time.monotonic() >= slot.deadline:
-                    result = {**described(number, slot), "index": slot.task, "outcome": "hang", "timeout_s": timeout_s}
-                    slot.kill()
-                    cleanup(number, slot.case)
-                    slots[number] = spawn(number)
+    def run(self, indices: list[int], progress: Callable[[int, int], None] | None) -> Iterator[dict]:
+        """Yield each case's record as it finishes."""
+        done = 0
+        for index, answer in self.pool.run((index,) for index in indices):
+            if isinstance(answer, Lost):
+                slot, described, exit_code, site = self.killed.pop(index)
+                self.cleanup(slot, index)
+                if answer.error_class == "Timeout":
+                    result = {**described, "index": index, "outcome": "hang", "timeout_s": self.timeout_s}
                 else:
-                    continue
-                done += 1
-                if progress is not None:
-                    progress(done, total)
-                yield result
-    finally:
-        for slot in slots:
-            if slot.task is not None:
-                slot.kill()
+                    result = {**described, "index": index, "outcome": "crash", "exit_code": exit_code, **site}
             else:
-                slot.stop()
+                result = answer[1]
+            done += 1
+            if progress is not None:
+                progress(done, len(indices))
+            yield result
 
 
 def run_fuzz(config: FuzzConfig, progress: Callable[[int, int], None] | None = None) -> FuzzReport:
@@ -248,7 +216,7 @@ def run_fuzz(config: FuzzConfig, progress: Callable[[int, int], None] | None = N
             setups.append(WorkerSetup(seeds, config.seed, plan, config.memory_limit_mb, save_dir,
                                       save_all=bool(config.only)))
         warm_up(setups[0].plan)
-        for result in _supervise(setups, config.indices(), config.timeout_s, progress):
+        for result in _Supervisor(setups, config.timeout_s).run(config.indices(), progress):
             report.results.append(result)
         report.results.sort(key=lambda r: r["index"])
     finally:

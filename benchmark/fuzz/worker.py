@@ -28,9 +28,13 @@ import resource
 import time
 import traceback
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from phiphantom.core.workers import serve
 
 from .cases import make_case
 from .oracle import leaks, parse_failure, relocated
@@ -235,31 +239,24 @@ def _die_with_parent() -> None:
         pass
 
 
-def worker_main(conn, other_end, setup: WorkerSetup, parent_pid: int) -> None:
-    """Answer case indices until told to stop (None) or orphaned: ``("case", description)`` when a case is
-    made, then ``("done", record)``."""
-    other_end.close()
+def worker_main(conn: Connection, parent_pid: int, setups: Sequence[WorkerSetup]) -> None:
+    """A worker of the supervisor's pool (already in its own process group): first its slot's number (which of
+    ``setups`` it uses), then case indices (``(index,)``) until told to stop (None) or orphaned, answered
+    ``("case", description)`` when a case is made, then ``("done", record)``."""
     _die_with_parent()
     if os.getppid() != parent_pid:
         return
-    from phiphantom.core.workers import own_process_group
-
-    own_process_group()
+    while not conn.poll(1.0):
+        if os.getppid() != parent_pid:
+            return
+    try:
+        setup = setups[conn.recv()]
+    except (EOFError, OSError):
+        return
     quiet()
     Path(setup.plan.root).mkdir(parents=True, exist_ok=True)
     setup.plan.staging.mkdir(parents=True, exist_ok=True)
     faulthandler.enable(file=open(setup.fault_log, "w"))  # noqa: SIM115 - open for the worker's life
     limit_memory(setup.memory_limit_mb)
-    while True:
-        if not conn.poll(1.0):
-            if os.getppid() != parent_pid:
-                return
-            continue
-        try:
-            index = conn.recv()
-        except (EOFError, OSError):
-            return
-        if index is None:
-            return
-        record = run_case(setup, index, lambda description: conn.send(("case", description)))
-        conn.send(("done", record))
+    serve(conn, parent_pid,
+          lambda task: ("done", run_case(setup, task[0], lambda description: conn.send(("case", description)))))

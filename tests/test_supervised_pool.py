@@ -89,3 +89,38 @@ def test_session_map_uses_the_callers_pool_locally():
 
     assert list(session.map(_square, [5], local=local)) == [(0, "mine")] and seen == [[5]]
     assert list(session.map(_square, [5])) == [(0, 25)]
+
+
+def _announcing_main(conn, parent_pid: int, serial: int) -> None:
+    """Sends a notice ("started", index) before each answer; a "hang" task never answers after it."""
+    while True:
+        task = conn.recv()
+        if task is None:
+            return
+        index, action = task
+        conn.send(("started", index))
+        if action == "hang":
+            time.sleep(60)
+        conn.send((index, action))
+
+
+def test_interim_notices_are_not_answers_and_the_deadline_still_stands():
+    notices: list[tuple[int | None, object]] = []
+
+    def interim(worker: Worker, message: object) -> bool:
+        if isinstance(message, tuple) and message[0] == "started":
+            notices.append((worker.task, message[1]))
+            return True
+        return False
+
+    pool = SupervisedPool(_announcing_main, 1, 1.0, timeout_message="no answer within 1 s", interim=interim)
+    answers = dict(pool.run([(0, "ok"), (1, "hang"), (2, "ok")]))
+    assert answers[0] == (0, "ok") and answers[2] == (2, "ok")  # the answers, never the notices
+    assert isinstance(answers[1], Lost) and answers[1].error_class == "Timeout"  # a notice did not reset the clock
+    assert notices == [(0, 0), (1, 1), (2, 2)]  # each notice seen while its task was in flight
+
+
+def test_without_an_interim_hook_a_notice_would_be_taken_as_the_answer():
+    pool = SupervisedPool(_announcing_main, 1, 5.0, timeout_message="t")
+    answers = dict(pool.run([(0, "ok")]))
+    assert answers[0] == ("started", 0)  # what the hook exists to tell apart

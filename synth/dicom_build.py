@@ -24,6 +24,7 @@ from pydicom.pixels.utils import pack_bits
 from pydicom.uid import UID, ExplicitVRLittleEndian, JPEGBaseline8Bit
 
 from phiphantom.core.colour import LUMA_WEIGHTS
+from phiphantom.core.ground_truth import TagRow
 
 from .compose import Composition, acquisition_start
 from .fonts import load_font
@@ -31,7 +32,7 @@ from .overlay_content import format_date, format_name
 from .overlay_plane import add_overlay_plane
 from .plan import FileJob, filename_part
 from .seeding import rng_for, uid_for
-from .tag_recorder import Scope, TagRecord, TagRecorder
+from .tag_recorder import Scope, TagRecorder
 
 US_IMAGE_STORAGE = UID("1.2.840.10008.5.1.4.1.1.6.1")
 US_MULTIFRAME_STORAGE = UID("1.2.840.10008.5.1.4.1.1.3.1")
@@ -164,8 +165,9 @@ def build_dataset(job: FileJob, comp: Composition) -> tuple[Dataset, TagRecorder
     return ds, rec, pixel_info
 
 
-def _filename_record(category: str, value: str) -> TagRecord:
-    return TagRecord("filename", "", "", "filename", category, value, "contains", "", "")
+def _filename_record(category: str, value: str) -> TagRow:
+    return TagRow(file="", sop_instance_uid="", tag_path="filename", keyword="", vr="", location_kind="filename",
+                  category=category, injected_value=value, match="contains", expected_action="", leaf_action="")
 
 
 def _free_text(rec: TagRecorder, top: Scope, job: FileJob, rng) -> None:

@@ -6,13 +6,14 @@ complete by construction: a value that is not recorded is not written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
+from phiphantom.core.ground_truth import TagRow
 from phiphantom.core.profile import basic_action
 
 
@@ -29,19 +30,6 @@ def tag_text(tag: int) -> str:
     return f"({t.group:04X},{t.element:04X})"
 
 
-@dataclass(frozen=True)
-class TagRecord:
-    tag_path: str
-    keyword: str
-    vr: str
-    location_kind: str
-    category: str
-    injected_value: str
-    match: str            # exact | contains | rendered
-    expected_action: str  # outermost action along the path (what the profile does to this value)
-    leaf_action: str      # the attribute's own action
-
-
 @dataclass
 class Scope:
     """Where attributes are being written: a dataset and the path/actions leading to it."""
@@ -54,13 +42,16 @@ class Scope:
 
 @dataclass
 class TagRecorder:
-    records: list[TagRecord] = field(default_factory=list)
+    """Writes attributes and records each PHI value as a ``gt/tags.csv`` row (file, SOP UID: :meth:`rows`)."""
+
+    records: list[TagRow] = field(default_factory=list)
 
     def _record(self, scope: Scope, tag: int, vr: str, kind: str, category: str, value: str, match: str) -> None:
         leaf = basic_action(Tag(tag)) or ""
         expected = next((a for a in scope.actions if a), leaf)
-        self.records.append(TagRecord(
-            tag_path=f"{scope.prefix}{tag_text(tag)}", keyword=keyword_for_tag(tag) or "", vr=vr,
+        self.records.append(TagRow(
+            file="", sop_instance_uid="", tag_path=f"{scope.prefix}{tag_text(tag)}",
+            keyword=keyword_for_tag(tag) or "", vr=vr,
             location_kind=kind, category=category, injected_value=value, match=match,
             expected_action=expected, leaf_action=leaf,
         ))
@@ -90,4 +81,5 @@ class TagRecorder:
                 for i in range(n_items)]
 
     def rows(self, file: str, sop_instance_uid: str) -> list[dict[str, str]]:
-        return [{"file": file, "sop_instance_uid": sop_instance_uid, **r.__dict__} for r in self.records]
+        """The recorded rows of the file ``file`` (its relative path) whose SOP Instance UID is ``sop_instance_uid``."""
+        return [replace(r, file=file, sop_instance_uid=sop_instance_uid).to_row() for r in self.records]

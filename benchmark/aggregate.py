@@ -10,6 +10,7 @@ import numpy as np
 from phiphantom.core.ground_truth import BoxRow
 from phiphantom.core.vocabulary import LEAK_KINDS, contrast_band, font_band
 
+from .by_style import StyleCells, box_style, file_style, is_graphic, worst_style
 from .consistency import consistency
 from .dataset import BenchDataset
 from .results_file import EngineBlock
@@ -67,12 +68,19 @@ def aggregate_engine(dataset: BenchDataset, name: str, run: EngineRun, scores: l
     damage_by_modality: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # modality -> files, pixels, damaged
     detections_reported = False
     ocr_ran = True
+    styles = StyleCells()
     for truth, score, outcome in zip(dataset.files, scores, run.outcomes, strict=False):
         entry = truth.entry
         file_phi = file_removed = 0
+        style = file_style(entry, truth.boxes)
         residuals = score.residual if score.residual is not None else [None] * len(truth.boxes)
         for row, box, residual in zip(truth.boxes, score.pixel.boxes, residuals, strict=False):
-            if row.phi:
+            row_style = box_style(row, style)
+            if is_graphic(row):  # a drawn graphic is not text: only whether the engine left it intact
+                c["graphic_boxes"] += 1
+                c["graphic_kept"] += box.ok
+                styles.add(row_style, "graphics_preservation", float(box.ok))
+            elif row.phi:
                 keys = _strata_keys(row, entry)
                 c["phi_boxes"] += 1
                 c["phi_box_frames"] += box.frames
@@ -81,18 +89,24 @@ def aggregate_engine(dataset: BenchDataset, name: str, run: EngineRun, scores: l
                 file_phi += 1
                 file_removed += box.ok
                 recall_cells.add(keys, float(box.ok))
+                styles.add(row_style, "box_recall", float(box.ok))
+                styles.add(row_style, "frame_recall", box.frames_ok, box.frames)
+                styles.add(row_style, "residual_phi_rate", float(residual or 0))  # rendered null without re-OCR
                 if residual is not None:
                     c["residual"] += residual
                     residual_cells.add(keys, float(residual))
             elif row.phi_category == "label":
                 c["label_boxes"] += 1
                 c["label_kept"] += box.ok
+                styles.add(row_style, "label_preservation", float(box.ok))
             else:
                 c["clinical_boxes"] += 1
                 c["clinical_kept"] += box.ok
+                styles.add(row_style, "clinical_preservation", float(box.ok))
         ocr_ran = ocr_ran and score.residual is not None
         c["image_pixels"] += score.pixel.image_pixels
         c["damaged_pixels"] += score.pixel.damaged_pixels
+        styles.add(style, "image_damage", score.pixel.damaged_pixels, score.pixel.image_pixels)
         cell = damage_by_modality[str(entry.get("modality") or "US")]  # generated datasets are ultrasound
         cell[0], cell[1], cell[2] = (cell[0] + 1, cell[1] + score.pixel.image_pixels,
                                      cell[2] + score.pixel.damaged_pixels)
@@ -138,14 +152,20 @@ def aggregate_engine(dataset: BenchDataset, name: str, run: EngineRun, scores: l
     wall = max(run.wall_s, 1e-9)
     frames = sum(t.entry["frames"] for t in dataset.files)
     in_bytes = sum(t.entry["bytes"] for t in dataset.files)
+    by_style = styles.render(ocr_ran)
+    worst_recall = worst_style(by_style, "box_recall")
+    worst_clinical = worst_style(by_style, "clinical_preservation")
     metrics = {
         "box_recall": _ratio(c["phi_removed"], c["phi_boxes"]),
+        "worst_style_box_recall": worst_recall[1] if worst_recall else None,
         "frame_recall": _ratio(c["phi_frames_removed"], c["phi_box_frames"]),
         "residual_phi_boxes": int(c["residual"]) if ocr_ran else None,
         "residual_phi_rate": _ratio(c["residual"], c["phi_boxes"]) if ocr_ran else None,
         "clinical_preservation": _ratio(c["clinical_kept"], c["clinical_boxes"]),
+        "worst_style_clinical_preservation": worst_clinical[1] if worst_clinical else None,
         "label_preservation": _ratio(c["label_kept"], c["label_boxes"]),
         "image_damage": _ratio(c["damaged_pixels"], c["image_pixels"]),
+        "graphics_preservation": _ratio(c["graphic_kept"], c["graphic_boxes"]),
         "detection_precision": _ratio(det[0], det[0] + det[1]) if detections_reported else None,
         "detection_recall": _ratio(det[0], det[0] + det[2]) if detections_reported else None,
         "tag_coverage": _ratio(c["tags_removed"], c["tag_rows"]),
@@ -174,6 +194,7 @@ def aggregate_engine(dataset: BenchDataset, name: str, run: EngineRun, scores: l
         metrics=metrics,
         counts={"files": files, "phi_boxes": int(c["phi_boxes"]), "phi_box_frames": int(c["phi_box_frames"]),
                 "clinical_boxes": int(c["clinical_boxes"]), "label_boxes": int(c["label_boxes"]),
+                "graphic_boxes": int(c["graphic_boxes"]), "styles": len(styles.data),
                 "image_pixels": int(c["image_pixels"]), "tag_rows": int(c["tag_rows"]),
                 "conformance_checks": conf_total, "wall_s": round(run.wall_s, 4),
                 "detections": {"tp": det[0], "fp": det[1], "fn": det[2]} if detections_reported else None},
@@ -184,7 +205,8 @@ def aggregate_engine(dataset: BenchDataset, name: str, run: EngineRun, scores: l
         strata={"box_recall": recall_cells.render(), "residual_phi": residual_cells.render(),
                 "leaks": leak_cells.render(mean=False),
                 "image_damage": {"modality": {m: {"n": f, "value": _ratio(d, p)}
-                                              for m, (f, p, d) in sorted(damage_by_modality.items())}}},
+                                              for m, (f, p, d) in sorted(damage_by_modality.items())}},
+                "by_style": by_style},
         per_file=per_file,
         errors=errors,
     )

@@ -28,6 +28,7 @@ from .report import Thumbnail, render_reports
 from .results_file import (
     RESULTS_NAME,
     SCHEMA,
+    SCHEMA_V1,
     ResultsDocument,
     ResultsFileError,
     RunSettings,
@@ -75,7 +76,8 @@ def _read_ours(path: Path) -> list[str] | None:
         data = read_results_json(path)
     except ResultsFileError:
         return None
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("engines", []), list):
+    if (not isinstance(data, dict) or data.get("schema") not in (SCHEMA, SCHEMA_V1)
+            or not isinstance(data.get("engines", []), list)):
         return None
     names = [e.get("name") if isinstance(e, dict) else e for e in data.get("engines", [])]
     return [n for n in names if isinstance(n, str) and n not in ("", ".", "..") and Path(n).name == n]

@@ -10,7 +10,8 @@ from .results_file import SCHEMA_FAMILY, ResultsFileError, read_results_json
 
 #: Metrics where larger is better / smaller is better.
 HIGHER_BETTER = (
-    "box_recall", "frame_recall", "clinical_preservation", "label_preservation", "tag_coverage", "conformance",
+    "box_recall", "worst_style_box_recall", "frame_recall", "clinical_preservation",
+    "worst_style_clinical_preservation", "label_preservation", "graphics_preservation", "tag_coverage", "conformance",
     "required_retained", "midi_b_score", "valid_files", "pseudonym_consistency", "uid_consistency",
     "date_interval_consistency",
     "detection_precision", "detection_recall", "files_per_s", "frames_per_s", "mb_per_s",

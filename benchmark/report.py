@@ -25,7 +25,7 @@ from . import plots
 from .report_blocks import Block, Facts, Heading, Paragraph, Plot, Table, Thumbnail, ThumbnailGrid, one_line
 from .report_html import render_html
 from .report_markdown import render_markdown
-from .results_file import SCHEMA
+from .results_file import SCHEMA, SCHEMA_V1
 
 MAX_ERRORS = 20
 
@@ -207,7 +207,7 @@ def header_blocks(results: Mapping[str, Any]) -> list[Block]:
     dataset = mapping_at(results, "dataset")
     settings = mapping_at(results, "settings")
     blocks: list[Block] = [Heading(1, "PHI Phantom benchmark report")]
-    if results.get("schema") != SCHEMA:
+    if results.get("schema") not in (SCHEMA, SCHEMA_V1):
         blocks.append(Paragraph(f"Unexpected results schema {fmt_setting(results.get('schema'))!s} "
                                 f"(expected {SCHEMA}); the report may be incomplete.", "warning"))
     if results.get("include_phi"):
@@ -234,8 +234,9 @@ def header_blocks(results: Mapping[str, Any]) -> list[Block]:
 
 
 LEADERBOARD_HEADERS = (
-    "#", "engine", "box recall ↑", "frame recall ↑", "residual re-OCR PHI ↓", "clinical preservation ↑",
-    "image damage ↓", "tag coverage ↑", "leaks ↓", "conformance ↑", "required retained ↑", "MIDI-B-style score ↑",
+    "#", "engine", "box recall ↑", "worst-style box recall ↑", "frame recall ↑", "residual re-OCR PHI ↓",
+    "clinical preservation ↑", "worst-style clinical preservation ↑", "image damage ↓", "tag coverage ↑", "leaks ↓",
+    "conformance ↑", "required retained ↑", "MIDI-B-style score ↑",
     "valid files ↑",
     "pseudonym consistency ↑", "UID consistency ↑", "date consistency ↑", "files/s ↑", "frames/s ↑",
     "p95 latency ↓", "start-up ↓", "failed files ↓",
@@ -246,8 +247,9 @@ def leaderboard_row(rank: int, engine: Mapping[str, Any]) -> tuple[str, ...]:
     """One leaderboard row, formatted."""
     m = lambda key: metric(engine, key)  # noqa: E731 - a short local accessor
     return (
-        str(rank), engine_name(engine), fmt_ratio(m("box_recall")), fmt_ratio(m("frame_recall")),
-        fmt_residual(m("residual_phi_boxes"), m("residual_phi_rate")), fmt_ratio(m("clinical_preservation")),
+        str(rank), engine_name(engine), fmt_ratio(m("box_recall")), fmt_ratio(m("worst_style_box_recall")),
+        fmt_ratio(m("frame_recall")), fmt_residual(m("residual_phi_boxes"), m("residual_phi_rate")),
+        fmt_ratio(m("clinical_preservation")), fmt_ratio(m("worst_style_clinical_preservation")),
         fmt_percent(m("image_damage")), fmt_ratio(m("tag_coverage")), fmt_count(m("leaks")),
         fmt_ratio(m("conformance")), fmt_ratio(m("required_retained")), fmt_ratio(m("midi_b_score")),
         fmt_ratio(m("valid_files")),
@@ -325,6 +327,8 @@ def engine_fact_block(engine: Mapping[str, Any]) -> Facts:
         ("p50 latency", fmt_seconds(m("latency_p50_s"))),
         ("Peak RSS", "n/a" if as_number(m("peak_rss_mb")) is None else f"{as_number(m('peak_rss_mb')):,.0f} MB"),
     ]
+    if as_number(m("graphics_preservation")) is not None:
+        items.append(("Graphics preservation", fmt_ratio(m("graphics_preservation"))))
     if as_number(m("detection_precision")) is not None or as_number(m("detection_recall")) is not None:
         items += [("Detection precision", fmt_ratio(m("detection_precision"))),
                   ("Detection recall", fmt_ratio(m("detection_recall")))]
@@ -412,7 +416,9 @@ def engine_blocks(rank: int, engine: Mapping[str, Any]) -> list[Block]:
     if engine.get("required_by_attribute"):
         blocks.append(required_block(engine))
     blocks.append(Heading(3, "Strata"))
-    strata_tables = recall_strata_blocks(engine) + leak_strata_blocks(engine)
+    from .report_styles import style_table  # it builds on this module's readers and formats
+
+    strata_tables = style_table(engine) + recall_strata_blocks(engine) + leak_strata_blocks(engine)
     blocks += strata_tables or [Paragraph("No strata reported.", "note")]
     blocks.append(Heading(3, "Errors"))
     blocks += errors_blocks(engine)
@@ -437,7 +443,10 @@ def report_blocks(results: Mapping[str, Any], thumbnails: Sequence[Thumbnail]) -
         blocks.append(Paragraph("These results contain no engines: nothing was benchmarked, so there is "
                                 "nothing to rank or plot.", "warning"))
         return blocks
+    from .report_styles import style_summary_blocks, vocabulary_blocks  # they build on this module
+
     blocks += [Heading(2, "Leaderboard"), leaderboard_block(engines)]
+    blocks += style_summary_blocks(engines) + vocabulary_blocks(results)
     blocks += plot_blocks(engines)
     blocks += thumbnail_blocks(thumbnails)
     for rank, engine in enumerate(engines, 1):

@@ -17,23 +17,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA = "phiphantom.bench/1"
+SCHEMA = "phiphantom.bench/2"
+SCHEMA_V1 = "phiphantom.bench/1"   # the shape before scores by style (issue 14): still read
 SCHEMA_FAMILY = "phiphantom.bench/"   # what ``compare`` accepts: any version of the document
 RESULTS_NAME = "results.json"
 
 #: An engine block's metrics, in the order results.json holds them (a number, or null when not measured).
 METRIC_NAMES = (
-    "box_recall", "frame_recall", "residual_phi_boxes", "residual_phi_rate", "clinical_preservation",
-    "label_preservation", "image_damage", "detection_precision", "detection_recall", "tag_coverage", "leaks",
+    "box_recall", "worst_style_box_recall", "frame_recall", "residual_phi_boxes", "residual_phi_rate",
+    "clinical_preservation", "worst_style_clinical_preservation", "label_preservation", "image_damage",
+    "graphics_preservation", "detection_precision", "detection_recall", "tag_coverage", "leaks",
     "files_with_leaks", "conformance", "required_retained", "midi_b_score", "valid_files", "pseudonym_consistency",
     "uid_consistency", "date_interval_consistency", "files_per_s", "frames_per_s", "mb_per_s", "latency_p50_s",
     "latency_p95_s", "peak_rss_mb", "startup_s", "files_failed",
 )
 #: An engine block's counts, in order.
-COUNT_NAMES = ("files", "phi_boxes", "phi_box_frames", "clinical_boxes", "label_boxes", "image_pixels", "tag_rows",
-               "conformance_checks", "wall_s", "detections")
+COUNT_NAMES = ("files", "phi_boxes", "phi_box_frames", "clinical_boxes", "label_boxes", "graphic_boxes", "styles",
+               "image_pixels", "tag_rows", "conformance_checks", "wall_s", "detections")
+#: What phiphantom.bench/2 added to /1's metrics and counts: a /1 file is read with these as null.
+V2_METRICS = ("worst_style_box_recall", "worst_style_clinical_preservation", "graphics_preservation")
+V2_COUNTS = ("graphic_boxes", "styles")
 #: The keys of a results document and of an engine block, in order.
-DOCUMENT_KEYS = ("schema", "phiphantom_version", "created_utc", "include_phi", "dataset", "settings", "engines")
+DOCUMENT_KEYS = ("schema", "phiphantom_version", "created_utc", "include_phi", "dataset", "settings", "engines",
+                 "vocabulary_overlap")
 ENGINE_KEYS = ("name", "spec", "description", "metrics", "counts", "leaks_by_kind", "conformance_by_action",
                "required_by_attribute", "consistency", "strata", "per_file", "errors")
 SETTINGS_KEYS = ("workers", "timeout_s", "ocr", "dciodvfy", "executor")
@@ -114,24 +120,60 @@ class ResultsDocument:
     dataset: dict[str, Any]          # BenchDataset.summary() (path reduced to its name without --include-phi)
     settings: RunSettings
     engines: list[EngineBlock]
+    vocabulary_overlap: dict[str, Any] | None = None   # the bundled engine's clinical words vs each pack's
     schema: str = SCHEMA
 
     def to_json(self) -> dict[str, Any]:
         """The document as plain JSON data (keys in DOCUMENT_KEYS order), what ``run_bench`` returns."""
         return {"schema": self.schema, "phiphantom_version": self.phiphantom_version,
                 "created_utc": self.created_utc, "include_phi": self.include_phi, "dataset": self.dataset,
-                "settings": self.settings.to_json(), "engines": [e.to_json() for e in self.engines]}
+                "settings": self.settings.to_json(), "engines": [e.to_json() for e in self.engines],
+                "vocabulary_overlap": self.vocabulary_overlap}
 
     @classmethod
     def from_json(cls, data: Any) -> ResultsDocument:
-        """The document of ``data``; :class:`ResultsFileError` for another schema or shape."""
+        """The document of ``data``; :class:`ResultsFileError` for another schema or shape.
+
+        A :data:`SCHEMA_V1` document is read as this schema's (:func:`upgrade_v1`).
+        """
+        if isinstance(data, Mapping) and data.get("schema") == SCHEMA_V1:
+            data = upgrade_v1(data)
         if not isinstance(data, Mapping) or data.get("schema") != SCHEMA:
             raise ResultsFileError(f"not a {SCHEMA} results document")
         _keys_problem("a results document", data, DOCUMENT_KEYS)
         return cls(phiphantom_version=data["phiphantom_version"], created_utc=data["created_utc"],
                    include_phi=data["include_phi"], dataset=data["dataset"],
                    settings=RunSettings.from_json(data["settings"]),
-                   engines=[EngineBlock.from_json(e) for e in data["engines"]], schema=data["schema"])
+                   engines=[EngineBlock.from_json(e) for e in data["engines"]],
+                   vocabulary_overlap=data["vocabulary_overlap"], schema=data["schema"])
+
+
+def _with_nulls(values: Any, names: tuple[str, ...], added: tuple[str, ...]) -> Any:
+    """``values`` with the keys ``added`` as null, in ``names`` order (anything not an object as is)."""
+    if not isinstance(values, Mapping) or any(k in values for k in added):
+        return values
+    return {k: values.get(k) for k in names if k in values or k in added} | {
+        k: v for k, v in values.items() if k not in names}
+
+
+def upgrade_v1(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A :data:`SCHEMA_V1` document as a :data:`SCHEMA` one: what /2 added is null (not measured then).
+
+    /1 had no scores by style, no graphics and no vocabulary overlap: the metrics of
+    :data:`V2_METRICS` and counts of :data:`V2_COUNTS` are null, ``vocabulary_overlap`` is null
+    and ``strata`` has no ``by_style``. Nothing else changes; a malformed /1 document stays
+    malformed (the shape check reports it).
+    """
+    engines = data.get("engines")
+    if isinstance(engines, list):
+        engines = [e if not isinstance(e, Mapping) else
+                   {**e, **({"metrics": _with_nulls(e["metrics"], METRIC_NAMES, V2_METRICS)} if "metrics" in e else {}),
+                    **({"counts": _with_nulls(e["counts"], COUNT_NAMES, V2_COUNTS)} if "counts" in e else {})}
+                   for e in engines]
+    upgraded = {**data, "schema": SCHEMA} | ({"engines": engines} if isinstance(engines, list) else {})
+    if "vocabulary_overlap" not in upgraded:
+        upgraded["vocabulary_overlap"] = None
+    return upgraded
 
 
 def results_text(document: ResultsDocument) -> str:

@@ -157,12 +157,13 @@ def test_markdown_leaderboard_order_and_numbers(rendered):
     rows = _leaderboard_rows(md)
     assert [r[1] for r in rows] == ["oracle", "&lt;b&gt;&amp;\"x\"", "null"]
     oracle, flaky, null = rows
-    assert oracle[2:5] == ["1.000", "1.000", "0 (0.00%)"]
-    assert flaky[2:8] == ["0.874", "0.930", "12 (0.88%)", "0.951", "0.42%", "1.000"]
-    assert flaky[8] == "12" and flaky[11] == "0.987" and flaky[15] == "n/a"  # leaks; MIDI-B; date consistency
-    assert flaky[16:21] == ["2.35", "23.4", "1.500 s", "n/a", "25"]
-    assert null[4] == "1,200 (88.11%)" and null[8] == "2,187" and null[16:18] == ["812.5", "8,270.0"]
-    assert len(oracle) == 21
+    # columns 3 and 7: worst-style box recall and clinical preservation (n/a: these are /1 results, no styles)
+    assert oracle[2:6] == ["1.000", "n/a", "1.000", "0 (0.00%)"]
+    assert flaky[2:10] == ["0.874", "n/a", "0.930", "12 (0.88%)", "0.951", "n/a", "0.42%", "1.000"]
+    assert flaky[10] == "12" and flaky[13] == "0.987" and flaky[17] == "n/a"  # leaks; MIDI-B; date consistency
+    assert flaky[18:23] == ["2.35", "23.4", "1.500 s", "n/a", "25"]
+    assert null[5] == "1,200 (88.11%)" and null[10] == "2,187" and null[18:20] == ["812.5", "8,270.0"]
+    assert len(oracle) == 23
 
 
 def test_markdown_dataset_strata_and_errors(rendered):
@@ -261,7 +262,7 @@ def test_zero_engines_and_missing_metrics(tmp_path):
     md = md_path.read_text(encoding="utf-8")
     rows = _leaderboard_rows(md)
     assert [r[1] for r in rows] == ["half", "bare"]
-    assert rows[1][2:] == ["n/a"] * 19
+    assert rows[1][2:] == ["n/a"] * 21
     assert "No strata reported." in md and "**Files:** n/a" in md
     assert len(_images(html_path.read_text(encoding="utf-8")).images) == 1  # only throughput has something to show
 

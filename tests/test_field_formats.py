@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -18,6 +21,7 @@ from phiphantom.synth.overlay_content import format_date as classic_format_date
 from phiphantom.synth.overlay_content import format_name as classic_format_name
 from phiphantom.synth.styles import field_formats as ff
 from phiphantom.synth.styles.id_shapes import ID_SHAPES, luhn_valid, make_id
+from phiphantom.synth.styles.names import NAME_LOCALES, draw_name, normalise_family
 
 DAY = dt.date(2026, 12, 5)            # a Saturday
 MOMENT = dt.time(14, 3, 12, 450000)
@@ -185,3 +189,51 @@ def test_format_field_dispatches_and_refuses_mismatched_values():
         ff.format_field("date", "DD.MM.YYYY", "2026-12-05")
     with pytest.raises(TypeError):
         ff.format_field("id", "digits-8")                                # no rng
+
+
+def _features(names: list[PersonName]) -> set[str]:
+    text = [f"{n.family} {n.given} {n.middle}" for n in names]
+    found = set()
+    if any("-" in t for t in text):
+        found.add("hyphen")
+    if any("'" in t for t in text):
+        found.add("apostrophe")
+    if any(ff.split_particles(n.family)[0] for n in names):
+        found.add("particle")
+    if any(not t.isascii() for t in text):
+        found.add("diacritic")
+    return found
+
+
+def test_locale_names_show_the_features_each_locale_should_have_and_the_font_covers_them():
+    assert len(NAME_LOCALES) >= 10
+    for feature in ("hyphen", "apostrophe", "particle", "diacritic"):
+        assert sum(feature in f for f in NAME_LOCALES.values()) >= 3, feature
+    for locale, expected in NAME_LOCALES.items():
+        names = [draw_name(locale, seed, "MF"[seed % 2]) for seed in range(400)]
+        assert _features(names) >= expected, locale
+        assert len({n.dicom for n in names}) > 300, locale
+        for n in names:
+            assert n.family and n.given and n.family == n.family.strip()
+            assert missing_glyphs("DejaVuSans", n.dicom) == "", (locale, n.dicom)
+    assert {"particle"} <= _features([PersonName("van der Berg", "Anna")])
+
+
+def test_names_are_deterministic_per_seed_in_any_process():
+    code = ("from phiphantom.synth.styles.names import draw_name, NAME_LOCALES;"
+            "print([draw_name(loc, 17, 'F').dicom for loc in NAME_LOCALES])")
+    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": str(h)}).stdout for h in (1, 2)}
+    assert len(outputs) == 1
+    assert outputs.pop().strip() == repr([draw_name(loc, 17, "F").dicom for loc in NAME_LOCALES])
+    assert draw_name("de_DE", 3, "M") != draw_name("de_DE", 4, "M")
+    with pytest.raises(KeyError, match="unknown name locale"):
+        draw_name("xx_XX", 1)
+
+
+def test_particles_written_after_the_name_move_in_front():
+    assert normalise_family("Bourgondië, van") == "van Bourgondië"
+    assert normalise_family("Dussen van") == "van Dussen"
+    assert normalise_family("Erve, van 't") == "van 't Erve"
+    assert normalise_family("de la Garza") == "de la Garza"
+    assert normalise_family("Le Gall") == "Le Gall"

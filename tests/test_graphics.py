@@ -20,6 +20,7 @@ from phiphantom.synth.graphics import (
     draw,
     image_rects,
     invented_word,
+    suggested_rect,
 )
 from phiphantom.synth.graphics.logo import REAL_BRANDS
 
@@ -174,3 +175,29 @@ def test_the_logo_word_is_drawn_legibly_and_reported():
             read = ocr.read_line(canvas[:, graphic.box[0]:graphic.box[2] + 3]).text.split()
             scores.append(max((similarity(graphic.text, token) for token in read), default=0.0))
     assert sum(score >= 0.6 for score in scores) >= 0.6 * len(scores), scores
+
+
+INSIDE_IMAGE = {"body_marker_pictogram", "calipers", "doppler_box", "tgc_curve"}
+
+
+@pytest.mark.parametrize("frame, image", [((640, 480), (80, 40, 560, 440)), ((800, 600), (0, 0, 800, 600)),
+                                          ((320, 240), (30, 20, 300, 230)), ((1024, 768), (200, 60, 1000, 700))])
+def test_suggested_rects_lie_on_the_screen_and_take_a_drawing(frame, image):
+    width, height = frame
+    for seed in range(5):
+        for kind in GRAPHIC_KINDS:
+            rect = suggested_rect(kind, frame, image, np.random.default_rng(seed))
+            if rect is None:
+                assert kind == "logo" and image[1] < 14 and height - image[3] < 14
+                continue
+            x0, y0, x1, y1 = rect
+            assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height, (kind, rect)
+            if kind in INSIDE_IMAGE:
+                assert image[0] <= x0 and image[1] <= y0 and x1 <= image[2] and y1 <= image[3], (kind, rect)
+            if kind == "logo":
+                assert y1 <= image[1] or y0 >= image[3], rect
+            canvas = np.zeros((height, width, 3), dtype=np.uint8)
+            graphic = draw(kind, canvas, rect, np.random.default_rng(seed))
+            assert graphic.mask.any(), (kind, rect)
+    with pytest.raises(GraphicError):
+        suggested_rect("sparkles", frame, image, np.random.default_rng(0))

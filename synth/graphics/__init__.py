@@ -5,7 +5,8 @@ inside ``rect`` ``[x0, y0, x1, y1)`` of a uint8 canvas, the same on every frame,
 :class:`Graphic`: its kind, the tight box of the pixels it changed and their (H, W) mask. Ground truth
 records these as kind ``graphic`` (``logo`` is text-like but never PHI) so damage to them is measurable.
 Drawing depends only on the rng (no anti-aliasing). ``doppler_box`` needs an RGB canvas.
-:func:`image_rects` splits an image rectangle for dual and quad layouts.
+:func:`image_rects` splits an image rectangle for dual and quad layouts; :func:`suggested_rect` says
+where each kind usually sits.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .image_layouts import IMAGE_LAYOUTS, image_rects
 from .logo import invented_word, logo
 from .markers import body_marker_pictogram, calipers
 from .paint import GraphicError, GraphicStyle, Paint, Rect, apply, canvas_geometry, clip_rect, tight_box
+from .placement import suggested_rect
 from .scales import depth_scale, focus_marker, tgc_curve
 
 Drawer = Callable[[Paint, np.random.Generator, GraphicStyle], None]
@@ -72,5 +74,5 @@ def draw(kind: str, canvas: np.ndarray, rect: Rect, rng: np.random.Generator,
 
 __all__ = [
     "GRAPHIC_KINDS", "IMAGE_LAYOUTS", "RGB_ONLY_KINDS", "TEXT_LIKE_KINDS", "Graphic", "GraphicError",
-    "GraphicStyle", "draw", "image_rects", "invented_word",
+    "GraphicStyle", "draw", "image_rects", "invented_word", "suggested_rect",
 ]

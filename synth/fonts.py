@@ -1,9 +1,14 @@
-"""Fonts for burned-in text: matplotlib's bundled DejaVu TTFs (no system fonts, no downloads)."""
+"""Fonts for burned-in text: matplotlib's bundled DejaVu TTFs (no system fonts, no downloads).
+
+Names with a technology prefix (``ttf:``, ``stroke:``, ``bitmap:``) are faces of
+:mod:`phiphantom.synth.faces`; :func:`get_face` resolves them and :func:`missing_glyphs` asks them.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 from fontTools.ttLib import TTFont
@@ -18,6 +23,45 @@ FONT_FILES = {
     "DejaVuSerif": "DejaVuSerif.ttf",
     "DejaVuSerif-Bold": "DejaVuSerif-Bold.ttf",
 }
+
+
+#: The same DejaVu files as prefixed faces (for what only faces offer, e.g. letter spacing).
+LEGACY_FACES = {
+    "DejaVuSans": "ttf:dejavu-sans",
+    "DejaVuSans-Bold": "ttf:dejavu-sans-bold",
+    "DejaVuSansMono": "ttf:dejavu-sans-mono",
+    "DejaVuSansMono-Bold": "ttf:dejavu-sans-mono-bold",
+    "DejaVuSerif": "ttf:dejavu-serif",
+    "DejaVuSerif-Bold": "ttf:dejavu-serif-bold",
+}
+
+#: Prefixes of face names, one per font technology.
+FACE_PREFIXES = ("ttf:", "stroke:", "bitmap:")
+
+if TYPE_CHECKING:
+    from .faces import Face
+
+
+def is_face_name(name: str) -> bool:
+    """Whether ``name`` names a face of :mod:`phiphantom.synth.faces` (``tech:name``)."""
+    return name.startswith(FACE_PREFIXES)
+
+
+def face_name(name: str) -> str:
+    """The prefixed face name of ``name`` (a DejaVu name becomes its ``ttf:`` face)."""
+    if is_face_name(name):
+        return name
+    try:
+        return LEGACY_FACES[name]
+    except KeyError:
+        raise FontError(f"unknown font {name!r}; known: {', '.join(FONT_FILES)}") from None
+
+
+def get_face(name: str) -> Face:
+    """The face for a prefixed name (see :func:`phiphantom.synth.faces.get_face`)."""
+    from .faces import get_face as lookup  # the faces package draws through text_raster, which imports this
+
+    return lookup(name)
 
 
 class FontError(RuntimeError):
@@ -52,5 +96,7 @@ def _codepoints(name: str) -> frozenset[int]:
 
 def missing_glyphs(name: str, text: str) -> str:
     """Characters of ``text`` the font has no glyph for (would render as tofu boxes)."""
+    if is_face_name(name):
+        return get_face(name).missing(text)
     cps = _codepoints(name)
     return "".join(sorted({ch for ch in text if not ch.isspace() and ord(ch) not in cps}))

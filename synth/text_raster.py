@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
-from .fonts import load_font
+from .fonts import face_name, get_face, is_face_name, load_font
 
 
 @dataclass(frozen=True)
@@ -39,20 +39,31 @@ class EmptyInkError(ValueError):
 
 
 @lru_cache(maxsize=4096)
-def rasterise(text: str, font_name: str, size: int, antialias: bool) -> Glyphs:
+def rasterise(text: str, font_name: str, size: int, antialias: bool, letter_spacing_px: int = 0) -> Glyphs:
     """Draw ``text`` and crop to its ink. Anti-aliasing off gives a 0/255 mask.
 
     FreeType renders the text straight into a mask (``getmask2``, the call
     ``ImageDraw.text`` makes) with its offset from the text origin; the ink is
     the same as drawing onto a canvas, without the canvas.
+
+    ``font_name`` is a DejaVu name of :data:`~phiphantom.synth.fonts.FONT_FILES`, or a face of any
+    technology by its prefixed name (``ttf:arimo``, ``stroke:futural``, ``bitmap:cp437-8x8``:
+    :mod:`phiphantom.synth.faces`), which draws it. ``letter_spacing_px`` (extra pixels after each
+    character) with a DejaVu name draws through that file's ``ttf:`` face.
     """
+    if is_face_name(font_name) or letter_spacing_px:
+        return get_face(face_name(font_name)).rasterise(text, size, antialias, letter_spacing_px)
     font = load_font(font_name, size)
     core, (ox, oy) = font.getmask2(text, "L" if antialias else "1", anchor="la")
     if core.size[0] == 0 or core.size[1] == 0:
         raise EmptyInkError("text has no extent")
     if core.mode != "L":
         core = core.convert("L")  # mode "1" -> 0/255
-    alpha = np.asarray(Image.Image()._new(core))
+    return crop_to_ink(text, np.asarray(Image.Image()._new(core)), ox, oy)
+
+
+def crop_to_ink(text: str, alpha: np.ndarray, ox: int, oy: int) -> Glyphs:
+    """Glyphs of ``alpha`` (uint8, its top-left at (ox, oy) from the text origin) cropped to ``alpha > 0``."""
     rows = np.flatnonzero(alpha.any(axis=1))
     cols = np.flatnonzero(alpha.any(axis=0))
     if rows.size == 0:
@@ -64,7 +75,9 @@ def rasterise(text: str, font_name: str, size: int, antialias: bool) -> Glyphs:
 
 
 def line_metrics(font_name: str, size: int) -> tuple[int, int]:
-    """(ascent, descent) in pixels for laying out lines."""
+    """(ascent, descent) in pixels for laying out lines (a DejaVu name or a prefixed face name)."""
+    if is_face_name(font_name):
+        return get_face(font_name).line_metrics(size)
     ascent, descent = load_font(font_name, size).getmetrics()
     return int(ascent), int(descent)
 

@@ -51,10 +51,15 @@ BOX_FIELDS = ("output_dicom_relpath", "box_id", "is_phi", "phi_category", "rende
               "bbox_w", "bbox_h", "frame_start", "frame_end", "font_px", "contrast", "layout")
 TAG_FIELDS = ("file", "tag_path", "vr", "location_kind", "category", "injected_value", "match")
 IDENTITY_FIELDS = ("patient_key", "deid_id", "mrn")
+#: Cells of the columns a dataset from before style packs lacks (issue 14): its files are the classic
+#: generator's and its boxes all text; the version is unknown (empty).
+BOX_DEFAULTS = {"style": "classic", "style_version": "", "kind": "text"}
+TAG_DEFAULTS = {"style": "classic", "style_version": ""}
 #: Manifest entry keys the benchmark reads.
 ENTRY_KEYS = {"relpath": str, "mask_relpath": str, "patient_key": str, "transfer_syntax": str, "frames": int,
               "rows": int, "columns": int, "bytes": int, "lossless": bool}
 MATCH_KINDS = ("exact", "contains", "rendered")
+KINDS = ("text", "graphic")  # gt/boxes.csv kind
 
 
 @dataclass
@@ -104,6 +109,13 @@ class BenchDataset:
 
 def _damaged(root: Path, problem: str) -> DamagedDatasetError:
     return DamagedDatasetError(root, [problem])
+
+
+def _with_defaults(rows: list[dict[str, str | None]], defaults: Mapping[str, str]) -> list[dict[str, str | None]]:
+    """``rows`` with ``defaults``' cells in the columns their table does not have (an older dataset)."""
+    if rows and all(c in rows[0] for c in defaults):
+        return rows
+    return [{**defaults, **row} for row in rows]
 
 
 def _read_csv(root: Path, name: str, fields: tuple[str, ...]) -> list[dict[str, str | None]]:
@@ -176,10 +188,10 @@ def load_dataset(root: Path, *, check: bool = True, workers: int | None = None) 
     by_path = {f.relpath: f for f in files}
     if len(by_path) != len(files):
         raise _damaged(root, "manifest.json lists a file twice")
-    for box in rows_of(BoxRow, _read_csv(root, "gt/boxes.csv", BOX_FIELDS)):
+    for box in rows_of(BoxRow, _with_defaults(_read_csv(root, "gt/boxes.csv", BOX_FIELDS), BOX_DEFAULTS)):
         if box.output_dicom_relpath in by_path:
             by_path[box.output_dicom_relpath].boxes.append(box)
-    for tag in rows_of(TagRow, _read_csv(root, "gt/tags.csv", TAG_FIELDS)):
+    for tag in rows_of(TagRow, _with_defaults(_read_csv(root, "gt/tags.csv", TAG_FIELDS), TAG_DEFAULTS)):
         if tag.file in by_path:
             by_path[tag.file].tags.append(tag)
     for f in files:
@@ -218,6 +230,10 @@ def _box_problem(row: Mapping[str, str | None], truth: FileTruth) -> str | None:
         return "is_phi not 0 or 1"
     if not row["box_id"] or not row["phi_category"] or row["layout"] is None or row["rendered_text"] is None:
         return "a required column is empty"
+    if row["kind"] not in KINDS:
+        return "kind is not text or graphic"
+    if row["kind"] == "graphic" and row["is_phi"] != "0":
+        return "a graphic marked as PHI"
     e = truth.entry
     x, y, w, h = numbers["bbox_x"], numbers["bbox_y"], numbers["bbox_w"], numbers["bbox_h"]
     if w < 1 or h < 1 or x < 0 or y < 0 or x + w > e["columns"] or y + h > e["rows"]:
@@ -245,7 +261,8 @@ def _tag_problem(row: Mapping[str, str | None]) -> str | None:
 def _row_problems(dataset: BenchDataset) -> list[str]:
     problems: list[str] = []
     by_path = {f.relpath: f for f in dataset.files}
-    for number, row in enumerate(_read_csv(dataset.root, "gt/boxes.csv", BOX_FIELDS), 2):  # line 1: the header
+    boxes = _with_defaults(_read_csv(dataset.root, "gt/boxes.csv", BOX_FIELDS), BOX_DEFAULTS)
+    for number, row in enumerate(boxes, 2):  # line 1: the header
         truth = by_path.get(row["output_dicom_relpath"] or "")
         problem = "names a file that is not in the manifest" if truth is None else _box_problem(row, truth)
         if problem:

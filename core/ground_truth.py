@@ -29,10 +29,14 @@ BOX_COLUMNS = (
     # ours
     "frame_start", "frame_end", "is_phi", "font", "font_px", "colour", "contrast", "layout",
     "box_id", "antialias", "plate", "over_image", "mask_relpath",
+    # style packs (issue 14): appended, so older readers' column positions hold
+    "style", "style_version", "kind",
 )
 TAG_COLUMNS = (
     "file", "sop_instance_uid", "tag_path", "keyword", "vr", "location_kind", "category", "injected_value",
     "match", "expected_action", "leaf_action",
+    # style packs (issue 14)
+    "style", "style_version",
 )
 IDENTITY_COLUMNS = (
     "patient_key", "deid_id", "locale", "patient_name", "family_name", "given_name", "middle_name",
@@ -131,6 +135,9 @@ class BoxRow(GroundTruthRow):
     plate: str
     over_image: str
     mask_relpath: str
+    style: str          # the style pack the file was drawn from ("classic": the built-in generator)
+    style_version: str  # that pack's version
+    kind: str           # text | graphic (a non-text graphic: bar, scale, marker...; never PHI)
 
     @property
     def phi(self) -> bool:
@@ -152,6 +159,11 @@ class BoxRow(GroundTruthRow):
         """``font_px`` as a number."""
         return int(self.font_px)
 
+    @property
+    def graphic(self) -> bool:
+        """Whether the box is a non-text graphic (``kind`` is ``graphic``), not text."""
+        return self.kind == "graphic"
+
 
 @dataclass(frozen=True)
 class TagRow(GroundTruthRow):
@@ -171,6 +183,8 @@ class TagRow(GroundTruthRow):
     match: str            # exact | contains | rendered
     expected_action: str  # outermost action along the path (what the profile does to this value)
     leaf_action: str      # the attribute's own action
+    style: str = ""          # the style pack of the file (filled when the file's rows are made)
+    style_version: str = ""  # that pack's version
 
 
 @dataclass(frozen=True)

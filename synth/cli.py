@@ -64,6 +64,12 @@ def generate_command(
     phi_filenames: float | None = typer.Option(
         None, help="Share of files whose name carries the patient's name and MRN (default: 0)."),
     seed: int | None = typer.Option(None, help="Global seed; same seed => byte-identical dataset (default: 0)."),
+    styles: str | None = typer.Option(
+        None, "--styles",
+        help="Style packs to draw from, comma separated, or 'all'; each study gets one pack "
+             "(default: classic). 'phiphantom styles list' shows the packs."),
+    exclude_styles: str | None = typer.Option(
+        None, "--exclude-styles", help="Style packs to leave out, comma separated (e.g. with --styles all)."),
     workers: int | None = typer.Option(None, help="Worker processes (default: CPU count). Does not change the output."),
     executor: str | None = typer.Option(
         None, "--executor", help="local (process pool, default) | dask. Does not change the output."),
@@ -80,7 +86,8 @@ def generate_command(
         out=out, patients=patients, studies_per_patient=studies_per_patient, files_per_study=files_per_study,
         cine_fraction=cine_fraction, frames=frames, sizes=size, source=source, locales=locales,
         difficulty=difficulty, jpeg_fraction=jpeg_fraction, rgb_fraction=rgb_fraction,
-        phi_filename_fraction=phi_filenames, seed=seed, workers=workers, validate=validate,
+        phi_filename_fraction=phi_filenames, seed=seed, styles=styles, exclude_styles=exclude_styles,
+        workers=workers, validate=validate,
         executor=executor, scheduler=scheduler,
     )
     from . import generate

@@ -16,7 +16,7 @@ import os
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from phiphantom.core.executors import Executor, ExecutorError
 
@@ -29,6 +29,9 @@ DEFAULT_LOCALES = (
 )
 
 DEFAULT_SIZES = ((640, 480), (800, 600), (1024, 768))
+
+#: The style packs a dataset is drawn from when ``--styles`` is not given.
+DEFAULT_STYLES: tuple[str, ...] = ("classic",)
 
 MIN_SIZE = (160, 120)
 MAX_SIZE = (1024, 768)
@@ -79,6 +82,36 @@ def parse_sizes(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(sizes)
 
 
+class StyleRef(NamedTuple):
+    """A style pack as the ground truth names it: its name and version."""
+
+    name: str
+    version: str
+
+
+def select_styles(styles: tuple[str, ...], exclude: tuple[str, ...] = ()) -> tuple[StyleRef, ...]:
+    """The packs named by ``styles`` (``all``: every pack) less ``exclude``, in the registry's order.
+
+    No ``styles`` but some ``exclude``: every pack less those. Raises :class:`ConfigError` naming an
+    unknown pack (and listing the known ones), a pack file that does not validate, or when none is left.
+    """
+    from .styles import PackError, select
+
+    try:
+        packs = select(",".join(styles) or None, ",".join(exclude) or None)
+    except PackError as exc:
+        raise ConfigError(f"{exc} (phiphantom styles list shows the packs)") from None
+    return tuple(StyleRef(p.name, p.version) for p in packs)
+
+
+def _name_list(value: str | tuple[str, ...] | list[str], name: str) -> tuple[str, ...]:
+    """``"a,b"`` or a sequence of names as a tuple of stripped, non-empty names."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    if not all(isinstance(x, str) for x in items):
+        raise ConfigError(f"--{name} must be pack names (text), comma separated")
+    return tuple(x.strip() for x in items if x.strip())
+
+
 def _fraction(value: float, name: str) -> float:
     value = float(value)
     if not 0.0 <= value <= 1.0:
@@ -104,6 +137,9 @@ class GenerateConfig:
     rgb_fraction: float = 0.5
     phi_filename_fraction: float = 0.0
     seed: int = 0
+    styles: tuple[str, ...] = ()          # packs to draw from ("all": every pack; empty: DEFAULT_STYLES, or
+    #                                       every pack when exclude_styles is set)
+    exclude_styles: tuple[str, ...] = ()  # style packs left out
     # execution settings (do not change content)
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     validate: bool = True
@@ -127,6 +163,8 @@ class GenerateConfig:
         self.frames = tuple(int(x) for x in self.frames)  # type: ignore[assignment]
         self.sizes = tuple((int(w), int(h)) for w, h in self.sizes)
         self.locales = tuple(self.locales)
+        self.styles = _name_list(self.styles, "styles")
+        self.exclude_styles = _name_list(self.exclude_styles, "exclude-styles")
         self.validate_values()
 
     def validate_values(self) -> None:
@@ -168,6 +206,15 @@ class GenerateConfig:
             raise ConfigError(f"unknown Faker locale(s): {', '.join(unknown)}")
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ConfigError("seed must be a non-negative integer")
+        self.style_packs()  # unknown or no packs: a clear error now, not in a worker
+
+    def style_packs(self) -> tuple[StyleRef, ...]:
+        """The style packs (name, version) the dataset is drawn from, in name order.
+
+        Raises :class:`ConfigError` for an unknown pack name or when ``exclude_styles`` leaves none.
+        """
+        default = () if self.exclude_styles else DEFAULT_STYLES
+        return select_styles(self.styles or default, self.exclude_styles)
 
     # -- serialisation ---------------------------------------------------
     def execution(self) -> Executor:
@@ -182,6 +229,11 @@ class GenerateConfig:
         data["frames"] = list(self.frames)
         data["sizes"] = [f"{w}x{h}" for w, h in self.sizes]
         data["locales"] = list(self.locales)
+        for key in ("styles", "exclude_styles"):  # absent when not set: an older dataset keeps its run id
+            if data[key]:
+                data[key] = list(data[key])
+            else:
+                del data[key]
         return data
 
     def run_id(self) -> str:

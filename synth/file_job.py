@@ -114,6 +114,7 @@ def box_rows(job: FileJob, comp: Composition, mask_relpath: str) -> tuple[list[d
             "contrast": f"{contrast:.3f}", "layout": comp.layout, "box_id": box_id,
             "antialias": int(b.style.antialias), "plate": int(b.style.plate_rgb is not None),
             "over_image": int(b.over_image), "mask_relpath": mask_relpath,
+            "style": job.style, "style_version": job.style_version, "kind": "text",
         })
     return rows, masks
 
@@ -153,7 +154,8 @@ def run_job(job: FileJob, out_dir: Path) -> JobResult:
     with io_step("rename a finished DICOM file", out_dir / "dicom"):
         tmp.replace(target)
     result.written = True
-    result.tags = recorder.rows(job.relpath, str(ds.SOPInstanceUID))
+    result.tags = [row | {"style": job.style, "style_version": job.style_version}
+                   for row in recorder.rows(job.relpath, str(ds.SOPInstanceUID))]
     result.file_entry = {
         "relpath": job.relpath, "sha256": file_digest.result(), "bytes": len(data),
         "sop_instance_uid": str(ds.SOPInstanceUID), "sop_class_uid": str(ds.SOPClassUID),
@@ -163,6 +165,6 @@ def run_job(job: FileJob, out_dir: Path) -> JobResult:
         "pixel_sha256": frames_digest.result(), "source_id": job.source_ref.source_id,
         "layout": comp.layout, "probe": comp.probe, "image_rect": list(comp.image_rect),
         "boxes": len(result.boxes), "phi_boxes": sum(r["is_phi"] for r in result.boxes),
-        "mask_relpath": mask_rel, **pixel_info,
+        "mask_relpath": mask_rel, "style": job.style, "style_version": job.style_version, **pixel_info,
     }
     return result

@@ -156,6 +156,7 @@ def write_manifest(out: Path, config: GenerateConfig, identities, writer: Ground
         "config": config.content_dict(),
         "counts": {k: v for k, v in summary.__dict__.items() if isinstance(v, int)},
         "layouts": summary.layouts,
+        "styles": manifest_styles(config, files),
         "files": files,
         "ground_truth": gt_files,
         "validation": {"tiers_run": [], "note": "validation not run"},
@@ -163,6 +164,15 @@ def write_manifest(out: Path, config: GenerateConfig, identities, writer: Ground
     with io_step("write manifest.json", out):
         write_json(out / "manifest.json", manifest)
     return summary
+
+
+def manifest_styles(config: GenerateConfig, files: list[dict]) -> list[dict]:
+    """The manifest's ``styles``: each selected pack's name, version and number of files drawn from it."""
+    counts: dict[str, int] = {}
+    for f in files:
+        counts[f["style"]] = counts.get(f["style"], 0) + 1
+    return [{"name": ref.name, "version": ref.version, "files": counts.get(ref.name, 0)}
+            for ref in config.style_packs()]
 
 
 def _record_validation(out: Path, validation: dict) -> None:

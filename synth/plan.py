@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .config import GenerateConfig
+from .config import GenerateConfig, StyleRef
 from .identity import Identity, make_identity
 from .seeding import derive_seed, rng_for
 from .sources import FrameSource, SourceRef
@@ -39,6 +39,8 @@ class FileJob:
     global_seed: int
     run_id: str
     source_spec: str
+    style: str = "classic"    # the style pack the file is drawn from (all files of a study share it)
+    style_version: str = "1"  # that pack's version
 
     @property
     def cine(self) -> bool:
@@ -54,16 +56,29 @@ def filename_part(text: str) -> str:
     return re.sub(r"[^\w]+", "_", text, flags=re.UNICODE).strip("_").upper()
 
 
+def study_pack(seed: int, packs: tuple[StyleRef, ...], patient_key: str, study_index: int) -> StyleRef:
+    """The style pack of one study (one device per study): drawn from ``packs`` by its own seed.
+
+    With one pack nothing is drawn; the draw uses its own random stream, so the rest of the plan
+    is the same whichever packs are selected.
+    """
+    if len(packs) == 1:
+        return packs[0]
+    return packs[int(rng_for(seed, "study-style", patient_key, study_index).integers(len(packs)))]
+
+
 def plan_dataset(config: GenerateConfig, source: FrameSource) -> tuple[list[Identity], list[FileJob]]:
     """Identities and file jobs for ``config`` (pure function of the config and the source catalog)."""
     identities: list[Identity] = []
     jobs: list[FileJob] = []
     run_id = config.run_id()
+    packs = config.style_packs()
     for p in range(config.patients):
         identity = make_identity(config.seed, p, config.locales, config.studies_per_patient)
         identities.append(identity)
         for study in identity.studies:
             r = rng_for(config.seed, "study-plan", identity.patient_key, study.index)
+            pack = study_pack(config.seed, packs, identity.patient_key, study.index)
             lo, hi = config.files_per_study
             n_files = int(r.integers(lo, hi + 1))
             offset = 0
@@ -91,7 +106,7 @@ def plan_dataset(config: GenerateConfig, source: FrameSource) -> tuple[list[Iden
                     relpath=relpath, seed=seed, source_ref=ref, width=width, height=height, colour=colour,
                     jpeg=jpeg, frame_time_ms=frame_time, depth_cm=depth, difficulty=config.difficulty,
                     phi_filename=phi_name, acquisition_offset_s=offset, global_seed=config.seed, run_id=run_id,
-                    source_spec=source.spec,
+                    source_spec=source.spec, style=pack.name, style_version=pack.version,
                 ))
                 offset += int(fr.integers(20, 120)) + int(n_frames * frame_time / 1000)
     return identities, jobs

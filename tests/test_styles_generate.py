@@ -1,0 +1,130 @@
+"""Style packs in a generated dataset (issue 14 item 3): selection and the pack in every ground-truth row.
+
+A real dataset is generated; its ``gt/boxes.csv`` and ``gt/tags.csv`` carry the pack name and version
+(and ``kind`` for boxes), ``manifest.json`` lists the packs; the benchmark loader reads the columns, and a
+dataset written before style packs (the columns removed, its hashes updated) still loads as ``classic``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from phiphantom.benchmark.dataset import load_dataset
+from phiphantom.cli.main import app
+from phiphantom.core.ground_truth import BOX_COLUMNS, TAG_COLUMNS
+from phiphantom.synth import generate
+from phiphantom.synth.config import ConfigError, GenerateConfig, select_styles
+from phiphantom.synth.ground_truth import sha256_file
+from phiphantom.synth.styles import pack_names
+
+from .helpers import manifest, read_csv, small_config
+
+NEW_BOX_COLUMNS = ("style", "style_version", "kind")
+NEW_TAG_COLUMNS = ("style", "style_version")
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("styles-classic")
+    generate(small_config(out, patients=2, files_per_study=(2, 2), seed=5))
+    return out
+
+
+def test_columns_are_appended_after_the_old_ones():
+    assert BOX_COLUMNS[-3:] == NEW_BOX_COLUMNS and BOX_COLUMNS.index("mask_relpath") == len(BOX_COLUMNS) - 4
+    assert TAG_COLUMNS[-2:] == NEW_TAG_COLUMNS and TAG_COLUMNS.index("leaf_action") == len(TAG_COLUMNS) - 3
+
+
+def test_every_row_names_its_pack(dataset):
+    version = select_styles(("classic",))[0].version
+    boxes, tags = read_csv(dataset / "gt" / "boxes.csv"), read_csv(dataset / "gt" / "tags.csv")
+    assert boxes and tags
+    assert {(r["style"], r["style_version"], r["kind"]) for r in boxes} == {("classic", version, "text")}
+    assert {(r["style"], r["style_version"]) for r in tags} == {("classic", version)}
+    m = manifest(dataset)
+    assert m["styles"] == [{"name": "classic", "version": version, "files": len(m["files"])}]
+    assert {(f["style"], f["style_version"]) for f in m["files"]} == {("classic", version)}
+    assert "styles" not in m["config"]  # not set: the run id is the one a dataset from before style packs had
+
+
+def test_the_bench_loader_reads_the_columns(dataset):
+    ds = load_dataset(dataset)
+    boxes = [b for f in ds.files for b in f.boxes]
+    assert boxes and {(b.style, b.kind, b.graphic) for b in boxes} == {("classic", "text", False)}
+    assert {t.style for f in ds.files for t in f.tags} == {"classic"}
+
+
+def _drop_columns(path: Path, columns: tuple[str, ...]) -> None:
+    rows = read_csv(path)
+    keep = [c for c in rows[0] if c not in columns]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=keep, lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_a_dataset_from_before_style_packs_still_loads(dataset, tmp_path):
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(dataset, old)
+    _drop_columns(old / "gt" / "boxes.csv", NEW_BOX_COLUMNS)
+    _drop_columns(old / "gt" / "tags.csv", NEW_TAG_COLUMNS)
+    m = manifest(old)
+    del m["styles"]
+    for entry in m["files"]:
+        del entry["style"], entry["style_version"]
+    for name in ("gt/boxes.csv", "gt/tags.csv"):
+        m["ground_truth"][name] = sha256_file(old / name)
+    (old / "manifest.json").write_text(json.dumps(m, indent=2), encoding="utf-8")
+    assert "style" not in read_csv(old / "gt" / "boxes.csv")[0]
+    ds = load_dataset(old)  # checked: a damaged dataset would raise
+    boxes = [b for f in ds.files for b in f.boxes]
+    assert len(boxes) == len(read_csv(dataset / "gt" / "boxes.csv"))
+    assert {(b.style, b.style_version, b.kind) for b in boxes} == {("classic", "", "text")}
+    assert {t.style for f in ds.files for t in f.tags} == {"classic"}
+
+
+def test_a_bad_kind_is_a_damaged_dataset(dataset, tmp_path):
+    import shutil
+
+    from phiphantom.benchmark.dataset import DamagedDatasetError
+
+    bad = tmp_path / "bad"
+    shutil.copytree(dataset, bad)
+    path = bad / "gt" / "boxes.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",text\n", ",txet\n", 1), encoding="utf-8")
+    m = manifest(bad)
+    m["ground_truth"]["gt/boxes.csv"] = sha256_file(path)
+    (bad / "manifest.json").write_text(json.dumps(m, indent=2), encoding="utf-8")
+    with pytest.raises(DamagedDatasetError, match="kind is not text or graphic"):
+        load_dataset(bad)
+
+
+def test_selection():
+    assert [r.name for r in select_styles(("classic",))] == ["classic"]
+    assert [r.name for r in select_styles(("all",))] == pack_names()
+    assert "classic" not in [r.name for r in select_styles((), ("classic",))]
+    with pytest.raises(ConfigError, match="unknown style pack"):
+        select_styles(("no-such-pack",))
+    with pytest.raises(ConfigError, match="no style pack left"):
+        select_styles(("classic",), ("classic",))
+    config = GenerateConfig(out=Path("x"), styles="classic", workers=1)
+    assert config.styles == ("classic",) and config.content_dict()["styles"] == ["classic"]
+    assert "styles" not in GenerateConfig(out=Path("x"), workers=1).content_dict()
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--styles", "classic,no-such-pack"], "unknown style pack(s) no-such-pack"),
+    (["--styles", "classic", "--exclude-styles", "classic"], "no style pack left"),
+])
+def test_cli_refuses_a_bad_selection(tmp_path, flags, message):
+    result = CliRunner().invoke(app, ["generate", "--out", str(tmp_path / "d"), "--patients", "1", *flags])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+    assert not (tmp_path / "d").exists()

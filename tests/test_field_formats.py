@@ -21,6 +21,7 @@ from phiphantom.synth.overlay_content import format_date as classic_format_date
 from phiphantom.synth.overlay_content import format_name as classic_format_name
 from phiphantom.synth.styles import field_formats as ff
 from phiphantom.synth.styles.id_shapes import ID_SHAPES, luhn_valid, make_id
+from phiphantom.synth.styles.labels import AGE_UNITS, FIELDS, LABELS, SEX_MARKERS, label_for
 from phiphantom.synth.styles.names import NAME_LOCALES, draw_name, normalise_family
 
 DAY = dt.date(2026, 12, 5)            # a Saturday
@@ -237,3 +238,33 @@ def test_particles_written_after_the_name_move_in_front():
     assert normalise_family("Erve, van 't") == "van 't Erve"
     assert normalise_family("de la Garza") == "de la Garza"
     assert normalise_family("Le Gall") == "Le Gall"
+
+
+def test_labels_cover_every_field_in_at_least_five_languages_and_render():
+    assert len(LABELS) >= 5
+    font = load_font("DejaVuSans", 12)
+    for language, table in LABELS.items():
+        assert set(table) == set(FIELDS), language
+        assert all(table[f] and all(v.strip() == v and v for v in table[f]) for f in FIELDS), language
+        assert language in SEX_MARKERS and language in AGE_UNITS, language
+        assert SEX_MARKERS[language]["M"] != SEX_MARKERS[language]["F"], language
+        text = " ".join(v for f in FIELDS for v in table[f]) + AGE_UNITS[language] + "".join(
+            SEX_MARKERS[language].values())
+        assert missing_glyphs("DejaVuSans", text) == "", language
+        canvas = Image.new("L", (160, 20))
+        ImageDraw.Draw(canvas).text((1, 1), table["birth_date"][0], fill=255, font=font)
+        assert np.asarray(canvas).max() == 255, language
+    # the languages really differ: each non-English one has its own birth-date label
+    own = {lang: set(t["birth_date"]) for lang, t in LABELS.items()}
+    assert sum(1 for lang in own if lang != "en" and not own[lang] & own["en"]) >= 5
+
+
+def test_label_for_is_seeded_and_names_unknown_keys():
+    picks = [label_for("de", "birth_date", np.random.default_rng(s)) for s in range(30)]
+    assert picks == [label_for("de", "birth_date", np.random.default_rng(s)) for s in range(30)]
+    assert set(picks) == set(LABELS["de"]["birth_date"])
+    assert label_for("fr", "sex", random.Random(1)) == "Sexe"
+    with pytest.raises(KeyError, match="unknown label language"):
+        label_for("xx", "name", random.Random(1))
+    with pytest.raises(KeyError, match="no label for field"):
+        label_for("en", "shoe_size", random.Random(1))

@@ -76,6 +76,19 @@ def test_a_graphic_is_the_same_on_every_frame(shape_name):
         assert all(np.array_equal(canvas[0], frame) for frame in canvas[1:]), kind
 
 
+def test_a_frame_range_limits_the_graphic_to_those_frames():
+    for shape in ((6, 90, 130), (6, 90, 130, 3)):
+        canvas = np.zeros(shape, dtype=np.uint8)
+        graphic = draw("tgc_curve", canvas, (0, 0, 130, 90), np.random.default_rng(4), frame_range=(2, 5))
+        shown = [bool(frame.any()) for frame in canvas]
+        assert shown == [False, False, True, True, True, False]
+        assert np.array_equal(graphic.mask, canvas[2].any(axis=-1) if len(shape) == 4 else canvas[2] > 0)
+    for bad in ((3, 3), (-1, 2), (0, 7)):
+        with pytest.raises(GraphicError, match="frame range"):
+            draw("tgc_curve", np.zeros((6, 90, 130), dtype=np.uint8), (0, 0, 130, 90), np.random.default_rng(4),
+                 frame_range=bad)
+
+
 def test_drawing_is_deterministic_for_a_seed_and_varies_across_seeds():
     for kind in GRAPHIC_KINDS:
         runs = []

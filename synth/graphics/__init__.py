@@ -4,9 +4,9 @@
 inside ``rect`` ``[x0, y0, x1, y1)`` of a uint8 canvas, the same on every frame, and returns a
 :class:`Graphic`: its kind, the tight box of the pixels it changed and their (H, W) mask. Ground truth
 records these as kind ``graphic`` (``logo`` is text-like but never PHI) so damage to them is measurable.
-Drawing depends only on the rng (no anti-aliasing). ``doppler_box`` needs an RGB canvas.
-:func:`image_rects` splits an image rectangle for dual and quad layouts; :func:`suggested_rect` says
-where each kind usually sits.
+Drawing depends only on the rng (no anti-aliasing); ``frame_range`` limits it to some frames of a
+cine; ``doppler_box`` needs an RGB canvas. :func:`image_rects` splits an image rectangle for dual and
+quad layouts; :func:`suggested_rect` says where each kind usually sits.
 """
 
 from __future__ import annotations
@@ -58,8 +58,9 @@ class Graphic:
 
 
 def draw(kind: str, canvas: np.ndarray, rect: Rect, rng: np.random.Generator,
-         style: GraphicStyle | None = None) -> Graphic:
-    """Draw a ``kind`` graphic inside ``rect`` on every frame of ``canvas`` (in place)."""
+         style: GraphicStyle | None = None, frame_range: tuple[int, int] | None = None) -> Graphic:
+    """Draw a ``kind`` graphic inside ``rect`` on every frame of ``canvas`` (in place), or on the frames
+    ``[start, end)`` of ``frame_range`` (a TGC curve shown while the gain is being changed)."""
     if kind not in DRAWERS:
         raise GraphicError(f"unknown graphic kind {kind!r}; known: {', '.join(GRAPHIC_KINDS)}")
     height, width, is_rgb = canvas_geometry(canvas)
@@ -68,7 +69,7 @@ def draw(kind: str, canvas: np.ndarray, rect: Rect, rng: np.random.Generator,
     x0, y0, x1, y1 = clip_rect(rect, height, width)
     paint = Paint(x1 - x0, y1 - y0)
     DRAWERS[kind](paint, rng, style or GraphicStyle())
-    mask = apply(canvas, paint, (x0, y0))
+    mask = apply(canvas, paint, (x0, y0), frame_range)
     return Graphic(kind, tight_box(mask), mask, paint.text)
 
 

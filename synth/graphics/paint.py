@@ -87,12 +87,17 @@ def grey_of(rgb: np.ndarray) -> np.ndarray:
     return np.rint(rgb.astype(np.float64) @ weights).astype(np.uint8)
 
 
-def apply(canvas: np.ndarray, paint: Paint, origin: tuple[int, int]) -> np.ndarray:
-    """Copy ``paint`` onto every frame at ``origin`` (x, y); returns the (H, W) mask of changed pixels."""
+def apply(canvas: np.ndarray, paint: Paint, origin: tuple[int, int],
+          frame_range: tuple[int, int] | None = None) -> np.ndarray:
+    """Copy ``paint`` onto the frames ``[start, end)`` (all when None) at ``origin`` (x, y); returns the
+    (H, W) mask of the pixels changed on any of them."""
     height, width, is_rgb = canvas_geometry(canvas)
     ox, oy = origin
     frames = canvas if canvas.ndim == (4 if is_rgb else 3) else canvas[None]
-    region = frames[:, oy:oy + paint.height, ox:ox + paint.width]
+    start, end = (0, frames.shape[0]) if frame_range is None else frame_range
+    if not 0 <= start < end <= frames.shape[0]:
+        raise GraphicError(f"frame range [{start}, {end}) is not inside the canvas's {frames.shape[0]} frames")
+    region = frames[start:end, oy:oy + paint.height, ox:ox + paint.width]
     values = paint.rgb if is_rgb else grey_of(paint.rgb)
     before = region.copy()
     region[:, paint.mask] = values[paint.mask]

@@ -26,6 +26,10 @@ class BitmapFace(Face):
 
     native_em: int = 8      # native size in pixels that corresponds to size_px
 
+    def __init__(self, info: FaceInfo) -> None:
+        super().__init__(info)
+        self._glyphs: dict[str, tuple[np.ndarray, int, int, int]] = {}
+
     def native_metrics(self) -> tuple[int, int]:
         """(ascent, descent) at the native size."""
         return self.native_em, 0
@@ -44,7 +48,9 @@ class BitmapFace(Face):
         for ch in text:
             if not self.covers(ch):
                 continue                      # not drawable: missing() reports it
-            mask, gx, gy, advance = self.glyph(ch)
+            if ch not in self._glyphs:
+                self._glyphs[ch] = self.glyph(ch)
+            mask, gx, gy, advance = self._glyphs[ch]
             big = np.repeat(np.repeat(mask, k, axis=0), k, axis=1).astype(np.uint8) * 255
             pieces.append((big, cursor + gx * k, gy * k))
             cursor += advance * k + letter_spacing_px

@@ -13,6 +13,7 @@ from phiphantom.core.ocr import get_backend, similarity
 from phiphantom.deid.pixels.classify import READ_CONFIDENCE
 from phiphantom.synth.graphics import (
     GRAPHIC_KINDS,
+    MIN_SIZE,
     RGB_ONLY_KINDS,
     TEXT_LIKE_KINDS,
     GraphicError,
@@ -25,7 +26,7 @@ from phiphantom.synth.graphics import (
 from phiphantom.synth.graphics.logo import REAL_BRANDS
 
 SHAPES = {"grey": (90, 130), "grey-frames": (3, 90, 130), "rgb": (90, 130, 3), "rgb-frames": (3, 90, 130, 3)}
-RECTS = [(10, 8, 120, 85), (0, 0, 130, 90), (50, 20, 64, 80), (20, 40, 110, 56), (100, 60, 130, 90)]
+RECTS = [(10, 8, 120, 85), (0, 0, 130, 90), (50, 20, 68, 80), (20, 40, 110, 56), (100, 60, 130, 90)]
 
 
 def _canvas(shape: tuple[int, ...], seed: int) -> np.ndarray:
@@ -110,6 +111,27 @@ def test_grey_canvases_get_the_luma_of_the_colours():
     assert np.array_equal(drawn, grey > 0)
     assert set(np.unique(grey[drawn]).tolist()) <= {round(0.299 * 250 + 0.587 * 40 + 0.114 * 40),
                                                      round(0.299 * 30 + 0.587 * 200 + 0.114 * 250)}
+
+
+def test_any_rect_at_least_the_minimum_size_takes_a_drawing_and_smaller_ones_are_refused():
+    rng = np.random.default_rng(1)
+    drawn = refused = 0
+    for i in range(450):
+        kind = GRAPHIC_KINDS[i % len(GRAPHIC_KINDS)]
+        w, h = int(rng.integers(1, 60)), int(rng.integers(1, 60))
+        x0, y0 = int(rng.integers(0, 120 - w + 1)), int(rng.integers(0, 100 - h + 1))
+        canvas = np.zeros((100, 120, 3), dtype=np.uint8)
+        if w < MIN_SIZE[kind][0] or h < MIN_SIZE[kind][1]:
+            with pytest.raises(GraphicError, match="needs at least"):
+                draw(kind, canvas, (x0, y0, x0 + w, y0 + h), np.random.default_rng(i))
+            refused += 1
+            continue
+        graphic = draw(kind, canvas, (x0, y0, x0 + w, y0 + h), np.random.default_rng(i))
+        gx0, gy0, gx1, gy1 = graphic.box
+        assert graphic.mask.any() and x0 <= gx0 < gx1 <= x0 + w and y0 <= gy0 < gy1 <= y0 + h, (kind, w, h)
+        assert np.array_equal(graphic.mask, canvas.any(axis=-1))
+        drawn += 1
+    assert drawn > 300 and refused > 20
 
 
 def test_refusals_are_clear():

@@ -40,6 +40,11 @@ DRAWERS: dict[str, Drawer] = {
     "doppler_box": doppler_box,
 }
 GRAPHIC_KINDS: tuple[str, ...] = tuple(DRAWERS)
+#: The smallest rectangle (width, height) each kind can be drawn in.
+MIN_SIZE: dict[str, tuple[int, int]] = {
+    "grey_bar": (4, 8), "colour_bar": (4, 8), "depth_scale": (2, 8), "focus_marker": (4, 4), "tgc_curve": (4, 8),
+    "body_marker_pictogram": (16, 16), "calipers": (8, 8), "logo": (8, 8), "doppler_box": (12, 12),
+}
 #: Kinds drawn only on RGB canvases.
 RGB_ONLY_KINDS = frozenset({"doppler_box"})
 #: Kinds that carry letters (OCR may read them); all others draw no text.
@@ -67,6 +72,9 @@ def draw(kind: str, canvas: np.ndarray, rect: Rect, rng: np.random.Generator,
     if kind in RGB_ONLY_KINDS and not is_rgb:
         raise GraphicError(f"{kind} needs an RGB canvas")
     x0, y0, x1, y1 = clip_rect(rect, height, width)
+    min_w, min_h = MIN_SIZE[kind]
+    if x1 - x0 < min_w or y1 - y0 < min_h:
+        raise GraphicError(f"{kind} needs at least {min_w}x{min_h} px, not {x1 - x0}x{y1 - y0}")
     paint = Paint(x1 - x0, y1 - y0)
     DRAWERS[kind](paint, rng, style or GraphicStyle())
     mask = apply(canvas, paint, (x0, y0), frame_range)
@@ -74,6 +82,6 @@ def draw(kind: str, canvas: np.ndarray, rect: Rect, rng: np.random.Generator,
 
 
 __all__ = [
-    "GRAPHIC_KINDS", "IMAGE_LAYOUTS", "RGB_ONLY_KINDS", "TEXT_LIKE_KINDS", "Graphic", "GraphicError",
+    "GRAPHIC_KINDS", "IMAGE_LAYOUTS", "MIN_SIZE", "RGB_ONLY_KINDS", "TEXT_LIKE_KINDS", "Graphic", "GraphicError",
     "GraphicStyle", "draw", "image_rects", "invented_word", "suggested_rect",
 ]

@@ -14,7 +14,8 @@ from phiphantom.core.ocr import TesseractBackend
 from phiphantom.synth.faces import FACES, FaceError, faces_by_technology, get_face
 from phiphantom.synth.faces.truetype import TrueTypeFace
 from phiphantom.synth.fonts import FONT_FILES, missing_glyphs
-from phiphantom.synth.layouts import Style
+from phiphantom.synth.layouts import Block, Style, place
+from phiphantom.synth.overlay_content import TextLine, static_run
 from phiphantom.synth.text_raster import EmptyInkError, Glyphs, composite, line_metrics, rasterise
 
 SAMPLE = "Hamburg 12/05/2026 ID 123"
@@ -171,6 +172,24 @@ def test_style_accepts_face_names():
     ascent, descent = line_metrics("stroke:futural", 16)
     assert style.line_height == ascent + descent + 3
     assert missing_glyphs("bitmap:cp437-8x8", "Zoë Øster") == "Ø"
+
+
+@pytest.mark.parametrize("name", list(FACES))
+def test_layouts_place_lines_of_every_face_without_overlap(name):
+    """A block of three lines laid out with the face: boxes are the drawn ink and lines do not touch."""
+    style = Style(font=name, size=14, antialias=True, colour_name="white", rgb=(255, 255, 255))
+    texts = ["Hamburg ID 123", "12/05/2026 14:03:27", "Frq 3.5MHz Gn 60 jpqy"]
+    lines = [TextLine([static_run("institution", t, 1)]) for t in texts]
+    boxes = place(Block("top_left", lines, 10, 10, style))
+    frame = np.zeros((1, 200, 400), dtype=np.uint8)
+    expected = np.zeros((200, 400), dtype=bool)
+    for b in boxes:
+        composite(frame, b.glyphs.alpha, b.x0, b.y0, (255,), 0, 1)
+        expected[b.y0:b.y1, b.x0:b.x1] |= b.glyphs.alpha > 0
+    assert np.array_equal(frame[0] > 0, expected)
+    for upper, lower in zip(boxes, boxes[1:], strict=False):
+        assert upper.y1 <= lower.y0, (upper.state.text, lower.state.text)
+    assert min(b.y0 for b in boxes) >= 10 - 1
 
 
 @pytest.mark.parametrize("name, antialias, spacing", [

@@ -22,7 +22,7 @@ from .image_layouts import IMAGE_LAYOUTS, image_rects
 from .logo import invented_word, logo
 from .markers import body_marker_pictogram, calipers
 from .paint import GraphicError, GraphicStyle, Paint, Rect, apply, canvas_geometry, clip_rect, tight_box
-from .placement import suggested_rect
+from .placement import MIN_SIZE, suggested_rect
 from .scales import depth_scale, focus_marker, tgc_curve
 
 Drawer = Callable[[Paint, np.random.Generator, GraphicStyle], None]
@@ -40,11 +40,6 @@ DRAWERS: dict[str, Drawer] = {
     "doppler_box": doppler_box,
 }
 GRAPHIC_KINDS: tuple[str, ...] = tuple(DRAWERS)
-#: The smallest rectangle (width, height) each kind can be drawn in.
-MIN_SIZE: dict[str, tuple[int, int]] = {
-    "grey_bar": (4, 8), "colour_bar": (4, 8), "depth_scale": (2, 8), "focus_marker": (4, 4), "tgc_curve": (4, 8),
-    "body_marker_pictogram": (16, 16), "calipers": (8, 8), "logo": (8, 8), "doppler_box": (12, 12),
-}
 #: Kinds drawn only on RGB canvases.
 RGB_ONLY_KINDS = frozenset({"doppler_box"})
 #: Kinds that carry letters (OCR may read them); all others draw no text.

@@ -13,6 +13,12 @@ import numpy as np
 
 from .paint import GraphicError, Rect
 
+#: The smallest rectangle (width, height) each kind can be drawn in.
+MIN_SIZE: dict[str, tuple[int, int]] = {
+    "grey_bar": (4, 8), "colour_bar": (4, 8), "depth_scale": (2, 8), "focus_marker": (4, 4), "tgc_curve": (4, 8),
+    "body_marker_pictogram": (16, 16), "calipers": (8, 8), "logo": (8, 8), "doppler_box": (12, 12),
+}
+
 
 def _beside(frame_w: int, image: Rect, width: int, rng: np.random.Generator, prefer_right: bool) -> tuple[int, int]:
     """x0, x1 of a ``width`` px column outside the image (right or left) or, without room, inside its edge."""
@@ -31,7 +37,17 @@ def _beside(frame_w: int, image: Rect, width: int, rng: np.random.Generator, pre
 
 
 def suggested_rect(kind: str, frame_size: tuple[int, int], image_rect: Rect, rng: np.random.Generator) -> Rect | None:
-    """A rectangle for ``kind`` on a ``frame_size`` (width, height) screen, or None when it has no place."""
+    """A rectangle for ``kind`` on a ``frame_size`` (width, height) screen, or None when it has no place
+    (none of at least the kind's :data:`MIN_SIZE`)."""
+    if kind not in MIN_SIZE:
+        raise GraphicError(f"unknown graphic kind {kind!r}")
+    rect = _rect(kind, frame_size, image_rect, rng)
+    if rect is None or rect[2] - rect[0] < MIN_SIZE[kind][0] or rect[3] - rect[1] < MIN_SIZE[kind][1]:
+        return None
+    return rect
+
+
+def _rect(kind: str, frame_size: tuple[int, int], image_rect: Rect, rng: np.random.Generator) -> Rect | None:
     frame_w, frame_h = frame_size
     x0, y0, x1, y1 = image_rect
     iw, ih = x1 - x0, y1 - y0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import re
 from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
@@ -67,6 +68,18 @@ def test_pack_cites_sources_and_has_its_own_vocabulary(pack: StylePack) -> None:
     assert pack.rendering.over_image_p > 0, pack.name
     # small text means 8-11 px can be drawn
     assert pack.typography.size_px[0] <= 11, pack.name
+
+
+@pytest.mark.parametrize("pack", PACKS, ids=IDS)
+def test_dense_strings_name_the_packs_parameters(pack: StylePack) -> None:
+    labels = {p.label for p in pack.clinical.parameters}
+    for text in pack.clinical.dense_strings:
+        named = set(re.findall(r"\{([^}]*)\}", text))
+        assert named and named <= labels, f"{pack.name}: {text!r} names {sorted(named - labels)}"
+    for text in pack.clinical.frame_counter:
+        assert set(re.findall(r"\{([^}]*)\}", text)) <= {"i", "n"}, f"{pack.name}: {text!r}"
+    for p in pack.clinical.parameters:   # the format fills with the three fields only
+        assert p.format.format(label=p.label, value="1.0", unit=p.unit), f"{pack.name}: {p.label}"
 
 
 def test_packs_have_distinct_wording() -> None:

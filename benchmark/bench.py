@@ -37,6 +37,8 @@ from .results_file import (
 )
 from .runner import run_engine
 from .scoring import score_outputs
+from .style_runs import BY_STYLE_DIR, write_style_results
+from .vocabulary_overlap import vocabulary_overlap
 
 RUN_MARKER = ".phiphantom-bench.json"  # names the engines whose outputs/NAME this run writes (for --overwrite)
 LOCAL = Executor()  # the default: local worker processes
@@ -118,6 +120,9 @@ def prepare_out(out: Path, overwrite: bool, names: Sequence[str] = ()) -> None:
                 path.unlink()
         for name in (RESULTS_NAME, "report.md", "report.html", RUN_MARKER):
             (out / name).unlink(missing_ok=True)
+        by_style = out / BY_STYLE_DIR  # --by-style's per-style results
+        if by_style.is_dir() and not by_style.is_symlink():
+            shutil.rmtree(by_style)
         if outputs.is_dir() and not any(outputs.iterdir()):
             outputs.rmdir()
     out.mkdir(parents=True, exist_ok=True)
@@ -127,11 +132,14 @@ def prepare_out(out: Path, overwrite: bool, names: Sequence[str] = ()) -> None:
 def run_bench(data: Path, engines: list[str], out: Path, *, workers: int = 1, timeout_s: float = 120.0,
               ocr: bool = True, dciodvfy: bool = False, include_phi: bool = False, thumbnails: int = 3,
               overwrite: bool = False, engine_objects: dict | None = None,
-              progress: Callable[[str, int, int], None] | None = None, executor: Executor = LOCAL) -> dict:
+              progress: Callable[[str, int, int], None] | None = None, executor: Executor = LOCAL,
+              by_style: bool = False) -> dict:
     """Benchmark ``engines`` on the dataset at ``data``; returns the results dict (also written to ``out``).
 
     ``engine_objects`` maps a name to an already-built engine (for Python callers and tests).
     ``executor`` ``dask`` runs per-file engines and scoring as Dask tasks (same metrics as local).
+    ``by_style`` also writes each style's results and reports under ``out/by-style/STYLE/``
+    (:mod:`.style_runs`); the returned dict then has them under ``"by_style"`` (not in results.json).
     """
     data, out = Path(data).resolve(), Path(out).resolve()  # Dask workers see only absolute paths
     dataset = load_dataset(data)
@@ -144,6 +152,7 @@ def run_bench(data: Path, engines: list[str], out: Path, *, workers: int = 1, ti
     prepare_out(out, overwrite, [c.name for c in choices])
     relpaths = [f.relpath for f in dataset.files]
     blocks = []
+    scored = []  # (name, run, scores) per engine, for --by-style
     with contextlib.ExitStack() as stack:  # the Dask cluster (if any) lives while engines run and are scored
         session = stack.enter_context(executor.open())
         for choice in choices:
@@ -164,6 +173,7 @@ def run_bench(data: Path, engines: list[str], out: Path, *, workers: int = 1, ti
             scores = score_outputs(dataset, outputs, [o.detections for o in run.outcomes], ocr=ocr, dciodvfy=dciodvfy,
                                    workers=workers, progress=step, session=session)
             blocks.append((aggregate_engine(dataset, choice.name, run, scores, include_phi), outputs))
+            scored.append((choice.name, run, scores))
     document = ResultsDocument(
         phiphantom_version=__version__,
         created_utc=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
@@ -172,11 +182,14 @@ def run_bench(data: Path, engines: list[str], out: Path, *, workers: int = 1, ti
         settings=RunSettings(workers=workers, timeout_s=timeout_s, ocr=ocr, dciodvfy=dciodvfy,
                              executor=executor.describe()),
         engines=[b for b, _ in blocks],
+        vocabulary_overlap=vocabulary_overlap(),
     )
     write_results(out / RESULTS_NAME, document)
     results = document.to_json()
     thumbs = make_thumbnails(dataset, [(b.name, outs) for b, outs in blocks], thumbnails)
     render_reports(results, out, thumbs)
+    if by_style:
+        return {**results, "by_style": write_style_results(out, dataset, scored, document)}
     return results
 
 

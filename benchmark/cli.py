@@ -42,11 +42,53 @@ def print_leaderboard(results: dict) -> None:
         m = engine["metrics"]
         table.add_row(lit(engine["name"]), *(_fmt(m.get(key), fmt) for _, key, fmt in LEADERBOARD))
     out_console().print(table)
+    print_worst_styles(results)
+
+
+def print_worst_styles(results: dict) -> None:
+    """Next to the leaderboard (80 columns are full): each engine's worst style pack, when there are several."""
+    from .by_style import worst_style
+
+    engines = [e for e in results["engines"] if (e["counts"].get("styles") or 0) > 1]
+    if not engines:
+        return
+    table = Table(title="Worst style pack", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for title in ("engine", "recall", "worst recall", "on", "clin", "worst clin", "on"):
+        table.add_column(title, justify="left" if title in ("engine", "on") else "right")
+    for engine in engines:
+        m, by_style = engine["metrics"], engine["strata"].get("by_style", {})
+        row = [lit(engine["name"])]
+        for overall, metric in (("box_recall", "box_recall"), ("clinical_preservation", "clinical_preservation")):
+            worst = worst_style(by_style, metric)
+            row += [_fmt(m.get(overall), "{:.3f}"), _fmt(worst[1] if worst else None, "{:.3f}"),
+                    lit(worst[0]) if worst else "n/a"]
+        table.add_row(*row)
+    out_console().print(table)
+
+
+STYLE_COLUMNS = (("files", None, "{}"), ("recall", "box_recall", "{:.3f}"),
+                 ("clin", "clinical_preservation", "{:.3f}"), ("dmg", "image_damage", "{:.2%}"),
+                 ("graph", "graphics_preservation", "{:.3f}"), ("tags", "tag_coverage", "{:.3f}"))
+
+
+def print_style_leaderboard(by_style: dict) -> None:
+    """``--by-style``: each engine's figures on each style's files alone (the held-out view)."""
+    table = Table(title="By style (each style's files alone)", box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True, caption="graph: drawn graphics kept intact; other columns as above")
+    for title in ("style", "engine", *(t for t, _, _ in STYLE_COLUMNS)):
+        table.add_column(title, justify="left" if title in ("style", "engine") else "right", no_wrap=True)
+    for style, results in by_style.items():
+        for engine in results["engines"]:
+            m = engine["metrics"]
+            table.add_row(lit(style), lit(engine["name"]),
+                          *(_fmt(engine["counts"]["files"] if key is None else m.get(key), fmt)
+                            for _, key, fmt in STYLE_COLUMNS))
+    out_console().print(table)
 
 
 def _run(data: Path, engines: list[str], out: Path, workers: int, timeout: float, ocr: bool, dciodvfy: bool,
          include_phi: bool, thumbnails: int, overwrite: bool, executor: str = "local",
-         scheduler: str | None = None) -> dict:
+         scheduler: str | None = None, by_style: bool = False) -> dict:
     from phiphantom.core.executors import Executor, ExecutorError
     from phiphantom.core.progress import progress_bar
 
@@ -66,7 +108,7 @@ def _run(data: Path, engines: list[str], out: Path, workers: int, timeout: float
 
             results = run_bench(data, engines, out, workers=workers, timeout_s=timeout, ocr=ocr, dciodvfy=dciodvfy,
                                 include_phi=include_phi, thumbnails=thumbnails, overwrite=overwrite, progress=progress,
-                                executor=choice)
+                                executor=choice, by_style=by_style)
     except (DatasetError, EngineError, ExecutorError) as exc:
         console.print(f"[red]error:[/red] {lit(exc)}")
         raise typer.Exit(2) from None
@@ -96,6 +138,9 @@ def bench(
                                  help="local (process pools, default) | dask (one task per file)."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address for --executor dask "
                                             "(default: a LocalCluster of --workers)."),
+    by_style: bool = typer.Option(False, "--by-style", help="Also score each style pack's files alone "
+                                  "(leave-one-style-out view, docs/benchmark.md): OUT/by-style/STYLE/ gets its own "
+                                  "results.json and reports."),
 ) -> None:
     """Run engines over a dataset and score them: `phiphantom bench --data DIR --engine NAME --out RESULTS`."""
     if ctx.invoked_subcommand is not None:
@@ -105,8 +150,11 @@ def bench(
                       "(or a subcommand: compare). See --help.")
         raise typer.Exit(2)
     results = _run(data, engine, out, workers, timeout, ocr, dciodvfy, include_phi, thumbnails, overwrite,
-                   executor, scheduler)
+                   executor, scheduler, by_style)
     print_leaderboard(results)
+    if by_style:
+        print_style_leaderboard(results["by_style"])
+        console.print(f"per-style results: {lit(out / 'by-style')}/STYLE/results.json")
     console.print(f"results: {lit(out / 'results.json')}  report: {lit(out / 'report.html')}")
 
 

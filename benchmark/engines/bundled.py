@@ -80,3 +80,18 @@ def deid_batch_module():
     from phiphantom.deid import batch
 
     return batch
+
+
+def keeps_as_clinical(text: str) -> bool:
+    """Whether the bundled engine keeps ``text`` as clinical vocabulary (its allowlist, strict policy, a file
+    whose header holds nothing): for the benchmark's vocabulary-overlap report (``vocabulary_overlap.py``)."""
+    from phiphantom.deid.pixels.classify import Classifier, HeaderValues
+
+    return Classifier(HeaderValues()).decide(text).reason == "allowlist"
+
+
+def clinical_words() -> frozenset[str]:
+    """The bundled engine's list of clinical words (upper case), besides its probe/number/unit patterns."""
+    from phiphantom.deid.pixels.classify import CLINICAL_WORDS
+
+    return CLINICAL_WORDS

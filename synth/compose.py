@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -44,6 +44,9 @@ from .safety import check_boxes, touches
 from .seeding import rng_for
 from .sources import FrameSource
 from .text_raster import composite
+
+if TYPE_CHECKING:
+    from .graphics import Graphic
 
 COLOURS = {
     "white": (255, 255, 255),
@@ -86,6 +89,7 @@ class Composition:
     probe: str
     problems: list[str] = field(default_factory=list)
     contrast: list[float] = field(default_factory=list)  # measured contrast, aligned with boxes
+    graphics: list[Graphic] = field(default_factory=list)  # a style pack's graphics (ground truth kind=graphic)
 
     @property
     def ok(self) -> bool:

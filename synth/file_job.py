@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 from pydicom import config as pydicom_config
 from pydicom.filewriter import dcmwrite
 
@@ -30,6 +31,8 @@ from .layouts import LayoutError
 from .output_dir import io_step
 from .plan import FileJob
 from .sources import FrameSource, open_source
+from .styles import DEFAULT_PACK
+from .text_raster import EmptyInkError
 
 MAX_ATTEMPTS = 4
 
@@ -83,14 +86,24 @@ def compose_job(job: FileJob, source: FrameSource | None = None,
     rows = []
     for attempt in range(MAX_ATTEMPTS):
         try:
-            comp = compose(job, source, attempt, keep_background)
-        except LayoutError as exc:  # this attempt's text does not fit the frame: quarantined like a failed check
+            comp = _compose(job, source, attempt, keep_background)
+        except (LayoutError, EmptyInkError) as exc:  # the text does not fit, or a face draws none of it
             rows.append({"output_dicom_relpath": job.relpath, "attempt": attempt, "reason": str(exc)})
             continue
         if comp.ok:
             return comp, rows
         rows.append({"output_dicom_relpath": job.relpath, "attempt": attempt, "reason": "; ".join(comp.problems[:5])})
     return None, rows
+
+
+def _compose(job: FileJob, source: FrameSource, attempt: int, keep_background: bool) -> Composition:
+    """The classic composer for the classic pack, the pack composer for the others."""
+    if job.style == DEFAULT_PACK:
+        return compose(job, source, attempt, keep_background)
+    from .styles import get_pack
+    from .styles.compose_pack import compose_from_pack
+
+    return compose_from_pack(job, source, get_pack(job.style), attempt, keep_background)
 
 
 def box_rows(job: FileJob, comp: Composition, mask_relpath: str) -> tuple[list[dict], dict]:
@@ -115,6 +128,24 @@ def box_rows(job: FileJob, comp: Composition, mask_relpath: str) -> tuple[list[d
             "antialias": int(b.style.antialias), "plate": int(b.style.plate_rgb is not None),
             "over_image": int(b.over_image), "mask_relpath": mask_relpath,
             "style": job.style, "style_version": job.style_version, "kind": "text",
+        })
+    grey = comp.frames[0].mean(axis=-1) if comp.frames.ndim == 4 else comp.frames[0]
+    for k, g in enumerate(comp.graphics, len(rows)):
+        box_id = f"b{k:03d}"
+        x0, y0, x1, y1 = g.box
+        ink = g.mask[y0:y1, x0:x1]
+        masks[box_id] = ink.astype(np.uint8) * 255
+        rows.append({
+            "case_uuid": cuuid, "sop_instance_uid": sop_uid, "source_id": job.source_ref.source_id,
+            "source_relpath": job.source_ref.relpath, "output_dicom_relpath": job.relpath,
+            "image_h": height, "image_w": width, "region": g.kind, "phi_category": g.kind,
+            "phi_value": "", "rendered_text": g.text, "bbox_x": x0, "bbox_y": y0, "bbox_w": x1 - x0,
+            "bbox_h": y1 - y0, "dicom_tag": "", "seed": job.seed, "pipeline_version": __version__,
+            "run_id": job.run_id, "frame_start": 0, "frame_end": comp.frames.shape[0], "is_phi": 0,
+            "font": "", "font_px": 0, "colour": "", "contrast": f"{float(grey[y0:y1, x0:x1][ink].mean()) / 255:.3f}",
+            "layout": comp.layout, "box_id": box_id, "antialias": 0, "plate": 0,
+            "over_image": int(bool((comp.image_mask[y0:y1, x0:x1] & ink).any())), "mask_relpath": mask_relpath,
+            "style": job.style, "style_version": job.style_version, "kind": "graphic",
         })
     return rows, masks
 

@@ -62,6 +62,17 @@ class DatasetSummary:
         return self.frames / self.seconds if self.seconds else 0.0
 
 
+def categories(config: GenerateConfig) -> list[str]:
+    """The COCO categories: PHI, then clinical; with packs other than classic their own and the graphic kinds."""
+    names = sorted(PHI_TAGS) + sorted(CLINICAL_CATEGORIES)
+    if any(ref.name != "classic" for ref in config.style_packs()):
+        from .graphics import GRAPHIC_KINDS
+        from .styles.compose_pack import PACK_CATEGORIES
+
+        names += sorted(PACK_CATEGORIES) + list(GRAPHIC_KINDS)
+    return names
+
+
 def _run_jobs(jobs: list[FileJob], out: Path, config: GenerateConfig, take: Callable[[JobResult], None]) -> None:
     """Run every file job (local processes or Dask), handing each result to ``take`` as it comes back.
 
@@ -100,7 +111,7 @@ def generate(config: GenerateConfig, *, overwrite: bool = False,
             progress(done, len(jobs))
 
     try:
-        writer = GroundTruthWriter(out, sorted(PHI_TAGS) + sorted(CLINICAL_CATEGORIES), len(jobs))
+        writer = GroundTruthWriter(out, categories(config), len(jobs))
         _run_jobs(jobs, out, config, take)
         writer.finish()
         if skipped:

@@ -148,6 +148,6 @@ def coco_categories(categories: list[str]) -> list[dict]:
 
 
 def _is_clinical(category: str) -> bool:
-    from .overlay_content import CLINICAL_CATEGORIES
+    from .overlay_content import PHI_TAGS
 
-    return category in CLINICAL_CATEGORIES
+    return category not in PHI_TAGS  # clinical text, labels, a style pack's wording and graphics

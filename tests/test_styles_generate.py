@@ -22,7 +22,7 @@ from phiphantom.synth.config import ConfigError, GenerateConfig, select_styles
 from phiphantom.synth.ground_truth import sha256_file
 from phiphantom.synth.styles import pack_names
 
-from .helpers import manifest, read_csv, small_config
+from .helpers import assert_ink_ground_truth, manifest, read_csv, small_config
 
 NEW_BOX_COLUMNS = ("style", "style_version", "kind")
 NEW_TAG_COLUMNS = ("style", "style_version")
@@ -128,3 +128,76 @@ def test_cli_refuses_a_bad_selection(tmp_path, flags, message):
     assert result.exit_code == 2
     assert message in " ".join(result.output.split())
     assert not (tmp_path / "d").exists()
+
+
+# --------------------------------------------------------------------------- files drawn from packs
+
+PACKS = ("cart-general-a", "legacy-crt-l")
+
+
+@pytest.fixture(scope="module")
+def pack_config(tmp_path_factory) -> GenerateConfig:
+    out = tmp_path_factory.mktemp("styles-packs")
+    config = small_config(out, patients=3, files_per_study=(2, 3), styles=",".join(PACKS), validate=True,
+                          rgb_fraction=0.7, seed=7)
+    generate(config)
+    return config
+
+
+def test_pack_files_validate_and_name_their_pack(pack_config):
+    from phiphantom.synth.styles import get_pack
+
+    root = pack_config.out
+    m = manifest(root)
+    v = m["validation"]
+    assert v["ok"] and v["roundtrip_mismatches"] == 0 and not v["errors"]
+    assert not any(v["failures"].values())  # tier 3: dciodvfy errors are failures (when it is installed)
+    assert "tier1-pydicom" in v["tiers_run"]
+    versions = {name: get_pack(name).version for name in PACKS}
+    assert [(s["name"], s["version"]) for s in m["styles"]] == sorted(versions.items())
+    assert sum(s["files"] for s in m["styles"]) == len(m["files"]) and all(s["files"] for s in m["styles"])
+    by_study: dict[tuple[str, int], set[str]] = {}
+    for f in m["files"]:
+        by_study.setdefault((f["patient_key"], f["study_index"]), set()).add(f["style"])
+    assert all(len(s) == 1 for s in by_study.values()), "all files of a study share one device"
+    boxes, tags = read_csv(root / "gt" / "boxes.csv"), read_csv(root / "gt" / "tags.csv")
+    style_of = {f["relpath"]: f["style"] for f in m["files"]}
+    assert all(r["style"] == style_of[r["output_dicom_relpath"]] and r["style_version"] == versions[r["style"]]
+               for r in boxes)
+    assert all(r["style"] == style_of[r["file"]] and r["style_version"] == versions[r["style"]] for r in tags)
+    fonts = {r["font"] for r in boxes if r["kind"] == "text"}
+    assert any(f.startswith("ttf:") for f in fonts) and any(f.startswith("bitmap:") for f in fonts)
+
+
+def test_pack_graphics_are_rows_of_kind_graphic(pack_config):
+    from phiphantom.synth.graphics import GRAPHIC_KINDS
+    from phiphantom.synth.ground_truth import read_masks
+
+    root = pack_config.out
+    entries = {f["relpath"]: f for f in manifest(root)["files"]}
+    graphics = [r for r in read_csv(root / "gt" / "boxes.csv") if r["kind"] == "graphic"]
+    assert graphics
+    for r in graphics:
+        assert r["is_phi"] == "0" and r["phi_category"] in GRAPHIC_KINDS and r["phi_value"] == ""
+        entry = entries[r["output_dicom_relpath"]]
+        alpha = read_masks(root / entry["mask_relpath"], entry["columns"])[r["box_id"]]
+        assert alpha.shape == (int(r["bbox_h"]), int(r["bbox_w"]))
+        assert alpha[0].any() and alpha[-1].any() and alpha[:, 0].any() and alpha[:, -1].any(), "box is not tight"
+        assert (r["frame_start"], r["frame_end"]) == ("0", str(entry["frames"]))
+    ds = load_dataset(root)
+    assert sum(b.graphic for f in ds.files for b in f.boxes) == len(graphics)
+    coco = json.loads((root / "gt" / "coco.json").read_text(encoding="utf-8"))
+    names = {c["name"]: c["supercategory"] for c in coco["categories"]}
+    assert all(names[k] == "non-phi" for k in GRAPHIC_KINDS) and names["name"] == "phi"
+
+
+def test_pack_text_ground_truth_is_exact_ink(pack_config):
+    assert assert_ink_ground_truth(pack_config.out, pack_config) > 10
+
+
+def test_exclude_styles_leaves_the_pack_out():
+    refs = select_styles(PACKS, ("legacy-crt-l",))
+    assert [r.name for r in refs] == ["cart-general-a"]
+    config = GenerateConfig(out=Path("x"), styles=",".join(PACKS), exclude_styles="legacy-crt-l", workers=1)
+    assert [r.name for r in config.style_packs()] == ["cart-general-a"]
+    assert config.content_dict()["exclude_styles"] == ["legacy-crt-l"]

@@ -100,8 +100,10 @@ class BenchDataset:
             "generator_version": self.manifest.get("generator_version"),
             "files": len(self.files), "frames": sum(f.entry["frames"] for f in self.files),
             "phi_boxes": sum(1 for b in boxes if b.phi),
-            "clinical_boxes": sum(1 for b in boxes if b.is_phi == "0" and b.phi_category != "label"),
+            "clinical_boxes": sum(1 for b in boxes if b.is_phi == "0" and b.phi_category != "label"
+                                  and b.kind != "graphic"),  # drawn graphics are not text (scored apart)
             "label_boxes": sum(1 for b in boxes if b.phi_category == "label"),
+            "graphic_boxes": sum(1 for b in boxes if b.kind == "graphic"),
             "tag_rows": sum(len(f.tags) for f in self.files),
             "manifest_sha256": self.manifest_sha256,
         }

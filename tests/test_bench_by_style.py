@@ -113,6 +113,8 @@ def test_graphics_are_not_text(styled, tmp_path):
     graphics = sum(drawn.values()) + 1
     assert kept["counts"]["graphic_boxes"] == graphics
     assert kept["counts"]["clinical_boxes"] == sum(_clinical(r) for r in rows) - 1
+    assert results["dataset"]["graphic_boxes"] == graphics
+    assert results["dataset"]["clinical_boxes"] == kept["counts"]["clinical_boxes"]
     assert kept["metrics"]["graphics_preservation"] == 1.0  # the oracle leaves every graphic alone
     assert blank["metrics"]["graphics_preservation"] == round(1 - 1 / graphics, 6)
     assert blank["metrics"]["clinical_preservation"] == 1.0  # the blanked box was a graphic, not clinical text

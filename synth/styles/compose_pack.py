@@ -304,15 +304,22 @@ def _over_image_block(line: TextLine, style: Style, frames: np.ndarray, mask: np
 
 def _graphics(canvas: np.ndarray, pack: StylePack, rng: np.random.Generator, frame: tuple[int, int],
               image_rect: tuple[int, int, int, int], boxes: list[PlacedBox], rgb: bool,
-              style: Style) -> list[Graphic]:
-    """The pack's graphics, each with its probability, where they touch no text and no other graphic."""
+              style: Style, strip: dict[str, tuple[int, int, int, int]]) -> list[Graphic]:
+    """The pack's graphics, each with its probability, where they touch no text and no other graphic.
+
+    ``strip``: the kinds already drawn for (the depth scale and focus marker) and their rectangles in the
+    strip kept beside the image."""
     drawn: list[Graphic] = []
     busy = [(b.x0 - 2, b.y0 - 2, b.x1 + 2, b.y1 + 2) for b in boxes]
     gstyle = GraphicStyle(rgb=tuple(int(v * 0.8) for v in style.rgb), accent=COLOURS["yellow"])  # type: ignore[arg-type]
     for kind in GRAPHIC_KINDS:
-        if rng.random() >= getattr(pack.graphics, kind) or (kind in RGB_ONLY_KINDS and not rgb):
+        if kind in strip:
+            rect: tuple[int, int, int, int] | None = strip[kind]
+        elif kind in STRIP_KINDS or rng.random() >= getattr(pack.graphics, kind) or (
+                kind in RGB_ONLY_KINDS and not rgb):
             continue
-        rect = suggested_rect(kind, frame, image_rect, rng)
+        else:
+            rect = suggested_rect(kind, frame, image_rect, rng)
         if rect is None or any(_overlap(rect, o) for o in busy):
             continue
         try:
@@ -323,6 +330,23 @@ def _graphics(canvas: np.ndarray, pack: StylePack, rng: np.random.Generator, fra
             drawn.append(g)
             busy.append(tuple(v + d for v, d in zip(g.box, (-1, -1, 1, 1), strict=True)))  # type: ignore[arg-type]
     return drawn
+
+
+#: Graphics drawn in a strip kept at the right edge of the image (as devices draw the depth ruler).
+STRIP_KINDS = ("depth_scale", "focus_marker")
+_STRIP_W = 11
+
+
+def _strip(plan: LayoutPlan, kinds: list[str]) -> dict[str, tuple[int, int, int, int]]:
+    """Narrow the image rectangle from the right by a strip for ``kinds``; each kind's rectangle in it."""
+    if not kinds:
+        return {}
+    x0, y0, x1, y1 = plan.image_rect
+    width = _STRIP_W * len(kinds) + 2
+    if x1 - x0 < 4 * width:
+        return {}
+    plan.image_rect = (x0, y0, x1 - width, y1)
+    return {k: (x1 - width + 1 + i * _STRIP_W, y0, x1 - width + (i + 1) * _STRIP_W, y1) for i, k in enumerate(kinds)}
 
 
 def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
@@ -352,6 +376,7 @@ def compose_from_pack(job: FileJob, source: FrameSource, pack: StylePack, attemp
     over_line = clinical.pop() if len(clinical) > 4 and rng.random() < pack.rendering.over_image_p else None
     plan, phi_style, clin_style = _plan(job, pack, rng, patient, clinical, extras, sector)
     blocks = list(plan.blocks)
+    strip = _strip(plan, [k for k in STRIP_KINDS if rng.random() < getattr(pack.graphics, k)])
 
     x0, y0, x1, y1 = plan.image_rect
     channels = (3,) if job.colour == "rgb" else ()
@@ -381,7 +406,7 @@ def compose_from_pack(job: FileJob, source: FrameSource, pack: StylePack, attemp
         boxes.extend(block_boxes)
     boxes = _rendered(boxes, pack, rng)
     graphics = _graphics(canvas, pack, rng, (job.width, job.height), plan.image_rect, boxes, job.colour == "rgb",
-                         clin_style)
+                         clin_style, strip)
     problems, contrasts = check_boxes(boxes, canvas, mask)
     comp = Composition(canvas, canvas, boxes, mask, plan.image_rect, plan.name, cv, ref.probe, problems, contrasts,
                        graphics=graphics)

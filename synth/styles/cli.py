@@ -1,0 +1,127 @@
+"""``phiphantom styles list|show|diversity``: look at the shipped style packs.
+
+``list`` prints one row per pack (``--json`` for machines), ``show NAME`` prints a pack's summary and
+writes its contact sheet (PNG), ``diversity`` prints the across-pack diversity figures against the
+issue's minimums.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from phiphantom.core.cli_text import help_text, lit, out_console
+
+from .contact_sheet import write_contact_sheet
+from .diversity import MINIMUMS, diversity, technology
+from .registry import get_pack, list_packs
+from .schema import PackError, StylePack
+
+styles_app = typer.Typer(help="Style packs: list them, show one (contact sheet PNG), diversity figures.",
+                         no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False)
+
+
+def fonts_by_technology(pack: StylePack) -> dict[str, int]:
+    """How many of the pack's faces each technology has."""
+    return dict(sorted(Counter(technology(f.face) for f in pack.typography.fonts).items()))
+
+
+def pack_summary(pack: StylePack) -> dict[str, Any]:
+    """One pack's row (also the ``--json`` form)."""
+    return {
+        "name": pack.name, "version": pack.version, "title": pack.pack.title, "modelled_on": pack.pack.modelled_on,
+        "fonts_by_technology": fonts_by_technology(pack), "fonts": [f.face for f in pack.typography.fonts],
+        "vocabulary_size": len(pack.vocabulary()), "sources": list(pack.pack.sources),
+        "layouts": dict(pack.layout.layouts), "label_language": pack.layout.label_language,
+    }
+
+
+def _packs() -> list[StylePack]:
+    try:
+        return list_packs()
+    except PackError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@styles_app.command("list")
+def list_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (packs and diversity figures).")] = False,
+) -> None:
+    """One row per shipped pack: name, version, title, model, fonts by technology, vocabulary, sources."""
+    packs = _packs()
+    if as_json:
+        typer.echo(json.dumps({"packs": [pack_summary(p) for p in packs], "diversity": diversity(packs)}, indent=2,
+                              ensure_ascii=False))
+        return
+    table = Table(title=f"{len(packs)} style packs")
+    for column in ("name", "version", "title", "modelled on", "fonts", "vocabulary", "sources"):
+        table.add_column(column, overflow="fold")
+    for p in packs:
+        fonts = ", ".join(f"{t} {n}" for t, n in fonts_by_technology(p).items())
+        model = p.pack.modelled_on if len(p.pack.modelled_on) <= 60 else p.pack.modelled_on[:57] + "..."
+        table.add_row(lit(p.name), lit(p.version), lit(p.pack.title), lit(model), fonts, str(len(p.vocabulary())),
+                      str(len(p.pack.sources)))
+    console = out_console()
+    console.width = max(console.width, 160)
+    console.print(table)
+
+
+_OUT_HELP = help_text("Contact sheet PNG to write [default: ./NAME.png, never over an existing file].")
+
+
+@styles_app.command("show")
+def show_command(
+    name: Annotated[str, typer.Argument(help="Pack name (see `phiphantom styles list`).")],
+    out: Annotated[Path | None, typer.Option("--out", help=_OUT_HELP)] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the sample screens.")] = 0,
+    samples: Annotated[int, typer.Option(min=0, max=24, help="Sample screens on the sheet.")] = 6,
+) -> None:
+    """Print a pack's summary and write its contact sheet (PNG)."""
+    try:
+        pack = get_pack(name)
+    except PackError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if out is None:
+        out = Path(f"{pack.name}.png")
+        if out.exists():
+            typer.echo(f"error: {out} exists; name the sheet with --out", err=True)
+            raise typer.Exit(2)
+    s = pack_summary(pack)
+    typer.echo(f"{s['name']} v{s['version']}: {s['title']}")
+    typer.echo(f"  modelled on: {s['modelled_on']}")
+    typer.echo(f"  file: {pack.path}")
+    typer.echo(f"  fonts: {', '.join(s['fonts'])}")
+    typer.echo(f"  layouts: {', '.join(f'{k} ({w:g})' for k, w in pack.layout.layouts.items())}")
+    typer.echo(f"  labels: {pack.layout.label_language}; locales: {', '.join(pack.phi.locales)}")
+    typer.echo(f"  clinical vocabulary: {s['vocabulary_size']} tokens")
+    typer.echo("  sources:")
+    for source in pack.pack.sources:
+        typer.echo(f"    {source}")
+    if pack.pack.licence_notes:
+        typer.echo(f"  licence notes: {pack.pack.licence_notes}")
+    width, height = write_contact_sheet(pack, out, seed=seed, samples=samples)
+    typer.echo(f"contact sheet: {out} ({width}x{height})")
+
+
+@styles_app.command("diversity")
+def diversity_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Distinct fonts by technology, date/time formats, ID shapes, locales, label languages and clinical
+    tokens across the shipped packs, against the minimums."""
+    figures = diversity(_packs())
+    if as_json:
+        typer.echo(json.dumps(figures, indent=2))
+        return
+    typer.echo(f"packs: {figures['packs']}")
+    typer.echo("fonts by technology: " + ", ".join(f"{t} {n}" for t, n in figures["fonts_by_technology"].items()))
+    for key, minimum in MINIMUMS.items():
+        mark = "ok" if figures["meets_minimums"][key] else "BELOW"
+        typer.echo(f"{key.replace('_', ' ')}: {figures[key]} (minimum {minimum}) {mark}")

@@ -1,7 +1,7 @@
 """An invented vendor-like logo: a geometric mark and an invented word drawn as strokes.
 
-The word is made of syllables over letters that no real ultrasound brand is spelled with alone
-(no S, C, G, P, H, Y), checked against :data:`REAL_BRANDS` (the names never produced). The letters are
+The word is made of syllables over 14 letters (no S, C, G, P, H or Y, which most imaging brand
+names need) and checked against :data:`REAL_BRANDS` (names never produced, not even inside a word). The letters are
 this module's own stroke drawings, not a font. The word is text-like (OCR may read it); ground truth
 marks it kind ``logo``, never PHI.
 """

@@ -120,3 +120,15 @@ def test_diversity_command_prints_figures() -> None:
     for key in MINIMUMS:
         assert key.replace("_", " ") in result.output
     print(result.output)  # the shipped packs' figures, for the record (-s)
+
+
+def test_sheets_writes_one_png_per_pack(tmp_path: Path) -> None:
+    out = tmp_path / "sheets"
+    result = runner.invoke(app, ["styles", "sheets", str(out), "--styles", "classic", "--samples", "0"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["classic.png", "index.md"]
+    assert "![classic](classic.png)" in (out / "index.md").read_text(encoding="utf-8")
+    with Image.open(out / "classic.png") as image:
+        assert image.size[0] == SHEET_WIDTH
+    result = runner.invoke(app, ["styles", "sheets", str(out), "--styles", "nope"])
+    assert result.exit_code == 2 and "unknown style pack(s) nope" in result.output

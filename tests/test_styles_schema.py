@@ -6,7 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from phiphantom.synth.styles import PackError, StylePack, get_pack, list_packs, load_pack, packs_dir, select
+from phiphantom.synth.styles import (
+    PackError,
+    StylePack,
+    check_references,
+    get_pack,
+    list_packs,
+    load_pack,
+    packs_dir,
+    select,
+)
 from phiphantom.synth.styles.schema import (
     Clinical,
     Graphics,
@@ -136,3 +145,18 @@ def test_select_and_errors() -> None:
         get_pack("nope")
     with pytest.raises(PackError, match="no style pack left"):
         select("classic", "classic")
+
+
+def test_references_checked_against_the_registries(tmp_path: Path) -> None:
+    """Names other modules define: layouts (synth.layouts) always, faces where synth.faces exists."""
+    pack = load_pack(write_pack(tmp_path, '[layout]\nlayouts = { banner = 2, side_wave = 1 }\n'))
+    with pytest.raises(PackError, match=r"layout\.layouts: unknown layout 'side_wave'.*banner"):
+        check_references(pack)
+    pack = load_pack(write_pack(tmp_path, '[typography]\nfonts = [{ face = "DejaVuSansCondensed" }]\n'))
+    with pytest.raises(PackError, match=r"typography\.fonts\[0\]\.face: unknown font 'DejaVuSansCondensed'"):
+        check_references(pack)
+    check_references(load_pack(write_pack(tmp_path, '[layout]\nlayouts = { banner = 2, mixed = 1 }\n')))
+    pytest.importorskip("phiphantom.synth.faces")
+    pack = load_pack(write_pack(tmp_path, '[typography]\nfonts = [{ face = "ttf:no-such-face" }]\n'))
+    with pytest.raises(PackError, match=r"typography\.fonts\[0\]\.face: unknown face 'ttf:no-such-face'"):
+        check_references(pack)

@@ -19,7 +19,7 @@ from phiphantom.core.cli_text import help_text, lit, out_console
 
 from .contact_sheet import write_contact_sheet
 from .diversity import MINIMUMS, diversity, technology
-from .registry import get_pack, list_packs
+from .registry import get_pack, list_packs, select
 from .schema import PackError, StylePack
 
 styles_app = typer.Typer(help="Style packs: list them, show one (contact sheet PNG), diversity figures.",
@@ -108,6 +108,30 @@ def show_command(
         typer.echo(f"  licence notes: {pack.pack.licence_notes}")
     width, height = write_contact_sheet(pack, out, seed=seed, samples=samples)
     typer.echo(f"contact sheet: {out} ({width}x{height})")
+
+
+@styles_app.command("sheets")
+def sheets_command(
+    out_dir: Annotated[Path, typer.Argument(help="Folder for NAME.png per pack and index.md (created).")],
+    styles: Annotated[str | None, typer.Option("--styles", help="Packs, comma-separated [default: all].")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the sample screens.")] = 0,
+    samples: Annotated[int, typer.Option(min=0, max=24, help="Sample screens per sheet.")] = 3,
+) -> None:
+    """Write the contact sheet of every pack (or of --styles) into a folder, with an index.md."""
+    try:
+        packs = select(styles)
+    except PackError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lines = ["# Style pack contact sheets", "",
+             f"Written by `phiphantom styles sheets` (seed {seed}, {samples} sample screens each).", ""]
+    for pack in packs:
+        width, height = write_contact_sheet(pack, out_dir / f"{pack.name}.png", seed=seed, samples=samples)
+        lines += [f"## {pack.name} (v{pack.version}): {pack.pack.title}", "", f"![{pack.name}]({pack.name}.png)", ""]
+        typer.echo(f"{pack.name}: {out_dir / f'{pack.name}.png'} ({width}x{height})")
+    (out_dir / "index.md").write_text("\n".join(lines), encoding="utf-8")
+    typer.echo(f"index: {out_dir / 'index.md'}")
 
 
 @styles_app.command("diversity")

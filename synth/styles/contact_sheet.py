@@ -137,6 +137,8 @@ def _phi_samples(pack: StylePack) -> list[tuple[str, list[str]]]:
                 return str(ff.format_field(kind, key, value, rng))
             if kind in ("date", "time") and isinstance(value, dt.date | dt.time):
                 return value.strftime(key)
+            if kind == "age_sex" and isinstance(value, tuple):
+                return key.format(age=value[0], age3=f"{value[0]:03d}", sex=value[1], unit="Y")
         except _DRAW_ERRORS:
             pass
         return f"<{key}>"
@@ -147,8 +149,7 @@ def _phi_samples(pack: StylePack) -> list[tuple[str, list[str]]]:
         ("Times", [apply("time", k, SAMPLE_TIME) for k in p.time_formats]),
         ("IDs", [apply("id", k, None) for k in p.id_shapes]),
         ("Name formats", list(p.name_formats)),
-        ("Age/sex", [t.replace("{age}", "47").replace("{sex}", "F").replace("{age3}", "047") for t in
-                     p.age_sex_formats]),
+        ("Age/sex", [apply("age_sex", t, (47, "F")) for t in p.age_sex_formats]),
         ("Locales", [f"{k} ({w:g})" for k, w in p.locales.items()]),
     ]
 

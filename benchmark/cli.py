@@ -53,8 +53,8 @@ def print_worst_styles(results: dict) -> None:
     if not engines:
         return
     table = Table(title="Worst style pack", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    for title in ("engine", "recall", "worst recall", "on", "clin", "worst clin", "on"):
-        table.add_column(title, justify="left" if title in ("engine", "on") else "right")
+    for title in ("engine", "recall", "worst", "style", "clin", "worst", "style"):
+        table.add_column(title, justify="left" if title in ("engine", "style") else "right", no_wrap=True)
     for engine in engines:
         m, by_style = engine["metrics"], engine["strata"].get("by_style", {})
         row = [lit(engine["name"])]

@@ -88,12 +88,13 @@ def vocabulary_blocks(results: Mapping[str, Any]) -> list[Block]:
     rows = []
     for name in ordered(packs):
         cell = packs[name] if isinstance(packs[name], Mapping) else {}
-        rows.append((one_line(name, 80), fmt_count(cell.get("pack_words")), fmt_count(cell.get("shared_words")),
-                     fmt_ratio(cell.get("share_of_pack"))))
+        rows.append((one_line(name, 80), fmt_count(cell.get("pack_words")), fmt_count(cell.get("listed_words")),
+                     fmt_count(cell.get("shared_words")), fmt_ratio(cell.get("share_of_pack"))))
     engine_words = as_number(overlap.get("engine_words")) if isinstance(overlap, Mapping) else None
     return [Heading(2, "Clinical vocabulary overlap"),
-            Paragraph(f"The bundled engine's clinical allowlist ({fmt_count(engine_words)} words) against each "
-                      "style pack's clinical words: the share of a pack's words the engine already knows. A low "
+            Paragraph(f"The bundled engine's clinical allowlist ({fmt_count(engine_words)} words, plus probe-name, "
+                      "number and value-with-unit patterns) against each style pack's clinical words. Listed: in "
+                      "the engine's word list; shared: kept as clinical by the engine (list or patterns). A low "
                       "share means the engine meets that pack's wording for the first time."),
-            Table("Bundled engine vocabulary vs each pack", ("pack", "pack words", "shared", "share of pack"),
-                  tuple(rows), (False, True, True, True))]
+            Table("Bundled engine vocabulary vs each pack", ("pack", "pack words", "listed", "shared", "share of pack"),
+                  tuple(rows), (False, True, True, True, True))]

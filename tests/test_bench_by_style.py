@@ -96,6 +96,10 @@ def test_scores_by_style_and_the_worst_style(styled, tmp_path):
     assert by_style["image_damage"]["cart-general-a"]["value"] == 0.0
     md = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
     assert "## Scores by style" in md and "| tablet-app-h |" in md and "Worst style: box recall" in md
+    assert "## Clinical vocabulary overlap" in md and "| tablet-app-h | " in md.split("vocabulary overlap")[1]
+    assert results["vocabulary_overlap"]["packs"]["tablet-app-h"]["pack_words"] > 0
+    html = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    assert "Pixel metrics by style pack" in html and "worst-style box recall" in html
     header = next(line for line in md.splitlines() if line.startswith("| # | engine"))
     assert "| box recall ↑ | worst-style box recall ↑ |" in header
 

@@ -113,7 +113,7 @@ def show_command(
 @styles_app.command("sheets")
 def sheets_command(
     out_dir: Annotated[Path, typer.Argument(help="Folder for NAME.png per pack and index.md (created).")],
-    styles: Annotated[str | None, typer.Option("--styles", help="Packs, comma-separated [default: all].")] = None,
+    styles: Annotated[str | None, typer.Option("--styles", help="Packs, comma-separated (default: all).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the sample screens.")] = 0,
     samples: Annotated[int, typer.Option(min=0, max=24, help="Sample screens per sheet.")] = 3,
 ) -> None:
@@ -138,8 +138,10 @@ def sheets_command(
 def diversity_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Distinct fonts by technology, date/time formats, ID shapes, locales, label languages and clinical
-    tokens across the shipped packs, against the minimums."""
+    """Distinct fonts, date/time formats, ID shapes, locales, label languages, clinical tokens across packs.
+
+    Each figure is printed next to the issue's minimum.
+    """
     figures = diversity(_packs())
     if as_json:
         typer.echo(json.dumps(figures, indent=2))

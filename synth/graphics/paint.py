@@ -98,11 +98,11 @@ def apply(canvas: np.ndarray, paint: Paint, origin: tuple[int, int],
     if not 0 <= start < end <= frames.shape[0]:
         raise GraphicError(f"frame range [{start}, {end}) is not inside the canvas's {frames.shape[0]} frames")
     region = frames[start:end, oy:oy + paint.height, ox:ox + paint.width]
-    values = paint.rgb if is_rgb else grey_of(paint.rgb)
-    before = region.copy()
-    region[:, paint.mask] = values[paint.mask]
-    diff = region != before
-    changed_local = diff.any(axis=tuple(i for i in range(diff.ndim) if i not in (1, 2)))
+    values = (paint.rgb if is_rgb else grey_of(paint.rgb))[paint.mask]
+    diff = region[:, paint.mask] != values  # only the painted pixels are read and written
+    region[:, paint.mask] = values
+    changed_local = np.zeros(paint.mask.shape, dtype=bool)
+    changed_local[paint.mask] = diff.any(axis=0) if diff.ndim == 2 else diff.any(axis=(0, 2))
     changed = np.zeros((height, width), dtype=bool)
     changed[oy:oy + paint.height, ox:ox + paint.width] = changed_local
     return changed

@@ -155,6 +155,12 @@ def test_references_checked_against_the_registries(tmp_path: Path) -> None:
     pack = load_pack(write_pack(tmp_path, '[typography]\nfonts = [{ face = "DejaVuSansCondensed" }]\n'))
     with pytest.raises(PackError, match=r"typography\.fonts\[0\]\.face: unknown font 'DejaVuSansCondensed'"):
         check_references(pack)
+    pack = load_pack(write_pack(tmp_path, '[rendering]\ncolours = { white = 1, mauve = 1 }\n'))
+    with pytest.raises(PackError, match=r"rendering\.colours: unknown colour 'mauve'"):
+        check_references(pack)
+    pack = load_pack(write_pack(tmp_path, '[phi]\nlocales = { de_DE = 1, xx_YY = 1 }\n'))
+    with pytest.raises(PackError, match=r"phi\.locales: unknown Faker locale 'xx_YY'"):
+        check_references(pack)
     check_references(load_pack(write_pack(tmp_path, '[layout]\nlayouts = { banner = 2, mixed = 1 }\n')))
     pytest.importorskip("phiphantom.synth.faces")
     pack = load_pack(write_pack(tmp_path, '[typography]\nfonts = [{ face = "ttf:no-such-face" }]\n'))

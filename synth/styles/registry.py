@@ -4,7 +4,8 @@ Packs are the ``*.toml`` files in ``synth/styles/packs`` (package data). Besides
 :func:`~.schema.load_pack`, the registry checks each pack's references against the modules that define
 them, where those modules exist: face names (``synth.faces.get_face``; bare names are the classic DejaVu
 fonts of ``synth.fonts``), layout names (``synth.layouts``), PHI format keys (``synth.styles.field_formats``
-or ``synth.styles.id_shapes``) and label languages (``synth.styles.labels``).
+or ``synth.styles.id_shapes``), label languages (``synth.styles.labels``), colour names (``synth.compose``)
+and Faker locales.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from faker.config import AVAILABLE_LOCALES
 
 from ..fonts import FONT_FILES
 from .schema import PackError, StylePack, load_pack
@@ -87,6 +90,11 @@ def check_references(pack: StylePack) -> None:
         _check_all(pack, f"phi.{key}", [v for v in values if "%" not in v], named, key.replace("_", " ")[:-1])
     _check_all(pack, "layout.label_language", [pack.layout.label_language],
                _keys(_optional("styles.labels"), "LABELS"), "label language")
+    colours = _keys(_optional("compose"), "COLOURS")
+    if colours is not None:
+        colours |= _keys(_optional("styles.compose_pack"), "COLOURS") or set()
+    _check_all(pack, "rendering.colours", pack.rendering.colours, colours, "colour")
+    _check_all(pack, "phi.locales", pack.phi.locales, set(AVAILABLE_LOCALES), "Faker locale")
 
 
 @lru_cache(maxsize=1)

@@ -7,13 +7,19 @@ see one job at a time, so the result does not depend on how many there are.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from .config import GenerateConfig, StyleRef
 from .identity import Identity, make_identity
 from .seeding import derive_seed, rng_for
 from .sources import FrameSource, SourceRef
 from .sources.base import Colour
+
+if TYPE_CHECKING:
+    from .styles import StylePack
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,31 @@ def study_pack(seed: int, packs: tuple[StyleRef, ...], patient_key: str, study_i
     return packs[int(rng_for(seed, "study-style", patient_key, study_index).integers(len(packs)))]
 
 
+def pack_identity(identity: Identity, pack: StylePack, seed: int) -> Identity:
+    """``identity`` as a site using ``pack`` records it: a name from one of the pack's locales (synth/styles/
+    names.py: particles, hyphens, apostrophes, diacritics) and a patient ID in one of its ID shapes.
+
+    Header and burned text both come from the identity, so they agree. Locales and shapes the modules do
+    not know (the classic ones) leave the classic value.
+    """
+    from .styles.id_shapes import ID_SHAPES, make_id
+    from .styles.names import NAME_LOCALES, draw_name
+
+    r = rng_for(seed, "pack-identity", identity.patient_key)
+    changes: dict[str, object] = {}
+    locales = [loc for loc in pack.phi.locales if loc in NAME_LOCALES]
+    if locales:
+        weights = np.asarray([pack.phi.locales[loc] for loc in locales], dtype=float)
+        locale = locales[int(r.choice(len(locales), p=weights / weights.sum()))]
+        name_seed = derive_seed(seed, "pack-name", identity.patient_key)
+        changes.update(locale=locale, name=draw_name(locale, name_seed, identity.sex))
+    shapes = [shape for shape in pack.phi.id_shapes if shape in ID_SHAPES]
+    if shapes:
+        shape = shapes[int(r.integers(len(shapes)))]
+        changes.update(mrn=make_id(shape, r), mrn_format=shape)
+    return replace(identity, **changes)  # type: ignore[arg-type]
+
+
 def plan_dataset(config: GenerateConfig, source: FrameSource) -> tuple[list[Identity], list[FileJob]]:
     """Identities and file jobs for ``config`` (pure function of the config and the source catalog)."""
     identities: list[Identity] = []
@@ -75,6 +106,11 @@ def plan_dataset(config: GenerateConfig, source: FrameSource) -> tuple[list[Iden
     packs = config.style_packs()
     for p in range(config.patients):
         identity = make_identity(config.seed, p, config.locales, config.studies_per_patient)
+        home = study_pack(config.seed, packs, identity.patient_key, 0)
+        if home.name != "classic":  # the site of the first study writes the patient's name and ID its way
+            from .styles import get_pack
+
+            identity = pack_identity(identity, get_pack(home.name), config.seed)
         identities.append(identity)
         for study in identity.studies:
             r = rng_for(config.seed, "study-plan", identity.patient_key, study.index)

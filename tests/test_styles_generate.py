@@ -201,3 +201,32 @@ def test_exclude_styles_leaves_the_pack_out():
     config = GenerateConfig(out=Path("x"), styles=",".join(PACKS), exclude_styles="legacy-crt-l", workers=1)
     assert [r.name for r in config.style_packs()] == ["cart-general-a"]
     assert config.content_dict()["exclude_styles"] == ["legacy-crt-l"]
+
+
+def test_a_pack_patient_has_the_pack_s_id_shape_and_locale(pack_config):
+    from phiphantom.synth.styles import get_pack
+
+    root = pack_config.out
+    first_pack = {f["patient_key"]: f["style"] for f in manifest(root)["files"] if f["study_index"] == 0}
+    identities = {r["patient_key"]: r for r in read_csv(root / "gt" / "identities.csv")}
+    assert first_pack and set(first_pack) <= set(identities)
+    for key, style in first_pack.items():
+        pack = get_pack(style)
+        assert identities[key]["mrn_format"] in pack.phi.id_shapes
+        assert identities[key]["locale"] in pack.phi.locales
+    # the burned ID is the header's PatientID
+    header_ids = {r["file"]: r["injected_value"] for r in read_csv(root / "gt" / "tags.csv")
+                  if r["tag_path"] == "(0010,0020)"}
+    burned = [r for r in read_csv(root / "gt" / "boxes.csv") if r["phi_category"] == "patient_id"]
+    assert burned and all(r["phi_value"] == header_ids[r["output_dicom_relpath"]] for r in burned)
+
+
+def test_compose_sample_draws_each_pack_s_text():
+    from phiphantom.synth.styles import get_pack
+    from phiphantom.synth.styles.compose_pack import compose_sample
+
+    frames = {name: compose_sample(get_pack(name), 2, (320, 240)) for name in ("classic", *PACKS)}
+    for frame in frames.values():
+        assert frame.shape == (240, 320, 3) and frame.dtype.name == "uint8" and frame.max() > 150
+    assert not (frames["cart-general-a"] == frames["legacy-crt-l"]).all()
+    assert (compose_sample(get_pack("legacy-crt-l"), 2, (320, 240)) == frames["legacy-crt-l"]).all()

@@ -432,11 +432,14 @@ def _plate(canvas: np.ndarray, boxes: list[PlacedBox], rgb: tuple[int, int, int]
 
 
 def compose_sample(pack: StylePack, seed: int, size: tuple[int, int] = (640, 480)) -> np.ndarray:
-    """One composed frame (H, W, 3 uint8) of ``pack`` for a contact sheet: a still of a synthetic patient."""
+    """One composed frame (H, W, 3 uint8) of ``pack`` for a contact sheet: a still of a synthetic patient
+    (``classic`` through the classic composer, as ``generate`` draws it)."""
+    from ..compose import compose
     from ..config import GenerateConfig
     from ..file_job import MAX_ATTEMPTS
     from ..plan import plan_dataset
     from ..sources import open_source
+    from .registry import DEFAULT_PACK
 
     config = GenerateConfig(patients=1, files_per_study=(1, 1), cine_fraction=0.0, sizes=(size,), seed=seed,
                             rgb_fraction=1.0, jpeg_fraction=0.0, workers=1, validate=False)
@@ -444,7 +447,8 @@ def compose_sample(pack: StylePack, seed: int, size: tuple[int, int] = (640, 480
     job = replace(plan_dataset(config, source)[1][0], style=pack.name, style_version=pack.version)
     for attempt in range(MAX_ATTEMPTS * 2):
         try:
-            comp = compose_from_pack(job, source, pack, attempt)
+            comp = (compose(job, source, attempt) if pack.name == DEFAULT_PACK  # classic: the classic composer
+                    else compose_from_pack(job, source, pack, attempt))
         except (LayoutError, EmptyInkError):
             continue
         if comp.ok:

@@ -166,3 +166,9 @@ def test_references_checked_against_the_registries(tmp_path: Path) -> None:
     pack = load_pack(write_pack(tmp_path, '[typography]\nfonts = [{ face = "ttf:no-such-face" }]\n'))
     with pytest.raises(PackError, match=r"typography\.fonts\[0\]\.face: unknown face 'ttf:no-such-face'"):
         check_references(pack)
+
+
+def test_packs_are_hashable() -> None:
+    """A pack can key a cache (its dict-valued sections are not hashable themselves)."""
+    packs = list_packs()
+    assert len({pack: pack.name for pack in packs}) == len(packs)

@@ -218,6 +218,9 @@ class StylePack:
     graphics: Graphics = field(default_factory=Graphics)
     path: Path | None = None
 
+    def __hash__(self) -> int:  # the dict-valued fields are not hashable; equal packs share name and version
+        return hash((self.pack.name, self.pack.version))
+
     @property
     def name(self) -> str:
         return self.pack.name

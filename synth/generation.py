@@ -168,6 +168,7 @@ def write_manifest(out: Path, config: GenerateConfig, identities, writer: Ground
         "counts": {k: v for k, v in summary.__dict__.items() if isinstance(v, int)},
         "layouts": summary.layouts,
         "styles": manifest_styles(config, files),
+        "diversity": style_diversity(config),
         "files": files,
         "ground_truth": gt_files,
         "validation": {"tiers_run": [], "note": "validation not run"},
@@ -184,6 +185,15 @@ def manifest_styles(config: GenerateConfig, files: list[dict]) -> list[dict]:
         counts[f["style"]] = counts.get(f["style"], 0) + 1
     return [{"name": ref.name, "version": ref.version, "files": counts.get(ref.name, 0)}
             for ref in config.style_packs()]
+
+
+def style_diversity(config: GenerateConfig) -> dict:
+    """The diversity figures of the selected packs (fonts by technology, formats, ID shapes, locales, label
+    languages, clinical vocabulary; synth/styles/diversity.py): what the dataset's packs can vary."""
+    from .styles import get_pack
+    from .styles.diversity import diversity
+
+    return diversity(get_pack(ref.name) for ref in config.style_packs())
 
 
 def _record_validation(out: Path, validation: dict) -> None:

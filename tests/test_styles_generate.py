@@ -50,6 +50,7 @@ def test_every_row_names_its_pack(dataset):
     assert m["styles"] == [{"name": "classic", "version": version, "files": len(m["files"])}]
     assert {(f["style"], f["style_version"]) for f in m["files"]} == {("classic", version)}
     assert "styles" not in m["config"]  # not set: the run id is the one a dataset from before style packs had
+    assert m["diversity"]["pack_names"] == ["classic"] and m["diversity"]["fonts_by_technology"]
 
 
 def test_the_bench_loader_reads_the_columns(dataset):
@@ -156,6 +157,8 @@ def test_pack_files_validate_and_name_their_pack(pack_config):
     versions = {name: get_pack(name).version for name in PACKS}
     assert [(s["name"], s["version"]) for s in m["styles"]] == sorted(versions.items())
     assert sum(s["files"] for s in m["styles"]) == len(m["files"]) and all(s["files"] for s in m["styles"])
+    assert sorted(m["diversity"]["pack_names"]) == sorted(PACKS)
+    assert set(m["diversity"]["fonts_by_technology"]) == {"ttf", "stroke", "bitmap"}
     by_study: dict[tuple[str, int], set[str]] = {}
     for f in m["files"]:
         by_study.setdefault((f["patient_key"], f["study_index"]), set()).add(f["style"])

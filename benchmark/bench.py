@@ -85,6 +85,21 @@ def _read_ours(path: Path) -> list[str] | None:
     return [n for n in names if isinstance(n, str) and n not in ("", ".", "..") and Path(n).name == n]
 
 
+def _remove_style_results(folder: Path) -> None:
+    """Remove what ``--by-style`` wrote in ``folder``: each ``STYLE/`` whose results.json is bench's (its
+    results and reports only; a folder holding anything else keeps it), then ``folder`` once empty."""
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    for style in folder.iterdir():
+        if style.is_dir() and not style.is_symlink() and _read_ours(style / RESULTS_NAME) is not None:
+            for name in (RESULTS_NAME, "report.md", "report.html"):
+                (style / name).unlink(missing_ok=True)
+            if not any(style.iterdir()):
+                style.rmdir()
+    if not any(folder.iterdir()):
+        folder.rmdir()
+
+
 def prepare_out(out: Path, overwrite: bool, names: Sequence[str] = ()) -> None:
     """Create the results folder for engines ``names``; replace an earlier one only when it is bench's.
 
@@ -120,9 +135,7 @@ def prepare_out(out: Path, overwrite: bool, names: Sequence[str] = ()) -> None:
                 path.unlink()
         for name in (RESULTS_NAME, "report.md", "report.html", RUN_MARKER):
             (out / name).unlink(missing_ok=True)
-        by_style = out / BY_STYLE_DIR  # --by-style's per-style results
-        if by_style.is_dir() and not by_style.is_symlink():
-            shutil.rmtree(by_style)
+        _remove_style_results(out / BY_STYLE_DIR)
         if outputs.is_dir() and not any(outputs.iterdir()):
             outputs.rmdir()
     out.mkdir(parents=True, exist_ok=True)

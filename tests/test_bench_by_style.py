@@ -148,10 +148,12 @@ def test_bench_by_style_command(styled, tmp_path):
             whole_null.strata["by_style"]["clinical_preservation"][style]["value"])
         files += oracle.counts["files"]
     assert files == whole.engines[0].counts["files"]
+    (out / "by-style" / "notes.txt").write_text("mine", encoding="utf-8")  # not bench's: it stays
     again = CliRunner().invoke(app, ["bench", "--data", str(styled), "--engine", "null", "--out", str(out),
                                      "--no-ocr", "--workers", "1", "--thumbnails", "0", "--overwrite"])
     assert again.exit_code == 0, again.output
-    assert not (out / "by-style").exists()  # --overwrite removes the earlier run's per-style results
+    # --overwrite removes the earlier run's per-style results, and only those
+    assert [p.name for p in (out / "by-style").iterdir()] == ["notes.txt"]
 
 
 def test_v1_results_still_read_and_compare(styled, tmp_path):

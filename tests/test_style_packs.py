@@ -100,6 +100,24 @@ def test_faces_exist(pack: StylePack) -> None:
         assert get_face(font.face) is not None, f"{pack.name}: {font.face}"   # raises for an unknown face
 
 
+def clinical_texts(pack: StylePack) -> list[str]:
+    c = pack.clinical
+    read_outs = [*c.parameters, *c.measurements]
+    return [*(r.label for r in read_outs), *(r.unit for r in read_outs), *(p.format for p in c.parameters),
+            *c.presets, *c.probes, *c.modes, *c.annotations, *c.body_markers]
+
+
+@pytest.mark.parametrize("pack", PACKS, ids=IDS)
+def test_every_face_draws_the_packs_clinical_wording(pack: StylePack) -> None:
+    """A face that lacks a letter of the pack's own wording would make the generator retry the file."""
+    faces = module_or_skip("faces")
+    for font in pack.typography.fonts:
+        face = faces.get_face(font.face)
+        missing = sorted({ch for text in clinical_texts(pack) for ch in text
+                          if not ch.isspace() and not face.covers(ch)})
+        assert not missing, f"{pack.name}: {font.face} cannot draw {missing}"
+
+
 @pytest.mark.parametrize("pack", PACKS, ids=IDS)
 def test_layouts_exist(pack: StylePack) -> None:
     layouts = module_or_skip("layouts")

@@ -90,6 +90,8 @@ class Composition:
     problems: list[str] = field(default_factory=list)
     contrast: list[float] = field(default_factory=list)  # measured contrast, aligned with boxes
     graphics: list[Graphic] = field(default_factory=list)  # a style pack's graphics (ground truth kind=graphic)
+    jpeg_quality: tuple[int, int] | None = None  # a style pack's JPEG quality range, inclusive (None: the difficulty's)
+    chroma_subsampling: str | None = None        # a style pack's JPEG chroma (4:2:0 or 4:2:2; others: 4:2:2)
 
     @property
     def ok(self) -> bool:

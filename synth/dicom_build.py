@@ -244,13 +244,18 @@ def _pixels(ds: Dataset, job: FileJob, comp: Composition, rng) -> dict:
         ds.LossyImageCompression = "00"
         ds.PixelData = frames.tobytes()
         return info
-    quality = int(rng.integers(*{"easy": (92, 97), "realistic": (85, 96), "hard": (60, 86)}[job.difficulty]))
+    span = {"easy": (92, 97), "realistic": (85, 96), "hard": (60, 86)}[job.difficulty]
+    if comp.jpeg_quality is not None:  # a style pack's range (inclusive)
+        span = (comp.jpeg_quality[0], comp.jpeg_quality[1] + 1)
+    quality = int(rng.integers(*span))
+    # a style pack's chroma subsampling; 4:4:4 would need YBR_FULL, which the US Image IOD does not allow
+    subsampling = comp.chroma_subsampling if comp.chroma_subsampling in ("4:2:0", "4:2:2") else "4:2:2"
     encoded = []
     for frame in frames:
         buf = io.BytesIO()
-        Image.fromarray(frame).save(buf, format="JPEG", quality=quality, subsampling="4:2:2", optimize=False)
+        Image.fromarray(frame).save(buf, format="JPEG", quality=quality, subsampling=subsampling, optimize=False)
         encoded.append(buf.getvalue())
-    ds.PhotometricInterpretation = "YBR_FULL_422" if colour else "MONOCHROME2"
+    ds.PhotometricInterpretation = "YBR_FULL_422" if colour else "MONOCHROME2"  # for 4:2:0 JPEG data too
     ds.PixelData = encapsulate(encoded)
     ds["PixelData"].VR = "OB"
     ds["PixelData"].is_undefined_length = True

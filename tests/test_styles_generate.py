@@ -168,6 +168,11 @@ def test_pack_files_validate_and_name_their_pack(pack_config):
     assert all(r["style"] == style_of[r["output_dicom_relpath"]] and r["style_version"] == versions[r["style"]]
                for r in boxes)
     assert all(r["style"] == style_of[r["file"]] and r["style_version"] == versions[r["style"]] for r in tags)
+    lossy = [f for f in m["files"] if not f["lossless"]]
+    assert lossy, "the pack dataset needs JPEG files for this check"
+    for f in lossy:
+        lo, hi = get_pack(f["style"]).rendering.jpeg_quality
+        assert lo <= f["jpeg_quality"] <= hi, "JPEG quality from the pack's range"
     fonts = {r["font"] for r in boxes if r["kind"] == "text"}
     assert any(f.startswith("ttf:") for f in fonts) and any(f.startswith("bitmap:") for f in fonts)
 

@@ -258,8 +258,10 @@ def compose_from_pack(job: FileJob, source: FrameSource, pack: StylePack, attemp
     graphics = _graphics(canvas, pack, rng, (job.width, job.height), plan.image_rect, boxes, job.colour == "rgb",
                          clin_style, strip)
     problems, contrasts = check_boxes(boxes, canvas, mask)
+    r = pack.rendering
     comp = Composition(canvas, canvas, boxes, mask, plan.image_rect, plan.name, cv, ref.probe, problems, contrasts,
-                       graphics=graphics)
+                       graphics=graphics, jpeg_quality=r.jpeg_quality,
+                       chroma_subsampling=str(rng.choice(r.chroma_subsampling)) if r.chroma_subsampling else None)
     if problems:
         return comp
     background = canvas.copy() if keep_background else canvas

@@ -41,6 +41,7 @@ class Style:
     rgb: tuple[int, int, int]
     plate_rgb: tuple[int, int, int] | None = None
     low_contrast: bool = False
+    letter_spacing_px: int = 0  # extra pixels after each character (style packs; 0: the font's own spacing)
 
     @property
     def line_height(self) -> int:
@@ -100,7 +101,8 @@ class PlacedBox:
 # -- measuring -----------------------------------------------------------
 def _run_extent(run: TextRun, style: Style) -> tuple[int, int, list[Glyphs]]:
     """(min ink offset from origin, ink width over all states, glyphs per state)."""
-    glyphs = [rasterise(s.text, style.font, style.size, style.antialias) for s in run.states]
+    spacing = (style.letter_spacing_px,) if style.letter_spacing_px else ()  # classic: the call it always made
+    glyphs = [rasterise(s.text, style.font, style.size, style.antialias, *spacing) for s in run.states]
     left = min(g.dx for g in glyphs)
     right = max(g.dx + g.width for g in glyphs)
     return left, right - left, glyphs

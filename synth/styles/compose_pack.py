@@ -74,6 +74,9 @@ def _plan(job: FileJob, pack: StylePack, rng: np.random.Generator, patient: dict
     clin_size = int(rng.integers(8, 12)) if rng.random() < t.small_text_p else size - 2
     phi_style = _style(pack, rng, size, font, clinical=False)
     clin_style = _style(pack, rng, clin_size, font, clinical=True)
+    spacing = int(rng.integers(t.letter_spacing_px[0], t.letter_spacing_px[1] + 1))
+    phi_style = replace(phi_style, letter_spacing_px=spacing)
+    clin_style = replace(clin_style, letter_spacing_px=spacing)
     weights = {k: v for k, v in pack.layout.layouts.items()
                if k in COMPACT_LAYOUTS and (sector or k != "region_corner")} or {"banner": 1.0}
     first = weighted(rng, weights)

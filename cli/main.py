@@ -10,6 +10,7 @@ from phiphantom.benchmark.peers.cli import peers_app
 from phiphantom.core import __version__
 from phiphantom.deid.cli import deid_command
 from phiphantom.synth.cli import generate_bench_command, generate_command, ocr_check_command, validate_command
+from phiphantom.synth.exports.cli import export_command
 from phiphantom.synth.styles.cli import styles_app
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app.command("deid")(deid_command)
 app.command("fuzz")(fuzz_command)
 app.add_typer(peers_app, name="peers")
 app.add_typer(styles_app, name="styles")
+app.command("export")(export_command)
 
 
 def _version(value: bool) -> None:

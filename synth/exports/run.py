@@ -96,8 +96,10 @@ def export_dataset(dataset_dir: Path, out: Path, fmt: str, choice: FrameChoice |
     plan = plan or SplitPlan()
     dataset = load_dataset(dataset_dir)
     splits = assign_splits(dataset.files, plan)
-    created = check_output(out)
     total = count_frames(dataset, splits, choice)
+    created = check_output(out)
+    if total == 0:
+        raise ExportError("no frame to export (no file in any split)")
     written: list[Path] = []
     by_split: Counter[str] = Counter()
     by_style: Counter[str] = Counter()
@@ -120,7 +122,7 @@ def export_dataset(dataset_dir: Path, out: Path, fmt: str, choice: FrameChoice |
             written += writer.finish()
         else:
             written += writer.finish(dataset_card(dataset, plan, choice, counts))
-        summary = {"format": fmt, "frames": str(choice), "split": plan.describe(),
+        summary = {"format": fmt, "frames_choice": str(choice), "split": plan.describe(),
                    "splits": {s: sorted({f.style for f in dataset.files if splits.get(f.relpath) == s})
                               for s in SPLITS},
                    "categories": [{"index": c.index, "name": c.name, "group": c.group} for c in dataset.categories],

@@ -30,12 +30,12 @@ from ..graphics import (
     suggested_rect,
 )
 from ..layouts import COMPACT_LAYOUTS, Block, LayoutError, LayoutInput, LayoutPlan, PlacedBox, Style, block_size, place
-from ..overlay_content import ClinicalValues, TextLine
+from ..overlay_content import ClinicalValues, TextLine, static_run
 from ..plan import FileJob
 from ..safety import check_boxes, touches
 from ..seeding import rng_for
 from ..sources import FrameSource
-from ..text_raster import EmptyInkError, Glyphs, composite, crop_to_ink
+from ..text_raster import EmptyInkError, Glyphs, composite, crop_to_ink, rasterise
 from .pack_text import PACK_CATEGORIES, cased_lines, clinical_text, patient_lines, weighted
 from .schema import StylePack
 
@@ -185,6 +185,29 @@ def _graphics(canvas: np.ndarray, pack: StylePack, rng: np.random.Generator, fra
     return drawn
 
 
+def _vertical_box(pack: StylePack, rng: np.random.Generator, style: Style, mask: np.ndarray,
+                  boxes: list[PlacedBox], n_frames: int) -> PlacedBox | None:
+    """A clinical word drawn rotated (reading upwards) beside the image, where it touches nothing."""
+    words = [*pack.clinical.annotations, *pack.clinical.presets, *pack.clinical.modes]
+    if not words:
+        return None
+    run = static_run("annotation", str(rng.choice(words)), n_frames, is_phi=False)
+    flat = rasterise(run.states[0].text, style.font, style.size, style.antialias)
+    alpha = np.ascontiguousarray(np.rot90(flat.alpha))
+    alpha.setflags(write=False)
+    glyphs = Glyphs(flat.text, alpha, 0, 0)
+    height, width = mask.shape
+    if glyphs.height + 8 > height or glyphs.width + 4 > width:
+        return None
+    for _ in range(16):
+        x = int(rng.integers(2, width - glyphs.width - 1))
+        y = int(rng.integers(4, height - glyphs.height - 3))
+        box = PlacedBox(run, run.states[0], glyphs, x, y, style, "vertical", False)
+        if not mask[y:y + glyphs.height, x:x + glyphs.width].any() and not any(touches(box, b) for b in boxes):
+            return box
+    return None
+
+
 #: Graphics drawn in a strip kept at the right edge of the image (as devices draw the depth ruler).
 STRIP_KINDS = ("depth_scale", "focus_marker")
 _STRIP_W = 11
@@ -257,6 +280,9 @@ def compose_from_pack(job: FileJob, source: FrameSource, pack: StylePack, attemp
         if block.style.plate_rgb is not None and block_boxes and not block.over_image:
             _plate(canvas, block_boxes, block.style.plate_rgb, mask)
         boxes.extend(block_boxes)
+    if rng.random() < pack.layout.vertical_text_p:
+        vertical = _vertical_box(pack, rng, clin_style, mask, boxes, n_frames)
+        boxes.extend([vertical] if vertical is not None else [])
     boxes = _rendered(boxes, pack, rng)
     graphics = _graphics(canvas, pack, rng, (job.width, job.height), plan.image_rect, boxes, job.colour == "rgb",
                          clin_style, strip)

@@ -8,6 +8,7 @@ expects (``Image`` = struct{bytes: binary, path: string}, its feature metadata),
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import shutil
@@ -25,6 +26,9 @@ from typer.testing import CliRunner
 from phiphantom.cli.main import app
 from phiphantom.synth import generate
 from phiphantom.synth.exports import ExportError, FrameChoice, SplitPlan
+from phiphantom.synth.exports.frames import png_bytes
+from phiphantom.synth.exports.hf_parquet import ParquetWriter
+from phiphantom.synth.exports.items import iter_items
 from phiphantom.synth.exports.source import load_dataset
 from phiphantom.synth.exports.splits import assign_splits
 from phiphantom.synth.exports.yolo import parse_label_line
@@ -218,3 +222,39 @@ def test_never_overwrites_and_cleans_up(dataset, tmp_path):
     code, text = export(str(broken), str(tmp_path / "partial"), "--frames", "all")
     assert code == 2 and "cannot decode" in text
     assert not (tmp_path / "partial").exists()  # what it wrote before the failure is gone
+
+
+def test_shards_split_a_long_export(dataset, tmp_path):
+    data = load_dataset(dataset)
+    splits = {f.relpath: "train" for f in data.files}
+    writer = ParquetWriter(tmp_path, data.categories, rows_per_shard=4)
+    frames = 0
+    for item in iter_items(data, splits, FrameChoice.parse("all")):
+        writer.add(item, png_bytes(item.pixels))
+        frames += 1
+    written = writer.finish("card\n")
+    shards = sorted(p.name for p in written if p.suffix == ".parquet")
+    count = -(-frames // 4)
+    assert shards == [f"train-{i:05d}-of-{count:05d}.parquet" for i in range(count)]
+    tables = [pq.read_table(tmp_path / "data" / name) for name in shards]
+    assert sum(t.num_rows for t in tables) == frames and all(t.num_rows <= 4 for t in tables)
+
+
+def test_a_dataset_from_before_style_packs_exports_as_classic(dataset, tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(dataset, old)
+    rows = read_csv(old / "gt" / "boxes.csv")
+    columns = [c for c in rows[0] if c not in ("style", "style_version", "kind")]
+    with (old / "gt" / "boxes.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    m = manifest(old)
+    for entry in m["files"]:
+        entry.pop("style"), entry.pop("style_version")
+    (old / "manifest.json").write_text(json.dumps(m), "utf-8")
+    code, text = export(str(old), str(tmp_path / "out"), "--format", "hf")
+    assert code == 0, text
+    table = pq.read_table(next((tmp_path / "out" / "data").glob("*.parquet")))
+    assert set(table.column("style").to_pylist()) == {"classic"}
+    assert {k for o in table.column("objects").to_pylist() for k in o["kind"]} == {"text"}

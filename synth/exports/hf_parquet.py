@@ -8,7 +8,8 @@ One row per exported frame. Columns (arrow types):
   COCO order, pixels), ``category`` list<int64> (the class index), ``category_name``, ``is_phi`` (bool),
   ``kind`` (text | graphic), ``style``, ``text`` (the synthetic text drawn; empty for a graphic)
 
-The schema carries the ``huggingface`` metadata ``datasets`` writes itself (``Image`` for ``image``,
+A shard holds at most 1000 frames or 256 MiB of PNG. The schema carries the ``huggingface`` metadata
+``datasets`` writes itself (``Image`` for ``image``,
 ``ClassLabel`` with the category names for ``objects.category``), so
 ``datasets.load_dataset("parquet", data_files={"train": "OUT/data/train-*.parquet"})`` (or
 ``load_dataset("OUT")``, through the card's ``configs``) gives decoded images and named classes.
@@ -27,6 +28,7 @@ from .items import FrameItem
 from .source import Category
 
 ROWS_PER_SHARD = 1000
+BYTES_PER_SHARD = 256 << 20   # a shard is written once its PNGs reach this size (memory stays bounded)
 
 OBJECT_FIELDS = ("bbox", "category", "category_name", "is_phi", "kind", "style", "text")
 
@@ -91,13 +93,16 @@ class ParquetWriter:
         self.pending: dict[str, list[dict[str, Any]]] = {}
         self.shards: dict[str, list[Path]] = {}
         self.rows: dict[str, int] = {}
+        self.pending_bytes: dict[str, int] = {}
 
     def add(self, item: FrameItem, png: bytes) -> list[Path]:
         """Buffer the row of ``item``; write a shard when the split has ``rows_per_shard`` rows."""
         rows = self.pending.setdefault(item.split, [])
         rows.append(item_row(item, png))
         self.rows[item.split] = self.rows.get(item.split, 0) + 1
-        return self._flush(item.split) if len(rows) >= self.rows_per_shard else []
+        self.pending_bytes[item.split] = self.pending_bytes.get(item.split, 0) + len(png)
+        full = len(rows) >= self.rows_per_shard or self.pending_bytes[item.split] >= BYTES_PER_SHARD
+        return self._flush(item.split) if full else []
 
     def _flush(self, split: str) -> list[Path]:
         rows = self.pending.get(split) or []
@@ -109,6 +114,7 @@ class ParquetWriter:
         pq.write_table(pa.Table.from_pylist(rows, schema=self.schema), path)
         self.shards.setdefault(split, []).append(path)
         self.pending[split] = []
+        self.pending_bytes[split] = 0
         return [path]
 
     def finish(self, card: str) -> list[Path]:

@@ -12,7 +12,7 @@ from phiphantom.core.cli_text import err_console, help_text, lit, out_console
 from phiphantom.core.progress import progress_bar
 
 from .frames import ExportError, FrameChoice
-from .run import FORMATS, export_dataset
+from .run import FORMATS, prepare_export, run_export
 from .splits import SplitPlan, parse_styles
 
 
@@ -40,13 +40,14 @@ def export_command(
         choice = FrameChoice.parse(frames)
         plan = SplitPlan(parse_styles(train_styles), parse_styles(val_styles), parse_styles(test_styles),
                          val_share, test_share)
+        job = prepare_export(dataset, out, fmt.strip().lower(), choice, plan)  # every check before the bar
         with progress_bar() as bar:
-            task = bar.add_task("exporting", total=None)
+            task = bar.add_task("exporting", total=job.total)
 
             def step(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            summary = export_dataset(dataset, out, fmt.strip().lower(), choice, plan, step)
+            summary = run_export(job, step)
     except ExportError as exc:
         err.print(f"[red]error:[/red] {lit(exc)}")
         raise typer.Exit(2) from None

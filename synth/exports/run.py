@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,35 @@ def dataset_card(dataset: Dataset, plan: SplitPlan, choice: FrameChoice, counts:
     return "\n".join(head + body)
 
 
+@dataclass(frozen=True)
+class ExportJob:
+    """A checked export, ready to write: the dataset read, the split made, the frames counted."""
+
+    dataset: Dataset
+    out: Path
+    fmt: str
+    choice: FrameChoice
+    plan: SplitPlan
+    splits: dict[str, str]   # file relpath -> split
+    total: int               # frames to write
+
+
+def prepare_export(dataset_dir: Path, out: Path, fmt: str, choice: FrameChoice | None = None,
+                   plan: SplitPlan | None = None) -> ExportJob:
+    """Check everything an export needs before it writes anything; :class:`ExportError` names what is wrong."""
+    if fmt not in FORMATS:
+        raise ExportError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    choice = choice or FrameChoice()
+    plan = plan or SplitPlan()
+    dataset = load_dataset(dataset_dir)
+    splits = assign_splits(dataset.files, plan)
+    total = count_frames(dataset, splits, choice)
+    check_output(out)
+    if total == 0:
+        raise ExportError("no frame to export (no file in any split)")
+    return ExportJob(dataset, out, fmt, choice, plan, splits, total)
+
+
 def export_dataset(dataset_dir: Path, out: Path, fmt: str, choice: FrameChoice | None = None,
                    plan: SplitPlan | None = None,
                    progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
@@ -90,16 +120,14 @@ def export_dataset(dataset_dir: Path, out: Path, fmt: str, choice: FrameChoice |
     ``progress(done, total)`` is called after each frame. Raises :class:`ExportError` for a bad option,
     an unusable dataset or a non-empty ``out`` (then nothing is written).
     """
-    if fmt not in FORMATS:
-        raise ExportError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    choice = choice or FrameChoice()
-    plan = plan or SplitPlan()
-    dataset = load_dataset(dataset_dir)
-    splits = assign_splits(dataset.files, plan)
-    total = count_frames(dataset, splits, choice)
-    created = check_output(out)
-    if total == 0:
-        raise ExportError("no frame to export (no file in any split)")
+    return run_export(prepare_export(dataset_dir, out, fmt, choice, plan), progress)
+
+
+def run_export(job: ExportJob, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Write the export of ``job`` (see :func:`export_dataset`); on failure what was written is removed."""
+    dataset, out, fmt, choice, plan, splits, total = (job.dataset, job.out, job.fmt, job.choice, job.plan,
+                                                      job.splits, job.total)
+    created = check_output(out)  # again: nothing may have appeared there since prepare_export
     written: list[Path] = []
     by_split: Counter[str] = Counter()
     by_style: Counter[str] = Counter()

@@ -30,7 +30,7 @@ from ..graphics import (
     suggested_rect,
 )
 from ..layouts import COMPACT_LAYOUTS, Block, LayoutError, LayoutInput, LayoutPlan, PlacedBox, Style, block_size, place
-from ..overlay_content import ClinicalValues, TextLine, static_run
+from ..overlay_content import ClinicalValues, TextLine, TextRun, scale_runs, static_run
 from ..plan import FileJob
 from ..safety import check_boxes, touches
 from ..seeding import rng_for
@@ -213,16 +213,32 @@ STRIP_KINDS = ("depth_scale", "focus_marker")
 _STRIP_W = 11
 
 
-def _strip(plan: LayoutPlan, kinds: list[str]) -> dict[str, tuple[int, int, int, int]]:
-    """Narrow the image rectangle from the right by a strip for ``kinds``; each kind's rectangle in it."""
+def _strip(plan: LayoutPlan, kinds: list[str], numbers_w: int = 0) -> dict[str, tuple[int, int, int, int]]:
+    """Narrow the image rectangle from the right by a strip for ``kinds`` (and ``numbers_w`` px for the depth
+    numbers at its right); each kind's rectangle in it."""
     if not kinds:
         return {}
     x0, y0, x1, y1 = plan.image_rect
-    width = _STRIP_W * len(kinds) + 2
+    width = _STRIP_W * len(kinds) + 2 + numbers_w
     if x1 - x0 < 4 * width:
         return {}
     plan.image_rect = (x0, y0, x1 - width, y1)
     return {k: (x1 - width + 1 + i * _STRIP_W, y0, x1 - width + (i + 1) * _STRIP_W, y1) for i, k in enumerate(kinds)}
+
+
+def _scale_numbers(marks: list[tuple[float, TextRun]], strip: dict[str, tuple[int, int, int, int]],
+                   style: Style) -> list[Block]:
+    """Depth numbers right of the strip's graphics, at their fraction of the depth (skipped where they would
+    crowd)."""
+    x, y0, y1 = max(r[2] for r in strip.values()) + 2, strip["depth_scale"][1], strip["depth_scale"][3]
+    span = (y1 - y0) - style.line_height - 8
+    blocks, last_bottom = [], -10**9
+    for frac, run in marks:
+        y = y0 + 4 + int(frac * span)
+        if y >= last_bottom + 2:
+            blocks.append(Block("scale", [TextLine([run])], x, y, style))
+            last_bottom = y + style.line_height
+    return blocks
 
 
 def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
@@ -252,7 +268,14 @@ def compose_from_pack(job: FileJob, source: FrameSource, pack: StylePack, attemp
     over_line = clinical.pop() if len(clinical) > 4 and rng.random() < pack.rendering.over_image_p else None
     plan, phi_style, clin_style = _plan(job, pack, rng, patient, clinical, extras, sector)
     blocks = list(plan.blocks)
-    strip = _strip(plan, [k for k in STRIP_KINDS if rng.random() < getattr(pack.graphics, k)])
+    outer_rect = plan.image_rect  # the image and its strip: other graphics go beside both
+    kinds = [k for k in STRIP_KINDS if rng.random() < getattr(pack.graphics, k)]
+    step = 1 if job.depth_cm <= 5 else 2 if job.depth_cm <= 12 else 5
+    marks = scale_runs(job.depth_cm, n_frames, step) if "depth_scale" in kinds else []
+    numbers_w = block_size([TextLine([r]) for _, r in marks], clin_style)[0] + 3 if marks else 0
+    strip = _strip(plan, kinds, numbers_w)
+    if marks and "depth_scale" in strip:
+        blocks += _scale_numbers(marks, strip, clin_style)
 
     x0, y0, x1, y1 = plan.image_rect
     channels = (3,) if job.colour == "rgb" else ()
@@ -273,10 +296,10 @@ def compose_from_pack(job: FileJob, source: FrameSource, pack: StylePack, attemp
     placed = [(block, place(block)) for block in blocks]
     boxes: list[PlacedBox] = []
     for block, block_boxes in placed:
-        if block.region == "body_marker" and (
+        if block.region in ("body_marker", "scale") and (
                 any((mask[b.y0:b.y1, b.x0:b.x1] & (b.glyphs.alpha > 0)).any() for b in block_boxes)
                 or any(touches(b, o) for b in block_boxes for o in boxes)):
-            continue  # a marker that would touch the image or other text is left out
+            continue  # a marker or depth number that would touch the image or other text is left out
         if block.style.plate_rgb is not None and block_boxes and not block.over_image:
             _plate(canvas, block_boxes, block.style.plate_rgb, mask)
         boxes.extend(block_boxes)
@@ -284,7 +307,7 @@ def compose_from_pack(job: FileJob, source: FrameSource, pack: StylePack, attemp
         vertical = _vertical_box(pack, rng, clin_style, mask, boxes, n_frames)
         boxes.extend([vertical] if vertical is not None else [])
     boxes = _rendered(boxes, pack, rng)
-    graphics = _graphics(canvas, pack, rng, (job.width, job.height), plan.image_rect, boxes, job.colour == "rgb",
+    graphics = _graphics(canvas, pack, rng, (job.width, job.height), outer_rect, boxes, job.colour == "rgb",
                          clin_style, strip)
     problems, contrasts = check_boxes(boxes, canvas, mask)
     r = pack.rendering

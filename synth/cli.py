@@ -203,6 +203,8 @@ def generate_bench_command(
     jpeg_fraction: float = typer.Option(0.2, help="Share written as JPEG."),
     source: str = typer.Option("procedural", help="Frame source."),
     repeat: int = typer.Option(2, help="Runs per pass (the fastest counts)."),
+    styles: str | None = typer.Option(None, "--styles",
+                                      help="Style packs, comma separated, or 'all' (default: classic)."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the figures as JSON here."),
 ) -> None:
     """Benchmark generation: frames/s and wall-time ratio to writing the same frames with no drawing."""
@@ -213,7 +215,8 @@ def generate_bench_command(
         # frames "MIN:MAX" and size "WxH,..." as typed: GenerateConfig parses them (__post_init__)
         cfg = GenerateConfig(patients=patients, seed=seed, cine_fraction=cine_fraction,
                              frames=frames, sizes=size,  # type: ignore[arg-type]
-                             jpeg_fraction=jpeg_fraction, source=source, workers=1, validate=False)
+                             jpeg_fraction=jpeg_fraction, source=source, workers=1, validate=False,
+                             styles=tuple((styles or "").split(",")))
     except ConfigError as exc:
         console.print(f"[red]error:[/red] {lit(exc)}")
         raise typer.Exit(2) from None

@@ -341,14 +341,16 @@ def compose_sample(pack: StylePack, seed: int, size: tuple[int, int] = (640, 480
     from ..compose import compose
     from ..config import GenerateConfig
     from ..file_job import MAX_ATTEMPTS
-    from ..plan import plan_dataset
+    from ..plan import pack_identity, plan_dataset
     from ..sources import open_source
     from .registry import DEFAULT_PACK
 
     config = GenerateConfig(patients=1, files_per_study=(1, 1), cine_fraction=0.0, sizes=(size,), seed=seed,
                             rgb_fraction=1.0, jpeg_fraction=0.0, workers=1, validate=False)
     source = open_source(config.source)
-    job = replace(plan_dataset(config, source)[1][0], style=pack.name, style_version=pack.version)
+    job = plan_dataset(config, source)[1][0]
+    identity = job.identity if pack.name == DEFAULT_PACK else pack_identity(job.identity, pack, seed)
+    job = replace(job, identity=identity, style=pack.name, style_version=pack.version)
     for attempt in range(MAX_ATTEMPTS * 2):
         try:
             comp = (compose(job, source, attempt) if pack.name == DEFAULT_PACK  # classic: the classic composer

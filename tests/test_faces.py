@@ -202,3 +202,9 @@ def test_tesseract_reads_a_16px_line_of_each_technology(name, antialias, spacing
     frame = on_frame(g, 4, 4)
     read = TesseractBackend().read_line(frame).text
     assert levenshtein(read, SAMPLE) <= 1, read
+
+
+def test_a_glyph_of_another_shape_is_not_covered():
+    """rowmand draws "^" as an up arrow: the face reports it missing (the ground truth would say "^")."""
+    assert get_face("stroke:rowmand").missing("DOE^JANE") == "^"
+    assert get_face("stroke:futural").missing("DOE^JANE") == ""

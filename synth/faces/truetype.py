@@ -8,7 +8,7 @@ cached per (file, size, instance).
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -22,14 +22,16 @@ from .base import Face, FaceInfo, combine
 
 
 def package_file(module: str, filename: str) -> Callable[[], Path]:
-    """Path of ``files/<filename>`` inside a ``fontpkg_*`` module (fontpkg wheel layout)."""
+    """Path of ``files/<filename>`` inside a ``fontpkg_*`` module (fontpkg wheel layout), resolved once."""
+    @cache
     def path() -> Path:
         return Path(str(resources.files(module).joinpath("files", filename)))
     return path
 
 
 def matplotlib_file(filename: str) -> Callable[[], Path]:
-    """Path of a TTF bundled with matplotlib (mpl-data/fonts/ttf)."""
+    """Path of a TTF bundled with matplotlib (mpl-data/fonts/ttf), resolved once."""
+    @cache
     def path() -> Path:
         return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / filename
     return path
@@ -60,6 +62,14 @@ def _mask(font: ImageFont.FreeTypeFont, text: str, antialias: bool) -> tuple[np.
     return np.asarray(Image.Image()._new(core)), int(ox), int(oy)
 
 
+@lru_cache(maxsize=8192)
+def _char_mask(path: str, size: int, instance: str | None, ch: str, antialias: bool) -> tuple[np.ndarray, int, int]:
+    """:func:`_mask` of one character (letter-spaced text draws each character alone), read-only, cached."""
+    alpha, ox, oy = _mask(load(path, size, instance), ch, antialias)
+    alpha.setflags(write=False)
+    return alpha, ox, oy
+
+
 class TrueTypeFace(Face):
     """One outline font file (one instance of a variable font)."""
 
@@ -72,8 +82,13 @@ class TrueTypeFace(Face):
     def path(self) -> Path:
         return self._path()
 
+    @cached_property
+    def path_str(self) -> str:
+        """:attr:`path` as a string, resolved once (coverage checks run for every character drawn)."""
+        return str(self.path)
+
     def font(self, size_px: int) -> ImageFont.FreeTypeFont:
-        return load(str(self.path), size_px, self.instance)
+        return load(self.path_str, size_px, self.instance)
 
     def rasterise(self, text: str, size_px: int, antialias: bool, letter_spacing_px: int = 0) -> Glyphs:
         font = self.font(size_px)
@@ -87,7 +102,7 @@ class TrueTypeFace(Face):
         for i, ch in enumerate(text):
             if ch.isspace():
                 continue
-            alpha, ox, oy = _mask(font, ch, antialias)
+            alpha, ox, oy = _char_mask(self.path_str, size_px, self.instance, ch, antialias)
             x = round(font.getlength(text[:i])) + i * letter_spacing_px
             pieces.append((alpha, x + ox, oy))
         return combine(text, pieces)
@@ -97,4 +112,4 @@ class TrueTypeFace(Face):
         return int(ascent), int(descent)
 
     def covers(self, ch: str) -> bool:
-        return ord(ch) in codepoints(str(self.path))
+        return ord(ch) in codepoints(self.path_str)

@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import cast
 
 import cv2
 import numpy as np
 
 from .base import Colour, Probe, SourceError, SourceFrames, SourceRef
-from .fan_geometry import FanGeometry, build_scan_converter
+from .fan_geometry import FanGeometry, ScanConverter, build_scan_converter
 from .lung_scene import PROBES, LungScene, draw_scene, rib_centres_cm, scene_from_ref
 from .random_textures import chest_wall_profile, mix_weights, smooth_noise, speckle_pool
 
@@ -65,6 +66,16 @@ class _Rib:
     top_cm: float             # depth of the rib surface at its centre
     curve_cm: float           # how much deeper the surface is at its edges
     brightness: float         # echogenicity of the rib surface
+
+
+@lru_cache(maxsize=4)
+def _scan_converter(geom: FanGeometry, width: int, height: int) -> ScanConverter:
+    """:func:`build_scan_converter`, kept for the last few geometries: the views of a dual or quad file
+    share one geometry and size. Its arrays are read-only (shared between renders)."""
+    converter = build_scan_converter(geom, width, height)
+    for array in (converter.map1, converter.map2, converter.mask):
+        array.setflags(write=False)
+    return converter
 
 
 class LungModel:
@@ -401,7 +412,7 @@ class ProceduralSource:
             raise SourceError("procedural ref has no frames")
         probe, scene = scene_from_ref(ref)
         geom = FanGeometry.from_scene(probe, scene)
-        converter = build_scan_converter(geom, int(width), int(height))
+        converter = _scan_converter(geom, int(width), int(height))
         model = LungModel(scene, geom, converter.n_rows, converter.n_lines, ref.seed)
         lut = display_lut(ref.seed, scene.tint, colour)
         shape = (ref.n_frames, int(height), int(width)) + ((3,) if colour == "rgb" else ())

@@ -129,11 +129,12 @@ def box_rows(job: FileJob, comp: Composition, mask_relpath: str) -> tuple[list[d
             "over_image": int(b.over_image), "mask_relpath": mask_relpath,
             "style": job.style, "style_version": job.style_version, "kind": "text",
         })
-    grey = comp.frames[0].mean(axis=-1) if comp.frames.ndim == 4 else comp.frames[0]
+    first = comp.frames[0]
     for k, g in enumerate(comp.graphics, len(rows)):
         box_id = f"b{k:03d}"
         x0, y0, x1, y1 = g.box
         ink = g.mask[y0:y1, x0:x1]
+        grey = first[y0:y1, x0:x1].mean(axis=-1) if first.ndim == 3 else first[y0:y1, x0:x1]  # the box only
         masks[box_id] = ink.astype(np.uint8) * 255
         rows.append({
             "case_uuid": cuuid, "sop_instance_uid": sop_uid, "source_id": job.source_ref.source_id,
@@ -142,7 +143,7 @@ def box_rows(job: FileJob, comp: Composition, mask_relpath: str) -> tuple[list[d
             "phi_value": "", "rendered_text": g.text, "bbox_x": x0, "bbox_y": y0, "bbox_w": x1 - x0,
             "bbox_h": y1 - y0, "dicom_tag": "", "seed": job.seed, "pipeline_version": __version__,
             "run_id": job.run_id, "frame_start": 0, "frame_end": comp.frames.shape[0], "is_phi": 0,
-            "font": "", "font_px": 0, "colour": "", "contrast": f"{float(grey[y0:y1, x0:x1][ink].mean()) / 255:.3f}",
+            "font": "", "font_px": 0, "colour": "", "contrast": f"{float(grey[ink].mean()) / 255:.3f}",
             "layout": comp.layout, "box_id": box_id, "antialias": 0, "plate": 0,
             "over_image": int(bool((comp.image_mask[y0:y1, x0:x1] & ink).any())), "mask_relpath": mask_relpath,
             "style": job.style, "style_version": job.style_version, "kind": "graphic",

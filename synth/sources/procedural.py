@@ -94,6 +94,7 @@ class LungModel:
         self.line_cm = geom.lateral_cm_per_unit(scene.pleura_cm) / (n_lines - 1)  # at the pleura
 
         self.db_scale = np.float32(10.0 * 255.0 / scene.dynamic_range_db)
+        self._speckle_cache: tuple[float, np.ndarray, np.ndarray] | None = None
         self.display_offset = self._display_offset(streams["display"])
         self._setup_motion(streams["motion"])
         self._setup_pleura(streams["pleura"])
@@ -237,8 +238,9 @@ class LungModel:
         weights = np.asarray(self.geom.lateral_cm_per_unit(self.z), np.float64)
         weights /= weights.sum()
         total = 0.0
+        power = self._power(0.0)  # the steps move only the display offset: the echo power stays the same
         for _ in range(2):  # clipping makes the response non-linear; two steps get close
-            mean = float(weights @ self.frame(0.0).mean(axis=1))
+            mean = float(weights @ self._to_grey(power).mean(axis=1))
             shift = float(np.clip(target_mean - mean, -60.0, 60.0))
             self.display_offset += np.float32(shift)
             total += shift
@@ -279,15 +281,30 @@ class LungModel:
             bright = np.maximum(bright, amp * shape)
         return cover, bright
 
-    def frame(self, t: float) -> np.ndarray:
-        """One probe-coordinate frame (rows x lines) at time index ``t``, as uint8 grey levels."""
-        breath, slide = self._motion(t)
-        breath_cm = breath * self.row_cm
+    def _speckle(self, t: float, breath: float, slide: float, breath_cm: float) -> tuple[np.ndarray, np.ndarray]:
+        """Lung and chest-wall speckle power at frame ``t`` (read-only; the last ``t``'s is kept: auto-gain
+        and the first frame both draw frame 0)."""
+        if self._speckle_cache is not None and self._speckle_cache[0] == t:
+            return self._speckle_cache[1], self._speckle_cache[2]
         lung_speckle = self._moved_power(self.lung_pool, mix_weights(t, self.lung_rates, self.lung_phases),
                                          slide, breath, self.n_rows, self.n_lines)
         wall_power = self._moved_power(self.wall_pool, mix_weights(t, self.wall_rates, self.wall_phases),
                                        0.0, 0.0, self.wall_rows, self.n_lines,
                                        stretch=breath_cm / self.scene.pleura_cm)
+        lung_speckle.setflags(write=False)
+        wall_power.setflags(write=False)
+        self._speckle_cache = (t, lung_speckle, wall_power)
+        return lung_speckle, wall_power
+
+    def frame(self, t: float) -> np.ndarray:
+        """One probe-coordinate frame (rows x lines) at time index ``t``, as uint8 grey levels."""
+        return self._to_grey(self._power(t))
+
+    def _power(self, t: float) -> np.ndarray:
+        """Echo power of the frame at time index ``t`` (before log compression)."""
+        breath, slide = self._motion(t)
+        breath_cm = breath * self.row_cm
+        lung_speckle, wall_power = self._speckle(t, breath, slide, breath_cm)
         pleura_z = self.pleura_z + np.float32(breath_cm)
         dz = self.zcol - pleura_z[None, :]
         lung_share = np.clip(dz * (1.0 / self.soft_cm) + 0.5, 0.0, 1.0)  # 0 in the chest wall, 1 in the lung
@@ -299,7 +316,7 @@ class LungModel:
         power[:self.wall_rows] += (1.0 - lung_share[:self.wall_rows]) * wall_power
         self._add_ribs(power, wall_power, breath_cm)
         power += self.noise_floor * lung_speckle
-        return self._to_grey(power)
+        return power
 
     def _lung_echoes(self, pleura_z: np.ndarray, lung_share: np.ndarray, slide: float) -> tuple[np.ndarray, np.ndarray]:
         """Diffuse and specular echo power of the lung: haze, A-lines and B-lines."""

@@ -108,7 +108,8 @@ def soften(g: Glyphs, scale: float | None, sigma: float) -> Glyphs:
     by ``sigma`` px, its peak scaled back to the old peak, kept inside its old box (faint alpha < 8 dropped)
     and cropped to its new ink; offsets stay relative to the text origin."""
     pad = 3
-    alpha = np.pad(g.alpha, pad)
+    alpha = np.zeros((g.height + 2 * pad, g.width + 2 * pad), dtype=g.alpha.dtype)  # np.pad, faster
+    alpha[pad:pad + g.height, pad:pad + g.width] = g.alpha
     img = Image.fromarray(alpha)
     if scale is not None and scale != 1.0:
         w, h = img.size
@@ -117,9 +118,10 @@ def soften(g: Glyphs, scale: float | None, sigma: float) -> Glyphs:
     if sigma > 0.05:
         img = img.filter(ImageFilter.GaussianBlur(sigma))
     out = np.asarray(img, dtype=np.float32)[pad:pad + g.height, pad:pad + g.width]  # within the old box:
-    if out.max() < 1:                                                                 # the layout's spacing holds
+    peak = float(out.max())                                                           # the layout's spacing holds
+    if peak < 1:
         return g
-    out = np.rint(out * (float(g.alpha.max()) / float(out.max())))  # the strokes' core keeps its full ink
+    out = np.rint(out * (float(g.alpha.max()) / peak))  # the strokes' core keeps its full ink
     out = np.where(out < 8, 0, out).astype(np.uint8)
     return crop_to_ink(g.text, out, g.dx, g.dy)
 

@@ -19,6 +19,7 @@ from PIL import Image, ImageFilter
 from phiphantom.core.colour import luma
 
 from ..compose import COLOURS, LOW_CONTRAST_RGB, MIN_FONT_PX, PLATES, Composition
+from ..fonts import missing_glyphs
 from ..graphics import (
     GRAPHIC_KINDS,
     RGB_ONLY_KINDS,
@@ -63,6 +64,17 @@ def _style(pack: StylePack, rng: np.random.Generator, size: int, font: str, *, c
     return Style(font, max(MIN_FONT_PX, size), antialias, name, COLOURS[name], plate)
 
 
+def _covering_face(pack: StylePack, rng: np.random.Generator, drawn: str, lines: list[TextLine]) -> str:
+    """``drawn`` when it can draw every text of ``lines``, else one of the pack's faces that can (by weight):
+    an ASCII-only stroke or code-page bitmap face never gets a name with letters it lacks (the safety check
+    would refuse the file and it would be drawn again). ``drawn`` when no face of the pack covers them."""
+    text = "".join(s.text for line in lines for run in line.runs for s in run.states)
+    if not missing_glyphs(drawn, text):
+        return drawn
+    covering = {f.face: f.weight for f in pack.typography.fonts if not missing_glyphs(f.face, text)}
+    return weighted(rng, covering) if covering else drawn
+
+
 def _plan(job: FileJob, pack: StylePack, rng: np.random.Generator, patient: dict[str, TextLine],
           clinical: list[TextLine], extras: list[TextLine], sector: bool) -> tuple[LayoutPlan, Style, Style]:
     """The pack's layout (by weight, then the others it names), shrinking text until it fits."""
@@ -70,7 +82,8 @@ def _plan(job: FileJob, pack: StylePack, rng: np.random.Generator, patient: dict
     lo, hi = t.size_px
     size = int(round(int(rng.integers(lo, hi + 1)) * (job.height / 480.0) ** 0.5))
     size = min(max(size, lo, MIN_FONT_PX), 28)
-    font = weighted(rng, {f.face: f.weight for f in t.fonts})
+    font = _covering_face(pack, rng, weighted(rng, {f.face: f.weight for f in t.fonts}),
+                          [*patient.values(), *clinical, *extras])
     clin_size = int(rng.integers(8, 12)) if rng.random() < t.small_text_p else size - 2
     phi_style = _style(pack, rng, size, font, clinical=False)
     clin_style = _style(pack, rng, clin_size, font, clinical=True)

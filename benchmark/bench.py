@@ -62,13 +62,23 @@ def parse_engine(text: str) -> EngineChoice:
     return EngineChoice(name.split(",", 1)[0] if text.startswith(CMD_PREFIXES) else name, text)
 
 
-def _unique_names(choices: list[EngineChoice]) -> list[EngineChoice]:
-    seen: dict[str, int] = {}
+def unique_names(choices: list[EngineChoice]) -> list[EngineChoice]:
+    """Names that tell engines apart: a name given twice takes its options (``bundled:balanced`` ->
+    ``bundled-balanced``) when they make a short plain name, else a number (``cmd-2``)."""
+    given = [c.name for c in choices]
+    used: set[str] = set()
     out = []
     for c in choices:
-        n = seen.get(c.name, 0)
-        seen[c.name] = n + 1
-        out.append(EngineChoice(f"{c.name}-{n + 1}" if n else c.name, c.spec))
+        name = c.name
+        if given.count(c.name) > 1 and ":" in c.spec and not c.spec.startswith((*CMD_PREFIXES, "python:")):
+            label = re.sub(r"[^A-Za-z0-9._-]+", "-", c.spec).strip("-")
+            name = label if len(label) <= 48 else name
+        base, n = name, 1
+        while name in used:
+            n += 1
+            name = f"{base}-{n}"
+        used.add(name)
+        out.append(EngineChoice(name, c.spec))
     return out
 
 
@@ -156,7 +166,7 @@ def run_bench(data: Path, engines: list[str], out: Path, *, workers: int = 1, ti
     """
     data, out = Path(data).resolve(), Path(out).resolve()  # Dask workers see only absolute paths
     dataset = load_dataset(data)
-    choices = _unique_names([parse_engine(e) for e in engines])
+    choices = unique_names([parse_engine(e) for e in engines])
     for name in engine_objects or {}:
         choices.append(EngineChoice(name, f"object:{name}"))
     if not choices:

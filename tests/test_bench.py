@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from phiphantom.benchmark.bench import run_bench
+from phiphantom.benchmark.bench import parse_engine, run_bench, unique_names
 from phiphantom.benchmark.dataset import load_dataset
 from phiphantom.benchmark.engines.oracle import OracleEngine
 from phiphantom.cli.main import app
@@ -216,3 +216,14 @@ def test_relative_dataset_and_results_paths_work(dataset, tmp_path, monkeypatch)
     results = run_bench(Path("ds"), ["null"], Path("results"), ocr=False)
     metrics = _engine(results, "null")["metrics"]
     assert metrics["files_failed"] == 0 and metrics["clinical_preservation"] == 1.0
+
+
+@pytest.mark.parametrize(("specs", "names"), [
+    (["bundled", "bundled:balanced", "oracle", "null"], ["bundled", "bundled-balanced", "oracle", "null"]),
+    (["null", "null"], ["null", "null-2"]),
+    (["bundled:balanced", "bundled:balanced"], ["bundled-balanced", "bundled-balanced-2"]),
+    (['cmd:"cp {in} {out}"', 'cmd:"cp -a {in} {out}"'], ["cmd", "cmd-2"]),
+])
+def test_engines_given_twice_are_told_apart_by_their_options(specs, names):
+    """The leaderboard names bundled:balanced 'bundled-balanced' next to 'bundled' (was 'bundled-2')."""
+    assert [c.name for c in unique_names([parse_engine(s) for s in specs])] == names

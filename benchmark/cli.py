@@ -35,9 +35,9 @@ def print_leaderboard(results: dict) -> None:
     table = Table(title="Leaderboard", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True,
                   caption="recall: PHI box recall; resid: PHI boxes still readable (re-OCR); clin: clinical text kept; "
                   "dmg: image damage; tags: tag coverage; conf: PS3.15 conformance; f/s: files per second")
-    table.add_column("engine", style="bold", no_wrap=True)
+    table.add_column("engine", style="bold", no_wrap=True)  # a long name is cut (…), never a figure or its title
     for title, _, _ in LEADERBOARD:
-        table.add_column(title, justify="right")
+        table.add_column(title, justify="right", no_wrap=True, min_width=len(title))
     for engine in results["engines"]:
         m = engine["metrics"]
         table.add_row(lit(engine["name"]), *(_fmt(m.get(key), fmt) for _, key, fmt in LEADERBOARD))

@@ -187,16 +187,21 @@ def get_backend(name: str = "tesseract") -> OCRBackend:
     raise OCRUnavailable(f"unknown OCR backend {name!r}; available: {', '.join(BACKENDS)}")
 
 
-def similarity(a: str, b: str) -> float:
-    """Normalised edit similarity 1 - lev(a, b) / max(len) (1.0 = identical)."""
-    if a == b:
-        return 1.0
-    if not a or not b:
-        return 0.0
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: the fewest one-character insertions, deletions and substitutions from a to b."""
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i]
         for j, cb in enumerate(b, 1):
             cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
         prev = cur
-    return 1.0 - prev[-1] / max(len(a), len(b))
+    return prev[-1]
+
+
+def similarity(a: str, b: str) -> float:
+    """Normalised edit similarity 1 - lev(a, b) / max(len) (1.0 = identical)."""
+    if a == b:
+        return 1.0
+    if not a or not b:
+        return 0.0
+    return 1.0 - edit_distance(a, b) / max(len(a), len(b))

@@ -271,11 +271,15 @@ def compose(job: FileJob, source: FrameSource, attempt: int = 0, keep_background
     problems, contrasts = check_boxes(boxes, canvas, mask)
     comp = Composition(canvas, canvas, boxes, mask, plan.image_rect, plan.name, clinical_vals, ref.probe, problems,
                        contrasts)
-    if problems:
-        return comp
+    return comp if problems else ink_text(comp, canvas, job.colour == "rgb", keep_background)
+
+
+def ink_text(comp: Composition, canvas: np.ndarray, rgb: bool, keep_background: bool) -> Composition:
+    """Draw the ink of every box of ``comp`` onto ``canvas`` (its checks passed) and make it the frames;
+    the background is a copy of the canvas without the text when ``keep_background``."""
     background = canvas.copy() if keep_background else canvas
-    for b in boxes:
-        colour = b.style.rgb if job.colour == "rgb" else (luma(b.style.rgb),)
+    for b in comp.boxes:
+        colour = b.style.rgb if rgb else (luma(b.style.rgb),)
         composite(canvas, b.glyphs.alpha, b.x0, b.y0, colour, b.state.frame_start, b.state.frame_end)
     comp.frames, comp.background = canvas, background
     return comp

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from phiphantom.core.ocr import TesseractBackend
+from phiphantom.core.ocr import TesseractBackend, edit_distance
 from phiphantom.synth.faces import FACES, FaceError, faces_by_technology, get_face
 from phiphantom.synth.faces.truetype import TrueTypeFace
 from phiphantom.synth.fonts import FONT_FILES, missing_glyphs
@@ -23,16 +23,6 @@ SAMPLE = "Hamburg 12/05/2026 ID 123"
 #: sha256 over the DejaVu path's output (text, size, antialias, offsets, alpha bytes, metrics), computed
 #: at 145415a before synth/faces existed (the loop in test_dejavu_names_render_byte_identically).
 DEJAVU_HASH = "eb3a3c29c3f1dbebbf5ce5541154df0201cde1ba7c8a7d600ecf20918c7904aa"
-
-
-def levenshtein(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def on_frame(g: Glyphs, x: int = 20, y: int = 10) -> np.ndarray:
@@ -201,7 +191,7 @@ def test_tesseract_reads_a_16px_line_of_each_technology(name, antialias, spacing
     g = rasterise(SAMPLE, name, 16, antialias, spacing)
     frame = on_frame(g, 4, 4)
     read = TesseractBackend().read_line(frame).text
-    assert levenshtein(read, SAMPLE) <= 1, read
+    assert edit_distance(read, SAMPLE) <= 1, read
 
 
 def test_a_glyph_of_another_shape_is_not_covered():

@@ -18,7 +18,7 @@ from PIL import Image, ImageFilter
 
 from phiphantom.core.colour import luma
 
-from ..compose import COLOURS, LOW_CONTRAST_RGB, MIN_FONT_PX, PLATES, Composition
+from ..compose import COLOURS, LOW_CONTRAST_RGB, MIN_FONT_PX, PLATES, Composition, ink_text
 from ..fonts import missing_glyphs
 from ..graphics import (
     GRAPHIC_KINDS,
@@ -36,7 +36,7 @@ from ..plan import FileJob
 from ..safety import check_boxes, touches
 from ..seeding import rng_for
 from ..sources import FrameSource
-from ..text_raster import EmptyInkError, Glyphs, composite, crop_to_ink, rasterise
+from ..text_raster import EmptyInkError, Glyphs, crop_to_ink, rasterise
 from .pack_text import PACK_CATEGORIES, cased_lines, clinical_text, patient_lines, weighted
 from .schema import StylePack
 
@@ -329,14 +329,7 @@ def compose_from_pack(job: FileJob, source: FrameSource, pack: StylePack, attemp
     comp = Composition(canvas, canvas, boxes, mask, plan.image_rect, plan.name, cv, ref.probe, problems, contrasts,
                        graphics=graphics, jpeg_quality=r.jpeg_quality,
                        chroma_subsampling=str(rng.choice(r.chroma_subsampling)) if r.chroma_subsampling else None)
-    if problems:
-        return comp
-    background = canvas.copy() if keep_background else canvas
-    for b in boxes:
-        colour = b.style.rgb if job.colour == "rgb" else (luma(b.style.rgb),)
-        composite(canvas, b.glyphs.alpha, b.x0, b.y0, colour, b.state.frame_start, b.state.frame_end)
-    comp.frames, comp.background = canvas, background
-    return comp
+    return comp if problems else ink_text(comp, canvas, job.colour == "rgb", keep_background)
 
 
 def _plate(canvas: np.ndarray, boxes: list[PlacedBox], rgb: tuple[int, int, int], mask: np.ndarray) -> None:

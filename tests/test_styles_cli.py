@@ -132,3 +132,20 @@ def test_sheets_writes_one_png_per_pack(tmp_path: Path) -> None:
         assert image.size[0] == SHEET_WIDTH
     result = runner.invoke(app, ["styles", "sheets", str(out), "--styles", "nope"])
     assert result.exit_code == 2 and "unknown style pack(s) nope" in result.output
+
+
+def test_show_and_sheets_never_replace_a_file_without_overwrite(tmp_path: Path) -> None:
+    """An existing --out file, or a sheet / index.md already in the folder, is kept (exit 2, nothing written)."""
+    mine = tmp_path / "mine.png"
+    mine.write_bytes(b"mine")
+    result = runner.invoke(app, ["styles", "show", "classic", "--samples", "0", "--out", str(mine)])
+    assert result.exit_code == 2 and "--overwrite" in result.output and mine.read_bytes() == b"mine"
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "index.md").write_text("my notes", encoding="utf-8")
+    result = runner.invoke(app, ["styles", "sheets", str(folder), "--styles", "classic", "--samples", "0"])
+    assert result.exit_code == 2 and "nothing written" in result.output
+    assert sorted(p.name for p in folder.iterdir()) == ["index.md"]
+    assert (folder / "index.md").read_text(encoding="utf-8") == "my notes"
+    result = runner.invoke(app, ["styles", "show", "classic", "--samples", "0", "--out", str(mine), "--overwrite"])
+    assert result.exit_code == 0 and mine.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -72,7 +72,8 @@ def list_command(
     console.print(table)
 
 
-_OUT_HELP = help_text("Contact sheet PNG to write [default: ./NAME.png, never over an existing file].")
+_OUT_HELP = help_text("Contact sheet PNG to write [default: ./NAME.png]; an existing file only with --overwrite.")
+_OVERWRITE_HELP = "Replace existing sheets (and index.md) of the same names."
 
 
 @styles_app.command("show")
@@ -81,6 +82,7 @@ def show_command(
     out: Annotated[Path | None, typer.Option("--out", help=_OUT_HELP)] = None,
     seed: Annotated[int, typer.Option(help="Seed of the sample screens.")] = 0,
     samples: Annotated[int, typer.Option(min=0, max=24, help="Sample screens on the sheet.")] = 6,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=_OVERWRITE_HELP)] = False,
 ) -> None:
     """Print a pack's summary and write its contact sheet (PNG)."""
     try:
@@ -90,9 +92,9 @@ def show_command(
         raise typer.Exit(2) from None
     if out is None:
         out = Path(f"{pack.name}.png")
-        if out.exists():
-            typer.echo(f"error: {out} exists; name the sheet with --out", err=True)
-            raise typer.Exit(2)
+    if out.exists() and not overwrite:
+        typer.echo(f"error: {out} exists; name another file with --out, or pass --overwrite", err=True)
+        raise typer.Exit(2)
     s = pack_summary(pack)
     typer.echo(f"{s['name']} v{s['version']}: {s['title']}")
     typer.echo(f"  modelled on: {s['modelled_on']}")
@@ -116,6 +118,7 @@ def sheets_command(
     styles: Annotated[str | None, typer.Option("--styles", help="Packs, comma-separated (default: all).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the sample screens.")] = 0,
     samples: Annotated[int, typer.Option(min=0, max=24, help="Sample screens per sheet.")] = 3,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=_OVERWRITE_HELP)] = False,
 ) -> None:
     """Write the contact sheet of every pack (or of --styles) into a folder, with an index.md."""
     try:
@@ -123,6 +126,11 @@ def sheets_command(
     except PackError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    existing = [p for p in [out_dir / f"{pack.name}.png" for pack in packs] + [out_dir / "index.md"] if p.exists()]
+    if existing and not overwrite:
+        typer.echo(f"error: {len(existing)} of the files to write exist in {out_dir} (e.g. {existing[0].name}); "
+                   "nothing written: choose an empty folder, or pass --overwrite", err=True)
+        raise typer.Exit(2)
     out_dir.mkdir(parents=True, exist_ok=True)
     lines = ["# Style pack contact sheets", "",
              f"Written by `phiphantom styles sheets` (seed {seed}, {samples} sample screens each).", ""]

@@ -224,6 +224,10 @@ def test_never_overwrites_and_cleans_up(dataset, tmp_path):
     code, text = export(str(broken), str(tmp_path / "partial"), "--frames", "all")
     assert code == 2 and "cannot decode" in text
     assert not (tmp_path / "partial").exists()  # what it wrote before the failure is gone
+    given = tmp_path / "given"  # an empty folder the user made: the failed export empties it but keeps it
+    given.mkdir()
+    code, text = export(str(broken), str(given), "--frames", "all")
+    assert code == 2 and given.is_dir() and list(given.iterdir()) == []
 
 
 def test_shards_split_a_long_export(dataset, tmp_path):

@@ -11,9 +11,10 @@ recall-versus-clinical-text curve (docs/deid.md shows the curve) instead of two 
   ``UNEXPLAINED_WEIGHT * share``: text nobody recognises may be a name nobody listed. The weight lies
   below the ``balanced`` threshold, so unexplained text alone is kept under ``balanced`` and removed
   under ``strict``.
-* **Clinical evidence** lowers a line without PHI evidence by ``CLINICAL_WEIGHT * share`` it covers
-  (weighted by how sure each piece is), which orders the lines below the default thresholds for a
-  curve that reaches into negative thresholds.
+* **Clinical evidence** puts a line that is fully explained, without PHI evidence, at
+  ``-CLINICAL_WEIGHT * share`` (the share weighted by how sure each piece is), which orders such lines
+  for a curve that reaches into negative thresholds. It does not offset unexplained characters: half a
+  line of parameters does not excuse the other half.
 """
 
 from __future__ import annotations
@@ -76,8 +77,10 @@ def score_line(text: str, evidence: Sequence[Evidence]) -> LineScore:
     clinical = sum(clinical_at[i] for i in positions) / len(positions)
     if best is not None:
         score = max(best_value, UNEXPLAINED_WEIGHT * unexplained)
+    elif unexplained > 0:
+        score = UNEXPLAINED_WEIGHT * unexplained
     else:
-        score = UNEXPLAINED_WEIGHT * unexplained - CLINICAL_WEIGHT * clinical
+        score = -CLINICAL_WEIGHT * clinical
     return LineScore(max(-1.0, min(1.0, score)), best, unexplained, clinical)
 
 

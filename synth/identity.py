@@ -130,8 +130,9 @@ class Identity:
 
 
 @lru_cache(maxsize=64)
-def _faker(locale: str) -> Faker:
-    """One Faker instance per locale and process; callers always ``seed_instance`` first.
+def locale_faker(locale: str) -> Faker:
+    """One Faker instance per locale and process, shared by every caller (identities here, the style
+    packs' names in ``synth.styles.names``); callers always ``seed_instance`` before a draw.
 
     Some providers build word lists from a ``set`` (it_IT ``cities``), whose order changes with the
     interpreter's string hash seed: such lists are sorted here, or the same seed would give another
@@ -218,7 +219,7 @@ def make_identity(global_seed: int, patient_index: int, locales: tuple[str, ...]
     patient_key = f"P{patient_index + 1:05d}"
     seed = derive_seed(global_seed, "identity", patient_key)
     locale = locales[seed % len(locales)]
-    fake = _faker(locale)
+    fake = locale_faker(locale)
     fake.seed_instance(seed)
     r = fake.random
     sex = r.choice("MF")

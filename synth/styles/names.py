@@ -1,7 +1,8 @@
 """Locale-aware person names for style packs: Faker per locale, seeded per draw, as ``PersonName``.
 
-``draw_name(locale, seed, sex)`` gives the same name for the same arguments in every process (a Faker
-instance seeded with ``seed_instance``, never the shared class-level seed). Names keep what the locale's
+``draw_name(locale, seed, sex)`` gives the same name for the same arguments in every process (the Faker
+instance of ``synth.identity.locale_faker``, which sorts the word lists some locales build from a set,
+seeded with ``seed_instance``, never the shared class-level seed). Names keep what the locale's
 registry holds: particles ("van der", "de la", "da"), hyphens ("Hans-Günther"), apostrophes ("O'Brien",
 "D'Angelo") and diacritics ("Łukasiewicz"); Spanish names carry two family names, Portuguese ones often
 do. ``NAME_LOCALES`` lists the locales a pack may weight (``[phi] locales``) and which of those features
@@ -11,11 +12,10 @@ each one's draws show (``tests/test_field_formats.py`` checks them on seeded dra
 from __future__ import annotations
 
 import random
-from functools import lru_cache
 
 from faker import Faker
 
-from ..identity import PersonName
+from ..identity import PersonName, locale_faker
 from .field_formats import PARTICLES
 
 #: Locale -> the name features its draws include (hyphen, apostrophe, particle, diacritic).
@@ -51,12 +51,6 @@ _HYPHEN_LANGS = frozenset({"en", "de", "fr", "nl", "sv"})
 _TWO_FAMILIES = {"es": 0.8, "pt": 0.5}
 
 
-@lru_cache(maxsize=64)
-def _faker(locale: str) -> Faker:
-    """One Faker instance per locale and process; every draw seeds it first."""
-    return Faker(locale)
-
-
 def normalise_family(family: str) -> str:
     """Particles written after the name ("Bourgondië, van", "Dussen van") moved in front ("van Bourgondië")."""
     name = family.strip()
@@ -90,7 +84,7 @@ def draw_name(locale: str, seed: int, sex: str = "F", *, middle_p: float = 0.2, 
     of a hyphenated or apostrophe family name where the language has them, ``middle_p`` of a middle name."""
     if locale not in NAME_LOCALES:
         raise KeyError(f"unknown name locale {locale!r}; known: {', '.join(NAME_LOCALES)}")
-    fake = _faker(locale)
+    fake = locale_faker(locale)
     fake.seed_instance(seed)
     r: random.Random = fake.random
     lang = locale.split("_")[0]

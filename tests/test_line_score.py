@@ -51,3 +51,8 @@ def test_thresholds_and_covered():
     with pytest.raises(ValueError):
         Evidence("date", 1.5, 0, 1)
     assert covered("ab cd", [Evidence("word", -0.5, 0, 2)]) == pytest.approx(0.5)
+
+
+def test_a_header_value_is_not_discounted_by_clinical_wording():
+    s = score_line("Long", [Evidence("header", 1.0, 0, 4, "PatientName"), Evidence("anatomy", -0.8, 0, 4)])
+    assert s.score == pytest.approx(1.0) and s.phi == pytest.approx(1.0)

@@ -7,6 +7,7 @@ recall-versus-clinical-text curve (docs/deid.md shows the curve) instead of two 
 * **PHI evidence** counts by its strongest piece, less the clinical evidence found on the *same*
   characters (``Long`` may be a surname or a probe orientation; a date elsewhere on the line is not
   weakened by ``Gain 52`` beside it): ``phi = max(w_phi - OVERLAP_DISCOUNT * |w_clinical on its span|)``.
+  A value of the file's own header is never discounted (``UNDISCOUNTED``).
 * **Unexplained characters** (letters and digits no recogniser explained) count
   ``UNEXPLAINED_WEIGHT * share``: text nobody recognises may be a name nobody listed. The weight lies
   below the ``balanced`` threshold, so unexplained text alone is kept under ``balanced`` and removed
@@ -31,6 +32,10 @@ OVERLAP_DISCOUNT = 0.8
 #: How far a line fully explained as clinical text falls below zero
 CLINICAL_WEIGHT = 0.6
 
+#: PHI evidence clinical wording cannot weaken: a value of this file's own header seen in its pixels
+#: is PHI even when it is also a clinical word (a patient named ``Long``)
+UNDISCOUNTED = frozenset({"header"})
+
 #: Default thresholds of the two policies: strict removes a line when more than about a tenth of its
 #: characters are unexplained; balanced needs PHI evidence of at least moderate strength
 THRESHOLDS = {"strict": 0.05, "balanced": 0.5}
@@ -42,6 +47,7 @@ class LineScore:
 
     score: float
     top: Evidence | None
+    phi: float              # the strongest PHI piece's value after the clinical discount (0 without)
     unexplained: float      # share of letters and digits no recogniser explained
     clinical: float         # weighted share explained as clinical text
 
@@ -67,12 +73,12 @@ def score_line(text: str, evidence: Sequence[Evidence]) -> LineScore:
         if ev.weight <= 0:
             continue
         span = range(ev.start, min(ev.end, n))
-        against = max((clinical_at[i] for i in span), default=0.0)
+        against = 0.0 if ev.kind in UNDISCOUNTED else max((clinical_at[i] for i in span), default=0.0)
         value = ev.weight - OVERLAP_DISCOUNT * against
         if value > best_value:
             best, best_value = ev, value
     if not positions:
-        return LineScore(best_value, best, 0.0, 0.0)
+        return LineScore(best_value, best, best_value, 0.0, 0.0)
     unexplained = sum(not explained[i] for i in positions) / len(positions)
     clinical = sum(clinical_at[i] for i in positions) / len(positions)
     if best is not None:
@@ -81,7 +87,7 @@ def score_line(text: str, evidence: Sequence[Evidence]) -> LineScore:
         score = UNEXPLAINED_WEIGHT * unexplained
     else:
         score = -CLINICAL_WEIGHT * clinical
-    return LineScore(max(-1.0, min(1.0, score)), best, unexplained, clinical)
+    return LineScore(max(-1.0, min(1.0, score)), best, best_value, unexplained, clinical)
 
 
 def threshold_for(policy: str, threshold: float | None = None) -> float:

@@ -31,7 +31,7 @@ from .layouts import LayoutError
 from .output_dir import io_step
 from .plan import FileJob
 from .sources import FrameSource, open_source
-from .styles import DEFAULT_PACK
+from .styles import DEFAULT_PACK, StylePack
 from .text_raster import EmptyInkError
 
 MAX_ATTEMPTS = 4
@@ -79,14 +79,17 @@ def case_uuid(job: FileJob) -> str:
     return str(uuid.UUID(bytes=digest, version=4))
 
 
-def compose_job(job: FileJob, source: FrameSource | None = None,
-                keep_background: bool = False) -> tuple[Composition | None, list[dict]]:
-    """Compose with retries; returns the first safe composition and the quarantine rows of failed attempts."""
+def compose_job(job: FileJob, source: FrameSource | None = None, keep_background: bool = False, *,
+                pack: StylePack | None = None, attempts: int = MAX_ATTEMPTS) -> tuple[Composition | None, list[dict]]:
+    """Compose with retries; returns the first safe composition and the quarantine rows of failed attempts.
+
+    ``pack`` is the pack of ``job.style`` (the shipped one when None); ``attempts`` how many draws to try.
+    """
     source = source or _source(job.source_spec)
     rows = []
-    for attempt in range(MAX_ATTEMPTS):
+    for attempt in range(attempts):
         try:
-            comp = _compose(job, source, attempt, keep_background)
+            comp = _compose(job, source, attempt, keep_background, pack)
         except (LayoutError, EmptyInkError) as exc:  # the text does not fit, or a face draws none of it
             rows.append({"output_dicom_relpath": job.relpath, "attempt": attempt, "reason": str(exc)})
             continue
@@ -96,14 +99,15 @@ def compose_job(job: FileJob, source: FrameSource | None = None,
     return None, rows
 
 
-def _compose(job: FileJob, source: FrameSource, attempt: int, keep_background: bool) -> Composition:
+def _compose(job: FileJob, source: FrameSource, attempt: int, keep_background: bool,
+             pack: StylePack | None) -> Composition:
     """The classic composer for the classic pack, the pack composer for the others."""
     if job.style == DEFAULT_PACK:
         return compose(job, source, attempt, keep_background)
     from .styles import get_pack
     from .styles.compose_pack import compose_from_pack
 
-    return compose_from_pack(job, source, get_pack(job.style), attempt, keep_background)
+    return compose_from_pack(job, source, pack or get_pack(job.style), attempt, keep_background)
 
 
 def box_rows(job: FileJob, comp: Composition, mask_relpath: str) -> tuple[list[dict], dict]:

@@ -36,7 +36,7 @@ from ..plan import FileJob
 from ..safety import check_boxes, touches
 from ..seeding import rng_for
 from ..sources import FrameSource
-from ..text_raster import EmptyInkError, Glyphs, crop_to_ink, rasterise
+from ..text_raster import Glyphs, crop_to_ink, rasterise
 from .pack_text import PACK_CATEGORIES, cased_lines, clinical_text, patient_lines, weighted
 from .schema import StylePack
 
@@ -345,10 +345,10 @@ def _plate(canvas: np.ndarray, boxes: list[PlacedBox], rgb: tuple[int, int, int]
 
 def compose_sample(pack: StylePack, seed: int, size: tuple[int, int] = (640, 480)) -> np.ndarray:
     """One composed frame (H, W, 3 uint8) of ``pack`` for a contact sheet: a still of a synthetic patient
-    (``classic`` through the classic composer, as ``generate`` draws it)."""
-    from ..compose import compose
+    (``classic`` through the classic composer, as ``generate`` draws it), with ``generate``'s retries
+    (``compose_job``), twice as many."""
     from ..config import GenerateConfig
-    from ..file_job import MAX_ATTEMPTS
+    from ..file_job import MAX_ATTEMPTS, compose_job
     from ..plan import pack_identity, plan_dataset
     from ..sources import open_source
     from .registry import DEFAULT_PACK
@@ -359,12 +359,7 @@ def compose_sample(pack: StylePack, seed: int, size: tuple[int, int] = (640, 480
     job = plan_dataset(config, source)[1][0]
     identity = job.identity if pack.name == DEFAULT_PACK else pack_identity(job.identity, pack, seed)
     job = replace(job, identity=identity, style=pack.name, style_version=pack.version)
-    for attempt in range(MAX_ATTEMPTS * 2):
-        try:
-            comp = (compose(job, source, attempt) if pack.name == DEFAULT_PACK  # classic: the classic composer
-                    else compose_from_pack(job, source, pack, attempt))
-        except (LayoutError, EmptyInkError):
-            continue
-        if comp.ok:
-            return comp.frames[0]
-    raise LayoutError(f"no safe sample of pack {pack.name} at {size[0]}x{size[1]}")
+    comp, _ = compose_job(job, source, pack=pack, attempts=MAX_ATTEMPTS * 2)
+    if comp is None:
+        raise LayoutError(f"no safe sample of pack {pack.name} at {size[0]}x{size[1]}")
+    return comp.frames[0]

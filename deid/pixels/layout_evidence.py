@@ -1,0 +1,305 @@
+"""Layout evidence: PHI that only the place of a text box on the screen reveals.
+
+The per-line recognisers (PHI grammar, person names, clinical grammar) read one OCR'd line at a time.
+Some PHI is only visible from where a line stands: the value to the right of (or below) a field label
+that OCR read as its own box ("Name:" | "DOE, JANE"), the first line of a top banner (usually the
+patient's name), the lines beside a date of birth (name, age, sex), a line between two PHI lines of a
+patient block, an unlabelled name next to a patient ID. :func:`layout_evidence` is pure geometry over
+the frame's lines (no OCR, no pixels) and returns, per line, extra :class:`Evidence` of kind
+``layout`` over the whole text, with ``source`` naming the rule.
+
+Geometry (pixel coordinates of the stored frame, x = column, y = row, boxes ``[x0, y0, x1, y1)``;
+``h`` is the height of the line a rule starts from):
+
+- *same row*: vertical overlap >= 50% of the smaller height;
+- *right of*: on the same row, starting after the line's right edge (an overlap of up to half a line
+  height is tolerated, OCR boxes touch), x gap <= 3 h;
+- *below* / *above*: the nearest line under (over) it among those that share some columns with it,
+  vertical gap <= 1.5 h and left edges aligned within h;
+- boxes taller than wide holding 3 or more characters (rotated or vertical text), empty or degenerate
+  boxes and empty texts take no part, neither as a source nor as a target ("F" alone may be taller
+  than wide).
+
+Rules (weights are on the scale of :mod:`.evidence`: 1.0 decisive alone, 0.3-0.7 suggestive):
+
+``after-label`` (0.9)
+    A *bare label* is a line whose PHI kinds contain ``label`` and whose text is mostly the label: it
+    ends with ``:`` (or ``=``), or it is short (at most 2 words and 16 characters) with no other PHI
+    kind (a line "ID 123456" carries its value itself). Its value is the nearest line right of it; when
+    nothing stands to its right, the line below it. Reason: a form's value follows its label, and OCR
+    often splits them into two boxes. In a column of labels with their values tab-aligned, the x gap
+    is measured from the column's widest label (``ID:`` under ``Patient Name:``). A value that is
+    itself a bare label gets nothing (an empty field), and the search never jumps over another line.
+``beside-birth-date`` (0.7)
+    A *birth-date line* has PHI kind ``date`` and either a birth word (DOB, Birth, Born, Geb.,
+    Geburtsdatum, né(e), naissance, DDN, nacimiento, F.Nac, nascita, nascimento, geboren,
+    geboortedatum; O/0 confusions tolerated) on the line or on the bare label just left of / above it,
+    or an ``age`` beside the date on the line ("12/03/1961 (63Y)"). The lines on its row (nearest left
+    and right), above and below get this evidence. Reason: a patient block groups name, birth date, age
+    and sex; the birth date is the one unambiguous member.
+``name-beside-id`` (0.6)
+    A line with PHI kind ``id`` (not a bare label) gives this evidence to its nearest neighbours on
+    the row, above and below, when they are *name-shaped*: letters and name punctuation only (space,
+    comma, period, hyphen, apostrophe, caret), at most 60 characters, 2 to 5 parts (split at spaces,
+    commas and carets; one word beside an ID is as often an exam or a preset), no digits. Reason:
+    a patient's ID is printed next to the name, often without any label.
+``patient-block`` (0.6)
+    A line whose line above and line below are both PHI lines (own score >= 0.7). Reason: a line inside
+    a left-aligned block of PHI lines is part of the block (a second name line, an address).
+``banner-first-line`` (0.5)
+    The banner is the set of lines in the top 12% of the frame (box ending within it, half a line
+    height of tolerance); its first line is the leftmost eligible box on the topmost row. Reason: the
+    top banner of an ultrasound screen starts with the patient's name on most devices; at 0.5 it
+    decides only with other evidence.
+
+Targets: never a line whose own score is strongly clinical (<= -0.8: the clinical grammar wins there);
+the weaker rules (all but ``after-label``) also skip lines that lean clinical (<= -0.5) and bare labels
+(a label is PHI evidence of its own). Each rule fires at most once per line; a line may get several.
+
+Sources: the geometry rules follow the screen layouts described in vendor ultrasound manuals and
+conformance statements (a patient banner along the top, label/value fields); the birth-date words are
+the usual form labels for "date of birth" in English, German, French, Spanish, Italian, Portuguese and
+Dutch (common knowledge of these languages; DICOM PS3.6 names the attribute "Patient's Birth Date").
+No list or format of this project's generator was used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .evidence import Evidence
+
+AFTER_LABEL = 0.9
+BESIDE_BIRTH_DATE = 0.7
+NAME_BESIDE_ID = 0.6
+PATIENT_BLOCK = 0.6
+BANNER_FIRST_LINE = 0.5
+
+SAME_ROW_OVERLAP = 0.5      # vertical overlap, share of the smaller height
+RIGHT_GAP = 3.0             # line heights of x gap to the value right of a label
+TOUCH = 0.5                 # line heights two boxes on a row may overlap and still be left / right
+BELOW_GAP = 1.5             # line heights of vertical gap to the line below
+ALIGN = 1.0                 # line heights the left edges of stacked lines may differ
+BANNER_SHARE = 0.12         # the banner: the top 12% of the frame
+CLINICAL = -0.8             # at or below: no layout evidence at all
+LEANS_CLINICAL = -0.5       # at or below: no evidence of the weaker rules
+PHI_LINE = 0.7              # own score of a PHI line (patient block)
+SHORT_LABEL_CHARS = 16
+SHORT_LABEL_WORDS = 2
+VERTICAL_CHARS = 3          # a box taller than wide with this many characters is rotated text
+
+_BIRTH = re.compile(
+    r"\bD\.?\s?[O0]\.?\s?B\b|BIRTH|\bB[O0]RN\b|\bGEB|NAISS|\bN[EÉ]{1,2}\b|\bDDN\b|NACIM|\bF\.?\s?NAC|NASC",
+    re.IGNORECASE)
+_NAME_SHAPED = re.compile(r"[^\W\d_](?:[^\W\d_]|[ ,.'’^-])*", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One OCR'd text box of a frame, in stored-frame pixels, with what the per-line recognisers found.
+
+    ``phi_kinds``: kinds of PHI evidence on the line (``{"label"}``, ``{"date", "age"}``); ``phi_score``:
+    the line's own score in [-1, 1] before layout (negative = clinical).
+    """
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    text: str
+    phi_kinds: frozenset[str] = frozenset()
+    phi_score: float = 0.0
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+
+def _usable(line: Line, width: int, height: int) -> bool:
+    """Horizontal, non-empty, inside the frame and with some text (one or two characters, "F", "45", may
+    stand in a box taller than wide; three or more in such a box are rotated or vertical text)."""
+    text = line.text.strip()
+    vertical = line.height > line.width and len(text) >= VERTICAL_CHARS
+    return (line.height > 0 and line.width > 0 and not vertical and text != ""
+            and line.x1 > 0 and line.y1 > 0 and line.x0 < width and line.y0 < height)
+
+
+def same_row(a: Line, b: Line) -> bool:
+    """Vertical overlap of at least half the smaller height."""
+    overlap = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return overlap >= SAME_ROW_OVERLAP * min(a.height, b.height)
+
+
+def is_bare_label(line: Line) -> bool:
+    """A field label with no value of its own on the line (``Name:``, ``DOB``, ``Pat. ID``)."""
+    if "label" not in line.phi_kinds:
+        return False
+    text = line.text.strip()
+    if text.endswith((":", "=", "：")):
+        return True
+    return (len(text) <= SHORT_LABEL_CHARS and len(text.split()) <= SHORT_LABEL_WORDS
+            and line.phi_kinds <= {"label"})
+
+
+def _name_shaped(text: str) -> bool:
+    """Letters and name punctuation only, 2 to 5 parts (family and given name: "DOE, JANE", "DOE^JANE")."""
+    text = text.strip()
+    parts = [part for part in re.split(r"[\s,^]+", text) if part]
+    return (len(text) <= 60 and 2 <= len(parts) <= 5 and _NAME_SHAPED.fullmatch(text) is not None)
+
+
+class _Layout:
+    """The usable lines of one frame and their neighbours (indices into the caller's list)."""
+
+    def __init__(self, lines: Sequence[Line], width: int, height: int) -> None:
+        self.lines = lines
+        self.height = height
+        self.usable = [i for i, line in enumerate(lines) if _usable(line, width, height)]
+
+    def _row_side(self, i: int, step: int, reach: float) -> int | None:
+        """Nearest usable line on ``i``'s row to its right (step 1) or left (-1), x gap <= ``reach``."""
+        a = self.lines[i]
+        tolerance = TOUCH * a.height
+        best: tuple[int, int] | None = None
+        for j in self.usable:
+            b = self.lines[j]
+            if j == i or not same_row(a, b):
+                continue
+            if step > 0:
+                gap, beyond = b.x0 - a.x1, b.x1 > a.x1
+            else:
+                gap, beyond = a.x0 - b.x1, b.x0 < a.x0
+            if beyond and gap >= -tolerance and (best is None or gap < best[0]):
+                best = (gap, j)
+        if best is None or best[0] > reach:
+            return None
+        return best[1]
+
+    def right(self, i: int, reach_from: int | None = None) -> int | None:
+        """Nearest line right of ``i`` within 3 line heights (measured from ``reach_from``, an x >= x1)."""
+        a = self.lines[i]
+        extra = 0 if reach_from is None else max(0, reach_from - a.x1)
+        return self._row_side(i, 1, RIGHT_GAP * a.height + extra)
+
+    def left(self, i: int) -> int | None:
+        return self._row_side(i, -1, RIGHT_GAP * self.lines[i].height)
+
+    def _stacked(self, i: int, step: int) -> int | None:
+        """The next line below (step 1) or above (-1) ``i`` sharing columns with it, if aligned and close."""
+        a = self.lines[i]
+        best: tuple[int, int] | None = None
+        for j in self.usable:
+            b = self.lines[j]
+            if j == i or same_row(a, b) or min(a.x1, b.x1) <= max(a.x0, b.x0):
+                continue
+            gap = b.y0 - a.y1 if step > 0 else a.y0 - b.y1
+            centre_after = (b.y0 + b.y1) > (a.y0 + a.y1) if step > 0 else (b.y0 + b.y1) < (a.y0 + a.y1)
+            if centre_after and (best is None or gap < best[0]):
+                best = (gap, j)
+        if best is None:
+            return None
+        b = self.lines[best[1]]
+        if best[0] > BELOW_GAP * a.height or abs(b.x0 - a.x0) > ALIGN * a.height:
+            return None
+        return best[1]
+
+    def below(self, i: int) -> int | None:
+        return self._stacked(i, 1)
+
+    def above(self, i: int) -> int | None:
+        return self._stacked(i, -1)
+
+    def neighbours(self, i: int) -> list[int]:
+        """Nearest line left, right, above and below (those that exist, without repeats)."""
+        found = [self.left(i), self.right(i), self.above(i), self.below(i)]
+        return list(dict.fromkeys(j for j in found if j is not None))
+
+    def label_column_right(self, i: int) -> int:
+        """The right edge of the widest bare label in ``i``'s column of stacked, left-aligned bare labels."""
+        right, seen = self.lines[i].x1, {i}
+        for step in (1, -1):
+            j: int | None = i
+            while j is not None:
+                j = self._stacked(j, step)
+                if j is None or j in seen or not is_bare_label(self.lines[j]):
+                    break
+                seen.add(j)
+                right = max(right, self.lines[j].x1)
+        return right
+
+    def banner_first(self) -> int | None:
+        """The leftmost eligible box on the topmost row of the lines in the top 12% of the frame."""
+        limit = BANNER_SHARE * self.height
+        banner = [i for i in self.usable if self.lines[i].y1 <= limit + TOUCH * self.lines[i].height]
+        if not banner:
+            return None
+        top = min(banner, key=lambda i: (self.lines[i].y0, self.lines[i].x0))
+        row = sorted((i for i in banner if same_row(self.lines[top], self.lines[i])), key=lambda i: self.lines[i].x0)
+        for i in row:
+            if _weak_target(self.lines[i]):
+                return i
+        return None
+
+
+def _strong_target(line: Line) -> bool:
+    return line.phi_score > CLINICAL and not is_bare_label(line)
+
+
+def _weak_target(line: Line) -> bool:
+    return line.phi_score > LEANS_CLINICAL and not is_bare_label(line)
+
+
+def _is_birth_date(layout: _Layout, i: int) -> bool:
+    line = layout.lines[i]
+    if "date" not in line.phi_kinds:
+        return False
+    if "age" in line.phi_kinds or _BIRTH.search(line.text):
+        return True
+    for j in (layout.left(i), layout.above(i)):
+        if j is not None and is_bare_label(layout.lines[j]) and _BIRTH.search(layout.lines[j].text):
+            return True
+    return False
+
+
+def layout_evidence(lines: Sequence[Line], width: int, height: int) -> list[list[Evidence]]:
+    """Per line of ``lines`` (same order), the layout :class:`Evidence` over its whole text (maybe none).
+
+    ``width`` and ``height`` are the frame's size in pixels (the banner is its top 12%; boxes wholly
+    outside it are ignored).
+    """
+    layout = _Layout(lines, width, height)
+    found: list[dict[str, float]] = [{} for _ in lines]
+
+    def give(j: int | None, rule: str, weight: float, strong: bool = False) -> None:
+        if j is None:
+            return
+        line = lines[j]
+        if (_strong_target(line) if strong else _weak_target(line)):
+            found[j][rule] = weight
+
+    for i in layout.usable:
+        line = lines[i]
+        if is_bare_label(line):
+            value = layout.right(i, layout.label_column_right(i))
+            if value is None:
+                value = layout.below(i)
+            give(value, "after-label", AFTER_LABEL, strong=True)
+        if _is_birth_date(layout, i):
+            for j in layout.neighbours(i):
+                give(j, "beside-birth-date", BESIDE_BIRTH_DATE)
+        if "id" in line.phi_kinds and not is_bare_label(line):
+            for j in layout.neighbours(i):
+                if _name_shaped(lines[j].text):
+                    give(j, "name-beside-id", NAME_BESIDE_ID)
+        up, down = layout.above(i), layout.below(i)
+        if up is not None and down is not None and min(lines[up].phi_score, lines[down].phi_score) >= PHI_LINE:
+            give(i, "patient-block", PATIENT_BLOCK)
+    give(layout.banner_first(), "banner-first-line", BANNER_FIRST_LINE)
+    return [[Evidence("layout", weight, 0, len(lines[i].text), rule) for rule, weight in rules.items()]
+            for i, rules in enumerate(found)]

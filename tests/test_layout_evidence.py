@@ -11,7 +11,7 @@ import random
 import pytest
 
 from phiphantom.deid.pixels.evidence import Evidence
-from phiphantom.deid.pixels.layout_evidence import Line, is_bare_label, layout_evidence, same_row
+from phiphantom.deid.pixels.layout_evidence import RULES, Line, is_bare_label, layout_evidence, same_row
 
 W, H = 640, 480
 
@@ -62,6 +62,7 @@ def test_weights_by_rule():
     result = layout_evidence(LABEL_COLUMN, W, H)
     weights = {ev.source: ev.weight for evidence in result for ev in evidence}
     assert weights == {"after-label": 0.9, "beside-birth-date": 0.7, "name-beside-id": 0.6}
+    assert {rule: RULES[rule] for rule in weights} == weights
     assert all(isinstance(ev, Evidence) for evidence in result for ev in evidence)
 
 
@@ -95,6 +96,11 @@ def test_label_without_value_and_label_with_its_value_on_the_line():
     own_value = [box(10, 200, "ID 123456", "label id", 1.0), box(100, 200, "Gen", "", 0.0)]
     assert not is_bare_label(own_value[0])
     assert rules(own_value) == {}
+    long_label = [box(10, 200, "Date of Birth", "label", 1.0), box(130, 200, "1961-03-12", "date", 1.0)]
+    assert rules(long_label) == {"1961-03-12": {"after-label"}}
+    # a stray ":" box between label and value is no line
+    colon = [box(10, 200, "Name", "label", 1.0), box(45, 200, ":", width=4), box(56, 200, "DOE JANE")]
+    assert rules(colon) == {"DOE JANE": {"after-label"}}
 
 
 def test_strongly_clinical_value_gets_nothing_but_a_weakly_clinical_one_does():
@@ -114,6 +120,8 @@ def test_banner_first_line_is_the_leftmost_box_of_the_top_row():
 def test_banner_skips_clinical_boxes_and_needs_the_top_of_the_frame():
     banner = [box(8, 4, "MI 0.7", "", -1.0), box(80, 4, "SMITH JOHN", "", 0.0)]
     assert rules(banner) == {"SMITH JOHN": {"banner-first-line"}}
+    date_first = [box(8, 4, "12/03/2024", "date", 1.0), box(100, 4, "SMITH JOHN", "", 0.0)]
+    assert rules(date_first) == {"SMITH JOHN": {"banner-first-line"}}
     assert rules([box(8, 300, "SMITH JOHN")]) == {}
     # a small frame: 12% of 120 rows is 14 px
     assert rules([box(8, 2, "SMITH JOHN")], W, 120) == {"SMITH JOHN": {"banner-first-line"}}

@@ -17,19 +17,20 @@ Geometry (pixel coordinates of the stored frame, x = column, y = row, boxes ``[x
 - *below* / *above*: the nearest line under (over) it among those that share some columns with it,
   vertical gap <= 1.5 h and left edges aligned within h;
 - boxes taller than wide holding 3 or more characters (rotated or vertical text), empty or degenerate
-  boxes and empty texts take no part, neither as a source nor as a target ("F" alone may be taller
-  than wide).
+  boxes and texts without a letter or digit (a stray ":" box) take no part, neither as a source nor
+  as a target ("F" alone may be taller than wide).
 
 Rules (weights are on the scale of :mod:`.evidence`: 1.0 decisive alone, 0.3-0.7 suggestive):
 
 ``after-label`` (0.9)
     A *bare label* is a line whose PHI kinds contain ``label`` and whose text is mostly the label: it
-    ends with ``:`` (or ``=``), or it is short (at most 2 words and 16 characters) with no other PHI
-    kind (a line "ID 123456" carries its value itself). Its value is the nearest line right of it; when
-    nothing stands to its right, the line below it. Reason: a form's value follows its label, and OCR
-    often splits them into two boxes. In a column of labels with their values tab-aligned, the x gap
-    is measured from the column's widest label (``ID:`` under ``Patient Name:``). A value that is
-    itself a bare label gets nothing (an empty field), and the search never jumps over another line.
+    ends with ``:`` (or ``=``), or it is short (at most 3 words and 20 characters: "Date of Birth",
+    "Fecha de nacimiento") with no other PHI kind (a line "ID 123456" carries its value itself). Its
+    value is the nearest line right of it; when nothing stands to its right, the line below it. Reason:
+    a form's value follows its label, and OCR often splits them into two boxes. In a column of labels
+    with their values tab-aligned, the x gap is measured from the column's widest label (``ID:`` under
+    ``Patient Name:``). A value that is itself a bare label gets nothing (an empty field), and the
+    search never jumps over another line.
 ``beside-birth-date`` (0.7)
     A *birth-date line* has PHI kind ``date`` and either a birth word (DOB, Birth, Born, Geb.,
     Geburtsdatum, né(e), naissance, DDN, nacimiento, F.Nac, nascita, nascimento, geboren,
@@ -48,7 +49,8 @@ Rules (weights are on the scale of :mod:`.evidence`: 1.0 decisive alone, 0.3-0.7
     a left-aligned block of PHI lines is part of the block (a second name line, an address).
 ``banner-first-line`` (0.5)
     The banner is the set of lines in the top 12% of the frame (box ending within it, half a line
-    height of tolerance); its first line is the leftmost eligible box on the topmost row. Reason: the
+    height of tolerance); its first line is the leftmost box on the topmost row that is not already a
+    PHI line (own score >= 0.7: a date or an ID printed before the name needs no help). Reason: the
     top banner of an ultrasound screen starts with the patient's name on most devices; at 0.5 it
     decides only with other evidence.
 
@@ -85,9 +87,9 @@ ALIGN = 1.0                 # line heights the left edges of stacked lines may d
 BANNER_SHARE = 0.12         # the banner: the top 12% of the frame
 CLINICAL = -0.8             # at or below: no layout evidence at all
 LEANS_CLINICAL = -0.5       # at or below: no evidence of the weaker rules
-PHI_LINE = 0.7              # own score of a PHI line (patient block)
-SHORT_LABEL_CHARS = 16
-SHORT_LABEL_WORDS = 2
+PHI_LINE = 0.7              # own score of a PHI line (patient block; the banner's first line is not one)
+SHORT_LABEL_CHARS = 20
+SHORT_LABEL_WORDS = 3
 VERTICAL_CHARS = 3          # a box taller than wide with this many characters is rotated text
 
 _BIRTH = re.compile(
@@ -121,12 +123,17 @@ class Line:
         return self.x1 - self.x0
 
 
+#: Rule (the Evidence's ``source``) -> weight
+RULES = {"after-label": AFTER_LABEL, "beside-birth-date": BESIDE_BIRTH_DATE, "name-beside-id": NAME_BESIDE_ID,
+         "patient-block": PATIENT_BLOCK, "banner-first-line": BANNER_FIRST_LINE}
+
+
 def _usable(line: Line, width: int, height: int) -> bool:
     """Horizontal, non-empty, inside the frame and with some text (one or two characters, "F", "45", may
     stand in a box taller than wide; three or more in such a box are rotated or vertical text)."""
     text = line.text.strip()
     vertical = line.height > line.width and len(text) >= VERTICAL_CHARS
-    return (line.height > 0 and line.width > 0 and not vertical and text != ""
+    return (line.height > 0 and line.width > 0 and not vertical and any(ch.isalnum() for ch in text)
             and line.x1 > 0 and line.y1 > 0 and line.x0 < width and line.y0 < height)
 
 
@@ -234,7 +241,8 @@ class _Layout:
         return right
 
     def banner_first(self) -> int | None:
-        """The leftmost eligible box on the topmost row of the lines in the top 12% of the frame."""
+        """The leftmost box on the topmost row of the lines in the top 12% of the frame that is neither
+        clinical-leaning nor already a PHI line (a date before the name needs no help; the name does)."""
         limit = BANNER_SHARE * self.height
         banner = [i for i in self.usable if self.lines[i].y1 <= limit + TOUCH * self.lines[i].height]
         if not banner:
@@ -242,7 +250,7 @@ class _Layout:
         top = min(banner, key=lambda i: (self.lines[i].y0, self.lines[i].x0))
         row = sorted((i for i in banner if same_row(self.lines[top], self.lines[i])), key=lambda i: self.lines[i].x0)
         for i in row:
-            if _weak_target(self.lines[i]):
+            if _weak_target(self.lines[i]) and self.lines[i].phi_score < PHI_LINE:
                 return i
         return None
 

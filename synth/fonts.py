@@ -1,31 +1,19 @@
-"""Fonts for burned-in text: matplotlib's bundled DejaVu TTFs (no system fonts, no downloads).
+"""Font names for burned-in text: the short DejaVu names and the prefixed faces of :mod:`phiphantom.synth.faces`.
 
-Names with a technology prefix (``ttf:``, ``stroke:``, ``bitmap:``) are faces of
-:mod:`phiphantom.synth.faces`; :func:`get_face` resolves them and :func:`missing_glyphs` asks them.
+Every font is a face: names with a technology prefix (``ttf:``, ``stroke:``, ``bitmap:``) name one
+directly, and the short DejaVu names of the classic composer (``DejaVuSans`` ...) are kept as aliases of
+their ``ttf:`` faces (:data:`LEGACY_FACES`; the files are matplotlib's bundled DejaVu TTFs, no system
+fonts, no downloads; the face registry lists them with their licence). :func:`get_face` resolves a name,
+:func:`load_font` gives a TrueType face's Pillow font and :func:`missing_glyphs` asks the face.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
-from fontTools.ttLib import TTFont
 from PIL import ImageFont
 
-#: Short names -> TTF file names inside matplotlib's mpl-data/fonts/ttf.
-FONT_FILES = {
-    "DejaVuSans": "DejaVuSans.ttf",
-    "DejaVuSans-Bold": "DejaVuSans-Bold.ttf",
-    "DejaVuSansMono": "DejaVuSansMono.ttf",
-    "DejaVuSansMono-Bold": "DejaVuSansMono-Bold.ttf",
-    "DejaVuSerif": "DejaVuSerif.ttf",
-    "DejaVuSerif-Bold": "DejaVuSerif-Bold.ttf",
-}
-
-
-#: The same DejaVu files as prefixed faces (for what only faces offer, e.g. letter spacing).
+#: The classic composer's short DejaVu names -> their prefixed faces (the same matplotlib files).
 LEGACY_FACES = {
     "DejaVuSans": "ttf:dejavu-sans",
     "DejaVuSans-Bold": "ttf:dejavu-sans-bold",
@@ -54,7 +42,7 @@ def face_name(name: str) -> str:
     try:
         return LEGACY_FACES[name]
     except KeyError:
-        raise FontError(f"unknown font {name!r}; known: {', '.join(FONT_FILES)}") from None
+        raise FontError(f"unknown font {name!r}; known: {', '.join(LEGACY_FACES)}") from None
 
 
 def get_face(name: str) -> Face:
@@ -65,38 +53,19 @@ def get_face(name: str) -> Face:
 
 
 class FontError(RuntimeError):
-    """A bundled font is missing (broken matplotlib install)."""
+    """An unknown font name, or a face that is not a TrueType font where one is needed."""
 
 
-def font_dir() -> Path:
-    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-
-
-def font_path(name: str) -> Path:
-    try:
-        path = font_dir() / FONT_FILES[name]
-    except KeyError:
-        raise FontError(f"unknown font {name!r}; known: {', '.join(FONT_FILES)}") from None
-    if not path.is_file():
-        raise FontError(f"font file missing: {path} (reinstall matplotlib)")
-    return path
-
-
-@lru_cache(maxsize=256)
 def load_font(name: str, size: int) -> ImageFont.FreeTypeFont:
-    """A PIL FreeType font at ``size`` pixels (em size), cached per process."""
-    return ImageFont.truetype(str(font_path(name)), size=size)
+    """The Pillow FreeType font of a TrueType face (a DejaVu name or ``ttf:...``) at ``size`` px, cached."""
+    from .faces.truetype import TrueTypeFace
 
-
-@lru_cache(maxsize=16)
-def _codepoints(name: str) -> frozenset[int]:
-    with TTFont(str(font_path(name)), lazy=True) as tt:
-        return frozenset(tt.getBestCmap())
+    face = get_face(face_name(name))
+    if not isinstance(face, TrueTypeFace):
+        raise FontError(f"font {name!r} is not a TrueType face")
+    return face.font(size)
 
 
 def missing_glyphs(name: str, text: str) -> str:
     """Characters of ``text`` the font has no glyph for (would render as tofu boxes)."""
-    if is_face_name(name):
-        return get_face(name).missing(text)
-    cps = _codepoints(name)
-    return "".join(sorted({ch for ch in text if not ch.isspace() and ord(ch) not in cps}))
+    return get_face(face_name(name)).missing(text)

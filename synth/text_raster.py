@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from PIL import Image
 
-from .fonts import face_name, get_face, is_face_name, load_font
+from .fonts import face_name, get_face
 
 
 @dataclass(frozen=True)
@@ -42,24 +41,11 @@ class EmptyInkError(ValueError):
 def rasterise(text: str, font_name: str, size: int, antialias: bool, letter_spacing_px: int = 0) -> Glyphs:
     """Draw ``text`` and crop to its ink. Anti-aliasing off gives a 0/255 mask.
 
-    FreeType renders the text straight into a mask (``getmask2``, the call
-    ``ImageDraw.text`` makes) with its offset from the text origin; the ink is
-    the same as drawing onto a canvas, without the canvas.
-
-    ``font_name`` is a DejaVu name of :data:`~phiphantom.synth.fonts.FONT_FILES`, or a face of any
-    technology by its prefixed name (``ttf:arimo``, ``stroke:futural``, ``bitmap:cp437-8x8``:
-    :mod:`phiphantom.synth.faces`), which draws it. ``letter_spacing_px`` (extra pixels after each
-    character) with a DejaVu name draws through that file's ``ttf:`` face.
+    ``font_name`` is a face of any technology by its prefixed name (``ttf:arimo``,
+    ``stroke:futural``, ``bitmap:cp437-8x8``: :mod:`phiphantom.synth.faces`), which draws it, or a
+    DejaVu name of :data:`~phiphantom.synth.fonts.LEGACY_FACES`, drawn by its ``ttf:`` face.
     """
-    if is_face_name(font_name) or letter_spacing_px:
-        return get_face(face_name(font_name)).rasterise(text, size, antialias, letter_spacing_px)
-    font = load_font(font_name, size)
-    core, (ox, oy) = font.getmask2(text, "L" if antialias else "1", anchor="la")
-    if core.size[0] == 0 or core.size[1] == 0:
-        raise EmptyInkError("text has no extent")
-    if core.mode != "L":
-        core = core.convert("L")  # mode "1" -> 0/255
-    return crop_to_ink(text, np.asarray(Image.Image()._new(core)), ox, oy)
+    return get_face(face_name(font_name)).rasterise(text, size, antialias, letter_spacing_px)
 
 
 def crop_to_ink(text: str, alpha: np.ndarray, ox: int, oy: int) -> Glyphs:
@@ -76,10 +62,7 @@ def crop_to_ink(text: str, alpha: np.ndarray, ox: int, oy: int) -> Glyphs:
 
 def line_metrics(font_name: str, size: int) -> tuple[int, int]:
     """(ascent, descent) in pixels for laying out lines (a DejaVu name or a prefixed face name)."""
-    if is_face_name(font_name):
-        return get_face(font_name).line_metrics(size)
-    ascent, descent = load_font(font_name, size).getmetrics()
-    return int(ascent), int(descent)
+    return get_face(face_name(font_name)).line_metrics(size)
 
 
 def composite(frames: np.ndarray, alpha: np.ndarray, x0: int, y0: int, colour: tuple[int, ...],

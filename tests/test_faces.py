@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 from phiphantom.core.ocr import TesseractBackend, edit_distance
 from phiphantom.synth.faces import FACES, FaceError, faces_by_technology, get_face
 from phiphantom.synth.faces.truetype import TrueTypeFace
-from phiphantom.synth.fonts import FONT_FILES, missing_glyphs
+from phiphantom.synth.fonts import LEGACY_FACES, missing_glyphs
 from phiphantom.synth.layouts import Block, Style, place
 from phiphantom.synth.overlay_content import TextLine, static_run
 from phiphantom.synth.text_raster import EmptyInkError, Glyphs, composite, line_metrics, rasterise
@@ -143,7 +143,7 @@ def test_letter_spacing_widens_the_line(name):
 
 def test_dejavu_names_render_byte_identically():
     h = hashlib.sha256()
-    for name in FONT_FILES:
+    for name in LEGACY_FACES:
         for size in (9, 12, 16, 23):
             for aa in (True, False):
                 for t in ("Hamburg 12/05/2026 ID 123", "Müller-Lüdenscheid, Zoë", "Frq 3.5MHz Gn 60 DR 72"):

@@ -19,7 +19,7 @@ from typing import Any
 
 from faker.config import AVAILABLE_LOCALES
 
-from ..fonts import FONT_FILES
+from ..fonts import LEGACY_FACES
 from .schema import PackError, StylePack, load_pack
 
 #: The pack whose behaviour is the generator's default (today's look).
@@ -64,7 +64,7 @@ def check_references(pack: StylePack) -> None:
     for i, font in enumerate(pack.typography.fonts):
         where = f"typography.fonts[{i}].face"
         if ":" not in font.face:
-            _check_all(pack, where, [font.face], set(FONT_FILES), "font")
+            _check_all(pack, where, [font.face], set(LEGACY_FACES), "font")
         elif get_face is not None:
             try:
                 get_face(font.face)

@@ -181,8 +181,9 @@ class Deidentifier:
 
     Arguments mirror ``phiphantom deid`` (same names, same meaning): ``key`` (bytes or hex, at least
     16 bytes; required unless ``ephemeral=True``), ``policy`` (``strict`` | ``balanced``),
-    ``header_only``, ``hard``, ``pixels_all_modalities``, ``options`` (PS3.15 option names such as
-    ``retain_uids``, and ``keep_unknown``), ``safe_private`` (``(creator, offset)`` pairs, with
+    ``threshold`` (a line of burned-in text is redacted when its score, in [-1, 1], reaches it; ``None``:
+    the policy's default), ``header_only``, ``hard``, ``pixels_all_modalities``, ``options`` (PS3.15
+    option names such as ``retain_uids``, and ``keep_unknown``), ``safe_private`` (``(creator, offset)`` pairs, with
     ``retain_safe_private``), ``date_shift_range`` (days, with ``retain_long_modified_dates``),
     ``recompress`` (``jpeg-ls`` | ``jpeg2000`` | ``rle``), ``ocr`` (``tesseract`` | ``rapidocr`` |
     ``easyocr``) and ``ner_model`` (a local model folder). Bad settings raise ``ValueError``
@@ -193,7 +194,8 @@ class Deidentifier:
     """
 
     def __init__(self, key: bytes | str | None = None, *, ephemeral: bool = False, policy: str = "strict",
-                 header_only: bool = False, hard: bool = False, pixels_all_modalities: bool = False,
+                 threshold: float | None = None, header_only: bool = False, hard: bool = False,
+                 pixels_all_modalities: bool = False,
                  options: Iterable[str] = (), safe_private: Iterable[tuple[str, int]] | None = None,
                  date_shift_range: tuple[int, int] | None = None, recompress: str | None = None,
                  ocr: str = "tesseract", ner_model: Path | str | None = None, profile: str = "basic") -> None:
@@ -201,8 +203,10 @@ class Deidentifier:
             raise ValueError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
         if policy not in POLICIES:
             raise ValueError(f"policy must be one of {', '.join(POLICIES)}")
+        if threshold is not None and header_only:
+            raise ValueError("threshold sets how pixels are cleaned: not with header_only=True")
         key_bytes, source = _key_bytes(key, ephemeral)
-        pixels = None if header_only else PixelConfig(policy=policy, ocr=ocr, hard=hard,
+        pixels = None if header_only else PixelConfig(policy=policy, threshold=threshold, ocr=ocr, hard=hard,
                                                        all_modalities=pixels_all_modalities,
                                                        ner_model=str(ner_model) if ner_model else None)
         self.config = DeidConfig(key=key_bytes, options=_profile_options(options, safe_private, date_shift_range),

@@ -104,6 +104,11 @@ def deid_command(
                                      "the pixels is NOT cleaned and BurnedInAnnotation is left as it was."),
     policy: str = typer.Option("strict", help="Pixel policy: strict (redact all text outside the image except "
                                "ultrasound clinical vocabulary) or balanced (redact only text classified as PHI)."),
+    threshold: float | None = typer.Option(None, "--threshold", metavar="T", help="Redact a line of burned-in "
+                                              "text when its score reaches T, a number from -1 to 1 (the score "
+                                              "rises with evidence of PHI and falls with clinical text: a lower T "
+                                              "removes more). Overrides the default threshold of --policy; the "
+                                              "audit records it. Default: the policy's."),
     hard: bool = typer.Option(False, "--hard", help="Also remove header values (institution, names, IDs) whose "
                               "line runs on over the image: the box is extended over the image by the part OCR "
                               "could not read (more image damage; see docs/deid.md)."),
@@ -155,7 +160,8 @@ def deid_command(
                 deid=DeidSettings(
                     profile=profile, options=[o for item in option for o in item.split(",")],
                     safe_private=safe_private, date_shift_range=parse_shift_range(date_shift_range),
-                    header_only=header_only, policy=policy, hard=hard, pixels_all_modalities=pixels_all_modalities,
+                    header_only=header_only, policy=policy, threshold=threshold, hard=hard,
+                    pixels_all_modalities=pixels_all_modalities,
                     recompress=recompress, ocr=ocr, ner_model=ner_model),
                 keys=KeySettings(key_file=key_file, ephemeral=ephemeral_key, write_ephemeral_key=write_ephemeral_key),
                 output=OutputSettings(layout=layout, resume=resume, mapping_out=mapping_out, show_paths=show_paths,

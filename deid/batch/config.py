@@ -26,6 +26,7 @@ class DeidSettings:
     date_shift_range: tuple[int, int] | None = None          # days; with retain_long_modified_dates
     header_only: bool = False                                # pixels NOT cleaned
     policy: str = "strict"                                   # pixel policy: strict | balanced
+    threshold: float | None = None                           # line score in [-1, 1] to redact; None: the policy's
     hard: bool = False                                       # extend boxes of header values over the image
     pixels_all_modalities: bool = False                      # the full text search on every modality
     recompress: str | None = None                            # jpeg-ls | jpeg2000 | rle; None: native

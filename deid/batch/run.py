@@ -18,7 +18,7 @@ from phiphantom.core.executors import Executor, ExecutorSession, default_workers
 from ..config import RECOMPRESS_NAMES, DeidConfig
 from ..header_deid import DeidOptions
 from ..keys import DeidKeyError, load_key, write_private
-from ..pixels.config import POLICIES, PixelConfig
+from ..pixels.config import POLICIES, PixelConfig, check_threshold
 from .config import DeidSettings, ExecutionSettings, KeySettings, OutputSettings
 from .inputs import InputEntry, collect_inputs
 from .outputs import (
@@ -130,6 +130,12 @@ def deid_batch(
     key_out = Path(keys.write_ephemeral_key) if keys.write_ephemeral_key is not None else None
     if policy not in POLICIES:
         raise BatchUsageError(f"--policy must be one of {', '.join(POLICIES)}")
+    try:
+        threshold = check_threshold(deid.threshold)
+    except ValueError:
+        raise BatchUsageError(f"--threshold must be a number from -1 to 1 (got {deid.threshold!r})") from None
+    if threshold is not None and deid.header_only:
+        raise BatchUsageError("--threshold sets how pixels are cleaned: not with --header-only")
     if layout not in ("keep", "pseudonymized"):
         raise BatchUsageError("--layout must be keep or pseudonymized")
     if key_out is not None and not ephemeral_key:
@@ -155,7 +161,7 @@ def deid_batch(
     if recompress is not None and recompress not in RECOMPRESS_NAMES:
         raise BatchUsageError(f"--recompress must be one of {', '.join(RECOMPRESS_NAMES)}")
     pixels = None if deid.header_only else PixelConfig(
-        policy=policy, ocr=deid.ocr, hard=deid.hard, all_modalities=deid.pixels_all_modalities,
+        policy=policy, threshold=threshold, ocr=deid.ocr, hard=deid.hard, all_modalities=deid.pixels_all_modalities,
         ner_model=str(deid.ner_model) if deid.ner_model else None)
     if pixels is not None:
         check_pixel_tools(pixels)

@@ -134,6 +134,11 @@ def test_beside_birth_date_on_the_line_and_with_an_age():
     assert found == {"MUELLER, HANS": {"beside-birth-date"}, "M": {"beside-birth-date"}}
     with_age = [box(20, 200, "DUPONT MARIE"), box(20, 218, "03/12/1961 (63A)", "date age", 1.0)]
     assert rules(with_age) == {"DUPONT MARIE": {"beside-birth-date"}}
+    # one row, label in its own box: the name left of the label and the age right of the date
+    row = [box(20, 300, "DOE, JANE"), box(110, 300, "DOB:", "label", 1.0), box(150, 300, "01/02/1960", "date", 1.0),
+           box(240, 300, "64 y", "age", 0.6)]
+    assert rules(row) == {"DOE, JANE": {"beside-birth-date"}, "01/02/1960": {"after-label"},
+                          "64 y": {"beside-birth-date"}}
     # an exam date is not a birth date
     exam = [box(20, 200, "DUPONT MARIE"), box(20, 218, "03/12/2024", "date", 1.0)]
     assert rules(exam) == {}
@@ -143,6 +148,9 @@ def test_patient_block_line_between_two_phi_lines():
     block = [box(20, 200, "DOE, JANE", "name", 0.9), box(20, 218, "12 High Street", "", 0.0),
              box(20, 236, "MRN 00123456", "label id", 1.0)]
     assert rules(block) == {"12 High Street": {"patient-block"}}
+    clock = [box(500, 40, "12/03/2024", "date", 1.0), box(500, 58, "Adult", "", 0.0),
+             box(500, 76, "10:22:31", "time", 1.0)]
+    assert rules(clock) == {}
     weak_below = [box(20, 200, "DOE, JANE", "name", 0.9), box(20, 218, "12 High Street"),
                   box(20, 236, "Note", "", 0.2)]
     assert rules(weak_below) == {}
@@ -161,6 +169,8 @@ def test_name_beside_id_only_for_name_shaped_lines():
     assert rules(lines) == {"KOWALSKA ANNA": {"name-beside-id"}}
     assert rules([box(20, 200, "DOE^JOHN"), box(100, 200, "PL-88231", "id", 1.0)]) == \
         {"DOE^JOHN": {"name-beside-id"}}
+    labelled_id = [box(20, 200, "DOE^JOHN"), box(100, 200, "ID:", "label", 1.0), box(130, 200, "PL-88231", "id", 1.0)]
+    assert rules(labelled_id) == {"DOE^JOHN": {"name-beside-id"}, "PL-88231": {"after-label"}}
 
 
 def test_edge_cases():

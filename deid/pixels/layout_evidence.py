@@ -33,26 +33,27 @@ Rules (weights are on the scale of :mod:`.evidence`: 1.0 decisive alone, 0.3-0.7
     search never jumps over another line.
 ``beside-birth-date`` (0.7)
     A *birth-date line* has PHI kind ``date`` and either a birth word (DOB, Birth, Born, Geb.,
-    Geburtsdatum, né(e), naissance, DDN, nacimiento, F.Nac, nascita, nascimento, geboren,
-    geboortedatum; O/0 confusions tolerated) on the line or on the bare label just left of / above it,
-    or an ``age`` beside the date on the line ("12/03/1961 (63Y)"). The lines on its row (nearest left
-    and right), above and below get this evidence. Reason: a patient block groups name, birth date, age
-    and sex; the birth date is the one unambiguous member.
+    Geburtsdatum, né(e), naissance, DDN, nacimiento, F.Nac, nascita, nascimento, geboren, geboortedatum;
+    O/0 confusions tolerated) on the line or on the bare label just left of / above it, or an ``age``
+    beside the date on the line ("12/03/1961 (63Y)"). The lines on its row (nearest left, past its own
+    label, and right), above and below get this evidence. Reason: a patient block groups name, birth
+    date, age and sex; the birth date is the one unambiguous member.
 ``name-beside-id`` (0.6)
-    A line with PHI kind ``id`` (not a bare label) gives this evidence to its nearest neighbours on
-    the row, above and below, when they are *name-shaped*: letters and name punctuation only (space,
-    comma, period, hyphen, apostrophe, caret), at most 60 characters, 2 to 5 parts (split at spaces,
-    commas and carets; one word beside an ID is as often an exam or a preset), no digits. Reason:
-    a patient's ID is printed next to the name, often without any label.
+    A line with PHI kind ``id`` (not a bare label) gives this evidence to its nearest neighbours on the
+    row, above and below, when they are *name-shaped*: letters and name punctuation only (space, comma,
+    period, hyphen, apostrophe, caret), at most 60 characters, 2 to 5 parts (split at spaces, commas and
+    carets; one word beside an ID is as often an exam or a preset), no digits. Reason: a patient's ID is
+    printed next to the name, often without any label.
 ``patient-block`` (0.6)
-    A line whose line above and line below are both PHI lines (own score >= 0.7). Reason: a line inside
-    a left-aligned block of PHI lines is part of the block (a second name line, an address).
+    A line whose line above and line below are both PHI lines (own score >= 0.7), not both only a date
+    or a time (the exam date over the clock is no patient block). Reason: a line inside a left-aligned
+    block of PHI lines is part of the block (a second name line, an address).
 ``banner-first-line`` (0.5)
-    The banner is the set of lines in the top 12% of the frame (box ending within it, half a line
-    height of tolerance); its first line is the leftmost box on the topmost row that is not already a
-    PHI line (own score >= 0.7: a date or an ID printed before the name needs no help). Reason: the
-    top banner of an ultrasound screen starts with the patient's name on most devices; at 0.5 it
-    decides only with other evidence.
+    The banner is the set of lines in the top 12% of the frame (box ending within it, half a line height
+    of tolerance); its first line is the leftmost box on the topmost row that is not already a PHI line
+    (own score >= 0.7: a date or an ID printed before the name needs no help). Reason: the top banner of
+    an ultrasound screen starts with the patient's name on most devices; at 0.5 it decides only with
+    other evidence.
 
 Targets: never a line whose own score is strongly clinical (<= -0.8: the clinical grammar wins there);
 the weaker rules (all but ``after-label``) also skip lines that lean clinical (<= -0.5) and bare labels
@@ -88,6 +89,7 @@ BANNER_SHARE = 0.12         # the banner: the top 12% of the frame
 CLINICAL = -0.8             # at or below: no layout evidence at all
 LEANS_CLINICAL = -0.5       # at or below: no evidence of the weaker rules
 PHI_LINE = 0.7              # own score of a PHI line (patient block; the banner's first line is not one)
+CLOCK_KINDS = frozenset({"date", "time"})   # an exam date and a clock alone do not make a patient block
 SHORT_LABEL_CHARS = 20
 SHORT_LABEL_WORDS = 3
 VERTICAL_CHARS = 3          # a box taller than wide with this many characters is rotated text
@@ -223,8 +225,12 @@ class _Layout:
         return self._stacked(i, -1)
 
     def neighbours(self, i: int) -> list[int]:
-        """Nearest line left, right, above and below (those that exist, without repeats)."""
-        found = [self.left(i), self.right(i), self.above(i), self.below(i)]
+        """Nearest line left, right, above and below (those that exist, without repeats). On the left, a
+        bare label (the line's own label: "DOE, JANE" | "DOB:" | "01/02/1960") is stepped over once."""
+        left = self.left(i)
+        if left is not None and is_bare_label(self.lines[left]):
+            left = self.left(left)
+        found = [left, self.right(i), self.above(i), self.below(i)]
         return list(dict.fromkeys(j for j in found if j is not None))
 
     def label_column_right(self, i: int) -> int:
@@ -275,6 +281,16 @@ def _is_birth_date(layout: _Layout, i: int) -> bool:
     return False
 
 
+def _in_patient_block(layout: _Layout, i: int) -> bool:
+    """Between two PHI lines, stacked and aligned, that are not both only dates and times."""
+    up, down = layout.above(i), layout.below(i)
+    if up is None or down is None:
+        return False
+    ends = (layout.lines[up], layout.lines[down])
+    return (min(end.phi_score for end in ends) >= PHI_LINE
+            and not all(end.phi_kinds <= CLOCK_KINDS for end in ends))
+
+
 def layout_evidence(lines: Sequence[Line], width: int, height: int) -> list[list[Evidence]]:
     """Per line of ``lines`` (same order), the layout :class:`Evidence` over its whole text (maybe none).
 
@@ -305,8 +321,7 @@ def layout_evidence(lines: Sequence[Line], width: int, height: int) -> list[list
             for j in layout.neighbours(i):
                 if _name_shaped(lines[j].text):
                     give(j, "name-beside-id", NAME_BESIDE_ID)
-        up, down = layout.above(i), layout.below(i)
-        if up is not None and down is not None and min(lines[up].phi_score, lines[down].phi_score) >= PHI_LINE:
+        if _in_patient_block(layout, i):
             give(i, "patient-block", PATIENT_BLOCK)
     give(layout.banner_first(), "banner-first-line", BANNER_FIRST_LINE)
     return [[Evidence("layout", weight, 0, len(lines[i].text), rule) for rule, weight in rules.items()]

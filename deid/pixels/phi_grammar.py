@@ -1,0 +1,482 @@
+"""PHI grammar: the shapes of dates, times, ages, sex markers, IDs, phone numbers, e-mail addresses and
+PHI field labels in one OCR'd line of burned-in text, as :class:`~.evidence.Evidence`.
+
+``phi_evidence(text)`` is a pure function of the line (regexes compiled once at import). It reads a
+folded copy of the line, one character for one character (so spans stay spans of ``text``): lower case,
+accents dropped ("Mär" -> "mar", "févr." -> "fevr."), and inside runs that are otherwise digits the
+usual OCR confusions read as digits (``O``/``o`` -> 0, ``I``/``l``/``|`` -> 1, and ``S`` -> 5, ``B`` -> 8
+between digits: "l2.O3.196l" is a date). Weights follow the shared scale: 1.0 decisive alone (a full
+valid date, ``HH:MM:SS``, an e-mail address, a 6+ digit ID), 0.6-0.9 strong (a partial date, ``HH:MM``,
+an age with its unit, a labelled sex), 0.3-0.5 suggestive (a bare year, "M" alone, "4/3", "12 d").
+Numbers that clinical screens are full of are left alone or kept weak: a frame counter "12/150", a ratio
+"1:1", a duration "0:30", a scale "16", probe names "C5-2" / "L12-5", versions "V2.3.1", "5.0MHz".
+
+Sources (public knowledge, nothing from this project's generator):
+
+* Month names and abbreviations (format and stand-alone, wide and abbreviated) in English, German,
+  French, Spanish, Italian, Portuguese and Dutch: Unicode CLDR locale data (``en``, ``de``, ``de_AT``
+  "Jänner", ``fr``, ``es``, ``it``, ``pt``, ``nl``; https://cldr.unicode.org, Unicode License v3),
+  written out here by hand, plus the common 3-letter forms of DIN 5008 / ISO usage ("Mrz", "Sep").
+* Numeric date orders (DMY, MDY, YMD) and separators per country: CLDR date patterns; ISO 8601
+  (``YYYY-MM-DD``, ``YYYYMMDD`` as DICOM DA writes it, PS3.5 6.2).
+* Telephone numbers: ITU-T E.164 (``+`` country code, at most 15 digits) and national groupings.
+* E-mail addresses: a simplified RFC 5322 ``local@domain.tld``.
+* Ages, sex words and field labels: the common words of the seven languages (CLDR unit names
+  "years/Jahre/ans/años/anni/anos/jaar", DICOM PS3.5 AS value units D/W/M/Y, DICOM Patient's Sex
+  M/F/O), and the attribute names of DICOM PS3.6 (Patient's Name, Patient ID, Patient's Birth Date,
+  Accession Number, Referring Physician's Name, Operators' Name, Institution Name, Study Date) in
+  the words and abbreviations vendors' screens and manuals use for them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
+
+from .evidence import Evidence
+
+SOURCE = "phi-grammar"
+
+# -- vocabulary (folded: lower case, no accents) ----------------------------------------------------------------
+
+#: month number -> its names and abbreviations in EN, DE (+AT), FR, ES, IT, PT, NL (CLDR; folded)
+MONTHS: dict[int, tuple[str, ...]] = {
+    1: ("january", "jan", "januar", "janner", "jan", "janvier", "janv", "enero", "ene", "gennaio", "gen",
+        "janeiro", "januari"),
+    2: ("february", "feb", "februar", "feber", "fevrier", "fevr", "fev", "febrero", "febbraio", "fevereiro",
+        "februari"),
+    3: ("march", "mar", "marz", "mrz", "mars", "marzo", "marco", "maart", "mrt"),
+    4: ("april", "apr", "avril", "avr", "abril", "abr", "aprile", "apr"),
+    5: ("may", "mai", "mayo", "maggio", "mag", "maio", "mei"),
+    6: ("june", "jun", "juni", "juin", "junio", "giugno", "giu", "junho"),
+    7: ("july", "jul", "juli", "juillet", "juil", "julio", "luglio", "lug", "julho"),
+    8: ("august", "aug", "aout", "agosto", "ago", "augustus"),
+    9: ("september", "sep", "sept", "septembre", "septiembre", "setiembre", "set", "settembre", "setembro"),
+    10: ("october", "oct", "oktober", "okt", "octobre", "octubre", "ottobre", "ott", "outubro", "out"),
+    11: ("november", "nov", "novembre", "noviembre", "novembro"),
+    12: ("december", "dec", "dezember", "dez", "decembre", "diciembre", "dic", "dicembre", "dezembro"),
+}
+_MONTH_OF = {name: number for number, names in MONTHS.items() for name in names}
+#: abbreviations that are also common words: a day and month without a year is only suggestive with them
+_WORDLIKE_MONTHS = frozenset({"mar", "may", "mai", "set", "out", "gen", "ago", "dec", "mei", "jun", "jul"})
+
+#: age units -> weight (years strong; months and weeks of children weaker; days weak: "12 d" may be a parameter)
+_AGE_UNITS: dict[str, float] = {
+    **dict.fromkeys(("years", "year", "yrs", "yr", "y/o", "yo", "jahre", "jahr", "ans", "anos", "anni",
+                     "anno", "jaar", "jr"), 0.9),
+    **dict.fromkeys(("y", "j"), 0.8),
+    "a": 0.6,
+    **dict.fromkeys(("months", "month", "mo", "mos", "mth", "mths", "mon", "monat", "monate", "mois", "meses",
+                     "mes", "mesi", "maanden", "mnd"), 0.6),
+    **dict.fromkeys(("weeks", "week", "wk", "wks", "wo", "woche", "wochen", "sem", "semaine", "semaines",
+                     "semana", "semanas", "settimana", "settimane", "weken"), 0.5),
+    **dict.fromkeys(("days", "day", "d", "tage", "tag", "jours", "jour", "dias", "dia", "giorni", "gg",
+                     "dagen", "dgn"), 0.4),
+}
+_AGE_LABELS = ("age", "alter", "edad", "eta", "idade", "leeftijd", "lft")
+_SEX_LABELS = ("sex", "gender", "geschlecht", "geschl", "sexe", "sexo", "sesso", "geslacht", "genre")
+#: sex words -> weight ("man" is also an English word; "femme"/"homme" also mean wife/man)
+_SEX_WORDS: dict[str, float] = {
+    **dict.fromkeys(("male", "female", "mannlich", "weiblich", "masculin", "masculine", "feminin", "feminine",
+                     "masculino", "femenino", "feminino", "maschile", "femminile", "maschio", "femmina",
+                     "vrouwelijk", "mannelijk"), 0.8),
+    **dict.fromkeys(("homme", "femme", "hombre", "mujer", "vrouw", "uomo", "donna"), 0.6),
+    "man": 0.4,
+}
+_SEX_LETTERS = "MFWHV"  # male / female, weiblich (de), hombre/homme (es/fr), vrouw (nl)
+
+#: PHI field labels; strong ones name a PHI field on their own, weak ones also head clinical text
+_STRONG_LABELS = (
+    # name
+    "patient name", "patient", "patientenname", "patiente", "nom du patient", "nom patient", "paziente",
+    "nome paziente", "paciente", "nombre del paciente", "nome do paciente", "patientnaam", "pat name",
+    "nombre", "nome", "naam", "vorname", "nachname", "prenom", "cognome", "apellidos", "apellido",
+    "achternaam", "voornaam", "sobrenome", "first name", "last name", "surname", "given name",
+    # identifiers
+    "mrn", "pid", "pat id", "patient id", "patienten id", "patientennr", "patientennummer", "pat nr",
+    "fallnr", "fallnummer", "n° dossier", "no dossier", "dossier", "ipp", "nhc", "n h c", "cartella",
+    "n cartella", "prontuario", "patientnummer", "medical record", "record no", "nhs no", "nhs number",
+    # birth date
+    "dob", "d o b", "born", "birth", "date of birth", "birth date", "birthdate", "geb", "geboren",
+    "geburtsdatum", "geb datum", "geb dat", "ne le", "nee le", "ne e le", "date de naissance",
+    "date naiss", "ddn", "fecha de nac", "fecha de nacimiento", "fecha nac", "f nac", "fec nac",
+    "nacimiento", "data di nascita", "data nascita", "nato il", "nata il", "data de nascimento",
+    "dt nasc", "nascimento", "geboortedatum", "geboren op",
+    # accession and order
+    "accession", "accession no", "acc no", "auftragsnr", "auftragsnummer", "n° examen", "accettazione",
+    "aanvraagnummer", "study id", "exam id",
+    # physicians, operators, institution
+    "referring", "referring physician", "ref phys", "ref physician", "physician", "zuweiser", "uberweiser",
+    "einweiser", "arzt", "medecin", "prescripteur", "medico", "medico solicitante", "medico richiedente",
+    "verwijzer", "huisarts", "operator", "sonographer", "performed by", "untersucher", "operateur",
+    "operador", "operatore", "echografist", "echoscopist", "ecografista", "sonografo", "hospital",
+    "institution", "klinik", "klinikum", "krankenhaus", "hopital", "ospedale", "ziekenhuis", "clinica",
+    "clinique",
+    # dates of the study, contact
+    "study date", "exam date", "untersuchungsdatum", "date d examen", "date examen", "fecha del estudio",
+    "data esame", "data do exame", "onderzoeksdatum", "telefon", "telephone", "telefono", "telefone",
+    "telefoon", "phone", "tel", "fax", "e mail", "email",
+    *_AGE_LABELS[:-1], *_SEX_LABELS,
+)
+_WEAK_LABELS = ("name", "nom", "id", "pat", "pt", "acc", "date", "datum", "fecha", "data", "arts", "inst",
+                "tech", "lft")
+_LABEL_WEIGHT = {"strong": (0.7, 0.8, 0.9), "weak": (0.4, 0.6, 0.8)}  # bare, then '.', then ':'
+
+
+def _alternation(words: object) -> str:
+    """A regex alternation of ``words`` (longest first); a space in a word stands for any short separator."""
+    unique = sorted(set(words), key=len, reverse=True)  # type: ignore[call-overload]  # an iterable of str
+    return "|".join(r"[\s.\-/'()]{0,2}".join(re.escape(part) for part in word.split(" ")) for word in unique)
+
+
+# -- patterns (over the folded line) ---------------------------------------------------------------------------
+
+_NOT_AFTER_NUMBER = r"(?<![0-9])(?<![0-9][./:,-])"  # not the middle of a longer number
+_MON = rf"(?P<mon>(?<![a-z])(?:{_alternation(_MONTH_OF)})(?![a-z]))\.?"
+_DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|er|e|o|º|°)?\.?"
+_SEP = r"[\s./,-]{0,3}(?:(?:de|del|of)\s)?"
+_YEAR = r"(?P<year>(?:19|20)?\d\d)(?![0-9])"
+
+_NUMERIC_DATE = re.compile(_NOT_AFTER_NUMBER + r"(?P<a>\d{1,4})\s?(?P<s>[./-])\s?(?P<b>\d{1,2})\s?(?P=s)\s?"
+                           r"(?P<c>\d{2,4})(?![0-9]|[./-]\d)")
+_SPACED_DATE = re.compile(r"(?<![0-9.,])(?:(?P<a>\d{1,2}) (?P<b>\d{1,2}) (?P<c>(?:19|20)\d\d)|"
+                          r"(?P<y>(?:19|20)\d\d) (?P<m>\d{2}) (?P<d>\d{2}))(?![0-9])")
+_COMPACT_DATE = re.compile(r"(?<![0-9])\d{8}(?![0-9])")
+_DAY_MONTH_NAME = re.compile(_NOT_AFTER_NUMBER + _DAY + _SEP + _MON + rf"(?:{_SEP}{_YEAR})?")
+_MONTH_NAME_DAY = re.compile(_MON + r"\s?[-/ ]?\s?(?P<day>[0-3]?\d)(?:st|nd|rd|th)?(?![0-9])"
+                             r"(?:\s?,?\s?[-/]?\s?(?P<year>(?:19|20)\d\d|'?\d\d)(?![0-9]))?")
+_MONTH_NAME_YEAR = re.compile(_MON + r"\s?[-/ ,]?\s?(?P<year>(?:19|20)\d\d|'?\d\d)(?![0-9])")
+_YEAR_MONTH_NAME = re.compile(r"(?<![0-9])(?P<year>(?:19|20)\d\d)[\s./-]{1,3}" + _MON +
+                              r"(?:[\s./-]{1,3}(?P<day>[0-3]?\d)(?![0-9]))?")
+_DAY_MONTH_DOTTED = re.compile(_NOT_AFTER_NUMBER + r"(?P<d>[0-3]?\d)\.\s?(?P<m>[01]?\d)\.(?![0-9])")
+_MONTH_YEAR = re.compile(_NOT_AFTER_NUMBER + r"(?:(?P<m>0?[1-9]|1[0-2])\s?[./-]\s?(?P<y>(?:19|20)\d\d)|"
+                         r"(?P<y2>(?:19|20)\d\d)[./-](?P<m2>0[1-9]|1[0-2]))(?![0-9]|[./-]\d)")
+_SLASH_PAIR = re.compile(_NOT_AFTER_NUMBER + r"(?P<a>\d{1,2})\s?/\s?(?P<b>\d{1,2})(?![0-9]|\s?[./:-]\s?\d)")
+_BARE_YEAR = re.compile(r"(?<![0-9a-z])(?<![0-9][./:,-])(?:19|20)\d\d(?![0-9]|[.,:/-]\d)")
+
+_CLOCK = re.compile(_NOT_AFTER_NUMBER + r"(?P<h>[0-2]?\d)\s?:\s?(?P<m>[0-5]\d)(?:\s?:\s?(?P<s>[0-5]\d))?"
+                    r"(?![0-9]|:\d)(?:\s?(?P<ap>[ap]\.?\s?m\b\.?))?(?:\s?(?:h|uhr)(?![a-z]))?")
+_FRENCH_CLOCK = re.compile(r"(?<![0-9a-z])(?P<h>[01]?\d|2[0-3])\s?h\s?(?P<m>[0-5]\d)(?![0-9])")
+_UHR = re.compile(r"(?<![0-9])(?P<h>[01]?\d|2[0-3])(?:[.:](?P<m>[0-5]\d))?\s?uhr(?![a-z])")
+
+_AGE = re.compile(r"(?<![0-9.,])(?P<n>\d{1,3})\s?(?P<u>" + _alternation(_AGE_UNITS) + r")(?![a-z])\.?")
+_AGE_SEX = re.compile(r"(?<![0-9.,])(?P<age>\d{1,3}\s?[yja])(?P<sex>[mfwhv])(?![a-z])")
+_LABELLED_AGE = re.compile(r"(?<![a-z])(?:" + _alternation(_AGE_LABELS) + r")\s?[:.]?\s?(?P<n>\d{1,3})"
+                           r"(?![0-9])")
+_LABELLED_SEX = re.compile(r"(?<![a-z])(?:" + _alternation(_SEX_LABELS) + r")\s?[:.]?\s?(?:"
+                           + _alternation(_SEX_WORDS) + r"|[mfwhvo])(?![a-z])")
+_SEX_WORD = re.compile(r"(?<![a-z])(?P<w>" + _alternation(_SEX_WORDS) + r")(?![a-z])")
+_SEX_LETTER = re.compile(r"(?<![^\s(,;/])[MFWHV](?![^\s),;/])")  # over the original text: upper case only
+
+_DIGIT_RUN = re.compile(r"(?<![0-9a-z.,])\d{5,}(?![0-9]|[.,]\d)")
+_PREFIXED_ID = re.compile(r"(?<![a-z0-9])[a-z]{1,5}[-#]?\d+(?:-\d+){0,3}(?![a-z0-9]|-\d)")
+_NUMBER_SIGN_ID = re.compile(r"(?:#|(?<![a-z])(?:nr|no|n°|nº|num|nummer|numero)\.?)\s?:?\s?(?P<v>\d[\d-]*\d)"
+                             r"(?![0-9])")
+_MIXED_ID = re.compile(r"(?<![a-z0-9])(?=[a-z0-9]*\d)(?=[a-z0-9]*[a-z])[a-z0-9]{6,}(?![a-z0-9])")
+_NUMBER_UNIT = re.compile(r"^\d+[a-z]{1,4}$")
+_GROUPED_ID = re.compile(r"(?<![0-9a-z.,/-])\d{2,}(?:[-/.]\d{2,}){1,4}(?![0-9a-z]|[-/.]\d)")
+
+_E164 = re.compile(r"(?<![0-9a-z])(?:\+|00)\d{1,3}(?:[\s.\-/]?\(?\d{1,5}\)?){2,6}(?![0-9]|:\d)")
+_NATIONAL_PHONE = re.compile(r"(?<![0-9a-z.,/+-])\(?\d{2,5}\)?(?:[\s.\-/]\d{2,8}){1,4}(?![0-9]|[.\-/:]\d)")
+_EMAIL = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+")
+_URL = re.compile(r"(?:https?://|www\.)\S+")
+
+_LABEL = re.compile(r"(?<![a-z])(?P<label>" + _alternation(_STRONG_LABELS + _WEAK_LABELS) + r")(?![a-z])"
+                    r"(?P<mark>\s?\.?\s?:|\s?\.)?")
+_STRONG_SET = frozenset(re.sub(r"[\s.\-/'()]", "", w) for w in _STRONG_LABELS)
+
+#: a run of digits and the letters OCR confuses with them, standing alone (not inside a word)
+_CONFUSABLE_RUN = re.compile(r"(?<![a-z])[0-9oil|sb]*[0-9][0-9oil|sb]*(?![a-z])")
+_CONFUSABLE_NEAR = re.compile(r"[0-9][oil|sb]|[oil|sb][0-9]")
+_EDGE_SAFE = str.maketrans("oil|", "0111")
+_INNER = str.maketrans("oil|sb", "011158")
+
+
+_WORD = re.compile(r"[a-z]+")
+_AGE_UNIT_WORDS = frozenset(_WORD.findall(" ".join(_AGE_UNITS)))
+_NUMBER_WORDS = frozenset(("nr", "no", "n", "num", "nummer", "numero"))
+_LABEL_HEADS = frozenset(_WORD.findall(w)[0] for w in _STRONG_LABELS + _WEAK_LABELS)
+
+
+class _Line:
+    """One line as the recognisers read it: the text, its folded copy, its words, its digit count."""
+
+    __slots__ = ("text", "v", "words", "letters", "digits", "months")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.v = fold(text)
+        self.words = frozenset(_WORD.findall(self.v))
+        self.letters = frozenset(text)
+        self.digits = sum(map(str.isdigit, self.v))
+        self.months = self.digits > 0 and not self.words.isdisjoint(_MONTH_OF)
+
+
+def _scan(pattern: re.Pattern[str], v: str, wanted: bool) -> Iterable[re.Match[str]]:
+    """``pattern``'s matches in ``v`` when the cheap test ``wanted`` says there can be any."""
+    return pattern.finditer(v) if wanted else ()
+
+
+def _ev(kind: str, weight: float, start: int, end: int, how: str) -> Evidence:
+    return Evidence(kind, weight, start, end, f"{SOURCE}:{how}")
+
+
+def _valid_day_month(day: int, month: int) -> bool:
+    return 1 <= day <= 31 and 1 <= month <= 12
+
+
+def _year_ok(year: str) -> bool:
+    return len(year) != 4 or 1900 <= int(year) <= 2099
+
+
+# -- folding ------------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    base = unicodedata.normalize("NFD", ch)[0].lower()
+    return base if len(base) == 1 else ch
+
+
+def _digit_run(match: re.Match[str]) -> str:
+    run = match.group()
+    letters = sum(not c.isdigit() for c in run)
+    if not letters or letters > len(run) - letters:
+        return run
+    return run[0].translate(_EDGE_SAFE) + run[1:-1].translate(_INNER) + run[-1].translate(_EDGE_SAFE)
+
+
+def fold(text: str) -> str:
+    """``text`` lower-cased, accents dropped and OCR's digit confusions read as digits, character for
+    character (``len(fold(text)) == len(text)``, so spans carry over)."""
+    folded = text.lower() if text.isascii() else "".join(_fold_char(ch) for ch in text)
+    return _CONFUSABLE_RUN.sub(_digit_run, folded) if _CONFUSABLE_NEAR.search(folded) else folded
+
+
+# -- recognisers (each yields evidence over the folded line) ----------------------------------------------------
+
+
+def _numeric_dates(line: _Line) -> Iterator[Evidence]:
+    v = line.v
+    for m in _scan(_NUMERIC_DATE, v, line.digits >= 4):
+        a, b, c, sep = m["a"], m["b"], m["c"], m["s"]
+        letter_before = m.start() > 0 and v[m.start() - 1].isalpha()
+        if len(a) == 4:  # ISO order
+            if 1900 <= int(a) <= 2099 and _valid_day_month(int(c), int(b)) and len(c) <= 2:
+                yield _ev("date", 1.0, m.start(), m.end(), "date-ymd")
+            continue
+        if len(a) == 3 or len(c) == 3 or not _year_ok(c):
+            continue
+        day_first = _valid_day_month(int(a), int(b))
+        month_first = _valid_day_month(int(b), int(a))
+        if len(c) == 4 and (day_first or month_first):
+            yield _ev("date", 1.0, m.start(), m.end(), "date-numeric")
+        elif len(c) == 2 and not letter_before:
+            if day_first or month_first:
+                weight = 1.0 if len(a) == len(b) == 2 else 0.8 if sep == "/" else 0.6
+                yield _ev("date", weight, m.start(), m.end(), "date-numeric")
+            elif _valid_day_month(int(c), int(b)):  # YY.MM.DD
+                yield _ev("date", 0.8, m.start(), m.end(), "date-ymd")
+    for m in _scan(_SPACED_DATE, v, line.digits >= 6 and " " in v):
+        if m["a"] and (_valid_day_month(int(m["a"]), int(m["b"])) or _valid_day_month(int(m["b"]), int(m["a"]))):
+            yield _ev("date", 0.9, m.start(), m.end(), "date-spaced")
+        elif m["y"] and _valid_day_month(int(m["d"]), int(m["m"])):
+            yield _ev("date", 0.9, m.start(), m.end(), "date-spaced")
+    for m in _scan(_COMPACT_DATE, v, line.digits >= 8):
+        s = m.group()
+        if ((s[:2] in ("19", "20") and _valid_day_month(int(s[6:]), int(s[4:6])))
+                or (s[4:6] in ("19", "20") and (_valid_day_month(int(s[:2]), int(s[2:4]))
+                                                or _valid_day_month(int(s[2:4]), int(s[:2]))))):
+            yield _ev("date", 1.0, m.start(), m.end(), "date-compact")
+
+
+def _month_name_dates(line: _Line) -> Iterator[Evidence]:
+    v = line.v
+    for m in _scan(_DAY_MONTH_NAME, v, line.months):
+        if not 1 <= int(m["day"]) <= 31 or (m["year"] and not _year_ok(m["year"])):
+            continue
+        wordlike = m["mon"] in _WORDLIKE_MONTHS
+        weight = 1.0 if m["year"] else 0.4 if wordlike else 0.7
+        yield _ev("date", weight, m.start(), m.end(), "date-month-name")
+    for m in _scan(_MONTH_NAME_DAY, v, line.months):
+        if 1 <= int(m["day"]) <= 31:
+            weight = 1.0 if m["year"] else 0.4 if m["mon"] in _WORDLIKE_MONTHS else 0.7
+            yield _ev("date", weight, m.start(), m.end(), "date-month-name")
+    for m in _scan(_MONTH_NAME_YEAR, v, line.months):
+        year = m["year"].lstrip("'")
+        weight = 0.8 if len(year) == 4 else 0.6
+        yield _ev("date", weight if m["mon"] not in _WORDLIKE_MONTHS else weight - 0.2, m.start(), m.end(),
+                  "date-month-year")
+    for m in _scan(_YEAR_MONTH_NAME, v, line.months and line.digits >= 4):
+        full = m["day"] is not None and 1 <= int(m["day"]) <= 31
+        yield _ev("date", 1.0 if full else 0.8, m.start(), m.end() if full else m.end("mon"), "date-month-name")
+
+
+def _partial_dates(line: _Line) -> Iterator[Evidence]:
+    v = line.v
+    for m in _scan(_DAY_MONTH_DOTTED, v, "." in v):
+        if _valid_day_month(int(m["d"]), int(m["m"])) and not (m.start() and v[m.start() - 1].isalpha()):
+            yield _ev("date", 0.7, m.start(), m.end(), "date-day-month")
+    for m in _scan(_MONTH_YEAR, v, line.digits >= 5):
+        yield _ev("date", 0.8, m.start(), m.end(), "date-month-year")
+    for m in _scan(_SLASH_PAIR, v, "/" in v):
+        if m.start() and v[m.start() - 1].isalpha():
+            continue
+        a, b = int(m["a"]), int(m["b"])
+        if 1 <= a <= 12 and b > 31:  # MM/YY
+            yield _ev("date", 0.6, m.start(), m.end(), "date-month-year")
+        elif _valid_day_month(a, b) or _valid_day_month(b, a):
+            weight = 0.6 if len(m["a"]) == len(m["b"]) == 2 else 0.3  # "4/3", "5/12": a ratio, a counter
+            yield _ev("date", weight, m.start(), m.end(), "date-day-month")
+    yield from _bare_years(line)
+
+
+def _bare_years(line: _Line) -> Iterator[Evidence]:
+    v = line.v
+    """A bare 4-digit year 1900-2099: suggestive only (0.4)."""
+    for m in _scan(_BARE_YEAR, v, line.digits >= 4):
+        yield _ev("date", 0.4, m.start(), m.end(), "year")
+
+
+def _times(line: _Line) -> Iterator[Evidence]:
+    v = line.v
+    for m in _scan(_CLOCK, v, ":" in v):
+        hour = int(m["h"])
+        if hour > (12 if m["ap"] else 23):
+            continue
+        if m["s"]:
+            weight = 1.0 if len(m["h"]) == 2 or m["ap"] else 0.6  # "0:00:12" is a clip's running time
+        elif m["ap"]:
+            weight = 0.9
+        elif len(m["h"]) == 2:
+            weight = 0.8
+        else:
+            weight = 0.4 if hour == 0 else 0.6  # "0:30" a duration, "1:10" a ratio or a time
+        yield _ev("time", weight, m.start(), m.end(), "time")
+    for m in _scan(_FRENCH_CLOCK, v, "h" in line.words):
+        yield _ev("time", 0.8, m.start(), m.end(), "time-h")
+    for m in _scan(_UHR, v, "uhr" in line.words):
+        yield _ev("time", 0.9 if m["m"] else 0.6, m.start(), m.end(), "time-uhr")
+
+
+def _ages(line: _Line) -> Iterator[Evidence]:
+    v = line.v
+    for m in _scan(_AGE, v, not line.words.isdisjoint(_AGE_UNIT_WORDS)):
+        unit = re.sub(r"[\s.\-']", "", m["u"])
+        weight = _AGE_UNITS.get(unit, _AGE_UNITS.get(m["u"], 0.4))
+        if unit == "d" and m.end("n") == m.start("u"):
+            continue  # "2D", "3D": imaging modes; a day count is written "12 d"
+        if int(m["n"]) <= (130 if weight >= 0.8 else 400):
+            yield _ev("age", weight, m.start(), m.end(), "age")
+    for m in _scan(_AGE_SEX, v, any(len(w) == 2 and w[0] in "yja" and w[1] in "mfwhv" for w in line.words)):
+        if int(re.sub(r"\D", "", m["age"])) <= 130:
+            yield _ev("age", 0.9, m.start("age"), m.end("age"), "age")
+            yield _ev("sex", 0.9, m.start("sex"), m.end("sex"), "sex-after-age")
+    for m in _scan(_LABELLED_AGE, v, not line.words.isdisjoint(_AGE_LABELS)):
+        if int(m["n"]) <= 130:
+            yield _ev("age", 1.0, m.start(), m.end(), "age-labelled")
+
+
+def _sexes(line: _Line, ages: list[Evidence]) -> Iterator[Evidence]:
+    v, text = line.v, line.text
+    for m in _scan(_LABELLED_SEX, v, not line.words.isdisjoint(_SEX_LABELS)):
+        yield _ev("sex", 0.9, m.start(), m.end(), "sex-labelled")
+    for m in _scan(_SEX_WORD, v, not line.words.isdisjoint(_SEX_WORDS)):
+        yield _ev("sex", _SEX_WORDS[re.sub(r"[\s.\-/']", "", m["w"])], m.start(), m.end(), "sex-word")
+    for m in _scan(_SEX_LETTER, line.text, not line.letters.isdisjoint(_SEX_LETTERS)):
+        start, end = m.start(), m.end()
+        before, after = text[max(0, start - 2):start], text[end:end + 2]
+        if ("/" in before and before[:1].isalpha()) or ("/" in after and after[-1:].isalpha()):
+            continue  # "B/M": a mode pair, not a sex
+        near_age = any(ev.end >= start - 2 and ev.start <= end + 2 for ev in ages)
+        near_number = bool(re.search(r"\d[\s/,]?$", before) or re.match(r"^[\s/,]?\d", after))
+        in_parens = before.endswith("(") and after.startswith(")")
+        strong = near_age or near_number or in_parens
+        yield _ev("sex", 0.9 if strong else 0.3, start, end, "sex-letter" if not strong else "sex-in-context")
+
+
+def _ids(line: _Line) -> Iterator[Evidence]:
+    v = line.v
+    for m in _scan(_DIGIT_RUN, v, line.digits >= 5):
+        yield _ev("id", 1.0 if m.end() - m.start() >= 6 else 0.8, m.start(), m.end(), "id-digits")
+    for m in _scan(_PREFIXED_ID, v, line.digits >= 4):
+        groups = re.findall(r"\d+", m.group())
+        digits = sum(map(len, groups))
+        if digits >= 4 and max(map(len, groups)) >= 3:
+            yield _ev("id", 1.0 if digits >= 6 else 0.9 if digits == 5 else 0.6, m.start(), m.end(), "id-prefixed")
+    for m in _scan(_NUMBER_SIGN_ID, v, line.digits >= 3 and ("#" in v or not line.words.isdisjoint(_NUMBER_WORDS))):
+        digits = sum(c.isdigit() for c in m["v"])
+        if digits >= 3:
+            yield _ev("id", 1.0 if digits >= 6 else 0.9 if digits >= 4 else 0.5, m.start(), m.end(), "id-number-sign")
+    for m in _scan(_MIXED_ID, v, line.digits >= 4):
+        token = m.group()
+        if sum(c.isdigit() for c in token) >= 4 and not _NUMBER_UNIT.match(token):
+            yield _ev("id", 0.8, m.start(), m.end(), "id-alphanumeric")
+    for m in _scan(_GROUPED_ID, v, line.digits >= 6):
+        groups = re.findall(r"\d+", m.group())
+        if sum(map(len, groups)) >= 6 and max(map(len, groups)) >= 3:
+            yield _ev("id", 0.8, m.start(), m.end(), "id-grouped")
+
+
+def _contacts(line: _Line) -> Iterator[Evidence]:
+    v = line.v
+    for m in _scan(_E164, v, line.digits >= 8 and ("+" in v or "00" in v)):
+        digits = sum(c.isdigit() for c in m.group())
+        if 8 <= digits <= 15:
+            yield _ev("phone", 1.0 if m.group().startswith("+") else 0.9, m.start(), m.end(), "phone-e164")
+    for m in _scan(_NATIONAL_PHONE, v, line.digits >= 7):
+        s = m.group()
+        digits = sum(c.isdigit() for c in s)
+        if not 7 <= digits <= 13:
+            continue
+        separators = set(re.findall(r"[\s.\-/]", s))
+        if "/" in separators and len(separators) == 1 and s.count("/") > 1:
+            continue  # a date-like chain of slashes
+        clear = "(" in s or s.startswith("0") or separators <= {"-"} or separators <= {"."} or digits >= 9
+        yield _ev("phone", 0.8 if clear else 0.5, m.start(), m.end(), "phone")
+    for m in _scan(_EMAIL, v, "@" in v):
+        yield _ev("email", 1.0, m.start(), m.end(), "email")
+    for m in _scan(_URL, v, "www" in line.words or "//" in v):
+        yield _ev("id", 0.4, m.start(), m.end(), "url")
+
+
+def _labels(line: _Line) -> Iterator[Evidence]:
+    v = line.v
+    for m in _scan(_LABEL, v, not line.words.isdisjoint(_LABEL_HEADS)):
+        key = re.sub(r"[\s.\-/'()]", "", m["label"])
+        tier = "strong" if key in _STRONG_SET else "weak"
+        mark = m["mark"] or ""
+        weight = _LABEL_WEIGHT[tier][2 if ":" in mark else 1 if "." in mark else 0]
+        yield _ev("label", weight, m.start(), m.end(), "label")
+
+
+_RECOGNISERS: tuple[Callable[[_Line], Iterator[Evidence]], ...] = (
+    _numeric_dates, _month_name_dates, _partial_dates, _times, _contacts, _ids, _labels)
+
+
+def _drop_contained(found: list[Evidence]) -> list[Evidence]:
+    """Drop evidence lying inside other evidence at least as strong (the first of equals stays)."""
+    kept = []
+    for i, ev in enumerate(found):
+        covered = any(j != i and o.start <= ev.start and ev.end <= o.end and o.weight >= ev.weight
+                      and ((o.start, o.end) != (ev.start, ev.end) or o.weight > ev.weight or j < i)
+                      for j, o in enumerate(found))
+        if not covered:
+            kept.append(ev)
+    return sorted(kept, key=lambda ev: (ev.start, ev.end, -ev.weight))
+
+
+def phi_evidence(text: str) -> list[Evidence]:
+    """Evidence of PHI shapes in one OCR'd line (kinds date, time, age, sex, id, phone, email, label),
+    strongest first where spans nest (evidence inside stronger evidence is dropped), in span order."""
+    if not text or not any(ch.isalnum() for ch in text):
+        return []
+    line = _Line(text)
+    ages = list(_ages(line))
+    found = list(ages)
+    for recogniser in _RECOGNISERS:
+        found.extend(recogniser(line))
+    found.extend(_sexes(line, ages))
+    return _drop_contained(found)

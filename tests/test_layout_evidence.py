@@ -75,6 +75,16 @@ def test_tab_aligned_values_are_measured_from_the_widest_label():
     assert "A-778812" not in rules(alone)
 
 
+def test_a_value_read_as_word_boxes_goes_whole_up_to_a_parameter():
+    words = [box(10, 200, "Name:", "label", 1.0), box(58, 200, "DOE,"), box(100, 200, "JANE"),
+             box(140, 200, "MARIE", "name", 0.5), box(190, 200, "Abd", "", -0.6), box(222, 200, "Smith")]
+    assert rules(words) == {"DOE,": {"after-label"}, "JANE": {"after-label"}, "MARIE": {"after-label"}}
+    fields = [box(10, 200, "ID:", "label", 1.0), box(40, 200, "123456", "id", 1.0), box(100, 200, "Echo")]
+    assert rules(fields) == {"123456": {"after-label"}}
+    banner = [box(20, 4, "BAPTIST"), box(88, 4, "MED"), box(124, 4, "CTR"), box(300, 4, "CINE")]
+    assert rules(banner) == {word: {"banner-first-line"} for word in ("BAPTIST", "MED", "CTR")}
+
+
 def test_value_below_its_label_when_nothing_is_to_its_right():
     lines = [box(20, 300, "Patient Name:", "label", 1.0), box(22, 318, "O'BRIEN, SEAN", "", 0.1),
              box(20, 360, "Comment", "", -0.2)]

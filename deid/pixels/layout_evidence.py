@@ -30,7 +30,9 @@ Rules (weights are on the scale of :mod:`.evidence`: 1.0 decisive alone, 0.3-0.7
     a form's value follows its label, and OCR often splits them into two boxes. In a column of labels
     with their values tab-aligned, the x gap is measured from the column's widest label (``ID:`` under
     ``Patient Name:``). A value that is itself a bare label gets nothing (an empty field), and the
-    search never jumps over another line.
+    search never jumps over another line. The value's phrase goes with it: the word boxes right of it
+    with x gaps <= 1.5 line heights ("DOE," | "JANE"), up to one that is a bare label, leans clinical or
+    is a PHI line (own score >= 0.7) of its own; a value that is a PHI line is a whole field.
 ``beside-birth-date`` (0.7)
     A *birth-date line* has PHI kind ``date`` and either a birth word (DOB, Birth, Born, Geb.,
     Geburtsdatum, né(e), naissance, DDN, nacimiento, F.Nac, nascita, nascimento, geboren, geboortedatum;
@@ -53,7 +55,7 @@ Rules (weights are on the scale of :mod:`.evidence`: 1.0 decisive alone, 0.3-0.7
     of tolerance); its first line is the leftmost box on the topmost row that is not already a PHI line
     (own score >= 0.7: a date or an ID printed before the name needs no help). Reason: the top banner of
     an ultrasound screen starts with the patient's name on most devices; at 0.5 it decides only with
-    other evidence.
+    other evidence. The first line's word boxes go with it, as for ``after-label``.
 
 Targets: never a line whose own score is strongly clinical (<= -0.8: the clinical grammar wins there);
 the weaker rules (all but ``after-label``) also skip lines that lean clinical (<= -0.5) and bare labels
@@ -82,6 +84,7 @@ BANNER_FIRST_LINE = 0.5
 
 SAME_ROW_OVERLAP = 0.5      # vertical overlap, share of the smaller height
 RIGHT_GAP = 3.0             # line heights of x gap to the value right of a label
+WORD_GAP = 1.5              # line heights of x gap between the word boxes of one phrase
 TOUCH = 0.5                 # line heights two boxes on a row may overlap and still be left / right
 BELOW_GAP = 1.5             # line heights of vertical gap to the line below
 ALIGN = 1.0                 # line heights the left edges of stacked lines may differ
@@ -195,6 +198,19 @@ class _Layout:
         a = self.lines[i]
         extra = 0 if reach_from is None else max(0, reach_from - a.x1)
         return self._row_side(i, 1, RIGHT_GAP * a.height + extra)
+
+    def phrase(self, i: int) -> list[int]:
+        """``i`` and the word boxes that carry its phrase on to the right (x gap <= 1.5 line heights),
+        up to the first one that is a bare label, leans clinical or is a PHI line of its own (OCR boxes
+        may be single words; a date or an ID is a whole field, and what follows it is another)."""
+        words = [i]
+        if self.lines[i].phi_score >= PHI_LINE:
+            return words
+        j = self._row_side(i, 1, WORD_GAP * self.lines[i].height)
+        while j is not None and j not in words and _weak_target(self.lines[j]) and self.lines[j].phi_score < PHI_LINE:
+            words.append(j)
+            j = self._row_side(j, 1, WORD_GAP * self.lines[j].height)
+        return words
 
     def left(self, i: int) -> int | None:
         return self._row_side(i, -1, RIGHT_GAP * self.lines[i].height)
@@ -313,7 +329,9 @@ def layout_evidence(lines: Sequence[Line], width: int, height: int) -> list[list
             value = layout.right(i, layout.label_column_right(i))
             if value is None:
                 value = layout.below(i)
-            give(value, "after-label", AFTER_LABEL, strong=True)
+            if value is not None and _strong_target(lines[value]):
+                for j in layout.phrase(value):
+                    give(j, "after-label", AFTER_LABEL, strong=True)
         if _is_birth_date(layout, i):
             for j in layout.neighbours(i):
                 give(j, "beside-birth-date", BESIDE_BIRTH_DATE)
@@ -323,6 +341,8 @@ def layout_evidence(lines: Sequence[Line], width: int, height: int) -> list[list
                     give(j, "name-beside-id", NAME_BESIDE_ID)
         if _in_patient_block(layout, i):
             give(i, "patient-block", PATIENT_BLOCK)
-    give(layout.banner_first(), "banner-first-line", BANNER_FIRST_LINE)
+    first = layout.banner_first()
+    for j in layout.phrase(first) if first is not None else []:
+        give(j, "banner-first-line", BANNER_FIRST_LINE)
     return [[Evidence("layout", weight, 0, len(lines[i].text), rule) for rule, weight in rules.items()]
             for i, rules in enumerate(found)]

@@ -178,6 +178,8 @@ POSITIVE: list[tuple[str, str, float, float, str]] = [
     ("Klinikum Mitte", "label", 0.7, 0.7, "Klinikum"),
     ("Study date", "label", 0.7, 0.7, "Study date"),
     ("Datum:", "label", 0.8, 0.8, "Datum:"),
+    ("PatientName: SMITH", "label", 0.9, 0.9, "PatientName:"),
+    ("GebDatum 12.03.61", "label", 0.7, 0.7, "GebDatum"),
 ]
 
 # clinical screen text: nothing above suggestive (0.4)
@@ -190,7 +192,8 @@ NEGATIVE = [
     "R 12 mm", "1540 m/s", "THI Pen Res", "ML6-15", "SP10-16", "Software 12.4.0", "SW V3.2.10",
     "Map 2 Gain 45 DR 70", "ZOOM x2", "TIB 0.2 TIC 0.3", "Clip 3 of 12", "Q 12", "XL14-3", "Time 0:04",
     "LVIDd 4.8 cm", "Pleural line", "Store 1/4", "Depth 18.0cm", "IVC 1.8 cm 50%", "Thr 12 dB", "TGC 5",
-    "Frame rate 34 Hz", "P 3.5", "HD 11 XE", "3D 4D", "CW PW", "Harm 4.0 MHz", "Comp 65", "AO 2.3 cm",
+    "Frame rate 34 Hz", "0 2 4 6 8 10 12 14 16", "10 12 14 16 18 20", "Image 12 of 150",
+    "Ver 1.2.10.15", "P 3.5", "HD 11 XE", "3D 4D", "CW PW", "Harm 4.0 MHz", "Comp 65", "AO 2.3 cm",
 ]
 
 

@@ -197,18 +197,20 @@ _INNER = str.maketrans("oil|sb", "011158")
 _WORD = re.compile(r"[a-z]+")
 _AGE_UNIT_WORDS = frozenset(_WORD.findall(" ".join(_AGE_UNITS)))
 _NUMBER_WORDS = frozenset(("nr", "no", "n", "num", "nummer", "numero"))
-_LABEL_HEADS = frozenset(_WORD.findall(w)[0] for w in _STRONG_LABELS + _WEAK_LABELS)
+#: the first three letters of each label's first word: words run together ("PatientName:") still find it
+_LABEL_HEADS = frozenset(_WORD.findall(w)[0][:3] for w in _STRONG_LABELS + _WEAK_LABELS)
 
 
 class _Line:
     """One line as the recognisers read it: the text, its folded copy, its words, its digit count."""
 
-    __slots__ = ("text", "v", "words", "letters", "digits", "months")
+    __slots__ = ("text", "v", "words", "heads", "letters", "digits", "months")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.v = fold(text)
         self.words = frozenset(_WORD.findall(self.v))
+        self.heads = frozenset(word[:3] for word in self.words)
         self.letters = frozenset(text)
         self.digits = sum(map(str.isdigit, self.v))
         self.months = self.digits > 0 and not self.words.isdisjoint(_MONTH_OF)
@@ -432,8 +434,10 @@ def _contacts(line: _Line) -> Iterator[Evidence]:
         if not 7 <= digits <= 13:
             continue
         separators = set(re.findall(r"[\s.\-/]", s))
-        if "/" in separators and len(separators) == 1 and s.count("/") > 1:
-            continue  # a date-like chain of slashes
+        numbers = [int(n) for n in re.findall(r"\d+", s)]
+        scale = len(numbers) > 3 and len({b - a for a, b in zip(numbers, numbers[1:], strict=False)}) == 1
+        if scale or ("/" in separators and len(separators) == 1 and s.count("/") > 1):
+            continue  # a scale "10 12 14 16"; a date-like chain of slashes
         clear = "(" in s or s.startswith("0") or separators <= {"-"} or separators <= {"."} or digits >= 9
         yield _ev("phone", 0.8 if clear else 0.5, m.start(), m.end(), "phone")
     for m in _scan(_EMAIL, v, "@" in v):
@@ -444,7 +448,7 @@ def _contacts(line: _Line) -> Iterator[Evidence]:
 
 def _labels(line: _Line) -> Iterator[Evidence]:
     v = line.v
-    for m in _scan(_LABEL, v, not line.words.isdisjoint(_LABEL_HEADS)):
+    for m in _scan(_LABEL, v, not line.heads.isdisjoint(_LABEL_HEADS)):
         key = re.sub(r"[\s.\-/'()]", "", m["label"])
         tier = "strong" if key in _STRONG_SET else "weak"
         mark = m["mark"] or ""

@@ -14,9 +14,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from phiphantom.core.ground_truth import BoxRow
+from phiphantom.core.ground_truth import DEFAULT_PACK, BoxRow
 
-DEFAULT_STYLE = "classic"   # the generator's built-in pack: rows without a style cell
 GRAPHIC = "graphic"         # kind of a box that is a drawn graphic, not text
 #: The per-style pixel metrics, in the order results.json holds them, and what their "n" counts.
 STYLE_METRICS = (
@@ -30,7 +29,7 @@ STYLE_METRICS = (
 )
 
 
-def box_style(row: BoxRow, default: str = DEFAULT_STYLE) -> str:
+def box_style(row: BoxRow, default: str = DEFAULT_PACK) -> str:
     """The style pack of a ground-truth box (``default`` when the table has no style for it)."""
     return row.get("style") or default
 
@@ -45,7 +44,7 @@ def file_style(entry: Mapping[str, Any], boxes: list[BoxRow]) -> str:
     style = entry.get("style")
     if isinstance(style, str) and style:
         return style
-    return box_style(boxes[0]) if boxes else DEFAULT_STYLE
+    return box_style(boxes[0]) if boxes else DEFAULT_PACK
 
 
 def _ratio(num: float, den: float) -> float | None:

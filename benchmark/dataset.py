@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from phiphantom.core.ground_truth import BoxRow, TagRow, missing_columns, read_table, rows_of
+from phiphantom.core.ground_truth import DEFAULT_PACK, BoxRow, TagRow, missing_columns, read_table, rows_of
 from phiphantom.core.vocabulary import LOCATION_KINDS
 from phiphantom.synth.ground_truth import IMAGE_MASK_KEY, read_masks, sha256_file
 
@@ -53,8 +53,8 @@ TAG_FIELDS = ("file", "tag_path", "vr", "location_kind", "category", "injected_v
 IDENTITY_FIELDS = ("patient_key", "deid_id", "mrn")
 #: Cells of the columns a dataset from before style packs lacks (issue 14): its files are the classic
 #: generator's and its boxes all text; the version is unknown (empty).
-BOX_DEFAULTS = {"style": "classic", "style_version": "", "kind": "text"}
-TAG_DEFAULTS = {"style": "classic", "style_version": ""}
+BOX_DEFAULTS = {"style": DEFAULT_PACK, "style_version": "", "kind": "text"}
+TAG_DEFAULTS = {"style": DEFAULT_PACK, "style_version": ""}
 #: Manifest entry keys the benchmark reads.
 ENTRY_KEYS = {"relpath": str, "mask_relpath": str, "patient_key": str, "transfer_syntax": str, "frames": int,
               "rows": int, "columns": int, "bytes": int, "lossless": bool}

@@ -21,6 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, ClassVar, TypeVar
 
+#: The generator's built-in style pack (its own look; ``synth.styles`` re-exports it), and the style of a
+#: row or file written before style packs existed (no ``style`` cell).
+DEFAULT_PACK = "classic"
+
 BOX_COLUMNS = (
     # the article's columns
     "case_uuid", "sop_instance_uid", "source_id", "source_relpath", "output_dicom_relpath", "image_h", "image_w",
@@ -135,7 +139,7 @@ class BoxRow(GroundTruthRow):
     plate: str
     over_image: str
     mask_relpath: str
-    style: str          # the style pack the file was drawn from ("classic": the built-in generator)
+    style: str          # the style pack the file was drawn from (DEFAULT_PACK: the built-in generator)
     style_version: str  # that pack's version
     kind: str           # text | graphic (a non-text graphic: bar, scale, marker...; never PHI)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from phiphantom.core.executors import Executor, ExecutorError
+from phiphantom.core.ground_truth import DEFAULT_PACK
 
 DIFFICULTIES = ("easy", "realistic", "hard")
 
@@ -31,7 +32,7 @@ DEFAULT_LOCALES = (
 DEFAULT_SIZES = ((640, 480), (800, 600), (1024, 768))
 
 #: The style packs a dataset is drawn from when ``--styles`` is not given.
-DEFAULT_STYLES: tuple[str, ...] = ("classic",)
+DEFAULT_STYLES: tuple[str, ...] = (DEFAULT_PACK,)
 
 MIN_SIZE = (160, 120)
 MAX_SIZE = (1024, 768)

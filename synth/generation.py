@@ -19,7 +19,7 @@ from pathlib import Path
 
 from phiphantom.core import __version__
 from phiphantom.core.executors import ExecutorError, TaskFailed
-from phiphantom.core.ground_truth import IdentityRow, write_rows
+from phiphantom.core.ground_truth import DEFAULT_PACK, IdentityRow, write_rows
 
 from .config import GenerateConfig
 from .file_job import JobResult, mask_relpath_for, run_job
@@ -65,7 +65,7 @@ class DatasetSummary:
 def categories(config: GenerateConfig) -> list[str]:
     """The COCO categories: PHI, then clinical; with packs other than classic their own and the graphic kinds."""
     names = sorted(PHI_TAGS) + sorted(CLINICAL_CATEGORIES)
-    if any(ref.name != "classic" for ref in config.style_packs()):
+    if any(ref.name != DEFAULT_PACK for ref in config.style_packs()):
         from .graphics import GRAPHIC_KINDS
         from .styles.compose_pack import PACK_CATEGORIES
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from phiphantom.core.ground_truth import DEFAULT_PACK
+
 from .config import GenerateConfig, StyleRef
 from .identity import Identity, make_identity
 from .seeding import derive_seed, rng_for
@@ -45,7 +47,7 @@ class FileJob:
     global_seed: int
     run_id: str
     source_spec: str
-    style: str = "classic"    # the style pack the file is drawn from (all files of a study share it)
+    style: str = DEFAULT_PACK  # the style pack the file is drawn from (all files of a study share it)
     style_version: str = "1"  # that pack's version
 
     @property
@@ -107,7 +109,7 @@ def plan_dataset(config: GenerateConfig, source: FrameSource) -> tuple[list[Iden
     for p in range(config.patients):
         identity = make_identity(config.seed, p, config.locales, config.studies_per_patient)
         home = study_pack(config.seed, packs, identity.patient_key, 0)
-        if home.name != "classic":  # the site of the first study writes the patient's name and ID its way
+        if home.name != DEFAULT_PACK:  # the site of the first study writes the patient's name and ID its way
             from .styles import get_pack
 
             identity = pack_identity(identity, get_pack(home.name), config.seed)

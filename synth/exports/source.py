@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from phiphantom.core.ground_truth import BoxRow, ColumnsError, read_rows
+from phiphantom.core.ground_truth import DEFAULT_PACK, BoxRow, ColumnsError, read_rows
 
 from ..graphics import GRAPHIC_KINDS
 from ..overlay_content import PHI_TAGS
@@ -113,7 +113,7 @@ def load_dataset(root: Path) -> Dataset:
         try:
             relpath = str(entry["relpath"])
             patient, study = _study(relpath)
-            style = str(entry.get("style") or "classic")
+            style = str(entry.get("style") or DEFAULT_PACK)
             files.append(SourceFile(relpath, str(entry.get("patient_key") or patient), study, style,
                                     int(entry["frames"]), int(entry["rows"]), int(entry["columns"])))
         except (KeyError, TypeError, ValueError):

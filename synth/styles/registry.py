@@ -19,11 +19,11 @@ from typing import Any
 
 from faker.config import AVAILABLE_LOCALES
 
+from phiphantom.core.ground_truth import DEFAULT_PACK as DEFAULT_PACK  # the generator's default (classic) pack
+
 from ..fonts import LEGACY_FACES
 from .schema import PackError, StylePack, load_pack
 
-#: The pack whose behaviour is the generator's default (today's look).
-DEFAULT_PACK = "classic"
 #: Shapes and name formats the classic generator draws itself (synth/identity.py, overlay_content.py).
 CLASSIC_ID_SHAPES = ("digits7", "zero_padded8", "alpha_digits", "dashed", "year_seq", "site_prefix")
 CLASSIC_NAME_FORMATS = ("FAMILY, GIVEN", "Family, Given", "Given Family", "FAMILY^GIVEN", "FAMILY GIVEN M")

@@ -24,6 +24,7 @@ from .aggregate import aggregate_engine
 from .dataset import BenchDataset, DatasetError, load_dataset
 from .engines.command import CMD_PREFIXES
 from .engines.peer import PEER_PREFIX
+from .engines.registry import build_engine
 from .report import Thumbnail, render_reports
 from .results_file import (
     RESULTS_NAME,
@@ -71,7 +72,7 @@ def unique_names(choices: list[EngineChoice]) -> list[EngineChoice]:
     for c in choices:
         name = c.name
         if given.count(c.name) > 1 and ":" in c.spec and not c.spec.startswith((*CMD_PREFIXES, "python:")):
-            label = re.sub(r"[^A-Za-z0-9._-]+", "-", c.spec).strip("-")
+            label = re.sub(r"[^A-Za-z0-9._-]+", "-", c.spec.replace("threshold=", "t")).strip("-")  # bundled-t0.35
             name = label if len(label) <= 48 else name
         base, n = name, 1
         while name in used:
@@ -167,6 +168,9 @@ def run_bench(data: Path, engines: list[str], out: Path, *, workers: int = 1, ti
     data, out = Path(data).resolve(), Path(out).resolve()  # Dask workers see only absolute paths
     dataset = load_dataset(data)
     choices = unique_names([parse_engine(e) for e in engines])
+    for choice in choices:  # a bad bundled:WORD (threshold=abc) is an error before any engine runs
+        if choice.spec == "bundled" or choice.spec.startswith("bundled:"):
+            build_engine(choice.spec)
     for name in engine_objects or {}:
         choices.append(EngineChoice(name, f"object:{name}"))
     if not choices:

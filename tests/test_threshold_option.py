@@ -14,13 +14,17 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from phiphantom.benchmark.bench import parse_engine, unique_names
+from phiphantom.benchmark.engines.base import EngineError
+from phiphantom.benchmark.engines.registry import build_engine
 from phiphantom.cli.main import app
 from phiphantom.deid import Deidentifier
 from phiphantom.deid.batch import BatchUsageError, DeidSettings, KeySettings, deid_batch
 from phiphantom.deid.keys import KEY_ENV
 from phiphantom.deid.pixels.config import PixelConfig
+from phiphantom.synth import generate
 
-from .helpers import image, save
+from .helpers import image, save, small_config
 
 NO_KEY_ENV = {KEY_ENV: ""}
 
@@ -118,3 +122,48 @@ def test_cli_help_explains_the_threshold():
     result = CliRunner().invoke(app, ["deid", "--help"], env={"COLUMNS": "200"})
     text = one_line(result.output)
     assert "--threshold" in text and "from -1 to 1" in text and "--policy" in text
+
+
+# -- the benchmark's bundled engine --------------------------------------------------------------------------------
+
+
+def test_bundled_spec_threshold_parses_alone_and_with_other_words():
+    engine = build_engine("bundled:threshold=0.35")
+    assert engine.pixels.threshold == 0.35 and engine.pixels.policy == "strict"
+    assert engine.name == "bundled-t0.35"
+    assert engine.describe()["config"]["pixels"] == "tesseract, strict, threshold 0.35"
+    engine = build_engine("bundled:balanced,threshold=0.6,hard")
+    assert (engine.pixels.policy, engine.pixels.hard, engine.pixels.threshold) == ("balanced", True, 0.6)
+    engine = build_engine("bundled:retain-uids,threshold=-0.2")
+    assert engine.pixels.threshold == -0.2 and engine.options.options == frozenset({"retain_uids"})
+    plain = build_engine("bundled:balanced")
+    assert plain.name == "bundled" and plain.pixels.threshold is None and plain.pixels.label == "balanced"
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("bundled:threshold=abc", "from -1 to 1"), ("bundled:threshold=1.5", "from -1 to 1"),
+    ("bundled:threshold=nan", "from -1 to 1"), ("bundled:threshold=", "from -1 to 1"),
+    ("bundled:threshold=0.1,threshold=0.2", "given twice"), ("bundled:thresh=0.1", "unknown bundled setting"),
+    ("bundled:header-only,threshold=0.1", "not with header-only"),
+])
+def test_bundled_spec_rejects_a_bad_threshold(spec, message):
+    with pytest.raises(EngineError, match=message):
+        build_engine(spec)
+
+
+def test_two_thresholds_are_two_engines_with_distinct_names():
+    specs = ["bundled:threshold=-0.2", "bundled:threshold=0.2", "bundled:balanced,threshold=0.6,hard", "bundled"]
+    assert [c.name for c in unique_names([parse_engine(s) for s in specs])] == [
+        "bundled-t-0.2", "bundled-t0.2", "bundled-balanced-t0.6-hard", "bundled"]
+    assert build_engine(specs[0]).name != build_engine(specs[1]).name
+
+
+def test_bench_refuses_a_bad_threshold_before_any_engine_runs(tmp_path):
+    data = tmp_path / "data"
+    generate(small_config(data, patients=1, seed=3))
+    out = tmp_path / "results"
+    result = CliRunner().invoke(app, ["bench", "--data", str(data), "--out", str(out), "--workers", "1",
+                                      "--engine", "null", "--engine", "bundled:threshold=abc"])
+    assert result.exit_code == 2, result.output
+    assert "bundled:threshold=abc: the threshold must be a number from -1 to 1" in one_line(result.output)
+    assert not out.exists()  # not even the null engine ran

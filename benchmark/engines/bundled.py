@@ -2,6 +2,11 @@
 
 This adapter (with the engine registry) is the one place where the benchmark imports ``phiphantom.deid``:
 the engine the benchmark scores is used only through it (``tests/test_import_direction.py``).
+
+Spec ``bundled:WORD,...`` (:func:`spec_settings`): PS3.15 profile option names, ``balanced`` (pixel
+policy), ``hard``, ``header-only``, and ``threshold=T`` (a line of burned-in text is redacted when its score,
+in [-1, 1], reaches T: ``phiphantom deid --threshold``). An engine with a threshold is named ``bundled-tT``
+(``bundled-t0.35``), so that one ``bench`` run over several thresholds gives one column per threshold.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydicom.filewriter import dcmwrite
 
@@ -17,12 +22,59 @@ from phiphantom.deid.api import deidentify_file
 from phiphantom.deid.config import DeidConfig
 from phiphantom.deid.header_deid import DeidOptions
 from phiphantom.deid.keys import KEY_ENV, load_key
-from phiphantom.deid.pixels.config import PixelConfig
+from phiphantom.deid.pixels.config import PixelConfig, check_threshold
 
 from .base import BaseEngine, Detection, EngineContext, EngineError, FileResult
 
 if TYPE_CHECKING:  # the fuzzer's type for the batch runner's plan (it reaches deid only through this adapter)
     from phiphantom.deid.batch import Plan as BatchPlan  # noqa: F401 - imported by benchmark/fuzz/worker.py
+
+
+#: ``bundled:`` words that set the engine rather than name a profile option
+_POLICY_WORDS = ("balanced", "strict")
+_FLAG_WORDS = ("header_only", "hard")
+#: ``bundled:`` settings given as ``NAME=VALUE``
+SPEC_SETTINGS = ("threshold",)
+
+
+def parse_threshold(text: str) -> float:
+    """``T`` of ``bundled:threshold=T`` as a float in [-1, 1]; :class:`EngineError` (naming the spec) otherwise."""
+    try:
+        value = check_threshold(float(text))
+    except ValueError:
+        raise EngineError(f"bundled:threshold={text}: the threshold must be a number from -1 to 1") from None
+    assert value is not None
+    return value
+
+
+def spec_settings(text: str) -> dict[str, Any]:
+    """The :class:`BundledEngine` keywords of the words after ``bundled:`` (``balanced,threshold=0.6,hard``):
+    ``policy``, ``hard``, ``header_only``, ``threshold`` and the profile ``options`` (any other word; checked
+    by the engine). A bad ``NAME=VALUE`` raises :class:`EngineError` before the engine does any work."""
+    settings: dict[str, Any] = {}
+    switches = set()
+    for raw in (w.strip() for w in text.split(",")):
+        if not raw:
+            continue
+        if "=" in raw:
+            name, _, value = raw.partition("=")
+            name = name.strip().replace("-", "_").lower()
+            if name not in SPEC_SETTINGS:
+                raise EngineError(f"unknown bundled setting {name!r}; known: {', '.join(SPEC_SETTINGS)}=VALUE")
+            if name in settings:
+                raise EngineError(f"bundled:{name}= is given twice")
+            settings[name] = parse_threshold(value.strip())
+            continue
+        word = raw.replace("-", "_")
+        if word in _POLICY_WORDS:
+            settings["policy"] = "balanced" if word == "balanced" or settings.get("policy") == "balanced" else word
+        elif word in _FLAG_WORDS:
+            settings[word] = True
+        else:
+            switches.add(word)
+    if switches:
+        settings["options"] = frozenset(switches)
+    return settings
 
 
 class BundledEngine(BaseEngine):
@@ -33,13 +85,30 @@ class BundledEngine(BaseEngine):
     (where every later engine and tool of the run could read it). :meth:`worker_env` hands it to this
     engine's own workers only, so that they all agree on pseudonyms. Files are written under
     pseudonymized names, so file names never carry PHI.
+
+    ``spec``: the words after ``bundled:`` (:func:`spec_settings`); they override the keywords. ``threshold``:
+    a float in [-1, 1] or its text; ``None``, the policy's default.
     """
 
     def __init__(self, options: frozenset[str] = frozenset(), header_only: bool = False, policy: str = "strict",
-                 hard: bool = False, **_: object) -> None:
-        self.pixels = None if header_only else PixelConfig(policy=policy, hard=hard)
+                 hard: bool = False, threshold: float | str | None = None, spec: str = "", **_: object) -> None:
+        given = spec_settings(spec)
+        options = given.get("options", options)
+        header_only, policy = given.get("header_only", header_only), given.get("policy", policy)
+        hard, threshold = given.get("hard", hard), given.get("threshold", threshold)
+        if isinstance(threshold, str):
+            threshold = parse_threshold(threshold)
+        elif threshold is not None:
+            try:
+                threshold = check_threshold(threshold)
+            except ValueError as exc:
+                raise EngineError(str(exc)) from None
+        if threshold is not None and header_only:
+            raise EngineError("bundled: threshold sets how pixels are cleaned: not with header-only")
+        self.pixels = None if header_only else PixelConfig(policy=policy, hard=hard, threshold=threshold)
         pixels = "off" if self.pixels is None else f"{self.pixels.ocr}, {self.pixels.label}"
-        super().__init__(name="bundled", config={"profile": "basic", "options": sorted(options), "pixels": pixels})
+        name = "bundled" if threshold is None else f"bundled-t{threshold:g}"
+        super().__init__(name=name, config={"profile": "basic", "options": sorted(options), "pixels": pixels})
         self._key_text = os.environ.get(KEY_ENV, "")
         if not self._key_text:
             self._key_text = secrets.token_hex(32)  # ephemeral for this run; never written anywhere

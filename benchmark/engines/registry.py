@@ -15,8 +15,6 @@ Specs:
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..peers.catalog import PEERS
 from .base import Engine, EngineError
 from .command import CMD_PREFIXES, CommandEngine, parse_cmd_options
@@ -55,17 +53,8 @@ def build_engine(spec: str, **kwargs) -> Engine:
     if spec.startswith(PEER_PREFIX) or spec in PEERS:
         name = spec[len(PEER_PREFIX):] if spec.startswith(PEER_PREFIX) else spec
         return _construct(f"peer:{name}", PeerEngine, peer_name=name, **kwargs)
-    if spec == "bundled" or spec.startswith("bundled:"):
-        words = ([o.strip().replace("-", "_") for o in spec[len("bundled:"):].split(",") if o.strip()]
-                 if ":" in spec else [])
-        flags: dict[str, Any] = {"header_only": "header_only" in words}
-        if "balanced" in words:
-            flags["policy"] = "balanced"
-        if "hard" in words:
-            flags["hard"] = True
-        switches = frozenset(w for w in words if w not in ("header_only", "balanced", "strict", "hard"))
-        kwargs = {**kwargs, **flags, **({"options": switches} if switches else {})}
-        return build_bundled_engine(**kwargs)
+    if spec == "bundled" or spec.startswith("bundled:"):  # its words are parsed by the engine (bundled.spec_settings)
+        return build_bundled_engine(**{**kwargs, "spec": spec.partition(":")[2]})
     factory = _SIMPLE.get(spec)
     if factory is None:
         raise EngineError(f"unknown engine {spec!r}; valid: {', '.join(SPEC_FORMS)}")

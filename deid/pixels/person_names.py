@@ -1,0 +1,371 @@
+"""Person-name evidence for one line of burned-in text, from name lists that do not come from the generator.
+
+``name_evidence(text)`` returns :class:`~.evidence.Evidence` of kind ``name`` for the characters of an OCR'd
+line that look like a person's name; ``known_name_words()`` is every name word of the lists (upper-cased,
+accents kept) for the benchmark's overlap report.
+
+Sources (``deid/pixels/data/names/``, loaded once, cached):
+
+* ``census1990_surnames.txt.gz`` (88,799 surnames in rank order) and ``census1990_given.txt.gz`` (5,163 given
+  names): the US Census Bureau's 1990 name frequency files, a work of the US Government (public domain),
+  as shipped unchanged in the PyPI package ``names`` 0.3.0 (MIT, Trey Hunner) and derived from its sdist by
+  ``.ci/derive_census_names.py`` (command in ``data/names/README.md``). Chosen because it is open, small
+  (340 kB gzipped), multi-national through immigration (German, Italian, Spanish, Polish, Dutch, Portuguese,
+  Irish ... surnames, without diacritics: lookups fold accents), and is not Faker's data. Rejected:
+  ``names-dataset`` (55 MB, taken from a leaked Facebook dump), ``gender-guesser`` (GPL), ``nameparser``
+  (LGPL; its title/particle lists are not used, ours below are written from general knowledge).
+* ``europe_given.txt``, ``europe_surnames.txt``: common given names and surnames of European and other
+  countries with their diacritics, written by hand for this project (CC0); ``ambiguous.txt``: name words
+  that are also English or ultrasound words ("Long", "Gain", "Rose", "May", "Lung"), weak on their own.
+
+Rules (weights in [-1, 1], towards PHI):
+
+* a known name word capitalised like a name (Title case or ALL CAPS; lower case is no evidence): 0.65
+  (0.5 for a rare surname, rank > 20,000; 0.25 for an ambiguous word; words of 1-2 letters none);
+* two or more name words in a row ("SURNAME, Given", "Given M. SURNAME", "DOE^JOHN") with at least one
+  known, non-ambiguous word: 0.9 over the run; name-shaped words that are not in the lists join a run
+  next to a known one (unknown surnames);
+* structure, even for words in no list: a DICOM PN caret between letters 0.9; a title (Dr, Prof, Mr, Mrs,
+  Ms, Hr., Fr., Mme, Sr., Sra., Sig., ...) before a name-shaped word 0.85; a particle (van, van der, de la,
+  von, da, di, dos, du, le, bin, ibn, al-, ...) before a capitalised word, O'/D' apostrophes and Mc/Mac
+  prefixes 0.8; a hyphenated double name of two capitalised words 0.8 when one part is known (0.5 when
+  neither is).
+
+OCR tolerance: accents are folded for lookups ("MULLER" finds "Müller"), digits 0/1/5 inside a word of
+letters are read as O/I-or-L/S, and a Title-case word run together ("JohnSmith") is split. No name value is
+ever logged or put in an exception; ``source`` names only the rule or list.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from .evidence import Evidence
+
+DATA_PACKAGE = "phiphantom.deid.pixels"
+DATA_DIR = "data/names"
+
+KNOWN_WEIGHT = 0.65
+RARE_WEIGHT = 0.5
+AMBIGUOUS_WEIGHT = 0.25
+RUN_WEIGHT = 0.9
+CARET_WEIGHT = 0.9
+TITLE_WEIGHT = 0.85
+PARTICLE_WEIGHT = 0.8
+HYPHEN_KNOWN_WEIGHT = 0.8
+HYPHEN_UNKNOWN_WEIGHT = 0.5
+RARE_RANK = 20_000
+INITIAL_WEIGHT = 0.7
+
+#: Honorifics and titles before a name (compared upper-cased, without the dot)
+TITLES = frozenset({
+    "DR", "DRS", "DOC", "PROF", "PR", "MR", "MRS", "MS", "MISS", "MX", "SIR", "DAME", "HR", "HRN", "FR", "FRAU",
+    "HERR", "MME", "MLLE", "M", "SR", "SRA", "SRTA", "SRES", "DON", "DONA", "DOÑA", "SIG", "SIGRA", "SIGNOR",
+    "SIGNORA", "DHR", "MEVR", "PAN", "PANI", "DIPL", "ING", "MAG", "MUDR", "MED",
+})
+#: Titles that need their dot to count (they are also words or letters)
+DOTTED_ONLY = frozenset({"M", "FR", "PR", "MED", "ING", "MAG", "DON", "PAN", "SIR", "DOC", "MISS"})
+#: Name particles (compared upper-cased): Dutch, German, French, Spanish, Portuguese, Italian, Irish, Arabic
+PARTICLES = frozenset({
+    "VAN", "DER", "DEN", "TER", "TEN", "VON", "ZU", "ZUM", "ZUR", "DE", "DEL", "DELLA", "DELLE", "DEI", "DEGLI",
+    "DES", "DU", "LA", "LE", "LES", "DA", "DAS", "DO", "DOS", "DI", "Y", "E", "BIN", "BEN", "IBN", "BINT", "AL",
+    "EL", "ABU", "O", "MAC", "MC", "ST", "SAN", "SANTA", "NI", "Ó", "NÍ", "UA", "'T", "T", "LO", "LI", "D", "L",
+})
+#: Particles that open a name alone before a capitalised word (not "E", "Y", "O", "LA" ... on their own)
+OPENING_PARTICLES = frozenset({
+    "VAN", "VON", "DE", "DEL", "DELLA", "DA", "DOS", "DAS", "DI", "DU", "LE", "TER", "TEN", "BIN", "IBN", "BINT",
+    "AL", "EL", "ABU", "ZU", "DES", "DEGLI", "LO", "NÍ", "NI", "Ó",
+})
+
+_WORD = re.compile(r"[^\W\d_](?:[\w'’`]*[^\W_])?(?:-[^\W\d_](?:[\w'’`]*[^\W_])?)*|\^", re.UNICODE)
+_PREFIXED = re.compile(r"[OoDd]['’`][A-Z][^\W\d_]+|M[Aa]?[Cc][A-Z][a-z]+|(?:MAC|MC)[A-Z]{3,}")
+_CAPS_MC = re.compile(r"(?:MAC|MC)[A-Z]{3,}")
+_ARABIC_PREFIXED = re.compile(r"(?:[Aa]l|[Ee]l|AL|EL|[Bb]in|[Aa]bu|ABU)-[A-Z][^\W\d_]+")
+_OCR_DIGITS = str.maketrans({"0": "O", "5": "S", "8": "B"})
+_FOLD_EXTRA = str.maketrans({"ß": "SS", "ẞ": "SS", "Ł": "L", "ł": "L", "Ø": "O", "ø": "O", "Æ": "AE", "æ": "AE",
+                             "Œ": "OE", "œ": "OE", "Đ": "D", "đ": "D", "Ð": "D", "Þ": "TH", "ı": "I", "’": "'",
+                             "`": "'"})
+
+
+@dataclass(frozen=True)
+class NameLists:
+    """The loaded lists, keyed by accent-folded upper-case form."""
+
+    given: frozenset[str]
+    surname_rank: dict[str, int]
+    ambiguous: frozenset[str]
+    words: frozenset[str]  # accent-kept upper-case, for overlap reports
+
+    def known(self, key: str) -> bool:
+        return key in self.given or key in self.surname_rank
+
+
+def fold(word: str) -> str:
+    """Upper-case, accents removed, apostrophes and hyphens kept ("Müller" -> "MULLER", "Łukasz" -> "LUKASZ")."""
+    text = unicodedata.normalize("NFKD", word.translate(_FOLD_EXTRA))
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).upper().translate(_FOLD_EXTRA)
+
+
+def _read_text(name: str) -> str:
+    data = resources.files(DATA_PACKAGE).joinpath(DATA_DIR, name).read_bytes()
+    if name.endswith(".gz"):
+        data = gzip.decompress(data)
+    return data.decode("utf-8")
+
+
+def _entries(text: str) -> list[str]:
+    """Whitespace-separated words of a hand list, comment lines skipped, particles and lower-case words out."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        for word in line.split():
+            if word[0].islower() or fold(word) in PARTICLES:
+                continue
+            out.append(word)
+    return out
+
+
+@lru_cache(maxsize=1)
+def name_lists() -> NameLists:
+    """Load the packaged lists once (about 0.1 s)."""
+    surnames = _read_text("census1990_surnames.txt.gz").split()
+    rank = dict(zip(surnames, range(1, len(surnames) + 1), strict=True))
+    given = set(_read_text("census1990_given.txt.gz").split())
+    words = set(surnames) | given
+    for kind, target in (("europe_given.txt", given), ("europe_surnames.txt", None)):
+        for word in _entries(_read_text(kind)):
+            parts = [word, *re.split(r"[-'’]", word)] if re.search(r"[-'’]", word) else [word]
+            for part in parts:
+                if len(part) < 2:
+                    continue
+                words.add(part.upper())
+                key = fold(part)
+                if target is not None:
+                    target.add(key)
+                else:
+                    rank.setdefault(key, 1)
+    ambiguous = frozenset(w for w in _read_text("ambiguous.txt").split() if not w.startswith("#") and w.isupper())
+    return NameLists(frozenset(given), rank, ambiguous, frozenset(words))
+
+
+def known_name_words() -> frozenset[str]:
+    """Every name word of the packaged lists, upper-cased with its accents (Census names are ASCII)."""
+    return name_lists().words
+
+
+# -- tokens --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    start: int
+    end: int
+
+    @property
+    def caret(self) -> bool:
+        return self.text == "^"
+
+
+def tokens(text: str) -> list[Token]:
+    return [Token(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def name_shaped(word: str) -> bool:
+    """Title case, ALL CAPS, or a name's inner capitals (McDonald, DeVries, O'Neil, Müller-Lüdenscheidt,
+    al-Rashid): every part between hyphens and apostrophes starts upper-case, but for a particle before one."""
+    if sum(ch.isalpha() for ch in word) < 2:
+        return False
+    parts = [p for p in re.split(r"[-'’`]", word) if p]
+    if not parts or not parts[-1][0].isupper():
+        return False
+    return all(p[0].isupper() or fold(p) in PARTICLES for p in parts)
+
+
+def ocr_keys(word: str) -> list[str]:
+    """Folded lookup keys of a word, with OCR digit confusions read as letters (0->O, 5->S, 1->I or L)."""
+    key = fold(word).replace("'", "")
+    if not any(ch.isdigit() for ch in key):
+        return [key]
+    if sum(ch.isalpha() for ch in key) < 2 or not all(ch.isalpha() or ch in "0158" for ch in key):
+        return []
+    key = key.translate(_OCR_DIGITS)
+    return [key.replace("1", "I"), key.replace("1", "L")]
+
+
+def ocr_word(word: str) -> str:
+    """``word`` with digits read as letters when it is otherwise letters (for the shape check)."""
+    if any(ch.isdigit() for ch in word) and ocr_keys(word):
+        return word.translate(_OCR_DIGITS).replace("1", "l" if word[1:2].islower() else "I")
+    return word
+
+
+@dataclass(frozen=True)
+class WordClass:
+    known: bool
+    ambiguous: bool
+    weight: float
+    source: str
+
+
+def classify_word(word: str, lists: NameLists) -> WordClass:
+    """How much a single word looks like a known name (0 when it does not)."""
+    shaped = ocr_word(word)
+    if not name_shaped(shaped):
+        return WordClass(False, False, 0.0, "")
+    keys = ocr_keys(word)
+    if len(keys) == 1 and len(keys[0]) <= 2:
+        return WordClass(False, False, 0.0, "")
+    for key in keys:
+        if key in lists.ambiguous:
+            return WordClass(lists.known(key), True, AMBIGUOUS_WEIGHT if lists.known(key) else 0.0,
+                             "names:ambiguous")
+        if key in lists.given:
+            return WordClass(True, False, KNOWN_WEIGHT, "names:given")
+        rank = lists.surname_rank.get(key)
+        if rank is not None:
+            weight = KNOWN_WEIGHT if rank <= RARE_RANK else RARE_WEIGHT
+            return WordClass(True, False, weight, "names:surname")
+    # a double name: a part known
+    if "-" in word:
+        parts = [classify_word(p, lists) for p in word.split("-") if p]
+        if any(p.known and not p.ambiguous for p in parts):
+            return WordClass(True, False, HYPHEN_KNOWN_WEIGHT, "names:hyphenated")
+        if all(name_shaped(p) and len(p) >= 3 for p in word.split("-")):
+            return WordClass(False, False, HYPHEN_UNKNOWN_WEIGHT, "names:hyphenated-shape")
+    return WordClass(False, False, 0.0, "")
+
+
+# -- rules -----------------------------------------------------------------------------------------------------
+
+
+def _is_title(text: str, tok: Token, lists: NameLists) -> bool:
+    key = fold(tok.text)
+    if key not in TITLES:
+        return False
+    dotted = text[tok.end:tok.end + 1] == "."
+    return dotted or key not in DOTTED_ONLY
+
+
+def _is_initial(text: str, tok: Token) -> bool:
+    return len(tok.text) == 1 and tok.text.isupper() and text[tok.end:tok.end + 1] == "."
+
+
+def _gap_ok(text: str, a: Token, b: Token) -> bool:
+    """Only name separators between two tokens: spaces, one comma, a dot after an initial or title, carets."""
+    gap = text[a.end:b.start]
+    return len(gap) <= 3 and re.fullmatch(r"\.?,?\s*|\s*,\s*|\^*|\.\s*", gap) is not None
+
+
+def _structure(text: str, toks: list[Token], lists: NameLists) -> list[Evidence]:
+    out: list[Evidence] = []
+    words = [t for t in toks if not t.caret]
+    # DICOM PN carets between letters: DOE^JOHN, Doe^John^^Dr
+    for m in re.finditer(r"[^\W\d_][\w'’-]*(?:\^+[\w'’.-]*)+\^*|\^+[^\W\d_][\w'’-]*", text):
+        if "^" in m.group() and sum(ch.isalpha() for ch in m.group()) >= 3:
+            out.append(Evidence("name", CARET_WEIGHT, m.start(), m.end(), "names:dicom-pn"))
+    for i, tok in enumerate(words):
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        key = fold(tok.text)
+        # a title before a name-shaped word
+        if nxt is not None and _is_title(text, tok, lists) and _gap_ok(text, tok, nxt) and name_shaped(
+                ocr_word(nxt.text)) and fold(nxt.text) not in lists.ambiguous:
+            out.append(Evidence("name", TITLE_WEIGHT, tok.start, nxt.end, "names:title"))
+        # a particle (or two: van der, de la, van 't) before a capitalised word
+        if key in OPENING_PARTICLES and (tok.text.islower() or tok.text.istitle() or tok.text.isupper()):
+            j = i + 1
+            while j < len(words) and fold(words[j].text) in PARTICLES and words[j].text[0].islower() and j < i + 3:
+                j += 1
+            if j < len(words) and _gap_ok(text, words[j - 1], words[j]):
+                last = words[j]
+                shaped = name_shaped(ocr_word(last.text)) and len(last.text) >= 3
+                clean = fold(last.text) not in lists.ambiguous and fold(last.text) not in PARTICLES
+                if shaped and clean and not (tok.text.isupper() and len(tok.text) <= 2 and not last.text.isupper()):
+                    out.append(Evidence("name", PARTICLE_WEIGHT, tok.start, last.end, "names:particle"))
+        # apostrophe and Mc/Mac prefixes: O'Neil, D'Angelo, McDonald, MacLeod
+        if _PREFIXED.fullmatch(tok.text) or _ARABIC_PREFIXED.fullmatch(tok.text):
+            if not _CAPS_MC.fullmatch(tok.text) or lists.known(fold(tok.text)):
+                out.append(Evidence("name", PARTICLE_WEIGHT, tok.start, tok.end, "names:prefix"))
+    return out
+
+
+def _split_run_together(word: str, lists: NameLists) -> bool:
+    """"JohnSmith": two Title-case known names run together (OCR lost the space)."""
+    m = re.fullmatch(r"([A-Z][a-z]+)([A-Z][a-z]+)", word)
+    if not m or word.startswith(("Mc", "Mac")):
+        return False
+    a, b = (classify_word(p, lists) for p in m.groups())
+    return a.known and b.known and not (a.ambiguous and b.ambiguous)
+
+
+def name_evidence(text: str) -> list[Evidence]:
+    """Evidence of kind ``name`` for the person-name-like parts of one OCR'd line (empty for none)."""
+    lists = name_lists()
+    toks = tokens(text)
+    out = _structure(text, toks, lists)
+    words = [t for t in toks if not t.caret]
+    classes = [classify_word(t.text, lists) for t in words]
+    # runs of name words: known ones, initials, particles and name-shaped unknown words between separators
+    runs: list[list[int]] = []
+    current: list[int] = []
+    for i, tok in enumerate(words):
+        joins = (classes[i].weight > 0 or _is_initial(text, tok) or name_shaped(ocr_word(tok.text))
+                 or (fold(tok.text) in PARTICLES and tok.text[0].islower()))
+        if joins and current and _gap_ok(text, words[current[-1]], tok):
+            current.append(i)
+        else:
+            if len(current) >= 2:
+                runs.append(current)
+            current = [i] if joins else []
+    if len(current) >= 2:
+        runs.append(current)
+    in_run: set[int] = set()
+    for run in runs:
+        known = [i for i in run if classes[i].known and not classes[i].ambiguous]
+        # an anchor: a common name of 4+ letters, or any of two known words ("Res", "Gen" are not enough)
+        anchors = known if len(known) >= 2 else [
+            i for i in known if classes[i].weight >= KNOWN_WEIGHT and len(words[i].text) >= 4]
+        names = [i for i in run if classes[i].weight > 0 or _is_initial(text, words[i])]
+        initials = [i for i in run if _is_initial(text, words[i])]
+        if not anchors and initials:
+            # "Smith, J.", "J. Kowalczyk": an initial beside a name word, known (even ambiguous) or name-shaped
+            side = [i for i in run if i not in initials and abs(i - initials[0]) == 1]
+            if side:
+                weight = RUN_WEIGHT if any(classes[i].known for i in side) else INITIAL_WEIGHT
+                lo, hi = min(side + initials[:1]), max(side + initials[:1])
+                end = words[hi].end + (1 if hi in initials else 0)  # the initial's dot
+                out.append(Evidence("name", weight, words[lo].start, end, "names:initial"))
+                in_run.update(range(lo, hi + 1))
+            continue
+        if not anchors:
+            continue
+        # the known words and initials between the outer anchors, plus one unknown name-shaped word at each end
+        # (an unknown surname beside a known given name), not a whole sentence of capitalised words
+        lo, hi = min(anchors), max(anchors)
+        while lo - 1 >= run[0]:
+            lo -= 1
+            if classes[lo].weight == 0 and not _is_initial(text, words[lo]):
+                break
+        while hi + 1 <= run[-1]:
+            hi += 1
+            if classes[hi].weight == 0 and not _is_initial(text, words[hi]):
+                break
+        if hi - lo + 1 < 2 or not names:
+            continue
+        out.append(Evidence("name", RUN_WEIGHT, words[lo].start, words[hi].end, "names:run"))
+        in_run.update(range(lo, hi + 1))
+    for i, tok in enumerate(words):
+        if i in in_run:
+            continue
+        cls = classes[i]
+        if cls.weight > 0:
+            out.append(Evidence("name", cls.weight, tok.start, tok.end, cls.source))
+        elif _split_run_together(tok.text, lists):
+            out.append(Evidence("name", RUN_WEIGHT, tok.start, tok.end, "names:run-together"))
+    return sorted(out, key=lambda ev: (ev.start, -ev.end))

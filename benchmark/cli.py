@@ -120,7 +120,8 @@ def bench(
     ctx: typer.Context,
     data: Path | None = typer.Option(None, "--data", help="Dataset folder made by `phiphantom generate`."),
     engine: list[str] = typer.Option([], "--engine", help="Engine to run (repeatable): null, oracle, header-basic, "
-                                     "bundled, cmd:'TOOL {in} {out}' (or {in_dir} {out_dir}), python:module:Factory, "
+                                     "bundled (bundled:balanced,hard,threshold=T...: docs/benchmark.md), "
+                                     "cmd:'TOOL {in} {out}' (or {in_dir} {out_dir}), python:module:Factory, "
                                      "a peer (dicognito, dicom-anonymizer, deid, presidio, easyocr-every-frame, "
                                      "gdcmanon: see `phiphantom peers`); NAME=SPEC names it."),
     out: Path | None = typer.Option(None, "--out",

@@ -207,6 +207,12 @@ def test_overlapping_boxes():
     assert same_row(box(0, 0, "a"), box(0, 7, "b"))
 
 
+def test_equally_near_lines_below_the_aligned_one_wins_in_any_order():
+    label = box(20, 300, "Patient Name:", "label", 1.0)
+    aligned, offset = box(22, 318, "ROSSI MARIO", width=60), box(116, 318, "B-mode", width=40)
+    assert rules([label, offset, aligned]) == rules([label, aligned, offset]) == {"ROSSI MARIO": {"after-label"}}
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_order_does_not_matter(seed: int):
     lines = LABEL_COLUMN + PARAMETERS + [box(8, 4, "DOE, JANE", "", 0.2)]

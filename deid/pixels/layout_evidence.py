@@ -70,6 +70,7 @@ No list or format of this project's generator was used.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -172,23 +173,41 @@ class _Layout:
     def __init__(self, lines: Sequence[Line], width: int, height: int) -> None:
         self.lines = lines
         self.height = height
-        self.usable = [i for i, line in enumerate(lines) if _usable(line, width, height)]
+        self.usable = sorted((i for i, line in enumerate(lines) if _usable(line, width, height)),
+                             key=lambda i: lines[i].y0)
+        self._tops = [lines[i].y0 for i in self.usable]
+        self._tallest = max((lines[i].height for i in self.usable), default=0)
+        self._nearest: dict[tuple[int, int, bool], tuple[int, int] | None] = {}
+
+    def _near(self, i: int) -> list[int]:
+        """Usable lines other than ``i`` that may be on its row, just above or just below it."""
+        a = self.lines[i]
+        reach = BELOW_GAP * a.height
+        lo = bisect.bisect_left(self._tops, a.y0 - reach - self._tallest)
+        hi = bisect.bisect_right(self._tops, a.y1 + reach)
+        return [j for j in self.usable[lo:hi] if j != i]
+
+    def _nearest_on_row(self, i: int, step: int) -> tuple[int, int] | None:
+        """(x gap, index) of the nearest usable line on ``i``'s row to its right (step 1) or left (-1)."""
+        key = (i, step, True)
+        if key not in self._nearest:
+            a = self.lines[i]
+            tolerance = TOUCH * a.height
+            found = []
+            for j in self._near(i):
+                b = self.lines[j]
+                if not same_row(a, b):
+                    continue
+                gap, beyond = (b.x0 - a.x1, b.x1 > a.x1) if step > 0 else (a.x0 - b.x1, b.x0 < a.x0)
+                if beyond and gap >= -tolerance:
+                    found.append(((gap, abs(b.y0 - a.y0), b.y0, b.x1, b.y1), j))
+            first = min(found, default=None)
+            self._nearest[key] = None if first is None else (first[0][0], first[1])
+        return self._nearest[key]
 
     def _row_side(self, i: int, step: int, reach: float) -> int | None:
         """Nearest usable line on ``i``'s row to its right (step 1) or left (-1), x gap <= ``reach``."""
-        a = self.lines[i]
-        tolerance = TOUCH * a.height
-        best: tuple[int, int] | None = None
-        for j in self.usable:
-            b = self.lines[j]
-            if j == i or not same_row(a, b):
-                continue
-            if step > 0:
-                gap, beyond = b.x0 - a.x1, b.x1 > a.x1
-            else:
-                gap, beyond = a.x0 - b.x1, b.x0 < a.x0
-            if beyond and gap >= -tolerance and (best is None or gap < best[0]):
-                best = (gap, j)
+        best = self._nearest_on_row(i, step)
         if best is None or best[0] > reach:
             return None
         return best[1]
@@ -217,19 +236,24 @@ class _Layout:
 
     def _stacked(self, i: int, step: int) -> int | None:
         """The next line below (step 1) or above (-1) ``i`` sharing columns with it, if aligned and close."""
-        a = self.lines[i]
-        best: tuple[int, int] | None = None
-        for j in self.usable:
-            b = self.lines[j]
-            if j == i or same_row(a, b) or min(a.x1, b.x1) <= max(a.x0, b.x0):
-                continue
-            gap = b.y0 - a.y1 if step > 0 else a.y0 - b.y1
-            centre_after = (b.y0 + b.y1) > (a.y0 + a.y1) if step > 0 else (b.y0 + b.y1) < (a.y0 + a.y1)
-            if centre_after and (best is None or gap < best[0]):
-                best = (gap, j)
+        key = (i, step, False)
+        if key not in self._nearest:
+            a = self.lines[i]
+            found = []
+            for j in self._near(i):
+                b = self.lines[j]
+                if same_row(a, b) or min(a.x1, b.x1) <= max(a.x0, b.x0):
+                    continue
+                gap = b.y0 - a.y1 if step > 0 else a.y0 - b.y1
+                centre_after = (b.y0 + b.y1) > (a.y0 + a.y1) if step > 0 else (b.y0 + b.y1) < (a.y0 + a.y1)
+                if centre_after:
+                    found.append(((gap, abs(b.x0 - a.x0), b.x0, b.x1, b.y1), j))
+            first = min(found, default=None)
+            self._nearest[key] = None if first is None else (first[0][0], first[1])
+        best = self._nearest[key]
         if best is None:
             return None
-        b = self.lines[best[1]]
+        a, b = self.lines[i], self.lines[best[1]]
         if best[0] > BELOW_GAP * a.height or abs(b.x0 - a.x0) > ALIGN * a.height:
             return None
         return best[1]
@@ -344,5 +368,5 @@ def layout_evidence(lines: Sequence[Line], width: int, height: int) -> list[list
     first = layout.banner_first()
     for j in layout.phrase(first) if first is not None else []:
         give(j, "banner-first-line", BANNER_FIRST_LINE)
-    return [[Evidence("layout", weight, 0, len(lines[i].text), rule) for rule, weight in rules.items()]
+    return [[Evidence("layout", rules[rule], 0, len(lines[i].text), rule) for rule in RULES if rule in rules]
             for i, rules in enumerate(found)]

@@ -195,6 +195,7 @@ _INNER = str.maketrans("oil|sb", "011158")
 
 
 _WORD = re.compile(r"[a-z]+")
+_DIGITS = re.compile(r"[0-9]+")
 _AGE_UNIT_WORDS = frozenset(_WORD.findall(" ".join(_AGE_UNITS)))
 _NUMBER_WORDS = frozenset(("nr", "no", "n", "num", "nummer", "numero"))
 #: the first three letters of each label's first word: words run together ("PatientName:") still find it
@@ -204,7 +205,7 @@ _LABEL_HEADS = frozenset(_WORD.findall(w)[0][:3] for w in _STRONG_LABELS + _WEAK
 class _Line:
     """One line as the recognisers read it: the text, its folded copy, its words, its digit count."""
 
-    __slots__ = ("text", "v", "words", "heads", "letters", "digits", "months")
+    __slots__ = ("text", "v", "words", "heads", "letters", "digits", "runs", "longest", "months")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -212,7 +213,8 @@ class _Line:
         self.words = frozenset(_WORD.findall(self.v))
         self.heads = frozenset(word[:3] for word in self.words)
         self.letters = frozenset(text)
-        self.digits = sum(map(str.isdigit, self.v))
+        runs = [len(run) for run in _DIGITS.findall(self.v)]
+        self.digits, self.runs, self.longest = sum(runs), len(runs), max(runs, default=0)
         self.months = self.digits > 0 and not self.words.isdisjoint(_MONTH_OF)
 
 
@@ -262,7 +264,7 @@ def fold(text: str) -> str:
 
 def _numeric_dates(line: _Line) -> Iterator[Evidence]:
     v = line.v
-    for m in _scan(_NUMERIC_DATE, v, line.digits >= 4):
+    for m in _scan(_NUMERIC_DATE, v, line.runs >= 3 and line.longest >= 2):
         a, b, c, sep = m["a"], m["b"], m["c"], m["s"]
         letter_before = m.start() > 0 and v[m.start() - 1].isalpha()
         if len(a) == 4:  # ISO order
@@ -281,12 +283,12 @@ def _numeric_dates(line: _Line) -> Iterator[Evidence]:
                 yield _ev("date", weight, m.start(), m.end(), "date-numeric")
             elif _valid_day_month(int(c), int(b)):  # YY.MM.DD
                 yield _ev("date", 0.8, m.start(), m.end(), "date-ymd")
-    for m in _scan(_SPACED_DATE, v, line.digits >= 6 and " " in v):
+    for m in _scan(_SPACED_DATE, v, line.runs >= 3 and line.longest >= 4):
         if m["a"] and (_valid_day_month(int(m["a"]), int(m["b"])) or _valid_day_month(int(m["b"]), int(m["a"]))):
             yield _ev("date", 0.9, m.start(), m.end(), "date-spaced")
         elif m["y"] and _valid_day_month(int(m["d"]), int(m["m"])):
             yield _ev("date", 0.9, m.start(), m.end(), "date-spaced")
-    for m in _scan(_COMPACT_DATE, v, line.digits >= 8):
+    for m in _scan(_COMPACT_DATE, v, line.longest >= 8):
         s = m.group()
         if ((s[:2] in ("19", "20") and _valid_day_month(int(s[6:]), int(s[4:6])))
                 or (s[4:6] in ("19", "20") and (_valid_day_month(int(s[:2]), int(s[2:4]))
@@ -311,7 +313,7 @@ def _month_name_dates(line: _Line) -> Iterator[Evidence]:
         weight = 0.8 if len(year) == 4 else 0.6
         yield _ev("date", weight if m["mon"] not in _WORDLIKE_MONTHS else weight - 0.2, m.start(), m.end(),
                   "date-month-year")
-    for m in _scan(_YEAR_MONTH_NAME, v, line.months and line.digits >= 4):
+    for m in _scan(_YEAR_MONTH_NAME, v, line.months and line.longest >= 4):
         full = m["day"] is not None and 1 <= int(m["day"]) <= 31
         yield _ev("date", 1.0 if full else 0.8, m.start(), m.end() if full else m.end("mon"), "date-month-name")
 
@@ -321,7 +323,7 @@ def _partial_dates(line: _Line) -> Iterator[Evidence]:
     for m in _scan(_DAY_MONTH_DOTTED, v, "." in v):
         if _valid_day_month(int(m["d"]), int(m["m"])) and not (m.start() and v[m.start() - 1].isalpha()):
             yield _ev("date", 0.7, m.start(), m.end(), "date-day-month")
-    for m in _scan(_MONTH_YEAR, v, line.digits >= 5):
+    for m in _scan(_MONTH_YEAR, v, line.runs >= 2 and line.longest >= 4):
         yield _ev("date", 0.8, m.start(), m.end(), "date-month-year")
     for m in _scan(_SLASH_PAIR, v, "/" in v):
         if m.start() and v[m.start() - 1].isalpha():
@@ -338,7 +340,7 @@ def _partial_dates(line: _Line) -> Iterator[Evidence]:
 def _bare_years(line: _Line) -> Iterator[Evidence]:
     v = line.v
     """A bare 4-digit year 1900-2099: suggestive only (0.4)."""
-    for m in _scan(_BARE_YEAR, v, line.digits >= 4):
+    for m in _scan(_BARE_YEAR, v, line.longest >= 4):
         yield _ev("date", 0.4, m.start(), m.end(), "year")
 
 
@@ -401,9 +403,9 @@ def _sexes(line: _Line, ages: list[Evidence]) -> Iterator[Evidence]:
 
 def _ids(line: _Line) -> Iterator[Evidence]:
     v = line.v
-    for m in _scan(_DIGIT_RUN, v, line.digits >= 5):
+    for m in _scan(_DIGIT_RUN, v, line.longest >= 5):
         yield _ev("id", 1.0 if m.end() - m.start() >= 6 else 0.8, m.start(), m.end(), "id-digits")
-    for m in _scan(_PREFIXED_ID, v, line.digits >= 4):
+    for m in _scan(_PREFIXED_ID, v, line.digits >= 4 and line.longest >= 3):
         groups = re.findall(r"\d+", m.group())
         digits = sum(map(len, groups))
         if digits >= 4 and max(map(len, groups)) >= 3:
@@ -416,7 +418,7 @@ def _ids(line: _Line) -> Iterator[Evidence]:
         token = m.group()
         if sum(c.isdigit() for c in token) >= 4 and not _NUMBER_UNIT.match(token):
             yield _ev("id", 0.8, m.start(), m.end(), "id-alphanumeric")
-    for m in _scan(_GROUPED_ID, v, line.digits >= 6):
+    for m in _scan(_GROUPED_ID, v, line.digits >= 6 and line.runs >= 2 and line.longest >= 3):
         groups = re.findall(r"\d+", m.group())
         if sum(map(len, groups)) >= 6 and max(map(len, groups)) >= 3:
             yield _ev("id", 0.8, m.start(), m.end(), "id-grouped")
@@ -428,7 +430,7 @@ def _contacts(line: _Line) -> Iterator[Evidence]:
         digits = sum(c.isdigit() for c in m.group())
         if 8 <= digits <= 15:
             yield _ev("phone", 1.0 if m.group().startswith("+") else 0.9, m.start(), m.end(), "phone-e164")
-    for m in _scan(_NATIONAL_PHONE, v, line.digits >= 7):
+    for m in _scan(_NATIONAL_PHONE, v, line.digits >= 7 and line.runs >= 2):
         s = m.group()
         digits = sum(c.isdigit() for c in s)
         if not 7 <= digits <= 13:
@@ -436,8 +438,8 @@ def _contacts(line: _Line) -> Iterator[Evidence]:
         separators = set(re.findall(r"[\s.\-/]", s))
         numbers = [int(n) for n in re.findall(r"\d+", s)]
         scale = len(numbers) > 3 and len({b - a for a, b in zip(numbers, numbers[1:], strict=False)}) == 1
-        if scale or ("/" in separators and len(separators) == 1 and s.count("/") > 1):
-            continue  # a scale "10 12 14 16"; a date-like chain of slashes
+        if scale or ("/" in separators and not s.startswith(("0", "("))):
+            continue  # a scale "10 12 14 16"; a counter "12/150 25" ('/' only after a trunk code "030/...")
         clear = "(" in s or s.startswith("0") or separators <= {"-"} or separators <= {"."} or digits >= 9
         yield _ev("phone", 0.8 if clear else 0.5, m.start(), m.end(), "phone")
     for m in _scan(_EMAIL, v, "@" in v):
@@ -456,8 +458,16 @@ def _labels(line: _Line) -> Iterator[Evidence]:
         yield _ev("label", weight, m.start(), m.end(), "label")
 
 
-_RECOGNISERS: tuple[Callable[[_Line], Iterator[Evidence]], ...] = (
-    _numeric_dates, _month_name_dates, _partial_dates, _times, _contacts, _ids, _labels)
+#: each recogniser with the cheap test that says whether the line can hold anything it finds
+_RECOGNISERS: tuple[tuple[Callable[[_Line], Iterator[Evidence]], Callable[[_Line], bool]], ...] = (
+    (_numeric_dates, lambda line: line.digits >= 4),
+    (_month_name_dates, lambda line: line.months),
+    (_partial_dates, lambda line: line.digits >= 2 and ("/" in line.v or "." in line.v or line.digits >= 4)),
+    (_times, lambda line: ":" in line.v or "h" in line.words or "uhr" in line.words),
+    (_contacts, lambda line: line.digits >= 7 or "@" in line.v or "www" in line.words or "//" in line.v),
+    (_ids, lambda line: line.digits >= 3),
+    (_labels, lambda line: not line.heads.isdisjoint(_LABEL_HEADS)),
+)
 
 
 def _drop_contained(found: list[Evidence]) -> list[Evidence]:
@@ -473,14 +483,21 @@ def _drop_contained(found: list[Evidence]) -> list[Evidence]:
 
 
 def phi_evidence(text: str) -> list[Evidence]:
-    """Evidence of PHI shapes in one OCR'd line (kinds date, time, age, sex, id, phone, email, label),
-    strongest first where spans nest (evidence inside stronger evidence is dropped), in span order."""
+    """Evidence of PHI shapes in one OCR'd line (kinds date, time, age, sex, id, phone, email, label):
+    evidence inside stronger evidence is dropped; in span order. Repeated lines (the same overlay on
+    every frame and file) are answered from a small cache."""
+    return list(_evidence(text))
+
+
+@lru_cache(maxsize=8192)
+def _evidence(text: str) -> tuple[Evidence, ...]:
     if not text or not any(ch.isalnum() for ch in text):
-        return []
+        return ()
     line = _Line(text)
-    ages = list(_ages(line))
+    ages = list(_ages(line)) if line.digits else []
     found = list(ages)
-    for recogniser in _RECOGNISERS:
-        found.extend(recogniser(line))
+    for recogniser, wanted in _RECOGNISERS:
+        if wanted(line):
+            found.extend(recogniser(line))
     found.extend(_sexes(line, ages))
-    return _drop_contained(found)
+    return tuple(_drop_contained(found) if len(found) > 1 else found)

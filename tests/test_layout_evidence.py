@@ -113,6 +113,12 @@ def test_label_without_value_and_label_with_its_value_on_the_line():
     assert rules(colon) == {"DOE JANE": {"after-label"}}
 
 
+def test_an_unsure_label_gives_less_and_a_clinical_line_with_a_label_word_nothing():
+    weak = layout_evidence([box(10, 200, "Acc", "label", 0.4), box(50, 200, "A77812")], W, H)
+    assert [(ev.source, ev.weight) for ev in weak[1]] == [("after-label", 0.6)]
+    assert rules([box(10, 200, "Sex", "label", -0.3), box(50, 200, "Abc Def")]) == {}
+
+
 def test_strongly_clinical_value_gets_nothing_but_a_weakly_clinical_one_does():
     assert rules([box(10, 200, "Ref:", "label", 1.0), box(50, 200, "C5-1 Abd", "", -0.9)]) == {}
     assert rules([box(10, 200, "Ref:", "label", 1.0), box(50, 200, "Cardio", "", -0.6)]) == \

@@ -23,16 +23,18 @@ Geometry (pixel coordinates of the stored frame, x = column, y = row, boxes ``[x
 Rules (weights are on the scale of :mod:`.evidence`: 1.0 decisive alone, 0.3-0.7 suggestive):
 
 ``after-label`` (0.9)
-    A *bare label* is a line whose PHI kinds contain ``label`` and whose text is mostly the label: it
-    ends with ``:`` (or ``=``), or it is short (at most 3 words and 20 characters: "Date of Birth",
-    "Fecha de nacimiento") with no other PHI kind (a line "ID 123456" carries its value itself). Its
-    value is the nearest line right of it; when nothing stands to its right, the line below it. Reason:
-    a form's value follows its label, and OCR often splits them into two boxes. In a column of labels
-    with their values tab-aligned, the x gap is measured from the column's widest label (``ID:`` under
-    ``Patient Name:``). A value that is itself a bare label gets nothing (an empty field), and the
-    search never jumps over another line. The value's phrase goes with it: the word boxes right of it
-    with x gaps <= 1.5 line heights ("DOE," | "JANE"), up to one that is a bare label, leans clinical or
-    is a PHI line (own score >= 0.7) of its own; a value that is a PHI line is a whole field.
+    A *bare label* is a line whose PHI kinds contain ``label``, whose own score is positive, and whose
+    text is mostly the label: it ends with ``:`` (or ``=``), or it is short (at most 3 words and 20
+    characters: "Date of Birth", "Fecha de nacimiento") with no other PHI kind (a line "ID 123456"
+    carries its value itself). Its value is the nearest line right of it; when nothing stands to its
+    right, the line below it. Reason: a form's value follows its label, and OCR often splits them into
+    two boxes. After a label the recognisers are unsure of (own score < 0.6: an abbreviation such as
+    "Acc" or a lone "ID") the weight is 0.6. In a column of labels with their values tab-aligned, the x
+    gap is measured from the column's widest label (``ID:`` under ``Patient Name:``). A value that is
+    itself a bare label gets nothing (an empty field), and the search never jumps over another line. The
+    value's phrase goes with it: the word boxes right of it with x gaps <= 1.5 line heights ("DOE," |
+    "JANE"), up to one that is a bare label, leans clinical or is a PHI line (own score >= 0.7) of its
+    own; a value that is a PHI line is a whole field.
 ``beside-birth-date`` (0.7)
     A *birth-date line* has PHI kind ``date`` and either a birth word (DOB, Birth, Born, Geb.,
     Geburtsdatum, né(e), naissance, DDN, nacimiento, F.Nac, nascita, nascimento, geboren, geboortedatum;
@@ -78,6 +80,8 @@ from dataclasses import dataclass
 from .evidence import Evidence
 
 AFTER_LABEL = 0.9
+AFTER_WEAK_LABEL = 0.6      # after a label line its recognisers are unsure of (score < SURE_LABEL: "Acc", "ID")
+SURE_LABEL = 0.6
 BESIDE_BIRTH_DATE = 0.7
 NAME_BESIDE_ID = 0.6
 PATIENT_BLOCK = 0.6
@@ -150,8 +154,9 @@ def same_row(a: Line, b: Line) -> bool:
 
 
 def is_bare_label(line: Line) -> bool:
-    """A field label with no value of its own on the line (``Name:``, ``DOB``, ``Pat. ID``)."""
-    if "label" not in line.phi_kinds:
+    """A field label with no value of its own on the line (``Name:``, ``DOB``, ``Pat. ID``); a line the
+    recognisers score clinical on balance (<= 0) is none, whatever word it shares with a label."""
+    if "label" not in line.phi_kinds or line.phi_score <= 0:
         return False
     text = line.text.strip()
     if text.endswith((":", "=", "：")):
@@ -345,7 +350,7 @@ def layout_evidence(lines: Sequence[Line], width: int, height: int) -> list[list
             return
         line = lines[j]
         if (_strong_target(line) if strong else _weak_target(line)):
-            found[j][rule] = weight
+            found[j][rule] = max(weight, found[j].get(rule, weight))
 
     for i in layout.usable:
         line = lines[i]
@@ -354,8 +359,9 @@ def layout_evidence(lines: Sequence[Line], width: int, height: int) -> list[list
             if value is None:
                 value = layout.below(i)
             if value is not None and _strong_target(lines[value]):
+                weight = AFTER_LABEL if line.phi_score >= SURE_LABEL else AFTER_WEAK_LABEL
                 for j in layout.phrase(value):
-                    give(j, "after-label", AFTER_LABEL, strong=True)
+                    give(j, "after-label", weight, strong=True)
         if _is_birth_date(layout, i):
             for j in layout.neighbours(i):
                 give(j, "beside-birth-date", BESIDE_BIRTH_DATE)

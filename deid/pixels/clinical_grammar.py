@@ -1,0 +1,337 @@
+"""Clinical grammar of an ultrasound screen line: which characters are parameters, read-outs, probe,
+preset and mode names, anatomy, annotations, device and software strings, counters and scales.
+
+:func:`clinical_evidence` returns :class:`~.evidence.Evidence` with negative weights for one OCR line:
+
+* ``parameter`` / ``measurement``: a name with its value and unit ("Gain 52", "DR 60 dB", "G52%",
+  "PRF 3.5 kHz", "Persist Med", "D1 1.23 cm", "+ Dist 2.31 cm", "S/D 3.1", "E/e' 8.2") -1.0; a
+  name alone by its list's weight (-0.6 to -0.9); names that are also PHI words ("DR", "Prof", "F")
+  only with a value (a single-letter name needs a decimal or a unit: "F 3.5M", "D 12.0cm", not "F 35");
+* ``unit``: a number with a unit ("5.0MHz", "16 cm", "60°", "1.5x", "23w4d") -0.9, a unit alone -0.85;
+* ``probe``: transducer names by shape (C5-2, L12-4, 15L4, 9L-D, L38, HFL50x, rC60xi, PA230) -0.6..-0.85;
+* ``device``: software versions ("V2.3.1", "SW 4.5.2", "Ver. 12.0", "Rev. B", "Build 1234": -1.0; a
+  build number of 5+ digits only -0.3), vendor and product words and a model token after them;
+* ``counter``: frame counters ("Fr 12/150", "F: 23" -1.0; a bare "12/150" -0.7 when it cannot be a day
+  and month) and elapsed cine clocks with a decimal ("0:03.2") -0.7;
+* ``scale``: a number alone of at most 4 digits -0.3 (not a year 1900-2099);
+* ``annotation``: a line of 2+ words that are all clinical, at least one of them specific, -1.0 over
+  the line; ``word`` and the list kinds for single known words.
+
+Never clinical: dates (numeric, ISO 8601, with month names in EN/DE/FR/ES/IT/PT/NL), clock times HH:MM
+and HH:MM:SS, numbers of 5+ digits, ages with a unit, e-mail addresses, phone numbers with "+" or
+"(area)", and everything after a PHI label or a title on the line ("Name:", "ID", "DOB", "Dr.", "Herr").
+OCR confusions O/0, l/I/1, S/5 are tried on words that miss, and hyphens and apostrophes are optional.
+The vocabulary and its sources (DICOM PS3.16 context groups through pydicom, IEC 62359 output display
+indices, ASE/EACVI abbreviations, lung-ultrasound consensus terms, vendor manuals) are in
+:mod:`.clinical_terms` and ``data/clinical/README.md``; nothing comes from the generator.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .clinical_terms import Term, clinical_words, fold, lexicon
+from .evidence import Evidence
+
+__all__ = ["clinical_evidence", "clinical_words"]
+
+_MONTHS = (r"(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC|MRZ|MÄR|MAE|MAI|OKT|DEZ|JANV|FÉV|FEV|AVR|JUIN|JUIL"
+           r"|AOÛ|AOU|DÉC|ENE|ABR|AGO|DIC|GEN|MAG|GIU|LUG|SET|OTT|OUT|MRT|MEI)[A-ZÀ-Ü]*\.?")
+_BLOCKERS = re.compile("|".join((
+    r"\b\d{1,4}([./-])\d{1,2}\1(?:\d{4}|\d{2})\b|\b\d{1,2} ?/ ?\d{1,2} ?/ ?\d{2,4}\b",  # numeric dates, ISO 8601
+    rf"\b\d{{1,2}}\.?[\s./-]?{_MONTHS}[\s./-]?\d{{2,4}}\b",              # 12 Mar 2021, 12-MAR-21
+    rf"\b{_MONTHS}\s?\d{{1,2}},?\s\d{{2,4}}\b",                          # March 12, 2021
+    r"\b\d{1,2}\s?[:h]\s?\d{2}\s?:\s?\d{2}\b",                                # 14:35:12
+    r"\b\d{1,2}\s?:\s?\d{2}(?![.,]\d)\b",                                     # 14:35 (not 0:03.2)
+    r"\d{5,}",                                                                # IDs, compact dates
+    r"\S+@\S+",                                                               # e-mail
+    r"\+\d[\d ()./-]{6,}\d|\(\d{2,5}\)\s?\d[\d -]{4,}\d",                    # phone numbers
+    r"\b\d{1,3}\s?(?:y|yr|yrs|yo|years?|j|jr|jahre|ans?|años|anos|anni|jaar)\b(?![./])",  # ages
+)), re.IGNORECASE)
+#: words after which the rest of the line is PHI context (labels), folded
+_PHI_LABELS = frozenset(fold(w) for w in """
+NAME NAMES PATIENT PATIENTNAME PAT PATIENTEN PATIENTE PACIENTE PAZIENTE ID PID MRN DOB BORN BIRTH GEB GEBOREN
+AGE ALTER ÂGE EDAD ETÀ IDADE LEEFTIJD SEX GESCHLECHT SEXE SEXO SESSO GESLACHT ACC ACCESSION REF REFERRING PHYS
+PHYSICIAN OPERATOR SONO SONOGRAPHER HOSP HOSPITAL INST INSTITUTION KLINIK KLINIKUM HÔPITAL OSPEDALE ZIEKENHUIS
+NOM PRÉNOM NOMBRE APELLIDO APELLIDOS NOME COGNOME NAAM VORNAME NACHNAME TEL PHONE FAX EMAIL E-MAIL DOCTOR ARZT
+MÉDECIN MÉDICO MEDICO
+""".split())
+#: titles: the rest of the line is PHI context when a capitalised word follows ("Dr. Long", not "DR 60", "12 ms")
+_TITLES = frozenset(fold(w) for w in "DR PROF MR MRS MS MISS HERR FRAU MME MLLE SR SRA SIG DHR MEVR".split())
+_NUMBER = r"[-+±]?\d{1,4}(?:[.,]\d{1,3})?"
+_NUM_RE = re.compile(rf"{_NUMBER}%?")
+_GLUED_UNIT = re.compile(rf"({_NUMBER})([^\d\s]+)")
+_SHORT_UNITS = frozenset({"M", "X", "S", "G", "MS"})  # units only glued to a number: 3.5M, 1.5x, 12s
+_GA = re.compile(r"\d{1,2}[wW]\d?[dD]?")
+_COUNTER = re.compile(r"(\d{1,4})\s?/\s?(\d{1,4})")
+_LETTER_VALUE = re.compile(r"[A-Z](?:\d{1,2}(?:[.,]\d{1,2})?|/\d)?")
+_CLOCK = re.compile(r"\d{1,2}:\d{2}[.,]\d{1,3}")
+_VERSION = re.compile(r"[vV]\d{1,3}(?:\.\d{1,4}){1,3}[a-zA-Z]?")
+_VERSION_VALUE = re.compile(r"[vVrR]?\d{1,4}(?:\.\d{1,4}){0,3}[a-zA-Z]?|[A-Z]\d?")
+_PROBES = (
+    (re.compile(r"[a-zA-Z]{1,4}\d{1,2}(?:[.,]\d)?-\d{1,2}[a-zA-Z]{0,3}"), -0.85),   # C5-2, L12-4, ML6-15
+    (re.compile(r"\d{1,2}[A-Z]{1,2}\d{1,2}[a-zA-Z]?"), -0.8),                        # 15L4, 4C1, 9L4
+    (re.compile(r"\d{1,2}[A-Z]{1,2}-[A-Z]{1,2}"), -0.8),                              # 9L-D, 6C-D
+    (re.compile(r"[a-z]?[A-Z]{1,3}\d{2}[a-z]{1,2}"), -0.75),                          # C60x, HFL50x, rC60xi
+    (re.compile(r"[A-Z]{1,3}\d{2}"), -0.6),                                           # L38, P21
+    (re.compile(r"[A-Z]{1,3}\d{3}[A-Z]?"), -0.6),                                     # PA230, LA523
+)
+_COUNTER_LABELS = frozenset({"FR", "FRAME", "FRM", "F", "IMG", "IMAGE", "IM", "BILD", "CLIP", "CINE", "#", "NO",
+                             "FRAMES", "IMAGEN", "IMMAGINE"})
+_DEVICE_LABELS = frozenset({"V", "VER", "VERS", "VERSION", "SW", "S/W", "SOFTWARE", "REV", "RELEASE", "BUILD",
+                            "FW", "FIRMWARE", "HW", "R"})
+_SEX_LETTERS = frozenset({"M", "F", "W", "H", "V"})  # male, female, weiblich, hombre, varón: never relaxed
+_CALIPERS = frozenset({"+", "X", "A", "B", "C", "D", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#"})
+_OCR_TO_LETTER = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "|": "I"})
+_OCR_TO_DIGIT = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1", "S": "5"})
+_TOKEN = re.compile(r"\d{1,2}:\d{2}[.,]\d{1,3}|[^\s:=;,()\[\]{}|]+")
+_STRIP = ".*'\"`!?~<>"
+
+
+@dataclass
+class _Token:
+    start: int
+    end: int
+    text: str
+    blocked: bool = False
+
+
+def _tokens(text: str) -> list[_Token]:
+    blocked = [(m.start(), m.end()) for m in _BLOCKERS.finditer(text)]
+    out: list[_Token] = []
+    for m in _TOKEN.finditer(text):
+        start, end = m.start(), m.end()
+        word = m.group()
+        lead = len(word) - len(word.lstrip(_STRIP))
+        trail = len(word) - len(word.rstrip(_STRIP + "'’"))
+        if lead + trail < len(word):
+            start, end, word = start + lead, end - trail, word[lead:len(word) - trail]
+        hit = any(s < end and start < e for s, e in blocked)
+        out.append(_Token(start, end, word, hit))
+    # everything after a PHI label, or a title before a capitalised word, is PHI context
+    for i, tok in enumerate(out):
+        key = fold(tok.text.rstrip("."))
+        title = key in _TITLES and i + 1 < len(out) and out[i + 1].text[:1].isupper()
+        if key in _PHI_LABELS or fold(tok.text) in _PHI_LABELS or title:
+            for later in out[i:]:
+                later.blocked = True
+            break
+    return out
+
+
+def _lookup(word: str) -> Term | None:
+    lex = lexicon()
+    key = fold(word)
+    term = lex.get(key) or lex.get(key.strip("'’"))
+    if term is not None or not any(ch.isalpha() for ch in word):
+        return term
+    variants = {key.translate(_OCR_TO_LETTER)}
+    variants |= {v.replace("L", "I") for v in list(variants)} | {v.replace("I", "L") for v in list(variants)}
+    for variant in variants - {key}:
+        if variant.isalpha() or "/" in variant or "-" in variant:
+            term = lex.get(variant)
+            if term is not None:
+                return term
+    return None
+
+
+def _number(word: str) -> bool:
+    return bool(_NUM_RE.fullmatch(word)) or bool(_NUM_RE.fullmatch(word.translate(_OCR_TO_DIGIT)))
+
+
+def _value_unit(word: str) -> bool:
+    """A number with a unit glued on: 5.0MHz, 16cm, 52%, 60°, 1.5x, 3.5M, 23w4d."""
+    if _GA.fullmatch(word):
+        return True
+    for candidate in (word, word.translate(_OCR_TO_DIGIT)):
+        m = _GLUED_UNIT.fullmatch(candidate)
+        if m and (fold(m.group(2)) in lexicon().units or fold(m.group(2)) in _SHORT_UNITS):
+            return True
+    return False
+
+
+def _unit(word: str) -> bool:
+    return fold(word) in lexicon().units
+
+
+def _year(word: str) -> bool:
+    return bool(re.fullmatch(r"[-+]?(?:19|20)\d{2}", word))
+
+
+def _probe(word: str) -> float:
+    for pattern, weight in _PROBES:
+        if pattern.fullmatch(word):
+            return weight
+    return 0.0
+
+
+def _glued_name_value(word: str) -> bool:
+    """A parameter or measurement name with its value glued on: G52%, DR60dB, D12.0cm, FR28Hz, Gain52."""
+    m = re.fullmatch(rf"([^\W\d_][^\W\d_/']*?)[:=]?({_NUMBER})(.*)", word)
+    if not m:
+        return False
+    term = _lookup(m.group(1))
+    if term is None or term.kind not in ("parameter", "measurement"):
+        return False
+    rest = m.group(3)
+    if rest and not (rest == "%" or _unit(rest) or fold(rest) in _SHORT_UNITS):
+        return False
+    if len(m.group(1)) == 1:
+        return bool(rest) or "." in m.group(2) or "," in m.group(2)
+    return True
+
+
+def _indexed_label(word: str) -> Term | None:
+    """A caliper or zone label with its index: D1, Dist2, R1, L3, Vel1."""
+    m = re.fullmatch(r"([^\W\d_]{1,6})(\d)", word)
+    if not m:
+        return None
+    term = _lookup(m.group(1))
+    if term is not None and term.kind in ("measurement", "parameter", "anatomy"):
+        return term
+    return None
+
+
+def _is_value(tokens: list[_Token], i: int, single_letter: bool, parameter: bool = True) -> int:
+    """How many tokens from ``i`` make a value (with its unit) after a name; 0 if none. A single-letter
+    name needs a decimal or a unit ("F 3.5", "D 12cm"), or a word value ("P Med")."""
+    if i >= len(tokens) or tokens[i].blocked:
+        return 0
+    word = tokens[i].text
+    has_unit = i + 1 < len(tokens) and not tokens[i + 1].blocked and _unit(tokens[i + 1].text)
+    if _value_unit(word):
+        return 1 + (has_unit and fold(tokens[i + 1].text) not in _SHORT_UNITS)
+    if _number(word) or re.fullmatch(r"\d{1,3}/\d{1,3}", word):
+        if single_letter and not ("." in word or "," in word or has_unit or word.endswith("%")):
+            return 0
+        return 1 + has_unit
+    if parameter and _LETTER_VALUE.fullmatch(word) and (not single_letter or "." in word or "," in word):
+        return 1  # Map C, Map G/0, Tint C3, F H5.5
+    term = _lookup(word)
+    if term is not None and term.source == "values":
+        return 1
+    return 0
+
+
+def _words(tokens: list[_Token]) -> list[tuple[int, int, Term]]:
+    """Known terms, longest phrase first: (first token, token count, term)."""
+    lex = lexicon()
+    found: list[tuple[int, int, Term]] = []
+    i = 0
+    while i < len(tokens):
+        hit = None
+        for n in range(min(lex.longest + 1, len(tokens) - i), 0, -1):
+            if any(t.blocked for t in tokens[i:i + n]):
+                continue
+            parts = [fold(t.text) for t in tokens[i:i + n]]
+            term = lex.get(" ".join(parts)) if n > 1 else _lookup(tokens[i].text)
+            if term is None and n > 1:
+                term = lex.get("".join(parts))
+            if term is not None:
+                hit = (i, n, term)
+                break
+        if hit:
+            found.append(hit)
+            i += hit[1]
+        else:
+            i += 1
+    return found
+
+
+def _parameter_line(tokens: list[_Token], named: dict[int, tuple[int, Term]]) -> bool:
+    """Whether a name of 2+ letters with a value stands on the line (then "C 50" is a parameter too)."""
+    for i, (n, term) in named.items():
+        key = fold(" ".join(t.text for t in tokens[i:i + n]))
+        if term.kind in ("parameter", "measurement") and len(key) > 1 and _is_value(tokens, i + n, False):
+            return True
+    return False
+
+
+def clinical_evidence(text: str) -> list[Evidence]:
+    """Clinical evidence (negative weights) for one OCR line; spans are character offsets in ``text``."""
+    tokens = _tokens(text)
+    evidence: list[Evidence] = []
+    explained: set[int] = set()
+
+    def add(kind: str, weight: float, first: int, last: int, source: str) -> None:
+        evidence.append(Evidence(kind, weight, tokens[first].start, tokens[last].end, source))
+        explained.update(range(first, last + 1))
+
+    words = _words(tokens)
+    named = {i: (n, term) for i, n, term in words}
+    # a line of parameters ("D 18.0 DR 72 FR 35", "2D 59% C 50 P Off") takes single-letter names with integers
+    relaxed = _parameter_line(tokens, named)
+    # names followed by values: parameters, measurements, counters, versions
+    for i, (n, term) in sorted(named.items()):
+        if i in explained:
+            continue
+        nxt = i + n
+        key = fold(" ".join(t.text for t in tokens[i:nxt]))
+        if term.kind in ("parameter", "measurement"):
+            single = len(key.strip("'")) == 1 and not (relaxed and key not in _SEX_LETTERS)
+            width = _is_value(tokens, nxt, single, term.kind == "parameter")
+            if width:
+                first = i - 1 if i > 0 and not tokens[i - 1].blocked and fold(tokens[i - 1].text) in _CALIPERS else i
+                add(term.kind, -1.0, first, nxt + width - 1, f"clinical:{term.kind}")
+                continue
+        if key in _COUNTER_LABELS and nxt < len(tokens) and not tokens[nxt].blocked and re.fullmatch(
+                r"\d{1,4}(?:\s?/\s?\d{1,4})?", tokens[nxt].text):
+            if key != "F" or ":" in text[tokens[i].end:tokens[nxt].start]:  # "F: 23", not "F 35"
+                add("counter", -0.7 if key == "F" else -1.0, i, nxt, "clinical:counter")
+                continue
+        if key.rstrip(".") in _DEVICE_LABELS and nxt < len(tokens) and not tokens[nxt].blocked:
+            value = tokens[nxt].text.rstrip(".")
+            if _VERSION_VALUE.fullmatch(value):
+                add("device", -1.0, i, nxt, "clinical:version")
+                continue
+        if term.kind == "anatomy" and nxt < len(tokens) and not tokens[nxt].blocked and re.fullmatch(
+                r"\d{1,2}", tokens[nxt].text) and not term.needs_value:
+            add("anatomy", -0.85, i, nxt, "clinical:anatomy")
+            continue
+        if term.needs_value:
+            continue
+        add(term.kind, term.weight, i, nxt - 1, f"clinical:{term.source or term.kind}")
+    # single tokens by shape
+    for i, tok in enumerate(tokens):
+        if i in explained or tok.blocked:
+            continue
+        word = tok.text
+        if not any(ch.isalnum() for ch in word):
+            continue
+        prev = fold(tokens[i - 1].text.rstrip(".")) if i > 0 else ""
+        if (m := _COUNTER.fullmatch(word)) and int(m.group(1)) <= int(m.group(2)):
+            if prev in _COUNTER_LABELS or int(m.group(2)) > 31:
+                add("counter", -0.7, i, i, "clinical:counter")
+            continue
+        if _CLOCK.fullmatch(word):
+            add("counter", -0.7, i, i, "clinical:cine-clock")
+        elif _VERSION.fullmatch(word):
+            add("device", -0.9, i, i, "clinical:version")
+        elif _value_unit(word) or (_is_value(tokens, i, False) == 2 and _number(word)):
+            last = i if _value_unit(word) else i + 1
+            first = i - 1 if i > 0 and (i - 1) not in explained and fold(tokens[i - 1].text) in _CALIPERS else i
+            add("unit", -0.9 if not _GA.fullmatch(word) else -0.8, first, last, "clinical:value-unit")
+        elif _number(word):
+            if not _year(word):
+                add("scale", -0.3, i, i, "clinical:scale")
+        elif _glued_name_value(word):
+            add("parameter", -1.0, i, i, "clinical:parameter")
+        elif (label := _indexed_label(word)) is not None:
+            width = _is_value(tokens, i + 1, False)
+            add("measurement", -1.0 if width else -0.8, i, i + width, f"clinical:{label.kind}")
+        elif weight := _probe(word):
+            add("probe", weight, i, i, "clinical:probe")
+        elif i > 0 and tokens[i - 1].blocked is False and (i - 1) in explained and any(
+                e.kind == "device" and e.end == tokens[i - 1].end for e in evidence) and re.fullmatch(
+                r"[A-Za-z]{0,3}-?\d{1,4}[A-Za-z]{0,3}", word):
+            add("device", -0.8, i, i, "clinical:model")
+    # a line whose every word is clinical is an annotation
+    spoken = [i for i, t in enumerate(tokens) if any(ch.isalnum() for ch in t.text)]
+    lexical = sum(n for _, n, term in words if not term.needs_value and term.kind != "unit")
+    strong = any(e.weight <= -0.75 for e in evidence)
+    if (len(spoken) >= 2 and all(i in explained for i in spoken) and lexical >= 2 and strong
+            and not any(t.blocked for t in tokens)):
+        evidence.append(Evidence("annotation", -1.0, tokens[spoken[0]].start, tokens[spoken[-1]].end,
+                                 "clinical:annotation"))
+    return evidence

@@ -1,0 +1,199 @@
+"""The clinical vocabulary of the pixel classifier: packaged term lists plus DICOM context-group words.
+
+Two sources, neither taken from the generator (``synth/``):
+
+* the term lists in ``deid/pixels/data/clinical/*.txt``, written for this project from public knowledge
+  of ultrasound screens (their sources are named in ``data/clinical/README.md`` and ``docs/deid.md``):
+  parameter names in English, German, French, Spanish, Italian, Portuguese and Dutch, word values,
+  units, measurement labels (ASE/EACVI echocardiography abbreviations, Doppler indices, OB biometry),
+  modes, presets, anatomy abbreviations, sides and orientations, lung and POCUS annotations, device and
+  software words (vendor names are trademarks of their owners, recognised only);
+* the concepts of DICOM PS3.16 context groups (NEMA; shipped in pydicom, MIT licence, which names each
+  concept by its code meaning in CamelCase) split into words of 3+ letters: CID 2 Anatomic Modifier,
+  4 Anatomic Region, 5 Transducer Approach, 6 Transducer Orientation, 7 Ultrasound Beam Path, 27 Basic
+  Cardiac View, 244/245 Laterality, 3010 Cardiovascular Anatomic Structure, 4031 Common Anatomic Region
+  and every ultrasound group CID 12000-12310 (OB-GYN biometry and sites, transducer geometry and
+  application, vascular locations and measurements, echocardiography measurements, views, image modes
+  12224, shear wave). Eponyms, contrast-agent brands, PHI label words (age, date, sex, weight) and
+  function words are dropped (``dicom_exclude.txt``).
+
+pydicom keeps the context groups in a private module (``pydicom.sr._cid_dict``); it is read in one
+place, :func:`dicom_concept_keywords`, which raises :class:`ClinicalVocabularyError` with a clear message
+if pydicom changes it. Everything is built once and cached (0.15 s to build plus 0.3 s to import
+pydicom's table, measured on a loaded 2-core machine).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+#: DICOM context groups whose code meanings are clinical words on ultrasound screens
+DICOM_CIDS: tuple[int, ...] = (2, 4, 5, 6, 7, 27, 244, 245, 3010, 4031)
+DICOM_CID_RANGES: tuple[tuple[int, int], ...] = ((12000, 12310),)
+
+#: list file -> (kind, weight of a term alone); a term marked `` ~`` gets WEAK_WEIGHT
+LIST_FILES: dict[str, tuple[str, float]] = {
+    "parameters.txt": ("parameter", -0.9),
+    "measurements.txt": ("measurement", -0.85),
+    "modes.txt": ("mode", -0.85),
+    "presets.txt": ("preset", -0.8),
+    "anatomy.txt": ("anatomy", -0.8),
+    "annotations.txt": ("annotation", -0.8),
+    "devices.txt": ("device", -0.7),
+    "units.txt": ("unit", -0.85),
+    "values.txt": ("parameter", -0.6),
+}
+WEAK_WEIGHT = -0.6
+#: kinds in order of precedence when a term is in several lists
+KIND_ORDER = ("parameter", "measurement", "mode", "preset", "device", "unit", "anatomy", "annotation")
+DATA_PACKAGE = "phiphantom.deid.pixels"
+DATA_DIR = "data/clinical"
+
+
+class ClinicalVocabularyError(RuntimeError):
+    """The packaged lists or pydicom's DICOM context groups could not be read."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """A known clinical term: ``kind`` and ``weight`` alone; ``needs_value``: evidence only with a value
+    after it ("DR 60", not "Dr")."""
+
+    kind: str
+    weight: float
+    needs_value: bool = False
+    source: str = ""
+    weak: bool = False
+
+
+def fold(text: str) -> str:
+    """Upper case without accents (``Profondità`` -> ``PROFONDITA``), ``µ`` kept; for lookups."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("µ", "u").replace("œ", "oe").replace("Œ", "OE"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).upper()
+
+
+def loose(key: str) -> str:
+    """A folded key without hyphens, apostrophes and dots ("B-LINES" -> "BLINES"; OCR drops them)."""
+    return re.sub(r"[-'’.]", "", key)
+
+
+def dicom_concept_keywords(cids: Iterable[int]) -> list[str]:
+    """The concept keywords of the given DICOM context groups (pydicom's private table, one access point).
+
+    pydicom names each concept by its code meaning in CamelCase (``LeftHypochondriacRegion``), so the
+    keywords carry the meanings' words without loading pydicom's large concept table."""
+    try:
+        cid_concepts = importlib.import_module("pydicom.sr._cid_dict").cid_concepts
+    except (ImportError, AttributeError) as exc:
+        raise ClinicalVocabularyError(
+            "pydicom's DICOM context groups (pydicom.sr._cid_dict.cid_concepts) are not available in this "
+            "pydicom version; the clinical vocabulary needs them") from exc
+    keywords: list[str] = []
+    try:
+        for cid in cids:
+            for names in cid_concepts.get(cid, {}).values():
+                keywords.extend(str(name) for name in names)
+    except (AttributeError, TypeError) as exc:
+        raise ClinicalVocabularyError(
+            "pydicom's DICOM context-group table changed shape; the clinical vocabulary cannot read it") from exc
+    return keywords
+
+
+def selected_cids() -> list[int]:
+    """DICOM_CIDS plus every defined group in DICOM_CID_RANGES."""
+    try:
+        names = importlib.import_module("pydicom.sr._cid_dict").name_for_cid
+    except (ImportError, AttributeError) as exc:
+        raise ClinicalVocabularyError("pydicom.sr._cid_dict.name_for_cid is not available in this pydicom") from exc
+    ranged = [cid for cid in names for lo, hi in DICOM_CID_RANGES if lo <= cid <= hi]
+    return list(DICOM_CIDS) + sorted(ranged)
+
+
+def read_list(name: str) -> list[tuple[str, set[str]]]:
+    """The terms of one packaged list with their markers (``~`` weak, ``!`` needs a value)."""
+    try:
+        text = resources.files(DATA_PACKAGE).joinpath(f"{DATA_DIR}/{name}").read_text(encoding="utf-8")
+    except (FileNotFoundError, ModuleNotFoundError) as exc:
+        raise ClinicalVocabularyError(f"the packaged clinical list {name} is missing") from exc
+    entries: list[tuple[str, set[str]]] = []
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
+        if not line:
+            continue
+        marks: set[str] = set()
+        while line[-2:] in (" ~", " !"):
+            marks.add(line[-1])
+            line = line[:-2].rstrip()
+        entries.append((" ".join(line.split()), marks))
+    return entries
+
+
+def dicom_words() -> dict[str, float]:
+    """Words of 3+ letters of the selected context groups' concepts -> weight by specificity."""
+    excluded = {fold(term) for term, _ in read_list("dicom_exclude.txt")}
+    words: dict[str, float] = {}
+    for keyword in dicom_concept_keywords(selected_cids()):
+        for word in re.findall(r"[A-Z]?[a-z]{2,}", keyword):  # words; acronym runs are left to the lists
+            key = fold(word)
+            if key not in excluded:
+                words[key] = -0.8 if len(key) >= 6 else -0.7 if len(key) >= 4 else WEAK_WEIGHT
+    return words
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Folded single words and phrases -> :class:`Term`; ``longest``: the most words in a phrase."""
+
+    terms: dict[str, Term]
+    longest: int
+    words: frozenset[str]
+    units: frozenset[str]
+
+    def get(self, key: str) -> Term | None:
+        return self.terms.get(key) or self.terms.get(loose(key))
+
+
+def _merge(old: Term | None, new: Term) -> Term:
+    if old is None:
+        return new
+    if old.needs_value != new.needs_value:  # the entry that stands alone decides ("cm" unit, "CM !" measurement)
+        return old if new.needs_value else new
+    kind = min((old.kind, new.kind), key=lambda k: KIND_ORDER.index(k) if k in KIND_ORDER else len(KIND_ORDER))
+    weak = old.weak or new.weak
+    weight = WEAK_WEIGHT if weak else min(old.weight, new.weight)
+    source = old.source if old.source != "dicom" else new.source
+    return Term(kind, weight, old.needs_value and new.needs_value, source, weak)
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """Every packaged term and DICOM word, folded (built once)."""
+    terms: dict[str, Term] = {}
+    shown: set[str] = set()
+    units = {fold(term) for term, _ in read_list("units.txt")}
+    longest = 1
+    for name, (kind, weight) in LIST_FILES.items():
+        for term, marks in read_list(name):
+            entry = Term(kind, WEAK_WEIGHT if "~" in marks else weight, "!" in marks, name.removesuffix(".txt"),
+                         "~" in marks)
+            key = fold(term)
+            for k in {key, loose(key)}:
+                terms[k] = _merge(terms.get(k), entry)
+            longest = max(longest, len(term.split()))
+            if "!" not in marks:
+                shown.update(w.upper() for w in re.findall(r"[^\W_][^\s]*", term) if len(w) >= 2)
+    for key, weight in dicom_words().items():
+        terms[key] = _merge(terms.get(key), Term("anatomy", weight, False, "dicom"))
+        shown.add(key)
+    return Lexicon(terms, longest, frozenset(shown), frozenset(units | {loose(u) for u in units}))
+
+
+def clinical_words() -> frozenset[str]:
+    """Upper-cased clinical words that give evidence on their own (for overlap reports with name lists)."""
+    return lexicon().words

@@ -105,6 +105,8 @@ POSITIVE: list[tuple[str, str, float, float, str]] = [
     # sex markers in context
     ("67Y M", "sex", 0.9, 0.9, "M"),
     ("67YF", "sex", 0.9, 0.9, "F"),
+    ("67/F", "sex", 0.9, 0.9, "F"),
+    ("F 45 Y", "sex", 0.9, 0.9, "F"),
     ("M/67", "sex", 0.9, 0.9, "M"),
     ("45 F", "sex", 0.9, 0.9, "F"),
     ("DUPONT (F)", "sex", 0.9, 0.9, "F"),
@@ -146,7 +148,7 @@ POSITIVE: list[tuple[str, str, float, float, str]] = [
     ("Patient Name: SMITH^JOHN", "label", 0.9, 0.9, "Patient Name:"),
     ("Name:", "label", 0.8, 0.8, "Name:"),
     ("Nom: DUPONT", "label", 0.8, 0.8, "Nom:"),
-    ("Nombre: GARCIA", "label", 0.9, 0.9, "Nombre:"),
+    ("Nombre: GARCIA", "label", 0.8, 0.9, "Nombre:"),
     ("Patiënt: Jansen", "label", 0.9, 0.9, "Patiënt:"),
     ("Paziente ROSSI", "label", 0.7, 0.7, "Paziente"),
     ("Pat.-ID: 4711", "label", 0.9, 0.9, "Pat.-ID:"),
@@ -196,6 +198,8 @@ NEGATIVE = [
     "Frame rate 34 Hz", "0 2 4 6 8 10 12 14 16", "10 12 14 16 18 20", "Image 12 of 150",
     "Ver 1.2.10.15", "Frame 12/150 25 fps", "P 3.5", "HD 11 XE",
     "3D 4D", "CW PW", "Harm 4.0 MHz", "Comp 65", "AO 2.3 cm",
+    # single letters that are values' names, not a sex; month-like words of echo and presets
+    "V 45 cm/s", "F 3.5 MHz", "W 2.5 cm", "Sep 1.2 cm", "Gen 12", "Nombre d'images 12", "Set 2 Out 3",
 ]
 
 

@@ -60,7 +60,8 @@ MONTHS: dict[int, tuple[str, ...]] = {
 }
 _MONTH_OF = {name: number for number, names in MONTHS.items() for name in names}
 #: abbreviations that are also common words: a day and month without a year is only suggestive with them
-_WORDLIKE_MONTHS = frozenset({"mar", "may", "mai", "set", "out", "gen", "ago", "dec", "mei", "jun", "jul"})
+#: ("Sep" also the septum of echo read-outs, "Gen" a preset, "Dec" decrease, "Set", "Out", "Mar", "May", "Ago")
+_WORDLIKE_MONTHS = frozenset({"mar", "may", "set", "out", "gen", "ago", "dec", "sep"})
 
 #: age units -> weight (years strong; months and weeks of children weaker; days weak: "12 d" may be a parameter)
 _AGE_UNITS: dict[str, float] = {
@@ -92,7 +93,7 @@ _STRONG_LABELS = (
     # name
     "patient name", "patient", "patientenname", "patiente", "nom du patient", "nom patient", "paziente",
     "nome paziente", "paciente", "nombre del paciente", "nome do paciente", "patientnaam", "pat name",
-    "nombre", "nome", "naam", "vorname", "nachname", "prenom", "cognome", "apellidos", "apellido",
+    "nome", "naam", "vorname", "nachname", "prenom", "cognome", "apellidos", "apellido",
     "achternaam", "voornaam", "sobrenome", "first name", "last name", "surname", "given name",
     # identifiers
     "mrn", "pid", "pat id", "patient id", "patienten id", "patientennr", "patientennummer", "pat nr",
@@ -120,7 +121,7 @@ _STRONG_LABELS = (
     "telefoon", "phone", "tel", "fax", "e mail", "email",
     *_AGE_LABELS[:-1], *_SEX_LABELS,
 )
-_WEAK_LABELS = ("name", "nom", "id", "pat", "pt", "acc", "date", "datum", "fecha", "data", "arts", "inst",
+_WEAK_LABELS = ("name", "nom", "nombre", "id", "pat", "pt", "acc", "date", "datum", "fecha", "data", "arts", "inst",
                 "tech", "lft")
 _LABEL_WEIGHT = {"strong": (0.7, 0.8, 0.9), "weak": (0.4, 0.6, 0.8)}  # bare, then '.', then ':'
 
@@ -145,7 +146,7 @@ _SPACED_DATE = re.compile(r"(?<![0-9.,])(?:(?P<a>\d{1,2}) (?P<b>\d{1,2}) (?P<c>(
                           r"(?P<y>(?:19|20)\d\d) (?P<m>\d{2}) (?P<d>\d{2}))(?![0-9])")
 _COMPACT_DATE = re.compile(r"(?<![0-9])\d{8}(?![0-9])")
 _DAY_MONTH_NAME = re.compile(_NOT_AFTER_NUMBER + _DAY + _SEP + _MON + rf"(?:{_SEP}{_YEAR})?")
-_MONTH_NAME_DAY = re.compile(_MON + r"\s?[-/ ]?\s?(?P<day>[0-3]?\d)(?:st|nd|rd|th)?(?![0-9])"
+_MONTH_NAME_DAY = re.compile(_MON + r"\s?[-/ ]?\s?(?P<day>[0-3]?\d)(?:st|nd|rd|th)?(?![0-9]|[.,]\d)"
                              r"(?:\s?,?\s?[-/]?\s?(?P<year>(?:19|20)\d\d|'?\d\d)(?![0-9]))?")
 _MONTH_NAME_YEAR = re.compile(_MON + r"\s?[-/ ,]?\s?(?P<year>(?:19|20)\d\d|'?\d\d)(?![0-9])")
 _YEAR_MONTH_NAME = re.compile(r"(?<![0-9])(?P<year>(?:19|20)\d\d)[\s./-]{1,3}" + _MON +
@@ -168,6 +169,10 @@ _LABELLED_AGE = re.compile(r"(?<![a-z])(?:" + _alternation(_AGE_LABELS) + r")\s?
 _LABELLED_SEX = re.compile(r"(?<![a-z])(?:" + _alternation(_SEX_LABELS) + r")\s?[:.]?\s?(?:"
                            + _alternation(_SEX_WORDS) + r"|[mfwhvo])(?![a-z])")
 _SEX_WORD = re.compile(r"(?<![a-z])(?P<w>" + _alternation(_SEX_WORDS) + r")(?![a-z])")
+#: a whole number that may be an age right before or after a sex letter ("45 F", "M/67"), not a value with
+#: a decimal or a unit ("F 3.5 MHz", "V 45 cm/s", "W 2.5 cm")
+_AGE_NUMBER_BEFORE = re.compile(r"(?<![0-9.,])\d{1,3}\s?[yYjJaA]?[\s/,]?$")
+_AGE_NUMBER_AFTER = re.compile(r"[\s/,]?\d{1,3}(?![0-9]|[.,]\d)(?:\s?[yYjJaA](?![A-Za-z]))?(?!\s?[A-Za-z%°/])")
 _SEX_LETTER = re.compile(r"(?<![^\s(,;/])[MFWHV](?![^\s),;/])")  # over the original text: upper case only
 
 _DIGIT_RUN = re.compile(r"(?<![0-9a-z.,])\d{5,}(?![0-9]|[.,]\d)")
@@ -394,8 +399,8 @@ def _sexes(line: _Line, ages: list[Evidence]) -> Iterator[Evidence]:
         before, after = text[max(0, start - 2):start], text[end:end + 2]
         if ("/" in before and before[:1].isalpha()) or ("/" in after and after[-1:].isalpha()):
             continue  # "B/M": a mode pair, not a sex
-        near_age = any(ev.end >= start - 2 and ev.start <= end + 2 for ev in ages)
-        near_number = bool(re.search(r"\d[\s/,]?$", before) or re.match(r"^[\s/,]?\d", after))
+        near_age = any(ev.end >= start - 2 and ev.start <= end + 2 and ev.weight >= 0.5 for ev in ages)
+        near_number = bool(_AGE_NUMBER_BEFORE.search(text, 0, start) or _AGE_NUMBER_AFTER.match(text, end))
         in_parens = before.endswith("(") and after.startswith(")")
         strong = near_age or near_number or in_parens
         yield _ev("sex", 0.9 if strong else 0.3, start, end, "sex-letter" if not strong else "sex-in-context")

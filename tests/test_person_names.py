@@ -76,6 +76,8 @@ CLINICAL_LINES = [
     "Dyn Range 60", "MI 0.8 TIS 0.4", "Abdomen General", "Carotid Left Long", "Frame Rate 25 Hz", "Res Speed",
     "Liver Kidney", "THI Gen", "Philips EPIQ 7", "Siemens Acuson", "Power 100%", "Grey Map C", "PW Doppler",
     "Color Map 2", "OB Fetal Heart", "Bladder Volume", "Tissue Harmonic Imaging", "L12-4 MSK", "Medium Res",
+    "3 O'Clock Position", "MR Signal Intensity", "Mr Signal", "Shear Wave Speed", "LV Mass / height^^2.7",
+    "Anterior Chamber", "Regional Blood Flow", "Descending Branch", "Second Trimester", "DR 60",
 ]
 
 

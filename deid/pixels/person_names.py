@@ -16,7 +16,10 @@ Sources (``deid/pixels/data/names/``, loaded once, cached):
   (LGPL; its title/particle lists are not used, ours below are written from general knowledge).
 * ``europe_given.txt``, ``europe_surnames.txt``: common given names and surnames of European and other
   countries with their diacritics, written by hand for this project (CC0); ``ambiguous.txt``: name words
-  that are also English or ultrasound words ("Long", "Gain", "Rose", "May", "Lung"), weak on their own.
+  that are also English or ultrasound words ("Long", "Gain", "Rose", "May", "Lung"), weak on their own;
+  ``dicom_words.txt``: the words of these lists that DICOM's code meanings (PS3.16, as shipped by pydicom,
+  MIT) use in lower case or as a formula's author ("second", "branch", "flow"; "Hadlock 1984"), derived by
+  ``.ci/derive_dicom_name_words.py``, weak on their own too.
 
 Rules (weights in [-1, 1], towards PHI):
 
@@ -61,6 +64,9 @@ HYPHEN_KNOWN_WEIGHT = 0.8
 HYPHEN_UNKNOWN_WEIGHT = 0.5
 RARE_RANK = 20_000
 INITIAL_WEIGHT = 0.7
+RUN_GIVEN_UNKNOWN_WEIGHT = 0.8
+RUN_SURNAME_UNKNOWN_WEIGHT = 0.7
+HYPHEN_PARTIAL_WEIGHT = 0.6
 
 #: Honorifics and titles before a name (compared upper-cased, without the dot)
 TITLES = frozenset({
@@ -84,6 +90,7 @@ OPENING_PARTICLES = frozenset({
 
 _WORD = re.compile(r"[^\W\d_](?:[\w'’`]*[^\W_])?(?:-[^\W\d_](?:[\w'’`]*[^\W_])?)*|\^", re.UNICODE)
 _PREFIXED = re.compile(r"[OoDd]['’`][A-Z][^\W\d_]+|M[Aa]?[Cc][A-Z][a-z]+|(?:MAC|MC)[A-Z]{3,}")
+_CARET_PN = re.compile(r"[^\W\d_][\w'’-]*(?:\^+[^\W\d_][\w'’.-]*)+\^*")
 _CAPS_MC = re.compile(r"(?:MAC|MC)[A-Z]{3,}")
 _ARABIC_PREFIXED = re.compile(r"(?:[Aa]l|[Ee]l|AL|EL|[Bb]in|[Aa]bu|ABU)-[A-Z][^\W\d_]+")
 _OCR_DIGITS = str.maketrans({"0": "O", "5": "S", "8": "B"})
@@ -150,7 +157,8 @@ def name_lists() -> NameLists:
                     target.add(key)
                 else:
                     rank.setdefault(key, 1)
-    ambiguous = frozenset(w for w in _read_text("ambiguous.txt").split() if not w.startswith("#") and w.isupper())
+    ambiguous = frozenset(w for name in ("ambiguous.txt", "dicom_words.txt") for line in _read_text(name).splitlines()
+                          if not line.startswith("#") for w in line.split())
     return NameLists(frozenset(given), rank, ambiguous, frozenset(words))
 
 
@@ -191,6 +199,11 @@ def name_shaped(word: str) -> bool:
 def ocr_keys(word: str) -> list[str]:
     """Folded lookup keys of a word, with OCR digit confusions read as letters (0->O, 5->S, 1->I or L)."""
     key = fold(word).replace("'", "")
+    letters = [ch for ch in word if ch.isalpha()]
+    if "l" in word and sum(ch.isupper() for ch in letters) >= len(letters) - word.count("l") >= 2:
+        key = fold(word.replace("l", "I")).replace("'", "")  # "SMlTH": a capital I read as l
+    elif "I" in word[1:] and word[:1].isupper() and word[1:].replace("I", "").islower():
+        key = fold(word[0] + word[1:].replace("I", "l")).replace("'", "")  # "WiIliam": l read as I
     if not any(ch.isdigit() for ch in key):
         return [key]
     if sum(ch.isalpha() for ch in key) < 2 or not all(ch.isalpha() or ch in "0158" for ch in key):
@@ -212,6 +225,7 @@ class WordClass:
     ambiguous: bool
     weight: float
     source: str
+    given: bool = False
 
 
 def classify_word(word: str, lists: NameLists) -> WordClass:
@@ -227,7 +241,7 @@ def classify_word(word: str, lists: NameLists) -> WordClass:
             return WordClass(lists.known(key), True, AMBIGUOUS_WEIGHT if lists.known(key) else 0.0,
                              "names:ambiguous")
         if key in lists.given:
-            return WordClass(True, False, KNOWN_WEIGHT, "names:given")
+            return WordClass(True, False, KNOWN_WEIGHT, "names:given", given=True)
         rank = lists.surname_rank.get(key)
         if rank is not None:
             weight = KNOWN_WEIGHT if rank <= RARE_RANK else RARE_WEIGHT
@@ -235,8 +249,11 @@ def classify_word(word: str, lists: NameLists) -> WordClass:
     # a double name: a part known
     if "-" in word:
         parts = [classify_word(p, lists) for p in word.split("-") if p]
-        if any(p.known and not p.ambiguous for p in parts):
+        if all(p.known and not p.ambiguous for p in parts):
             return WordClass(True, False, HYPHEN_KNOWN_WEIGHT, "names:hyphenated")
+        if any(p.known and not p.ambiguous and p.weight >= KNOWN_WEIGHT for p in parts) and not any(
+                p.ambiguous for p in parts):
+            return WordClass(True, False, HYPHEN_PARTIAL_WEIGHT, "names:hyphenated-part")
         if all(name_shaped(p) and len(p) >= 3 for p in word.split("-")):
             return WordClass(False, False, HYPHEN_UNKNOWN_WEIGHT, "names:hyphenated-shape")
     return WordClass(False, False, 0.0, "")
@@ -267,15 +284,19 @@ def _structure(text: str, toks: list[Token], lists: NameLists) -> list[Evidence]
     out: list[Evidence] = []
     words = [t for t in toks if not t.caret]
     # DICOM PN carets between letters: DOE^JOHN, Doe^John^^Dr
-    for m in re.finditer(r"[^\W\d_][\w'’-]*(?:\^+[\w'’.-]*)+\^*|\^+[^\W\d_][\w'’-]*", text):
+    for m in _CARET_PN.finditer(text):
         if "^" in m.group() and sum(ch.isalpha() for ch in m.group()) >= 3:
             out.append(Evidence("name", CARET_WEIGHT, m.start(), m.end(), "names:dicom-pn"))
     for i, tok in enumerate(words):
         nxt = words[i + 1] if i + 1 < len(words) else None
         key = fold(tok.text)
         # a title before a name-shaped word
+        # "MR SIGNAL", "Mr Signal", "MS" (magnetic resonance, mitral, musculoskeletal): without a dot, a title in
+        # capitals or one of these needs a known name after it
+        bare_caps = text[tok.end:tok.end + 1] != "." and (tok.text.isupper() or key in ("MR", "MS", "MRS"))
         if nxt is not None and _is_title(text, tok, lists) and _gap_ok(text, tok, nxt) and name_shaped(
-                ocr_word(nxt.text)) and fold(nxt.text) not in lists.ambiguous:
+                ocr_word(nxt.text)) and fold(nxt.text) not in lists.ambiguous and (
+                not bare_caps or classify_word(nxt.text, lists).weight >= KNOWN_WEIGHT):
             out.append(Evidence("name", TITLE_WEIGHT, tok.start, nxt.end, "names:title"))
         # a particle (or two: van der, de la, van 't) before a capitalised word
         if key in OPENING_PARTICLES and (tok.text.islower() or tok.text.istitle() or tok.text.isupper()):
@@ -289,7 +310,7 @@ def _structure(text: str, toks: list[Token], lists: NameLists) -> list[Evidence]
                 if shaped and clean and not (tok.text.isupper() and len(tok.text) <= 2 and not last.text.isupper()):
                     out.append(Evidence("name", PARTICLE_WEIGHT, tok.start, last.end, "names:particle"))
         # apostrophe and Mc/Mac prefixes: O'Neil, D'Angelo, McDonald, MacLeod
-        if _PREFIXED.fullmatch(tok.text) or _ARABIC_PREFIXED.fullmatch(tok.text):
+        if (_PREFIXED.fullmatch(tok.text) or _ARABIC_PREFIXED.fullmatch(tok.text)) and key != "O'CLOCK":
             if not _CAPS_MC.fullmatch(tok.text) or lists.known(fold(tok.text)):
                 out.append(Evidence("name", PARTICLE_WEIGHT, tok.start, tok.end, "names:prefix"))
     return out
@@ -315,7 +336,8 @@ def name_evidence(text: str) -> list[Evidence]:
     runs: list[list[int]] = []
     current: list[int] = []
     for i, tok in enumerate(words):
-        joins = (classes[i].weight > 0 or _is_initial(text, tok) or name_shaped(ocr_word(tok.text))
+        joins = (classes[i].weight > 0 or _is_initial(text, tok)
+                 or (name_shaped(ocr_word(tok.text)) and len(tok.text) >= 3 and fold(tok.text) != "O'CLOCK")
                  or (fold(tok.text) in PARTICLES and tok.text[0].islower()))
         if joins and current and _gap_ok(text, words[current[-1]], tok):
             current.append(i)
@@ -358,8 +380,16 @@ def name_evidence(text: str) -> list[Evidence]:
                 break
         if hi - lo + 1 < 2 or not names:
             continue
-        out.append(Evidence("name", RUN_WEIGHT, words[lo].start, words[hi].end, "names:run"))
-        in_run.update(range(lo, hi + 1))
+        span = range(lo, hi + 1)
+        n_known = sum(1 for i in span if classes[i].known)
+        if n_known >= 2 or any(_is_initial(text, words[i]) for i in span):
+            weight, source = RUN_WEIGHT, "names:run"  # two name words, or a name and an initial
+        elif any(classes[i].given for i in anchors):
+            weight, source = RUN_GIVEN_UNKNOWN_WEIGHT, "names:run-given"  # a given name and an unknown word
+        else:
+            weight, source = RUN_SURNAME_UNKNOWN_WEIGHT, "names:run-surname"  # a surname and an unknown word
+        out.append(Evidence("name", weight, words[lo].start, words[hi].end, source))
+        in_run.update(span)
     for i, tok in enumerate(words):
         if i in in_run:
             continue

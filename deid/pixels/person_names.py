@@ -327,6 +327,16 @@ def _split_run_together(word: str, lists: NameLists) -> bool:
 
 def name_evidence(text: str) -> list[Evidence]:
     """Evidence of kind ``name`` for the person-name-like parts of one OCR'd line (empty for none)."""
+    return list(_cached_evidence(text))
+
+
+@lru_cache(maxsize=8192)
+def _cached_evidence(text: str) -> tuple[Evidence, ...]:
+    """The same overlay line repeats over frames and files: each distinct line is read once."""
+    return tuple(_evidence(text))
+
+
+def _evidence(text: str) -> list[Evidence]:
     lists = name_lists()
     toks = tokens(text)
     out = _structure(text, toks, lists)

@@ -40,6 +40,10 @@ POSITIVE: list[tuple[str, str, float, float, str]] = [
     ("12-MAR-61", "date", 1.0, 1.0, "12-MAR-61"),
     ("12MAR1961", "date", 1.0, 1.0, "12MAR1961"),
     ("March 3, 2021", "date", 1.0, 1.0, "March 3, 2021"),
+    ("May 12th, 2024", "date", 1.0, 1.0, "May 12th, 2024"),
+    ("Tuesday, 12 March 2024", "date", 1.0, 1.0, "12 March 2024"),
+    ("12.May.2024", "date", 1.0, 1.0, "12.May.2024"),
+    ("2024-05-12T10:32:15", "date", 1.0, 1.0, "2024-05-12"),
     ("1961-Mar-12", "date", 1.0, 1.0, "1961-Mar-12"),
     ("12. März 1961", "date", 1.0, 1.0, "12. März 1961"),
     ("12 Mär 1961", "date", 1.0, 1.0, "12 Mär 1961"),
@@ -166,6 +170,10 @@ POSITIVE: list[tuple[str, str, float, float, str]] = [
     ("Geboortedatum:", "label", 0.9, 0.9, "Geboortedatum:"),
     ("Acc: 20240512", "label", 0.8, 0.8, "Acc:"),
     ("Accession", "label", 0.7, 0.7, "Accession"),
+    ("Acc#: A12345", "label", 0.8, 0.8, "Acc#:"),
+    ("Ref: Dr. Smith", "label", 0.8, 0.8, "Ref:"),
+    ("Birth Date: 1961/03/12", "label", 0.9, 0.9, "Birth Date:"),
+    ("D.O.B.: 03/12/61", "label", 0.9, 0.9, "D.O.B.:"),
     ("Auftragsnr. 55", "label", 0.8, 0.8, "Auftragsnr."),
     ("Ref. Phys.: HOUSE", "label", 0.9, 0.9, "Ref. Phys.:"),
     ("Zuweiser: Dr. Meier", "label", 0.9, 0.9, "Zuweiser:"),
@@ -199,7 +207,7 @@ NEGATIVE = [
     "Ver 1.2.10.15", "Frame 12/150 25 fps", "P 3.5", "HD 11 XE",
     "3D 4D", "CW PW", "Harm 4.0 MHz", "Comp 65", "AO 2.3 cm",
     # single letters that are values' names, not a sex; month-like words of echo and presets
-    "V 45 cm/s", "F 3.5 MHz", "W 2.5 cm", "Sep 1.2 cm", "Gen 12", "Nombre d'images 12", "Set 2 Out 3",
+    "RS 80A", "V 45 cm/s", "F 3.5 MHz", "W 2.5 cm", "Sep 1.2 cm", "Gen 12", "Nombre d'images 12", "Set 2 Out 3",
 ]
 
 

@@ -68,7 +68,6 @@ _AGE_UNITS: dict[str, float] = {
     **dict.fromkeys(("years", "year", "yrs", "yr", "y/o", "yo", "jahre", "jahr", "ans", "anos", "anni",
                      "anno", "jaar", "jr"), 0.9),
     **dict.fromkeys(("y", "j"), 0.8),
-    "a": 0.6,
     **dict.fromkeys(("months", "month", "mo", "mos", "mth", "mths", "mon", "monat", "monate", "mois", "meses",
                      "mes", "mesi", "maanden", "mnd"), 0.6),
     **dict.fromkeys(("weeks", "week", "wk", "wks", "wo", "woche", "wochen", "sem", "semaine", "semaines",
@@ -122,8 +121,8 @@ _STRONG_LABELS = (
     *_AGE_LABELS[:-1], *_SEX_LABELS,
 )
 _WEAK_LABELS = ("name", "nom", "nombre", "id", "pat", "pt", "acc", "date", "datum", "fecha", "data", "arts", "inst",
-                "tech", "lft")
-_LABEL_WEIGHT = {"strong": (0.7, 0.8, 0.9), "weak": (0.4, 0.6, 0.8)}  # bare, then '.', then ':'
+                "ref", "tech", "lft")
+_LABEL_WEIGHT = {"strong": (0.7, 0.8, 0.9), "weak": (0.4, 0.5, 0.8)}  # bare, then '.', then ':'
 
 
 def _alternation(words: object) -> str:
@@ -163,7 +162,7 @@ _FRENCH_CLOCK = re.compile(r"(?<![0-9a-z])(?P<h>[01]?\d|2[0-3])\s?h\s?(?P<m>[0-5
 _UHR = re.compile(r"(?<![0-9])(?P<h>[01]?\d|2[0-3])(?:[.:](?P<m>[0-5]\d))?\s?uhr(?![a-z])")
 
 _AGE = re.compile(r"(?<![0-9.,])(?P<n>\d{1,3})\s?(?P<u>" + _alternation(_AGE_UNITS) + r")(?![a-z])\.?")
-_AGE_SEX = re.compile(r"(?<![0-9.,])(?P<age>\d{1,3}\s?[yja])(?P<sex>[mfwhv])(?![a-z])")
+_AGE_SEX = re.compile(r"(?<![0-9.,])(?P<age>\d{1,3}\s?[yj])(?P<sex>[mfwhv])(?![a-z])")
 _LABELLED_AGE = re.compile(r"(?<![a-z])(?:" + _alternation(_AGE_LABELS) + r")\s?[:.]?\s?(?P<n>\d{1,3})"
                            r"(?![0-9])")
 _LABELLED_SEX = re.compile(r"(?<![a-z])(?:" + _alternation(_SEX_LABELS) + r")\s?[:.]?\s?(?:"
@@ -171,8 +170,8 @@ _LABELLED_SEX = re.compile(r"(?<![a-z])(?:" + _alternation(_SEX_LABELS) + r")\s?
 _SEX_WORD = re.compile(r"(?<![a-z])(?P<w>" + _alternation(_SEX_WORDS) + r")(?![a-z])")
 #: a whole number that may be an age right before or after a sex letter ("45 F", "M/67"), not a value with
 #: a decimal or a unit ("F 3.5 MHz", "V 45 cm/s", "W 2.5 cm")
-_AGE_NUMBER_BEFORE = re.compile(r"(?<![0-9.,])\d{1,3}\s?[yYjJaA]?[\s/,]?$")
-_AGE_NUMBER_AFTER = re.compile(r"[\s/,]?\d{1,3}(?![0-9]|[.,]\d)(?:\s?[yYjJaA](?![A-Za-z]))?(?!\s?[A-Za-z%°/])")
+_AGE_NUMBER_BEFORE = re.compile(r"(?<![0-9.,])\d{1,3}\s?[yYjJ]?[\s/,]?$")
+_AGE_NUMBER_AFTER = re.compile(r"[\s/,]?\d{1,3}(?![0-9]|[.,]\d)(?:\s?[yYjJ](?![A-Za-z]))?(?!\s?[A-Za-z%°/])")
 _SEX_LETTER = re.compile(r"(?<![^\s(,;/])[MFWHV](?![^\s),;/])")  # over the original text: upper case only
 
 _DIGIT_RUN = re.compile(r"(?<![0-9a-z.,])\d{5,}(?![0-9]|[.,]\d)")
@@ -189,7 +188,7 @@ _EMAIL = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+")
 _URL = re.compile(r"(?:https?://|www\.)\S+")
 
 _LABEL = re.compile(r"(?<![a-z])(?P<label>" + _alternation(_STRONG_LABELS + _WEAK_LABELS) + r")(?![a-z])"
-                    r"(?P<mark>\s?\.?\s?:|\s?\.)?")
+                    r"(?P<mark>\s?[.#]?\s?:|\s?\.|#)?")
 _STRONG_SET = frozenset(re.sub(r"[\s.\-/'()]", "", w) for w in _STRONG_LABELS)
 
 #: a run of digits and the letters OCR confuses with them, standing alone (not inside a word)
@@ -379,7 +378,7 @@ def _ages(line: _Line) -> Iterator[Evidence]:
             continue  # "2D", "3D": imaging modes; a day count is written "12 d"
         if int(m["n"]) <= (130 if weight >= 0.8 else 400):
             yield _ev("age", weight, m.start(), m.end(), "age")
-    for m in _scan(_AGE_SEX, v, any(len(w) == 2 and w[0] in "yja" and w[1] in "mfwhv" for w in line.words)):
+    for m in _scan(_AGE_SEX, v, any(len(w) == 2 and w[0] in "yj" and w[1] in "mfwhv" for w in line.words)):
         if int(re.sub(r"\D", "", m["age"])) <= 130:
             yield _ev("age", 0.9, m.start("age"), m.end("age"), "age")
             yield _ev("sex", 0.9, m.start("sex"), m.end("sex"), "sex-after-age")

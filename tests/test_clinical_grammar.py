@@ -457,3 +457,20 @@ def test_rendered_parameter_lines_read_by_tesseract_are_explained() -> None:
         read = ocr.read_line(frame[max(0, y0 - 3):y1 + 3, max(0, x0 - 3):x1 + 3]).text
         assert read, text
         assert covered(read, clinical_evidence(read)) >= 0.9, (text, read)
+
+
+@pytest.mark.parametrize("word", ["Long", "Rene", "Hart", "Power", "Ling", "Stone"])
+def test_clinical_words_that_are_also_names_are_weak_alone(word: str) -> None:
+    evidence = clinical_evidence(word)
+    assert evidence and min(e.weight for e in evidence) == -0.6
+
+
+@pytest.mark.parametrize(("line", "explained"), [
+    ("EFW Hadlock 1250 g", True), ("EF(Simpson) 55%", True), ("Glenn shunt", True), ("Bruce protocol", True),
+    ("Simpson, Homer", False), ("Hadlock", False), ("Dr. Simpson", False), ("Lung Simpson", False),
+])
+def test_eponyms_count_only_beside_a_measurement_or_a_method_noun(line: str, explained: bool) -> None:
+    name = next(w for w in ("Hadlock", "Simpson", "Glenn", "Bruce") if w in line)
+    start = line.index(name)
+    evidence = clinical_evidence(line)
+    assert bool(strong(evidence, line, start, start + len(name))) is explained

@@ -63,6 +63,7 @@ _NUMBER = r"[-+±]?\d{1,4}(?:[.,]\d{1,3})?"
 _NUM_RE = re.compile(rf"{_NUMBER}%?")
 _GLUED_UNIT = re.compile(rf"({_NUMBER})([^\d\s]+)")
 _SHORT_UNITS = frozenset({"M", "X", "S", "G", "MS"})  # units only glued to a number: 3.5M, 1.5x, 12s
+_LONE_SHORT_UNITS = frozenset({"g", "x", "s"})  # ... or after it as written: "1250 g", "1.5 x" (not "45 M")
 _GA = re.compile(r"\d{1,2}[wW]\d?[dD]?")
 _COUNTER = re.compile(r"(\d{1,4})\s?/\s?(\d{1,4})")
 _LETTER_VALUE = re.compile(r"[A-Z](?:\d{1,2}(?:[.,]\d{1,2})?|/\d)?")
@@ -81,6 +82,8 @@ _COUNTER_LABELS = frozenset({"FR", "FRAME", "FRM", "F", "IMG", "IMAGE", "IM", "B
                              "FRAMES", "IMAGEN", "IMMAGINE"})
 _DEVICE_LABELS = frozenset({"V", "VER", "VERS", "VERSION", "SW", "S/W", "SOFTWARE", "REV", "RELEASE", "BUILD",
                             "FW", "FIRMWARE", "HW", "R"})
+_METHOD_NOUNS = frozenset(fold(w) for w in """SHUNT PROTOCOL METHOD FORMULA INDEX PROCEDURE REPAIR OPERATION
+EQUATION TABLE POUCH SIGN LINE LINES POINT SPACE MANEUVER MANOEUVRE TEST RATIO CURVE""".split())
 _SEX_LETTERS = frozenset({"M", "F", "W", "H", "V"})  # male, female, weiblich, hombre, varón: never relaxed
 _CALIPERS = frozenset({"+", "X", "A", "B", "C", "D", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#"})
 _OCR_TO_LETTER = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "|": "I"})
@@ -199,7 +202,8 @@ def _is_value(tokens: list[_Token], i: int, single_letter: bool, parameter: bool
     if i >= len(tokens) or tokens[i].blocked:
         return 0
     word = tokens[i].text
-    has_unit = i + 1 < len(tokens) and not tokens[i + 1].blocked and _unit(tokens[i + 1].text)
+    has_unit = i + 1 < len(tokens) and not tokens[i + 1].blocked and (
+        _unit(tokens[i + 1].text) or tokens[i + 1].text in _LONE_SHORT_UNITS)
     if _value_unit(word):
         return 1 + (has_unit and fold(tokens[i + 1].text) not in _SHORT_UNITS)
     if _number(word) or re.fullmatch(r"\d{1,3}/\d{1,3}", word):
@@ -326,6 +330,17 @@ def clinical_evidence(text: str) -> list[Evidence]:
                 e.kind == "device" and e.end == tokens[i - 1].end for e in evidence) and re.fullmatch(
                 r"[A-Za-z]{0,3}-?\d{1,4}[A-Za-z]{0,3}", word):
             add("device", -0.8, i, i, "clinical:model")
+    # an eponym beside a measurement or parameter ("EFW Hadlock", "EF(Simpson)") or before a method noun
+    lex = lexicon()
+    for i, tok in enumerate(tokens):
+        if i in explained or tok.blocked or fold(tok.text.rstrip("'’S")) not in lex.eponyms and fold(
+                tok.text) not in lex.eponyms:
+            continue
+        beside = [j for j in (i - 1, i + 1) if 0 <= j < len(tokens) and not tokens[j].blocked
+                  and (near := _lookup(tokens[j].text)) is not None and near.kind in ("measurement", "parameter")]
+        method = i + 1 < len(tokens) and fold(tokens[i + 1].text) in _METHOD_NOUNS
+        if beside or method:
+            add("measurement", -0.8, min([i, *beside]), max([i + method, *beside]), "clinical:eponym")
     # a line whose every word is clinical is an annotation
     spoken = [i for i, t in enumerate(tokens) if any(ch.isalnum() for ch in t.text)]
     lexical = sum(n for _, n, term in words if not term.needs_value and term.kind != "unit")

@@ -17,6 +17,11 @@ Two sources, neither taken from the generator (``synth/``):
   12224, shear wave). Eponyms, contrast-agent brands, PHI label words (age, date, sex, weight) and
   function words are dropped (``dicom_exclude.txt``).
 
+Clinical words that are also common surnames or given names (``weak.txt``: René, Ling, Hart, Long, Power,
+Stone ...) are weak evidence alone (-0.6) whichever list holds them. Eponyms (``eponyms.txt``: Simpson,
+Hadlock, Teichholz, Bruce, Glenn, Morison ...) are never clinical alone; the grammar counts them only
+beside a measurement or before a method noun.
+
 pydicom keeps the context groups in a private module (``pydicom.sr._cid_dict``); it is read in one
 place, :func:`dicom_concept_keywords`, which raises :class:`ClinicalVocabularyError` with a clear message
 if pydicom changes it. Everything is built once and cached (0.15 s to build plus 0.3 s to import
@@ -29,7 +34,7 @@ import importlib
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
@@ -136,7 +141,7 @@ def read_list(name: str) -> list[tuple[str, set[str]]]:
 
 def dicom_words() -> dict[str, float]:
     """Words of 3+ letters of the selected context groups' concepts -> weight by specificity."""
-    excluded = {fold(term) for term, _ in read_list("dicom_exclude.txt")}
+    excluded = {fold(term) for name in ("dicom_exclude.txt", "eponyms.txt") for term, _ in read_list(name)}
     words: dict[str, float] = {}
     for keyword in dicom_concept_keywords(selected_cids()):
         for word in re.findall(r"[A-Z]?[a-z]{2,}", keyword):  # words; acronym runs are left to the lists
@@ -154,6 +159,7 @@ class Lexicon:
     longest: int
     words: frozenset[str]
     units: frozenset[str]
+    eponyms: frozenset[str]
 
     def get(self, key: str) -> Term | None:
         return self.terms.get(key) or self.terms.get(loose(key))
@@ -186,14 +192,20 @@ def lexicon() -> Lexicon:
             for k in {key, loose(key)}:
                 terms[k] = _merge(terms.get(k), entry)
             longest = max(longest, len(term.split()))
-            if "!" not in marks:
-                shown.update(w.upper() for w in re.findall(r"[^\W_][^\s]*", term) if len(w) >= 2)
+            if "!" not in marks and " " not in term and len(term) >= 2:  # words of phrases count only together
+                shown.add(term.upper())
     for key, weight in dicom_words().items():
         terms[key] = _merge(terms.get(key), Term("anatomy", weight, False, "dicom"))
         shown.add(key)
-    return Lexicon(terms, longest, frozenset(shown), frozenset(units | {loose(u) for u in units}))
+    for term, _ in read_list("weak.txt"):  # also surnames or given names: weak alone, whatever list
+        key = fold(term)
+        if key in terms:
+            terms[key] = replace(terms[key], weight=WEAK_WEIGHT, weak=True)
+    eponyms = frozenset(fold(term) for term, _ in read_list("eponyms.txt"))
+    return Lexicon(terms, longest, frozenset(shown), frozenset(units | {loose(u) for u in units}), eponyms)
 
 
 def clinical_words() -> frozenset[str]:
-    """Upper-cased clinical words that give evidence on their own (for overlap reports with name lists)."""
+    """Upper-cased clinical words that give evidence on their own (for overlap reports with name lists);
+    words that count only inside a phrase ("Douglas" of "Pouch of Douglas") are not among them."""
     return lexicon().words

@@ -77,7 +77,8 @@ CLINICAL_LINES = [
     "Liver Kidney", "THI Gen", "Philips EPIQ 7", "Siemens Acuson", "Power 100%", "Grey Map C", "PW Doppler",
     "Color Map 2", "OB Fetal Heart", "Bladder Volume", "Tissue Harmonic Imaging", "L12-4 MSK", "Medium Res",
     "3 O'Clock Position", "MR Signal Intensity", "Mr Signal", "Shear Wave Speed", "LV Mass / height^^2.7",
-    "Anterior Chamber", "Regional Blood Flow", "Descending Branch", "Second Trimester", "DR 60",
+    "Anterior Chamber", "Regional Blood Flow", "Descending Branch", "Second Trimester", "DR 60", "Clear", "Arrow",
+    "Steer Angle",
 ]
 
 

@@ -391,7 +391,7 @@ def _evidence(text: str) -> list[Evidence]:
         if hi - lo + 1 < 2 or not names:
             continue
         span = range(lo, hi + 1)
-        n_known = sum(1 for i in span if classes[i].known)
+        n_known = sum(1 for i in span if classes[i].known and not classes[i].ambiguous)
         if n_known >= 2 or any(_is_initial(text, words[i]) for i in span):
             weight, source = RUN_WEIGHT, "names:run"  # two name words, or a name and an initial
         elif any(classes[i].given for i in anchors):

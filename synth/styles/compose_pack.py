@@ -201,12 +201,17 @@ def _graphics(canvas: np.ndarray, pack: StylePack, rng: np.random.Generator, fra
 
 
 def _vertical_box(pack: StylePack, rng: np.random.Generator, style: Style, mask: np.ndarray,
-                  boxes: list[PlacedBox], n_frames: int) -> PlacedBox | None:
-    """A clinical word drawn rotated (reading upwards) beside the image, where it touches nothing."""
+                  boxes: list[PlacedBox], n_frames: int, case: str) -> PlacedBox | None:
+    """A clinical word drawn rotated (reading upwards) beside the image, where it touches nothing: in the
+    file's ``case`` and in a face that has its letters, as the other words (none when no face has them)."""
     words = [*pack.clinical.annotations, *pack.clinical.presets, *pack.clinical.modes]
     if not words:
         return None
-    run = static_run("annotation", str(rng.choice(words)), n_frames, is_phi=False)
+    line = cased_lines([TextLine([static_run("annotation", str(rng.choice(words)), n_frames, is_phi=False)])], case)
+    run = line[0].runs[0]
+    style = replace(style, font=_covering_face(pack, rng, style.font, line))
+    if missing_glyphs(style.font, run.states[0].text):
+        return None
     flat = rasterise(run.states[0].text, style.font, style.size, style.antialias)
     alpha = np.ascontiguousarray(np.rot90(flat.alpha))
     alpha.setflags(write=False)
@@ -319,7 +324,7 @@ def compose_from_pack(job: FileJob, source: FrameSource, pack: StylePack, attemp
             _plate(canvas, block_boxes, block.style.plate_rgb, mask)
         boxes.extend(block_boxes)
     if rng.random() < pack.layout.vertical_text_p:
-        vertical = _vertical_box(pack, rng, clin_style, mask, boxes, n_frames)
+        vertical = _vertical_box(pack, rng, clin_style, mask, boxes, n_frames, case)
         boxes.extend([vertical] if vertical is not None else [])
     boxes = _rendered(boxes, pack, rng)
     graphics = _graphics(canvas, pack, rng, (job.width, job.height), outer_rect, boxes, job.colour == "rgb",

@@ -11,21 +11,12 @@ an age with its unit, a labelled sex), 0.3-0.5 suggestive (a bare year, "M" alon
 Numbers that clinical screens are full of are left alone or kept weak: a frame counter "12/150", a ratio
 "1:1", a duration "0:30", a scale "16", probe names "C5-2" / "L12-5", versions "V2.3.1", "5.0MHz".
 
-Sources (public knowledge, nothing from this project's generator):
-
-* Month names and abbreviations (format and stand-alone, wide and abbreviated) in English, German,
-  French, Spanish, Italian, Portuguese and Dutch: Unicode CLDR locale data (``en``, ``de``, ``de_AT``
-  "Jänner", ``fr``, ``es``, ``it``, ``pt``, ``nl``; https://cldr.unicode.org, Unicode License v3),
-  written out here by hand, plus the common 3-letter forms of DIN 5008 / ISO usage ("Mrz", "Sep").
-* Numeric date orders (DMY, MDY, YMD) and separators per country: CLDR date patterns; ISO 8601
-  (``YYYY-MM-DD``, ``YYYYMMDD`` as DICOM DA writes it, PS3.5 6.2).
-* Telephone numbers: ITU-T E.164 (``+`` country code, at most 15 digits) and national groupings.
-* E-mail addresses: a simplified RFC 5322 ``local@domain.tld``.
-* Ages, sex words and field labels: the common words of the seven languages (CLDR unit names
-  "years/Jahre/ans/años/anni/anos/jaar", DICOM PS3.5 AS value units D/W/M/Y, DICOM Patient's Sex
-  M/F/O), and the attribute names of DICOM PS3.6 (Patient's Name, Patient ID, Patient's Birth Date,
-  Accession Number, Referring Physician's Name, Operators' Name, Institution Name, Study Date) in
-  the words and abbreviations vendors' screens and manuals use for them.
+Sources (public knowledge, nothing from this project's generator): the words (months in seven languages
+from Unicode CLDR, age units, sex words, field labels from DICOM PS3.6) are in :mod:`.phi_vocabulary`,
+which cites each; numeric date orders (DMY, MDY, YMD) and separators per country from CLDR date
+patterns and ISO 8601 (``YYYY-MM-DD``; ``YYYYMMDD`` as DICOM DA writes it, PS3.5 6.2); telephone
+numbers from ITU-T E.164 (``+`` country code, at most 15 digits) and national groupings; e-mail
+addresses as a simplified RFC 5322 ``local@domain.tld``.
 """
 
 from __future__ import annotations
@@ -36,105 +27,32 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 
 from .evidence import Evidence
+from .phi_vocabulary import (
+    AGE_LABELS,
+    AGE_UNITS,
+    LABEL_WEIGHT,
+    MONTH_OF,
+    SEX_LABELS,
+    SEX_LETTERS,
+    SEX_WORDS,
+    STRONG_LABELS,
+    WEAK_LABELS,
+    WORDLIKE_MONTHS,
+)
 
 SOURCE = "phi-grammar"
 
-# -- vocabulary (folded: lower case, no accents) ----------------------------------------------------------------
 
-#: month number -> its names and abbreviations in EN, DE (+AT), FR, ES, IT, PT, NL (CLDR; folded)
-MONTHS: dict[int, tuple[str, ...]] = {
-    1: ("january", "jan", "januar", "janner", "jan", "janvier", "janv", "enero", "ene", "gennaio", "gen",
-        "janeiro", "januari"),
-    2: ("february", "feb", "februar", "feber", "fevrier", "fevr", "fev", "febrero", "febbraio", "fevereiro",
-        "februari"),
-    3: ("march", "mar", "marz", "mrz", "mars", "marzo", "marco", "maart", "mrt"),
-    4: ("april", "apr", "avril", "avr", "abril", "abr", "aprile", "apr"),
-    5: ("may", "mai", "mayo", "maggio", "mag", "maio", "mei"),
-    6: ("june", "jun", "juni", "juin", "junio", "giugno", "giu", "junho"),
-    7: ("july", "jul", "juli", "juillet", "juil", "julio", "luglio", "lug", "julho"),
-    8: ("august", "aug", "aout", "agosto", "ago", "augustus"),
-    9: ("september", "sep", "sept", "septembre", "septiembre", "setiembre", "set", "settembre", "setembro"),
-    10: ("october", "oct", "oktober", "okt", "octobre", "octubre", "ottobre", "ott", "outubro", "out"),
-    11: ("november", "nov", "novembre", "noviembre", "novembro"),
-    12: ("december", "dec", "dezember", "dez", "decembre", "diciembre", "dic", "dicembre", "dezembro"),
-}
-_MONTH_OF = {name: number for number, names in MONTHS.items() for name in names}
-#: abbreviations that are also common words: a day and month without a year is only suggestive with them
-#: ("Sep" also the septum of echo read-outs, "Gen" a preset, "Dec" decrease, "Set", "Out", "Mar", "May", "Ago")
-_WORDLIKE_MONTHS = frozenset({"mar", "may", "set", "out", "gen", "ago", "dec", "sep"})
-
-#: age units -> weight (years strong; months and weeks of children weaker; days weak: "12 d" may be a parameter)
-_AGE_UNITS: dict[str, float] = {
-    **dict.fromkeys(("years", "year", "yrs", "yr", "y/o", "yo", "jahre", "jahr", "ans", "anos", "anni",
-                     "anno", "jaar", "jr"), 0.9),
-    **dict.fromkeys(("y", "j"), 0.8),
-    **dict.fromkeys(("months", "month", "mo", "mos", "mth", "mths", "mon", "monat", "monate", "mois", "meses",
-                     "mes", "mesi", "maanden", "mnd"), 0.6),
-    **dict.fromkeys(("weeks", "week", "wk", "wks", "wo", "woche", "wochen", "sem", "semaine", "semaines",
-                     "semana", "semanas", "settimana", "settimane", "weken"), 0.5),
-    **dict.fromkeys(("days", "day", "d", "tage", "tag", "jours", "jour", "dias", "dia", "giorni", "gg",
-                     "dagen", "dgn"), 0.4),
-}
-_AGE_LABELS = ("age", "alter", "edad", "eta", "idade", "leeftijd", "lft")
-_SEX_LABELS = ("sex", "gender", "geschlecht", "geschl", "sexe", "sexo", "sesso", "geslacht", "genre")
-#: sex words -> weight ("man" is also an English word; "femme"/"homme" also mean wife/man)
-_SEX_WORDS: dict[str, float] = {
-    **dict.fromkeys(("male", "female", "mannlich", "weiblich", "masculin", "masculine", "feminin", "feminine",
-                     "masculino", "femenino", "feminino", "maschile", "femminile", "maschio", "femmina",
-                     "vrouwelijk", "mannelijk"), 0.8),
-    **dict.fromkeys(("homme", "femme", "hombre", "mujer", "vrouw", "uomo", "donna"), 0.6),
-    "man": 0.4,
-}
-_SEX_LETTERS = "MFWHV"  # male / female, weiblich (de), hombre/homme (es/fr), vrouw (nl)
-
-#: PHI field labels; strong ones name a PHI field on their own, weak ones also head clinical text
-_STRONG_LABELS = (
-    # name
-    "patient name", "patient", "patientenname", "patiente", "nom du patient", "nom patient", "paziente",
-    "nome paziente", "paciente", "nombre del paciente", "nome do paciente", "patientnaam", "pat name",
-    "nome", "naam", "vorname", "nachname", "prenom", "cognome", "apellidos", "apellido",
-    "achternaam", "voornaam", "sobrenome", "first name", "last name", "surname", "given name",
-    # identifiers
-    "mrn", "pid", "pat id", "patient id", "patienten id", "patientennr", "patientennummer", "pat nr",
-    "fallnr", "fallnummer", "n° dossier", "no dossier", "dossier", "ipp", "nhc", "n h c", "cartella",
-    "n cartella", "prontuario", "patientnummer", "medical record", "record no", "nhs no", "nhs number",
-    # birth date
-    "dob", "d o b", "born", "birth", "date of birth", "birth date", "birthdate", "geb", "geboren",
-    "geburtsdatum", "geb datum", "geb dat", "ne le", "nee le", "ne e le", "date de naissance",
-    "date naiss", "ddn", "fecha de nac", "fecha de nacimiento", "fecha nac", "f nac", "fec nac",
-    "nacimiento", "data di nascita", "data nascita", "nato il", "nata il", "data de nascimento",
-    "dt nasc", "nascimento", "geboortedatum", "geboren op",
-    # accession and order
-    "accession", "accession no", "acc no", "auftragsnr", "auftragsnummer", "n° examen", "accettazione",
-    "aanvraagnummer", "study id", "exam id",
-    # physicians, operators, institution
-    "referring", "referring physician", "ref phys", "ref physician", "physician", "zuweiser", "uberweiser",
-    "einweiser", "arzt", "medecin", "prescripteur", "medico", "medico solicitante", "medico richiedente",
-    "verwijzer", "huisarts", "operator", "sonographer", "performed by", "untersucher", "operateur",
-    "operador", "operatore", "echografist", "echoscopist", "ecografista", "sonografo", "hospital",
-    "institution", "klinik", "klinikum", "krankenhaus", "hopital", "ospedale", "ziekenhuis", "clinica",
-    "clinique",
-    # dates of the study, contact
-    "study date", "exam date", "untersuchungsdatum", "date d examen", "date examen", "fecha del estudio",
-    "data esame", "data do exame", "onderzoeksdatum", "telefon", "telephone", "telefono", "telefone",
-    "telefoon", "phone", "tel", "fax", "e mail", "email",
-    *_AGE_LABELS[:-1], *_SEX_LABELS,
-)
-_WEAK_LABELS = ("name", "nom", "nombre", "id", "pat", "pt", "acc", "date", "datum", "fecha", "data", "arts", "inst",
-                "ref", "tech", "lft")
-_LABEL_WEIGHT = {"strong": (0.7, 0.8, 0.9), "weak": (0.4, 0.5, 0.8)}  # bare, then '.', then ':'
-
-
-def _alternation(words: object) -> str:
+def _alternation(words: Iterable[str]) -> str:
     """A regex alternation of ``words`` (longest first); a space in a word stands for any short separator."""
-    unique = sorted(set(words), key=len, reverse=True)  # type: ignore[call-overload]  # an iterable of str
+    unique = sorted(set(words), key=len, reverse=True)
     return "|".join(r"[\s.\-/'()]{0,2}".join(re.escape(part) for part in word.split(" ")) for word in unique)
 
 
 # -- patterns (over the folded line) ---------------------------------------------------------------------------
 
 _NOT_AFTER_NUMBER = r"(?<![0-9])(?<![0-9][./:,-])"  # not the middle of a longer number
-_MON = rf"(?P<mon>(?<![a-z])(?:{_alternation(_MONTH_OF)})(?![a-z]))\.?"
+_MON = rf"(?P<mon>(?<![a-z])(?:{_alternation(MONTH_OF)})(?![a-z]))\.?"
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|er|e|o|º|°)?\.?"
 _SEP = r"[\s./,-]{0,3}(?:(?:de|del|of)\s)?"
 _YEAR = r"(?P<year>(?:19|20)?\d\d)(?![0-9])"
@@ -161,13 +79,13 @@ _CLOCK = re.compile(_NOT_AFTER_NUMBER + r"(?P<h>[0-2]?\d)\s?:\s?(?P<m>[0-5]\d)(?
 _FRENCH_CLOCK = re.compile(r"(?<![0-9a-z])(?P<h>[01]?\d|2[0-3])\s?h\s?(?P<m>[0-5]\d)(?![0-9])")
 _UHR = re.compile(r"(?<![0-9])(?P<h>[01]?\d|2[0-3])(?:[.:](?P<m>[0-5]\d))?\s?uhr(?![a-z])")
 
-_AGE = re.compile(r"(?<![0-9.,])(?P<n>\d{1,3})\s?(?P<u>" + _alternation(_AGE_UNITS) + r")(?![a-z])\.?")
+_AGE = re.compile(r"(?<![0-9.,])(?P<n>\d{1,3})\s?(?P<u>" + _alternation(AGE_UNITS) + r")(?![a-z])\.?")
 _AGE_SEX = re.compile(r"(?<![0-9.,])(?P<age>\d{1,3}\s?[yj])(?P<sex>[mfwhv])(?![a-z])")
-_LABELLED_AGE = re.compile(r"(?<![a-z])(?:" + _alternation(_AGE_LABELS) + r")\s?[:.]?\s?(?P<n>\d{1,3})"
+_LABELLED_AGE = re.compile(r"(?<![a-z])(?:" + _alternation(AGE_LABELS) + r")\s?[:.]?\s?(?P<n>\d{1,3})"
                            r"(?![0-9])")
-_LABELLED_SEX = re.compile(r"(?<![a-z])(?:" + _alternation(_SEX_LABELS) + r")\s?[:.]?\s?(?:"
-                           + _alternation(_SEX_WORDS) + r"|[mfwhvo])(?![a-z])")
-_SEX_WORD = re.compile(r"(?<![a-z])(?P<w>" + _alternation(_SEX_WORDS) + r")(?![a-z])")
+_LABELLED_SEX = re.compile(r"(?<![a-z])(?:" + _alternation(SEX_LABELS) + r")\s?[:.]?\s?(?:"
+                           + _alternation(SEX_WORDS) + r"|[mfwhvo])(?![a-z])")
+_SEX_WORD = re.compile(r"(?<![a-z])(?P<w>" + _alternation(SEX_WORDS) + r")(?![a-z])")
 #: a whole number that may be an age right before or after a sex letter ("45 F", "M/67"), not a value with
 #: a decimal or a unit ("F 3.5 MHz", "V 45 cm/s", "W 2.5 cm")
 _AGE_NUMBER_BEFORE = re.compile(r"(?<![0-9.,])\d{1,3}\s?[yYjJ]?[\s/,]?$")
@@ -187,9 +105,9 @@ _NATIONAL_PHONE = re.compile(r"(?<![0-9a-z.,/+-])\(?\d{2,5}\)?(?:[\s.\-/]\d{2,8}
 _EMAIL = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+")
 _URL = re.compile(r"(?:https?://|www\.)\S+")
 
-_LABEL = re.compile(r"(?<![a-z])(?P<label>" + _alternation(_STRONG_LABELS + _WEAK_LABELS) + r")(?![a-z])"
+_LABEL = re.compile(r"(?<![a-z])(?P<label>" + _alternation(STRONG_LABELS + WEAK_LABELS) + r")(?![a-z])"
                     r"(?P<mark>\s?[.#]?\s?:|\s?\.|#)?")
-_STRONG_SET = frozenset(re.sub(r"[\s.\-/'()]", "", w) for w in _STRONG_LABELS)
+_STRONG_SET = frozenset(re.sub(r"[\s.\-/'()]", "", w) for w in STRONG_LABELS)
 
 #: a run of digits and the letters OCR confuses with them, standing alone (not inside a word)
 _CONFUSABLE_RUN = re.compile(r"(?<![a-z])[0-9oil|sb]*[0-9][0-9oil|sb]*(?![a-z])")
@@ -200,10 +118,10 @@ _INNER = str.maketrans("oil|sb", "011158")
 
 _WORD = re.compile(r"[a-z]+")
 _DIGITS = re.compile(r"[0-9]+")
-_AGE_UNIT_WORDS = frozenset(_WORD.findall(" ".join(_AGE_UNITS)))
+_AGE_UNIT_WORDS = frozenset(_WORD.findall(" ".join(AGE_UNITS)))
 _NUMBER_WORDS = frozenset(("nr", "no", "n", "num", "nummer", "numero"))
 #: the first three letters of each label's first word: words run together ("PatientName:") still find it
-_LABEL_HEADS = frozenset(_WORD.findall(w)[0][:3] for w in _STRONG_LABELS + _WEAK_LABELS)
+_LABEL_HEADS = frozenset(_WORD.findall(w)[0][:3] for w in STRONG_LABELS + WEAK_LABELS)
 
 
 class _Line:
@@ -219,7 +137,7 @@ class _Line:
         self.letters = frozenset(text)
         runs = [len(run) for run in _DIGITS.findall(self.v)]
         self.digits, self.runs, self.longest = sum(runs), len(runs), max(runs, default=0)
-        self.months = self.digits > 0 and not self.words.isdisjoint(_MONTH_OF)
+        self.months = self.digits > 0 and not self.words.isdisjoint(MONTH_OF)
 
 
 def _scan(pattern: re.Pattern[str], v: str, wanted: bool) -> Iterable[re.Match[str]]:
@@ -305,17 +223,17 @@ def _month_name_dates(line: _Line) -> Iterator[Evidence]:
     for m in _scan(_DAY_MONTH_NAME, v, line.months):
         if not 1 <= int(m["day"]) <= 31 or (m["year"] and not _year_ok(m["year"])):
             continue
-        wordlike = m["mon"] in _WORDLIKE_MONTHS
+        wordlike = m["mon"] in WORDLIKE_MONTHS
         weight = 1.0 if m["year"] else 0.4 if wordlike else 0.7
         yield _ev("date", weight, m.start(), m.end(), "date-month-name")
     for m in _scan(_MONTH_NAME_DAY, v, line.months):
         if 1 <= int(m["day"]) <= 31:
-            weight = 1.0 if m["year"] else 0.4 if m["mon"] in _WORDLIKE_MONTHS else 0.7
+            weight = 1.0 if m["year"] else 0.4 if m["mon"] in WORDLIKE_MONTHS else 0.7
             yield _ev("date", weight, m.start(), m.end(), "date-month-name")
     for m in _scan(_MONTH_NAME_YEAR, v, line.months):
         year = m["year"].lstrip("'")
         weight = 0.8 if len(year) == 4 else 0.6
-        yield _ev("date", weight if m["mon"] not in _WORDLIKE_MONTHS else weight - 0.2, m.start(), m.end(),
+        yield _ev("date", weight if m["mon"] not in WORDLIKE_MONTHS else weight - 0.2, m.start(), m.end(),
                   "date-month-year")
     for m in _scan(_YEAR_MONTH_NAME, v, line.months and line.longest >= 4):
         full = m["day"] is not None and 1 <= int(m["day"]) <= 31
@@ -373,7 +291,7 @@ def _ages(line: _Line) -> Iterator[Evidence]:
     v = line.v
     for m in _scan(_AGE, v, not line.words.isdisjoint(_AGE_UNIT_WORDS)):
         unit = re.sub(r"[\s.\-']", "", m["u"])
-        weight = _AGE_UNITS.get(unit, _AGE_UNITS.get(m["u"], 0.4))
+        weight = AGE_UNITS.get(unit, AGE_UNITS.get(m["u"], 0.4))
         if unit == "d" and m.end("n") == m.start("u"):
             continue  # "2D", "3D": imaging modes; a day count is written "12 d"
         if int(m["n"]) <= (130 if weight >= 0.8 else 400):
@@ -382,18 +300,18 @@ def _ages(line: _Line) -> Iterator[Evidence]:
         if int(re.sub(r"\D", "", m["age"])) <= 130:
             yield _ev("age", 0.9, m.start("age"), m.end("age"), "age")
             yield _ev("sex", 0.9, m.start("sex"), m.end("sex"), "sex-after-age")
-    for m in _scan(_LABELLED_AGE, v, not line.words.isdisjoint(_AGE_LABELS)):
+    for m in _scan(_LABELLED_AGE, v, not line.words.isdisjoint(AGE_LABELS)):
         if int(m["n"]) <= 130:
             yield _ev("age", 1.0, m.start(), m.end(), "age-labelled")
 
 
 def _sexes(line: _Line, ages: list[Evidence]) -> Iterator[Evidence]:
     v, text = line.v, line.text
-    for m in _scan(_LABELLED_SEX, v, not line.words.isdisjoint(_SEX_LABELS)):
+    for m in _scan(_LABELLED_SEX, v, not line.words.isdisjoint(SEX_LABELS)):
         yield _ev("sex", 0.9, m.start(), m.end(), "sex-labelled")
-    for m in _scan(_SEX_WORD, v, not line.words.isdisjoint(_SEX_WORDS)):
-        yield _ev("sex", _SEX_WORDS[re.sub(r"[\s.\-/']", "", m["w"])], m.start(), m.end(), "sex-word")
-    for m in _scan(_SEX_LETTER, line.text, not line.letters.isdisjoint(_SEX_LETTERS)):
+    for m in _scan(_SEX_WORD, v, not line.words.isdisjoint(SEX_WORDS)):
+        yield _ev("sex", SEX_WORDS[re.sub(r"[\s.\-/']", "", m["w"])], m.start(), m.end(), "sex-word")
+    for m in _scan(_SEX_LETTER, line.text, not line.letters.isdisjoint(SEX_LETTERS)):
         start, end = m.start(), m.end()
         before, after = text[max(0, start - 2):start], text[end:end + 2]
         if ("/" in before and before[:1].isalpha()) or ("/" in after and after[-1:].isalpha()):
@@ -458,7 +376,7 @@ def _labels(line: _Line) -> Iterator[Evidence]:
         key = re.sub(r"[\s.\-/'()]", "", m["label"])
         tier = "strong" if key in _STRONG_SET else "weak"
         mark = m["mark"] or ""
-        weight = _LABEL_WEIGHT[tier][2 if ":" in mark else 1 if "." in mark else 0]
+        weight = LABEL_WEIGHT[tier][2 if ":" in mark else 1 if "." in mark else 0]
         yield _ev("label", weight, m.start(), m.end(), "label")
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .clinical_terms import Term, clinical_words, fold, lexicon
 from .evidence import Evidence
@@ -253,7 +254,14 @@ def _parameter_line(tokens: list[_Token], named: dict[int, tuple[int, Term]]) ->
 
 
 def clinical_evidence(text: str) -> list[Evidence]:
-    """Clinical evidence (negative weights) for one OCR line; spans are character offsets in ``text``."""
+    """Clinical evidence (negative weights) for one OCR line; spans are character offsets in ``text``.
+
+    Cached per line (8192 lines: the same overlay repeats over frames and files)."""
+    return list(_clinical_evidence(text))
+
+
+@lru_cache(maxsize=8192)
+def _clinical_evidence(text: str) -> tuple[Evidence, ...]:
     tokens = _tokens(text)
     evidence: list[Evidence] = []
     explained: set[int] = set()
@@ -349,4 +357,4 @@ def clinical_evidence(text: str) -> list[Evidence]:
             and not any(t.blocked for t in tokens)):
         evidence.append(Evidence("annotation", -1.0, tokens[spoken[0]].start, tokens[spoken[-1]].end,
                                  "clinical:annotation"))
-    return evidence
+    return tuple(evidence)

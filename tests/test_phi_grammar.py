@@ -83,6 +83,8 @@ POSITIVE: list[tuple[str, str, float, float, str]] = [
     ("09:41 am", "time", 0.9, 0.9, "09:41 am"),
     ("14h05", "time", 0.8, 0.8, "14h05"),
     ("14.05 Uhr", "time", 0.9, 0.9, "14.05 Uhr"),
+    ("10.32.15", "time", 0.8, 0.8, "10.32.15"),
+    ("Zeit 10.32.15", "time", 0.8, 0.8, "10.32.15"),
     ("1O:32:15", "time", 1.0, 1.0, "1O:32:15"),
     # ages with units, and labelled ages
     ("67 y", "age", 0.8, 0.9, "67 y"),
@@ -207,7 +209,8 @@ NEGATIVE = [
     "Ver 1.2.10.15", "Frame 12/150 25 fps", "P 3.5", "HD 11 XE",
     "3D 4D", "CW PW", "Harm 4.0 MHz", "Comp 65", "AO 2.3 cm",
     # single letters that are values' names, not a sex; month-like words of echo and presets
-    "RS 80A", "V 45 cm/s", "F 3.5 MHz", "W 2.5 cm", "Sep 1.2 cm", "Gen 12", "Nombre d'images 12", "Set 2 Out 3",
+    "RS 80A", "V 12.40.10", "V 45 cm/s", "F 3.5 MHz", "W 2.5 cm", "Sep 1.2 cm", "Gen 12", "Nombre d'images 12",
+    "Set 2 Out 3",
 ]
 
 

@@ -77,6 +77,8 @@ _BARE_YEAR = re.compile(r"(?<![0-9a-z])(?<![0-9][./:,-])(?:19|20)\d\d(?![0-9]|[.
 _CLOCK = re.compile(_NOT_AFTER_NUMBER + r"(?P<h>[0-2]?\d)\s?:\s?(?P<m>[0-5]\d)(?:\s?:\s?(?P<s>[0-5]\d))?"
                     r"(?![0-9]|:\d)(?:\s?(?P<ap>[ap]\.?\s?m\b\.?))?(?:\s?(?:h|uhr)(?![a-z]))?")
 _FRENCH_CLOCK = re.compile(r"(?<![0-9a-z])(?P<h>[01]?\d|2[0-3])\s?h\s?(?P<m>[0-5]\d)(?![0-9])")
+_DOTTED_CLOCK = re.compile(_NOT_AFTER_NUMBER + r"(?<![a-z])(?<!v )(?<!ver )(?<!sw )"  # not a version "V 12.40.10"
+                           r"(?:[01]\d|2[0-3])\.[0-5]\d\.[0-5]\d(?![0-9]|[.,]\d)")
 _UHR = re.compile(r"(?<![0-9])(?P<h>[01]?\d|2[0-3])(?:[.:](?P<m>[0-5]\d))?\s?uhr(?![a-z])")
 
 _AGE = re.compile(r"(?<![0-9.,])(?P<n>\d{1,3})\s?(?P<u>" + _alternation(AGE_UNITS) + r")(?![a-z])\.?")
@@ -283,6 +285,8 @@ def _times(line: _Line) -> Iterator[Evidence]:
         yield _ev("time", weight, m.start(), m.end(), "time")
     for m in _scan(_FRENCH_CLOCK, v, "h" in line.words):
         yield _ev("time", 0.8, m.start(), m.end(), "time-h")
+    for m in _scan(_DOTTED_CLOCK, v, line.runs >= 3 and "." in v):  # "10.32.15"; a date "10.12.15" wins
+        yield _ev("time", 0.8, m.start(), m.end(), "time-dotted")
     for m in _scan(_UHR, v, "uhr" in line.words):
         yield _ev("time", 0.9 if m["m"] else 0.6, m.start(), m.end(), "time-uhr")
 
@@ -385,7 +389,7 @@ _RECOGNISERS: tuple[tuple[Callable[[_Line], Iterator[Evidence]], Callable[[_Line
     (_numeric_dates, lambda line: line.digits >= 4),
     (_month_name_dates, lambda line: line.months),
     (_partial_dates, lambda line: line.digits >= 2 and ("/" in line.v or "." in line.v or line.digits >= 4)),
-    (_times, lambda line: ":" in line.v or "h" in line.words or "uhr" in line.words),
+    (_times, lambda line: ":" in line.v or "h" in line.words or "uhr" in line.words or line.runs >= 3),
     (_contacts, lambda line: line.digits >= 7 or "@" in line.v or "www" in line.words or "//" in line.v),
     (_ids, lambda line: line.digits >= 3),
     (_labels, lambda line: not line.heads.isdisjoint(_LABEL_HEADS)),

@@ -58,6 +58,7 @@ RARE_WEIGHT = 0.5
 AMBIGUOUS_WEIGHT = 0.25
 RUN_WEIGHT = 0.9
 CARET_WEIGHT = 0.9
+CARET_QUOTE_WEIGHT = 0.8
 TITLE_WEIGHT = 0.85
 PARTICLE_WEIGHT = 0.8
 HYPHEN_KNOWN_WEIGHT = 0.8
@@ -67,6 +68,7 @@ INITIAL_WEIGHT = 0.7
 RUN_GIVEN_UNKNOWN_WEIGHT = 0.8
 RUN_SURNAME_UNKNOWN_WEIGHT = 0.7
 HYPHEN_PARTIAL_WEIGHT = 0.6
+VARIANT_WEIGHT = 0.6
 
 #: Honorifics and titles before a name (compared upper-cased, without the dot)
 TITLES = frozenset({
@@ -91,6 +93,9 @@ OPENING_PARTICLES = frozenset({
 _WORD = re.compile(r"[^\W\d_](?:[\w'’`]*[^\W_])?(?:-[^\W\d_](?:[\w'’`]*[^\W_])?)*|\^", re.UNICODE)
 _PREFIXED = re.compile(r"[OoDd]['’`][A-Z][^\W\d_]+|M[Aa]?[Cc][A-Z][a-z]+|(?:MAC|MC)[A-Z]{3,}")
 _CARET_PN = re.compile(r"[^\W\d_][\w'’-]*(?:\^+[^\W\d_][\w'’.-]*)+\^*")
+#: a caret that OCR read as a quote, between two capitalised words with no space: 'DOE"JOHN', 'DOE”JOHN'
+#: (a "J" after it may come out as ")" or "]": 'DOE”)OHN')
+_CARET_AS_QUOTE = re.compile(r"\b[A-Z][^\W\d_]+[\"”“]{1,2}[)\]]?[A-Z][^\W\d_]+\b")
 _CAPS_MC = re.compile(r"(?:MAC|MC)[A-Z]{3,}")
 _ARABIC_PREFIXED = re.compile(r"(?:[Aa]l|[Ee]l|AL|EL|[Bb]in|[Aa]bu|ABU)-[A-Z][^\W\d_]+")
 _OCR_DIGITS = str.maketrans({"0": "O", "5": "S", "8": "B"})
@@ -219,6 +224,21 @@ def ocr_word(word: str) -> str:
     return word
 
 
+#: How OCR misreads letters with diacritics (folded keys: "ü" read as "ii", "i" or "d"; "ł" read as "t")
+ACCENT_MISREADS = (("II", "U"), ("I", "U"), ("T", "L"), ("D", "U"))
+
+
+def accent_misreads(key: str) -> list[str]:
+    """``key`` with one misread undone, at one place: "MIILLER" -> "MULLER", "MATGORZATA" -> "MALGORZATA"."""
+    out = []
+    for seen, meant in ACCENT_MISREADS:
+        start = key.find(seen, 1)
+        while start > 0:
+            out.append(key[:start] + meant + key[start + len(seen):])
+            start = key.find(seen, start + 1)
+    return out
+
+
 @dataclass(frozen=True)
 class WordClass:
     known: bool
@@ -246,6 +266,14 @@ def classify_word(word: str, lists: NameLists) -> WordClass:
         if rank is not None:
             weight = KNOWN_WEIGHT if rank <= RARE_RANK else RARE_WEIGHT
             return WordClass(True, False, weight, "names:surname")
+    # OCR misreading a letter with a diacritic ("Miiller", "Jirgen", "Matgorzata"): one confusion undone
+    for key in keys if keys and len(keys[0]) >= 4 else []:
+        for variant in accent_misreads(key):
+            if variant in lists.ambiguous:
+                continue
+            rank = lists.surname_rank.get(variant)
+            if variant in lists.given or (rank is not None and rank <= RARE_RANK):
+                return WordClass(True, False, VARIANT_WEIGHT, "names:ocr-variant", given=variant in lists.given)
     # a double name: a part known
     if "-" in word:
         parts = [classify_word(p, lists) for p in word.split("-") if p]
@@ -287,6 +315,8 @@ def _structure(text: str, toks: list[Token], lists: NameLists) -> list[Evidence]
     for m in _CARET_PN.finditer(text):
         if "^" in m.group() and sum(ch.isalpha() for ch in m.group()) >= 3:
             out.append(Evidence("name", CARET_WEIGHT, m.start(), m.end(), "names:dicom-pn"))
+    for m in _CARET_AS_QUOTE.finditer(text):
+        out.append(Evidence("name", CARET_QUOTE_WEIGHT, m.start(), m.end(), "names:dicom-pn-misread"))
     for i, tok in enumerate(words):
         nxt = words[i + 1] if i + 1 < len(words) else None
         key = fold(tok.text)
@@ -362,7 +392,7 @@ def _evidence(text: str) -> list[Evidence]:
         known = [i for i in run if classes[i].known and not classes[i].ambiguous]
         # an anchor: a common name of 4+ letters, or any of two known words ("Res", "Gen" are not enough)
         anchors = known if len(known) >= 2 else [
-            i for i in known if classes[i].weight >= KNOWN_WEIGHT and len(words[i].text) >= 4]
+            i for i in known if classes[i].weight >= VARIANT_WEIGHT and len(words[i].text) >= 4]
         names = [i for i in run if classes[i].weight > 0 or _is_initial(text, words[i])]
         initials = [i for i in run if _is_initial(text, words[i])]
         if not anchors and initials:

@@ -352,6 +352,45 @@ Born 1965
 PID 7734512
 12 janv. 2021
 3 maggio 2020
+# particles, institutions, 'Surname, Given' with clinical words, more date/time/ID/age shapes
+van der Berg
+de la Cruz
+General Hospital
+Heart Center Hamburg
+Lung, Anna
+Sacred Heart Hospital
+Hauptstraße 12, 10115 Berlin
+AB-123456
+X12-345-678
+#123456
+Nr. 12345
+Klinikum Nord
+2:35 PM
+14h05
+67 ans
+Smith^John
+Mme Dupont
+12.03.61
+12-03-1961
+3/12/61
+03 MAR 61
+12 März 2021
+1er août 1975
+Thursday, 12 March
+14.05 Uhr
+18 mo
+MRN: A1234
+DOE JOHN 45Y M
+JOHN DOE 12/03/1961
+Sig.ra Rossi
+Acc No 2023AB0042
+Tel 030 1234567
+Patient ID 4471234
+Wall, Brian
+Edge, Thomas
+POWER, ANNE
+LONG, MARY
+Hart, Peter
 """.strip().splitlines()
 PHI_LINES = [line for line in PHI_LINES if not line.startswith("#")]
 
@@ -474,3 +513,8 @@ def test_eponyms_count_only_beside_a_measurement_or_a_method_noun(line: str, exp
     start = line.index(name)
     evidence = clinical_evidence(line)
     assert bool(strong(evidence, line, start, start + len(name))) is explained
+
+
+@pytest.mark.parametrize("line", ["Mary Long", "Mark Power", "Rene Dubois", "Frank Winkel", "Study: 12345678"])
+def test_names_that_are_clinical_words_get_only_weak_evidence(line: str) -> None:
+    assert all(e.weight >= -0.6 for e in clinical_evidence(line))

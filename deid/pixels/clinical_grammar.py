@@ -19,7 +19,9 @@ preset and mode names, anatomy, annotations, device and software strings, counte
 
 Never clinical: dates (numeric, ISO 8601, with month names in EN/DE/FR/ES/IT/PT/NL), clock times HH:MM
 and HH:MM:SS, numbers of 5+ digits, ages with a unit, e-mail addresses, phone numbers with "+" or
-"(area)", and everything after a PHI label or a title on the line ("Name:", "ID", "DOB", "Dr.", "Herr").
+"(area)", everything after a PHI label or a title on the line ("Name:", "ID", "DOB", "Dr.", "Herr"), a
+whole line naming an institution ("Hospital", "Klinikum", "Center"), name particles in lower or Title case
+("van der", "de la") and "Surname, Given" pairs ("Lung, Anna").
 OCR confusions O/0, l/I/1, S/5 are tried on words that miss, and hyphens and apostrophes are optional.
 The vocabulary and its sources (DICOM PS3.16 context groups through pydicom, IEC 62359 output display
 indices, ASE/EACVI abbreviations, lung-ultrasound consensus terms, vendor manuals) are in
@@ -56,8 +58,15 @@ NAME NAMES PATIENT PATIENTNAME PAT PATIENTEN PATIENTE PACIENTE PAZIENTE ID PID M
 AGE ALTER ÂGE EDAD ETÀ IDADE LEEFTIJD SEX GESCHLECHT SEXE SEXO SESSO GESLACHT ACC ACCESSION REF REFERRING PHYS
 PHYSICIAN OPERATOR SONO SONOGRAPHER HOSP HOSPITAL INST INSTITUTION KLINIK KLINIKUM HÔPITAL OSPEDALE ZIEKENHUIS
 NOM PRÉNOM NOMBRE APELLIDO APELLIDOS NOME COGNOME NAAM VORNAME NACHNAME TEL PHONE FAX EMAIL E-MAIL DOCTOR ARZT
-MÉDECIN MÉDICO MEDICO
+MÉDECIN MÉDICO MEDICO DATE DATUM FECHA DATA DATO
 """.split())
+#: words of institution names: the whole line is PHI context ("General Hospital", "Heart Center Hamburg")
+_INSTITUTION = frozenset(fold(w) for w in """HOSPITAL HOSPITALS KLINIK KLINIKUM KLINIKEN CLINIC CLINICA CLÍNICA
+CLINIQUE KRANKENHAUS SPITAL HÔPITAL OSPEDALE OSPEDALIERA ZIEKENHUIS CENTER CENTRE CENTRO ZENTRUM MEDICAL UNIVERSITY
+UNIVERSITÄT UNIVERSITÉ UNIVERSIDAD UNIVERSITÀ UNIVERSITARIO UNIVERSITAIRE INSTITUTE INSTITUT INSTITUTO ISTITUTO
+PRAXIS INFIRMARY TRUST FOUNDATION POLICLINICO POLIKLINIK""".split())
+#: name particles in lower or Title case ("van der Berg", "de la Cruz"); "LA" in capitals stays the left atrium
+_PARTICLES = frozenset("""van von der den de la le da di del della du dos das el al bin ibn ten ter""".split())
 #: titles: the rest of the line is PHI context when a capitalised word follows ("Dr. Long", not "DR 60", "12 ms")
 _TITLES = frozenset(fold(w) for w in "DR PROF MR MRS MS MISS HERR FRAU MME MLLE SR SRA SIG DHR MEVR".split())
 _NUMBER = r"[-+±]?\d{1,4}(?:[.,]\d{1,3})?"
@@ -113,6 +122,16 @@ def _tokens(text: str) -> list[_Token]:
             start, end, word = start + lead, end - trail, word[lead:len(word) - trail]
         hit = any(s < end and start < e for s, e in blocked)
         out.append(_Token(start, end, word, hit))
+    if any(fold(tok.text) in _INSTITUTION for tok in out):
+        for tok in out:
+            tok.blocked = True
+    for i, tok in enumerate(out):
+        if tok.text.lower() in _PARTICLES and tok.text[1:].islower():
+            tok.blocked = True
+        # "Surname, Given": a word, a comma, a capitalised word that is no clinical term ("Lung, Anna")
+        if i + 1 < len(out) and "," in text[tok.end:out[i + 1].start] and out[i + 1].text[:1].isupper() and (
+                _lookup(out[i + 1].text) is None and any(ch.isalpha() for ch in tok.text)):
+            tok.blocked = out[i + 1].blocked = True
     # everything after a PHI label, or a title before a capitalised word, is PHI context
     for i, tok in enumerate(out):
         key = fold(tok.text.rstrip("."))

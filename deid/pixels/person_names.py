@@ -21,21 +21,25 @@ Sources (``deid/pixels/data/names/``, loaded once, cached):
   MIT) use in lower case or as a formula's author ("second", "branch", "flow"; "Hadlock 1984"), derived by
   ``.ci/derive_dicom_name_words.py``, weak on their own too.
 
-Rules (weights in [-1, 1], towards PHI):
+Rules (weights in [-1, 1], towards PHI; the table in docs/deid.md, section Pixels, "Person names"):
 
 * a known name word capitalised like a name (Title case or ALL CAPS; lower case is no evidence): 0.65
-  (0.5 for a rare surname, rank > 20,000; 0.25 for an ambiguous word; words of 1-2 letters none);
-* two or more name words in a row ("SURNAME, Given", "Given M. SURNAME", "DOE^JOHN") with at least one
-  known, non-ambiguous word: 0.9 over the run; name-shaped words that are not in the lists join a run
-  next to a known one (unknown surnames);
-* structure, even for words in no list: a DICOM PN caret between letters 0.9; a title (Dr, Prof, Mr, Mrs,
-  Ms, Hr., Fr., Mme, Sr., Sra., Sig., ...) before a name-shaped word 0.85; a particle (van, van der, de la,
-  von, da, di, dos, du, le, bin, ibn, al-, ...) before a capitalised word, O'/D' apostrophes and Mc/Mac
-  prefixes 0.8; a hyphenated double name of two capitalised words 0.8 when one part is known (0.5 when
-  neither is).
+  (0.45 for a rare surname, rank > 20,000, below the balanced threshold; 0.25 for an ambiguous word; words
+  of 1-2 letters none);
+* a run of name words ("SURNAME, Given", "Given M. SURNAME", "Smith, J."): 0.9 with two known,
+  non-ambiguous words or an initial; a known common name beside a name-shaped word in no list (unknown
+  surnames) 0.8 after a given name, 0.7 after a surname; an initial beside a name-shaped word 0.7;
+* structure, even for words in no list: a DICOM PN caret between letters 0.9 (read as a quote, 0.8); a
+  title (Dr, Prof, Mr, Mrs, Ms, Hr., Fr., Mme, Sr., Sra., Sig., ...) before a name-shaped word 0.85 (without
+  a dot, MR/MS/DR only before a known name: magnetic resonance, mitral, dynamic range); a particle (van,
+  van der, de la, von, da, di, dos, du, le, bin, ibn, al-, ...) before a capitalised word, O'/D'
+  apostrophes (not O'Clock), Mc/Mac prefixes 0.8; a hyphenated double name 0.8 when both parts are known,
+  0.6 when one common part is, 0.5 when neither is.
 
-OCR tolerance: accents are folded for lookups ("MULLER" finds "Müller"), digits 0/1/5 inside a word of
-letters are read as O/I-or-L/S, and a Title-case word run together ("JohnSmith") is split. No name value is
+OCR tolerance: accents are folded for lookups ("MULLER" finds "Müller"), digits 0/5/8 inside a word of
+letters are read as O/S/B and 1 as I or L, a capital I read as "l" ("SMlTH") is undone, one misread of a
+letter with a diacritic is undone ("Miiller", "Jirgen", "Matgorzata": weight 0.6), and two Title-case
+names run together ("JohnSmith") are split. No name value is
 ever logged or put in an exception; ``source`` names only the rule or list.
 """
 
@@ -54,7 +58,7 @@ DATA_PACKAGE = "phiphantom.deid.pixels"
 DATA_DIR = "data/names"
 
 KNOWN_WEIGHT = 0.65
-RARE_WEIGHT = 0.5
+RARE_WEIGHT = 0.45  # below the balanced threshold (line_score): a rare surname alone decides only with more
 AMBIGUOUS_WEIGHT = 0.25
 RUN_WEIGHT = 0.9
 CARET_WEIGHT = 0.9

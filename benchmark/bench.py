@@ -209,7 +209,7 @@ def run_bench(data: Path, engines: list[str], out: Path, *, workers: int = 1, ti
         settings=RunSettings(workers=workers, timeout_s=timeout_s, ocr=ocr, dciodvfy=dciodvfy,
                              executor=executor.describe()),
         engines=[b for b, _ in blocks],
-        vocabulary_overlap=vocabulary_overlap(),
+        vocabulary_overlap=vocabulary_overlap(c.spec for c in choices),  # null unless bundled runs
     )
     write_results(out / RESULTS_NAME, document)
     results = document.to_json()

@@ -11,13 +11,15 @@ presets, probes, modes, measurements, annotations, body markers, dense strings):
 * ``shared_words``: the engine's classifier keeps the word as clinical (list or patterns);
 * ``share_of_pack``: ``shared_words / pack_words``.
 
-The engine is reached only through ``engines/bundled.py``, the one module of the benchmark that
+It is measured only for a run that includes the bundled engine. The engine is reached only through
+``engines/bundled.py``, the one module of the benchmark that
 imports ``phiphantom.deid``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from .engines.bundled import clinical_words, keeps_as_clinical
@@ -35,11 +37,20 @@ def pack_overlap(words: set[str]) -> dict[str, Any]:
             "shared_words": shared, "share_of_pack": round(shared / len(words), 6) if words else None}
 
 
-def vocabulary_overlap() -> dict[str, Any] | None:
+def runs_bundled(specs: Iterable[str]) -> bool:
+    """Whether engine ``specs`` (as ``bench --engine`` takes them) include the bundled engine."""
+    return any(s == "bundled" or s.startswith("bundled:") for s in specs)
+
+
+def vocabulary_overlap(engines: Iterable[str] = ("bundled",)) -> dict[str, Any] | None:
     """``results.json``'s ``vocabulary_overlap``: the engine's word count and one entry per shipped pack.
 
-    ``None`` when the style packs cannot be read (a checkout without them).
+    ``None`` when ``engines`` (the run's engine specs) do not include the bundled engine (the overlap, one
+    classifier call per pack word, about a second, describes that engine only) or when the style packs
+    cannot be read (a checkout without them).
     """
+    if not runs_bundled(engines):
+        return None
     try:
         from phiphantom.synth.styles.registry import list_packs
 

@@ -96,8 +96,7 @@ def test_scores_by_style_and_the_worst_style(styled, tmp_path):
     assert by_style["image_damage"]["cart-general-a"]["value"] == 0.0
     md = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
     assert "## Scores by style" in md and "| tablet-app-h |" in md and "Worst style: box recall" in md
-    assert "## Clinical vocabulary overlap" in md and "| tablet-app-h | " in md.split("vocabulary overlap")[1]
-    assert results["vocabulary_overlap"]["packs"]["tablet-app-h"]["pack_words"] > 0
+    assert results["vocabulary_overlap"] is None and "vocabulary overlap" not in md  # no bundled engine ran
     html = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
     assert "Pixel metrics by style pack" in html and "worst-style box recall" in html
     header = next(line for line in md.splitlines() if line.startswith("| # | engine"))
@@ -178,11 +177,19 @@ def test_v1_results_still_read_and_compare(styled, tmp_path):
     assert [r.metric for r in rows if r.regression] == ["worst_style_box_recall"]
 
 
+def test_a_run_with_the_bundled_engine_reports_its_vocabulary_overlap(styled, tmp_path):
+    results = run_bench(styled, ["null", "bundled:header-only"], tmp_path / "r", ocr=False, thumbnails=0)
+    assert results["vocabulary_overlap"]["packs"]["tablet-app-h"]["pack_words"] > 0
+    md = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+    assert "## Clinical vocabulary overlap" in md and "| tablet-app-h | " in md.split("vocabulary overlap")[1]
+
+
 def test_vocabulary_overlap_of_the_bundled_engine():
     overlap = pack_overlap({"MI", "Gain", "C5-1", "Zzyzx", "Pleura"})
     assert overlap["pack_words"] == 5 and overlap["shared_words"] == 4  # C5-1 by the probe pattern
     assert overlap["listed_words"] == 3 and overlap["share_of_pack"] == 0.8
     whole = vocabulary_overlap()
+    assert vocabulary_overlap(["null", "oracle", "bundled-like"]) is None  # measured only for the bundled engine
     assert whole is not None and whole["engine_words"] > 50
     packs = whole["packs"]
     assert set(STYLES) | {"classic"} <= set(packs)

@@ -248,6 +248,9 @@ B-lines Zone 3
 No sliding
 # OCR damage (O/0, l/I/1), glued values, several parameters on one line, vendor banners
 Ga1n 52
+TICO.1
+SW4.5.2
+MIO.9 TIS0.3
 DEPTH16cm
 Compound 0FF
 Frq 5.OMHz

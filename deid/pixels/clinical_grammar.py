@@ -78,7 +78,8 @@ _GA = re.compile(r"\d{1,2}[wW]\d?[dD]?")
 _COUNTER = re.compile(r"(\d{1,4})\s?/\s?(\d{1,4})")
 _LETTER_VALUE = re.compile(r"[A-Z](?:\d{1,2}(?:[.,]\d{1,2})?|/\d)?")
 _CLOCK = re.compile(r"\d{1,2}:\d{2}[.,]\d{1,3}")
-_VERSION = re.compile(r"[vV]\d{1,3}(?:\.\d{1,4}){1,3}[a-zA-Z]?")
+_VERSION = re.compile(r"[vV]\d{1,3}(?:\.\d{1,4}){1,3}[a-zA-Z]?"
+                      r"|(?i:SW|S/W|VER|VERS|FW|REV|BUILD)\.?\d{1,4}(?:\.\d{1,4}){0,3}[a-zA-Z]?")  # SW4.5.2
 _VERSION_VALUE = re.compile(r"[vVrR]?\d{1,4}(?:\.\d{1,4}){0,3}[a-zA-Z]?|[A-Z]\d?")
 _PROBES = (
     (re.compile(r"[a-zA-Z]{1,4}\d{1,2}(?:[.,]\d)?-\d{1,2}[a-zA-Z]{0,3}"), -0.85),   # C5-2, L12-4, ML6-15
@@ -191,6 +192,7 @@ def _probe(word: str) -> float:
 
 def _glued_name_value(word: str) -> bool:
     """A parameter or measurement name with its value glued on: G52%, DR60dB, D12.0cm, FR28Hz, Gain52."""
+    word = re.sub(r"(?<=[A-Za-z])[Oo](?=[.,]\d)", "0", word)  # OCR's O for 0: TICO.1
     m = re.fullmatch(rf"([^\W\d_][^\W\d_/']*?)[:=]?({_NUMBER})(.*)", word)
     if not m:
         return False

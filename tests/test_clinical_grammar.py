@@ -356,6 +356,8 @@ PID 7734512
 12 janv. 2021
 3 maggio 2020
 # particles, institutions, 'Surname, Given' with clinical words, more date/time/ID/age shapes
+Lung. Anna
+ler ao(t 1975
 van der Berg
 de la Cruz
 General Hospital

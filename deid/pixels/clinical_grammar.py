@@ -129,8 +129,9 @@ def _tokens(text: str) -> list[_Token]:
     for i, tok in enumerate(out):
         if tok.text.lower() in _PARTICLES and tok.text[1:].islower():
             tok.blocked = True
-        # "Surname, Given": a word, a comma, a capitalised word that is no clinical term ("Lung, Anna")
-        if i + 1 < len(out) and "," in text[tok.end:out[i + 1].start] and out[i + 1].text[:1].isupper() and (
+        # "Surname, Given": a word, a comma (OCR: a dot), a capitalised word that is no clinical term ("Lung, Anna")
+        between = text[tok.end:out[i + 1].start] if i + 1 < len(out) else ""
+        if ("," in between or "." in between) and out[i + 1].text[:1].isupper() and (
                 _lookup(out[i + 1].text) is None and any(ch.isalpha() for ch in tok.text)):
             tok.blocked = out[i + 1].blocked = True
     # everything after a PHI label, or a title before a capitalised word, is PHI context
@@ -158,6 +159,11 @@ def _lookup(word: str) -> Term | None:
             if term is not None:
                 return term
     return None
+
+
+def _lower_short(word: str) -> bool:
+    """A word of 1-2 lower-case letters: an abbreviation only with a value after it."""
+    return len(word) <= 2 and word.isalpha() and word.islower()
 
 
 def _number(word: str) -> bool:
@@ -322,8 +328,8 @@ def _clinical_evidence(text: str) -> tuple[Evidence, ...]:
                 r"\d{1,2}", tokens[nxt].text) and not term.needs_value:
             add("anatomy", -0.85, i, nxt, "clinical:anatomy")
             continue
-        if term.needs_value:
-            continue
+        if term.needs_value or (n == 1 and key not in lexicon().units and _lower_short(tokens[i].text)):
+            continue  # "ao" of "ao(t" is no acoustic output; "AO 100%" and "ao 100" are
         add(term.kind, term.weight, i, nxt - 1, f"clinical:{term.source or term.kind}")
     # single tokens by shape
     for i, tok in enumerate(tokens):

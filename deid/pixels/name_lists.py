@@ -105,8 +105,8 @@ def name_lists() -> NameLists:
                     target.add(key)
                 else:
                     rank.setdefault(key, 1)
-    ambiguous = frozenset(w for name in ("ambiguous.txt", "dicom_words.txt") for line in _read_text(name).splitlines()
-                          if not line.startswith("#") for w in line.split())
+    ambiguous = frozenset(fold(w) for name in ("ambiguous.txt", "dicom_words.txt")
+                          for line in _read_text(name).splitlines() if not line.startswith("#") for w in line.split())
     return NameLists(frozenset(given), rank, ambiguous, frozenset(words))
 
 

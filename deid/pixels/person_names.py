@@ -13,8 +13,9 @@ Rules (weights in [-1, 1], towards PHI; the table in docs/deid.md, section Pixel
   (0.45 for a rare surname, rank > 20,000, below the balanced threshold; 0.25 for an ambiguous word; words
   of 1-2 letters none);
 * a run of name words ("SURNAME, Given", "Given M. SURNAME", "Smith, J."): 0.9 with two known,
-  non-ambiguous words or an initial; a known common name beside a name-shaped word in no list (unknown
-  surnames) 0.8 after a given name, 0.7 after a surname; an initial beside a name-shaped word 0.7;
+  non-ambiguous words or an initial, 0.85 with one and a name that is also a common word ("SMITH JOHN");
+  a known common name beside a name-shaped word in no list (unknown surnames) 0.8 after a given name, 0.7
+  after a surname; an initial beside a name-shaped word 0.7;
 * structure, even for words in no list: a DICOM PN caret between letters 0.9 (read as a quote, 0.8); a
   title (Dr, Prof, Mr, Mrs, Ms, Hr., Fr., Mme, Sr., Sra., Sig., ...) before a name-shaped word 0.85 (without
   a dot, MR/MS/DR only before a known name: magnetic resonance, mitral, dynamic range); a particle (van,
@@ -55,6 +56,7 @@ RUN_GIVEN_UNKNOWN_WEIGHT = 0.8
 RUN_SURNAME_UNKNOWN_WEIGHT = 0.7
 HYPHEN_PARTIAL_WEIGHT = 0.6
 VARIANT_WEIGHT = 0.6
+RUN_AMBIGUOUS_WEIGHT = 0.85
 
 #: Honorifics and titles before a name (compared upper-cased, without the dot)
 TITLES = frozenset({
@@ -332,8 +334,11 @@ def _evidence(text: str) -> list[Evidence]:
             continue
         span = range(lo, hi + 1)
         n_known = sum(1 for i in span if classes[i].known and not classes[i].ambiguous)
+        n_ambiguous = sum(1 for i in span if classes[i].known and classes[i].ambiguous)
         if n_known >= 2 or any(_is_initial(text, words[i]) for i in span):
             weight, source = RUN_WEIGHT, "names:run"  # two name words, or a name and an initial
+        elif n_ambiguous:
+            weight, source = RUN_AMBIGUOUS_WEIGHT, "names:run-ambiguous"  # "René Dupont", "SMITH JOHN"
         elif any(classes[i].given for i in anchors):
             weight, source = RUN_GIVEN_UNKNOWN_WEIGHT, "names:run-given"  # a given name and an unknown word
         else:

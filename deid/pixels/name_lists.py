@@ -16,7 +16,8 @@ Sources (``deid/pixels/data/names/``, loaded once, cached):
   (LGPL; its title/particle lists are not used, ours below are written from general knowledge).
 * ``europe_given.txt``, ``europe_surnames.txt``: common given names and surnames of European and other
   countries with their diacritics, written by hand for this project (CC0); ``ambiguous.txt``: name words
-  that are also English or ultrasound words ("Long", "Gain", "Rose", "May", "Lung"), weak on their own;
+  that are also English or ultrasound words ("Long", "Gain", "Rose", "May", "Lung"), vendor and model names,
+  console words of other languages' screens, months and weekdays ("Links", "Leber", "Mai"), weak alone;
   ``dicom_words.txt``: the words of these lists that DICOM's code meanings (PS3.16, as shipped by pydicom,
   MIT) use in lower case or as a formula's author ("second", "branch", "flow"; "Hadlock 1984"), derived by
   ``.ci/derive_dicom_name_words.py``, weak on their own too.

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from ..text_raster import EmptyInkError, Glyphs, composite, rasterise
-from .schema import Measurement, Parameter, StylePack
+from .schema import Parameter, StylePack
 
 #: Sheet width in pixels; the height follows from the content.
 SHEET_WIDTH = 1200
@@ -115,7 +115,7 @@ def _as_rgb(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(image)
 
 
-def _format_read_out(p: Parameter | Measurement) -> str:
+def _format_read_out(p: Parameter) -> str:
     value = f"{(p.values[0] + p.values[1]) / 2:.{p.decimals}f}"
     try:
         return p.format.format(label=p.label, value=value, unit=p.unit)

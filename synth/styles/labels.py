@@ -10,9 +10,7 @@ cs M/Ž, tr E/K, hu F/N); "O" is the marker for other/unknown.
 
 from __future__ import annotations
 
-import random
-
-import numpy as np
+from .id_shapes import Rng, randint
 
 #: The fields every language labels.
 FIELDS = ("name", "patient_id", "birth_date", "sex", "age", "date", "time", "institution", "accession",
@@ -89,13 +87,11 @@ AGE_UNITS: dict[str, str] = {
 }
 
 
-def label_for(language: str, field: str, rng: np.random.Generator | random.Random) -> str:
+def label_for(language: str, field: str, rng: Rng) -> str:
     """One label variant for ``field`` in ``language`` (KeyError naming what is known otherwise)."""
     if language not in LABELS:
         raise KeyError(f"unknown label language {language!r}; known: {', '.join(LABELS)}")
     if field not in LABELS[language]:
         raise KeyError(f"no label for field {field!r}; known: {', '.join(FIELDS)}")
     variants = LABELS[language][field]
-    if isinstance(rng, random.Random):
-        return rng.choice(variants)
-    return variants[int(rng.integers(len(variants)))]
+    return variants[randint(rng, 0, len(variants) - 1)]

@@ -139,14 +139,11 @@ class Parameter:
 
 
 @dataclass(frozen=True)
-class Measurement:
-    """A caliper/measurement read-out (distance, area, velocity...), same fields as :class:`Parameter`."""
+class Measurement(Parameter):
+    """A caliper/measurement read-out (distance, area, velocity...): a :class:`Parameter` read-out whose
+    ``decimals`` default to 2."""
 
-    label: str
-    unit: str = ""
-    values: tuple[float, float] = (0.0, 1.0)
     decimals: int = 2
-    format: str = "{label} {value}{unit}"
 
 
 #: Today's read-outs (overlay_content.clinical_lines): each label/format variant the classic screen draws.
@@ -259,7 +256,7 @@ def _font(r: Reader) -> FontChoice:
     return FontChoice(r.string("face"), r.weight("weight", 1.0))
 
 
-def _parameter(cls: type[Parameter] | type[Measurement]) -> Callable[[Reader], Any]:
+def _parameter(cls: type[Parameter]) -> Callable[[Reader], Any]:
     default = cls("")
 
     def read(r: Reader) -> Any:

@@ -58,6 +58,9 @@ NAME_LINES = [
     ("Smith, J.", "Smith, J."),
     ("Nguyen Thi Lan", "Nguyen"),
     ("Patient: NAKAMURA HIROSHI 12.03.1961", "NAKAMURA HIROSHI"),
+    ("María de los Ángeles Pérez", "María de los Ángeles Pérez"),  # particles inside a run
+    ("DE LA CRUZ MARIA", "DE LA CRUZ MARIA"),
+    ("Untersucher: Dr. K. Weber", "Dr. K. Weber"),
 ]
 
 
@@ -78,7 +81,7 @@ CLINICAL_LINES = [
     "Color Map 2", "OB Fetal Heart", "Bladder Volume", "Tissue Harmonic Imaging", "L12-4 MSK", "Medium Res",
     "3 O'Clock Position", "MR Signal Intensity", "Mr Signal", "Shear Wave Speed", "LV Mass / height^^2.7",
     "Anterior Chamber", "Regional Blood Flow", "Descending Branch", "Second Trimester", "DR 60", "Clear", "Arrow",
-    "Steer Angle",
+    "Steer Angle", "Pat. Pos. HFS", "Links Leber", "Kopf Hals",
 ]
 
 

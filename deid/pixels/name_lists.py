@@ -40,8 +40,9 @@ DATA_DIR = "data/names"
 #: Name particles (compared upper-cased): Dutch, German, French, Spanish, Portuguese, Italian, Irish, Arabic
 PARTICLES = frozenset({
     "VAN", "DER", "DEN", "TER", "TEN", "VON", "ZU", "ZUM", "ZUR", "DE", "DEL", "DELLA", "DELLE", "DEI", "DEGLI",
-    "DES", "DU", "LA", "LE", "LES", "DA", "DAS", "DO", "DOS", "DI", "Y", "E", "BIN", "BEN", "IBN", "BINT", "AL",
-    "EL", "ABU", "O", "MAC", "MC", "ST", "SAN", "SANTA", "NI", "Ó", "NÍ", "UA", "'T", "T", "LO", "LI", "D", "L",
+    "DES", "DU", "LA", "LE", "LES", "LOS", "LAS", "DA", "DAS", "DO", "DOS", "DI", "Y", "E", "BIN", "BEN", "IBN",
+    "BINT", "AL", "EL", "ABU", "O", "MAC", "MC", "ST", "SAN", "SANTA", "NI", "Ó", "NÍ", "UA", "'T", "T", "LO", "LI",
+    "D", "L",
 })
 _FOLD_EXTRA = str.maketrans({"ß": "SS", "ẞ": "SS", "Ł": "L", "ł": "L", "Ø": "O", "ø": "O", "Æ": "AE", "æ": "AE",
                              "Œ": "OE", "œ": "OE", "Đ": "D", "đ": "D", "Ð": "D", "Þ": "TH", "ı": "I", "’": "'",

@@ -236,14 +236,20 @@ def _structure(text: str, toks: list[Token], lists: NameLists) -> list[Evidence]
         # "MR SIGNAL", "Mr Signal", "MS" (magnetic resonance, mitral, musculoskeletal): without a dot, a title in
         # capitals or one of these needs a known name after it
         bare_caps = text[tok.end:tok.end + 1] != "." and (tok.text.isupper() or key in ("MR", "MS", "MRS"))
-        if nxt is not None and _is_title(text, tok, lists) and _gap_ok(text, tok, nxt) and name_shaped(
+        k = i + 1
+        while k + 1 < len(words) and k < i + 3 and _is_initial(text, words[k]):  # "Dr. K. Weber"
+            k += 1
+        if k > i + 1 and _is_title(text, tok, lists):
+            nxt = words[k]
+        if nxt is not None and _is_title(text, tok, lists) and _gap_ok(text, words[k - 1], nxt) and name_shaped(
                 ocr_word(nxt.text)) and fold(nxt.text) not in lists.ambiguous and (
                 not bare_caps or classify_word(nxt.text, lists).weight >= KNOWN_WEIGHT):
             out.append(Evidence("name", TITLE_WEIGHT, tok.start, nxt.end, "names:title"))
         # a particle (or two: van der, de la, van 't) before a capitalised word
         if key in OPENING_PARTICLES and (tok.text.islower() or tok.text.istitle() or tok.text.isupper()):
             j = i + 1
-            while j < len(words) and fold(words[j].text) in PARTICLES and words[j].text[0].islower() and j < i + 3:
+            while j < len(words) and fold(words[j].text) in PARTICLES and j < i + 3 and (
+                    words[j].text[0].islower() or (tok.text.isupper() and words[j].text.isupper())):  # DE LA CRUZ
                 j += 1
             if j < len(words) and _gap_ok(text, words[j - 1], words[j]):
                 last = words[j]
@@ -322,14 +328,20 @@ def _evidence(text: str) -> list[Evidence]:
         # the known words and initials between the outer anchors, plus one unknown name-shaped word at each end
         # (an unknown surname beside a known given name), not a whole sentence of capitalised words
         lo, hi = min(anchors), max(anchors)
+        def stops(i: int) -> bool:  # an unknown word ends the run; initials and lower-case particles do not
+            return classes[i].weight == 0 and not _is_initial(text, words[i]) and not (
+                words[i].text[0].islower() and fold(words[i].text) in PARTICLES)
+
         while lo - 1 >= run[0]:
             lo -= 1
-            if classes[lo].weight == 0 and not _is_initial(text, words[lo]):
+            if stops(lo):
                 break
         while hi + 1 <= run[-1]:
             hi += 1
-            if classes[hi].weight == 0 and not _is_initial(text, words[hi]):
+            if stops(hi):
                 break
+        while hi > lo and words[hi].text[0].islower() and fold(words[hi].text) in PARTICLES:  # nor end on one
+            hi -= 1
         if hi - lo + 1 < 2 or not names:
             continue
         span = range(lo, hi + 1)

@@ -246,6 +246,14 @@ Seashore sign
 Barcode sign
 B-lines Zone 3
 No sliding
+# free text in lower case, device banners of brands not in the lists
+no free fluid
+thickened pleura
+rt lung
+gb wall
+lt kidney long
+Sonix XR-7
+Acme e10
 # OCR damage (O/0, l/I/1), glued values, several parameters on one line, vendor banners
 Ga1n 52
 TICO.1
@@ -523,3 +531,8 @@ def test_eponyms_count_only_beside_a_measurement_or_a_method_noun(line: str, exp
 @pytest.mark.parametrize("line", ["Mary Long", "Mark Power", "Rene Dubois", "Frank Winkel", "Study: 12345678"])
 def test_names_that_are_clinical_words_get_only_weak_evidence(line: str) -> None:
     assert all(e.weight >= -0.6 for e in clinical_evidence(line))
+
+
+def test_an_unknown_brand_before_a_model_token_is_only_suggestive() -> None:
+    assert [(e.kind, e.weight) for e in clinical_evidence("Anna K2")] == [("device", -0.4), ("device", -0.7)]
+    assert not clinical_evidence("SMITH AB1234") and not clinical_evidence("Nova 2021")  # an ID, a year

@@ -34,41 +34,22 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .clinical_terms import Term, clinical_words, fold, lexicon
+from .clinical_terms import (
+    INSTITUTION_WORDS,
+    METHOD_NOUNS,
+    NAME_PARTICLES,
+    PHI_LABELS,
+    PHI_SHAPES,
+    TITLES,
+    Term,
+    clinical_words,
+    fold,
+    lexicon,
+)
 from .evidence import Evidence
 
 __all__ = ["clinical_evidence", "clinical_words"]
 
-_MONTHS = (r"(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC|MRZ|MÄR|MAE|MAI|OKT|DEZ|JANV|FÉV|FEV|AVR|JUIN|JUIL"
-           r"|AOÛ|AOU|DÉC|ENE|ABR|AGO|DIC|GEN|MAG|GIU|LUG|SET|OTT|OUT|MRT|MEI)[A-ZÀ-Ü]*\.?")
-_BLOCKERS = re.compile("|".join((
-    r"\b\d{1,4}([./-])\d{1,2}\1(?:\d{4}|\d{2})\b|\b\d{1,2} ?/ ?\d{1,2} ?/ ?\d{2,4}\b",  # numeric dates, ISO 8601
-    rf"\b\d{{1,2}}\.?[\s./-]?{_MONTHS}[\s./-]?\d{{2,4}}\b",              # 12 Mar 2021, 12-MAR-21
-    rf"\b{_MONTHS}\s?\d{{1,2}},?\s\d{{2,4}}\b",                          # March 12, 2021
-    r"\b\d{1,2}\s?[:h]\s?\d{2}\s?:\s?\d{2}\b",                                # 14:35:12
-    r"\b\d{1,2}\s?:\s?\d{2}(?![.,]\d)\b",                                     # 14:35 (not 0:03.2)
-    r"\d{5,}",                                                                # IDs, compact dates
-    r"\S+@\S+",                                                               # e-mail
-    r"\+\d[\d ()./-]{6,}\d|\(\d{2,5}\)\s?\d[\d -]{4,}\d",                    # phone numbers
-    r"\b\d{1,3}\s?(?:y|yr|yrs|yo|years?|j|jr|jahre|ans?|años|anos|anni|jaar)\b(?![./])",  # ages
-)), re.IGNORECASE)
-#: words after which the rest of the line is PHI context (labels), folded
-_PHI_LABELS = frozenset(fold(w) for w in """
-NAME NAMES PATIENT PATIENTNAME PAT PATIENTEN PATIENTE PACIENTE PAZIENTE ID PID MRN DOB BORN BIRTH GEB GEBOREN
-AGE ALTER ÂGE EDAD ETÀ IDADE LEEFTIJD SEX GESCHLECHT SEXE SEXO SESSO GESLACHT ACC ACCESSION REF REFERRING PHYS
-PHYSICIAN OPERATOR SONO SONOGRAPHER HOSP HOSPITAL INST INSTITUTION KLINIK KLINIKUM HÔPITAL OSPEDALE ZIEKENHUIS
-NOM PRÉNOM NOMBRE APELLIDO APELLIDOS NOME COGNOME NAAM VORNAME NACHNAME TEL PHONE FAX EMAIL E-MAIL DOCTOR ARZT
-MÉDECIN MÉDICO MEDICO DATE DATUM FECHA DATA DATO
-""".split())
-#: words of institution names: the whole line is PHI context ("General Hospital", "Heart Center Hamburg")
-_INSTITUTION = frozenset(fold(w) for w in """HOSPITAL HOSPITALS KLINIK KLINIKUM KLINIKEN CLINIC CLINICA CLÍNICA
-CLINIQUE KRANKENHAUS SPITAL HÔPITAL OSPEDALE OSPEDALIERA ZIEKENHUIS CENTER CENTRE CENTRO ZENTRUM MEDICAL UNIVERSITY
-UNIVERSITÄT UNIVERSITÉ UNIVERSIDAD UNIVERSITÀ UNIVERSITARIO UNIVERSITAIRE INSTITUTE INSTITUT INSTITUTO ISTITUTO
-PRAXIS INFIRMARY TRUST FOUNDATION POLICLINICO POLIKLINIK""".split())
-#: name particles in lower or Title case ("van der Berg", "de la Cruz"); "LA" in capitals stays the left atrium
-_PARTICLES = frozenset("""van von der den de la le da di del della du dos das el al bin ibn ten ter""".split())
-#: titles: the rest of the line is PHI context when a capitalised word follows ("Dr. Long", not "DR 60", "12 ms")
-_TITLES = frozenset(fold(w) for w in "DR PROF MR MRS MS MISS HERR FRAU MME MLLE SR SRA SIG DHR MEVR".split())
 _NUMBER = r"[-+±]?\d{1,4}(?:[.,]\d{1,3})?"
 _NUM_RE = re.compile(rf"{_NUMBER}%?")
 _GLUED_UNIT = re.compile(rf"({_NUMBER})([^\d\s]+)")
@@ -93,8 +74,10 @@ _COUNTER_LABELS = frozenset({"FR", "FRAME", "FRM", "F", "IMG", "IMAGE", "IM", "B
                              "FRAMES", "IMAGEN", "IMMAGINE"})
 _DEVICE_LABELS = frozenset({"V", "VER", "VERS", "VERSION", "SW", "S/W", "SOFTWARE", "REV", "RELEASE", "BUILD",
                             "FW", "FIRMWARE", "HW", "R"})
-_METHOD_NOUNS = frozenset(fold(w) for w in """SHUNT PROTOCOL METHOD FORMULA INDEX PROCEDURE REPAIR OPERATION
-EQUATION TABLE POUCH SIGN LINE LINES POINT SPACE MANEUVER MANOEUVRE TEST RATIO CURVE""".split())
+_ABBREVIATED = frozenset({"parameter", "measurement", "mode", "device"})  # kinds whose short names are capitals
+#: a product model after a brand word: letters and at most 3 digits (e10, XR-7, S70, i800, 7G; not an ID)
+_MODEL = re.compile(r"(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z]{0,3}-?\d{1,3}[A-Za-z]{0,3}\+?")
+_BRAND = re.compile(r"[A-Z][A-Za-z]{2,11}")
 _SEX_LETTERS = frozenset({"M", "F", "W", "H", "V"})  # male, female, weiblich, hombre, varón: never relaxed
 _CALIPERS = frozenset({"+", "X", "A", "B", "C", "D", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#"})
 _OCR_TO_LETTER = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "|": "I"})
@@ -112,7 +95,7 @@ class _Token:
 
 
 def _tokens(text: str) -> list[_Token]:
-    blocked = [(m.start(), m.end()) for m in _BLOCKERS.finditer(text)]
+    blocked = [(m.start(), m.end()) for m in PHI_SHAPES.finditer(text)]
     out: list[_Token] = []
     for m in _TOKEN.finditer(text):
         start, end = m.start(), m.end()
@@ -123,11 +106,11 @@ def _tokens(text: str) -> list[_Token]:
             start, end, word = start + lead, end - trail, word[lead:len(word) - trail]
         hit = any(s < end and start < e for s, e in blocked)
         out.append(_Token(start, end, word, hit))
-    if any(fold(tok.text) in _INSTITUTION for tok in out):
+    if any(fold(tok.text) in INSTITUTION_WORDS for tok in out):
         for tok in out:
             tok.blocked = True
     for i, tok in enumerate(out):
-        if tok.text.lower() in _PARTICLES and tok.text[1:].islower():
+        if tok.text.lower() in NAME_PARTICLES and tok.text[1:].islower():
             tok.blocked = True
         # "Surname, Given": a word, a comma (OCR: a dot), a capitalised word that is no clinical term ("Lung, Anna")
         between = text[tok.end:out[i + 1].start] if i + 1 < len(out) else ""
@@ -137,8 +120,8 @@ def _tokens(text: str) -> list[_Token]:
     # everything after a PHI label, or a title before a capitalised word, is PHI context
     for i, tok in enumerate(out):
         key = fold(tok.text.rstrip("."))
-        title = key in _TITLES and i + 1 < len(out) and out[i + 1].text[:1].isupper()
-        if key in _PHI_LABELS or fold(tok.text) in _PHI_LABELS or title:
+        title = key in TITLES and i + 1 < len(out) and out[i + 1].text[:1].isupper()
+        if key in PHI_LABELS or fold(tok.text) in PHI_LABELS or title:
             for later in out[i:]:
                 later.blocked = True
             break
@@ -328,7 +311,7 @@ def _clinical_evidence(text: str) -> tuple[Evidence, ...]:
                 r"\d{1,2}", tokens[nxt].text) and not term.needs_value:
             add("anatomy", -0.85, i, nxt, "clinical:anatomy")
             continue
-        if term.needs_value or (n == 1 and key not in lexicon().units and _lower_short(tokens[i].text)):
+        if term.needs_value or (n == 1 and term.kind in _ABBREVIATED and _lower_short(tokens[i].text)):
             continue  # "ao" of "ao(t" is no acoustic output; "AO 100%" and "ao 100" are
         add(term.kind, term.weight, i, nxt - 1, f"clinical:{term.source or term.kind}")
     # single tokens by shape
@@ -343,7 +326,9 @@ def _clinical_evidence(text: str) -> tuple[Evidence, ...]:
             if prev in _COUNTER_LABELS or int(m.group(2)) > 31:
                 add("counter", -0.7, i, i, "clinical:counter")
             continue
-        if _CLOCK.fullmatch(word):
+        if word[:1].isalpha() and (weight := _probe(word)):
+            add("probe", weight, i, i, "clinical:probe")  # before numbers: "S70" is no OCR'd 570
+        elif _CLOCK.fullmatch(word):
             add("counter", -0.7, i, i, "clinical:cine-clock")
         elif _VERSION.fullmatch(word):
             add("device", -0.9, i, i, "clinical:version")
@@ -365,6 +350,15 @@ def _clinical_evidence(text: str) -> tuple[Evidence, ...]:
                 e.kind == "device" and e.end == tokens[i - 1].end for e in evidence) and re.fullmatch(
                 r"[A-Za-z]{0,3}-?\d{1,4}[A-Za-z]{0,3}", word):
             add("device", -0.8, i, i, "clinical:model")
+    # an unknown brand word before a model token: "Sonix XR-7", "Nova S70" (the brand weakly)
+    for i in range(len(tokens) - 1):
+        brand, model = tokens[i], tokens[i + 1]
+        if (i not in explained and not brand.blocked and not model.blocked and _BRAND.fullmatch(brand.text)
+                and _MODEL.fullmatch(model.text) and not _value_unit(model.text)
+                and (i + 1 not in explained or any(e.kind == "probe" and e.start == model.start for e in evidence))):
+            add("device", -0.4, i, i, "clinical:brand")
+            if i + 1 not in explained:
+                add("device", -0.7, i + 1, i + 1, "clinical:model")
     # an eponym beside a measurement or parameter ("EFW Hadlock", "EF(Simpson)") or before a method noun
     lex = lexicon()
     for i, tok in enumerate(tokens):
@@ -373,7 +367,7 @@ def _clinical_evidence(text: str) -> tuple[Evidence, ...]:
             continue
         beside = [j for j in (i - 1, i + 1) if 0 <= j < len(tokens) and not tokens[j].blocked
                   and (near := _lookup(tokens[j].text)) is not None and near.kind in ("measurement", "parameter")]
-        method = i + 1 < len(tokens) and fold(tokens[i + 1].text) in _METHOD_NOUNS
+        method = i + 1 < len(tokens) and fold(tokens[i + 1].text) in METHOD_NOUNS
         if beside or method:
             add("measurement", -0.8, min([i, *beside]), max([i + method, *beside]), "clinical:eponym")
     # a line whose every word is clinical is an annotation

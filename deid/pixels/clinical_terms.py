@@ -88,6 +88,43 @@ def loose(key: str) -> str:
     return re.sub(r"[-'’.]", "", key)
 
 
+# -- what is never clinical context (the grammar gives no evidence there) ------------------------------------
+
+MONTHS = (r"(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC|MRZ|MÄR|MAE|MAI|OKT|DEZ|JANV|FÉV|FEV|AVR|JUIN|JUIL"
+          r"|AOÛ|AOU|DÉC|ENE|ABR|AGO|DIC|GEN|MAG|GIU|LUG|SET|OTT|OUT|MRT|MEI)[A-ZÀ-Ü]*\.?")
+PHI_SHAPES = re.compile("|".join((
+    r"\b\d{1,4}([./-])\d{1,2}\1(?:\d{4}|\d{2})\b|\b\d{1,2} ?/ ?\d{1,2} ?/ ?\d{2,4}\b",  # numeric dates, ISO 8601
+    rf"\b\d{{1,2}}\.?[\s./-]?{MONTHS}[\s./-]?\d{{2,4}}\b",              # 12 Mar 2021, 12-MAR-21
+    rf"\b{MONTHS}\s?\d{{1,2}},?\s\d{{2,4}}\b",                          # March 12, 2021
+    r"\b\d{1,2}\s?[:h]\s?\d{2}\s?:\s?\d{2}\b",                                # 14:35:12
+    r"\b\d{1,2}\s?:\s?\d{2}(?![.,]\d)\b",                                     # 14:35 (not 0:03.2)
+    r"\d{5,}",                                                                # IDs, compact dates
+    r"\S+@\S+",                                                               # e-mail
+    r"\+\d[\d ()./-]{6,}\d|\(\d{2,5}\)\s?\d[\d -]{4,}\d",                    # phone numbers
+    r"\b\d{1,3}\s?(?:y|yr|yrs|yo|years?|j|jr|jahre|ans?|años|anos|anni|jaar)\b(?![./])",  # ages
+)), re.IGNORECASE)
+#: words after which the rest of the line is PHI context (labels), folded
+PHI_LABELS = frozenset(fold(w) for w in """
+NAME NAMES PATIENT PATIENTNAME PAT PATIENTEN PATIENTE PACIENTE PAZIENTE ID PID MRN DOB BORN BIRTH GEB GEBOREN
+AGE ALTER ÂGE EDAD ETÀ IDADE LEEFTIJD SEX GESCHLECHT SEXE SEXO SESSO GESLACHT ACC ACCESSION REF REFERRING PHYS
+PHYSICIAN OPERATOR SONO SONOGRAPHER HOSP HOSPITAL INST INSTITUTION KLINIK KLINIKUM HÔPITAL OSPEDALE ZIEKENHUIS
+NOM PRÉNOM NOMBRE APELLIDO APELLIDOS NOME COGNOME NAAM VORNAME NACHNAME TEL PHONE FAX EMAIL E-MAIL DOCTOR ARZT
+MÉDECIN MÉDICO MEDICO DATE DATUM FECHA DATA DATO
+""".split())
+#: words of institution names: the whole line is PHI context ("General Hospital", "Heart Center Hamburg")
+INSTITUTION_WORDS = frozenset(fold(w) for w in """HOSPITAL HOSPITALS KLINIK KLINIKUM KLINIKEN CLINIC CLINICA CLÍNICA
+CLINIQUE KRANKENHAUS SPITAL HÔPITAL OSPEDALE OSPEDALIERA ZIEKENHUIS CENTER CENTRE CENTRO ZENTRUM MEDICAL UNIVERSITY
+UNIVERSITÄT UNIVERSITÉ UNIVERSIDAD UNIVERSITÀ UNIVERSITARIO UNIVERSITAIRE INSTITUTE INSTITUT INSTITUTO ISTITUTO
+PRAXIS INFIRMARY TRUST FOUNDATION POLICLINICO POLIKLINIK""".split())
+#: name particles in lower or Title case ("van der Berg", "de la Cruz"); "LA" in capitals stays the left atrium
+NAME_PARTICLES = frozenset("""van von der den de la le da di del della du dos das el al bin ibn ten ter""".split())
+#: titles: the rest of the line is PHI context when a capitalised word follows ("Dr. Long", not "DR 60", "12 ms")
+TITLES = frozenset(fold(w) for w in "DR PROF MR MRS MS MISS HERR FRAU MME MLLE SR SRA SIG DHR MEVR".split())
+#: nouns after an eponym that make it a method's name ("Glenn shunt", "Bruce protocol")
+METHOD_NOUNS = frozenset(fold(w) for w in """SHUNT PROTOCOL METHOD FORMULA INDEX PROCEDURE REPAIR OPERATION
+EQUATION TABLE POUCH SIGN LINE LINES POINT SPACE MANEUVER MANOEUVRE TEST RATIO CURVE""".split())
+
+
 def dicom_concept_keywords(cids: Iterable[int]) -> list[str]:
     """The concept keywords of the given DICOM context groups (pydicom's private table, one access point).
 

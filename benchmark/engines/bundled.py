@@ -160,7 +160,7 @@ def keeps_as_clinical(text: str) -> bool:
 
 
 def clinical_words() -> frozenset[str]:
-    """The bundled engine's list of clinical words (upper case), besides its probe/number/unit patterns."""
-    from phiphantom.deid.pixels.classify import CLINICAL_WORDS
+    """The bundled engine's clinical word lists (upper case), besides its grammar of probes, values and units."""
+    from phiphantom.deid.pixels.clinical_grammar import clinical_words as engine_words
 
-    return CLINICAL_WORDS
+    return engine_words()

@@ -1,19 +1,28 @@
 """Decide, for each piece of burned-in text, whether it is redacted -- and record why.
 
-Evidence, in order:
+Every recogniser returns :class:`~.evidence.Evidence` about the line (a kind, a weight in [-1, 1] and
+the characters it explains), and :mod:`.line_score` adds them up into one score; a line is redacted
+when its score reaches the threshold. ``strict`` and ``balanced`` are two default thresholds on the
+same score (``PixelConfig.threshold`` / ``--threshold`` sets any other), so the recall and the
+clinical text kept trade off along one curve (docs/deid.md).
 
-1. **header** -- the text matches a value from the file's own header (name parts,
-   IDs, accession, dates in every common format, times, institution, physicians,
-   station, serial), with OCR-error tolerance (edit similarity >= 0.8);
-2. **regex** -- it looks like a date, a time, an identifier or a phone number;
-3. **ner** -- an optional token classifier from a local model folder says PERSON/LOCATION/...;
-4. **allowlist** -- every token is ultrasound clinical vocabulary (probes, presets,
-   modes, MI/TIS, gain, depth, frequency, frame rate, body markers, units, scale
-   numbers, frame counters).
+Recognisers, none of which reads the generator's data (tests/test_import_direction.py):
 
-Policies: ``strict`` (default) redacts everything that is not allowlisted,
-including text OCR cannot read; ``balanced`` redacts only text classified as PHI
-(and unreadable text longer than a couple of characters).
+1. **header** (:class:`HeaderValues`) -- the text matches a value from the file's own header (name
+   parts, IDs, accession, dates in every common format, times, institution, physicians, station,
+   serial), with OCR-error tolerance (edit similarity >= 0.8); never discounted;
+2. **PHI grammar** (:mod:`.phi_grammar`) -- dates and times in national formats and seven languages,
+   ages, sex markers in context, ID shapes, phone numbers, e-mail addresses, field labels;
+3. **person names** (:mod:`.person_names`) -- name words from lists independent of the generator,
+   and name structure (particles, carets, hyphens, titles);
+4. **ner** -- an optional token classifier from a local model folder says PERSON/LOCATION/...;
+5. **clinical grammar** (:mod:`.clinical_grammar`) -- parameters with values and units, read-outs,
+   probes, presets, modes, anatomy (DICOM context groups), device and software versions, counters;
+6. **layout** (:mod:`.layout_evidence`, applied per frame by :mod:`.detect`) -- the value beside a
+   field label, the first line of a banner, lines beside a birth date.
+
+Text OCR cannot read scores by its shape (a glyph-sized mark below the ``balanced`` threshold, a
+longer one above it).
 """
 
 from __future__ import annotations
@@ -28,44 +37,20 @@ from pydicom.multival import MultiValue
 from phiphantom.core.ocr import similarity
 
 from ..text_clean import date_forms
-from .config import POLICIES  # noqa: E402,F401 - the policy names live with the settings
+from .clinical_grammar import clinical_evidence
+from .config import POLICIES
+from .evidence import Evidence, covered
+from .line_score import UNEXPLAINED_WEIGHT, LineScore, score_line, threshold_for
+from .person_names import name_evidence
+from .phi_grammar import phi_evidence
 
 MIN_CONFIDENCE = 40.0  # Tesseract mean word confidence below this: the text was not really read
 #: ``readable_only`` (the ``text`` pixel mode of CT, MR, radiographs...): the least confidence and letters or
 #: digits a read needs before it is judged at all; anything less is left alone as image (anatomy edges)
 READ_CONFIDENCE = 50.0  # text without PHI evidence (PHI evidence counts at any confidence: see _decide_read)
 READ_MIN_CHARS = 3      # names, IDs and dates; "AY" read off a CT's bone edge at confidence 75 is not text
-
-#: Transducer names: C5-2, L12-5, P4-1, ML6-15, C60x, M5Sc, 4C, 12L, 3Sc (case matters: "7oy" is an OCR'd age).
-_PROBE = re.compile(r"^(?:[A-Z]{1,3}\d{1,2}(?:-\d{1,2})?[A-Z]?(?:x|Sc)?|\d{1,2}(?:[A-Z]{1,2}|Sc))$")
-#: Scale numbers and parameter values: at most two integer digits (a bare 3-digit number may be an age).
-_NUMBER = re.compile(r"^\d{1,2}([.,]\d{1,2})?$")
-#: A value with its unit: 100%, 60dB, 12.0cm, 5.0MHz, 35Hz, 30fps.
-_VALUE_UNIT = re.compile(r"^\d{1,3}([.,]\d{1,2})?(%|dB|cm|mm|MHz|kHz|Hz|fps)$", re.I)
-CLINICAL_WORDS = frozenset("""
-LUNG LUNGS PLEURA PLEURAL THORAX CHEST FAST EFAST ABD ABDOMEN CARDIAC HEART VASC VASCULAR MSK OB GYN RENAL KIDNEY
-BLADDER BREAST THYROID SMALL PARTS GEN GENERAL PRESET
-B M 2D 3D 4D MODE BMODE MMODE CFM CF CD PW CW PD PDI THI HAR HARM TISSUE COLOR COLOUR DOPPLER SPLIT DUAL
-MI TI TIS TIB TIC G GAIN DB D DEPTH CM MM FRQ FREQ F MHZ KHZ HZ FR FPS FRAME DR DYN PWR POWER AO FOCUS ZOOM PERSIST SRI
-CRI XBEAM PEN RES GEN
-R L RT LT ANT LAT POST SUP INF MED MID RUL RML RLL LUL LLL LING PLAPS BLUE ZONE APEX BASE TRV TRANS SAG LONG
-""".split())
-PHI_LABELS = frozenset("""
-NAME PATIENT PT ID MRN PID PAT DOB BORN BIRTH AGE SEX ACC ACCESSION REF PHYS PHYSICIAN DR OP OPERATOR SONO
-SONOGRAPHER HOSP HOSPITAL INST DATE TIME STUDY EXAM
-""".split())
-PHI_REGEXES = (
-    ("date", re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{2,4}\b")),
-    ("date", re.compile(r"\b\d{1,2}[- ]?(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[- ]?\d{2,4}\b", re.I)),
-    ("date", re.compile(r"\b(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\b")),
-    ("time", re.compile(r"\d{1,3}:\d{2}")),
-    ("id", re.compile(r"\b[A-Z]{0,4}\d{5,}\b", re.I)),
-    ("id", re.compile(r"\b\d{2,}-\d{2,}(-\d+)*\b")),
-    ("phone", re.compile(r"\+?\d[\d ()./-]{7,}\d")),
-    ("date", re.compile(r"^\d{1,2}[/-](0?[1-9]|1[0-2])[/-]?$")),          # "25/07" (a date cut in two; not "8.7")
-    ("date", re.compile(r"^[./-]?(19|20)\d{2}$")),                       # "/1938", "2019"
-    ("age", re.compile(r"\b\d{1,3} ?(Y|YR|YRS|YEARS|J|JAHRE|ANS|A)\b(?![.:/])", re.I)),
-)
+#: The weight of an entity the optional NER model finds on a line
+NER_WEIGHT = 0.9
 
 
 def tokens(text: str) -> list[str]:
@@ -80,9 +65,12 @@ def _norm(text: str) -> str:
 @dataclass(frozen=True)
 class Decision:
     redact: bool
-    # header:<Keyword> | regex:<kind> | ner:<label> | label | allowlist | strict | unreadable | kept
+    # header:<Keyword> | regex:<kind> | name | label | ner:<label> | layout:<rule> | allowlist | strict
+    # | unreadable | kept | context (detect.propagate)
     reason: str
     text_kind: str = ""    # what it was recognised as (no value)
+    score: float = 0.0     # the line's score (line_score); the threshold it was held against decided
+    phi_kinds: frozenset[str] = frozenset()  # kinds of PHI evidence found on the line (for layout evidence)
 
 
 @dataclass
@@ -186,6 +174,28 @@ _COUNTER = re.compile(r"^(\d{1,4})\s*/\s*(\d{1,4})$")
 DATE_LIKE_COUNT = 31
 
 
+#: Unreadable text (OCR found no letters or read garbage): a glyph-sized mark scores below the balanced
+#: threshold (kept there, removed by strict); a line-sized one above it (removed by both)
+UNREADABLE_SHORT = 0.3
+UNREADABLE_LONG = 0.55
+#: A read with fewer letters and digits than this share of its box's length in line heights is incomplete
+UNDER_READ_SHARE = 0.5
+#: Text with at most this width-to-height ratio is a mark, not a line (two or three glyphs)
+SHORT_MARK_RATIO = 2.2
+#: Reasons recorded for PHI evidence kinds of the grammar (kept from the regex classifier for audits)
+_GRAMMAR_KINDS = frozenset({"date", "time", "age", "sex", "id", "phone", "email"})
+
+
+def _reason(top: Evidence) -> str:
+    if top.kind == "header":
+        return f"header:{top.source}"
+    if top.kind in _GRAMMAR_KINDS:
+        return f"regex:{top.kind}"
+    if top.kind in ("ner", "layout"):
+        return f"{top.kind}:{top.source}"
+    return top.kind  # name | label
+
+
 @dataclass
 class Classifier:
     header: HeaderValues
@@ -193,23 +203,86 @@ class Classifier:
     ner: Callable[[str], list[str]] | None = None  # callable(text) -> list[str] of entity labels
     frames: int = 1            # the clip's frame count: a counter "k/frames" is clinical (see _counter)
     readable_only: bool = False  # judge only text OCR reads with confidence; keep the rest (pixels.modality TEXT)
+    threshold: float | None = None  # the score a line must reach to be redacted (None: the policy's default)
+    layout: bool = True        # take layout evidence (off when verifying a redaction: see clean._verify)
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
             raise ValueError(f"policy must be one of {', '.join(POLICIES)}")
+        self.cut = threshold_for(self.policy, self.threshold)
+
+    def evidence(self, text: str) -> list[Evidence]:
+        """Every recogniser's evidence about one line (PHI and clinical)."""
+        found: list[Evidence] = []
+        keyword = self.header.match(text)
+        if keyword:
+            found.append(Evidence("header", 1.0, 0, len(text), keyword))
+        found += phi_evidence(text)
+        found += name_evidence(text)
+        if self.ner is not None:
+            labels = self.ner(text)
+            if labels:
+                found.append(Evidence("ner", NER_WEIGHT, 0, len(text), labels[0]))
+        found += clinical_evidence(text)
+        return found
+
+    def score(self, text: str) -> LineScore:
+        return score_line(text, self.evidence(text))
 
     def decide(self, text: str, width: int = 0, height: int = 0, confidence: float = 100.0) -> Decision:
         text = " ".join(text.split())
         if self._counter(text):  # exactly "k/N" with N this clip's frame count: evidence enough at any confidence
-            return Decision(False, "allowlist", "frame-counter")
+            return Decision(False, "allowlist", "frame-counter", -1.0)
         if self.readable_only:
             return self._decide_read(text, width, height, confidence)
         garbled = confidence < MIN_CONFIDENCE and len(text) > 4  # short reads have low confidence anyway
         if not text or not re.search(r"\w", text) or garbled:
-            if self.policy == "balanced" and height and width <= 2.2 * height:
-                return Decision(False, "kept", "unreadable-short")
-            return Decision(True, "unreadable", "unreadable")
-        return self._phi_evidence(text) or self._by_vocabulary(text)
+            short = bool(height) and width <= SHORT_MARK_RATIO * height
+            score = UNREADABLE_SHORT if short else UNREADABLE_LONG
+            if score >= self.cut:
+                return Decision(True, "unreadable", "unreadable", score)
+            return Decision(False, "kept", "unreadable-short", score)
+        decision = self._judge(text, self.evidence(text))
+        if not decision.redact and self._under_read(text, width, height) >= self.cut:
+            return Decision(True, "unreadable", "under-read", self._under_read(text, width, height), decision.phi_kinds)
+        return decision
+
+    @staticmethod
+    def _under_read(text: str, width: int, height: int) -> float:
+        """A score for a read much shorter than its box (a smear read as "L ]", a name OCR dropped but a
+        letter of): the box holds about one glyph per line height, and a read that explains less than
+        half of that leaves the rest unexplained."""
+        if not width or not height:
+            return 0.0
+        expected = width / height
+        read = sum(ch.isalnum() for ch in text)
+        if read >= UNDER_READ_SHARE * expected:
+            return 0.0
+        return UNEXPLAINED_WEIGHT * (1.0 - read / expected)
+
+    def with_layout(self, decision: Decision, layout: Evidence) -> Decision:
+        """``decision`` after layout evidence about its line (a label beside it, its place in a banner).
+
+        The two combine as independent evidence (``1 - (1 - s)(1 - w)`` for a line's positive score
+        ``s``), so a banner's first line that is also an unknown word or a weak name tips over where
+        neither alone would."""
+        if decision.redact or not self.layout:
+            return decision
+        score = 1.0 - (1.0 - max(decision.score, 0.0)) * (1.0 - layout.weight)
+        if score < self.cut:
+            return decision
+        return Decision(True, _reason(layout), "layout", score, decision.phi_kinds | {"layout"})
+
+    def _judge(self, text: str, evidence: list[Evidence]) -> Decision:
+        line = score_line(text, evidence)
+        kinds = frozenset(e.kind for e in evidence if e.weight > 0)
+        if line.score >= self.cut:
+            if line.top is not None and line.score == line.phi:
+                return Decision(True, _reason(line.top), line.top.kind, line.score, kinds)
+            return Decision(True, "strict", "text", line.score, kinds)
+        if line.unexplained == 0 and line.clinical > 0:
+            return Decision(False, "allowlist", "clinical", line.score, kinds)
+        return Decision(False, "kept", "text", line.score, kinds)
 
     def _decide_read(self, text: str, width: int, height: int, confidence: float) -> Decision:
         """``readable_only`` (CT, MR, radiographs...): only a read of a line is judged. PHI evidence (a header
@@ -217,37 +290,13 @@ class Classifier:
         text low scores -- and other text only when read with confidence; everything else is image."""
         if len(re.findall(r"[^\W_]", text)) < READ_MIN_CHARS or (height and width < height):
             return Decision(False, "kept", "not-read")  # a glyph-sized or upright stroke: anatomy, not a line
-        evidence = self._phi_evidence(text)
-        if evidence is not None:
-            return evidence
+        evidence = self.evidence(text)
+        line = score_line(text, evidence)
+        if line.top is not None and line.phi >= self.cut:
+            return self._judge(text, evidence)
         if confidence < READ_CONFIDENCE:
-            return Decision(False, "kept", "not-read")
-        return self._by_vocabulary(text)
-
-    def _phi_evidence(self, text: str) -> Decision | None:
-        """A redaction with its evidence (header value, pattern, NER, a PHI label), or None."""
-        keyword = self.header.match(text)
-        if keyword:
-            return Decision(True, f"header:{keyword}", "phi")
-        for kind, pattern in PHI_REGEXES:
-            if pattern.search(text):
-                return Decision(True, f"regex:{kind}", kind)
-        if self.ner is not None:
-            labels = self.ner(text)
-            if labels:
-                return Decision(True, f"ner:{labels[0]}", "ner")
-        if any(_norm(t) in PHI_LABELS for t in tokens(text)):
-            return Decision(True, "label", "label")
-        return None
-
-    def _by_vocabulary(self, text: str) -> Decision:
-        """Text without PHI evidence: clinical vocabulary is kept; the rest goes under ``strict``."""
-        toks = tokens(text)
-        if toks and all(self._clinical_word(w) for w in text.split()):
-            return Decision(False, "allowlist", "clinical")
-        if self.policy == "strict":
-            return Decision(True, "strict", "text")
-        return Decision(False, "kept", "text")
+            return Decision(False, "kept", "not-read", line.score)
+        return self._judge(text, evidence)
 
     def _counter(self, text: str) -> bool:
         """A frame counter of this clip: "k/N" (k <= N) where N is the clip's own frame count.
@@ -256,27 +305,13 @@ class Classifier:
         counter state under ``strict``. N must equal the frame count, and counts up to 31 stay with the
         PHI rules ("5/12" may be a date)."""
         words = text.replace(" / ", "/").split()
-        if not words or not all(self._clinical_word(w) for w in words[:-1]):
+        if not words:
             return False
         found = _COUNTER.match(words[-1])
         if not found:
             return False
         k, n = int(found.group(1)), int(found.group(2))
-        return n == self.frames and n > DATE_LIKE_COUNT and k <= n
-
-    @staticmethod
-    def _clinical_token(token: str) -> bool:
-        # OCR reads a capital I as a small l ("Ml", "TlB"): accept either
-        return (_norm(token) in CLINICAL_WORDS or _norm(token.replace("l", "I")) in CLINICAL_WORDS
-                or bool(_NUMBER.match(token)) or token == "%")
-
-    @classmethod
-    def _clinical_word(cls, word: str) -> bool:
-        """A whitespace-separated word: a probe name, or made only of clinical tokens."""
-        word = word.strip(":;,")
-        if re.search(r"\d\s*:\s*\d", word):
-            return False  # digits around a colon read like a time, not a parameter
-        if _PROBE.match(word) or _PROBE.match(re.sub(r"(?<=[A-Z])[lI]", "1", word)) or _VALUE_UNIT.match(word):
-            return True
-        toks = tokens(word)
-        return bool(toks) and all(cls._clinical_token(t) for t in toks)
+        if not (n == self.frames and n > DATE_LIKE_COUNT and k <= n):
+            return False
+        prefix = " ".join(words[:-1])
+        return not prefix or covered(prefix, [e for e in clinical_evidence(prefix) if e.weight < 0]) == 1.0

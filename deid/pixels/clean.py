@@ -121,7 +121,9 @@ def carry_into_image(frames: Frames, image: np.ndarray, box: TextBox) -> TextBox
 def _verify(frames: Frames, search: np.ndarray, classifier: Classifier, ocr, filled,
             image: np.ndarray | None = None) -> list[TextBox]:
     """PHI still readable after redaction: detect again (OCR results of unchanged crops come from the cache)."""
-    return [b for b in detect_text(frames.view, search, classifier, ocr, image)
+    # layout evidence is not readable PHI: with lines filled, the next line would become "the banner's first"
+    unlaid = replace(classifier, layout=False)
+    return [b for b in detect_text(frames.view, search, unlaid, ocr, image)
             if b.decision.redact and not _inside_filled(b, filled)]
 
 
@@ -134,7 +136,7 @@ def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = DEFAUL
     frames = load_frames(ds)
     area = find_image_area(ds, frames.view)
     classifier = Classifier(header, config.policy, ner=cached_ner(config.ner_model) if config.ner_model else None,
-                            frames=frames.shape[0], readable_only=mode == TEXT)
+                            frames=frames.shape[0], readable_only=mode == TEXT, threshold=config.threshold)
     ocr = CachingOCR(get_backend(config.ocr))
     result = PixelResult(image_source=area.source, mode=mode, mode_reason=mode_reason)
     boxes = detect_text(frames.view, area.search, classifier, ocr, area.mask)

@@ -14,7 +14,7 @@ either covered by a decision that applies to it or read.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -24,6 +24,7 @@ from phiphantom.core.ocr import OCRBackend
 from .classify import Classifier, Decision
 from .glyph_memory import GlyphMemory
 from .image_area import PLATE_FLAT_STD, background_frames, plain_pixels
+from .layout_evidence import Line, layout_evidence
 from .text_find import MIN_STROKE, Segment, find_segments, segments_in, stroke_mask, top_hat
 
 OCR_MARGIN = 2
@@ -71,7 +72,25 @@ def _classified(ocr, classifier: Classifier, view: np.ndarray, segments: list[Se
         text = read.text
         decision = classifier.decide(text, seg.width, seg.height, read.confidence)
         boxes.append(TextBox(seg.x0 + dx, seg.y0 + dy, seg.x1 + dx, seg.y1 + dy, fs, fe, decision, text))
-    return boxes
+    if glyphs is not None:  # one changing region's state: too little of the screen for layout
+        return boxes
+    return with_layout(boxes, classifier, view.shape[-1], view.shape[-2])
+
+
+def with_layout(boxes: list[TextBox], classifier: Classifier, width: int, height: int) -> list[TextBox]:
+    """``boxes`` (read together on one view) after layout evidence: a value beside a field label, the
+    first line of a banner... (:mod:`.layout_evidence`) may tip a line the recognisers left below the
+    threshold."""
+    if len(boxes) < 2:
+        return boxes
+    lines = [Line(b.x0, b.y0, b.x1, b.y1, b.text, b.decision.phi_kinds, b.decision.score) for b in boxes]
+    out = []
+    for box, found in zip(boxes, layout_evidence(lines, width, height), strict=True):
+        decision = box.decision
+        for ev in found:
+            decision = classifier.with_layout(decision, ev)
+        out.append(box if decision is box.decision else replace(box, decision=decision))
+    return out
 
 
 def dynamic_regions(view: np.ndarray, search: np.ndarray) -> list[tuple[int, int, int, int]]:

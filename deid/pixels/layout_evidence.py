@@ -85,7 +85,7 @@ SURE_LABEL = 0.6
 BESIDE_BIRTH_DATE = 0.7
 NAME_BESIDE_ID = 0.6
 PATIENT_BLOCK = 0.6
-BANNER_FIRST_LINE = 0.5
+BANNER_FIRST_LINE = 0.4
 
 SAME_ROW_OVERLAP = 0.5      # vertical overlap, share of the smaller height
 RIGHT_GAP = 3.0             # line heights of x gap to the value right of a label

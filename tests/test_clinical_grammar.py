@@ -10,7 +10,9 @@ stronger than a scale number (-0.3). One test renders parameter lines and reads 
 
 from __future__ import annotations
 
+import gzip
 import time
+from importlib import resources
 
 import pytest
 
@@ -536,3 +538,14 @@ def test_names_that_are_clinical_words_get_only_weak_evidence(line: str) -> None
 def test_an_unknown_brand_before_a_model_token_is_only_suggestive() -> None:
     assert [(e.kind, e.weight) for e in clinical_evidence("Anna K2")] == [("device", -0.4), ("device", -0.7)]
     assert not clinical_evidence("SMITH AB1234") and not clinical_evidence("Nova 2021")  # an ID, a year
+
+
+def test_frequent_surnames_are_at_most_weak_clinical_evidence() -> None:
+    """The 10,000 most frequent US surnames (the name lists' census file) in Title case: none is more than
+    weak clinical evidence alone (Colon, Branch, Blue, Lange, Read, Bone, Frame, Angle ... are words here)."""
+    raw = resources.files("phiphantom.deid.pixels").joinpath("data/names/census1990_surnames.txt.gz").read_bytes()
+    lines = gzip.decompress(raw).decode("utf-8").splitlines()
+    surnames = [line.split()[0] for line in lines if line.strip() and not line.startswith("#")][:10000]
+    assert len(surnames) == 10000
+    strong_ones = [name for name in surnames if any(e.weight < -0.6 for e in clinical_evidence(name.title()))]
+    assert not strong_ones, strong_ones

@@ -135,7 +135,8 @@ def _lookup(word: str) -> Term | None:
     if term is not None or not any(ch.isalpha() for ch in word):
         return term
     variants = {key.translate(_OCR_TO_LETTER)}
-    variants |= {v.replace("L", "I") for v in list(variants)} | {v.replace("I", "L") for v in list(variants)}
+    if len(key) >= 4 or re.search(r"[A-Z]l|l[A-Z]|[a-z]I|I[a-z]", word):  # "THl", not "Mai" (MAL), "Lui" (LUL)
+        variants |= {v.replace("L", "I") for v in list(variants)} | {v.replace("I", "L") for v in list(variants)}
     for variant in variants - {key}:
         if variant.isalpha() or "/" in variant or "-" in variant:
             term = lex.get(variant)

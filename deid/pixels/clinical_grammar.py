@@ -41,6 +41,7 @@ from .clinical_terms import (
     PHI_LABELS,
     PHI_SHAPES,
     TITLES,
+    WEAK_WEIGHT,
     Term,
     clinical_words,
     fold,
@@ -135,7 +136,8 @@ def _lookup(word: str) -> Term | None:
     if term is not None or not any(ch.isalpha() for ch in word):
         return term
     variants = {key.translate(_OCR_TO_LETTER)}
-    if len(key) >= 4 or re.search(r"[A-Z]l|l[A-Z]|[a-z]I|I[a-z]", word):  # "THl", not "Mai" (MAL), "Lui" (LUL)
+    misfit = ("l" in word and word.replace("l", "").isupper()) or ("I" in word[1:] and word.replace("I", "").islower())
+    if len(key) >= 4 or misfit:  # "THl", "GaIn"; not "Mai" (MAL), "Lui" (LUL), "Ira" (LRA), "Eli"
         variants |= {v.replace("L", "I") for v in list(variants)} | {v.replace("I", "L") for v in list(variants)}
     for variant in variants - {key}:
         if variant.isalpha() or "/" in variant or "-" in variant:
@@ -148,6 +150,11 @@ def _lookup(word: str) -> Term | None:
 def _lower_short(word: str) -> bool:
     """A word of 1-2 lower-case letters: an abbreviation only with a value after it."""
     return len(word) <= 2 and word.isalpha() and word.islower()
+
+
+def _title_short(word: str) -> bool:
+    """A word of 2-3 letters in Title case ("Mi", "Thi", "Ava")."""
+    return 2 <= len(word) <= 3 and word.isalpha() and word[0].isupper() and word[1:].islower()
 
 
 def _number(word: str) -> bool:
@@ -314,7 +321,10 @@ def _clinical_evidence(text: str) -> tuple[Evidence, ...]:
             continue
         if term.needs_value or (n == 1 and term.kind in _ABBREVIATED and _lower_short(tokens[i].text)):
             continue  # "ao" of "ao(t" is no acoustic output; "AO 100%" and "ao 100" are
-        add(term.kind, term.weight, i, nxt - 1, f"clinical:{term.source or term.kind}")
+        weight = term.weight
+        if n == 1 and term.kind in _ABBREVIATED and _title_short(tokens[i].text):
+            weight = max(weight, WEAK_WEIGHT)  # "Mi", "Thi": screens print these in capitals; names in Title case
+        add(term.kind, weight, i, nxt - 1, f"clinical:{term.source or term.kind}")
     # single tokens by shape
     for i, tok in enumerate(tokens):
         if i in explained or tok.blocked:

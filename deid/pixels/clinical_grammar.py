@@ -152,11 +152,6 @@ def _lower_short(word: str) -> bool:
     return len(word) <= 2 and word.isalpha() and word.islower()
 
 
-def _title_short(word: str) -> bool:
-    """A word of 2-3 letters in Title case ("Mi", "Thi", "Ava")."""
-    return 2 <= len(word) <= 3 and word.isalpha() and word[0].isupper() and word[1:].islower()
-
-
 def _number(word: str) -> bool:
     return bool(_NUM_RE.fullmatch(word)) or bool(_NUM_RE.fullmatch(word.translate(_OCR_TO_DIGIT)))
 
@@ -231,10 +226,7 @@ def _is_value(tokens: list[_Token], i: int, single_letter: bool, parameter: bool
         return 1 + has_unit
     if parameter and _LETTER_VALUE.fullmatch(word) and (not single_letter or "." in word or "," in word):
         return 1  # Map C, Map G/0, Tint C3, F H5.5
-    term = _lookup(word)
-    if term is not None and term.source == "values":
-        return 1
-    return 0
+    return 1 if fold(word) in lexicon().values else 0
 
 
 def _words(tokens: list[_Token]) -> list[tuple[int, int, Term]]:
@@ -321,10 +313,7 @@ def _clinical_evidence(text: str) -> tuple[Evidence, ...]:
             continue
         if term.needs_value or (n == 1 and term.kind in _ABBREVIATED and _lower_short(tokens[i].text)):
             continue  # "ao" of "ao(t" is no acoustic output; "AO 100%" and "ao 100" are
-        weight = term.weight
-        if n == 1 and term.kind in _ABBREVIATED and _title_short(tokens[i].text):
-            weight = max(weight, WEAK_WEIGHT)  # "Mi", "Thi": screens print these in capitals; names in Title case
-        add(term.kind, weight, i, nxt - 1, f"clinical:{term.source or term.kind}")
+        add(term.kind, term.weight, i, nxt - 1, f"clinical:{term.source or term.kind}")
     # single tokens by shape
     for i, tok in enumerate(tokens):
         if i in explained or tok.blocked:
@@ -385,8 +374,9 @@ def _clinical_evidence(text: str) -> tuple[Evidence, ...]:
     spoken = [i for i, t in enumerate(tokens) if any(ch.isalnum() for ch in t.text)]
     lexical = sum(n for _, n, term in words if not term.needs_value and term.kind != "unit")
     strong = any(e.weight <= -0.75 for e in evidence)
-    if (len(spoken) >= 2 and all(i in explained for i in spoken) and lexical >= 2 and strong
-            and not any(t.blocked for t in tokens)):
+    weak = [e for e in evidence if e.weight >= WEAK_WEIGHT and e.kind not in ("scale", "unit")]
+    if (len(spoken) >= 2 and all(i in explained for i in spoken) and lexical >= 2 and strong and not weak
+            and not any(t.blocked for t in tokens)):  # "Lung Max" is no annotation: Max may be a name
         evidence.append(Evidence("annotation", -1.0, tokens[spoken[0]].start, tokens[spoken[-1]].end,
                                  "clinical:annotation"))
     return tuple(evidence)

@@ -197,6 +197,7 @@ class Lexicon:
     words: frozenset[str]
     units: frozenset[str]
     eponyms: frozenset[str]
+    values: frozenset[str]
 
     def get(self, key: str) -> Term | None:
         return self.terms.get(key) or self.terms.get(loose(key))
@@ -239,7 +240,8 @@ def lexicon() -> Lexicon:
         if key in terms:
             terms[key] = replace(terms[key], weight=WEAK_WEIGHT, weak=True)
     eponyms = frozenset(fold(term) for term, _ in read_list("eponyms.txt"))
-    return Lexicon(terms, longest, frozenset(shown), frozenset(units | {loose(u) for u in units}), eponyms)
+    values = frozenset(fold(term) for term, _ in read_list("values.txt"))
+    return Lexicon(terms, longest, frozenset(shown), frozenset(units | {loose(u) for u in units}), eponyms, values)
 
 
 def clinical_words() -> frozenset[str]:

@@ -468,6 +468,8 @@ def test_phi_part_of_a_mixed_line_stays_unexplained(line: str, phi: str) -> None
     ("C5-2", "probe", -0.85),
     ("16 cm", "unit", -0.9),
     ("Pleural line", "annotation", -1.0),
+    ("Persist Med", "parameter", -1.0),
+    ("Compound Off", "parameter", -1.0),
     ("Liver Trans", "annotation", -1.0),
     ("30", "scale", -0.3),
 ])
@@ -556,3 +558,8 @@ def test_frequent_names_are_at_most_weak_clinical_evidence() -> None:
     assert len(names) > 15000
     strong_ones = [name for name in names if any(e.weight < -0.6 for e in clinical_evidence(name.title()))]
     assert not strong_ones, strong_ones
+
+
+def test_a_line_with_a_name_like_word_is_no_annotation() -> None:
+    assert min(e.weight for e in clinical_evidence("Lung Max")) == -0.8  # Max may be a name: no -1.0 line
+    assert min(e.weight for e in clinical_evidence("Lung Trans")) == -1.0

@@ -315,6 +315,87 @@ LA Vol 45 ml
 EF(Teich) 62 %
 Avg Last Max Min
 Measure Result Unit
+# more vendor wording: GE, Philips, Siemens, Canon, Samsung, Mindray, Esaote, Sonosite, Butterfly, Clarius, Hitachi
+Frq 9.0 Gn 38 S/A 2/2
+E/A 3/1 Map D/0 D 4.0 DR 63 FR 18 AO 100%
+CF: Frq 5.0 Gn 13.5 Map 1 WF 125 PRF 1.0k
+PW: Frq 5.0 Gn 4 AO 100% SV 1.5 Angle 60
+TIs 0.3 MI 0.9
+ML6-15-D
+2D 61% C 50 P Low HGen
+CF 49% 3.6MHz WF Med Low
+RS
+HPen
+HRes
+12Hz
+eL18-4
+B 6.0 MHz Dr 60 dB
+Pwr 0 dB Map E
+SpC 2
+Fr 17 Hz Depth 140 mm
+4V1c
+C6F3
+18L6 HD
+TEQ
+SieClear 2
+PVT-375BT
+i18LX5
+8C1
+AP 100%
+ApliPure+ 2
+Precision 3
+L3-12A
+CA1-7A
+ClearVision 3
+S-Harmonic
+PP 3
+L14-6NE
+SC5-1E
+C5-1s
+LA523
+G 52% D 60 mm F 3
+L38xi
+HFL50xp
+rP19xp
+Exam Lung
+Nrv
+Vas
+Ven
+Msk
+Bre
+Crd
+Vascular: Access
+MSK-Soft Tissue
+Small Organ
+Pediatric Lung
+Needle Viz
+C3 HD3
+L15 HD3
+UST-9123
+EUP-L75
+Smooth 2 Enh 2
+HI REZ 3
+3C-A
+10L1
+Gain 105 Dyn 75
+Freq H5.0
+Dyn Range 60 dB
+MI: 1.2 TIS: 0.3
+Depth: 12 cm
+Gain: 50 %
+Frame Rate: 30 Hz
+Sector 75%
+Focus 4.5cm
+FPS 24
+Image 3 of 12
+Clip 2
+Store 1/3
+Cine 45/120
+Loop 1
+LGC
+Lat Gain
+Power 80%
+Output 100%
 """.strip().splitlines()
 CLINICAL_LINES = [line for line in CLINICAL_LINES if not line.startswith("#")]
 

@@ -40,6 +40,7 @@ from .clinical_terms import (
     NAME_PARTICLES,
     PHI_LABELS,
     PHI_SHAPES,
+    PROBE_SHAPES,
     TITLES,
     WEAK_WEIGHT,
     Term,
@@ -54,7 +55,7 @@ __all__ = ["clinical_evidence", "clinical_words"]
 _NUMBER = r"[-+±]?\d{1,4}(?:[.,]\d{1,3})?"
 _NUM_RE = re.compile(rf"{_NUMBER}%?")
 _GLUED_UNIT = re.compile(rf"({_NUMBER})([^\d\s]+)")
-_SHORT_UNITS = frozenset({"M", "X", "S", "G", "MS"})  # units only glued to a number: 3.5M, 1.5x, 12s
+_SHORT_UNITS = frozenset({"M", "X", "S", "G", "MS", "K"})  # units only glued to a number: 3.5M, 1.5x, 12s
 _LONE_SHORT_UNITS = frozenset({"g", "x", "s"})  # ... or after it as written: "1250 g", "1.5 x" (not "45 M")
 _GA = re.compile(r"\d{1,2}[wW]\d?[dD]?")
 _COUNTER = re.compile(r"(\d{1,4})\s?/\s?(\d{1,4})")
@@ -63,18 +64,11 @@ _CLOCK = re.compile(r"\d{1,2}:\d{2}[.,]\d{1,3}")
 _VERSION = re.compile(r"[vV]\d{1,3}(?:\.\d{1,4}){1,3}[a-zA-Z]?"
                       r"|(?i:SW|S/W|VER|VERS|FW|REV|BUILD)\.?\d{1,4}(?:\.\d{1,4}){0,3}[a-zA-Z]?")  # SW4.5.2
 _VERSION_VALUE = re.compile(r"[vVrR]?\d{1,4}(?:\.\d{1,4}){0,3}[a-zA-Z]?|[A-Z]\d?")
-_PROBES = (
-    (re.compile(r"[a-zA-Z]{1,4}\d{1,2}(?:[.,]\d)?-\d{1,2}[a-zA-Z]{0,3}"), -0.85),   # C5-2, L12-4, ML6-15
-    (re.compile(r"\d{1,2}[A-Z]{1,2}\d{1,2}[a-zA-Z]?"), -0.8),                        # 15L4, 4C1, 9L4
-    (re.compile(r"\d{1,2}[A-Z]{1,2}-[A-Z]{1,2}"), -0.8),                              # 9L-D, 6C-D
-    (re.compile(r"[a-z]?[A-Z]{1,3}\d{2}[a-z]{1,2}"), -0.75),                          # C60x, HFL50x, rC60xi
-    (re.compile(r"[A-Z]{1,3}\d{2}"), -0.6),                                           # L38, P21
-    (re.compile(r"[A-Z]{1,3}\d{3}[A-Z]?"), -0.6),                                     # PA230, LA523
-)
 _COUNTER_LABELS = frozenset({"FR", "FRAME", "FRM", "F", "IMG", "IMAGE", "IM", "BILD", "CLIP", "CINE", "#", "NO",
                              "FRAMES", "IMAGEN", "IMMAGINE"})
 _DEVICE_LABELS = frozenset({"V", "VER", "VERS", "VERSION", "SW", "S/W", "SOFTWARE", "REV", "RELEASE", "BUILD",
                             "FW", "FIRMWARE", "HW", "R"})
+_OF = frozenset({"OF", "VON", "DE", "DI", "VAN", "/"})
 _ABBREVIATED = frozenset({"parameter", "measurement", "mode", "device"})  # kinds whose short names are capitals
 #: a product model after a brand word: letters and at most 3 digits (e10, XR-7, S70, i800, 7G; not an ID)
 _MODEL = re.compile(r"(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z]{0,3}-?\d{1,3}[A-Za-z]{0,3}\+?")
@@ -153,14 +147,19 @@ def _lower_short(word: str) -> bool:
 
 
 def _number(word: str) -> bool:
-    return bool(_NUM_RE.fullmatch(word)) or bool(_NUM_RE.fullmatch(word.translate(_OCR_TO_DIGIT)))
+    return bool(_NUM_RE.fullmatch(word)) or bool(_NUM_RE.fullmatch(_as_digits(word)))
+
+
+def _as_digits(word: str) -> str:
+    """OCR's O/l/I/S read as digits, in a word that starts with a digit ("5.OMHz"; not "Ok", "Sook")."""
+    return word.translate(_OCR_TO_DIGIT) if word[:1].isdigit() or word[:2] in ("-0", "+0") else word
 
 
 def _value_unit(word: str) -> bool:
     """A number with a unit glued on: 5.0MHz, 16cm, 52%, 60°, 1.5x, 3.5M, 23w4d."""
     if _GA.fullmatch(word):
         return True
-    for candidate in (word, word.translate(_OCR_TO_DIGIT)):
+    for candidate in (word, _as_digits(word)):
         m = _GLUED_UNIT.fullmatch(candidate)
         if m and (fold(m.group(2)) in lexicon().units or fold(m.group(2)) in _SHORT_UNITS):
             return True
@@ -176,7 +175,7 @@ def _year(word: str) -> bool:
 
 
 def _probe(word: str) -> float:
-    for pattern, weight in _PROBES:
+    for pattern, weight in PROBE_SHAPES:
         if pattern.fullmatch(word):
             return weight
     return 0.0
@@ -197,6 +196,17 @@ def _glued_name_value(word: str) -> bool:
     if len(m.group(1)) == 1:
         return bool(rest) or "." in m.group(2) or "," in m.group(2)
     return True
+
+
+def _compound(word: str) -> Term | None:
+    """A word of known parts joined by '-' or '/' ("MSK-Soft", "Lung/Pleura"): the weakest part's term."""
+    parts = [p for p in re.split(r"[-/]", word) if p]
+    if len(parts) < 2:
+        return None
+    terms = [_lookup(p) for p in parts]
+    if any(t is None or t.needs_value for t in terms):
+        return None
+    return max((t for t in terms if t is not None), key=lambda t: t.weight)
 
 
 def _indexed_label(word: str) -> Term | None:
@@ -258,7 +268,7 @@ def _parameter_line(tokens: list[_Token], named: dict[int, tuple[int, Term]]) ->
     """Whether a name of 2+ letters with a value stands on the line (then "C 50" is a parameter too)."""
     for i, (n, term) in named.items():
         key = fold(" ".join(t.text for t in tokens[i:i + n]))
-        if term.kind in ("parameter", "measurement") and len(key) > 1 and _is_value(tokens, i + n, False):
+        if term.kind in ("parameter", "measurement", "mode") and len(key) > 1 and _is_value(tokens, i + n, False):
             return True
     return False
 
@@ -300,7 +310,9 @@ def _clinical_evidence(text: str) -> tuple[Evidence, ...]:
         if key in _COUNTER_LABELS and nxt < len(tokens) and not tokens[nxt].blocked and re.fullmatch(
                 r"\d{1,4}(?:\s?/\s?\d{1,4})?", tokens[nxt].text):
             if key != "F" or ":" in text[tokens[i].end:tokens[nxt].start]:  # "F: 23", not "F 35"
-                add("counter", -0.7 if key == "F" else -1.0, i, nxt, "clinical:counter")
+                last = nxt + 2 if nxt + 2 < len(tokens) and fold(tokens[nxt + 1].text) in _OF and re.fullmatch(
+                    r"\d{1,4}", tokens[nxt + 2].text) else nxt  # "Image 3 of 12"
+                add("counter", -0.7 if key == "F" else -1.0, i, last, "clinical:counter")
                 continue
         if key.rstrip(".") in _DEVICE_LABELS and nxt < len(tokens) and not tokens[nxt].blocked:
             value = tokens[nxt].text.rstrip(".")
@@ -346,6 +358,8 @@ def _clinical_evidence(text: str) -> tuple[Evidence, ...]:
             add("measurement", -1.0 if width else -0.8, i, i + width, f"clinical:{label.kind}")
         elif weight := _probe(word):
             add("probe", weight, i, i, "clinical:probe")
+        elif (parts := _compound(word)) is not None:
+            add(parts.kind, parts.weight, i, i, f"clinical:{parts.source or parts.kind}")
         elif i > 0 and tokens[i - 1].blocked is False and (i - 1) in explained and any(
                 e.kind == "device" and e.end == tokens[i - 1].end for e in evidence) and re.fullmatch(
                 r"[A-Za-z]{0,3}-?\d{1,4}[A-Za-z]{0,3}", word):

@@ -124,6 +124,18 @@ TITLES = frozenset(fold(w) for w in "DR PROF MR MRS MS MISS HERR FRAU MME MLLE S
 METHOD_NOUNS = frozenset(fold(w) for w in """SHUNT PROTOCOL METHOD FORMULA INDEX PROCEDURE REPAIR OPERATION
 EQUATION TABLE POUCH SIGN LINE LINES POINT SPACE MANEUVER MANOEUVRE TEST RATIO CURVE""".split())
 
+#: transducer names by shape, with their weight (the vendors' naming: array letters and frequency range)
+PROBE_SHAPES = (
+    (re.compile(r"[a-zA-Z]{1,4}\d{1,2}(?:[.,]\d)?-\d{1,2}[a-zA-Z]{0,3}(?:-[A-Z]{1,3})?"), -0.85),  # C5-2, ML6-15-D
+    (re.compile(r"[A-Z]{1,2}\d{1,2}[A-Z]\d{1,2}[a-z]?|[a-z]\d{1,2}[A-Z]{1,3}\d{1,2}"), -0.75),   # C6F3, i18LX5
+    (re.compile(r"[A-Z]{2,4}-[A-Z]?\d{2,4}[A-Z]{0,3}"), -0.6),                                   # PVT-375BT, EUP-L75
+    (re.compile(r"\d{1,2}[A-Z]{1,2}\d{1,2}[a-zA-Z]?"), -0.8),                        # 15L4, 4C1, 9L4
+    (re.compile(r"\d{1,2}[A-Z]{1,2}-[A-Z]{1,2}"), -0.8),                              # 9L-D, 6C-D
+    (re.compile(r"[a-z]?[A-Z]{1,3}\d{2}[a-z]{1,2}"), -0.75),                          # C60x, HFL50x, rC60xi
+    (re.compile(r"[A-Z]{1,3}\d{2}"), -0.6),                                           # L38, P21
+    (re.compile(r"[A-Z]{1,3}\d{3}[A-Z]?"), -0.6),                                     # PA230, LA523
+)
+
 
 def dicom_concept_keywords(cids: Iterable[int]) -> list[str]:
     """The concept keywords of the given DICOM context groups (pydicom's private table, one access point).

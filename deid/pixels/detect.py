@@ -24,6 +24,7 @@ from phiphantom.core.ocr import OCRBackend
 from .classify import Classifier, Decision
 from .glyph_memory import GlyphMemory
 from .image_area import PLATE_FLAT_STD, background_frames, plain_pixels
+from .line_extend import carry_lines
 from .layout_evidence import Line, layout_evidence
 from .text_find import MIN_STROKE, Segment, find_segments, segments_in, stroke_mask, top_hat
 
@@ -123,7 +124,8 @@ def detect_text(view: np.ndarray, search: np.ndarray, classifier: Classifier, oc
     """Every text box of a (T, H, W) grey view, with its decision and frame range (``image``: the image mask)."""
     t_count = view.shape[0]
     if t_count == 1:
-        return propagate(_classified(ocr, classifier, view[0], find_segments(view[0], search), 0, 1))
+        return _carried(view, image, classifier,
+                        propagate(_classified(ocr, classifier, view[0], find_segments(view[0], search), 0, 1)))
     static = view.min(axis=0)
     static_segments = find_segments(static, search)
     regions = _whole_lines([r for r in dynamic_regions(view, search)
@@ -132,7 +134,13 @@ def detect_text(view: np.ndarray, search: np.ndarray, classifier: Classifier, oc
     boxes = _classified(ocr, classifier, static, static_segments, 0, t_count)
     for region in regions:
         boxes.extend(_dynamic(view, search, region, classifier, ocr))
-    return propagate(boxes)
+    return _carried(view, image, classifier, propagate(boxes))
+
+
+def _carried(view: np.ndarray, image: np.ndarray | None, classifier: Classifier, boxes: list[TextBox]) -> list[TextBox]:
+    """Redacted lines that run on over the image carried there (:mod:`.line_extend`), except in the ``text``
+    mode (CT, MR...: a redaction never goes into the anatomy)."""
+    return boxes if classifier.readable_only else carry_lines(view, image, boxes)
 
 
 def over_image(image: np.ndarray | None, region: tuple[int, int, int, int]) -> bool:

@@ -8,12 +8,28 @@ text: bright strokes (white top-hat) clearly denser inside the line's band than 
 same height just above and below it. Speckle is about as dense above, inside and below; a line
 of text is not. Gaps between words (up to 1.5 line heights) are crossed; the walk stops at the
 first longer gap, so the extension ends where the text ends, not where the image does.
+
+Text over speckle is often *dimmer* than the speckle (a dim-grey institution name over a bright
+fan), and then "bright strokes" are everywhere above and below it too. So a second, two-sided test
+runs beside the first: pixels *at the ink's own grey level* (the mode of the strokes found on the
+screen, within a few grey levels: overlay text is drawn in one colour, speckle takes every value).
+Such pixels are dense along the line and sparse above and below it, whether the ink is brighter or
+darker than the speckle. The box goes as far as the farther of the two walks.
+
+:func:`carry_lines` applies this to whole lines of redacted boxes (every part read on the screen
+gives the ink level, and the part nearest the image is carried on), for any redaction reason: a
+line's last word cut by the fan's edge is often read as a fragment ("Chc", "Isg").
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+from typing import Any, ClassVar, Protocol, TypeVar
+
 import numpy as np
 
+from .classify import Decision
 from .text_find import top_hat
 
 EDGE_GAP = 4            # pixels beyond one line height: a box this close to the image touches it
@@ -26,6 +42,14 @@ LOCAL_RATIO = 1.3       # ... and vs the rows just above and below the same wind
 MIN_BAND_DENSITY = 0.08
 MAX_GAP = 1.5           # line heights of no text before the walk stops
 MAX_LENGTH = 40         # line heights: the longest extension
+MATCH_TOLERANCE = (3, 8)  # grey levels around the ink's colour that count as it (lossless .. JPEG)
+MIN_MATCH_DENSITY = 0.06  # share of a window's band pixels at the ink level (text over speckle: 0.1-0.45)
+MATCH_LOCAL_RATIO = 1.3   # ... and vs the rows just above and below the same window
+MIN_LINE_CHARS = 2      # word characters read on a line before it is carried (a grain at the rim is not)
+LINE_REACH = 4          # line heights between a line and the image within which it is carried: the word
+                        # that crosses the fan's edge is not found on the screen (its background is not flat)
+END_SLACK = 0.25        # line heights added past a carried end (the last letter's thin right edge)
+DESCENDER = 0.3         # line heights added below a carried line (descenders only in the part over the image)
 
 
 def _column_densities(static: np.ndarray, y0: int, y1: int, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -38,7 +62,8 @@ def _column_densities(static: np.ndarray, y0: int, y1: int, level: float) -> tup
     return band, (np.maximum.reduce(outside) if outside else np.zeros_like(band))
 
 
-def _walk(band: np.ndarray, outside: np.ndarray, start: int, step: int, height: int) -> int:
+def _walk(band: np.ndarray, outside: np.ndarray, start: int, step: int, height: int,
+          min_density: float = MIN_BAND_DENSITY, local_ratio: float = LOCAL_RATIO, window: int = 0) -> int:
     """From column ``start``, going ``step`` (+1 / -1), the far end of the text-like windows.
 
     A window is text-like when its band density is at least MIN_BAND_DENSITY, DENSITY_RATIO times the
@@ -46,18 +71,18 @@ def _walk(band: np.ndarray, outside: np.ndarray, start: int, step: int, height: 
     window's own few rows are a noisy baseline) and LOCAL_RATIO times that of its own rows above and
     below (bright speckle right there is not text).
     """
-    window = max(2, height // 2)
+    window = window or max(2, height // 2)
     width = band.shape[0]
     reach = MAX_LENGTH * height
     span = outside[start:min(width, start + reach)] if step > 0 else outside[max(0, start - reach):start + 1]
     speckle = max(float(span.mean()) if span.size else 0.0, 0.01)
-    threshold = max(MIN_BAND_DENSITY, DENSITY_RATIO * speckle)
+    threshold = max(min_density, DENSITY_RATIO * speckle)
     end, gap, position = start, 0, start
     while 0 <= position < width and abs(position - start) <= reach:
         lo, hi = (position, min(width, position + window)) if step > 0 else (max(0, position - window + 1),
                                                                              position + 1)
         inside = band[lo:hi].mean()
-        if inside >= threshold and inside >= LOCAL_RATIO * outside[lo:hi].mean():
+        if inside >= threshold and inside >= local_ratio * outside[lo:hi].mean():
             end, gap = (hi if step > 0 else lo), 0
         else:
             gap += hi - lo
@@ -67,14 +92,42 @@ def _walk(band: np.ndarray, outside: np.ndarray, start: int, step: int, height: 
     # trailing thin strokes (the last letter's stem) in the next window, column by column
     column = end if step > 0 else end - 1
     while 0 <= column < width and abs(column - end) < window and band[column] >= threshold \
-            and band[column] >= LOCAL_RATIO * outside[column]:
+            and band[column] >= local_ratio * outside[column]:
         end = column + 1 if step > 0 else column
         column += step
     return end
 
 
-def extend_into_image(static: np.ndarray, image: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> tuple[int, int]:
-    """New ``(x0, x1)`` of a box on rows ``[y0, y1)``, carried into the image where its line goes on."""
+def ink_colour(ink: np.ndarray) -> tuple[float, float]:
+    """The ink's grey level and a tolerance around it, from stroke pixels found on the screen.
+
+    Bright ink on black or on a darker plate: anti-aliased edges only mix it with the darker
+    background, so the drawing colour is at the top of the strokes' values (the 90th percentile:
+    codec ringing overshoots a little). The tolerance is the spread of the values near that level
+    (0 for aliased lossless text, a few grey levels for JPEG), within MATCH_TOLERANCE."""
+    values = ink.astype(np.float64).ravel()
+    level = float(np.percentile(values, 90))
+    near = values[np.abs(values - level) <= 0.15 * max(level, 16.0)]
+    low, high = MATCH_TOLERANCE
+    return level, float(np.clip(near.std() if near.size else 0.0, low, high))
+
+
+def _match_densities(static: np.ndarray, y0: int, y1: int, level: float,
+                     tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_column_densities` for pixels at the ink's level (two-sided), not merely as bright; the
+    rows above and below are taken together (a rare value is sparse in both)."""
+    height = y1 - y0
+    top, bottom = max(0, y0 - height), min(static.shape[0], y1 + height)
+    at_level = np.abs(static[top:bottom].astype(np.float32) - level) <= tolerance
+    band = at_level[y0 - top:y1 - top].mean(axis=0)
+    rest = np.concatenate([at_level[:y0 - top], at_level[y1 - top:]])  # above and below together
+    return band, (rest.mean(axis=0) if rest.shape[0] else np.zeros_like(band))
+
+
+def extend_into_image(static: np.ndarray, image: np.ndarray, x0: int, y0: int, x1: int, y1: int,
+                      reach: int = 0) -> tuple[int, int]:
+    """New ``(x0, x1)`` of a box on rows ``[y0, y1)``, carried into the image where its line goes on
+    (``reach``: how near the image must be, in pixels; one line height and EDGE_GAP by default)."""
     height = y1 - y0
     if height < 4 or not image[y0:y1].any():
         return x0, x1
@@ -83,10 +136,97 @@ def extend_into_image(static: np.ndarray, image: np.ndarray, x0: int, y0: int, x
     if ink.size < MIN_INK_PIXELS:
         return x0, x1
     level = float(np.median(ink))
-    band, outside = _column_densities(static, y0, y1, max(level - INK_MARGIN, 0.85 * level))
-    width, reach = static.shape[1], height + EDGE_GAP
+    bright = _column_densities(static, y0, y1, max(level - INK_MARGIN, 0.85 * level))
+    mode, tolerance = ink_colour(ink)
+    matched = _match_densities(static, y0, y1, mode, tolerance)
+    width, reach = static.shape[1], reach or height + EDGE_GAP
+    slack = int(np.ceil(END_SLACK * height))
     if image[y0:y1, x1:min(width, x1 + reach)].any():
-        x1 = max(x1, _walk(band, outside, x1, +1, height))
+        end = max(_walk(*bright, x1, +1, height),
+                  _walk(*matched, x1, +1, height, MIN_MATCH_DENSITY, MATCH_LOCAL_RATIO, height))
+        x1 = min(width, end + slack) if end > x1 else x1
     if image[y0:y1, max(0, x0 - reach):x0].any():
-        x0 = min(x0, _walk(band, outside, x0 - 1, -1, height))
+        start = min(_walk(*bright, x0 - 1, -1, height),
+                    _walk(*matched, x0 - 1, -1, height, MIN_MATCH_DENSITY, MATCH_LOCAL_RATIO, height))
+        x0 = max(0, start - slack) if start < x0 else x0
     return x0, x1
+
+
+class LineBox(Protocol):
+    """What :func:`carry_lines` needs of a detected box (``detect.TextBox``, a dataclass)."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    frame_start: int
+    frame_end: int
+    decision: Decision
+    text: str
+
+
+BoxT = TypeVar("BoxT", bound=LineBox)
+
+
+def _same_line(a: LineBox, b: LineBox) -> bool:
+    """Same frames, rows overlapping by half the smaller height, less than two heights apart."""
+    if (a.frame_start, a.frame_end) != (b.frame_start, b.frame_end):
+        return False
+    ha, hb = a.y1 - a.y0, b.y1 - b.y0
+    if min(a.y1, b.y1) - max(a.y0, b.y0) < 0.5 * min(ha, hb):
+        return False
+    return max(a.x0, b.x0) - min(a.x1, b.x1) <= 2.0 * max(ha, hb)
+
+
+def _lines(boxes: list[BoxT]) -> list[list[int]]:
+    """Indices of redacted boxes grouped into lines (left to right)."""
+    lines: list[list[int]] = []
+    for i in sorted((i for i, b in enumerate(boxes) if b.decision.redact), key=lambda i: boxes[i].x0):
+        for line in lines:
+            if any(_same_line(boxes[i], boxes[j]) for j in line):
+                line.append(i)
+                break
+        else:
+            lines.append([i])
+    return lines
+
+
+def carry_lines(view: np.ndarray, image: np.ndarray | None, boxes: list[BoxT]) -> list[BoxT]:
+    """``boxes`` with each redacted line that meets the image carried on over it where its text goes on.
+
+    ``view`` is the (T, H, W) grey view, ``image`` the image mask. The line's rows and the ink of
+    all its parts on the screen are used; the end box of the line on the image's side becomes the whole
+    line carried on (reason ``+into-image``). Lines with fewer than MIN_LINE_CHARS word characters read
+    are left."""
+    if image is None or not image.any():
+        return boxes
+    carried: dict[int, BoxT] = {}
+    height_all, width = image.shape
+    for line in _lines(boxes):
+        parts = [boxes[i] for i in line]
+        if sum(len(re.findall(r"\w", p.text)) for p in parts) < MIN_LINE_CHARS:
+            continue
+        x0, x1 = min(p.x0 for p in parts), max(p.x1 for p in parts)
+        y0, y1 = min(p.y0 for p in parts), max(p.y1 for p in parts)
+        height = y1 - y0
+        reach = LINE_REACH * height + EDGE_GAP
+        rows = image[y0:y1]
+        if not (rows[:, x1:min(width, x1 + reach)].any() or rows[:, max(0, x0 - reach):x0].any()):
+            continue
+        top, bottom = max(0, y0 - height), min(height_all, y1 + height)
+        fs, fe = parts[0].frame_start, parts[0].frame_end
+        strip = view[fs:fe, top:bottom].min(axis=0)  # static ink only
+        new_x0, new_x1 = extend_into_image(strip, image[top:bottom], x0, y0 - top, x1, y1 - top, reach)
+        below = min(height_all, y1 + int(round(DESCENDER * height)))
+        if (new_x0, new_x1) == (x0, x1):
+            continue
+        end = max(line, key=lambda i: boxes[i].x1) if new_x1 > x1 else min(line, key=lambda i: boxes[i].x0)
+        box = boxes[end]
+        reason = box.decision.reason if box.decision.reason.endswith("+into-image") \
+            else box.decision.reason + "+into-image"
+        carried[end] = replace(box, x0=new_x0, x1=new_x1, y0=y0, y1=below,
+                               decision=Decision(True, reason, box.decision.text_kind))
+    # a carried box spans its whole line and comes last, so the line is filled in one colour (its other
+    # parts, kept for their reasons, lie under it): no seam of two fills through a word
+    return [b for i, b in enumerate(boxes) if i not in carried] + list(carried.values())

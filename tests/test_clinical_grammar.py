@@ -11,6 +11,8 @@ stronger than a scale number (-0.3). One test renders parameter lines and reads 
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 import time
 from importlib import resources
 
@@ -644,3 +646,17 @@ def test_frequent_names_are_at_most_weak_clinical_evidence() -> None:
 def test_a_line_with_a_name_like_word_is_no_annotation() -> None:
     assert min(e.weight for e in clinical_evidence("Lung Max")) == -0.8  # Max may be a name: no -1.0 line
     assert min(e.weight for e in clinical_evidence("Lung Trans")) == -1.0
+
+
+def test_the_grammar_rests_on_nothing_of_the_generator() -> None:
+    """In a fresh process, building the vocabulary and reading a line imports neither the generator nor Faker."""
+    code = ("import sys\nfrom phiphantom.deid.pixels.clinical_grammar import clinical_evidence, clinical_words\n"
+            "assert clinical_evidence('Gain 52') and clinical_words()\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('phiphantom.synth', 'faker'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_missing_list_is_a_clear_error() -> None:
+    with pytest.raises(clinical_terms.ClinicalVocabularyError, match="no-such-list.txt"):
+        clinical_terms.read_list("no-such-list.txt")

@@ -5,11 +5,13 @@ lists come from no part of the generator (no Faker, no ``phiphantom.synth`` impo
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import json
 import subprocess
 import sys
 import time
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -129,6 +131,16 @@ def test_packaged_census_lists_are_complete() -> None:
     assert (len(surnames), len(given)) == (88_799, 5_163)
     assert surnames[:3] == ["SMITH", "JOHNSON", "WILLIAMS"]  # rank order: the rank is the line number
     assert root.joinpath("README.md").is_file()
+
+
+def test_dicom_word_flags_are_what_their_build_script_derives() -> None:
+    script = Path(__file__).resolve().parents[1] / ".ci" / "derive_dicom_name_words.py"
+    spec = importlib.util.spec_from_file_location("derive_dicom_name_words", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    shipped = resources.files("phiphantom.deid.pixels").joinpath("data/names/dicom_words.txt").read_text("utf-8")
+    assert [w for w in shipped.splitlines() if not w.startswith("#")] == module.flagged_words()
 
 
 def test_lists_load_fast_and_lookups_are_constant_time() -> None:

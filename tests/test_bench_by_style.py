@@ -193,6 +193,7 @@ def test_vocabulary_overlap_of_the_bundled_engine():
     assert whole is not None and whole["engine_words"] > 50
     packs = whole["packs"]
     assert set(STYLES) | {"classic"} <= set(packs)
-    assert packs["classic"]["share_of_pack"] > packs["cart-general-a"]["share_of_pack"]  # engine made on classic
+    # the engine's wording comes from outside sources, not from any pack: it knows part of every pack's words
+    assert all(0 < cell["share_of_pack"] < 1 for cell in packs.values())
     for cell in packs.values():
         assert 0 <= cell["listed_words"] <= cell["pack_words"] and 0 <= cell["shared_words"] <= cell["pack_words"]

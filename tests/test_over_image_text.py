@@ -125,3 +125,34 @@ def test_a_cine_line_is_carried_over_moving_speckle():
     out = carry_lines(view, image, [box(x0, y0, x1, y1, "Universitetssjuk", "header:InstitutionName", frames=(0, 6))])
     end = ink_end(alpha)
     assert end - 3 <= out[0].x1 <= end + 2 * (y1 - y0), (out[0].x1, end)
+
+
+
+@pytest.mark.parametrize(("font", "frames"), [("DejaVuSans-Bold", 12), ("DejaVuSans-Bold", 22)])
+def test_a_large_dim_clock_is_redacted_whole_on_every_frame(font, frames):
+    """A 28 px dim, aliased clock whose hundredths change on every frame (as on a generated hard file):
+    all its states at once make solid blobs wider than the top-hat, and the old code ended the region's
+    box before the last digit (16 px short), leaving it on every frame."""
+    from phiphantom.core.ocr import CachingOCR, TesseractBackend
+    from phiphantom.deid.pixels.classify import Classifier, HeaderValues
+    from phiphantom.deid.pixels.detect import detect_text
+
+    face = load_font(font, 28)
+    stack, inks = [], []
+    for t in range(frames):
+        canvas = Image.new("L", (520, 60), 0)
+        draw = ImageDraw.Draw(canvas)
+        draw.fontmode = "1"  # aliased, as many consoles draw
+        draw.text((10, 12), f"2025-06-25 13:37:13.{(t * 7) % 100:02d}", fill=255, font=face)
+        ink = np.asarray(canvas) >= 128
+        stack.append((ink * 73).astype(np.uint8))
+        inks.append(ink)
+    view = np.stack(stack)
+    boxes = detect_text(view, np.ones(view.shape[1:], dtype=bool), Classifier(HeaderValues(), "strict", frames=frames),
+                        CachingOCR(TesseractBackend()))
+    for t, ink in enumerate(inks):
+        covered = np.zeros_like(ink)
+        for b in boxes:
+            if b.decision.redact and b.frame_start <= t < b.frame_end:
+                covered[max(0, b.y0 - 2):b.y1 + 2, max(0, b.x0 - 2):b.x1 + 2] = True  # the 2 px margin
+        assert covered[ink].all(), f"frame {t}: {int((ink & ~covered).sum())} ink pixels left"

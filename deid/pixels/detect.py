@@ -26,7 +26,7 @@ from .glyph_memory import GlyphMemory
 from .image_area import PLATE_FLAT_STD, background_frames, plain_pixels
 from .line_extend import carry_lines
 from .layout_evidence import Line, layout_evidence
-from .text_find import MIN_STROKE, Segment, find_segments, segments_in, stroke_mask, top_hat
+from .text_find import Segment, find_segments, segments_in, stroke_mask, top_hat
 
 OCR_MARGIN = 2
 DYNAMIC_CHANGE = 24  # grey levels: a pixel that changes more than this across frames is dynamic
@@ -271,8 +271,11 @@ def _dynamic(view, search, region, classifier, ocr) -> list[TextBox]:
 def _whole_region(view, search, region, decision: Decision) -> TextBox:
     """The ink extent of a region over all frames (the union of every state), redacted on every frame."""
     x0, y0, x1, y1 = region
-    union = top_hat(view[:, y0:y1, x0:x1].max(axis=0))
-    ink = stroke_mask(union, search[y0:y1, x0:x1]).astype(bool) & (union >= MIN_STROKE)
+    # each state's own strokes: all states at once (a clock's hundredths) make a blob wider than the top-hat,
+    # which would end the box before the last digits
+    ink = np.zeros((y1 - y0, x1 - x0), dtype=bool)
+    for fs, _, _ in _states(view, region):
+        ink |= stroke_mask(top_hat(view[fs, y0:y1, x0:x1]), search[y0:y1, x0:x1]).astype(bool)
     ys, xs = np.nonzero(ink)
     if ys.size:
         return TextBox(x0 + int(xs.min()), y0 + int(ys.min()), x0 + int(xs.max()) + 1, y0 + int(ys.max()) + 1,

@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 
 from phiphantom.deid.pixels.classify import Decision
 from phiphantom.deid.pixels.detect import TextBox
-from phiphantom.deid.pixels.line_extend import carry_lines, extend_into_image, ink_colour
+from phiphantom.deid.pixels.line_extend import carry_lines, close_gaps, extend_into_image, ink_colour
 
 from .helpers import FAN_X, found_part, load_font
 
@@ -94,7 +94,8 @@ def test_a_line_of_redacted_parts_is_carried_from_its_last_part_even_a_fragment(
     parts = [box(x0, y0, middle, y1, "Policlinico", "header:InstitutionName"), box(middle + 3, y0, x1, y1, "Is")]
     out = carry_lines(frame[None], image, parts)
     end = ink_end(alpha)
-    assert out[0] == parts[0], "the part away from the image stays as it was (its reason recorded)"
+    assert out[0].decision == parts[0].decision and out[0].x0 == parts[0].x0, "the part away from the image stays"
+    assert out[0].x1 == parts[1].x0, "... widened over the gap to the next part"
     carried = out[1]  # last: filled after the other parts, so the whole line is one fill
     assert (carried.x0, carried.y0) == (x0, y0) and carried.y1 >= y1, "the carried box spans the whole line"
     assert end - 3 <= carried.x1 <= end + 2 * (y1 - y0)
@@ -156,3 +157,46 @@ def test_a_large_dim_clock_is_redacted_whole_on_every_frame(font, frames):
             if b.decision.redact and b.frame_start <= t < b.frame_end:
                 covered[max(0, b.y0 - 2):b.y1 + 2, max(0, b.x0 - 2):b.x1 + 2] = True  # the 2 px margin
         assert covered[ink].all(), f"frame {t}: {int((ink & ~covered).sum())} ink pixels left"
+
+
+def _ink_left(ink: np.ndarray, boxes: list[TextBox], margin: int = 2) -> int:
+    """Ink pixels outside every redacted box (plus the redaction margin)."""
+    covered = np.zeros_like(ink)
+    for b in boxes:
+        if b.decision.redact:
+            covered[max(0, b.y0 - margin):b.y1 + margin, max(0, b.x0 - margin):b.x1 + margin] = True
+    return int((ink & ~covered).sum())
+
+
+@pytest.mark.parametrize(("text", "parts"), [("1981-10-17", ("1981", "10-", "17")),
+                                             ("Clemente, Dominga", ("Clemente,", "Do", "inga"))])
+def test_punctuation_between_redacted_parts_of_a_line_is_covered(text, parts):
+    """Parts of one value redacted apart, as the segmenter split them on a generated hard file (dim, blurred):
+    the '-' or a dim letter between them ('m') was no segment of its own and stayed on the screen."""
+    face = load_font("DejaVuSans", 16)
+    canvas = Image.new("L", (260, 40), 0)
+    draw = ImageDraw.Draw(canvas)
+    draw.text((10, 12), text, fill=255, font=face)
+    ink = np.asarray(canvas) >= 128
+    ys = np.nonzero(ink.any(axis=1))[0]
+    boxes, start = [], 0
+    for part in parts:
+        start = text.index(part, start)
+        x0 = 10 + int(round(draw.textlength(text[:start], font=face)))
+        x1 = 10 + int(round(draw.textlength(text[:start + len(part)], font=face)))
+        cols = np.nonzero(ink[:, x0:x1 + 1].any(axis=0))[0]
+        boxes.append(box(x0 + int(cols.min()), int(ys.min()), x0 + int(cols.max()) + 1, int(ys.max()) + 1, part,
+                         "regex:date"))
+        start += len(part)
+    assert _ink_left(ink, boxes) > 0, "the parts alone leave the punctuation between them"
+    assert _ink_left(ink, carry_lines(ink[None].astype(np.uint8), None, boxes)) == 0
+
+
+def test_a_gap_holding_kept_text_is_not_covered():
+    left, right = box(10, 10, 40, 20, "Name"), box(56, 10, 110, 20, "Smith")
+    kept = box(43, 10, 53, 20, "L1", "clinical", redact=False)
+    out = close_gaps([left, kept, right])
+    assert out[0].x1 == 40 and out[1] == kept and out[2] == right
+    assert close_gaps([left, right])[0].x1 == 56
+    far = box(100, 10, 140, 20, "Smith")  # 6 line heights away: another item
+    assert close_gaps([left, far])[0].x1 == 40

@@ -50,6 +50,7 @@ LINE_REACH = 4          # line heights between a line and the image within which
                         # that crosses the fan's edge is not found on the screen (its background is not flat)
 END_SLACK = 0.25        # line heights added past a carried end (the last letter's thin right edge)
 DESCENDER = 0.3         # line heights added below a carried line (descenders only in the part over the image)
+MAX_JOIN = 2.0          # line heights: the widest gap between two redacted parts of a line that is covered
 
 
 def _column_densities(static: np.ndarray, y0: int, y1: int, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -192,13 +193,38 @@ def _lines(boxes: list[BoxT]) -> list[list[int]]:
     return lines
 
 
+def close_gaps(boxes: list[BoxT]) -> list[BoxT]:
+    """``boxes`` with each redacted part of a line widened to the next one (gap up to MAX_JOIN line heights),
+    unless a kept box lies in between.
+
+    Small or dim punctuation inside a value ("-" of 1981-10-17, the dots of "Dr. T. Eriksson") is often
+    not found as a segment of its own, and the parts around it are redacted apart: the punctuation
+    stayed on the screen (and a value counts as removed only when all its ink is)."""
+    out = list(boxes)
+    kept = [b for b in boxes if not b.decision.redact]
+    for line in _lines(boxes):
+        order = sorted(line, key=lambda i: boxes[i].x0)
+        for a, b in zip(order, order[1:], strict=False):
+            left, right = out[a], boxes[b]
+            height = max(left.y1, right.y1) - min(left.y0, right.y0)
+            if not 0 < right.x0 - left.x1 <= MAX_JOIN * height:
+                continue
+            y0, y1 = min(left.y0, right.y0), max(left.y1, right.y1)
+            if any(k.x0 < right.x0 and left.x1 < k.x1 and k.y0 < y1 and y0 < k.y1
+                   and k.frame_start < left.frame_end and left.frame_start < k.frame_end for k in kept):
+                continue
+            out[a] = replace(left, x1=right.x0, y0=y0, y1=y1)
+    return out
+
+
 def carry_lines(view: np.ndarray, image: np.ndarray | None, boxes: list[BoxT]) -> list[BoxT]:
     """``boxes`` with each redacted line that meets the image carried on over it where its text goes on.
 
     ``view`` is the (T, H, W) grey view, ``image`` the image mask. The line's rows and the ink of
     all its parts on the screen are used; the end box of the line on the image's side becomes the whole
     line carried on (reason ``+into-image``). Lines with fewer than MIN_LINE_CHARS word characters read
-    are left."""
+    are left. The gaps between a line's redacted parts are covered first (:func:`close_gaps`)."""
+    boxes = close_gaps(boxes)
     if image is None or not image.any():
         return boxes
     carried: dict[int, BoxT] = {}

@@ -28,7 +28,7 @@ longer one above it).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
@@ -174,16 +174,25 @@ _COUNTER = re.compile(r"^(\d{1,4})\s*/\s*(\d{1,4})$")
 DATE_LIKE_COUNT = 31
 
 
-#: Unreadable text (OCR found no letters or read garbage): a glyph-sized mark scores below the balanced
-#: threshold (kept there, removed by strict); a line-sized one above it (removed by both)
-UNREADABLE_SHORT = 0.3
+#: Unreadable text (OCR found no letters or read garbage): a glyph-sized mark scores below both thresholds;
+#: a line-sized one above them (removed by both)
+UNREADABLE_SHORT = 0.04  # below strict too: a lone unread glyph (a scale digit) is kept; beside redacted text
+#                          it goes with its line (detect.propagate)
 UNREADABLE_LONG = 0.55
+#: The weighted clinical share a low-confidence read needs to be judged as read (see _trusted)
+TRUSTED_CLINICAL = 0.8
 #: A read with fewer letters and digits than this share of its box's length in line heights is incomplete
 UNDER_READ_SHARE = 0.5
 #: Text with at most this width-to-height ratio is a mark, not a line (two or three glyphs)
 SHORT_MARK_RATIO = 2.2
 #: Reasons recorded for PHI evidence kinds of the grammar (kept from the regex classifier for audits)
 _GRAMMAR_KINDS = frozenset({"date", "time", "age", "sex", "id", "phone", "email"})
+
+
+def _trusted(line: LineScore) -> bool:
+    """Whether a low-confidence read says enough to be judged: PHI evidence, or clinical wording that
+    explains every character with near-certain evidence."""
+    return line.top is not None or (line.unexplained == 0 and line.clinical >= TRUSTED_CLINICAL)
 
 
 def _reason(top: Evidence) -> str:
@@ -205,6 +214,7 @@ class Classifier:
     readable_only: bool = False  # judge only text OCR reads with confidence; keep the rest (pixels.modality TEXT)
     threshold: float | None = None  # the score a line must reach to be redacted (None: the policy's default)
     layout: bool = True        # take layout evidence (off when verifying a redaction: see clean._verify)
+    changing: bool = False     # the text changes from frame to frame (a state of a changing region: detect)
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -217,32 +227,40 @@ class Classifier:
         keyword = self.header.match(text)
         if keyword:
             found.append(Evidence("header", 1.0, 0, len(text), keyword))
-        found += phi_evidence(text)
-        found += name_evidence(text)
         if self.ner is not None:
             labels = self.ner(text)
             if labels:
                 found.append(Evidence("ner", NER_WEIGHT, 0, len(text), labels[0]))
-        found += clinical_evidence(text)
-        return found
+        return found + self.text_evidence(text)
+
+    @staticmethod
+    def text_evidence(text: str) -> list[Evidence]:
+        """The evidence of the recognisers that place it on characters (grammar, names, clinical grammar)."""
+        return phi_evidence(text) + name_evidence(text) + clinical_evidence(text)
 
     def score(self, text: str) -> LineScore:
         return score_line(text, self.evidence(text))
 
-    def decide(self, text: str, width: int = 0, height: int = 0, confidence: float = 100.0) -> Decision:
+    def decide(self, text: str, width: int = 0, height: int = 0, confidence: float = 100.0,
+               context: Sequence[Evidence] = ()) -> Decision:
+        """The decision about one line of text; ``context``: evidence its phrase gave these characters
+        (:func:`.detect.in_phrases`), spans in ``text`` with its whitespace runs made single spaces."""
         text = " ".join(text.split())
         if self._counter(text):  # exactly "k/N" with N this clip's frame count: evidence enough at any confidence
             return Decision(False, "allowlist", "frame-counter", -1.0)
         if self.readable_only:
             return self._decide_read(text, width, height, confidence)
-        garbled = confidence < MIN_CONFIDENCE and len(text) > 4  # short reads have low confidence anyway
+        evidence = self.evidence(text) + list(context) if re.search(r"\w", text) else []
+        # a read OCR is unsure of is still judged when it has PHI evidence or is wholly explained as clinical
+        # text (a misread rarely spells a parameter with its value); short reads have low confidence anyway
+        garbled = confidence < MIN_CONFIDENCE and len(text) > 4 and not _trusted(score_line(text, evidence))
         if not text or not re.search(r"\w", text) or garbled:
             short = bool(height) and width <= SHORT_MARK_RATIO * height
             score = UNREADABLE_SHORT if short else UNREADABLE_LONG
             if score >= self.cut:
                 return Decision(True, "unreadable", "unreadable", score)
             return Decision(False, "kept", "unreadable-short", score)
-        decision = self._judge(text, self.evidence(text))
+        decision = self._judge(text, evidence)
         if not decision.redact and self._under_read(text, width, height) >= self.cut:
             return Decision(True, "unreadable", "under-read", self._under_read(text, width, height), decision.phi_kinds)
         return decision
@@ -303,7 +321,8 @@ class Classifier:
 
         Three- and four-digit counts are not scale numbers, so long clips (100-500 frames) lost every
         counter state under ``strict``. N must equal the frame count, and counts up to 31 stay with the
-        PHI rules ("5/12" may be a date)."""
+        PHI rules ("5/12" may be a date) unless the text changes from frame to frame (``changing``: a
+        date on screen does not change with every frame of a 12-frame clip)."""
         words = text.replace(" / ", "/").split()
         if not words:
             return False
@@ -311,7 +330,7 @@ class Classifier:
         if not found:
             return False
         k, n = int(found.group(1)), int(found.group(2))
-        if not (n == self.frames and n > DATE_LIKE_COUNT and k <= n):
+        if not (n == self.frames and (n > DATE_LIKE_COUNT or self.changing) and k <= n):
             return False
         prefix = " ".join(words[:-1])
         return not prefix or covered(prefix, [e for e in clinical_evidence(prefix) if e.weight < 0]) == 1.0

@@ -34,6 +34,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .clinical_fuzzy import FUZZY_SHARE, near_term, near_unit
 from .clinical_terms import (
     INSTITUTION_WORDS,
     METHOD_NOUNS,
@@ -301,7 +302,9 @@ def _clinical_evidence(text: str) -> tuple[Evidence, ...]:
         nxt = i + n
         key = fold(" ".join(t.text for t in tokens[i:nxt]))
         if term.kind in ("parameter", "measurement"):
-            single = len(key.strip("'")) == 1 and not (relaxed and key not in _SEX_LETTERS)
+            # only a sex letter needs a decimal or a unit to be a parameter ("F 35" may be female, 35 years;
+            # "G 76" is gain, "D 12" depth); on a line of parameters it takes integers too ("F 5 G 60")
+            single = key.strip("'") in _SEX_LETTERS and not relaxed
             width = _is_value(tokens, nxt, single, term.kind == "parameter")
             if width:
                 first = i - 1 if i > 0 and not tokens[i - 1].blocked and fold(tokens[i - 1].text) in _CALIPERS else i
@@ -364,6 +367,14 @@ def _clinical_evidence(text: str) -> tuple[Evidence, ...]:
                 e.kind == "device" and e.end == tokens[i - 1].end for e in evidence) and re.fullmatch(
                 r"[A-Za-z]{0,3}-?\d{1,4}[A-Za-z]{0,3}", word):
             add("device", -0.8, i, i, "clinical:model")
+    # one OCR slip from a clinical word ("Fow", "Adust", "14CHM"): its evidence, weakened (clinical_fuzzy)
+    for i, tok in enumerate(tokens):
+        if i in explained or tok.blocked:
+            continue
+        if (near := near_term(tok.text.strip(".,:;"))) is not None:
+            add(near.kind, max(-1.0, near.weight * FUZZY_SHARE), i, i, "clinical:ocr-slip")
+        elif near_unit(tok.text):
+            add("unit", -0.9 * FUZZY_SHARE, i, i, "clinical:ocr-slip")
     # an unknown brand word before a model token: "Sonix XR-7", "Nova S70" (the brand weakly)
     for i in range(len(tokens) - 1):
         brand, model = tokens[i], tokens[i + 1]

@@ -22,10 +22,11 @@ import numpy as np
 from phiphantom.core.ocr import OCRBackend
 
 from .classify import Classifier, Decision
+from .evidence import Evidence
 from .glyph_memory import GlyphMemory
 from .image_area import PLATE_FLAT_STD, background_frames, plain_pixels
-from .line_extend import carry_lines
 from .layout_evidence import Line, layout_evidence
+from .line_extend import carry_lines
 from .text_find import Segment, find_segments, segments_in, stroke_mask, top_hat
 
 OCR_MARGIN = 2
@@ -64,6 +65,7 @@ def _classified(ocr, classifier: Classifier, view: np.ndarray, segments: list[Se
     if glyphs is not None:
         assert tophat is not None, "a glyph memory spells from the top-hat its segments were found on"
     boxes = []
+    confidences = []
     for seg in segments:
         read = glyphs.spell(tophat, seg) if glyphs is not None and tophat is not None else None
         if read is None:
@@ -73,9 +75,59 @@ def _classified(ocr, classifier: Classifier, view: np.ndarray, segments: list[Se
         text = read.text
         decision = classifier.decide(text, seg.width, seg.height, read.confidence)
         boxes.append(TextBox(seg.x0 + dx, seg.y0 + dy, seg.x1 + dx, seg.y1 + dy, fs, fe, decision, text))
+        confidences.append(read.confidence)
     if glyphs is not None:  # one changing region's state: too little of the screen for layout
         return boxes
+    boxes = in_phrases(boxes, confidences, classifier)
     return with_layout(boxes, classifier, view.shape[-1], view.shape[-2])
+
+
+def _phrases(boxes: list[TextBox]) -> list[list[int]]:
+    """Indices of ``boxes`` grouped into phrases (chains of :func:`same_phrase` neighbours), left to right."""
+    parent = list(range(len(boxes)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    order = sorted(range(len(boxes)), key=lambda i: (boxes[i].y0, boxes[i].x0))
+    for n, i in enumerate(order):
+        for j in order[n + 1:]:
+            if boxes[j].y0 >= boxes[i].y1:
+                break
+            if same_phrase(boxes[i], boxes[j]):
+                parent[root(j)] = root(i)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(boxes)):
+        groups.setdefault(root(i), []).append(i)
+    return [sorted(g, key=lambda i: boxes[i].x0) for g in groups.values()]
+
+
+def in_phrases(boxes: list[TextBox], confidences: list[float], classifier: Classifier) -> list[TextBox]:
+    """Decide each box again with the evidence found on its whole phrase: OCR boxes are often single
+    words ("DR" | "73", "12" | "MAR" | "1961", "SMITH" | "JOHN"), and a word alone may say nothing that
+    the phrase says (a parameter with its value, a date, a run of names). The phrase's evidence is cut
+    to each box's characters and added to the box's own."""
+    out = list(boxes)
+    for group in _phrases(boxes):
+        if len(group) < 2:
+            continue
+        texts = [" ".join(boxes[i].text.split()) for i in group]
+        joined = " ".join(texts)
+        found = classifier.text_evidence(joined)
+        start = 0
+        for i, text in zip(group, texts, strict=True):
+            end = start + len(text)
+            context = [Evidence(e.kind, e.weight, max(e.start, start) - start, min(e.end, end) - start, e.source)
+                       for e in found if e.start < end and e.end > start]
+            start = end + 1
+            if context:
+                box = boxes[i]
+                decision = classifier.decide(box.text, box.x1 - box.x0, box.y1 - box.y0, confidences[i], context)
+                out[i] = replace(box, decision=decision)
+    return out
 
 
 def with_layout(boxes: list[TextBox], classifier: Classifier, width: int, height: int) -> list[TextBox]:
@@ -247,6 +299,7 @@ def _dynamic(view, search, region, classifier, ocr) -> list[TextBox]:
     (under ``balanced``, a state that is only unreadable is redacted on its own frames)."""
     x0, y0, x1, y1 = region
     sub_search = search[y0:y1, x0:x1]
+    classifier = replace(classifier, changing=True)  # its states change with the frames (frame counters)
     seen: dict[bytes, list[TextBox]] = {}
     glyphs = GlyphMemory()  # states after the first few are mostly spelled from glyphs already read
     boxes: list[TextBox] = []

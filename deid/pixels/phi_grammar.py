@@ -83,6 +83,8 @@ _UHR = re.compile(r"(?<![0-9])(?P<h>[01]?\d|2[0-3])(?:[.:](?P<m>[0-5]\d))?\s?uhr
 
 _AGE = re.compile(r"(?<![0-9.,])(?P<n>\d{1,3})\s?(?P<u>" + _alternation(AGE_UNITS) + r")(?![a-z])\.?")
 _AGE_SEX = re.compile(r"(?<![0-9.,])(?P<age>\d{1,3}\s?[yj])(?P<sex>[mfwhv])(?![a-z])")
+#: an age in "a" (anni, años, anos, ans) only with a sex letter after it: "47 a F", "80AM" ("RS 80A" is no age)
+_AGE_A_SEX = re.compile(r"(?<![0-9.,a-z])(?P<age>\d{1,3}\s?a\.?)\s?(?P<sex>[mfwhv])(?![a-z0-9])")
 _LABELLED_AGE = re.compile(r"(?<![a-z])(?:" + _alternation(AGE_LABELS) + r")\s?[:.]?\s?(?P<n>\d{1,3})"
                            r"(?![0-9])")
 _LABELLED_SEX = re.compile(r"(?<![a-z])(?:" + _alternation(SEX_LABELS) + r")\s?[:.]?\s?(?:"
@@ -301,6 +303,10 @@ def _ages(line: _Line) -> Iterator[Evidence]:
         if int(m["n"]) <= (130 if weight >= 0.8 else 400):
             yield _ev("age", weight, m.start(), m.end(), "age")
     for m in _scan(_AGE_SEX, v, any(len(w) == 2 and w[0] in "yj" and w[1] in "mfwhv" for w in line.words)):
+        if int(re.sub(r"\D", "", m["age"])) <= 130:
+            yield _ev("age", 0.9, m.start("age"), m.end("age"), "age")
+            yield _ev("sex", 0.9, m.start("sex"), m.end("sex"), "sex-after-age")
+    for m in _scan(_AGE_A_SEX, v, True):
         if int(re.sub(r"\D", "", m["age"])) <= 130:
             yield _ev("age", 0.9, m.start("age"), m.end("age"), "age")
             yield _ev("sex", 0.9, m.start("sex"), m.end("sex"), "sex-after-age")

@@ -1,0 +1,100 @@
+"""Clinical words OCR misread by one character: "Fow" (Flow), "Adust Echo" (Adult), "14CHM" (14 CM).
+
+Tesseract misreads small, low-contrast or pixel-font overlay text, and under ``strict`` a line with an
+unexplained word is removed, so one wrong letter in "Flow" cost the whole line. A word that is one
+edit (a letter dropped, added or changed) from a word of the clinical lexicon gets that term's
+evidence at :data:`FUZZY_SHARE` of its weight; a number with a unit one edit away ("14CHM") gets unit
+evidence. Only words of at least :data:`MIN_LETTERS` letters are looked up (short words are too close
+to everything), and never given names or surnames of the commoner ranks (the name lists'
+``RARE_RANK``) or titles: "Miller" is a name, not a misread "Filler"; "Prof" no "PRF".
+
+The lookup is a deletion index (the "symmetric delete" idea of SymSpell): every lexicon word is stored
+under itself and each of its one-letter deletions; a query matches when it, or one of its one-letter
+deletions, hits the index. Built once from :func:`.clinical_terms.lexicon`, in well under a second.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .clinical_terms import TITLES, Term, fold, lexicon
+from .name_lists import fold as name_fold
+from .name_lists import name_lists
+from .person_names import RARE_RANK
+
+#: The shortest word (letters only) looked up with one edit
+MIN_LETTERS = 4
+#: A one-edit match gets this share of the term's weight
+FUZZY_SHARE = 0.75
+#: A number glued to letters: "14CHM", "4.5CHM", "29Cn"
+_NUMBER_LETTERS = re.compile(r"(\d+(?:[.,]\d+)?)([A-Za-z/]{2,5})")
+
+
+def _common_name(word: str) -> bool:
+    """A given name or a surname of the commoner ranks: a name, not a misread clinical word ("Miller" is
+    one edit from "Filler", "Hans" from "Hand")."""
+    lists = name_lists()
+    key = name_fold(word)
+    rank = lists.surname_rank.get(key)
+    return key in lists.given or (rank is not None and rank <= RARE_RANK)
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+@lru_cache(maxsize=1)
+def _index() -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
+    """Each single lexicon word (letters only, >= MIN_LETTERS - 1) and each of its deletions -> the words;
+    the folded units."""
+    lex = lexicon()
+    index: dict[str, set[str]] = {}
+    for key, term in lex.terms.items():
+        if term.needs_value or not key.isalpha() or len(key) < MIN_LETTERS - 1:
+            continue
+        for variant in {key} | _deletions(key):
+            index.setdefault(variant, set()).add(key)
+    return {k: tuple(sorted(v)) for k, v in index.items()}, frozenset(u for u in lex.units if len(u) >= 2)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by exactly one substitution, insertion or deletion."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+@lru_cache(maxsize=8192)
+def near_term(word: str) -> Term | None:
+    """The lexicon term one edit from ``word`` (letters only, at least MIN_LETTERS), or None; when
+    several are, the one with the strongest weight (ties: alphabetical)."""
+    key = fold(word)
+    if len(key) < MIN_LETTERS or not key.isalpha() or key.rstrip('.') in TITLES or _common_name(word):
+        return None
+    index, _ = _index()
+    found: set[str] = set()
+    for variant in {key} | _deletions(key):
+        for candidate in index.get(variant, ()):
+            if _one_edit(key, candidate):
+                found.add(candidate)
+    if not found:
+        return None
+    terms = lexicon().terms
+    best = min(sorted(found), key=lambda k: terms[k].weight)
+    return terms[best]
+
+
+def near_unit(word: str) -> bool:
+    """A number glued to three or more letters one edit from a unit of two or more ("14CHM", "4.5CHM")."""
+    m = _NUMBER_LETTERS.fullmatch(word)
+    if not m:
+        return False
+    letters = fold(m.group(2))
+    if len(letters) < 3:  # "80AM" is an age and a sex, not a misread "80CM"
+        return False
+    _, units = _index()
+    return any(_one_edit(letters, unit) for unit in units if abs(len(unit) - len(letters)) <= 1)

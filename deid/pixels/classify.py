@@ -170,6 +170,8 @@ class HeaderValues:
 
 #: A frame counter: "12/150", "12 / 150", optionally after a label ("Fr 12/150" is two words).
 _COUNTER = re.compile(r"^(\d{1,4})\s*/\s*(\d{1,4})$")
+#: Letters OCR gives for digits in a small counter ("S/10" is 5/10 or 9/10: either is a counter state)
+_DIGIT_SLIPS = str.maketrans("SOolIB", "500118")
 #: Counters out of at most this many frames look like day/month or month/day dates: left to the PHI rules.
 DATE_LIKE_COUNT = 31
 
@@ -284,8 +286,8 @@ class Classifier:
         The two combine as independent evidence (``1 - (1 - s)(1 - w)`` for a line's positive score
         ``s``), so a banner's first line that is also an unknown word or a weak name tips over where
         neither alone would."""
-        if decision.redact or not self.layout:
-            return decision
+        if decision.redact or not self.layout or decision.score <= 0:
+            return decision  # a line explained as clinical text keeps its place whatever lies beside it
         score = 1.0 - (1.0 - max(decision.score, 0.0)) * (1.0 - layout.weight)
         if score < self.cut:
             return decision
@@ -326,7 +328,7 @@ class Classifier:
         words = text.replace(" / ", "/").split()
         if not words:
             return False
-        found = _COUNTER.match(words[-1])
+        found = _COUNTER.match(words[-1].translate(_DIGIT_SLIPS))  # Tesseract reads a small 9 or 5 as S
         if not found:
             return False
         k, n = int(found.group(1)), int(found.group(2))

@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 
 from phiphantom.deid.pixels.classify import Decision
 from phiphantom.deid.pixels.detect import TextBox
-from phiphantom.deid.pixels.line_extend import carry_lines, close_gaps, extend_into_image, ink_colour
+from phiphantom.deid.pixels.line_extend import carry_lines, close_gaps, extend_into_image, ink_colours
 
 from .helpers import FAN_X, found_part, load_font
 
@@ -79,8 +79,11 @@ def test_speckle_alone_is_not_taken_for_the_rest_of_a_line(ink, seed):
 
 def test_the_ink_colour_is_the_drawing_colour_not_the_anti_aliased_edge():
     frame, _, alpha = scene("Ospedale San Micheletti", 60, 50, 10, 72, 12)
-    level, tolerance = ink_colour(frame[:, :FAN_X][alpha[:, :FAN_X] > 0.2])
-    assert abs(level - 72) <= 2 and 2 <= tolerance <= 10
+    colours = ink_colours(frame[:, :FAN_X][alpha[:, :FAN_X] > 0.2])
+    assert any(abs(level - 72) <= 2 for level, _ in colours) and all(3 <= tol <= 8 for _, tol in colours)
+    aliased = np.full(400, 150, dtype=np.uint8)
+    aliased[:80] = 160  # codec ringing above the drawing colour (a fifth of the strokes)
+    assert [level for level, _ in ink_colours(aliased)][-1] == 150
 
 
 def box(x0, y0, x1, y1, text, reason="strict", redact=True, frames=(0, 1)) -> TextBox:

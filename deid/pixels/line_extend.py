@@ -99,18 +99,28 @@ def _walk(band: np.ndarray, outside: np.ndarray, start: int, step: int, height: 
     return end
 
 
-def ink_colour(ink: np.ndarray) -> tuple[float, float]:
-    """The ink's grey level and a tolerance around it, from stroke pixels found on the screen.
+def ink_colours(ink: np.ndarray) -> list[tuple[float, float]]:
+    """The ink's grey level (one or two candidates) and a tolerance around it, from stroke pixels found on
+    the screen.
 
     Bright ink on black or on a darker plate: anti-aliased edges only mix it with the darker
-    background, so the drawing colour is at the top of the strokes' values (the 90th percentile:
-    codec ringing overshoots a little). The tolerance is the spread of the values near that level
-    (0 for aliased lossless text, a few grey levels for JPEG), within MATCH_TOLERANCE."""
+    background, so the drawing colour is at the top of the strokes' values: the 90th percentile (thin
+    anti-aliased strokes, where few pixels are all ink) and the commonest value of the upper half of
+    the strokes (their cores; JPEG ringing overshoots a percentile). The tolerance is the spread of the
+    values near a level (0 for aliased lossless text, a few grey levels for JPEG), within MATCH_TOLERANCE."""
     values = ink.astype(np.float64).ravel()
-    level = float(np.percentile(values, 90))
-    near = values[np.abs(values - level) <= 0.15 * max(level, 16.0)]
+    upper = np.bincount(values[values >= np.median(values)].astype(np.intp), minlength=256).astype(np.float64)
+    peak = int(np.argmax(np.convolve(upper, np.ones(5), mode="same")))  # the densest 5 grey levels ...
+    core = max(0, peak - 2) + int(np.argmax(upper[max(0, peak - 2):peak + 3]))  # ... and their commonest value
+    levels = [float(np.percentile(values, 90)), float(core)]
+    if abs(levels[0] - levels[1]) <= MATCH_TOLERANCE[0]:
+        levels = levels[:1]
     low, high = MATCH_TOLERANCE
-    return level, float(np.clip(near.std() if near.size else 0.0, low, high))
+    out = []
+    for level in levels:
+        near = values[np.abs(values - level) <= 0.15 * max(level, 16.0)]
+        out.append((level, float(np.clip(near.std() if near.size else 0.0, low, high))))
+    return out
 
 
 def _match_densities(static: np.ndarray, y0: int, y1: int, level: float,
@@ -138,17 +148,16 @@ def extend_into_image(static: np.ndarray, image: np.ndarray, x0: int, y0: int, x
         return x0, x1
     level = float(np.median(ink))
     bright = _column_densities(static, y0, y1, max(level - INK_MARGIN, 0.85 * level))
-    mode, tolerance = ink_colour(ink)
-    matched = _match_densities(static, y0, y1, mode, tolerance)
+    matched = [_match_densities(static, y0, y1, colour, tolerance) for colour, tolerance in ink_colours(ink)]
     width, reach = static.shape[1], reach or height + EDGE_GAP
     slack = int(np.ceil(END_SLACK * height))
     if image[y0:y1, x1:min(width, x1 + reach)].any():
-        end = max(_walk(*bright, x1, +1, height),
-                  _walk(*matched, x1, +1, height, MIN_MATCH_DENSITY, MATCH_LOCAL_RATIO, height))
+        end = max([_walk(*bright, x1, +1, height)]
+                  + [_walk(*m, x1, +1, height, MIN_MATCH_DENSITY, MATCH_LOCAL_RATIO, height) for m in matched])
         x1 = min(width, end + slack) if end > x1 else x1
     if image[y0:y1, max(0, x0 - reach):x0].any():
-        start = min(_walk(*bright, x0 - 1, -1, height),
-                    _walk(*matched, x0 - 1, -1, height, MIN_MATCH_DENSITY, MATCH_LOCAL_RATIO, height))
+        start = min([_walk(*bright, x0 - 1, -1, height)]
+                    + [_walk(*m, x0 - 1, -1, height, MIN_MATCH_DENSITY, MATCH_LOCAL_RATIO, height) for m in matched])
         x0 = max(0, start - slack) if start < x0 else x0
     return x0, x1
 

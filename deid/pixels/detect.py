@@ -34,6 +34,9 @@ DYNAMIC_CHANGE = 24  # grey levels: a pixel that changes more than this across f
 MAX_DYNAMIC_HEIGHT = 64  # pixels: clocks and counters are one line of text
 PLAIN_PAD = 4  # pixels of surroundings included when judging a changing region's background
 NO_EVIDENCE = ("unreadable",)  # under balanced: a redaction reason that says nothing about what the text is
+#: Boxes this many heights apart on one line still share evidence (detect.in_phrases: widely spaced
+#: "11:" | "07:" | "23"); redaction spreads only over :func:`same_phrase`'s default two heights
+PHRASE_EVIDENCE_GAP = 3.0
 MAX_IMAGE_OVERLAP = 0.05  # share of a changing region's box on the image mask above which it is not text
 
 
@@ -97,7 +100,7 @@ def _phrases(boxes: list[TextBox]) -> list[list[int]]:
         for j in order[n + 1:]:
             if boxes[j].y0 >= boxes[i].y1:
                 break
-            if same_phrase(boxes[i], boxes[j]):
+            if same_phrase(boxes[i], boxes[j], PHRASE_EVIDENCE_GAP):
                 parent[root(j)] = root(i)
     groups: dict[int, list[int]] = {}
     for i in range(len(boxes)):
@@ -112,6 +115,7 @@ def in_phrases(boxes: list[TextBox], confidences: list[float], classifier: Class
     to each box's characters and added to the box's own."""
     out = list(boxes)
     for group in _phrases(boxes):
+        group = [i for i in group if any(ch.isalnum() for ch in boxes[i].text)]  # not "| |" read off a gap
         if len(group) < 2:
             continue
         texts = [" ".join(boxes[i].text.split()) for i in group]
@@ -257,15 +261,16 @@ def _whole_lines(regions: list[tuple[int, int, int, int]], static: list[Segment]
     return merged
 
 
-def same_phrase(a: TextBox, b: TextBox) -> bool:
-    """On one line (vertical overlap >= half the smaller height), less than two heights apart, same frames."""
+def same_phrase(a: TextBox, b: TextBox, gap_heights: float = 2.0) -> bool:
+    """On one line (vertical overlap >= half the smaller height), at most ``gap_heights`` heights apart,
+    same frames."""
     if a.frame_end <= b.frame_start or b.frame_end <= a.frame_start:
         return False
     overlap = min(a.y1, b.y1) - max(a.y0, b.y0)
     if overlap < 0.5 * min(a.y1 - a.y0, b.y1 - b.y0):
         return False
     gap = max(a.x0, b.x0) - min(a.x1, b.x1)
-    return gap <= 2.0 * max(a.y1 - a.y0, b.y1 - b.y0)
+    return gap <= gap_heights * max(a.y1 - a.y0, b.y1 - b.y0)
 
 
 def _same_line_of_text(a: TextBox, b: TextBox) -> bool:

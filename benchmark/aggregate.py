@@ -29,6 +29,7 @@ def _strata_keys(row: BoxRow, entry: dict) -> dict[str, str]:
         "phi_category": row.phi_category, "font_px": font_band(row.font_px),
         "contrast": contrast_band(row.contrast), "layout": row.layout,
         "cine": "cine" if entry["frames"] > 1 else "single", "transfer_syntax": entry["transfer_syntax"],
+        "over_image": "over the image" if row.over_image == "1" else "off the image",
     }
 
 

@@ -33,9 +33,10 @@ STRATUM_ORDER: dict[str, tuple[str, ...]] = {
     "font_px": FONT_PX_BANDS,
     "contrast": CONTRAST_BANDS,
     "cine": ("single", "cine"),
+    "over_image": ("off the image", "over the image"),
     "location_kind": LEAK_KINDS,
 }
-DIMENSION_ORDER = ("phi_category", "font_px", "contrast", "layout", "cine", "transfer_syntax")
+DIMENSION_ORDER = ("phi_category", "font_px", "contrast", "layout", "over_image", "cine", "transfer_syntax")
 LEAK_DIMENSION_ORDER = ("location_kind", "cine", "transfer_syntax")
 DIMENSION_NAMES = {
     "phi_category": "PHI category",
@@ -43,6 +44,7 @@ DIMENSION_NAMES = {
     "contrast": "contrast band",
     "layout": "layout",
     "cine": "single frame / cine",
+    "over_image": "text over the image (gt over_image)",
     "transfer_syntax": "transfer syntax",
     "location_kind": "location kind",
 }

@@ -51,6 +51,11 @@ LINE_REACH = 4          # line heights between a line and the image within which
 END_SLACK = 0.25        # line heights added past a carried end (the last letter's thin right edge)
 DESCENDER = 0.3         # line heights added below a carried line (descenders only in the part over the image)
 MAX_JOIN = 2.0          # line heights: the widest gap between two redacted parts of a line that is covered
+TRAIL = 1.0             # line heights beside a redacted line searched for a last small glyph
+TRAIL_GAP = 0.6         # line heights: the widest gap between two glyphs of a word (as text_find groups them)
+TRAIL_CONTRAST = 0.5    # share of the line's own stroke contrast that a trailing glyph's strokes reach
+MIN_TRAIL_INK = 4       # stroke pixels of a trailing glyph
+MAX_TRAIL_HEIGHT = 40   # pixels: a taller "line" is a block (a scale, marks), not one line of text
 
 
 def _column_densities(static: np.ndarray, y0: int, y1: int, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -123,22 +128,25 @@ def ink_colours(ink: np.ndarray) -> list[tuple[float, float]]:
     return out
 
 
-def _match_densities(static: np.ndarray, y0: int, y1: int, level: float,
-                     tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+def _match_densities(static: np.ndarray, y0: int, y1: int, level: float, tolerance: float,
+                     upper: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_column_densities` for pixels at the ink's level (two-sided), not merely as bright; the
     rows above and below are taken together (a rare value is sparse in both)."""
     height = y1 - y0
     top, bottom = max(0, y0 - height), min(static.shape[0], y1 + height)
     at_level = np.abs(static[top:bottom].astype(np.float32) - level) <= tolerance
+    if upper is not None:  # a clip: ink stays at its level on every frame, moving speckle does not
+        at_level &= np.abs(upper[top:bottom].astype(np.float32) - level) <= tolerance
     band = at_level[y0 - top:y1 - top].mean(axis=0)
     rest = np.concatenate([at_level[:y0 - top], at_level[y1 - top:]])  # above and below together
     return band, (rest.mean(axis=0) if rest.shape[0] else np.zeros_like(band))
 
 
 def extend_into_image(static: np.ndarray, image: np.ndarray, x0: int, y0: int, x1: int, y1: int,
-                      reach: int = 0) -> tuple[int, int]:
+                      reach: int = 0, upper: np.ndarray | None = None) -> tuple[int, int]:
     """New ``(x0, x1)`` of a box on rows ``[y0, y1)``, carried into the image where its line goes on
-    (``reach``: how near the image must be, in pixels; one line height and EDGE_GAP by default)."""
+    (``reach``: how near the image must be, in pixels; one line height and EDGE_GAP by default;
+    ``upper``: a clip's per-pixel maximum beside ``static``, its minimum)."""
     height = y1 - y0
     if height < 4 or not image[y0:y1].any():
         return x0, x1
@@ -148,7 +156,7 @@ def extend_into_image(static: np.ndarray, image: np.ndarray, x0: int, y0: int, x
         return x0, x1
     level = float(np.median(ink))
     bright = _column_densities(static, y0, y1, max(level - INK_MARGIN, 0.85 * level))
-    matched = [_match_densities(static, y0, y1, colour, tolerance) for colour, tolerance in ink_colours(ink)]
+    matched = [_match_densities(static, y0, y1, colour, tolerance, upper) for colour, tolerance in ink_colours(ink)]
     width, reach = static.shape[1], reach or height + EDGE_GAP
     slack = int(np.ceil(END_SLACK * height))
     if image[y0:y1, x1:min(width, x1 + reach)].any():
@@ -226,14 +234,67 @@ def close_gaps(boxes: list[BoxT]) -> list[BoxT]:
     return out
 
 
+def _trail(strokes: np.ndarray, start: int, step: int, gap_max: int) -> int:
+    """From column ``start`` going ``step``, the far edge of stroke columns no more than ``gap_max`` apart."""
+    end, gap, column = start, 0, start if step > 0 else start - 1
+    while 0 <= column < strokes.shape[0]:
+        if strokes[column]:
+            end, gap = (column + 1 if step > 0 else column), 0
+        else:
+            gap += 1
+            if gap > gap_max:
+                break
+        column += step
+    return end
+
+
+def take_trailing_glyphs(view: np.ndarray, image: np.ndarray | None, boxes: list[BoxT]) -> list[BoxT]:
+    """``boxes`` with each redacted line's end parts widened over a last small glyph beside them.
+
+    At 8-10 px a '1' or a '7' has fewer stroke pixels than the segmenter keeps (text_find
+    MIN_SEGMENT_INK), so "H78-1630-7" was redacted as "H78-1630-" and the '7' stayed. Stroke columns
+    (top-hat at least TRAIL_CONTRAST of the line's own strokes, off the image) within TRAIL line
+    heights of the line's end, and no more than TRAIL_GAP apart, are taken in; only for lines read as
+    text (MIN_LINE_CHARS) no taller than MAX_TRAIL_HEIGHT (a depth scale's ticks are no glyphs)."""
+    out = list(boxes)
+    for line in _lines(boxes):
+        parts = [boxes[i] for i in line]
+        x0, x1 = min(p.x0 for p in parts), max(p.x1 for p in parts)
+        y0, y1 = min(p.y0 for p in parts), max(p.y1 for p in parts)
+        height = y1 - y0
+        if height > MAX_TRAIL_HEIGHT or sum(len(re.findall(r"\w", p.text)) for p in parts) < MIN_LINE_CHARS:
+            continue
+        reach, gap_max = max(2, int(round(TRAIL * height))), max(1, int(round(TRAIL_GAP * height)))
+        lo, hi = max(0, x0 - reach), min(view.shape[2], x1 + reach)
+        static = view[parts[0].frame_start:parts[0].frame_end, y0:y1, lo:hi].min(axis=0)
+        tophat = top_hat(static)
+        own = tophat[:, x0 - lo:x1 - lo]
+        if not own.size or not (own >= MIN_STROKE).any():
+            continue
+        strong = tophat >= max(MIN_STROKE, TRAIL_CONTRAST * float(np.percentile(own[own >= MIN_STROKE], 90)))
+        if image is not None:
+            strong &= ~image[y0:y1, lo:hi]
+        columns = strong.sum(axis=0)
+        new_x1 = _trail(columns > 0, x1 - lo, +1, gap_max) + lo
+        new_x0 = _trail(columns > 0, x0 - lo, -1, gap_max) + lo
+        if new_x1 > x1 and columns[x1 - lo:new_x1 - lo].sum() >= MIN_TRAIL_INK:
+            end = max(line, key=lambda i: out[i].x1)
+            out[end] = replace(out[end], x1=new_x1)
+        if new_x0 < x0 and columns[new_x0 - lo:x0 - lo].sum() >= MIN_TRAIL_INK:
+            end = min(line, key=lambda i: out[i].x0)
+            out[end] = replace(out[end], x0=new_x0)
+    return out
+
+
 def carry_lines(view: np.ndarray, image: np.ndarray | None, boxes: list[BoxT]) -> list[BoxT]:
     """``boxes`` with each redacted line that meets the image carried on over it where its text goes on.
 
     ``view`` is the (T, H, W) grey view, ``image`` the image mask. The line's rows and the ink of
     all its parts on the screen are used; the end box of the line on the image's side becomes the whole
     line carried on (reason ``+into-image``). Lines with fewer than MIN_LINE_CHARS word characters read
-    are left. The gaps between a line's redacted parts are covered first (:func:`close_gaps`)."""
-    boxes = close_gaps(boxes)
+    are left. The gaps between a line's redacted parts are covered first (:func:`close_gaps`), and a last
+    small glyph beside a line is taken in (:func:`take_trailing_glyphs`)."""
+    boxes = take_trailing_glyphs(view, image, close_gaps(boxes))
     if image is None or not image.any():
         return boxes
     carried: dict[int, BoxT] = {}
@@ -252,7 +313,8 @@ def carry_lines(view: np.ndarray, image: np.ndarray | None, boxes: list[BoxT]) -
         top, bottom = max(0, y0 - height), min(height_all, y1 + height)
         fs, fe = parts[0].frame_start, parts[0].frame_end
         strip = view[fs:fe, top:bottom].min(axis=0)  # static ink only
-        new_x0, new_x1 = extend_into_image(strip, image[top:bottom], x0, y0 - top, x1, y1 - top, reach)
+        upper = view[fs:fe, top:bottom].max(axis=0) if fe - fs > 1 else None
+        new_x0, new_x1 = extend_into_image(strip, image[top:bottom], x0, y0 - top, x1, y1 - top, reach, upper)
         below = min(height_all, y1 + int(round(DESCENDER * height)))
         if (new_x0, new_x1) == (x0, x1):
             continue

@@ -18,8 +18,7 @@ over a pipe, one at a time.
   values (PHI); only :class:`EngineError` messages (safe by contract) are
   kept, unless ``include_messages=True`` (``--include-phi``).
 * **Private inputs.** Engines never get the dataset's files, except the
-  built-in in-process engines that only read them
-  (:func:`~.engines.registry.reads_in_place`). A per-file engine gets a
+  oracle (:func:`~.engines.registry.reads_in_place`). A per-file engine gets a
   private copy of each input (``out_dir/.phiphantom-inputs/<pid>-<index>/<relpath>``,
   a reflink where the file system has them, deleted after the file); a
   per-folder engine a copy of the dataset's ``dicom/`` tree. An engine that
@@ -28,6 +27,10 @@ over a pipe, one at a time.
   dataset's input files are fingerprinted (:mod:`.private_inputs`); a file
   that changed anyway becomes ``DatasetModified`` and is listed in
   :attr:`EngineRun.dataset_modified`.
+* **Only the oracle sees gt/.** The oracle's :class:`EngineContext` ``data_dir`` is the dataset root;
+  every other engine's is the root of its private input copies (``out_dir/.phiphantom-inputs``,
+  :func:`engine_context`), which holds no ``gt/``, and no ``../gt`` next to its inputs leads to the
+  dataset's ground truth (issue 17).
 * **Environment.** Workers run without ``$PHIPHANTOM_DEID_KEY`` unless their
   engine's ``worker_env()`` names it (the bundled engine's key, ephemeral or
   not, reaches only the bundled engine's workers).
@@ -70,7 +73,7 @@ from phiphantom.core.workers import Lost, SupervisedPool, Worker, exit_message, 
 
 from .engines.base import Detection, Engine, EngineContext, EngineError
 from .engines.plugin import check_engine
-from .engines.registry import build_engine, engine_label, reads_in_place
+from .engines.registry import build_engine, engine_label, reads_in_place, sees_ground_truth
 from .private_inputs import changed, copy_tree, fingerprint, fingerprints, private_copy
 
 STAGING_DIRNAME = ".phiphantom-staging"
@@ -163,6 +166,17 @@ class _WorkerSetup:
     include_messages: bool
     env: dict = field(default_factory=dict, repr=False)  # what the engine's worker_env() says (its workers only)
     inputs: Path | None = None  # private input copies go here; None: the engine reads the dataset in place
+    ground_truth: bool = False  # the oracle: its context's data_dir is the dataset root, gt/ included
+
+
+def engine_context(setup: _WorkerSetup, work_dir: Path) -> EngineContext:
+    """What ``start`` is told: the oracle gets the dataset root; any other engine a folder without ``gt/``
+    (the root of its private input copies, or an empty ``inputs/`` in its scratch when it reads in place)."""
+    if setup.ground_truth:
+        return EngineContext(data_dir=setup.data_dir, work_dir=work_dir)
+    view = setup.inputs if setup.inputs is not None else work_dir / "inputs"
+    view.mkdir(parents=True, exist_ok=True)
+    return EngineContext(data_dir=view, work_dir=work_dir)
 
 
 def _move_into(produced: Path, stage: Path, out_dir: Path) -> str:
@@ -259,7 +273,7 @@ def _worker_main(conn: multiprocessing.connection.Connection, setup: _WorkerSetu
         if isinstance(engine, str):
             engine = build_engine(engine, **setup.engine_kwargs)
         setup.work_dir.mkdir(parents=True, exist_ok=True)
-        engine.start(EngineContext(data_dir=setup.data_dir, work_dir=setup.work_dir))
+        engine.start(engine_context(setup, setup.work_dir))
     except Exception as exc:
         conn.send(("start_failed", type(exc).__name__, safe_message(exc, setup.include_messages)))
         return
@@ -363,8 +377,9 @@ def run_engine(
     per-file engines given by spec as one Dask task per file instead (:func:`_run_files`); per-folder
     engines and engine objects always run on the local pool.
 
-    ``private_inputs`` (default: every engine but the built-in readers, :func:`reads_in_place`)
-    hands the engine private copies of its inputs instead of the dataset's files.
+    ``private_inputs`` (default: every engine but the oracle, :func:`reads_in_place`)
+    hands the engine private copies of its inputs instead of the dataset's files. Only the oracle
+    (:func:`sees_ground_truth`) is told the dataset root as ``EngineContext.data_dir``.
     """
     data_dir, out_dir = Path(data_dir).resolve(), Path(out_dir).resolve()  # workers may run elsewhere (cwd, Dask)
     engine_kwargs = dict(engine_kwargs or {})
@@ -381,7 +396,8 @@ def run_engine(
     private = not reads_in_place(probe) if private_inputs is None else private_inputs
     inputs = out_dir / INPUTS_DIRNAME if private else None
     setup = _WorkerSetup(spec, engine_kwargs, data_dir, out_dir, staging, scratch, include_messages,
-                         dict(worker_env()) if callable(worker_env) else {}, inputs)
+                         dict(worker_env()) if callable(worker_env) else {}, inputs,
+                         ground_truth=sees_ground_truth(probe))
     engines = _Engines(setup, startup_timeout_s if startup_timeout_s is not None else max(60.0, timeout_s))
     pool = engines.pool(max(1, min(workers, len(relpaths))), timeout_s)
     before = fingerprints(data_dir, relpaths)
@@ -429,7 +445,7 @@ def _dask_engine(setup: _WorkerSetup) -> tuple[Engine | None, str, str, float | 
         engine = build_engine(cast(str, setup.engine), **setup.engine_kwargs)  # Dask runs engines given by spec
         work = setup.work_dir / f"dask-{os.getpid()}"
         work.mkdir(parents=True, exist_ok=True)
-        engine.start(EngineContext(data_dir=setup.data_dir, work_dir=work))
+        engine.start(engine_context(setup, work))
         entry = (engine, "", "", time.perf_counter() - started)
     except Exception as exc:
         entry = (None, type(exc).__name__, safe_message(exc, setup.include_messages), time.perf_counter() - started)

@@ -107,13 +107,15 @@ def test_an_engine_that_destroys_its_inputs_never_touches_the_dataset(attack, da
 
 
 class _WritesTheDataset(BaseEngine):
-    """Goes around its private copy: appends to the dataset's own file (found through the context)."""
+    """Goes around its private copy: appends to the dataset's own file (its path set by the test: since
+    issue 17 the context of an engine other than the oracle no longer leads to the dataset)."""
 
     name: str = "sneaky"
+    dataset: Path = Path(".")
 
     def process_file(self, src, dst):
         shutil.copyfile(src, dst)
-        real = self.context.data_dir / "dicom" / Path(src).as_posix().split("/dicom/", 1)[1]
+        real = self.dataset / "dicom" / Path(src).as_posix().split("/dicom/", 1)[1]
         with open(real, "ab") as fh:
             fh.write(b"\0\0")
 
@@ -121,9 +123,11 @@ class _WritesTheDataset(BaseEngine):
 def test_a_dataset_changed_behind_the_copies_stops_bench_with_a_clear_error(dataset, tmp_path):
     """Issue 12 item 1: the dataset's files are fingerprinted around every engine; a change stops bench
     with a DatasetError naming the engine and a file label (no path, which may hold PHI)."""
+    sneaky = _WritesTheDataset(name="sneaky")
+    sneaky.dataset = dataset
     with pytest.raises(DatasetError) as caught:
         run_bench(dataset, ["null"], tmp_path / "results", ocr=False, thumbnails=0,
-                  engine_objects={"sneaky": _WritesTheDataset(name="sneaky")})
+                  engine_objects={"sneaky": sneaky})
     message = str(caught.value)
     assert "'sneaky'" in message and "file-0" in message and "dataset changed" in message
     assert "/dicom/" not in message and str(dataset) not in message
@@ -277,7 +281,7 @@ def test_an_asked_version_probe_is_bounded_and_kills_its_process_group(dataset, 
     results = run_bench(dataset, [f"h=cmd,version:{hangs} {{in}} {{out}}",
                                   f"a=cmd,version=-V:{answers} {{in}} {{out}}"],
                         tmp_path / "results", workers=1, ocr=False, thumbnails=0)
-    assert time.monotonic() - started < 60
+    assert time.monotonic() - started < 150  # a hang guard: the probe's tool sleeps 300 s, the probe gives up at 5 s
     assert engine(results, "h")["description"]["version"] == "unknown (the version probe timed out)"
     assert engine(results, "a")["description"]["version"] == "answers 1.2.3"
     assert gone(int(pid_file.read_text()), wait_s=0.5), "the probe's child outlived the probe"

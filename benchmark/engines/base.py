@@ -35,7 +35,7 @@ class EngineError(RuntimeError):
 class EngineContext:
     """What an engine may know about the run."""
 
-    data_dir: Path   # the dataset root; only the oracle may read its gt/ (it is the point of the oracle)
+    data_dir: Path   # the oracle: the dataset root (gt/ is its point); any other engine: a folder without gt/
     work_dir: Path   # scratch space private to this engine
 
 

@@ -69,20 +69,20 @@ def _construct(label: str, factory, **kwargs) -> Engine:
     return check_engine(engine, f"engine {label!r}")
 
 
-def reads_in_place(engine: object) -> bool:
-    """True for the built-in in-process engines, which only read their inputs (and their subclasses).
+def sees_ground_truth(engine: object) -> bool:
+    """True for the oracle (and its subclasses): the one engine whose context points at the dataset root, ``gt/``
+    included (reading the ground truth is the oracle's point). Every other engine is told a folder without it."""
+    return isinstance(engine, OracleEngine)
 
-    The runner hands them the dataset's own files; every other engine (``cmd:``, ``python:``, peers,
-    engine objects of other classes) gets private copies (see :mod:`phiphantom.benchmark.runner`).
+
+def reads_in_place(engine: object) -> bool:
+    """True for the oracle only: it reads the dataset's own files (it only reads, and it may see ``gt/`` anyway).
+
+    Every other engine (the built-in ``null``, ``header-basic`` and ``bundled`` too, ``cmd:``, ``python:``,
+    peers, engine objects of other classes) gets private copies (see :mod:`phiphantom.benchmark.runner`), so
+    that no path next to its inputs (``../gt``) leads to the dataset's ground truth (issue 17).
     """
-    readers: tuple[type, ...] = (NullEngine, OracleEngine, HeaderBasicEngine)
-    try:
-        from .bundled import BundledEngine
-    except ImportError:
-        pass
-    else:
-        readers += (BundledEngine,)
-    return isinstance(engine, readers)
+    return sees_ground_truth(engine)
 
 
 def engine_label(spec_or_engine: str | Engine) -> str:

@@ -584,7 +584,9 @@ def test_dicom_context_groups_and_build_time() -> None:
     clinical_terms.lexicon.cache_clear()
     start = time.perf_counter()
     clinical_terms.lexicon()
-    assert time.perf_counter() - start < 0.5
+    # a hang guard, not a speed claim (0.09 s on a loaded shared 2-core machine): the build time is
+    # measured by tests/benchmarks/test_deid_lists.py::test_clinical_lexicon_build
+    assert time.perf_counter() - start < 10
 
 
 def test_rendered_parameter_lines_read_by_tesseract_are_explained() -> None:

@@ -38,7 +38,7 @@ def test_every_phi_box_of_a_long_clip_is_removed_on_every_frame_and_damage_stays
         assert truth.entry["frames"] == 150
         started = time.perf_counter()
         result = deid_pixels(ds.root / truth.relpath)
-        assert time.perf_counter() - started < 60
+        assert time.perf_counter() - started < 120  # a hang guard (about 5 s a clip on a loaded 2-core machine)
         assert result.pixels.verified
         import pydicom
 

@@ -143,17 +143,20 @@ def test_dicom_word_flags_are_what_their_build_script_derives() -> None:
     assert [w for w in shipped.splitlines() if not w.startswith("#")] == module.flagged_words()
 
 
-def test_lists_load_fast_and_lookups_are_constant_time() -> None:
+def test_lists_load_and_lookups_do_not_hang() -> None:
+    # hang guards, not speed claims (load 0.1-0.2 s, a new line well under 1 ms on a busy shared 2-core machine):
+    # the speed is measured by tests/benchmarks/test_deid_lists.py
     name_lists.cache_clear()
     start = time.perf_counter()
     name_lists()
     load = time.perf_counter() - start
-    assert load < 1.0, f"name lists took {load:.2f} s to load"  # ~0.2 s on a busy shared 2-core machine
-    lines = ["MÜLLER-LÜDENSCHEIDT, Hans-Jürgen 12.03.1961", "Gain 50 Depth 16 cm", "van der Berg, Pieter"] * 300
+    assert load < 10, f"name lists took {load:.2f} s to load"
+    lines = [f"{line} {n}" for n in range(100)
+             for line in ("MÜLLER-LÜDENSCHEIDT, Hans-Jürgen 12.03.1961", "Gain 50 Depth 16 cm", "van der Berg, Pieter")]
     start = time.perf_counter()
     for line in lines:
         name_evidence(line)
-    assert (time.perf_counter() - start) / len(lines) < 0.002
+    assert time.perf_counter() - start < 30
 
 
 def test_the_engine_imports_nothing_of_the_generator_or_faker() -> None:

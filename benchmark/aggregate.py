@@ -13,6 +13,7 @@ from phiphantom.core.vocabulary import LEAK_KINDS, contrast_band, font_band
 from .by_style import StyleCells, box_style, file_style, is_graphic, worst_style
 from .consistency import consistency
 from .dataset import BenchDataset
+from .phi_tokens import box_tokens
 from .results_file import EngineBlock
 from .scoring import FileScore
 
@@ -92,10 +93,14 @@ def aggregate_engine(dataset: BenchDataset, name: str, run: EngineRun, scores: l
                 recall_cells.add(keys, float(box.ok))
                 styles.add(row_style, "box_recall", float(box.ok))
                 styles.add(row_style, "frame_recall", box.frames_ok, box.frames)
-                styles.add(row_style, "residual_phi_rate", float(residual or 0))  # rendered null without re-OCR
+                c["phi_tokens"] += len(box_tokens(row))
+                # token-level residual (issue 17); the by-style rate is rendered null without re-OCR
+                styles.add(row_style, "residual_phi_rate", float(residual.residual if residual else 0))
                 if residual is not None:
-                    c["residual"] += residual
-                    residual_cells.add(keys, float(residual))
+                    c["residual"] += residual.residual
+                    c["residual_whole"] += residual.whole
+                    c["tokens_read"] += residual.tokens_read
+                    residual_cells.add(keys, float(residual.residual))
             elif row.phi_category == "label":
                 c["label_boxes"] += 1
                 c["label_kept"] += box.ok
@@ -162,6 +167,9 @@ def aggregate_engine(dataset: BenchDataset, name: str, run: EngineRun, scores: l
         "frame_recall": _ratio(c["phi_frames_removed"], c["phi_box_frames"]),
         "residual_phi_boxes": int(c["residual"]) if ocr_ran else None,
         "residual_phi_rate": _ratio(c["residual"], c["phi_boxes"]) if ocr_ran else None,
+        "residual_phi_boxes_whole": int(c["residual_whole"]) if ocr_ran else None,
+        "residual_phi_tokens": int(c["tokens_read"]) if ocr_ran else None,
+        "residual_phi_token_rate": _ratio(c["tokens_read"], c["phi_tokens"]) if ocr_ran else None,
         "clinical_preservation": _ratio(c["clinical_kept"], c["clinical_boxes"]),
         "worst_style_clinical_preservation": worst_clinical[1] if worst_clinical else None,
         "label_preservation": _ratio(c["label_kept"], c["label_boxes"]),
@@ -193,7 +201,8 @@ def aggregate_engine(dataset: BenchDataset, name: str, run: EngineRun, scores: l
         spec=run.spec,
         description=run.description,
         metrics=metrics,
-        counts={"files": files, "phi_boxes": int(c["phi_boxes"]), "phi_box_frames": int(c["phi_box_frames"]),
+        counts={"files": files, "phi_boxes": int(c["phi_boxes"]), "phi_tokens": int(c["phi_tokens"]),
+                "phi_box_frames": int(c["phi_box_frames"]),
                 "clinical_boxes": int(c["clinical_boxes"]), "label_boxes": int(c["label_boxes"]),
                 "graphic_boxes": int(c["graphic_boxes"]), "styles": len(styles.data),
                 "image_pixels": int(c["image_pixels"]), "tag_rows": int(c["tag_rows"]),

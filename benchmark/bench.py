@@ -27,9 +27,9 @@ from .engines.peer import PEER_PREFIX
 from .engines.registry import build_engine
 from .report import Thumbnail, render_reports
 from .results_file import (
+    READABLE_SCHEMAS,
     RESULTS_NAME,
     SCHEMA,
-    SCHEMA_V1,
     ResultsDocument,
     ResultsFileError,
     RunSettings,
@@ -89,7 +89,7 @@ def _read_ours(path: Path) -> list[str] | None:
         data = read_results_json(path)
     except ResultsFileError:
         return None
-    if (not isinstance(data, dict) or data.get("schema") not in (SCHEMA, SCHEMA_V1)
+    if (not isinstance(data, dict) or data.get("schema") not in READABLE_SCHEMAS
             or not isinstance(data.get("engines", []), list)):
         return None
     names = [e.get("name") if isinstance(e, dict) else e for e in data.get("engines", [])]

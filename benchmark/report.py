@@ -25,7 +25,7 @@ from . import plots
 from .report_blocks import Block, Facts, Heading, Paragraph, Plot, Table, Thumbnail, ThumbnailGrid, one_line
 from .report_html import render_html
 from .report_markdown import render_markdown
-from .results_file import SCHEMA, SCHEMA_V1
+from .results_file import READABLE_SCHEMAS, SCHEMA
 
 MAX_ERRORS = 20
 
@@ -209,7 +209,7 @@ def header_blocks(results: Mapping[str, Any]) -> list[Block]:
     dataset = mapping_at(results, "dataset")
     settings = mapping_at(results, "settings")
     blocks: list[Block] = [Heading(1, "PHI Phantom benchmark report")]
-    if results.get("schema") not in (SCHEMA, SCHEMA_V1):
+    if results.get("schema") not in READABLE_SCHEMAS:
         blocks.append(Paragraph(f"Unexpected results schema {fmt_setting(results.get('schema'))!s} "
                                 f"(expected {SCHEMA}); the report may be incomplete.", "warning"))
     if results.get("include_phi"):

@@ -17,14 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA = "phiphantom.bench/2"
+SCHEMA = "phiphantom.bench/3"
+SCHEMA_V2 = "phiphantom.bench/2"   # the shape before token-level residual PHI (issue 17): still read
 SCHEMA_V1 = "phiphantom.bench/1"   # the shape before scores by style (issue 14): still read
+#: Every version this module reads (older ones are upgraded on reading).
+READABLE_SCHEMAS = (SCHEMA, SCHEMA_V2, SCHEMA_V1)
 SCHEMA_FAMILY = "phiphantom.bench/"   # what ``compare`` accepts: any version of the document
 RESULTS_NAME = "results.json"
 
 #: An engine block's metrics, in the order results.json holds them (a number, or null when not measured).
 METRIC_NAMES = (
     "box_recall", "worst_style_box_recall", "frame_recall", "residual_phi_boxes", "residual_phi_rate",
+    "residual_phi_boxes_whole", "residual_phi_tokens", "residual_phi_token_rate",
     "clinical_preservation", "worst_style_clinical_preservation", "label_preservation", "image_damage",
     "graphics_preservation", "detection_precision", "detection_recall", "tag_coverage", "leaks",
     "files_with_leaks", "conformance", "required_retained", "midi_b_score", "valid_files", "pseudonym_consistency",
@@ -32,11 +36,15 @@ METRIC_NAMES = (
     "latency_p95_s", "peak_rss_mb", "startup_s", "files_failed",
 )
 #: An engine block's counts, in order.
-COUNT_NAMES = ("files", "phi_boxes", "phi_box_frames", "clinical_boxes", "label_boxes", "graphic_boxes", "styles",
-               "image_pixels", "tag_rows", "conformance_checks", "wall_s", "detections")
+COUNT_NAMES = ("files", "phi_boxes", "phi_tokens", "phi_box_frames", "clinical_boxes", "label_boxes", "graphic_boxes",
+               "styles", "image_pixels", "tag_rows", "conformance_checks", "wall_s", "detections")
 #: What phiphantom.bench/2 added to /1's metrics and counts: a /1 file is read with these as null.
 V2_METRICS = ("worst_style_box_recall", "worst_style_clinical_preservation", "graphics_preservation")
 V2_COUNTS = ("graphic_boxes", "styles")
+#: What phiphantom.bench/3 added to /2's: a /2 (or /1) file is read with these as null, its whole-box
+#: ``residual_phi_boxes`` moved to ``residual_phi_boxes_whole`` (see :func:`upgrade_v2`).
+V3_METRICS = ("residual_phi_boxes_whole", "residual_phi_tokens", "residual_phi_token_rate")
+V3_COUNTS = ("phi_tokens",)
 #: The keys of a results document and of an engine block, in order.
 DOCUMENT_KEYS = ("schema", "phiphantom_version", "created_utc", "include_phi", "dataset", "settings", "engines",
                  "vocabulary_overlap")
@@ -134,10 +142,13 @@ class ResultsDocument:
     def from_json(cls, data: Any) -> ResultsDocument:
         """The document of ``data``; :class:`ResultsFileError` for another schema or shape.
 
-        A :data:`SCHEMA_V1` document is read as this schema's (:func:`upgrade_v1`).
+        A :data:`SCHEMA_V1` or :data:`SCHEMA_V2` document is read as this schema's (:func:`upgrade_v1`,
+        then :func:`upgrade_v2`).
         """
         if isinstance(data, Mapping) and data.get("schema") == SCHEMA_V1:
             data = upgrade_v1(data)
+        if isinstance(data, Mapping) and data.get("schema") == SCHEMA_V2:
+            data = upgrade_v2(data)
         if not isinstance(data, Mapping) or data.get("schema") != SCHEMA:
             raise ResultsFileError(f"not a {SCHEMA} results document")
         _keys_problem("a results document", data, DOCUMENT_KEYS)
@@ -157,7 +168,7 @@ def _with_nulls(values: Any, names: tuple[str, ...], added: tuple[str, ...]) -> 
 
 
 def upgrade_v1(data: Mapping[str, Any]) -> dict[str, Any]:
-    """A :data:`SCHEMA_V1` document as a :data:`SCHEMA` one: what /2 added is null (not measured then).
+    """A :data:`SCHEMA_V1` document as a :data:`SCHEMA_V2` one: what /2 added is null (not measured then).
 
     /1 had no scores by style, no graphics and no vocabulary overlap: the metrics of
     :data:`V2_METRICS` and counts of :data:`V2_COUNTS` are null, ``vocabulary_overlap`` is null
@@ -170,10 +181,56 @@ def upgrade_v1(data: Mapping[str, Any]) -> dict[str, Any]:
                    {**e, **({"metrics": _with_nulls(e["metrics"], METRIC_NAMES, V2_METRICS)} if "metrics" in e else {}),
                     **({"counts": _with_nulls(e["counts"], COUNT_NAMES, V2_COUNTS)} if "counts" in e else {})}
                    for e in engines]
-    upgraded = {**data, "schema": SCHEMA} | ({"engines": engines} if isinstance(engines, list) else {})
+    upgraded = {**data, "schema": SCHEMA_V2} | ({"engines": engines} if isinstance(engines, list) else {})
     if "vocabulary_overlap" not in upgraded:
         upgraded["vocabulary_overlap"] = None
     return upgraded
+
+
+def _v2_metrics(metrics: Any) -> Any:
+    if not isinstance(metrics, Mapping) or any(k in metrics for k in V3_METRICS):
+        return metrics
+    upgraded = _with_nulls(metrics, METRIC_NAMES, V3_METRICS)
+    if "residual_phi_boxes" in metrics:  # the whole-box count moves; the token-level values were not measured
+        upgraded |= {"residual_phi_boxes_whole": metrics["residual_phi_boxes"], "residual_phi_boxes": None,
+                     "residual_phi_rate": None}
+    return upgraded
+
+
+def upgrade_v2(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A :data:`SCHEMA_V2` document as a :data:`SCHEMA` one.
+
+    /2 counted a box as residual only when the whole line was read (similarity >= 0.8): that count
+    becomes ``residual_phi_boxes_whole``; the token-level ``residual_phi_boxes``, ``residual_phi_rate``,
+    ``residual_phi_tokens``, ``residual_phi_token_rate`` and the count ``phi_tokens`` are null (not
+    measured then), so ``compare`` never sets a whole-box count against a token-level one. The strata
+    and by-style residual cells of a /2 file keep their whole-box values. A malformed /2 document
+    stays malformed (the shape check reports it).
+    """
+    engines = data.get("engines")
+    if isinstance(engines, list):
+        engines = [e if not isinstance(e, Mapping) else
+                   {**e, **({"metrics": _v2_metrics(e["metrics"])} if "metrics" in e else {}),
+                    **({"counts": _with_nulls(e["counts"], COUNT_NAMES, V3_COUNTS)} if "counts" in e else {})}
+                   for e in engines]
+    return {**data, "schema": SCHEMA} | ({"engines": engines} if isinstance(engines, list) else {})
+
+
+def whole_box_residual_moved(data: Mapping[str, Any]) -> Any:
+    """A /1 or /2 document with each engine's whole-box ``residual_phi_boxes`` (and its rate) moved to
+    ``residual_phi_boxes_whole`` (the token-level ones null), for ``compare`` on raw documents; others as is."""
+    engines = data.get("engines")
+    if data.get("schema") not in (SCHEMA_V1, SCHEMA_V2) or not isinstance(engines, list):
+        return data
+    moved = []
+    for engine in engines:
+        metrics = engine.get("metrics") if isinstance(engine, Mapping) else None
+        whole_box = isinstance(metrics, Mapping) and "residual_phi_boxes_whole" not in metrics
+        if isinstance(metrics, Mapping) and whole_box and "residual_phi_boxes" in metrics:
+            engine = {**engine, "metrics": {**metrics, "residual_phi_boxes": None, "residual_phi_rate": None,
+                                            "residual_phi_boxes_whole": metrics["residual_phi_boxes"]}}
+        moved.append(engine)
+    return {**data, "engines": moved}
 
 
 def results_text(document: ResultsDocument) -> str:

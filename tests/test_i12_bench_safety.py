@@ -134,8 +134,8 @@ def test_a_dataset_changed_behind_the_copies_stops_bench_with_a_clear_error(data
 
 
 def test_built_in_readers_read_in_place_and_others_get_copies(dataset, tmp_path):
-    """Issue 12 item 1: the built-in in-process engines read the dataset's files (no copy cost); a cmd: engine
-    sees a private copy under the results folder, never a dataset path."""
+    """Issue 12 item 1: a cmd: engine sees a private copy under the results folder, never a dataset path (since
+    issue 17 only the oracle reads the dataset's files in place: tests/test_engine_isolation.py)."""
     seen = tmp_path / "seen.txt"
     script = tool(tmp_path, "where.sh", f'echo "$1" >> {seen}; cp "$1" "$2"')
     results = run_bench(dataset, [f"where=cmd:{script} {{in}} {{out}}"], tmp_path / "results", workers=1,

@@ -30,7 +30,8 @@ over a pipe, one at a time.
 * **Only the oracle sees gt/.** The oracle's :class:`EngineContext` ``data_dir`` is the dataset root;
   every other engine's is the root of its private input copies (``out_dir/.phiphantom-inputs``,
   :func:`engine_context`), which holds no ``gt/``, and no ``../gt`` next to its inputs leads to the
-  dataset's ground truth (issue 17).
+  dataset's ground truth (issue 17). An output or scratch folder inside the dataset folder is refused
+  for them (:class:`EngineError`): from there ``../../gt`` would lead back to it.
 * **Environment.** Workers run without ``$PHIPHANTOM_DEID_KEY`` unless their
   engine's ``worker_env()`` names it (the bundled engine's key, ephemeral or
   not, reaches only the bundled engine's workers).
@@ -96,6 +97,8 @@ class InputModified(EngineError):
 
 INPUT_MODIFIED = "the engine wrote to, replaced or deleted its input file (a private copy; the dataset is intact)"
 DATASET_MODIFIED = "the dataset's input file changed while this engine ran"
+OUT_INSIDE_DATASET = ("the results (or scratch) folder is inside the dataset folder, where an engine could "
+                      "reach the dataset's gt/ from the paths it is given; choose a folder outside the dataset")
 
 
 @dataclass
@@ -386,6 +389,10 @@ def run_engine(
     probe = build_engine(spec, **engine_kwargs) if isinstance(spec, str) else spec
     if not isinstance(spec, str):
         check_engine(probe, "the engine object")
+    if not sees_ground_truth(probe):
+        for folder in (out_dir, work_dir):
+            if folder is not None and Path(folder).resolve().is_relative_to(data_dir):
+                raise EngineError(OUT_INSIDE_DATASET)
     description = _describe(probe)
     label = engine_label(spec)
     relpaths = [str(relpath) for relpath in relpaths]

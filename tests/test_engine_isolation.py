@@ -6,12 +6,15 @@ found: nothing, per file and per folder. The oracle, run in the same bench, stil
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
 from phiphantom.benchmark.bench import run_bench
+from phiphantom.benchmark.dataset import load_dataset
+from phiphantom.benchmark.engines.base import EngineError
 from phiphantom.benchmark.engines.registry import available_engines, build_engine, reads_in_place, sees_ground_truth
 from phiphantom.synth import GenerateConfig, generate
 
@@ -117,3 +120,14 @@ def test_only_the_oracle_reads_the_dataset_in_place_or_is_told_its_root():
     for name in names:
         engine = build_engine(name)
         assert sees_ground_truth(engine) == reads_in_place(engine) == (name == "oracle"), name
+
+
+def test_a_results_folder_inside_the_dataset_is_refused(dataset, tmp_path):
+    """From RESULTS/outputs/<engine>/... inside the dataset, ``../../../gt`` would be the dataset's own."""
+    data = tmp_path / "data"
+    shutil.copytree(dataset, data)
+    with pytest.raises(EngineError, match="inside the dataset folder") as caught:
+        run_bench(data, ["null"], data / "results", workers=1, ocr=False, thumbnails=0)
+    assert str(data) not in str(caught.value)
+    assert not list((data / "results" / "outputs").rglob("*.dcm"))  # no engine ran
+    assert len(load_dataset(data).files) == len(load_dataset(dataset).files)  # the dataset is still usable

@@ -44,7 +44,9 @@ NAME_PARTICLES = frozenset({"van", "von", "den", "der", "del", "della", "dos", "
 
 _NOT_DECOMPOSED = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "ß": "ss", "æ": "ae", "œ": "oe",
                                  "þ": "th", "ð": "d"})
-_FIELD = re.compile(r"\d+|[^\W\d_]+")
+_FIELD = re.compile(r"[^\W_]+")
+#: Tesseract's letter/digit look-alikes in a date or time field (``0CT`` for ``OCT``, ``l2`` for ``12``).
+_LOOK_ALIKE = str.maketrans({"o": "0", "i": "1", "l": "1"})
 _NAME_PART = re.compile(r"[^\W\d_](?:[^\W\d_]|['’])*")
 _SPLIT_VALUE = re.compile(r"[\^\s,\-]+")
 
@@ -63,7 +65,8 @@ def _fields(text: str) -> list[str]:
     return _FIELD.findall(fold(text))
 
 
-def _same_field(a: str, b: str) -> bool:
+def _same_field(read: str, rendered: str) -> bool:
+    a, b = read.translate(_LOOK_ALIKE), rendered.translate(_LOOK_ALIKE)
     return int(a) == int(b) if a.isdigit() and b.isdigit() else a == b
 
 

@@ -196,6 +196,33 @@ def compare_command(
     raise typer.Exit(1 if regressions else 0)
 
 
+@bench_app.command("selftest")
+def selftest_command(
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the table as JSON to this file."),
+    keep: Path | None = typer.Option(None, "--keep", help="Generate and score in this folder and keep it "
+                                     "(default: a temporary folder, removed afterwards)."),
+    seed: int = typer.Option(17, help="Seed of the generated dataset."),
+) -> None:
+    """Check the scorer: flawed engines on a fresh small dataset must score what the metric definitions imply."""
+    from .selftest import run_selftest, write_json
+
+    rows = run_selftest(keep, seed=seed)
+    table = Table(title="Benchmark self-test", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for col in ("engine", "metric", "expected", "got", "ok"):
+        table.add_column(col, justify="right" if col in ("expected", "got") else "left", no_wrap=True)
+    for r in rows:
+        got = "null" if r.got is None else f"{r.got:.6g}"
+        table.add_row(lit(r.engine), lit(r.metric), lit(r.expected), lit(got),
+                      "[green]ok[/green]" if r.ok else "[red]FAIL[/red]")
+    out_console().print(table)
+    if json_out is not None:
+        write_json(rows, json_out)
+    failed = sum(not r.ok for r in rows)
+    out_console().print(f"[red]{failed} of {len(rows)} checks failed[/red]" if failed
+                        else f"[green]all {len(rows)} checks passed[/green]")
+    raise typer.Exit(1 if failed else 0)
+
+
 def demo_command(
     out: Path = typer.Option(Path("phiphantom-demo"), "--out", help="Folder for the demo dataset and results."),
     patients: int = typer.Option(6, help="Synthetic patients in the demo dataset."),

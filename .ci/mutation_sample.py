@@ -1,5 +1,9 @@
 """Keep a seeded random sample of a cosmic-ray session's pending mutants; mark the rest skipped.
 
+First, mutants inside a type annotation are skipped when the module has ``from __future__ import
+annotations``: such annotations are never evaluated, so those mutants are equivalent by construction
+(``np.ndarray | None`` -> ``np.ndarray + None``). Only the rest are sampled and counted.
+
 Run with the mutation tool's own interpreter (build/mutation/venv, where cosmic-ray is installed):
 ``python .ci/mutation_sample.py SESSION.sqlite COUNT SEED``. COUNT 0 keeps every mutant.
 Same session, count and seed => the same mutants (job ids are sorted before sampling).
@@ -7,15 +11,52 @@ Same session, count and seed => the same mutants (job ids are sorted before samp
 
 from __future__ import annotations
 
+import ast
 import random
 import sys
+from pathlib import Path
 
 from cosmic_ray.work_db import use_db
 from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
 
+def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(start, end) (line, column) of every annotation, when the module postpones their evaluation."""
+    tree = ast.parse(source)
+    if not any(isinstance(n, ast.ImportFrom) and n.module == "__future__" and any(a.name == "annotations" for a in n.names)
+               for n in tree.body):
+        return []
+    nodes: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg) and node.annotation is not None:
+            nodes.append(node.annotation)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns is not None:
+            nodes.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            nodes.append(node.annotation)
+    return [((n.lineno, n.col_offset), (n.end_lineno or n.lineno, n.end_col_offset or 0)) for n in nodes]
+
+
+def skip_annotations(db: object) -> int:
+    """Mark the mutants inside postponed annotations skipped; how many."""
+    skipped = []
+    spans: dict[Path, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+    for item in db.pending_work_items:  # type: ignore[attr-defined]
+        for m in item.mutations:
+            if m.module_path not in spans:
+                spans[m.module_path] = annotation_spans(Path(m.module_path).read_text(encoding="utf-8"))
+            if any(a <= tuple(m.start_pos) and tuple(m.end_pos) <= b for a, b in spans[m.module_path]):
+                skipped.append(item.job_id)
+                break
+    if skipped:
+        db.set_multiple_results(skipped, WorkResult(  # type: ignore[attr-defined]
+            output="in a postponed annotation: equivalent", worker_outcome=WorkerOutcome.SKIPPED))
+    return len(skipped)
+
+
 def main(session: str, count: int, seed: int) -> int:
     with use_db(session) as db:
+        skip_annotations(db)
         # Order by position in the file, not by job id (a fresh uuid per init): same sample on every run.
         items = sorted(db.pending_work_items, key=lambda w: [(m.operator_name, m.occurrence) for m in w.mutations])
         if count <= 0 or count >= len(items):

@@ -204,9 +204,15 @@ def selftest_command(
     seed: int = typer.Option(17, help="Seed of the generated dataset."),
 ) -> None:
     """Check the scorer: flawed engines on a fresh small dataset must score what the metric definitions imply."""
-    from .selftest import run_selftest, write_json
+    from .dataset import DatasetError
+    from .engines.base import EngineError
+    from .selftest import SelftestError, run_selftest, write_json
 
-    rows = run_selftest(keep, seed=seed)
+    try:
+        rows = run_selftest(keep, seed=seed)
+    except (SelftestError, DatasetError, EngineError) as exc:
+        console.print(f"[red]error:[/red] {lit(exc)}")
+        raise typer.Exit(2) from None
     table = Table(title="Benchmark self-test", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for col in ("engine", "metric", "expected", "got", "ok"):
         table.add_column(col, justify="right" if col in ("expected", "got") else "left", no_wrap=True)

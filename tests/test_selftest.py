@@ -73,3 +73,13 @@ def test_gallery_engines_read_the_ground_truth_but_are_no_engine_spec() -> None:
         if engine.name != "oracle":
             with pytest.raises(EngineError):
                 build_engine(engine.name)
+
+
+def test_keep_refuses_a_folder_with_files(tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("user data", encoding="utf-8")
+    result = CliRunner().invoke(app, ["bench", "selftest", "--keep", str(mine)])
+    assert result.exit_code == 2 and "new or empty" in result.output
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+    assert (mine / "notes.txt").read_text(encoding="utf-8") == "user data"

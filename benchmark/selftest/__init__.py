@@ -3,7 +3,7 @@ with the scores the metric definitions imply, checked on a small dataset generat
 
 from .expected import Expect, Facts, dataset_facts, expectations
 from .gallery import GALLERY, GalleryEngine
-from .run import Row, check, run_selftest, write_json
+from .run import Row, SelftestError, check, run_selftest, write_json
 
-__all__ = ["GALLERY", "Expect", "Facts", "GalleryEngine", "Row", "check", "dataset_facts", "expectations",
-           "run_selftest", "write_json"]
+__all__ = ["GALLERY", "Expect", "Facts", "GalleryEngine", "Row", "SelftestError", "check", "dataset_facts",
+           "expectations", "run_selftest", "write_json"]

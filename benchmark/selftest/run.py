@@ -1,6 +1,7 @@
 """``phiphantom bench selftest``: run the gallery on a fresh small dataset and check every expected score.
 
-One dataset (3 patients, two studies each, cines and stills, grey and RGB, some JPEG; generated into a
+One dataset (2 patients, two studies of two files each, so that every patient and every UID group has two
+files and a per-file flaw breaks it; cines and stills, grey and RGB, some JPEG; generated into a
 temporary folder that is removed afterwards, unless ``keep`` names a folder) is scored for every gallery engine
 in one ``run_bench`` call; each :class:`~.expected.Expect` becomes one row ``(engine, metric, expected, got,
 ok)``. The dataset's own counts are checked too (``phi_boxes``: the scorer's count against ``gt/``'s).
@@ -21,6 +22,10 @@ from .expected import Expect, dataset_facts, exact, expectations
 from .gallery import GALLERY
 
 
+class SelftestError(ValueError):
+    """The self-test cannot run as asked (message safe to show)."""
+
+
 @dataclass(frozen=True)
 class Row:
     """One line of the self-test table."""
@@ -35,7 +40,7 @@ class Row:
 
 def selftest_config(out: Path, seed: int = 17) -> GenerateConfig:
     """The self-test's dataset: small, with every kind of file the scorer handles."""
-    return GenerateConfig(out=out, patients=3, studies_per_patient=2, files_per_study=(1, 2), cine_fraction=0.5,
+    return GenerateConfig(out=out, patients=2, studies_per_patient=2, files_per_study=(2, 2), cine_fraction=0.5,
                           frames=(3, 4), sizes=((640, 480),), jpeg_fraction=0.3, rgb_fraction=0.5, seed=seed,
                           workers=1, validate=False, progress=False)
 
@@ -56,7 +61,13 @@ def check(results: dict, checks: dict[str, list[Expect]]) -> list[Row]:
 
 
 def run_selftest(workdir: Path | None = None, seed: int = 17, ocr: bool = True) -> list[Row]:
-    """Generate the dataset, run every gallery engine, return the checked rows (``workdir``: keep files there)."""
+    """Generate the dataset, run every gallery engine, return the checked rows.
+
+    ``workdir``: generate and score there and keep the files; it must be new or empty (:class:`SelftestError`
+    otherwise: nothing the user did not hand over is ever overwritten).
+    """
+    if workdir is not None and Path(workdir).exists() and (not Path(workdir).is_dir() or any(Path(workdir).iterdir())):
+        raise SelftestError("the self-test folder must be new or empty")
     root = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="phiphantom-selftest-"))
     try:
         data = root / "dataset"

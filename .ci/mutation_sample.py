@@ -5,7 +5,8 @@ annotations``: such annotations are never evaluated, so those mutants are equiva
 (``np.ndarray | None`` -> ``np.ndarray + None``). Only the rest are sampled and counted.
 
 Run with the mutation tool's own interpreter (build/mutation/venv, where cosmic-ray is installed):
-``python .ci/mutation_sample.py SESSION.sqlite COUNT SEED``. COUNT 0 keeps every mutant.
+``python .ci/mutation_sample.py SESSION.sqlite COUNT SEED [FUNCTIONS]``. COUNT 0 keeps every mutant;
+FUNCTIONS (comma-separated top-level function names) keeps only the mutants inside those functions.
 Same session, count and seed => the same mutants (job ids are sorted before sampling).
 """
 
@@ -54,9 +55,29 @@ def skip_annotations(db: object) -> int:
     return len(skipped)
 
 
-def main(session: str, count: int, seed: int) -> int:
+def skip_outside(db: object, functions: set[str]) -> int:
+    """Mark the mutants outside the named top-level functions skipped; how many."""
+    skipped = []
+    spans: dict[Path, list[tuple[int, int]]] = {}
+    for item in db.pending_work_items:  # type: ignore[attr-defined]
+        m = item.mutations[0]
+        if m.module_path not in spans:
+            tree = ast.parse(Path(m.module_path).read_text(encoding="utf-8"))
+            spans[m.module_path] = [(n.lineno, n.end_lineno or n.lineno) for n in tree.body
+                                    if isinstance(n, ast.FunctionDef) and n.name in functions]
+        if not any(a <= m.start_pos[0] <= b for a, b in spans[m.module_path]):
+            skipped.append(item.job_id)
+    if skipped:
+        db.set_multiple_results(skipped, WorkResult(  # type: ignore[attr-defined]
+            output="outside the target functions", worker_outcome=WorkerOutcome.SKIPPED))
+    return len(skipped)
+
+
+def main(session: str, count: int, seed: int, functions: str = "") -> int:
     with use_db(session) as db:
         skip_annotations(db)
+        if functions:
+            skip_outside(db, set(functions.split(",")))
         # Order by position in the file, not by job id (a fresh uuid per init): same sample on every run.
         items = sorted(db.pending_work_items, key=lambda w: [(m.operator_name, m.occurrence) for m in w.mutations])
         if count <= 0 or count >= len(items):
@@ -68,4 +89,4 @@ def main(session: str, count: int, seed: int) -> int:
 
 
 if __name__ == "__main__":
-    print(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
+    print(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), *sys.argv[4:5]))

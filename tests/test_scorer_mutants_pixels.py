@@ -149,6 +149,41 @@ def test_box_at_the_frame_edge_uses_the_ring_it_has():
     assert not box_frames_ok(inp, _shift_ink(inp, row, alpha, -49), row, alpha, True).any()
 
 
+def _ringed(x: int, y: int, w: int, h: int, low: set[str]) -> tuple[np.ndarray, BoxRow, np.ndarray]:
+    """A box whose ring sides in ``low`` are 40 and the others 120, balanced so the ring median is 80.
+
+    The box's own background is 60 and its ink (vertical bars) 140: signal 60, so a change of 30 is
+    needed. Everything beyond the ring is 200: reading a pixel too many, too few or from the wrong
+    row/column moves the median to 40, 60, 120 or 200 and the needed change with it.
+    """
+    fh, fw = 40, 60
+    frames = np.full((T, fh, fw), 200, np.uint8)
+    sides = {"top": (slice(y - 1, y), slice(max(0, x - 1), x + w + 1)), "bottom": (slice(y + h, y + h + 1),
+             slice(max(0, x - 1), x + w + 1)), "left": (slice(y, y + h), slice(x - 1, x)),
+             "right": (slice(y, y + h), slice(x + w, x + w + 1))}
+    present = {k: v for k, v in sides.items() if (k != "top" or y > 0) and (k != "bottom" or y + h < fh)
+               and (k != "left" or x > 0) and (k != "right" or x + w < fw)}
+    for name, (rows, cols) in present.items():
+        frames[:, rows, cols] = 40 if name in low else 120
+    counts = {k: frames[0, r, c].size for k, (r, c) in present.items()}
+    assert sum(v for k, v in counts.items() if k in low) * 2 == sum(counts.values()), counts
+    alpha = np.zeros((h, w), np.uint8)
+    alpha[2:h - 2, 2:w - 2:2] = 255
+    frames[:, y:y + h, x:x + w] = np.where(alpha > 0, 140, 60)
+    row = BoxRow.from_row({"bbox_x": x, "bbox_y": y, "bbox_w": w, "bbox_h": h, "box_id": "r", "is_phi": "1",
+                           "frame_start": 0, "frame_end": T}, lenient=True)
+    return frames, row, alpha
+
+
+def test_ring_median_takes_exactly_the_one_pixel_ring_on_every_side():
+    # inside the frame; in the top-left corner (no top, no left side); in the bottom-right corner
+    cases = ((10, 8, 30, 20, {"top", "left"}), (0, 0, 20, 21, {"bottom"}), (40, 19, 20, 21, {"top"}))
+    for x, y, w, h, low in cases:
+        inp, row, alpha = _ringed(x, y, w, h, low)
+        assert box_frames_ok(inp, _shift_ink(inp, row, alpha, 30), row, alpha, True).all(), (x, y)
+        assert not box_frames_ok(inp, _shift_ink(inp, row, alpha, 29), row, alpha, True).any(), (x, y)
+
+
 def test_faint_antialiased_box_falls_back_to_all_its_ink():
     inp, row, masks = _scene()
     faint_alpha = (masks["b0"] // 255 * 100).astype(np.uint8)  # no pixel reaches alpha 128

@@ -223,6 +223,13 @@ def test_image_damage_counts_changes_above_ten_levels_outside_boxes_only():
     assert score_pixels(inp, out, [row], masks).damaged_pixels == int(free[:, 100:].sum())
 
 
+def test_no_image_pixels_means_no_damage():
+    inp, row, masks = _scene()
+    masks["image_mask"][:] = False                             # a screen with no image region (all text)
+    score = score_pixels(inp, np.zeros_like(inp), [row], masks)
+    assert (score.image_pixels, score.damaged_pixels, score.boxes[0].ok) == (0, 0, True)
+
+
 def test_decode_luma_of_a_real_rgb_cine(tmp_path):
     rgb = np.zeros((2, 4, 5, 3), np.uint8)
     rgb[..., 0], rgb[1, ..., 1], rgb[0, ..., 2] = 200, 100, 50

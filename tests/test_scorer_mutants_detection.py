@@ -61,6 +61,13 @@ def test_one_to_one_and_best_pairs_first():
     assert match_detections([_det(0, 0, 36, 10), _det(0, 20, 40, 30)], [a, b], 1) == (2, 0, 0)
 
 
+def test_counts_with_several_boxes_and_detections_unmatched():
+    boxes = [_box(0, 0, 30, 10), _box(0, 20, 30, 10), _box(0, 40, 30, 10)]
+    assert match_detections([_det(0, 0, 30, 10)], boxes, 1) == (1, 0, 2)
+    dets = [_det(0, 0, 30, 10), _det(50, 0, 80, 10), _det(50, 20, 80, 30)]
+    assert match_detections(dets, boxes[:1], 1) == (1, 2, 0)
+
+
 def test_frames_are_counted_separately_and_ranges_respected():
     box = _box(0, 0, 30, 10, frames=(0, 3))
     assert match_detections([_det(0, 0, 30, 10, frames=(0, 3))], [box], 3) == (3, 0, 0)

@@ -67,6 +67,10 @@ def test_byte_hits_take_the_longest_form_first_and_respect_the_window():
     assert list(m.byte_hits(buf, 0, 8)) == []                           # "DOE^JOHN" runs past the window
 
 
+def test_forms_are_kept_longest_first():
+    assert PhiMatcher({"DOE", "ANN", "DOE^JOHN", "JOHN"}).forms == ["DOE^JOHN", "JOHN", "ANN", "DOE"]
+
+
 def test_byte_hits_are_token_bounded_like_text():
     m = PhiMatcher({"20190312"})
     for inside in (b"1.2.20190312.4", b"1.20190312", b"20190312.5", b"120190312", b"a20190312"):

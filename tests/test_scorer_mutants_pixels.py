@@ -177,8 +177,10 @@ def _ringed(x: int, y: int, w: int, h: int, low: set[str]) -> tuple[np.ndarray, 
 
 def test_ring_median_takes_exactly_the_one_pixel_ring_on_every_side():
     # inside the frame (x + w odd: (x + w) ^ 1 is not x + w + 1); in the top-left corner (no top, no left
-    # side); in the bottom-right corner, where x | w and y ^ h fall short of x + w and y + h
-    cases = ((11, 8, 30, 20, {"top", "left"}), (0, 0, 20, 21, {"bottom"}), (30, 9, 30, 31, {"top"}))
+    # side); in the bottom-right corner, where x | w and y ^ h fall short of x + w and y + h; on the left
+    # and right edges (the top and bottom rows start at column 0 or end at the frame's width)
+    cases = ((11, 8, 30, 20, {"top", "left"}), (0, 0, 20, 21, {"bottom"}), (30, 9, 30, 31, {"top"}),
+             (0, 5, 10, 22, {"right"}), (50, 5, 10, 22, {"left"}))
     for x, y, w, h, low in cases:
         inp, row, alpha = _ringed(x, y, w, h, low)
         assert box_frames_ok(inp, _shift_ink(inp, row, alpha, 30), row, alpha, True).all(), (x, y)

@@ -79,9 +79,9 @@ def _classified(ocr, classifier: Classifier, view: np.ndarray, segments: list[Se
         decision = classifier.decide(text, seg.width, seg.height, read.confidence)
         boxes.append(TextBox(seg.x0 + dx, seg.y0 + dy, seg.x1 + dx, seg.y1 + dy, fs, fe, decision, text))
         confidences.append(read.confidence)
+    boxes = in_phrases(boxes, confidences, classifier)  # a clock's "18:" | "23:" | "29" too
     if glyphs is not None:  # one changing region's state: too little of the screen for layout
         return boxes
-    boxes = in_phrases(boxes, confidences, classifier)
     return with_layout(boxes, classifier, view.shape[-1], view.shape[-2])
 
 

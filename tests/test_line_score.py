@@ -56,3 +56,14 @@ def test_thresholds_and_covered():
 def test_a_header_value_is_not_discounted_by_clinical_wording():
     s = score_line("Long", [Evidence("header", 1.0, 0, 4, "PatientName"), Evidence("anatomy", -0.8, 0, 4)])
     assert s.score == pytest.approx(1.0) and s.phi == pytest.approx(1.0)
+
+
+def test_thresholds_at_or_below_zero_keep_lines_scored_below_them():
+    """A complete read is no evidence at any threshold (a threshold of 0 once removed every kept line)."""
+    from phiphantom.deid.pixels.classify import Classifier, HeaderValues
+
+    for cut in (-0.3, 0.0):
+        classifier = Classifier(HeaderValues(), threshold=cut)
+        assert not classifier.decide("Gain 52", 40, 12).redact  # -0.6: below the threshold
+        assert classifier.decide("QUORBLE VANTIX", 110, 12).redact  # 0.45: above it
+    assert Classifier(HeaderValues(), threshold=0.0).decide("L ]", 110, 16).reason == "unreadable"  # under-read

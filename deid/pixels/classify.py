@@ -217,6 +217,7 @@ class Classifier:
     threshold: float | None = None  # the score a line must reach to be redacted (None: the policy's default)
     layout: bool = True        # take layout evidence (off when verifying a redaction: see clean._verify)
     changing: bool = False     # the text changes from frame to frame (a state of a changing region: detect)
+    _seen: dict[str, tuple[Evidence, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -224,7 +225,11 @@ class Classifier:
         self.cut = threshold_for(self.policy, self.threshold)
 
     def evidence(self, text: str) -> list[Evidence]:
-        """Every recogniser's evidence about one line (PHI and clinical)."""
+        """Every recogniser's evidence about one line (PHI and clinical); a file's lines are judged more
+        than once (phrases, verification), so each text's evidence is kept for this classifier's file."""
+        cached = self._seen.get(text)
+        if cached is not None:
+            return list(cached)
         found: list[Evidence] = []
         keyword = self.header.match(text)
         if keyword:
@@ -233,15 +238,14 @@ class Classifier:
             labels = self.ner(text)
             if labels:
                 found.append(Evidence("ner", NER_WEIGHT, 0, len(text), labels[0]))
-        return found + self.text_evidence(text)
+        found += self.text_evidence(text)
+        self._seen[text] = tuple(found)
+        return list(found)
 
     @staticmethod
     def text_evidence(text: str) -> list[Evidence]:
         """The evidence of the recognisers that place it on characters (grammar, names, clinical grammar)."""
         return phi_evidence(text) + name_evidence(text) + clinical_evidence(text)
-
-    def score(self, text: str) -> LineScore:
-        return score_line(text, self.evidence(text))
 
     def decide(self, text: str, width: int = 0, height: int = 0, confidence: float = 100.0,
                context: Sequence[Evidence] = ()) -> Decision:
@@ -263,8 +267,9 @@ class Classifier:
                 return Decision(True, "unreadable", "unreadable", score)
             return Decision(False, "kept", "unreadable-short", score)
         decision = self._judge(text, evidence)
-        if not decision.redact and self._under_read(text, width, height) >= self.cut:
-            return Decision(True, "unreadable", "under-read", self._under_read(text, width, height), decision.phi_kinds)
+        under = self._under_read(text, width, height)
+        if not decision.redact and under > 0 and under >= self.cut:  # a complete read is no evidence at any threshold
+            return Decision(True, "unreadable", "under-read", under, decision.phi_kinds)
         return decision
 
     @staticmethod

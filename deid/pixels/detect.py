@@ -27,13 +27,14 @@ from .glyph_memory import GlyphMemory
 from .image_area import PLATE_FLAT_STD, background_frames, plain_pixels
 from .layout_evidence import Line, layout_evidence
 from .line_extend import carry_lines
+from .line_score import UNEXPLAINED_WEIGHT
 from .text_find import Segment, find_segments, segments_in, stroke_mask, top_hat
 
 OCR_MARGIN = 2
 DYNAMIC_CHANGE = 24  # grey levels: a pixel that changes more than this across frames is dynamic
 MAX_DYNAMIC_HEIGHT = 64  # pixels: clocks and counters are one line of text
 PLAIN_PAD = 4  # pixels of surroundings included when judging a changing region's background
-NO_EVIDENCE = ("unreadable",)  # under balanced: a redaction reason that says nothing about what the text is
+NO_EVIDENCE = ("unreadable",)  # a redaction reason that says nothing about what the text is (see _dynamic)
 #: Boxes this many heights apart on one line still share evidence (detect.in_phrases: widely spaced
 #: "11:" | "07:" | "23"); redaction spreads only over :func:`same_phrase`'s default two heights
 PHRASE_EVIDENCE_GAP = 3.0
@@ -315,11 +316,12 @@ def _dynamic(view, search, region, classifier, ocr) -> list[TextBox]:
             seen[key] = _classified(ocr, classifier, crop, segments_in(tophat, sub_search), fs, fe, x0, y0,
                                     glyphs, tophat)
         state_boxes = seen[key]
-        # strict: any redaction takes the whole region (fast, and what strict means: when in doubt, remove).
-        # balanced: a state that is only unreadable is redacted on its own frames, so one misread state of
-        # a 150-frame counter does not take the counter off all 150 frames (every state is then read)
+        # a threshold that removes unexplained text (strict): any redaction takes the whole region (fast, and
+        # what strict means: when in doubt, remove). One that keeps it (balanced): a state that is only
+        # unreadable is redacted on its own frames, so one misread state of a 150-frame counter does not take
+        # the counter off all 150 frames (every state is then read)
         evidence = [b for b in state_boxes if b.decision.redact
-                    and not (classifier.policy == "balanced" and b.decision.reason in NO_EVIDENCE)]
+                    and not (classifier.cut > UNEXPLAINED_WEIGHT and b.decision.reason in NO_EVIDENCE)]
         if evidence:
             return [_whole_region(view, search, region, evidence[0].decision)]
         boxes.extend(TextBox(b.x0, b.y0, b.x1, b.y1, fs, fe, b.decision, b.text) for b in state_boxes)

@@ -1,9 +1,10 @@
 """One piece of evidence about a line of burned-in text, and the score the evidence adds up to.
 
 Every recogniser of the pixel classifier (PHI grammar, person names, header values, clinical grammar,
-layout) returns :class:`Evidence` for the characters it explains. The classifier adds them up into one
-score per line (:mod:`.line_score`), so that ``strict`` and ``balanced`` are two thresholds on the same
-decision, and records the strongest reasons.
+layout) returns :class:`Evidence` for the characters it explains. The classifier adds a line's own
+evidence up into one score (:mod:`.line_score`), so that ``strict`` and ``balanced`` are two thresholds
+on the same decision, combines layout evidence with that score (``Classifier.with_layout``), and
+records the strongest reasons.
 
 Weights: positive towards PHI (1.0 = certain on its own: a full date, a header value, an e-mail
 address), negative towards clinical text (-1.0 = certain: a parameter with its value and unit). The

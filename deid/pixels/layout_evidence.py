@@ -52,11 +52,11 @@ Rules (weights are on the scale of :mod:`.evidence`: 1.0 decisive alone, 0.3-0.7
     A line whose line above and line below are both PHI lines (own score >= 0.7), not both only a date
     or a time (the exam date over the clock is no patient block). Reason: a line inside a left-aligned
     block of PHI lines is part of the block (a second name line, an address).
-``banner-first-line`` (0.5)
+``banner-first-line`` (0.4)
     The banner is the set of lines in the top 12% of the frame (box ending within it, half a line height
     of tolerance); its first line is the leftmost box on the topmost row that is not already a PHI line
     (own score >= 0.7: a date or an ID printed before the name needs no help). Reason: the top banner of
-    an ultrasound screen starts with the patient's name on most devices; at 0.5 it decides only with
+    an ultrasound screen starts with the patient's name on most devices; at 0.4 (below balanced) it decides only with
     other evidence. The first line's word boxes go with it, as for ``after-label``.
 
 Targets: never a line whose own score is strongly clinical (<= -0.8: the clinical grammar wins there);

@@ -34,7 +34,7 @@ CLINICAL_WEIGHT = 0.6
 
 #: PHI evidence clinical wording cannot weaken: a value of this file's own header seen in its pixels
 #: is PHI even when it is also a clinical word (a patient named ``Long``)
-UNDISCOUNTED = frozenset({"header"})
+UNDISCOUNTED = frozenset({"header", "ner"})  # NER's evidence spans its whole line (ner.py gives no spans)
 
 #: Default thresholds of the two policies: strict removes a line when more than about a tenth of its
 #: characters are unexplained; balanced needs PHI evidence of at least moderate strength

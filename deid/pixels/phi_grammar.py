@@ -72,7 +72,7 @@ _DAY_MONTH_DOTTED = re.compile(_NOT_AFTER_NUMBER + r"(?P<d>[0-3]?\d)\.\s?(?P<m>[
 _MONTH_YEAR = re.compile(_NOT_AFTER_NUMBER + r"(?:(?P<m>0?[1-9]|1[0-2])\s?[./-]\s?(?P<y>(?:19|20)\d\d)|"
                          r"(?P<y2>(?:19|20)\d\d)[./-](?P<m2>0[1-9]|1[0-2]))(?![0-9]|[./-]\d)")
 _SLASH_PAIR = re.compile(_NOT_AFTER_NUMBER + r"(?P<a>\d{1,2})\s?/\s?(?P<b>\d{1,2})(?![0-9]|\s?[./:-]\s?\d)")
-#: A bare year's weight: at the balanced threshold (line_score), so a lone "1984" is removed by both policies
+#: A bare year's weight: above the balanced threshold (0.5, line_score), so a lone "1984" is removed by both policies
 BARE_YEAR = 0.6
 _BARE_YEAR = re.compile(r"(?<![0-9a-z])(?<![0-9][./:,-])(?:19|20)\d\d(?![0-9]|[.,:/-]\d)")
 
@@ -266,10 +266,10 @@ def _partial_dates(line: _Line) -> Iterator[Evidence]:
 
 
 def _bare_years(line: _Line) -> Iterator[Evidence]:
-    v = line.v
     """A bare 4-digit year 1900-2099 (BARE_YEAR): on a screen, alone, most often the year of a birth or
     a study date whose other parts OCR split off ("24." | "05." | "1984"); a number with a unit or a
     parameter name beside it gets clinical evidence on the same characters, which outweighs it."""
+    v = line.v
     for m in _scan(_BARE_YEAR, v, line.longest >= 4):
         yield _ev("date", BARE_YEAR, m.start(), m.end(), "year")
 

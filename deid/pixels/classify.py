@@ -257,16 +257,17 @@ class Classifier:
         if self.readable_only:
             return self._decide_read(text, width, height, confidence)
         evidence = self.evidence(text) + list(context) if re.search(r"\w", text) else []
+        line = score_line(text, evidence)
         # a read OCR is unsure of is still judged when it has PHI evidence or is wholly explained as clinical
         # text (a misread rarely spells a parameter with its value); short reads have low confidence anyway
-        garbled = confidence < MIN_CONFIDENCE and len(text) > 4 and not _trusted(score_line(text, evidence))
+        garbled = confidence < MIN_CONFIDENCE and len(text) > 4 and not _trusted(line)
         if not text or not re.search(r"\w", text) or garbled:
             short = bool(height) and width <= SHORT_MARK_RATIO * height
             score = UNREADABLE_SHORT if short else UNREADABLE_LONG
             if score >= self.cut:
                 return Decision(True, "unreadable", "unreadable", score)
             return Decision(False, "kept", "unreadable-short", score)
-        decision = self._judge(text, evidence)
+        decision = self._judge(line, evidence)
         under = self._under_read(text, width, height)
         if not decision.redact and under > 0 and under >= self.cut:  # a complete read is no evidence at any threshold
             return Decision(True, "unreadable", "under-read", under, decision.phi_kinds)
@@ -298,8 +299,7 @@ class Classifier:
             return decision
         return Decision(True, _reason(layout), "layout", score, decision.phi_kinds | {"layout"})
 
-    def _judge(self, text: str, evidence: list[Evidence]) -> Decision:
-        line = score_line(text, evidence)
+    def _judge(self, line: LineScore, evidence: list[Evidence]) -> Decision:
         kinds = frozenset(e.kind for e in evidence if e.weight > 0)
         if line.score >= self.cut:
             if line.top is not None and line.score == line.phi:
@@ -317,11 +317,9 @@ class Classifier:
             return Decision(False, "kept", "not-read")  # a glyph-sized or upright stroke: anatomy, not a line
         evidence = self.evidence(text)
         line = score_line(text, evidence)
-        if line.top is not None and line.phi >= self.cut:
-            return self._judge(text, evidence)
-        if confidence < READ_CONFIDENCE:
+        if confidence < READ_CONFIDENCE and not (line.top is not None and line.phi >= self.cut):
             return Decision(False, "kept", "not-read", line.score)
-        return self._judge(text, evidence)
+        return self._judge(line, evidence)
 
     def _counter(self, text: str) -> bool:
         """A frame counter of this clip: "k/N" (k <= N) where N is the clip's own frame count.

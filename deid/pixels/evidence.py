@@ -14,12 +14,9 @@ recogniser explained.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-#: Evidence kinds towards PHI (the ``text_kind`` of a redaction)
-PHI_KINDS = ("header", "date", "time", "age", "sex", "id", "phone", "email", "name", "label", "ner", "layout")
 #: Evidence kinds towards clinical text
 CLINICAL_KINDS = ("parameter", "measurement", "probe", "preset", "mode", "anatomy", "annotation", "device",
                   "counter", "scale", "unit", "word")
@@ -41,16 +38,6 @@ class Evidence:
             raise ValueError(f"evidence weight must lie in [-1, 1], not {self.weight}")
         if not 0 <= self.start <= self.end:
             raise ValueError(f"evidence span must satisfy 0 <= start <= end, not [{self.start}, {self.end})")
-
-    @property
-    def phi(self) -> bool:
-        return self.weight > 0
-
-
-def spans_of(pattern: re.Pattern[str], text: str, kind: str, weight: float, source: str) -> list[Evidence]:
-    """One :class:`Evidence` per match of ``pattern`` in ``text`` (empty matches skipped)."""
-    return [Evidence(kind, weight, m.start(), m.end(), source)
-            for m in pattern.finditer(text) if m.end() > m.start()]
 
 
 def covered(text: str, evidence: Iterable[Evidence]) -> float:

@@ -6,7 +6,8 @@ annotations``: such annotations are never evaluated, so those mutants are equiva
 
 Run with the mutation tool's own interpreter (build/mutation/venv, where cosmic-ray is installed):
 ``python .ci/mutation_sample.py SESSION.sqlite COUNT SEED [FUNCTIONS]``. COUNT 0 keeps every mutant;
-FUNCTIONS (comma-separated top-level function names) keeps only the mutants inside those functions.
+FUNCTIONS (comma-separated top-level function names, or ``Class.method`` for a method of a top-level
+class) keeps only the mutants inside those functions.
 Same session, count and seed => the same mutants (job ids are sorted before sampling).
 """
 
@@ -55,16 +56,26 @@ def skip_annotations(db: object) -> int:
     return len(skipped)
 
 
+def function_spans(tree: ast.Module, functions: set[str]) -> list[tuple[int, int]]:
+    """(first, last) line of each named top-level function, or method named ``Class.method``."""
+    spans = []
+    for node in tree.body:
+        named = [(node.name, node)] if isinstance(node, ast.FunctionDef) else []
+        if isinstance(node, ast.ClassDef):
+            named = [(f"{node.name}.{n.name}", n) for n in node.body if isinstance(n, ast.FunctionDef)]
+        spans += [(n.lineno, n.end_lineno or n.lineno) for name, n in named if name in functions]
+    return spans
+
+
 def skip_outside(db: object, functions: set[str]) -> int:
-    """Mark the mutants outside the named top-level functions skipped; how many."""
+    """Mark the mutants outside the named top-level functions (or ``Class.method``) skipped; how many."""
     skipped = []
     spans: dict[Path, list[tuple[int, int]]] = {}
     for item in db.pending_work_items:  # type: ignore[attr-defined]
         m = item.mutations[0]
         if m.module_path not in spans:
             tree = ast.parse(Path(m.module_path).read_text(encoding="utf-8"))
-            spans[m.module_path] = [(n.lineno, n.end_lineno or n.lineno) for n in tree.body
-                                    if isinstance(n, ast.FunctionDef) and n.name in functions]
+            spans[m.module_path] = function_spans(tree, functions)
         if not any(a <= m.start_pos[0] <= b for a, b in spans[m.module_path]):
             skipped.append(item.job_id)
     if skipped:

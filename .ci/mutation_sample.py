@@ -2,7 +2,10 @@
 
 First, mutants inside a type annotation are skipped when the module has ``from __future__ import
 annotations``: such annotations are never evaluated, so those mutants are equivalent by construction
-(``np.ndarray | None`` -> ``np.ndarray + None``). Only the rest are sampled and counted.
+(``np.ndarray | None`` -> ``np.ndarray + None``). Then the mutants outside FUNCTIONS (below) when named,
+and the mutants listed in ``.ci/mutation-equivalent`` (argued equivalent in docs/mutation.md; keys and
+format in ``.ci/mutation_select.py`` and at the top of that file), so no sample draws one. Only the
+rest are sampled and counted.
 
 Run with the mutation tool's own interpreter (build/mutation/venv, where cosmic-ray is installed):
 ``python .ci/mutation_sample.py SESSION.sqlite COUNT SEED [FUNCTIONS]``. COUNT 0 keeps every mutant;
@@ -14,12 +17,12 @@ Same session, count and seed => the same mutants (job ids are sorted before samp
 from __future__ import annotations
 
 import ast
-import random
 import sys
 from pathlib import Path
 
 from cosmic_ray.work_db import use_db
 from cosmic_ray.work_item import WorkerOutcome, WorkResult
+from mutation_select import LIST_FILE, Mutant, listed, read_list, sample  # .ci/mutation_select.py, beside this file
 
 
 def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
@@ -84,19 +87,35 @@ def skip_outside(db: object, functions: set[str]) -> int:
     return len(skipped)
 
 
+def skip_equivalent(db: object, path: Path = LIST_FILE) -> int:
+    """Mark the mutants listed in the skip list (.ci/mutation-equivalent) skipped; how many. Stale entries: stderr."""
+    mutants = [Mutant(w.job_id, m.module_path.as_posix(), m.operator_name, m.occurrence, m.start_pos[0])
+               for w in db.work_items for m in w.mutations[:1]]  # type: ignore[attr-defined]
+    found, stale = listed(mutants, read_list(path), lambda module: Path(module).read_text(encoding="utf-8"))
+    for entry in stale:
+        print(f"{path.name} line {entry.line}: no mutant of {entry.module} matches (its line changed? argue it again)",
+              file=sys.stderr)
+    pending = {w.job_id for w in db.pending_work_items}  # type: ignore[attr-defined]
+    skipped = [job_id for job_id in found if job_id in pending]
+    if skipped:
+        db.set_multiple_results(skipped, WorkResult(  # type: ignore[attr-defined]
+            output="listed equivalent (.ci/mutation-equivalent)", worker_outcome=WorkerOutcome.SKIPPED))
+    return len(skipped)
+
+
 def main(session: str, count: int, seed: int, functions: str = "") -> int:
     with use_db(session) as db:
         skip_annotations(db)
         if functions:
             skip_outside(db, set(functions.split(",")))
+        skip_equivalent(db)
         # Order by position in the file, not by job id (a fresh uuid per init): same sample on every run.
         items = sorted(db.pending_work_items, key=lambda w: [(m.operator_name, m.occurrence) for m in w.mutations])
-        if count <= 0 or count >= len(items):
-            return len(items)
-        keep = {w.job_id for w in random.Random(seed).sample(items, count)}
+        keep = set(sample([w.job_id for w in items], count, seed))
         skip = [w.job_id for w in items if w.job_id not in keep]
-        db.set_multiple_results(skip, WorkResult(output="not in the sample", worker_outcome=WorkerOutcome.SKIPPED))
-        return count
+        if skip:
+            db.set_multiple_results(skip, WorkResult(output="not in the sample", worker_outcome=WorkerOutcome.SKIPPED))
+        return len(keep)
 
 
 if __name__ == "__main__":

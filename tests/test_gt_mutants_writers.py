@@ -93,6 +93,11 @@ def test_an_unpacked_image_mask_of_an_older_dataset_still_reads_and_any_other_wi
     one_column = np.array([[1], [0]], np.uint8)  # 1 column: packed and unpacked widths are both 1; unpacked wins
     assert unpack_image_mask(one_column, 1, where).tolist() == [[True], [False]]
     assert unpack_image_mask(np.array([[0b10100000]], np.uint8), 3, where).tolist() == [[True, False, True]]
+    rng = np.random.default_rng(5)
+    for columns in (2, 7, 8, 9, 15, 16, 17):  # packed widths 1, 1, 1, 2, 2, 2, 3
+        mask = rng.random((3, columns)) > 0.5
+        mask[0, -1] = True  # the last column inked: a short unpack count drops it
+        assert np.array_equal(unpack_image_mask(pack_image_mask(mask), columns, where), mask), columns
     assert unpack_image_mask(np.zeros((0, 10), np.uint8), 10, where).shape == (0, 10)
     for bad, columns in ((np.zeros((2, 3), np.uint8), 10), (np.full((1, 10), 2, np.uint8), 10),
                          (np.zeros(10, np.uint8), 10), (np.zeros((1, 2, 10), np.uint8), 10)):
@@ -228,6 +233,8 @@ def test_finishing_before_every_file_is_in_is_refused_and_discard_leaves_no_part
     results = _results()
     writer = GroundTruthWriter(tmp_path, CATEGORIES, 3)
     writer.add(results[0])
+    with pytest.raises(RuntimeError, match="ground truth incomplete: 1 of 3 files written"):
+        writer.finish()  # nothing waiting, files 1 and 2 not in yet
     writer.add(results[2])  # file 1 missing: file 2 waits
     with pytest.raises(RuntimeError, match="ground truth incomplete: 1 of 3 files written"):
         writer.finish()

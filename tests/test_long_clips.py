@@ -133,9 +133,9 @@ def test_one_odd_state_of_a_long_counter(policy):
     covered = np.zeros(frames, dtype=bool)
     for b in redacted:
         covered[b.frame_start:b.frame_end] = True
-    if policy == "strict":  # when in doubt, the whole counter goes, on every frame
-        assert covered.all()
-    else:                   # balanced: whatever OCR makes of the smear, the other 39 states stay
-        assert not covered[np.arange(frames) != 7].any()
-        kinds = {b.decision.text_kind for b in boxes if b.frame_start != 7}
-        assert kinds == {"frame-counter"}, kinds
+    # the smear is redacted on its own frame under strict (unreadable) and may stay under balanced (a mark of
+    # unknown meaning); it says nothing about the other 39 states, which stay under both policies
+    assert covered[7] or policy == "balanced"
+    assert not covered[np.arange(frames) != 7].any()
+    kinds = {b.decision.text_kind for b in boxes if b.frame_start != 7}
+    assert kinds == {"frame-counter"}, kinds

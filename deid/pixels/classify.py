@@ -171,9 +171,13 @@ class HeaderValues:
 #: A frame counter: "12/150", "12 / 150", optionally after a label ("Fr 12/150" is two words).
 _COUNTER = re.compile(r"^(\d{1,4})\s*/\s*(\d{1,4})$")
 #: Letters OCR gives for digits in a small counter ("S/10" is 5/10 or 9/10: either is a counter state)
-_DIGIT_SLIPS = str.maketrans("SOolIB", "500118")
+_DIGIT_SLIPS = str.maketrans("SOolIB|", "5001181")
+#: Digits OCR gives for letters of a counter's label ("1MG" for IMG)
+_LETTER_SLIPS = str.maketrans("1058", "IOSB")
 #: Counters out of at most this many frames look like day/month or month/day dates: left to the PHI rules.
 DATE_LIKE_COUNT = 31
+#: The most letters a frame number's label may have ("Imm.", "IMG", "Bild", "Frame", "Image")
+COUNTER_LABEL_LETTERS = 7
 
 
 #: Unreadable text (OCR found no letters or read garbage): a glyph-sized mark scores below both thresholds;
@@ -248,11 +252,14 @@ class Classifier:
         return phi_evidence(text) + name_evidence(text) + clinical_evidence(text)
 
     def decide(self, text: str, width: int = 0, height: int = 0, confidence: float = 100.0,
-               context: Sequence[Evidence] = ()) -> Decision:
+               context: Sequence[Evidence] = (), frame: int | None = None) -> Decision:
         """The decision about one line of text; ``context``: evidence its phrase gave these characters
-        (:func:`.detect.in_phrases`), spans in ``text`` with its whitespace runs made single spaces."""
+        (:func:`.detect.in_phrases`), spans in ``text`` with its whitespace runs made single spaces;
+        ``frame``: the first frame of the changing region's state the text was read in (None: static text)."""
         text = " ".join(text.split())
-        if self._counter(text):  # exactly "k/N" with N this clip's frame count: evidence enough at any confidence
+        # exactly "k/N" with N this clip's frame count, or a changing region showing its own frame number:
+        # evidence enough at any confidence
+        if self._counter(text) or (frame is not None and self.frame_number(text, frame)):
             return Decision(False, "allowlist", "frame-counter", -1.0)
         if self.readable_only:
             return self._decide_read(text, width, height, confidence)
@@ -320,6 +327,38 @@ class Classifier:
         if confidence < READ_CONFIDENCE and not (line.top is not None and line.phi >= self.cut):
             return Decision(False, "kept", "not-read", line.score)
         return self._judge(line, evidence)
+
+    def frame_number(self, text: str, frame: int) -> bool:
+        """A changing region's state that shows the number of the frame it is on: "Imm. 5", "IMG 5",
+        "Fr5", "#5", "5/28", "5" on the fifth frame (``frame`` 4: counters start at 0 or 1).
+
+        The number is checked against the frame, not against a list of labels, so a counter in any
+        language is recognised; a clock (a time of day changes once a second, not with every frame) or
+        a date never matches. The label before it may be any short word (one or two words, at most
+        :data:`COUNTER_LABEL_LETTERS` letters, not a value of the file's header): a name does not count
+        the frames. OCR slips are allowed where they cannot make a counter of anything else: S, O, l, I,
+        B for digits of the number and 1, 0, 5, 8 for letters of the label ("1MG 11"), a counter's slash
+        read as 7, 1 or l ("5728") when the count after it is this clip's frame count, and any first
+        number of the same length before ``/N`` ("16/13" for 10/13)."""
+        if self.frames < 2:
+            return False
+        found = re.fullmatch(r"(.*?)[#\s]*([\dSOolIB|]{1,6}(?:/\S{1,5})?)", text.replace(" / ", "/"))
+        if not found:
+            return False
+        label, number = found.group(1).split(), found.group(2).translate(_DIGIT_SLIPS)
+        letters = sum(ch.isalpha() for word in label for ch in word)
+        if len(label) > 2 or letters > COUNTER_LABEL_LETTERS or not all(
+                re.fullmatch(r"[^\W\d_]+[.:#]?|#|N[°º]", word.translate(_LETTER_SLIPS))
+                and (word == "#" or any(ch.isalpha() for ch in word)) for word in label):
+            return False
+        if label and self.header.match(" ".join(label)):
+            return False  # the patient's own name is no counter's label
+        shown = (str(frame), str(frame + 1))
+        count = str(self.frames)
+        if "/" in number:
+            first, _, last = number.partition("/")
+            return last == count and first.isdigit() and len(first) in (len(shown[0]), len(shown[1]))
+        return number in shown or any(number == f"{k}{sep}{count}" for k in shown for sep in ("", "7", "1"))
 
     def _counter(self, text: str) -> bool:
         """A frame counter of this clip: "k/N" (k <= N) where N is the clip's own frame count.

@@ -27,14 +27,15 @@ from .glyph_memory import GlyphMemory
 from .image_area import PLATE_FLAT_STD, background_frames, plain_pixels
 from .layout_evidence import Line, layout_evidence
 from .line_extend import carry_lines
-from .line_score import UNEXPLAINED_WEIGHT
 from .text_find import Segment, find_segments, segments_in, stroke_mask, top_hat
 
 OCR_MARGIN = 2
 DYNAMIC_CHANGE = 24  # grey levels: a pixel that changes more than this across frames is dynamic
 MAX_DYNAMIC_HEIGHT = 64  # pixels: clocks and counters are one line of text
 PLAIN_PAD = 4  # pixels of surroundings included when judging a changing region's background
-NO_EVIDENCE = ("unreadable",)  # a redaction reason that says nothing about what the text is (see _dynamic)
+#: Redaction reasons that say nothing about what the text is (unread, or read but unexplained): a changing
+#: region's state redacted for one of these is redacted on its own frames only (see _dynamic)
+NO_EVIDENCE = ("unreadable", "strict")
 #: Boxes this many heights apart on one line still share evidence (detect.in_phrases: widely spaced
 #: "11:" | "07:" | "23"); redaction spreads only over :func:`same_phrase`'s default two heights
 PHRASE_EVIDENCE_GAP = 3.0
@@ -70,6 +71,7 @@ def _classified(ocr, classifier: Classifier, view: np.ndarray, segments: list[Se
         assert tophat is not None, "a glyph memory spells from the top-hat its segments were found on"
     boxes = []
     confidences = []
+    state = fs if glyphs is not None else None  # a changing region's state shows frame fs (frame counters)
     for seg in segments:
         read = glyphs.spell(tophat, seg) if glyphs is not None and tophat is not None else None
         if read is None:
@@ -77,10 +79,10 @@ def _classified(ocr, classifier: Classifier, view: np.ndarray, segments: list[Se
             if glyphs is not None and tophat is not None:
                 glyphs.learn(tophat, seg, read)
         text = read.text
-        decision = classifier.decide(text, seg.width, seg.height, read.confidence)
+        decision = classifier.decide(text, seg.width, seg.height, read.confidence, frame=state)
         boxes.append(TextBox(seg.x0 + dx, seg.y0 + dy, seg.x1 + dx, seg.y1 + dy, fs, fe, decision, text))
         confidences.append(read.confidence)
-    boxes = in_phrases(boxes, confidences, classifier)  # a clock's "18:" | "23:" | "29" too
+    boxes = in_phrases(boxes, confidences, classifier, state)  # a clock's "18:" | "23:" | "29" too
     if glyphs is not None:  # one changing region's state: too little of the screen for layout
         return boxes
     return with_layout(boxes, classifier, view.shape[-1], view.shape[-2])
@@ -109,11 +111,13 @@ def _phrases(boxes: list[TextBox]) -> list[list[int]]:
     return [sorted(g, key=lambda i: boxes[i].x0) for g in groups.values()]
 
 
-def in_phrases(boxes: list[TextBox], confidences: list[float], classifier: Classifier) -> list[TextBox]:
+def in_phrases(boxes: list[TextBox], confidences: list[float], classifier: Classifier,
+               frame: int | None = None) -> list[TextBox]:
     """Decide each box again with the evidence found on its whole phrase: OCR boxes are often single
     words ("DR" | "73", "12" | "MAR" | "1961", "SMITH" | "JOHN"), and a word alone may say nothing that
     the phrase says (a parameter with its value, a date, a run of names). The phrase's evidence is cut
-    to each box's characters and added to the box's own."""
+    to each box's characters and added to the box's own. ``frame``: the boxes are a changing region's
+    state on that frame, and a phrase showing its frame number is a counter ("IMG" | "12")."""
     out = list(boxes)
     for group in _phrases(boxes):
         group = [i for i in group if any(ch.isalnum() for ch in boxes[i].text)]  # not "| |" read off a gap
@@ -121,6 +125,10 @@ def in_phrases(boxes: list[TextBox], confidences: list[float], classifier: Class
             continue
         texts = [" ".join(boxes[i].text.split()) for i in group]
         joined = " ".join(texts)
+        if frame is not None and classifier.frame_number(joined, frame):
+            for i in group:
+                out[i] = replace(boxes[i], decision=Decision(False, "allowlist", "frame-counter", -1.0))
+            continue
         found = classifier.text_evidence(joined)
         start = 0
         for i, text in zip(group, texts, strict=True):
@@ -316,12 +324,10 @@ def _dynamic(view, search, region, classifier, ocr) -> list[TextBox]:
             seen[key] = _classified(ocr, classifier, crop, segments_in(tophat, sub_search), fs, fe, x0, y0,
                                     glyphs, tophat)
         state_boxes = seen[key]
-        # a threshold that removes unexplained text (strict): any redaction takes the whole region (fast, and
-        # what strict means: when in doubt, remove). One that keeps it (balanced): a state that is only
-        # unreadable is redacted on its own frames, so one misread state of a 150-frame counter does not take
-        # the counter off all 150 frames (every state is then read)
-        evidence = [b for b in state_boxes if b.decision.redact
-                    and not (classifier.cut > UNEXPLAINED_WEIGHT and b.decision.reason in NO_EVIDENCE)]
+        # PHI evidence in one state takes the whole region on every frame. A state redacted only because it was
+        # not read or not explained is redacted on its own frames, so one misread state of a 150-frame counter
+        # does not take the counter off all 150 frames (every state is then read; most are spelled from glyphs)
+        evidence = [b for b in state_boxes if b.decision.redact and b.decision.reason not in NO_EVIDENCE]
         if evidence:
             return [_whole_region(view, search, region, evidence[0].decision)]
         boxes.extend(TextBox(b.x0, b.y0, b.x1, b.y1, fs, fe, b.decision, b.text) for b in state_boxes)

@@ -72,6 +72,10 @@ def test_an_id_is_read_when_four_consecutive_digits_sit_in_one_run_of_the_read()
         assert not token.read_in(read), read
     short = PhiToken("id", ("1324",))
     assert short.read_in("H08-1324") and not short.read_in("H08-132") and not short.read_in("13 24")
+    for digits in ("12345", "1234567"):  # every window of four: the first, the last, one inside
+        token = _tokens("patient_id", digits, f"MRN {digits}")[0]
+        assert token.read_in(digits[:4]) and token.read_in(digits[-4:]) and token.read_in(digits[1:5]), digits
+        assert not token.read_in(digits[:3] + " " + digits[3:6]), digits  # runs of three and two (or three)
 
 
 @pytest.mark.parametrize(("rendered", "day_month", "month_year"), [
@@ -101,6 +105,8 @@ def test_a_compact_date_gives_its_mmdd_and_yyyymm_digit_runs():
     assert tokens == [PhiToken("digits", ("0719",)), PhiToken("digits", ("202007",))]
     assert tokens[0].read_in("x0719") and not tokens[0].read_in("07 19") and not tokens[0].read_in("719")
     assert tokens[1].read_in("202007") and not tokens[1].read_in("20200")
+    # the first eight digits of the value are the date (a value carrying a time too)
+    assert _tokens("study_date", "20200719103000", "20200719") == tokens
 
 
 def test_date_fields_line_up_at_one_offset_numbers_as_numbers_and_look_alikes_accepted():
@@ -122,6 +128,8 @@ def test_time_tokens_are_hour_and_minute():
     assert _tokens("study_time", "134500", "01:45 PM") == [PhiToken("time", ("01", "45", ""))]
     assert _tokens("study_time", "003000", "12:30 AM") == [PhiToken("time", ("12", "30", ""))]
     assert _tokens("study_time", "134500", "13:45") == [PhiToken("time", ("13", "45"))]
+    assert _tokens("study_time", "233000", "23:30") == [PhiToken("time", ("23", "30"))]
+    assert _tokens("study_time", "1043", "10:43") == [PhiToken("time", ("10", "43"))]  # HHMM: four digits do
     for value, rendered in (("134500", "01:45"), ("104302", "10:44:02"), ("104302", "11:43:02"),
                             ("104", "10:4"), ("104302", "at 10:43"), ("104302", "10")):
         assert _tokens("study_time", value, rendered) == [PhiToken("whole", (rendered,))], rendered

@@ -191,6 +191,8 @@ def test_the_date_shift_range_must_be_ordered_and_may_be_one_day() -> None:
         Pseudonymizer(KEY, (-1, -2))
     assert Pseudonymizer(KEY, (-5, -5)).date_shift_days("PID-12345") == -5
     assert Pseudonymizer(KEY, (0, 0)).date_shift_days(" PID-12345 ") == 0
+    default = [Pseudonymizer(KEY).date_shift_days(f"P{n}") for n in range(8)]  # the documented -3650..-1
+    assert default == [_shift(f"P{n}", -3650, -1) for n in range(8)] and all(-3650 <= d <= -1 for d in default)
 
 
 def test_shifting_a_value_that_is_not_a_date_empties_it() -> None:
@@ -211,3 +213,47 @@ def test_pseudonyms_of_ids_names_and_tokens() -> None:
     token = "[" + base64.b32encode(_mac("token", "doe")).decode()[:8] + "]"
     assert pz.text_token(" Doe ") == pz.text_token("DOE") == token
     assert Pseudonymizer(b"another-key-0123456789").uid("1.2.3") != _uid("1.2.3")
+
+
+def _token(word: str) -> str:
+    return "[" + base64.b32encode(_mac("token", word.lower())).decode()[:8] + "]"
+
+
+def _content_item() -> Dataset:
+    """An SR-like content item: free text, a date, a time, a date-time, a person, a UID and a concept code."""
+    item = Dataset()
+    item.ValueType, item.TextValue, item.PersonName = "TEXT", "Seen with Jane Doe", "DOE^JANE"
+    item.Date, item.Time, item.DateTime, item.UID = "20200315", "101500", "20200315101500", "1.2.3.4.50"
+    code = Dataset()
+    code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = "121071", "DCM", "Finding"
+    item.ConceptNameCodeSequence = Sequence([code])
+    return item
+
+
+def test_a_dummy_sequence_keeps_its_items_with_dummies_for_what_could_identify() -> None:
+    out, result = _deid(_image(ContentSequence=Sequence([_content_item()])))
+    item = out.ContentSequence[0]
+    assert (item.TextValue, str(item.PersonName)) == ("ANONYMIZED", "ANONYMIZED")
+    assert (item.Date, item.Time, item.DateTime) == ("19000101", "000000", "19000101000000")
+    assert item.UID == _uid("1.2.3.4.50") and item.ValueType == "TEXT"
+    assert item.ConceptNameCodeSequence[0].CodeMeaning == "Finding"  # a code is kept
+    assert result.header.actions["(0040,A730)"] == "D" and result.header.actions["(0040,A730)[0].(0040,A160)"] == "D"
+    shifted, _ = _deid(_image(ContentSequence=Sequence([_content_item()])), MODIFIED, shift=(-10, -10))
+    item = shifted.ContentSequence[0]
+    assert (item.Date, item.Time, item.DateTime) == ("20200305", "000000", "20200305101500")
+
+
+def test_cleaned_text_keeps_the_words_and_replaces_the_patients_name() -> None:
+    out, result = _deid(_image(ContentSequence=Sequence([_content_item()])), frozenset({"clean_structured_content"}))
+    assert out.ContentSequence[0].TextValue == f"Seen with {_token('Jane')} {_token('Doe')}"
+    assert result.header.actions["(0040,A730)"] == "C"
+    out, result = _deid(_image(StudyDescription="Lung scan of Jane Doe"), frozenset({"clean_descriptors"}))
+    assert out.StudyDescription == f"Lung scan of {_token('Jane')} {_token('Doe')}"
+    assert result.header.actions["(0008,1030)"] == "C"
+    removed, _ = _deid(_image(StudyDescription="Lung scan of Jane Doe"))
+    assert "StudyDescription" not in removed
+
+
+def test_a_shifted_single_date_stays_one_value_in_memory() -> None:
+    out, result = _deid(_image(), MODIFIED, shift=(-10, -10))
+    assert isinstance(result.dataset.StudyDate, str) and result.dataset.StudyDate == out.StudyDate == "20200305"

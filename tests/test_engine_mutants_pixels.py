@@ -15,6 +15,7 @@ import pytest
 from phiphantom.deid.pixels.clinical_fuzzy import FUZZY_SHARE, MIN_LETTERS, near_term, near_unit
 from phiphantom.deid.pixels.clinical_grammar import clinical_evidence
 from phiphantom.deid.pixels.clinical_terms import lexicon
+from phiphantom.deid.pixels.phi_grammar import phi_evidence
 
 
 def _term(word: str):
@@ -79,3 +80,116 @@ def test_a_slip_gets_fuzzy_share_of_its_terms_weight() -> None:
 ])
 def test_a_number_glued_to_three_or_more_letters_one_edit_from_a_unit(word: str, slip: bool) -> None:
     assert near_unit(word) is slip
+
+
+# -- phi_grammar: exact kind, weight and span at the edges of each rule ---------------------------------------------
+
+#: (line, every piece of evidence as (kind, weight, the characters it covers)): weights on the documented scale
+EXACT: list[tuple[str, list[tuple[str, float, str]]]] = [
+    # numeric dates: day 1-31, month 1-12, four-digit years 1900-2099, either order
+    ("31.12.1999", [("date", 1.0, "31.12.1999")]),
+    ("12.13.1999", [("date", 1.0, "12.13.1999")]),      # month first (MDY): 13 can only be the day
+    ("12.03.1900", [("date", 1.0, "12.03.1900")]),
+    ("12.03.2099", [("date", 1.0, "12.03.2099")]),
+    ("1900-01-31", [("date", 1.0, "1900-01-31")]),
+    ("2099-12-01", [("date", 1.0, "2099-12-01")]),
+    ("12/31/99", [("date", 1.0, "12/31/99")]),           # two digits each: as sure as a full date
+    ("1/3/61", [("date", 0.8, "1/3/61")]),               # short parts with slashes
+    ("1.3.61", [("date", 0.6, "1.3.61")]),               # short parts with dots or dashes
+    ("1-3-61", [("date", 0.6, "1-3-61")]),
+    ("99.12.31", [("date", 0.8, "99.12.31")]),           # YY.MM.DD
+    ("12 03 1961", [("date", 0.9, "12 03 1961")]),
+    ("1961 03 12", [("date", 0.9, "1961 03 12")]),
+    ("19610312", [("date", 1.0, "19610312")]),           # DICOM DA
+    ("12031961", [("date", 1.0, "12031961")]),
+    # partial dates
+    ("12.03.", [("date", 0.7, "12.03.")]),
+    ("03/1961", [("date", 0.8, "03/1961")]),
+    ("1961-03", [("date", 0.8, "1961-03")]),
+    ("03/61", [("date", 0.6, "03/61")]),
+    ("12/05", [("date", 0.6, "12/05")]),
+    ("4/3", [("date", 0.3, "4/3")]),                     # a ratio as often as a date
+    ("1961", [("date", 0.6, "1961")]),                   # BARE_YEAR
+    # month names (MAR and MAY are words too: weaker without a year)
+    ("12 Mar 1961", [("date", 1.0, "12 Mar 1961")]),
+    ("12 Mar", [("date", 0.4, "12 Mar")]),
+    ("May 12", [("date", 0.4, "May 12")]),
+    ("Feb 12", [("date", 0.7, "Feb 12")]),
+    ("12 Feb", [("date", 0.7, "12 Feb")]),
+    ("Mar 1961", [("date", 0.6, "Mar 1961")]),
+    ("Feb 1961", [("date", 0.8, "Feb 1961")]),
+    ("Feb 61", [("date", 0.6, "Feb 61")]),
+    ("1961-Mar-12", [("date", 1.0, "1961-Mar-12")]),
+    ("1961-Mar", [("date", 0.8, "1961-Mar")]),
+    # times: hours 0-23 (1-12 with am/pm), minutes and seconds 0-59
+    ("14:05:33", [("time", 1.0, "14:05:33")]),
+    ("23:59", [("time", 0.8, "23:59")]),
+    ("12:30 pm", [("time", 0.9, "12:30 pm")]),
+    ("9:41 am", [("time", 0.9, "9:41 am")]),
+    ("0:30", [("time", 0.4, "0:30")]),                   # a duration
+    ("1:10", [("time", 0.6, "1:10")]),
+    ("0:00:12", [("time", 0.6, "0:00:12")]),             # a clip's running time
+    ("10:00:12", [("time", 1.0, "10:00:12")]),
+    ("14h05", [("time", 0.8, "14h05")]),
+    ("10.32.15", [("time", 0.8, "10.32.15")]),
+    ("14.05 Uhr", [("time", 0.9, "14.05 Uhr")]),
+    ("14 Uhr", [("time", 0.6, "14 Uhr")]),
+    # ages: at most 130 with a sure unit, 400 with a weak one
+    ("130 y", [("age", 0.8, "130 y")]),
+    ("130 yrs", [("age", 0.9, "130 yrs")]),
+    ("18 mo", [("age", 0.6, "18 mo")]),
+    ("400 d", [("age", 0.4, "400 d")]),
+    ("Age: 130", [("age", 1.0, "Age: 130")]),
+    ("130YF", [("age", 0.9, "130Y"), ("sex", 0.9, "F")]),
+    ("47 a F", [("age", 0.9, "47 a"), ("sex", 0.9, "F")]),
+    # sex markers: strong beside an age, a number or in parentheses; weak alone
+    ("67Y M", [("age", 0.8, "67Y"), ("sex", 0.9, "M")]),
+    ("45 F", [("sex", 0.9, "F")]),
+    ("M/67", [("sex", 0.9, "M")]),
+    ("DUPONT (F)", [("sex", 0.9, "F")]),
+    ("F", [("sex", 0.3, "F")]),
+    ("Sex: M", [("sex", 0.9, "Sex: M")]),
+    # IDs: 6+ digits decisive, 5 strong
+    ("12345", [("id", 0.8, "12345")]),
+    ("123456", [("id", 1.0, "123456")]),
+    ("ID12345", [("id", 0.9, "ID12345")]),
+    ("ID123456", [("id", 1.0, "ID123456")]),
+    ("AB12CD34", [("id", 0.8, "AB12CD34")]),
+    ("# 123", [("id", 0.5, "# 123")]),
+    ("#1234", [("id", 0.9, "#1234")]),
+    ("#123456", [("id", 1.0, "#123456")]),
+    # contacts and labels
+    ("+49 30 1234567", [("phone", 1.0, "+49 30 1234567")]),
+    ("030 1234567", [("phone", 0.8, "030 1234567"), ("id", 1.0, "1234567")]),
+    ("123 4567", [("phone", 0.5, "123 4567")]),
+    ("a.b@c.de", [("email", 1.0, "a.b@c.de")]),
+    ("Name:", [("label", 0.8, "Name:")]),
+    ("Name.", [("label", 0.5, "Name.")]),
+    ("Name", [("label", 0.4, "Name")]),
+    ("Patient Name:", [("label", 0.9, "Patient Name:")]),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), EXACT, ids=[line for line, _ in EXACT])
+def test_phi_evidence_is_exact_at_the_edges_of_each_rule(line: str, expected: list[tuple[str, float, str]]) -> None:
+    found = [(e.kind, round(e.weight, 6), line[e.start:e.end]) for e in phi_evidence(line)]
+    assert found == expected
+
+
+#: (line, a kind it must not be found as): one past each edge
+NOT: list[tuple[str, str]] = [
+    ("32.12.1999", "date"), ("00.12.1999", "date"), ("12.00.1999", "date"), ("12.03.1899", "date"),
+    ("12.03.2100", "date"), ("1899-01-31", "date"), ("2100-12-01", "date"), ("1961-13-01", "date"),
+    ("1961-12-32", "date"), ("61.13.45", "date"), ("20991301", "date"),
+    ("18991231", "date"), ("32.03.", "date"), ("12.13.", "date"), ("13/1961", "date"), ("1961-13", "date"),
+    ("13/61", "date"), ("32/05", "date"), ("12/150", "date"), ("1899", "date"), ("2100", "date"),
+    ("24:00", "time"), ("13:30 pm", "time"), ("24h05", "time"),
+    ("131 y", "age"), ("131 yrs", "age"), ("401 d", "age"), ("2D", "age"), ("Age: 131", "age"),
+    ("131YF", "age"), ("131 a F", "age"), ("B/M", "sex"),
+    ("A12-3", "id"), ("Nr. 12", "id"), ("AB123C", "id"), ("12-34", "id"),
+]
+
+
+@pytest.mark.parametrize(("line", "kind"), NOT, ids=[f"{line}-{kind}" for line, kind in NOT])
+def test_one_past_each_edge_is_not_that_kind(line: str, kind: str) -> None:
+    assert kind not in {e.kind for e in phi_evidence(line)}

@@ -38,6 +38,7 @@ from .clinical_fuzzy import FUZZY_SHARE, near_term, near_unit
 from .clinical_terms import (
     INSTITUTION_WORDS,
     METHOD_NOUNS,
+    MONTHS,
     NAME_PARTICLES,
     PHI_LABELS,
     PHI_SHAPES,
@@ -49,7 +50,7 @@ from .clinical_terms import (
     fold,
     lexicon,
 )
-from .evidence import Evidence
+from .evidence import SHAPE_KIND, Evidence
 
 __all__ = ["clinical_evidence", "clinical_words"]
 
@@ -76,6 +77,9 @@ _MODEL = re.compile(r"(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z]{0,3}-?\d{1,3}[A-Za-
 _BRAND = re.compile(r"[A-Z][A-Za-z]{2,11}")
 _SEX_LETTERS = frozenset({"M", "F", "W", "H", "V"})  # male, female, weiblich, hombre, varón: never relaxed
 _CALIPERS = frozenset({"+", "X", "A", "B", "C", "D", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#"})
+#: Weights of the evidence from a token's form alone (see _shape)
+ABBREVIATION_WEIGHT = -0.4
+CODE_WEIGHT = -0.5
 _OCR_TO_LETTER = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "|": "I"})
 _OCR_TO_DIGIT = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1", "S": "5"})
 _TOKEN = re.compile(r"\d{1,2}:\d{2}[.,]\d{1,3}|[^\s:=;,()\[\]{}|]+")
@@ -197,6 +201,31 @@ def _glued_name_value(word: str) -> bool:
     if len(m.group(1)) == 1:
         return bool(rest) or "." in m.group(2) or "," in m.group(2)
     return True
+
+
+def _shape(word: str) -> float:
+    """Evidence from a token's form alone (:data:`~.evidence.SHAPE_KIND`; it never weakens PHI evidence):
+
+    * an abbreviation of 3 capitals ("TVI", "CLR", "CFM"), :data:`ABBREVIATION_WEIGHT`: names are written
+      in capitals too, but a name of 3 letters is found by the name lists or the header, whose evidence
+      stands (two-letter names, "WU", "LE", "NG", are in no list: two capitals are no evidence), and only
+      one per line counts (:func:`_clinical_evidence`);
+    * a short code of letters and digits ("4C", "L7x", "RM6C", "C11X", "X6-1"), :data:`CODE_WEIGHT`: at most
+      3 digits (IDs have more) and 4 letters, not an age or sex with a number ("47F", "M32", "5y") and no
+      month ("12MAR").
+    """
+    if re.fullmatch(r"[A-Z]{3}", word):
+        return ABBREVIATION_WEIGHT
+    if not re.fullmatch(r"[A-Za-z\d]{2,6}(?:-[A-Za-z\d]{1,3})?", word):
+        return 0.0
+    digits = sum(ch.isdigit() for ch in word)
+    letters = sum(ch.isalpha() for ch in word)
+    if not (1 <= digits <= 3 and 1 <= letters <= 4):
+        return 0.0
+    if re.fullmatch(r"\d{1,3}[MFWHVAJYmfwhvajy]|[MFWHVmfwhv]\d{1,3}|\d{1,2}(?:st|nd|rd|th|er|e|re|o|a)", word,
+                    re.I) or re.search(MONTHS, word, re.I):
+        return 0.0  # an age or sex with a number, a day's ordinal ("1er", "3rd"), a date
+    return CODE_WEIGHT
 
 
 def _compound(word: str) -> Term | None:
@@ -395,6 +424,14 @@ def _clinical_evidence(text: str) -> tuple[Evidence, ...]:
         method = i + 1 < len(tokens) and fold(tokens[i + 1].text) in METHOD_NOUNS
         if beside or method:
             add("measurement", -0.8, min([i, *beside]), max([i + method, *beside]), "clinical:eponym")
+    # a token whose form alone says it is no name, date or ID: a short code, or an abbreviation in capitals
+    # when it is the line's only word nothing else explains (names come in pairs: "JIA WEN", "DOE JOHN")
+    unknown = [i for i, tok in enumerate(tokens) if i not in explained and not tok.blocked
+               and any(ch.isalpha() for ch in tok.text)]
+    for i in unknown:
+        weight = _shape(tokens[i].text)
+        if weight and (weight != ABBREVIATION_WEIGHT or len(unknown) == 1):
+            add(SHAPE_KIND, weight, i, i, "clinical:shape")
     # a line whose every word is clinical is an annotation
     spoken = [i for i, t in enumerate(tokens) if any(ch.isalnum() for ch in t.text)]
     lexical = sum(n for _, n, term in words if not term.needs_value and term.kind != "unit")

@@ -19,7 +19,10 @@ from dataclasses import dataclass
 
 #: Evidence kinds towards clinical text
 CLINICAL_KINDS = ("parameter", "measurement", "probe", "preset", "mode", "anatomy", "annotation", "device",
-                  "counter", "scale", "unit", "word")
+                  "counter", "scale", "unit", "word", "shape")
+#: Evidence from a token's form alone (an abbreviation in capitals, a short code of letters and digits):
+#: it explains the characters but never weakens PHI evidence found on them (line_score)
+SHAPE_KIND = "shape"
 
 
 @dataclass(frozen=True)

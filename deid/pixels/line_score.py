@@ -7,7 +7,9 @@ recall-versus-clinical-text curve (docs/deid.md shows the curve) instead of two 
 * **PHI evidence** counts by its strongest piece, less the clinical evidence found on the *same*
   characters (``Long`` may be a surname or a probe orientation; a date elsewhere on the line is not
   weakened by ``Gain 52`` beside it): ``phi = max(w_phi - OVERLAP_DISCOUNT * |w_clinical on its span|)``.
-  A value of the file's own header is never discounted (``UNDISCOUNTED``).
+  A value of the file's own header is never discounted (``UNDISCOUNTED``), and evidence from a token's
+  form alone (:data:`~.evidence.SHAPE_KIND`: "TVI", "4C") discounts nothing: "LEE" in capitals is an
+  abbreviation by its form and a name by the name lists.
 * **Unexplained characters** (letters and digits no recogniser explained) count
   ``UNEXPLAINED_WEIGHT * share``: text nobody recognises may be a name nobody listed. The weight lies
   below the ``balanced`` threshold, so unexplained text alone is kept under ``balanced`` and removed
@@ -23,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .evidence import Evidence
+from .evidence import SHAPE_KIND, Evidence
 
 #: Unexplained text alone scores at most this (below the balanced threshold: see the module docstring)
 UNEXPLAINED_WEIGHT = 0.45
@@ -61,19 +63,22 @@ def score_line(text: str, evidence: Sequence[Evidence]) -> LineScore:
     positions = _alnum_positions(text)
     n = len(text)
     clinical_at = [0.0] * n   # strongest clinical weight (as a positive number) on each character
+    discount_at = [0.0] * n   # ... of the evidence that may discount PHI evidence (not a form alone)
     explained = [False] * n
     for ev in evidence:
         for i in range(ev.start, min(ev.end, n)):
             explained[i] = True
             if ev.weight < 0:
                 clinical_at[i] = max(clinical_at[i], -ev.weight)
+                if ev.kind != SHAPE_KIND:
+                    discount_at[i] = max(discount_at[i], -ev.weight)
     best: Evidence | None = None
     best_value = 0.0
     for ev in evidence:
         if ev.weight <= 0:
             continue
         span = range(ev.start, min(ev.end, n))
-        against = 0.0 if ev.kind in UNDISCOUNTED else max((clinical_at[i] for i in span), default=0.0)
+        against = 0.0 if ev.kind in UNDISCOUNTED else max((discount_at[i] for i in span), default=0.0)
         value = ev.weight - OVERLAP_DISCOUNT * against
         if value > best_value:
             best, best_value = ev, value

@@ -13,7 +13,7 @@ their own, with exact expected files. docs/mutation.md lists the mutants these t
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,8 @@ import pytest
 from phiphantom.core import __version__
 from phiphantom.synth import GenerateConfig, generate
 from phiphantom.synth.compose import Composition
-from phiphantom.synth.file_job import compose_job
+from phiphantom.synth.file_job import box_rows, compose_job
+from phiphantom.synth.graphics import Graphic
 from phiphantom.synth.ground_truth import read_masks
 from phiphantom.synth.overlay_content import PHI_TAGS
 from phiphantom.synth.plan import FileJob, plan_dataset
@@ -178,3 +179,31 @@ def test_text_rows_hold_what_was_drawn(drawn, tiny):
             assert row["over_image"] == str(int(b.over_image)) and row["contrast"] == f"{contrast:.3f}"
             assert (row["frame_start"], row["frame_end"]) == (str(b.state.frame_start), str(b.state.frame_end))
             assert np.array_equal(f.masks[row["box_id"]], b.glyphs.alpha)
+
+
+def test_a_graphic_is_over_the_image_only_when_its_ink_covers_image_pixels(drawn):
+    """Three graphics added to a real composition: ink on the image, ink beside it, and ink on both sides of
+    an image row (its box spans image pixels, its ink touches none). Only the first is over the image."""
+    f = next(f for f in drawn if f.entry["frames"] == 1)
+    image = f.comp.image_mask
+    height, width = image.shape
+    y = int(np.nonzero(image.any(axis=1))[0].mean())  # a row through the middle of the image
+    cols = np.nonzero(image[y])[0]
+    c0, c1 = int(cols.min()), int(cols.max()) + 1
+    assert 0 < c0 and c1 < width and image[y, c0:c1].all()
+
+    def graphic(*pixels: tuple[int, int]) -> Graphic:
+        mask = np.zeros((height, width), bool)
+        for py, px in pixels:
+            mask[py, px] = True
+        ys, xs = np.nonzero(mask)
+        return Graphic("calipers", (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1), mask)
+
+    outside = next((py, px) for py, px in zip(*np.nonzero(~image), strict=True) if px < c0 - 2)
+    added = [graphic((y, c0), (y, c0 + 1)), graphic(outside), graphic((y, c0 - 1), (y, c1))]
+    comp = replace(f.comp, graphics=added)
+    rows, masks = box_rows(f.job, comp, f.entry["mask_relpath"])
+    got = [(r["over_image"], r["bbox_x"], r["bbox_w"], r["kind"]) for r in rows[len(f.comp.boxes):]]
+    assert got == [(1, c0, 2, "graphic"), (0, int(outside[1]), 1, "graphic"), (0, c0 - 1, c1 - c0 + 2, "graphic")]
+    assert [masks[r["box_id"]].tolist() for r in rows[len(f.comp.boxes):]] == [
+        [[255, 255]], [[255]], [[255] + [0] * (c1 - c0) + [255]]]

@@ -230,3 +230,13 @@ def test_latency_percentiles_interpolate_over_files_with_output(seconds, p50, p9
     run.outcomes = [FileOutcome(f"f{i}", f"o{i}", seconds=s) for i, s in enumerate(seconds)]
     m = aggregate_engine(dataset, "e", run, scores[:len(seconds)]).metrics
     assert (m["latency_p50_s"], m["latency_p95_s"]) == (p50, p95)
+
+
+def test_times_are_rounded_to_four_decimals_and_memory_to_one():
+    dataset, scores, run = _files()
+    run.wall_s, run.startup_s, run.peak_rss_mb = 3.99996, [0.123456, 0.0], 99.94
+    run.outcomes[0] = FileOutcome("a/IM1.dcm", "out/a.dcm", seconds=0.123456)
+    block = aggregate_engine(dataset, "e", run, scores)
+    assert block.counts["wall_s"] == 4.0 and block.metrics["startup_s"] == 0.1235
+    assert block.per_file[0]["seconds"] == 0.1235 and block.metrics["peak_rss_mb"] == 99.9
+    assert block.metrics["files_per_s"] == 0.75  # 3 / 3.99996, three decimals

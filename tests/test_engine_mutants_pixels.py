@@ -139,6 +139,7 @@ EXACT: list[tuple[str, list[tuple[str, float, str]]]] = [
     ("130 yrs", [("age", 0.9, "130 yrs")]),
     ("18 mo", [("age", 0.6, "18 mo")]),
     ("400 d", [("age", 0.4, "400 d")]),
+    ("2D 67 yrs", [("age", 0.9, "67 yrs")]),              # "2D" is an imaging mode, the age after it still counts
     ("Age: 130", [("age", 1.0, "Age: 130")]),
     ("130YF", [("age", 0.9, "130Y"), ("sex", 0.9, "F")]),
     ("47 a F", [("age", 0.9, "47 a"), ("sex", 0.9, "F")]),
@@ -147,6 +148,7 @@ EXACT: list[tuple[str, list[tuple[str, float, str]]]] = [
     ("45 F", [("sex", 0.9, "F")]),
     ("M/67", [("sex", 0.9, "M")]),
     ("DUPONT (F)", [("sex", 0.9, "F")]),
+    ("(F)", [("sex", 0.9, "F")]),
     ("F", [("sex", 0.3, "F")]),
     ("Sex: M", [("sex", 0.9, "Sex: M")]),
     # IDs: 6+ digits decisive, 5 strong
@@ -162,11 +164,16 @@ EXACT: list[tuple[str, list[tuple[str, float, str]]]] = [
     ("+49 30 1234567", [("phone", 1.0, "+49 30 1234567")]),
     ("030 1234567", [("phone", 0.8, "030 1234567"), ("id", 1.0, "1234567")]),
     ("123 4567", [("phone", 0.5, "123 4567")]),
+    ("123-4567", [("phone", 0.8, "123-4567")]),          # one kind of separator, dashes or dots: clearer
+    ("123-45 678", [("phone", 0.5, "123-45 678")]),
+    ("123.45 678", [("phone", 0.5, "123.45 678")]),
     ("a.b@c.de", [("email", 1.0, "a.b@c.de")]),
     ("Name:", [("label", 0.8, "Name:")]),
     ("Name.", [("label", 0.5, "Name.")]),
     ("Name", [("label", 0.4, "Name")]),
     ("Patient Name:", [("label", 0.9, "Patient Name:")]),
+    # no letter or digit: nothing, whatever the punctuation looks like
+    ("..@-.-", []), ("--:--", []), ("*** //", []), ("", []),
 ]
 
 

@@ -257,3 +257,12 @@ def test_cleaned_text_keeps_the_words_and_replaces_the_patients_name() -> None:
 def test_a_shifted_single_date_stays_one_value_in_memory() -> None:
     out, result = _deid(_image(), MODIFIED, shift=(-10, -10))
     assert isinstance(result.dataset.StudyDate, str) and result.dataset.StudyDate == out.StudyDate == "20200305"
+
+
+@pytest.mark.parametrize("options", [frozenset(), MODIFIED])
+def test_dummies_of_names_ages_and_codes_do_not_depend_on_the_date_shift(options: frozenset[str]) -> None:
+    ds = _image(SelectorASValue="045Y", SelectorAEValue="SCANNER1", ReasonForTheAttributeModification="CORRECT")
+    out, result = _deid(ds, options, shift=(-10, -10))
+    assert (out.SelectorASValue, out.SelectorAEValue) == ("000Y", "ANONYMIZED")
+    assert out.ReasonForTheAttributeModification == "ANONYMIZED"
+    assert result.header.actions["(0072,005F)"] == result.header.actions["(0072,005E)"] == "D"

@@ -104,9 +104,11 @@ EXACT: list[tuple[str, list[tuple[str, float, str]]]] = [
     ("12031961", [("date", 1.0, "12031961")]),
     # partial dates
     ("12.03.", [("date", 0.7, "12.03.")]),
+    ("v12.03.", []),                                     # after a letter: a version, not a day and month
     ("03/1961", [("date", 0.8, "03/1961")]),
     ("1961-03", [("date", 0.8, "1961-03")]),
     ("03/61", [("date", 0.6, "03/61")]),
+    ("12/61", [("date", 0.6, "12/61")]),                 # MM/YY up to December
     ("12/05", [("date", 0.6, "12/05")]),
     ("4/3", [("date", 0.3, "4/3")]),                     # a ratio as often as a date
     ("1961", [("date", 0.6, "1961")]),                   # BARE_YEAR
@@ -149,6 +151,8 @@ EXACT: list[tuple[str, list[tuple[str, float, str]]]] = [
     ("M/67", [("sex", 0.9, "M")]),
     ("DUPONT (F)", [("sex", 0.9, "F")]),
     ("(F)", [("sex", 0.9, "F")]),
+    ("ABCDE F 67 yrs", [("sex", 0.9, "F"), ("age", 0.9, "67 yrs")]),
+    ("ABCDE F xyz 67 yrs", [("sex", 0.3, "F"), ("age", 0.9, "67 yrs")]),  # an age too far away: no context
     ("F", [("sex", 0.3, "F")]),
     ("Sex: M", [("sex", 0.9, "Sex: M")]),
     # IDs: 6+ digits decisive, 5 strong

@@ -108,12 +108,12 @@ def test_uid_keys_are_the_three_linked_attributes():
 
 def test_a_group_is_preserved_with_one_output_value_no_other_group_uses():
     files = [
+        _uids("1.7", None), _uids("1.7", None),             # removed from every file: not judged
         _uids("1.1", "9.1"), _uids("1.1", "9.1"),           # preserved
         _uids("1.2", "9.2"), _uids("1.2", "9.3"),           # split in two
         _uids("1.3", "9.4"),                                # preserved (one file)
         _uids("1.4", "9.5"), _uids("1.5", "9.5"),           # two groups merged: both broken
         _uids("1.6", "9.6"), _uids("1.6", None),            # one file lost it: broken
-        _uids("1.7", None), _uids("1.7", None),             # removed from every file: not judged
         _uids(None, "9.7"),                                 # no input value: no group
     ]
     assert uid_consistency([("P", f) for f in files]) == (pytest.approx(2 / 6), 6)
@@ -174,7 +174,8 @@ def test_da_ordinal_reads_exactly_yyyymmdd():
     assert da_ordinal(" 20241231 ") == date(2024, 12, 31).toordinal()
     assert da_ordinal("20240301") - da_ordinal("20240229") == 1        # type: ignore[operator]
     assert da_ordinal("19991231") == date(1999, 12, 31).toordinal()
-    for bad in (None, "", "2024022", "202402290", "2024-2-29", "2024022x", "20230229", "20241301", "20240100"):
+    for bad in (None, "", "2024022", "202402290", "202402011",   # 9 digits: never a date, even with a valid day
+                "2024-2-29", "2024022x", "20230229", "20241301", "20240100"):
         assert da_ordinal(bad) is None, bad
 
 

@@ -18,7 +18,9 @@ import numpy as np
 import pydicom
 import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_dataset
+from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian, ExplicitVRLittleEndian
 
 from phiphantom.benchmark.header_metrics import HeaderFileScore, row_removed, score_header_file
 from phiphantom.core.ground_truth import TagRow
@@ -154,6 +156,17 @@ def test_file_meta_alone_is_not_a_dicom_output(tmp_path: Path):
     ds.file_meta.MediaStorageSOPInstanceUID = "1.2.826.0.1.3680043.10.999.2"
     out = save(ds, tmp_path / "meta.dcm", ExplicitVRLittleEndian)
     assert pydicom.dcmread(out).file_meta.MediaStorageSOPInstanceUID  # pydicom reads it
+    _unreadable(_score(tmp_path, out))
+    # group 0002 elements in the dataset itself (after a switch to big endian) are no dataset either
+    ds.file_meta.TransferSyntaxUID = ExplicitVRBigEndian
+    fp = DicomBytesIO()
+    fp.is_little_endian, fp.is_implicit_VR = False, False
+    only_meta = Dataset()
+    only_meta.add_new(0x00020013, "SH", "ENGINE 1")
+    write_dataset(fp, only_meta)
+    out = save(ds, tmp_path / "meta_be.dcm", ExplicitVRBigEndian)
+    out.write_bytes(out.read_bytes() + fp.getvalue())
+    assert list(pydicom.dcmread(out).keys()) == [0x00020013]
     _unreadable(_score(tmp_path, out))
 
 

@@ -68,7 +68,7 @@ def test_an_id_is_read_when_four_consecutive_digits_sit_in_one_run_of_the_read()
     token = PhiToken("id", ("78452968",))
     for read in ("7845", "x2968", "ID: 45296", "78452968"):
         assert token.read_in(read), read
-    for read in ("784", "78 45", "7-845", "8457", "2968"[::-1], ""):
+    for read in ("784", "968", "78 45", "7-845", "8457", "2968"[::-1], ""):
         assert not token.read_in(read), read
     short = PhiToken("id", ("1324",))
     assert short.read_in("H08-1324") and not short.read_in("H08-132") and not short.read_in("13 24")
@@ -76,6 +76,7 @@ def test_an_id_is_read_when_four_consecutive_digits_sit_in_one_run_of_the_read()
         token = _tokens("patient_id", digits, f"MRN {digits}")[0]
         assert token.read_in(digits[:4]) and token.read_in(digits[-4:]) and token.read_in(digits[1:5]), digits
         assert not token.read_in(digits[:3] + " " + digits[3:6]), digits  # runs of three and two (or three)
+        assert not token.read_in(digits[-3:]) and not token.read_in(digits[:3]), digits
 
 
 @pytest.mark.parametrize(("rendered", "day_month", "month_year"), [
@@ -98,6 +99,8 @@ def test_date_values_and_renders_no_order_fits_fall_back_to_the_whole_line():
     assert _tokens("birth_date", "20161217", "12/2016") == [PhiToken("whole", ("12/2016",))]  # two fields
     assert _tokens("birth_date", "20161217", "2017-12-17") == [PhiToken("whole", ("2017-12-17",))]
     assert _tokens("birth_date", "20161217", "2016-11-17") == [PhiToken("whole", ("2016-11-17",))]
+    assert _tokens("birth_date", "20161117", "2016-12-17") == [PhiToken("whole", ("2016-12-17",))]  # month above
+    assert _tokens("birth_date", "20161217", "2016-12-18") == [PhiToken("whole", ("2016-12-18",))]
 
 
 def test_a_compact_date_gives_its_mmdd_and_yyyymm_digit_runs():
@@ -162,3 +165,11 @@ def test_other_categories_are_one_token_the_whole_line_read_at_similarity_0_8():
 ])
 def test_whole_line_similarity_is_one_minus_edits_over_the_longer_length(read, rendered, expected):
     assert whole_read(read, rendered) is expected
+
+
+def test_tokens_are_values():
+    """A token is an immutable value (a frozen dataclass): equal tokens are one in a set, none can be changed."""
+    tokens = _tokens("name", "Kim^Kim", "KIM KIM") + _tokens("operator", "Kim^Jo", "JO KIM")
+    assert tokens == [PhiToken("name", ("kim",))] * 2 and len(set(tokens)) == 1
+    with pytest.raises(AttributeError):
+        tokens[0].kind = "whole"  # type: ignore[misc]

@@ -102,6 +102,7 @@ EXACT: list[tuple[str, list[tuple[str, float, str]]]] = [
     ("1961 03 12", [("date", 0.9, "1961 03 12")]),
     ("19610312", [("date", 1.0, "19610312")]),           # DICOM DA
     ("12031961", [("date", 1.0, "12031961")]),
+    ("25101961", [("date", 1.0, "25101961")]),           # DDMMYYYY, a two-digit month
     # partial dates
     ("12.03.", [("date", 0.7, "12.03.")]),
     ("v12.03.", []),                                     # after a letter: a version, not a day and month

@@ -240,3 +240,8 @@ def test_times_are_rounded_to_four_decimals_and_memory_to_one():
     assert block.counts["wall_s"] == 4.0 and block.metrics["startup_s"] == 0.1235
     assert block.per_file[0]["seconds"] == 0.1235 and block.metrics["peak_rss_mb"] == 99.9
     assert block.metrics["files_per_s"] == 0.75  # 3 / 3.99996, three decimals
+    run.wall_s = 3.987654  # 3 files, 6 frames, 10 MB
+    block = aggregate_engine(dataset, "e", run, scores)
+    assert block.counts["wall_s"] == 3.9877
+    assert (block.metrics["files_per_s"], block.metrics["frames_per_s"], block.metrics["mb_per_s"]) == (
+        0.752, 1.505, 2.508)

@@ -245,3 +245,12 @@ def test_times_are_rounded_to_four_decimals_and_memory_to_one():
     assert block.counts["wall_s"] == 3.9877
     assert (block.metrics["files_per_s"], block.metrics["frames_per_s"], block.metrics["mb_per_s"]) == (
         0.752, 1.505, 2.508)
+
+
+def test_a_file_of_two_frames_is_a_cine():
+    dataset, scores, run = _files()
+    dataset.files[1].entry["frames"] = 2
+    block = aggregate_engine(dataset, "e", run, scores)
+    assert block.strata["box_recall"]["cine"] == {"cine": {"n": 2, "value": 0.5}, "single": {"n": 3,
+                                                                                           "value": round(1 / 3, 6)}}
+    assert block.metrics["frames_per_s"] == 1.0  # 1 + 2 + 1 frames in 4 s

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from phiphantom.core.ocr import OCRBackend
+from phiphantom.core.ocr import LineRead, OCRBackend
 
 from .classify import Classifier, Decision
 from .evidence import Evidence
@@ -30,6 +30,11 @@ from .line_extend import carry_lines
 from .text_find import Segment, find_segments, segments_in, stroke_mask, top_hat
 
 OCR_MARGIN = 2
+#: Decisions that say OCR made little of a line (not read, read but unexplained, kept as a mark): such a
+#: line read with confidence below SECOND_OPINION_BELOW is read again, its crop prepared two other ways
+#: (``read_again``), and the more confident read decides. Lines with evidence either way are not re-read.
+SECOND_OPINION = ("unreadable", "strict", "kept")
+SECOND_OPINION_BELOW = 60.0
 DYNAMIC_CHANGE = 24  # grey levels: a pixel that changes more than this across frames is dynamic
 MAX_DYNAMIC_HEIGHT = 64  # pixels: clocks and counters are one line of text
 PLAIN_PAD = 4  # pixels of surroundings included when judging a changing region's background
@@ -56,10 +61,15 @@ class TextBox:
     text: str = field(default="", repr=False)  # OCR text: in memory only unless --include-text
 
 
-def read_segment(ocr: OCRBackend, view: np.ndarray, seg: Segment):
+def read_segment(ocr: OCRBackend, view: np.ndarray, seg: Segment, again: bool = False) -> LineRead | None:
+    """OCR's read of a segment's crop; ``again``: the backend's second opinion (None if it has none)."""
     h, w = view.shape
     x0, y0, x1, y1 = seg.expanded(OCR_MARGIN, w, h)
-    return ocr.read_line(view[y0:y1, x0:x1])
+    crop = view[y0:y1, x0:x1]
+    if again:
+        second = getattr(ocr, "read_again", None)
+        return second(crop) if second is not None else None
+    return ocr.read_line(crop)
 
 
 def _classified(ocr, classifier: Classifier, view: np.ndarray, segments: list[Segment], fs: int, fe: int,
@@ -74,12 +84,20 @@ def _classified(ocr, classifier: Classifier, view: np.ndarray, segments: list[Se
     state = fs if glyphs is not None else None  # a changing region's state shows frame fs (frame counters)
     for seg in segments:
         read = glyphs.spell(tophat, seg) if glyphs is not None and tophat is not None else None
+        spelled = read is not None
         if read is None:
             read = read_segment(ocr, view, seg)
-            if glyphs is not None and tophat is not None:
-                glyphs.learn(tophat, seg, read)
+            assert read is not None
+        decision = classifier.decide(read.text, seg.width, seg.height, read.confidence, frame=state)
+        if (not spelled and not classifier.readable_only and decision.reason in SECOND_OPINION
+                and read.confidence < SECOND_OPINION_BELOW):  # CT, MR: unread strokes are anatomy
+            again = read_segment(ocr, view, seg, again=True)
+            if again is not None and again.confidence > read.confidence:
+                read = again
+                decision = classifier.decide(read.text, seg.width, seg.height, read.confidence, frame=state)
+        if not spelled and glyphs is not None and tophat is not None:
+            glyphs.learn(tophat, seg, read)
         text = read.text
-        decision = classifier.decide(text, seg.width, seg.height, read.confidence, frame=state)
         boxes.append(TextBox(seg.x0 + dx, seg.y0 + dy, seg.x1 + dx, seg.y1 + dy, fs, fe, decision, text))
         confidences.append(read.confidence)
     boxes = in_phrases(boxes, confidences, classifier, state)  # a clock's "18:" | "23:" | "29" too

@@ -69,6 +69,9 @@ def test_masks_are_exact_arrays_in_a_reproducible_zip(tmp_path):
     with np.load(a) as npz:
         for key, value in masks.items():
             assert npz[key].dtype == value.dtype and np.array_equal(npz[key], value)
+    sparse = tmp_path / "sparse.npz"
+    write_masks(sparse, {"b000": np.zeros((200, 300), np.uint8)})
+    assert sparse.stat().st_size < 2_000, "masks are compressed: a blank 60 000-pixel mask costs little"
 
 
 def test_the_image_mask_is_packed_along_rows_first_pixel_in_the_high_bit(tmp_path):
@@ -99,7 +102,8 @@ def test_an_unpacked_image_mask_of_an_older_dataset_still_reads_and_any_other_wi
         mask[0, -1] = True  # the last column inked: a short unpack count drops it
         assert np.array_equal(unpack_image_mask(pack_image_mask(mask), columns, where), mask), columns
     assert unpack_image_mask(np.zeros((0, 10), np.uint8), 10, where).shape == (0, 10)
-    for bad, columns in ((np.zeros((2, 3), np.uint8), 10), (np.full((1, 10), 2, np.uint8), 10),
+    for bad, columns in ((np.zeros((2, 3), np.uint8), 10), (np.zeros((2, 1), np.uint8), 10),
+                         (np.full((1, 10), 2, np.uint8), 10),
                          (np.zeros(10, np.uint8), 10), (np.zeros((1, 2, 10), np.uint8), 10)):
         with pytest.raises(ValueError, match="fits neither 10 columns nor their packed width 2$") as err:
             unpack_image_mask(bad, columns, where)

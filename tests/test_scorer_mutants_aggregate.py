@@ -224,7 +224,8 @@ def test_no_detections_reported_and_nothing_to_divide_by_give_null():
     assert (m["residual_phi_boxes"], m["leaks"], m["files_failed"], m["files_per_s"]) == (0, 0, 0, 0.0)
 
 
-@pytest.mark.parametrize(("seconds", "p50", "p95"), [([2.0], 2.0, 2.0), ([1.0, 2.0, 3.0, 4.0, 10.0], 3.0, 8.8)])
+@pytest.mark.parametrize(("seconds", "p50", "p95"), [([2.0], 2.0, 2.0), ([1.0, 2.0, 3.0, 4.0, 10.0], 3.0, 8.8),
+                                                     ([0.1234567, 0.2], 0.161728, 0.196173)])  # 6 decimals
 def test_latency_percentiles_interpolate_over_files_with_output(seconds, p50, p95):
     dataset, scores, run = _files()
     run.outcomes = [FileOutcome(f"f{i}", f"o{i}", seconds=s) for i, s in enumerate(seconds)]

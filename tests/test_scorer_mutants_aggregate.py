@@ -255,3 +255,15 @@ def test_a_file_of_two_frames_is_a_cine():
     assert block.strata["box_recall"]["cine"] == {"cine": {"n": 2, "value": 0.5}, "single": {"n": 3,
                                                                                            "value": round(1 / 3, 6)}}
     assert block.metrics["frames_per_s"] == 1.0  # 1 + 2 + 1 frames in 4 s
+
+
+def test_leaks_are_counted_per_location_kind():
+    dataset, scores, run = _files()
+    scores[0].header.leaks.append(("private", "(0011,1001)"))  # A: two private leaks, C: one standard, one filename
+    scores[1].header.leaks.append(("private", "(0009,1002)"))  # B: one more
+    block = aggregate_engine(dataset, "e", run, scores)
+    assert block.leaks_by_kind == dict.fromkeys(LEAK_KINDS, 0) | {"private": 3, "standard": 1, "filename": 1}
+    assert (block.metrics["leaks"], block.metrics["files_with_leaks"]) == (5, 3)
+    assert block.strata["leaks"]["location_kind"]["private"] == {"n": 3, "value": 3.0}
+    assert block.strata["leaks"]["cine"] == {"cine": {"n": 1, "value": 1.0}, "single": {"n": 4, "value": 4.0}}
+    assert [r["leaks"] for r in block.per_file] == [2, 1, 2]

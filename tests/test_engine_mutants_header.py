@@ -17,6 +17,9 @@ import datetime as dt
 import hashlib
 import hmac
 import io
+import os
+import stat
+from pathlib import Path
 
 import pydicom
 import pytest
@@ -28,6 +31,7 @@ from pydicom.uid import ExplicitVRLittleEndian
 from phiphantom.deid.api import FileDeid, deidentify_file
 from phiphantom.deid.config import DeidConfig
 from phiphantom.deid.header_deid import DeidOptions
+from phiphantom.deid.keys import MIN_KEY_BYTES, DeidKeyError, load_key, write_private
 from phiphantom.deid.pseudonyms import Pseudonymizer, shift_da, shift_dt
 
 KEY = b"mutation-test-key-0123456789abcdef"
@@ -266,3 +270,55 @@ def test_dummies_of_names_ages_and_codes_do_not_depend_on_the_date_shift(options
     assert (out.SelectorASValue, out.SelectorAEValue) == ("000Y", "ANONYMIZED")
     assert out.ReasonForTheAttributeModification == "ANONYMIZED"
     assert result.header.actions["(0072,005F)"] == result.header.actions["(0072,005E)"] == "D"
+
+
+# -- keys (deid/keys.py): where the key comes from and how its text is read ----------------------------------------
+
+
+def test_a_key_file_is_read_as_hex_then_base64_of_16_bytes_or_more_then_a_passphrase(tmp_path: Path) -> None:
+    key = tmp_path / "key"
+    key.write_text(" " + "0f" * 16 + "\n")
+    assert load_key(key, env={}) == (bytes([15]) * 16, "file")
+    key.write_text(base64.b64encode(bytes(range(16))).decode())
+    assert load_key(key, env={}) == (bytes(range(16)), "file")
+    short_b64 = base64.b64encode(bytes(range(15))).decode()  # 15 bytes: not a base64 key, a 20-byte passphrase
+    key.write_text(short_b64)
+    assert load_key(key, env={}) == (short_b64.encode(), "file")
+    key.write_text("correct horse battery")
+    assert load_key(key, env={}) == (b"correct horse battery", "file")
+    key.write_bytes(b"\xff\xfe" + bytes(range(20)))  # not UTF-8: the bytes themselves
+    assert load_key(key, env={}) == (b"\xff\xfe" + bytes(range(20)), "file")
+
+
+def test_a_key_needs_16_bytes(tmp_path: Path) -> None:
+    assert MIN_KEY_BYTES == 16
+    key = tmp_path / "key"
+    key.write_text("p" * 16)
+    assert load_key(key, env={}) == (b"p" * 16, "file")
+    key.write_text("p" * 15)
+    with pytest.raises(DeidKeyError, match="at least 16 bytes"):
+        load_key(key, env={})
+    with pytest.raises(DeidKeyError, match="at least 16 bytes"):
+        load_key(None, env={"PHIPHANTOM_DEID_KEY": "p" * 15})
+
+
+def test_the_key_file_wins_over_the_environment_which_wins_over_ephemeral(tmp_path: Path) -> None:
+    key = tmp_path / "key"
+    key.write_text("k" * 16)  # not hex: a passphrase
+    env = {"PHIPHANTOM_DEID_KEY": "m" * 16}
+    assert load_key(key, ephemeral=True, env=env) == (b"k" * 16, "file")
+    assert load_key(None, ephemeral=True, env=env) == (b"m" * 16, "env")
+    assert load_key(None, env={"PHIPHANTOM_DEID_KEY": "ab" * 16}) == (bytes([0xAB]) * 16, "env")
+    first, source = load_key(None, ephemeral=True, env={"PHIPHANTOM_DEID_KEY": ""})
+    second, _ = load_key(None, ephemeral=True, env={})
+    assert source == "ephemeral" and len(first) == 32 and first != second
+    with pytest.raises(DeidKeyError, match="cannot read the key file"):
+        load_key(tmp_path / "missing", env=env)
+
+
+def test_a_private_file_is_written_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "secret"
+    write_private(path, b"abc")
+    path.chmod(0o644)
+    write_private(path, b"xy")  # an existing file is truncated and made owner-only again
+    assert path.read_bytes() == b"xy" and stat.S_IMODE(os.stat(path).st_mode) == 0o600

@@ -212,3 +212,19 @@ def test_a_long_value_kept_as_it_was_does_not_honour_its_action(tmp_path: Path, 
     z_kept = score_header_file(inp, save(kept, tmp_path / "k.dcm"), "k.dcm", ROWS).conformance["Z"]
     z_changed = score_header_file(inp, save(changed, tmp_path / "c.dcm"), "c.dcm", ROWS).conformance["Z"]
     assert z_kept[0] == z_changed[0] and z_changed[1] == z_kept[1] + 1
+
+
+def test_a_multi_valued_uid_with_only_its_first_value_replaced_does_not_honour_u(tmp_path: Path):
+    """The scorer side of "UID remapping keeping only the first value of a multi-valued UI element"."""
+    src = image(NAME, MRN, 1)
+    src.FailedSOPInstanceUIDList = ["1.2.826.0.1.3680043.10.999.7", "1.2.826.0.1.3680043.10.999.8"]  # action U
+    inp = save(src, tmp_path / "in.dcm")
+
+    def u_honoured(values: list[str], name: str) -> list[int]:
+        ds = _clean()
+        ds.FailedSOPInstanceUIDList = values
+        return score_header_file(inp, save(ds, tmp_path / name), name, ROWS).conformance["U"]
+
+    every = u_honoured(["2.25.11", "2.25.12"], "every.dcm")
+    first_only = u_honoured(["2.25.11", "1.2.826.0.1.3680043.10.999.8"], "first.dcm")
+    assert first_only[0] == every[0] and first_only[1] == every[1] - 1

@@ -317,7 +317,7 @@ def test_the_key_file_wins_over_the_environment_which_wins_over_ephemeral(tmp_pa
 
 
 def test_a_private_file_is_written_owner_only(tmp_path: Path) -> None:
-    path = tmp_path / "sub" / "secret"
+    path = tmp_path / "a" / "b" / "secret"  # missing folders are made
     write_private(path, b"abc")
     path.chmod(0o644)
     write_private(path, b"xy")  # an existing file is truncated and made owner-only again

@@ -152,6 +152,7 @@ EXACT: list[tuple[str, list[tuple[str, float, str]]]] = [
     ("M/67", [("sex", 0.9, "M")]),
     ("DUPONT (F)", [("sex", 0.9, "F")]),
     ("(F)", [("sex", 0.9, "F")]),
+    ("X (F", [("sex", 0.3, "F")]), ("F) X", [("sex", 0.3, "F")]),  # half a pair of parentheses: no context
     ("ABCDE F 67 yrs", [("sex", 0.9, "F"), ("age", 0.9, "67 yrs")]),
     ("ABCDE F xyz 67 yrs", [("sex", 0.3, "F"), ("age", 0.9, "67 yrs")]),  # an age too far away: no context
     ("F", [("sex", 0.3, "F")]),
@@ -161,12 +162,15 @@ EXACT: list[tuple[str, list[tuple[str, float, str]]]] = [
     ("123456", [("id", 1.0, "123456")]),
     ("ID12345", [("id", 0.9, "ID12345")]),
     ("ID123456", [("id", 1.0, "ID123456")]),
+    ("AB-1234", [("id", 0.6, "AB-1234")]),               # a prefix and four digits: suggestive
     ("AB12CD34", [("id", 0.8, "AB12CD34")]),
     ("# 123", [("id", 0.5, "# 123")]),
     ("#1234", [("id", 0.9, "#1234")]),
     ("#123456", [("id", 1.0, "#123456")]),
     # contacts and labels
     ("+49 30 1234567", [("phone", 1.0, "+49 30 1234567")]),
+    ("+49 123 456", [("phone", 1.0, "+49 123 456")]),    # E.164: 8 to 15 digits
+    ("+49 123 45", []),
     ("030 1234567", [("phone", 0.8, "030 1234567"), ("id", 1.0, "1234567")]),
     ("123 4567", [("phone", 0.5, "123 4567")]),
     ("123-4567", [("phone", 0.8, "123-4567")]),          # one kind of separator, dashes or dots: clearer

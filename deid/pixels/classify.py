@@ -41,6 +41,7 @@ from .clinical_grammar import clinical_evidence
 from .config import POLICIES
 from .evidence import Evidence, covered
 from .line_score import UNEXPLAINED_WEIGHT, LineScore, score_line, threshold_for
+from .name_lists import fold
 from .person_names import name_evidence
 from .phi_grammar import phi_evidence
 
@@ -59,7 +60,8 @@ def tokens(text: str) -> list[str]:
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text).upper()
+    """Letters and digits only, upper case, accents folded: OCR reads "ŠMÍD" as "SMID", "Łukasz" as "Lukasz"."""
+    return re.sub(r"[\W_]+", "", fold(text))
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,8 @@ RUN_GIVEN_UNKNOWN_WEIGHT = 0.8
 RUN_SURNAME_UNKNOWN_WEIGHT = 0.7
 HYPHEN_PARTIAL_WEIGHT = 0.6
 VARIANT_WEIGHT = 0.6
+#: "Ngozi OKONJO", "OKONJO, Ngozi": a Title-case word beside one in capitals (names in no list); just above balanced
+MIXED_CASE_WEIGHT = 0.55
 RUN_AMBIGUOUS_WEIGHT = 0.85
 
 #: Honorifics and titles before a name (compared upper-cased, without the dot)
@@ -257,11 +259,40 @@ def _structure(text: str, toks: list[Token], lists: NameLists) -> list[Evidence]
                 clean = fold(last.text) not in lists.ambiguous and fold(last.text) not in PARTICLES
                 if shaped and clean and not (tok.text.isupper() and len(tok.text) <= 2 and not last.text.isupper()):
                     out.append(Evidence("name", PARTICLE_WEIGHT, tok.start, last.end, "names:particle"))
+        # a name pair in the two cases devices print names in: "Ngozi OKONJO", "OKONJO, Ngozi" (given in Title
+        # case, family in capitals), even when no list knows either word
+        if (nxt is not None and nxt is words[i + 1] and _gap_ok(text, tok, nxt) and _mixed_case_pair(tok.text, nxt.text)
+                and not _model_after(text[nxt.end:])):
+            out.append(Evidence("name", MIXED_CASE_WEIGHT, tok.start, nxt.end, "names:mixed-case-pair"))
         # apostrophe and Mc/Mac prefixes: O'Neil, D'Angelo, McDonald, MacLeod
         if (_PREFIXED.fullmatch(tok.text) or _ARABIC_PREFIXED.fullmatch(tok.text)) and key != "O'CLOCK":
             if not _CAPS_MC.fullmatch(tok.text) or lists.known(fold(tok.text)):
                 out.append(Evidence("name", PARTICLE_WEIGHT, tok.start, tok.end, "names:prefix"))
     return out
+
+
+def _mixed_case_pair(a: str, b: str) -> bool:
+    """One word in Title case (4+ letters) and the other in capitals (3+), letters only (hyphens and
+    apostrophes inside): how devices print "Given SURNAME" and "SURNAME Given"."""
+    def title(w: str) -> bool:  # 4+ letters: "THI Gen", "MI Pen", "CFM Res" are a mode and its setting
+        return w[:1].isupper() and w[1:].replace("-", "").replace("'", "").islower() and _letters(w) >= 4
+
+    def caps(w: str) -> bool:
+        return w.replace("-", "").replace("'", "").isupper() and _letters(w) >= 3
+
+    return (title(a) and caps(b)) or (caps(a) and title(b))
+
+
+def _model_after(rest: str) -> bool:
+    """A model number or code follows ("Philips EPIQ 7", "Canon APLIO i800"): a brand and a product, not a
+    name; an age after a name ("45Y", "45 J") does not count."""
+    if re.match(r"\s*\d{1,3}\s?(?:[YyJjAa]|yrs?|years?|ans?|años|anni|jaar|Jahre)\b", rest):
+        return False
+    return re.match(r"\s+[A-Za-z]{0,2}\d", rest) is not None
+
+
+def _letters(word: str) -> int:
+    return sum(ch.isalpha() for ch in word) if all(ch.isalpha() or ch in "-'" for ch in word) else 0
 
 
 def _split_run_together(word: str, lists: NameLists) -> bool:

@@ -1,0 +1,27 @@
+"""A name pair in the cases devices print names in ("Given SURNAME", "SURNAME, Given") is name evidence
+even when no list knows either word (issue 15: names with no label and no header match were kept under
+``balanced``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from phiphantom.deid.pixels.classify import Classifier, HeaderValues
+from phiphantom.deid.pixels.person_names import MIXED_CASE_WEIGHT, name_evidence
+
+
+def _pair(text: str) -> bool:
+    return any(e.source == "names:mixed-case-pair" for e in name_evidence(text))
+
+
+@pytest.mark.parametrize("text", ["Ngozi OKONJO", "OKONJO, Ngozi", "Xiadani ZYLBER 45Y", "Ngozi ADEBAYO-OKONJO"])
+def test_unknown_names_in_title_and_capitals_are_a_pair(text):
+    assert _pair(text)
+    decision = Classifier(HeaderValues(), "balanced").decide(text)
+    assert decision.redact and decision.score >= MIXED_CASE_WEIGHT
+
+
+@pytest.mark.parametrize("text", ["THI Gen", "Philips EPIQ 7", "Canon APLIO i800", "Ngozi Okonjo", "NGOZI OKONJO",
+                                  "Gen THI", "ngozi OKONJO", "Ngozi OK"])
+def test_modes_brands_and_one_case_are_not(text):
+    assert not _pair(text)

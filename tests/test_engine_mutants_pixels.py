@@ -170,7 +170,7 @@ EXACT: list[tuple[str, list[tuple[str, float, str]]]] = [
     # contacts and labels
     ("+49 30 1234567", [("phone", 1.0, "+49 30 1234567")]),
     ("+49 123 456", [("phone", 1.0, "+49 123 456")]),    # E.164: 8 to 15 digits
-    ("+49 123 45", []),
+    ("+49 123 45 ab 9", []),                             # seven digits in the number (eight on the line)
     ("030 1234567", [("phone", 0.8, "030 1234567"), ("id", 1.0, "1234567")]),
     ("123 4567", [("phone", 0.5, "123 4567")]),
     ("123-4567", [("phone", 0.8, "123-4567")]),          # one kind of separator, dashes or dots: clearer

@@ -267,3 +267,9 @@ def test_leaks_are_counted_per_location_kind():
     assert block.strata["leaks"]["location_kind"]["private"] == {"n": 3, "value": 3.0}
     assert block.strata["leaks"]["cine"] == {"cine": {"n": 1, "value": 1.0}, "single": {"n": 4, "value": 4.0}}
     assert [r["leaks"] for r in block.per_file] == [2, 1, 2]
+
+
+def test_throughput_counts_bytes_in_millions_not_whole_megabytes():
+    dataset, scores, run = _files()
+    dataset.files[0].entry["bytes"] = 2_500_000  # 10.5 MB in 4 s
+    assert aggregate_engine(dataset, "e", run, scores).metrics["mb_per_s"] == 2.625

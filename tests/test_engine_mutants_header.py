@@ -286,6 +286,8 @@ def test_a_key_file_is_read_as_hex_then_base64_of_16_bytes_or_more_then_a_passph
     assert load_key(key, env={}) == (short_b64.encode(), "file")
     key.write_text("correct horse battery")
     assert load_key(key, env={}) == (b"correct horse battery", "file")
+    key.write_text("abcd efgh ijkl mnop qrst uvwx")  # base64 letters with spaces: a passphrase, not 18 bytes
+    assert load_key(key, env={}) == (b"abcd efgh ijkl mnop qrst uvwx", "file")
     key.write_bytes(b"\xff\xfe" + bytes(range(20)))  # not UTF-8: the bytes themselves
     assert load_key(key, env={}) == (b"\xff\xfe" + bytes(range(20)), "file")
 

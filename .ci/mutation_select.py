@@ -13,6 +13,7 @@ the session's mutants, and the project's tests (tests/test_mutation_skip_list.py
 
 from __future__ import annotations
 
+import os
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -20,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SEPARATOR = " | "
-LIST_FILE = Path(__file__).resolve().parent / "mutation-equivalent"
+#: The skip list; MUTATION_EQUIVALENT names another (``/dev/null``: none, to redraw a sample drawn before an entry).
+LIST_FILE = Path(os.environ.get("MUTATION_EQUIVALENT") or Path(__file__).resolve().parent / "mutation-equivalent")
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("mutation_select", ROOT / ".ci" / "mutation_select.py")
-assert _spec is not None and _spec.loader is not None
-select = importlib.util.module_from_spec(_spec)
-sys.modules["mutation_select"] = select  # dataclasses look their module up while the class is built
-_spec.loader.exec_module(select)
+
+
+def _load(name: str):
+    """A fresh instance of .ci/mutation_select.py (it reads MUTATION_EQUIVALENT when loaded)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / ".ci" / "mutation_select.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+select = _load("mutation_select")
 
 LT_NE = "core/ReplaceComparisonOperator_Lt_NotEq"
 SUB_ADD = "core/ReplaceBinaryOperator_Sub_Add"
@@ -91,3 +99,15 @@ def test_every_entry_of_the_shipped_list_names_a_line_that_exists_and_is_argued(
         lines = [line.strip() for line in (ROOT / entry.module).read_text(encoding="utf-8").splitlines()]
         assert entry.text in lines, f"{entry.module}: the line of list entry {entry.line} changed: argue it again"
         assert f"`{entry.module}`" in doc, f"{entry.module} has no section in docs/mutation.md"
+
+
+def test_mutation_equivalent_names_another_list_or_none(monkeypatch, tmp_path):
+    listed = tmp_path / "list"
+    listed.write_text(LISTED, encoding="utf-8")
+    monkeypatch.setenv("MUTATION_EQUIVALENT", str(listed))
+    other = _load("mutation_select_other")
+    assert [e.text for e in other.read_list()] == ["if x + w < width:", "parts.append((x + w - 1) | (w - 2))"]
+    monkeypatch.setenv("MUTATION_EQUIVALENT", "/dev/null")  # none: a sample drawn as before the list
+    assert _load("mutation_select_none").read_list() == []
+    for name in ("mutation_select_other", "mutation_select_none"):
+        sys.modules.pop(name, None)

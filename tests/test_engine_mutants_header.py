@@ -281,6 +281,8 @@ def test_a_key_file_is_read_as_hex_then_base64_of_16_bytes_or_more_then_a_passph
     assert load_key(key, env={}) == (bytes([15]) * 16, "file")
     key.write_text(base64.b64encode(bytes(range(16))).decode())
     assert load_key(key, env={}) == (bytes(range(16)), "file")
+    key.write_text(base64.b64encode(bytes(range(32))).decode())
+    assert load_key(key, env={}) == (bytes(range(32)), "file")
     short_b64 = base64.b64encode(bytes(range(15))).decode()  # 15 bytes: not a base64 key, a 20-byte passphrase
     key.write_text(short_b64)
     assert load_key(key, env={}) == (short_b64.encode(), "file")

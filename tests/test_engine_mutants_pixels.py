@@ -112,7 +112,9 @@ EXACT: list[tuple[str, list[tuple[str, float, str]]]] = [
     ("12/61", [("date", 0.6, "12/61")]),                 # MM/YY up to December
     ("12/05", [("date", 0.6, "12/05")]),
     ("4/3", [("date", 0.3, "4/3")]),                     # a ratio as often as a date
+    ("ab12/05", []),                                     # after a letter: a name or a probe, not a date
     ("1961", [("date", 0.6, "1961")]),                   # BARE_YEAR
+    ("1961 x 12345", [("date", 0.6, "1961"), ("id", 0.8, "12345")]),  # a longer number on the line too
     # month names (MAR and MAY are words too: weaker without a year)
     ("12 Mar 1961", [("date", 1.0, "12 Mar 1961")]),
     ("12 Mar", [("date", 0.4, "12 Mar")]),

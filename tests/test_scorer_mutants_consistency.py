@@ -195,6 +195,10 @@ def test_date_intervals_are_judged_per_patient_with_two_input_dates():
         *_dates("H", ("20240101", "20230111"), ("20240111", "20230101")),                          # order swapped
     ]
     assert date_interval_consistency(pairs) == pytest.approx(2 / 6)
+    # an interval as long as an output day number, the later date mapped before the earlier: broken
+    far = date(2024, 6, 1).toordinal() - date(1, 1, 1).toordinal()
+    late = date.fromordinal(far).strftime("%Y%m%d")
+    assert date_interval_consistency(_dates("I", ("00010101", "99991231"), ("20240601", late))) == 0.0
 
 
 def test_dates_removed_or_no_patient_with_two_dates_is_not_judged():

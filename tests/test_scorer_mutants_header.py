@@ -228,3 +228,45 @@ def test_a_multi_valued_uid_with_only_its_first_value_replaced_does_not_honour_u
     every = u_honoured(["2.25.11", "2.25.12"], "every.dcm")
     first_only = u_honoured(["2.25.11", "1.2.826.0.1.3680043.10.999.8"], "first.dcm")
     assert first_only[0] == every[0] and first_only[1] == every[1] - 1
+
+
+def _bare(ds: Dataset, path: Path) -> Path:
+    """The dataset alone: no preamble, no ``DICM``, no file meta (explicit VR little endian)."""
+    fp = DicomBytesIO()
+    fp.is_little_endian, fp.is_implicit_VR = True, False
+    write_dataset(fp, ds)
+    path.write_bytes(fp.getvalue())
+    return path
+
+
+def test_a_bare_dataset_is_read_as_an_output_and_as_an_input(tmp_path: Path):
+    out = _clean()
+    del out.file_meta
+    s = _score(tmp_path, _bare(out, tmp_path / "bare_out.dcm"))
+    assert not s.unreadable and not s.failed and all(s.row_removed) and s.output_view["PatientID"] == "PSEUDO1"
+    src = image(NAME, MRN, 1)
+    del src.file_meta
+    inp = _bare(src, tmp_path / "bare_in.dcm")
+    s = score_header_file(inp, save(_clean(), tmp_path / "out.dcm"), "out.dcm", ROWS)
+    assert s.input_view["PatientID"] == MRN and s.conformance["Z"][0] > 0
+
+
+def test_an_input_pydicom_cannot_read_scores_without_conformance_checks(tmp_path: Path):
+    meta = b"\x02\x00\x10\x00UI" + (22).to_bytes(2, "little") + DeflatedExplicitVRLittleEndian.encode() + b"\0"
+    inp = tmp_path / "garbage_in.dcm"
+    inp.write_bytes(b"\0" * 128 + b"DICM" + meta + b"not deflate data at all" * 4)
+    out = save(_clean(), tmp_path / "out.dcm")
+    s = score_header_file(inp, out, "out.dcm", ROWS)
+    assert s.conformance == {} and all(v is None for v in s.input_view.values())
+    assert all(s.row_removed) and s.valid and not s.failed
+
+
+def test_exact_rows_need_the_value_itself_and_contains_rows_any_text_holding_it(tmp_path: Path):
+    ds = _clean()
+    ds.PatientName = NAME + "^Jr"
+    out = save(ds, tmp_path / "out.dcm")
+    read = pydicom.dcmread(out)
+    assert row_removed(_row("(0010,0010)", NAME, vr="PN", category="name"), read, out.name) is True
+    assert row_removed(_row("(0010,0010)", NAME.upper(), vr="PN", category="name", match="contains"),
+                       read, out.name) is False
+    assert row_removed(_row("(0010,0010)", NAME + "^Jr ", vr="PN", category="name"), read, out.name) is False

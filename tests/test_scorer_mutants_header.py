@@ -270,3 +270,9 @@ def test_exact_rows_need_the_value_itself_and_contains_rows_any_text_holding_it(
     assert row_removed(_row("(0010,0010)", NAME.upper(), vr="PN", category="name", match="contains"),
                        read, out.name) is False
     assert row_removed(_row("(0010,0010)", NAME + "^Jr ", vr="PN", category="name"), read, out.name) is False
+
+
+def test_bytes_without_a_preamble_and_without_a_text_element_are_not_a_dicom_output(tmp_path: Path):
+    numbers = Dataset()
+    numbers.Rows, numbers.Columns = 8, 8                     # US only: random bytes parse like this too
+    _unreadable(_score(tmp_path, _bare(numbers, tmp_path / "numbers.dcm")))

@@ -77,6 +77,9 @@ _MODEL = re.compile(r"(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z]{0,3}-?\d{1,3}[A-Za-
 _BRAND = re.compile(r"[A-Z][A-Za-z]{2,11}")
 _SEX_LETTERS = frozenset({"M", "F", "W", "H", "V"})  # male, female, weiblich, hombre, varón: never relaxed
 _CALIPERS = frozenset({"+", "X", "A", "B", "C", "D", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#"})
+#: Letters of sex markers, age units and OCR's misreads of them ("M" as "N", "F" as "E"/"P"): a code made
+#: of these and digits may be an age and a sex ("M47Y"), never shape evidence
+_AGE_SEX_LETTERS = frozenset("MFWHVNEPYJAK")
 #: Weights of the evidence from a token's form alone (see _shape)
 ABBREVIATION_WEIGHT = -0.4
 CODE_WEIGHT = -0.5
@@ -210,21 +213,21 @@ def _shape(word: str) -> float:
       in capitals too, but a name of 3 letters is found by the name lists or the header, whose evidence
       stands (two-letter names, "WU", "LE", "NG", are in no list: two capitals are no evidence), and only
       one per line counts (:func:`_clinical_evidence`);
-    * a short code of letters and digits ("4C", "L7x", "RM6C", "C11X", "X6-1"), :data:`CODE_WEIGHT`: at most
-      3 digits (IDs have more) and 4 letters, not an age or sex with a number ("47F", "M32", "5y") and no
-      month ("12MAR").
+    * a short code of letters and digits ("L7x", "RM6C", "C11X", "HP1-3"), :data:`CODE_WEIGHT`: it starts
+      with a letter, has 2-4 letters (one letter and a number is how an age and a sex are printed: "47F",
+      "F47", and what OCR makes of them: "4TF") and 1-3 digits (IDs have more), not only letters of sex,
+      age units and their misreads ("M47Y", "N47J") and no month ("MAR12").
     """
     if re.fullmatch(r"[A-Z]{3}", word):
         return ABBREVIATION_WEIGHT
     if not re.fullmatch(r"[A-Za-z\d]{2,6}(?:-[A-Za-z\d]{1,3})?", word):
         return 0.0
     digits = sum(ch.isdigit() for ch in word)
-    letters = sum(ch.isalpha() for ch in word)
-    if not (1 <= digits <= 3 and 1 <= letters <= 4):
-        return 0.0
-    if re.fullmatch(r"\d{1,3}[MFWHVAJYmfwhvajy]|[MFWHVmfwhv]\d{1,3}|\d{1,2}(?:st|nd|rd|th|er|e|re|o|a)", word,
-                    re.I) or re.search(MONTHS, word, re.I):
-        return 0.0  # an age or sex with a number, a day's ordinal ("1er", "3rd"), a date
+    letters = [ch for ch in word if ch.isalpha()]
+    if not (1 <= digits <= 3 and 2 <= len(letters) <= 4 and word[0].isalpha()):
+        return 0.0  # "47F", "F47", "4TF" (an age and a sex, or OCR's reading of one) are never codes
+    if set(ch.upper() for ch in letters) <= _AGE_SEX_LETTERS or re.search(MONTHS, word, re.I):
+        return 0.0  # "M47Y", "F32J" (sex, age and its unit, or their misreads), a date's month ("MAR12")
     return CODE_WEIGHT
 
 

@@ -308,6 +308,7 @@ def test_a_counter_of_this_clips_frames():
     long = Classifier(HeaderValues(), frames=40)
     assert long._counter("5/40") and long._counter("40/40") and long._counter("5 / 40")
     assert not long._counter("41/40") and not long._counter("5/41") and not long._counter("")
+    assert not long._counter("5/39") and not long._counter("5/32")  # another clip's count
     assert not long._counter("5/40x") and not long._counter("Qxzv")
     assert long._counter("Fr 5/40") and not long._counter("Qxzv 5/40")
     assert long._counter("S/40")  # a small 5 read as S

@@ -237,7 +237,8 @@ def header_blocks(results: Mapping[str, Any]) -> list[Block]:
 
 LEADERBOARD_HEADERS = (
     "#", "engine", "box recall ↑", "worst-style box recall ↑", "frame recall ↑", "residual re-OCR PHI ↓",
-    "clinical preservation ↑", "worst-style clinical preservation ↑", "image damage ↓", "tag coverage ↑", "leaks ↓",
+    "residual PHI tokens ↓", "clinical preservation ↑", "worst-style clinical preservation ↑", "image damage ↓",
+    "tag coverage ↑", "leaks ↓",
     "conformance ↑", "required retained ↑", "MIDI-B-style score ↑",
     "valid files ↑",
     "pseudonym consistency ↑", "UID consistency ↑", "date consistency ↑", "files/s ↑", "frames/s ↑",
@@ -251,7 +252,8 @@ def leaderboard_row(rank: int, engine: Mapping[str, Any]) -> tuple[str, ...]:
     return (
         str(rank), engine_name(engine), fmt_ratio(m("box_recall")), fmt_ratio(m("worst_style_box_recall")),
         fmt_ratio(m("frame_recall")), fmt_residual(m("residual_phi_boxes"), m("residual_phi_rate")),
-        fmt_ratio(m("clinical_preservation")), fmt_ratio(m("worst_style_clinical_preservation")),
+        fmt_residual(m("residual_phi_tokens"), m("residual_phi_token_rate")), fmt_ratio(m("clinical_preservation")),
+        fmt_ratio(m("worst_style_clinical_preservation")),
         fmt_percent(m("image_damage")), fmt_ratio(m("tag_coverage")), fmt_count(m("leaks")),
         fmt_ratio(m("conformance")), fmt_ratio(m("required_retained")), fmt_ratio(m("midi_b_score")),
         fmt_ratio(m("valid_files")),

@@ -99,6 +99,11 @@ def test_evidence_past_the_end_of_the_line_is_cut_at_it():
     assert s.unexplained == 0.0 and s.clinical == 1.0 and s.top is None
 
 
+def test_evidence_on_no_character_of_the_line_is_not_discounted():
+    s = score_line(NOWORD, [Evidence("name", 0.3, 6, 8), Evidence("anatomy", -1.0, 0, 4)])
+    assert s.phi == pytest.approx(0.3) and s.score == pytest.approx(0.3)
+
+
 def test_a_zero_weight_piece_explains_characters_without_weight():
     s = score_line(TWO, [Evidence("word", 0.0, 0, 9)])
     assert s == LineScore(0.0, None, 0.0, 0.0, 0.0)
@@ -194,6 +199,7 @@ def test_text_without_letters_is_unreadable_and_its_box_says_how_long():
     assert decide("--", [], width=22, height=10) == Decision(False, "kept", "unreadable-short", 0.04)
     assert decide("--", [], threshold=0.04, width=22, height=10).redact
     assert decide("--", [], width=23, height=10).score == 0.55
+    assert decide("--", [], width=15, height=10).score == 0.04
     assert decide("--", [], width=22, height=0).score == 0.55
 
 
@@ -314,6 +320,7 @@ def test_a_counter_of_this_clips_frames():
     assert long._counter("S/40")  # a small 5 read as S
     assert not Classifier(HeaderValues(), frames=31)._counter("5/31")  # may be a date
     assert Classifier(HeaderValues(), frames=32)._counter("5/32")
+    assert not Classifier(HeaderValues(), frames=12)._counter("5/12")
     assert Classifier(HeaderValues(), frames=12, changing=True)._counter("5/12")
 
 

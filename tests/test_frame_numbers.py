@@ -68,3 +68,24 @@ def test_a_counter_with_an_unknown_label_stays_on_every_frame_under_strict(label
         if box.decision.redact:
             covered[box.frame_start:box.frame_end] = True
     assert covered.sum() <= 1, f"{label}: redacted on frames {np.flatnonzero(covered).tolist()}"  # one misread at most
+
+
+def test_under_strict_a_changing_region_with_unexplained_states_goes_whole_unless_it_counts_frames():
+    """A small clock read now as a cine clock ("10:23.4": clinical), now as noise, must not keep the
+    frames it was read as clinical on; a counter (states read as their frame number) keeps its frames."""
+    font = load_font("DejaVuSans", 15)
+    frames = 8
+    view = np.zeros((frames, 50, 200), dtype=np.uint8)
+    for t in range(frames):
+        canvas = Image.new("L", (200, 50), 0)
+        ImageDraw.Draw(canvas).text((20, 15), f"10:23.{t}" if t % 2 else "Qxzv Wrtl", fill=230, font=font)
+        view[t] = np.asarray(canvas)
+    search = np.ones(view.shape[1:], dtype=bool)
+    for policy, whole in (("strict", True), ("balanced", False)):
+        boxes = detect_text(view, search, Classifier(HeaderValues(), policy, frames=frames),
+                            CachingOCR(TesseractBackend()))
+        covered = np.zeros(frames, dtype=bool)
+        for box in boxes:
+            if box.decision.redact:
+                covered[box.frame_start:box.frame_end] = True
+        assert covered.all() == whole, (policy, covered.tolist())

@@ -27,6 +27,7 @@ from .glyph_memory import GlyphMemory
 from .image_area import PLATE_FLAT_STD, background_frames, plain_pixels
 from .layout_evidence import Line, layout_evidence
 from .line_extend import carry_lines
+from .line_score import UNEXPLAINED_WEIGHT
 from .text_find import Segment, find_segments, segments_in, stroke_mask, top_hat
 
 OCR_MARGIN = 2
@@ -349,6 +350,14 @@ def _dynamic(view, search, region, classifier, ocr) -> list[TextBox]:
         if evidence:
             return [_whole_region(view, search, region, evidence[0].decision)]
         boxes.extend(TextBox(b.x0, b.y0, b.x1, b.y1, fs, fe, b.decision, b.text) for b in state_boxes)
+    # a threshold that removes unexplained text (strict): a region with an unread or unexplained state goes
+    # whole, on every frame, unless it counts the frames (a state read as its frame number): a small ticking
+    # clock whose states OCR reads now as a time, now as noise, now as a cine clock ("10:23.45") must not
+    # keep the states it misread as clinical
+    doubtful = [b for b in boxes if b.decision.redact]
+    if doubtful and classifier.cut <= UNEXPLAINED_WEIGHT and not any(
+            b.decision.text_kind == "frame-counter" for b in boxes):
+        return [_whole_region(view, search, region, doubtful[0].decision)]
     return boxes
 
 

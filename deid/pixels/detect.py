@@ -351,14 +351,21 @@ def _dynamic(view, search, region, classifier, ocr) -> list[TextBox]:
             return [_whole_region(view, search, region, evidence[0].decision)]
         boxes.extend(TextBox(b.x0, b.y0, b.x1, b.y1, fs, fe, b.decision, b.text) for b in state_boxes)
     # a threshold that removes unexplained text (strict): a region with an unread or unexplained state goes
-    # whole, on every frame, unless it counts the frames (a state read as its frame number): a small ticking
+    # whole, on every frame, unless it counts the frames (states read as their frame numbers): a small ticking
     # clock whose states OCR reads now as a time, now as noise, now as a cine clock ("10:23.45") must not
     # keep the states it misread as clinical
     doubtful = [b for b in boxes if b.decision.redact]
-    if doubtful and classifier.cut <= UNEXPLAINED_WEIGHT and not any(
-            b.decision.text_kind == "frame-counter" for b in boxes):
+    if doubtful and classifier.cut <= UNEXPLAINED_WEIGHT and not _counts_frames(boxes):
         return [_whole_region(view, search, region, doubtful[0].decision)]
     return boxes
+
+
+def _counts_frames(boxes: list[TextBox]) -> bool:
+    """Whether a changing region is a frame counter: at least half its states, and two or more, were read as
+    their frame number (one state's last digit equal to its frame is chance: a clock's hundredths)."""
+    states = {(b.frame_start, b.frame_end) for b in boxes if any(ch.isalnum() for ch in b.text)}
+    counted = {(b.frame_start, b.frame_end) for b in boxes if b.decision.text_kind == "frame-counter"}
+    return len(counted) >= max(2, len(states) / 2)
 
 
 def _whole_region(view, search, region, decision: Decision) -> TextBox:

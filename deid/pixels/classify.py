@@ -75,6 +75,10 @@ class Decision:
     phi_kinds: frozenset[str] = frozenset()  # kinds of PHI evidence found on the line (for layout evidence)
 
 
+#: The decision about a frame counter of this clip (``Classifier._counter``, ``Classifier.frame_number``)
+FRAME_COUNTER = Decision(False, "allowlist", "frame-counter", -1.0)
+
+
 @dataclass
 class HeaderValues:
     """Normalised PHI values from the file's own header (in memory only)."""
@@ -262,7 +266,7 @@ class Classifier:
         # exactly "k/N" with N this clip's frame count, or a changing region showing its own frame number:
         # evidence enough at any confidence
         if self._counter(text) or (frame is not None and self.frame_number(text, frame)):
-            return Decision(False, "allowlist", "frame-counter", -1.0)
+            return FRAME_COUNTER
         if self.readable_only:
             return self._decide_read(text, width, height, confidence)
         evidence = self.evidence(text) + list(context) if re.search(r"\w", text) else []

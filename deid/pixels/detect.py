@@ -21,7 +21,7 @@ import numpy as np
 
 from phiphantom.core.ocr import LineRead, OCRBackend
 
-from .classify import Classifier, Decision
+from .classify import FRAME_COUNTER, Classifier, Decision
 from .evidence import Evidence
 from .glyph_memory import GlyphMemory
 from .image_area import PLATE_FLAT_STD, background_frames, plain_pixels
@@ -62,15 +62,21 @@ class TextBox:
     text: str = field(default="", repr=False)  # OCR text: in memory only unless --include-text
 
 
-def read_segment(ocr: OCRBackend, view: np.ndarray, seg: Segment, again: bool = False) -> LineRead | None:
-    """OCR's read of a segment's crop; ``again``: the backend's second opinion (None if it has none)."""
+def _crop(view: np.ndarray, seg: Segment) -> np.ndarray:
     h, w = view.shape
     x0, y0, x1, y1 = seg.expanded(OCR_MARGIN, w, h)
-    crop = view[y0:y1, x0:x1]
-    if again:
-        second = getattr(ocr, "read_again", None)
-        return second(crop) if second is not None else None
-    return ocr.read_line(crop)
+    return view[y0:y1, x0:x1]
+
+
+def read_segment(ocr: OCRBackend, view: np.ndarray, seg: Segment) -> LineRead:
+    """OCR's read of a segment's crop."""
+    return ocr.read_line(_crop(view, seg))
+
+
+def read_segment_again(ocr: OCRBackend, view: np.ndarray, seg: Segment) -> LineRead | None:
+    """The backend's second opinion on a segment's crop (``read_again``), or None when it has none."""
+    again = getattr(ocr, "read_again", None)
+    return again(_crop(view, seg)) if again is not None else None
 
 
 def _classified(ocr, classifier: Classifier, view: np.ndarray, segments: list[Segment], fs: int, fe: int,
@@ -88,11 +94,10 @@ def _classified(ocr, classifier: Classifier, view: np.ndarray, segments: list[Se
         spelled = read is not None
         if read is None:
             read = read_segment(ocr, view, seg)
-            assert read is not None
         decision = classifier.decide(read.text, seg.width, seg.height, read.confidence, frame=state)
         if (not spelled and not classifier.readable_only and decision.reason in SECOND_OPINION
                 and read.confidence < SECOND_OPINION_BELOW):  # CT, MR: unread strokes are anatomy
-            again = read_segment(ocr, view, seg, again=True)
+            again = read_segment_again(ocr, view, seg)
             if again is not None and again.confidence > read.confidence:
                 read = again
                 decision = classifier.decide(read.text, seg.width, seg.height, read.confidence, frame=state)
@@ -146,7 +151,7 @@ def in_phrases(boxes: list[TextBox], confidences: list[float], classifier: Class
         joined = " ".join(texts)
         if frame is not None and classifier.frame_number(joined, frame):
             for i in group:
-                out[i] = replace(boxes[i], decision=Decision(False, "allowlist", "frame-counter", -1.0))
+                out[i] = replace(boxes[i], decision=FRAME_COUNTER)
             continue
         found = classifier.text_evidence(joined)
         start = 0
@@ -364,7 +369,7 @@ def _counts_frames(boxes: list[TextBox]) -> bool:
     """Whether a changing region is a frame counter: at least half its states, and two or more, were read as
     their frame number (one state's last digit equal to its frame is chance: a clock's hundredths)."""
     states = {(b.frame_start, b.frame_end) for b in boxes if any(ch.isalnum() for ch in b.text)}
-    counted = {(b.frame_start, b.frame_end) for b in boxes if b.decision.text_kind == "frame-counter"}
+    counted = {(b.frame_start, b.frame_end) for b in boxes if b.decision == FRAME_COUNTER}
     return len(counted) >= max(2, len(states) / 2)
 
 

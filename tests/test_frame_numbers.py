@@ -47,66 +47,45 @@ def test_static_text_and_the_patients_own_name_are_never_frame_numbers():
     assert not Classifier(HeaderValues(), frames=1).frame_number("1", 0)  # a still has no frame counter
 
 
-def _counter_clip(label: str, frames: int) -> np.ndarray:
+def _clip(texts: list[str]) -> np.ndarray:
+    """A black (T, 50, 200) clip showing ``texts[t]`` on frame t."""
     font = load_font("DejaVuSans", 15)
-    view = np.zeros((frames, 50, 200), dtype=np.uint8)
-    for t in range(frames):
+    view = np.zeros((len(texts), 50, 200), dtype=np.uint8)
+    for t, text in enumerate(texts):
         canvas = Image.new("L", (200, 50), 0)
-        ImageDraw.Draw(canvas).text((20, 15), f"{label} {t + 1}", fill=230, font=font)
+        ImageDraw.Draw(canvas).text((20, 15), text, fill=230, font=font)
         view[t] = np.asarray(canvas)
     return view
 
 
-@pytest.mark.parametrize("label", ["Imm.", "Bild", "Kuva"])
-def test_a_counter_with_an_unknown_label_stays_on_every_frame_under_strict(label):
-    frames = 12
-    view = _counter_clip(label, frames)
+def _covered(view: np.ndarray, policy: str) -> np.ndarray:
+    """The frames on which the bundled detection redacts anything of ``view``."""
     search = np.ones(view.shape[1:], dtype=bool)
-    classifier = Classifier(HeaderValues(), "strict", frames=frames)
-    boxes = detect_text(view, search, classifier, CachingOCR(TesseractBackend()))
-    covered = np.zeros(frames, dtype=bool)
-    for box in boxes:
+    classifier = Classifier(HeaderValues(), policy, frames=view.shape[0])
+    covered = np.zeros(view.shape[0], dtype=bool)
+    for box in detect_text(view, search, classifier, CachingOCR(TesseractBackend())):
         if box.decision.redact:
             covered[box.frame_start:box.frame_end] = True
+    return covered
+
+
+@pytest.mark.parametrize("label", ["Imm.", "Bild", "Kuva"])
+def test_a_counter_with_an_unknown_label_stays_on_every_frame_under_strict(label):
+    covered = _covered(_clip([f"{label} {t + 1}" for t in range(12)]), "strict")
     assert covered.sum() <= 1, f"{label}: redacted on frames {np.flatnonzero(covered).tolist()}"  # one misread at most
 
 
 def test_under_strict_a_changing_region_with_unexplained_states_goes_whole_unless_it_counts_frames():
     """A small clock read now as a cine clock ("10:23.4": clinical), now as noise, must not keep the
     frames it was read as clinical on; a counter (states read as their frame number) keeps its frames."""
-    font = load_font("DejaVuSans", 15)
-    frames = 8
-    view = np.zeros((frames, 50, 200), dtype=np.uint8)
-    for t in range(frames):
-        canvas = Image.new("L", (200, 50), 0)
-        ImageDraw.Draw(canvas).text((20, 15), f"10:23.{t}" if t % 2 else "Qxzv Wrtl", fill=230, font=font)
-        view[t] = np.asarray(canvas)
-    search = np.ones(view.shape[1:], dtype=bool)
+    view = _clip([f"10:23.{t}" if t % 2 else "Qxzv Wrtl" for t in range(8)])
     for policy, whole in (("strict", True), ("balanced", False)):
-        boxes = detect_text(view, search, Classifier(HeaderValues(), policy, frames=frames),
-                            CachingOCR(TesseractBackend()))
-        covered = np.zeros(frames, dtype=bool)
-        for box in boxes:
-            if box.decision.redact:
-                covered[box.frame_start:box.frame_end] = True
+        covered = _covered(view, policy)
         assert covered.all() == whole, (policy, covered.tolist())
 
 
 def test_one_state_equal_to_its_frame_by_chance_does_not_make_a_counter():
     """A clock's last digit equals its frame number now and then (one state in ten): under strict the region
     with unexplained states still goes whole; only a region read as its frame number on half its states counts."""
-    font = load_font("DejaVuSans", 15)
-    frames = 8
-    view = np.zeros((frames, 50, 200), dtype=np.uint8)
-    for t in range(frames):
-        canvas = Image.new("L", (200, 50), 0)
-        ImageDraw.Draw(canvas).text((20, 15), "6" if t == 5 else "Qxzv Wrtl", fill=230, font=font)
-        view[t] = np.asarray(canvas)
-    search = np.ones(view.shape[1:], dtype=bool)
-    strict = Classifier(HeaderValues(), "strict", frames=frames)
-    boxes = detect_text(view, search, strict, CachingOCR(TesseractBackend()))
-    covered = np.zeros(frames, dtype=bool)
-    for box in boxes:
-        if box.decision.redact:
-            covered[box.frame_start:box.frame_end] = True
+    covered = _covered(_clip(["6" if t == 5 else "Qxzv Wrtl" for t in range(8)]), "strict")
     assert covered.all(), covered.tolist()

@@ -30,6 +30,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 import numpy as np
 
 from .classify import Decision
+from .percentiles import percentile
 from .text_find import top_hat
 
 EDGE_GAP = 4            # pixels beyond one line height: a box this close to the image touches it
@@ -117,7 +118,7 @@ def ink_colours(ink: np.ndarray) -> list[tuple[float, float]]:
     upper = np.bincount(values[values >= np.median(values)].astype(np.intp), minlength=256).astype(np.float64)
     peak = int(np.argmax(np.convolve(upper, np.ones(5), mode="same")))  # the densest 5 grey levels ...
     core = max(0, peak - 2) + int(np.argmax(upper[max(0, peak - 2):peak + 3]))  # ... and their commonest value
-    levels = [float(np.percentile(values, 90)), float(core)]
+    levels = [percentile(values, 90), float(core)]
     if abs(levels[0] - levels[1]) <= MATCH_TOLERANCE[0]:
         levels = levels[:1]
     low, high = MATCH_TOLERANCE
@@ -271,7 +272,7 @@ def take_trailing_glyphs(view: np.ndarray, image: np.ndarray | None, boxes: list
         own = tophat[:, x0 - lo:x1 - lo]
         if not own.size or not (own >= MIN_STROKE).any():
             continue
-        strong = tophat >= max(MIN_STROKE, TRAIL_CONTRAST * float(np.percentile(own[own >= MIN_STROKE], 90)))
+        strong = tophat >= max(MIN_STROKE, TRAIL_CONTRAST * percentile(own[own >= MIN_STROKE], 90))
         if image is not None:
             strong &= ~image[y0:y1, lo:hi]
         columns = strong.sum(axis=0)

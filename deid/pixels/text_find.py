@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .percentiles import percentile
+
 MIN_STROKE = 12          # top-hat grey levels that count as ink (dim text on black is ~70)
 MAX_GLYPH_HEIGHT = 90
 MAX_SEGMENT_HEIGHT = 90  # a line of overlay text (28 px at most, plates and all) is never this tall
@@ -101,7 +103,7 @@ def group_segments(strokes: np.ndarray, glyphs: np.ndarray) -> list[Segment]:
         return []
     heights = glyphs[:, cv2.CC_STAT_HEIGHT]
     # the height of real characters (punctuation and specks are small and numerous: not the median)
-    typical = float(np.percentile(heights[heights >= 4], 75)) if (heights >= 4).any() else 8.0
+    typical = percentile(heights[heights >= 4], 75) if (heights >= 4).any() else 8.0
     gap = max(3, int(round(typical * 0.55)))
     joined = cv2.dilate(strokes, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
     joined = cv2.dilate(joined, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2)))
@@ -136,10 +138,10 @@ def flat_background(tophat: np.ndarray, strokes: np.ndarray, seg: Segment, margi
     rest = patch[~ink]
     if rest.size < 8 or not stroke.any():
         return True
-    contrast = float(np.percentile(patch[stroke], 90))  # the glyphs' own strokes, not codec noise on a plate
+    contrast = percentile(patch[stroke], 90)  # the glyphs' own strokes, not codec noise on a plate
     if contrast < MIN_CONTRAST:
         return False
-    return bool(np.percentile(rest, 80) <= max(FLAT_SPREAD, 0.2 * contrast))
+    return bool(percentile(rest, 80) <= max(FLAT_SPREAD, 0.2 * contrast))
 
 
 def refine(tophat: np.ndarray, strokes: np.ndarray, seg: Segment) -> list[Segment]:
@@ -150,7 +152,7 @@ def refine(tophat: np.ndarray, strokes: np.ndarray, seg: Segment) -> list[Segmen
     x0, y0, x1, y1 = seg.x0, seg.y0, seg.x1, seg.y1
     patch = tophat[y0:y1, x0:x1]
     stroke = strokes[y0:y1, x0:x1].astype(bool)
-    level = max(MIN_STROKE, 0.35 * float(np.percentile(patch[stroke], 90)))
+    level = max(MIN_STROKE, 0.35 * percentile(patch[stroke], 90))
     local = ((patch >= level) & stroke).astype(np.uint8)
     parts = group_segments(local, glyph_boxes(local))
     if len(parts) <= 1:

@@ -1,0 +1,30 @@
+"""The pixel engine's percentile equals numpy's default (linear) percentile bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from phiphantom.deid.pixels.percentiles import percentile
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.float64])
+def test_equals_numpy_on_random_samples(dtype):
+    rng = np.random.default_rng(7)
+    for i in range(600):
+        n = int(rng.integers(1, 300))
+        values = (rng.normal(0, 60, n) if dtype is np.float64 else rng.integers(0, 256, n)).astype(dtype)
+        q = (75.0, 80.0, 90.0, 50.0, 0.0, 100.0, float(rng.uniform(0, 100)))[i % 7]
+        assert percentile(values, q) == float(np.percentile(values, q)), (n, q)
+
+
+def test_small_cases_by_hand():
+    assert percentile(np.array([3], np.uint8), 90) == 3.0
+    assert percentile(np.array([0, 10], np.uint8), 90) == 9.0
+    assert percentile(np.array([10, 0], np.uint8), 25) == 2.5
+    assert percentile(np.array([[1, 2], [3, 4]]), 50) == 2.5  # any shape: flattened
+
+
+def test_empty_sample_is_an_error():
+    with pytest.raises(ValueError):
+        percentile(np.array([], np.uint8), 50)

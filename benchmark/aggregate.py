@@ -121,6 +121,7 @@ def aggregate_engine(dataset: BenchDataset, name: str, run: EngineRun, scores: l
         c["tags_removed"] += sum(header.row_removed)
         file_leaks = len(header.leaks)
         c["leaks"] += file_leaks
+        c["leaks_whole_value"] += header.leaks_whole_value
         c["files_with_leaks"] += file_leaks > 0
         for kind, _ in header.leaks:
             leaks_by_kind[kind] = leaks_by_kind.get(kind, 0) + 1
@@ -179,6 +180,7 @@ def aggregate_engine(dataset: BenchDataset, name: str, run: EngineRun, scores: l
         "detection_recall": _ratio(det[0], det[0] + det[2]) if detections_reported else None,
         "tag_coverage": _ratio(c["tags_removed"], c["tag_rows"]),
         "leaks": int(c["leaks"]),
+        "leaks_whole_value": int(c["leaks_whole_value"]),
         "files_with_leaks": int(c["files_with_leaks"]),
         "conformance": _ratio(conf_ok, conf_total),
         "required_retained": _ratio(req_ok, req_total),

@@ -6,7 +6,13 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from .results_file import SCHEMA_FAMILY, ResultsFileError, read_results_json, whole_box_residual_moved
+from .results_file import (
+    SCHEMA_FAMILY,
+    ResultsFileError,
+    read_results_json,
+    whole_box_residual_moved,
+    whole_value_leaks_moved,
+)
 
 #: Metrics where larger is better / smaller is better.
 HIGHER_BETTER = (
@@ -18,7 +24,7 @@ HIGHER_BETTER = (
 )
 LOWER_BETTER = (
     "residual_phi_boxes", "residual_phi_rate", "residual_phi_boxes_whole", "residual_phi_tokens",
-    "residual_phi_token_rate", "image_damage", "leaks", "files_with_leaks", "files_failed",
+    "residual_phi_token_rate", "image_damage", "leaks", "leaks_whole_value", "files_with_leaks", "files_failed",
     "latency_p50_s", "latency_p95_s", "peak_rss_mb", "startup_s",
 )
 #: Timing metrics vary between machines and runs: checked only when a tolerance is given, and relatively.
@@ -126,6 +132,8 @@ def compare(baseline: dict, current: dict, tolerances: dict[str, float] | None =
     tolerances = tolerances or {}
     # a /1 or /2 file counted whole-box residual PHI: compared with residual_phi_boxes_whole, never token-level
     baseline, current = whole_box_residual_moved(baseline), whole_box_residual_moved(current)
+    # a /1, /2 or /3 file counted whole-value header leaks: compared with leaks_whole_value, never token-level
+    baseline, current = whole_value_leaks_moved(baseline), whole_value_leaks_moved(current)
     current_by_name = {e["name"]: e for e in current.get("engines", [])}
     rows: list[Row] = []
     for engine in baseline.get("engines", []):

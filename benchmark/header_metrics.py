@@ -6,7 +6,9 @@ file, the runner sums the counts over the dataset. Summary of what is computed:
 * **Tag coverage** -- for each ``gt/tags.csv`` row of the file, whether its value
   is gone from *that path* in the output (:func:`row_removed`).
 * **Leaks** -- distinct output locations where any PHI value of the file is still
-  found, in any *form* (:func:`phi_forms`): (a) every decoded element value,
+  found, in any *form* (:func:`phi_forms`: the value, name components and the value's
+  tokens; ``leaks_whole_value`` counts the same locations with the forms before issue 17,
+  the value and its ``^``-components only): (a) every decoded element value,
   recursively, file meta included; (b) the output file name; (c) the raw file
   bytes outside binary element values, attributed to the element whose value
   holds the hit, or reported as ``raw-bytes`` when no parsed element holds it
@@ -29,7 +31,9 @@ Choices where docs/metrics.md is silent:
 * Coverage of ``exact`` rows compares case-insensitively (an upper-cased name is
   not removed); values are compared with surrounding spaces/NULs stripped.
 * Forms: the row's value and, for PN / name / physician / operator rows, its
-  ``^``-components; forms shorter than 3 characters are not searched. Token
+  ``^``-components, and its tokens (name parts of >= 3 letters, leading / trailing
+  >= 4 digits of an ID, a date's month+year and day+month, a time to the minute;
+  :mod:`.phi_match`); forms shorter than 3 characters are not searched. Token
   boundaries: no letter/digit (Unicode) next to the hit, and a hit that starts
   (ends) with a digit may not follow ``digit.`` (precede ``.digit``), so a date
   is found neither inside a digit run nor as a dot-separated UID component.
@@ -132,6 +136,7 @@ class HeaderFileScore:
     output_view: dict = field(default_factory=dict)
     error: str = ""
     unreadable: bool = False           # an output was written but is not DICOM (or is cut short)
+    leaks_whole_value: int = 0         # leak locations by the forms before issue 17 (value, ^-components)
 
     @property
     def rows_removed(self) -> int:
@@ -255,9 +260,11 @@ def row_removed(row: TagRow, ds: Dataset, output_name: str) -> bool:
 
 # --------------------------------------------------------------------------- leaks
 
-def find_leaks(loaded: _Loaded, output_name: str, rows: list[TagRow], removed: list[bool]) -> list[tuple[str, str]]:
-    """Distinct (kind, location) pairs where a PHI form of the file is found in the output."""
-    matcher = PhiMatcher(phi_forms(rows))
+def find_leaks(loaded: _Loaded, output_name: str, rows: list[TagRow], removed: list[bool],
+               whole_value: bool = False) -> list[tuple[str, str]]:
+    """Distinct (kind, location) pairs where a PHI form of the file is found in the output
+    (``whole_value``: the forms before issue 17, :func:`phi_forms`)."""
+    matcher = PhiMatcher(phi_forms(rows, whole_value=whole_value))
     gt_kinds = {r["tag_path"]: r["location_kind"] for r in rows if r["tag_path"] != "filename"}
     found: dict[str, str] = {}
     if loaded.ds is not None:
@@ -332,14 +339,11 @@ def score_header_file(input_path: Path, output_path: Path | None, output_name: s
         unreadable = output_path is not None and out.ds is None
         if out.ds is not None:
             removed = [row_removed(row, out.ds, name) for row in rows]
-            leaks = find_leaks(out, name, rows, removed)
         else:  # nothing can be measured in it: the worst case, never better than no output at all
             removed = [False] * len(rows)
             error = error or "unreadable output"
-            leaks = find_leaks(out, name, rows, removed)
-            if unreadable:
-                as_input = find_leaks(_load(Path(input_path)), Path(input_path).name, rows, removed)
-                leaks = sorted(set(leaks) | set(as_input), key=lambda kl: (LEAK_KINDS.index(kl[0]), kl[1]))
+        leaks, leaks_whole = (_file_leaks(out, name, rows, removed, input_path if unreadable else None, whole)
+                              for whole in (False, True))
         ds_in = source.ds if source.ds is not None else Dataset()
         written = out.ds if output_path is not None else None  # no output honours and retains nothing
         conf = conformance(ds_in, written)
@@ -351,5 +355,15 @@ def score_header_file(input_path: Path, output_path: Path | None, output_name: s
         return HeaderFileScore(
             rows_total=len(rows), row_removed=removed, leaks=leaks, conformance=conf, required=required,
             valid=valid, input_view=header_view(source.ds), output_view=header_view(out.ds), error=error,
-            unreadable=unreadable,
+            unreadable=unreadable, leaks_whole_value=len(leaks_whole),
         )
+
+
+def _file_leaks(out: _Loaded, name: str, rows: list[TagRow], removed: list[bool], unreadable_input: Path | None,
+                whole_value: bool) -> list[tuple[str, str]]:
+    """The output's leaks; for an unreadable output, those of the unchanged input too."""
+    leaks = find_leaks(out, name, rows, removed, whole_value)
+    if unreadable_input is None:
+        return leaks
+    as_input = find_leaks(_load(Path(unreadable_input)), Path(unreadable_input).name, rows, removed, whole_value)
+    return sorted(set(leaks) | set(as_input), key=lambda kl: (LEAK_KINDS.index(kl[0]), kl[1]))

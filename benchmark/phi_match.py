@@ -1,12 +1,29 @@
 """PHI forms and matching for the header scorer: which forms of a file's PHI values are searched, and how.
 
-Forms (:func:`phi_forms`): each ground-truth row's value and, for PN / name /
-physician / operator rows, its ``^``-components; forms shorter than 3 characters
-are not searched. :class:`PhiMatcher` finds them case-insensitively in decoded
+Forms (:func:`phi_forms`): each ground-truth row's value, for PN / name /
+physician / operator rows its ``^``-components, and its *tokens* (issue 17: the
+pixel side's token rules of :mod:`.phi_tokens`, in the forms a header value takes):
+
+* person names: each component (split at ``^``, spaces, hyphens, commas) of
+  >= 3 letters, name particles (``van``, ``der`` ...) excluded;
+* IDs (categories ``*_id`` and ``accession``): every leading and trailing part
+  of >= 4 digits of each run of >= 4 digits (``2965`` and ``5600`` of ``2965600``:
+  a truncated or a masked ID), never a part from its middle;
+* dates (DA ``YYYYMMDD``, category ``date`` / ``*_date``): month+year ``YYYYMM`` and
+  day+month ``MMDD``; a date written with separators (``29.10.2019``) gives
+  ``10.2019`` and ``29.10.`` in its own order and separator;
+* times (TM ``HHMMSS.frac``, category ``time`` / ``*_time``): the value cut to the
+  minute, the second and each shorter fraction (``1432``, ``143207``, ``143207.1``),
+  and ``14:32``, ``14:32:07``; DT: the date's and the time's forms and the date alone.
+
+``phi_forms(rows, whole_value=True)`` gives the forms before issue 17 (value and
+``^``-components): the ``leaks_whole_value`` metric. Forms shorter than 3 characters
+are not searched. :class:`PhiMatcher` finds forms case-insensitively in decoded
 text and in raw bytes (UTF-8 and latin-1), token-bounded: no letter/digit
 (Unicode) next to the hit, and a hit that starts (ends) with a digit may not
-follow ``digit.`` (precede ``.digit``), so a date is found neither inside a digit
-run nor as a dot-separated UID component. Definitions: ``docs/metrics.md``.
+follow ``digit.`` (precede ``.digit``), so a form is found neither inside a
+longer digit run nor as a dot-separated UID component or a part of a decimal
+number. Definitions and the reason for each rule: ``docs/metrics.md``.
 """
 
 from __future__ import annotations
@@ -16,22 +33,100 @@ from collections.abc import Iterable, Iterator
 
 from phiphantom.core.ground_truth import TagRow
 
-__all__ = ["MIN_FORM_LENGTH", "NAME_CATEGORIES", "PhiMatcher", "phi_forms"]
+from .phi_tokens import MIN_ID_DIGITS, MIN_NAME_LETTERS, NAME_PARTICLES
+
+__all__ = ["MIN_FORM_LENGTH", "NAME_CATEGORIES", "PhiMatcher", "phi_forms", "token_forms"]
 
 #: Categories whose values are person names: their ``^``-components are searched too.
 NAME_CATEGORIES = frozenset({"name", "physician", "operator"})
 MIN_FORM_LENGTH = 3
 
+_NAME_SPLIT = re.compile(r"[\^\s,\-]+")
+_DIGIT_RUN = re.compile(r"\d+")
+_DA = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_SEPARATED_DATE = re.compile(r"(\d{1,4})([./-])(\d{1,2})\2(\d{1,4})")
+_TM = re.compile(r"(\d{2})(\d{2})(?:(\d{2})(?:\.(\d{1,6}))?)?")
 
-def phi_forms(rows: Iterable[TagRow]) -> set[str]:
-    """Every searchable form of the rows' values: the value, and ``^``-components of person names (>= 3 chars)."""
+
+def phi_forms(rows: Iterable[TagRow], whole_value: bool = False) -> set[str]:
+    """Every searchable form of the rows' values (>= 3 chars): the value, ``^``-components of person
+    names and, unless ``whole_value`` (the rule before issue 17), the value's tokens (:func:`token_forms`)."""
     forms: set[str] = set()
     for row in rows:
         value = (row.get("injected_value") or "").strip()
         forms.add(value)
-        if row.get("vr") == "PN" or row.get("category") in NAME_CATEGORIES:
+        is_name = row.get("vr") == "PN" or row.get("category") in NAME_CATEGORIES
+        if is_name:
             forms.update(part.strip() for part in value.split("^"))
+        if not whole_value:
+            forms.update(token_forms(value, row.get("vr") or "", row.get("category") or "", is_name))
     return {f for f in forms if len(f) >= MIN_FORM_LENGTH}
+
+
+def token_forms(value: str, vr: str, category: str, is_name: bool) -> set[str]:
+    """The token forms of one value (module docstring; ``docs/metrics.md``, "Header tokens")."""
+    if is_name:
+        return {part for part in _NAME_SPLIT.split(value) if part.casefold() not in NAME_PARTICLES
+                and sum(c.isalpha() for c in part) >= MIN_NAME_LETTERS}
+    if category == "accession" or category.endswith("_id"):
+        return _id_forms(value)
+    if vr == "DT":
+        head = value[:8]
+        return {head} | _date_forms(head) | _time_forms(value[8:]) if _DA.fullmatch(head) else set()
+    if vr == "DA" or category == "date" or category.endswith("_date"):
+        return _date_forms(value)
+    if vr == "TM" or category == "time" or category.endswith("_time"):
+        return _time_forms(value)
+    return set()
+
+
+def _id_forms(value: str) -> set[str]:
+    """Leading and trailing parts of >= 4 digits of each digit run of >= 4 digits."""
+    forms: set[str] = set()
+    for run in _DIGIT_RUN.findall(value):
+        for k in range(MIN_ID_DIGITS, len(run) + 1):
+            forms.update((run[:k], run[-k:]))
+    return forms
+
+
+def _valid(month: str, day: str | None = None) -> bool:
+    return 1 <= int(month) <= 12 and (day is None or 1 <= int(day) <= 31)
+
+
+def _date_forms(value: str) -> set[str]:
+    """Month+year and day+month of a ``YYYYMMDD`` date, or of a date written with separators."""
+    compact = _DA.fullmatch(value)
+    if compact:
+        year, month, day = compact.groups()
+        return {year + month, month + day} if _valid(month, day) else set()
+    separated = _SEPARATED_DATE.fullmatch(value)
+    if not separated:
+        return set()
+    first, sep, middle, last = separated.groups()
+    day_month = first + sep + middle + ("." if sep == "." else "")  # "29.10." (trailing dot): not a decimal number
+    if len(first) == 4 and len(last) <= 2 and _valid(middle, last):   # Y-M-D
+        return {first + sep + middle, middle + sep + last}
+    if len(last) != 4 or len(first) > 2:
+        return set()
+    forms: set[str] = set()
+    if _valid(middle, first):                                        # D.M.Y
+        forms.update((day_month, middle + sep + last))
+    if _valid(first, middle):                                        # M/D/Y
+        forms.update((day_month, first + sep + last))
+    return forms
+
+
+def _time_forms(value: str) -> set[str]:
+    """A time cut to the minute, the second and each shorter fraction; ``HH:MM`` and ``HH:MM:SS``."""
+    match = _TM.match(value)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        return set()
+    hour, minute, second, fraction = match.groups()
+    forms = {hour + minute, f"{hour}:{minute}"}
+    if second is not None:
+        forms.update((hour + minute + second, f"{hour}:{minute}:{second}"))
+        forms.update(f"{hour}{minute}{second}.{fraction[:k]}" for k in range(1, len(fraction or "") + 1))
+    return forms
 
 
 # Token boundaries: no letter/digit just outside the hit; a hit starting (ending) with a digit may not

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA = "phiphantom.bench/3"
+SCHEMA = "phiphantom.bench/4"
+SCHEMA_V3 = "phiphantom.bench/3"   # the shape before token-level header leaks (issue 17): still read
 SCHEMA_V2 = "phiphantom.bench/2"   # the shape before token-level residual PHI (issue 17): still read
 SCHEMA_V1 = "phiphantom.bench/1"   # the shape before scores by style (issue 14): still read
 #: Every version this module reads (older ones are upgraded on reading).
-READABLE_SCHEMAS = (SCHEMA, SCHEMA_V2, SCHEMA_V1)
+READABLE_SCHEMAS = (SCHEMA, SCHEMA_V3, SCHEMA_V2, SCHEMA_V1)
 SCHEMA_FAMILY = "phiphantom.bench/"   # what ``compare`` accepts: any version of the document
 RESULTS_NAME = "results.json"
 
@@ -31,9 +32,9 @@ METRIC_NAMES = (
     "residual_phi_boxes_whole", "residual_phi_tokens", "residual_phi_token_rate",
     "clinical_preservation", "worst_style_clinical_preservation", "label_preservation", "image_damage",
     "graphics_preservation", "detection_precision", "detection_recall", "tag_coverage", "leaks",
-    "files_with_leaks", "conformance", "required_retained", "midi_b_score", "valid_files", "pseudonym_consistency",
-    "uid_consistency", "date_interval_consistency", "files_per_s", "frames_per_s", "mb_per_s", "latency_p50_s",
-    "latency_p95_s", "peak_rss_mb", "startup_s", "files_failed",
+    "leaks_whole_value", "files_with_leaks", "conformance", "required_retained", "midi_b_score", "valid_files",
+    "pseudonym_consistency", "uid_consistency", "date_interval_consistency", "files_per_s", "frames_per_s",
+    "mb_per_s", "latency_p50_s", "latency_p95_s", "peak_rss_mb", "startup_s", "files_failed",
 )
 #: An engine block's counts, in order.
 COUNT_NAMES = ("files", "phi_boxes", "phi_tokens", "phi_box_frames", "clinical_boxes", "label_boxes", "graphic_boxes",
@@ -45,6 +46,8 @@ V2_COUNTS = ("graphic_boxes", "styles")
 #: ``residual_phi_boxes`` moved to ``residual_phi_boxes_whole`` (see :func:`upgrade_v2`).
 V3_METRICS = ("residual_phi_boxes_whole", "residual_phi_tokens", "residual_phi_token_rate")
 V3_COUNTS = ("phi_tokens",)
+#: What phiphantom.bench/4 added to /3's: a /3 (or older) file's whole-value ``leaks`` moves there (:func:`upgrade_v3`).
+V4_METRICS = ("leaks_whole_value",)
 #: The keys of a results document and of an engine block, in order.
 DOCUMENT_KEYS = ("schema", "phiphantom_version", "created_utc", "include_phi", "dataset", "settings", "engines",
                  "vocabulary_overlap")
@@ -142,13 +145,15 @@ class ResultsDocument:
     def from_json(cls, data: Any) -> ResultsDocument:
         """The document of ``data``; :class:`ResultsFileError` for another schema or shape.
 
-        A :data:`SCHEMA_V1` or :data:`SCHEMA_V2` document is read as this schema's (:func:`upgrade_v1`,
-        then :func:`upgrade_v2`).
+        A :data:`SCHEMA_V1`, :data:`SCHEMA_V2` or :data:`SCHEMA_V3` document is read as this schema's
+        (:func:`upgrade_v1`, then :func:`upgrade_v2`, then :func:`upgrade_v3`).
         """
         if isinstance(data, Mapping) and data.get("schema") == SCHEMA_V1:
             data = upgrade_v1(data)
         if isinstance(data, Mapping) and data.get("schema") == SCHEMA_V2:
             data = upgrade_v2(data)
+        if isinstance(data, Mapping) and data.get("schema") == SCHEMA_V3:
+            data = upgrade_v3(data)
         if not isinstance(data, Mapping) or data.get("schema") != SCHEMA:
             raise ResultsFileError(f"not a {SCHEMA} results document")
         _keys_problem("a results document", data, DOCUMENT_KEYS)
@@ -198,7 +203,7 @@ def _v2_metrics(metrics: Any) -> Any:
 
 
 def upgrade_v2(data: Mapping[str, Any]) -> dict[str, Any]:
-    """A :data:`SCHEMA_V2` document as a :data:`SCHEMA` one.
+    """A :data:`SCHEMA_V2` document as a :data:`SCHEMA_V3` one.
 
     /2 counted a box as residual only when the whole line was read (similarity >= 0.8): that count
     becomes ``residual_phi_boxes_whole``; the token-level ``residual_phi_boxes``, ``residual_phi_rate``,
@@ -213,7 +218,38 @@ def upgrade_v2(data: Mapping[str, Any]) -> dict[str, Any]:
                    {**e, **({"metrics": _v2_metrics(e["metrics"])} if "metrics" in e else {}),
                     **({"counts": _with_nulls(e["counts"], COUNT_NAMES, V3_COUNTS)} if "counts" in e else {})}
                    for e in engines]
-    return {**data, "schema": SCHEMA} | ({"engines": engines} if isinstance(engines, list) else {})
+    return {**data, "schema": SCHEMA_V3} | ({"engines": engines} if isinstance(engines, list) else {})
+
+
+def _v3_metrics(metrics: Any) -> Any:
+    if not isinstance(metrics, Mapping) or any(k in metrics for k in V4_METRICS):
+        return metrics
+    upgraded = _with_nulls(metrics, METRIC_NAMES, V4_METRICS)
+    if "leaks" in metrics:  # the whole-value count moves; the token-level values were not measured
+        upgraded |= {"leaks_whole_value": metrics["leaks"], "leaks": None, "files_with_leaks": None}
+    return upgraded
+
+
+def upgrade_v3(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A :data:`SCHEMA_V3` document as a :data:`SCHEMA` one.
+
+    /3 found a header leak only where a PHI value was left whole (or a name's ``^``-component):
+    that count becomes ``leaks_whole_value``; the token-level ``leaks`` and ``files_with_leaks`` are
+    null (not measured then), so ``compare`` never sets a whole-value count against a token-level one.
+    ``leaks_by_kind``, ``strata.leaks`` and ``per_file[].leaks`` of a /3 file keep their whole-value
+    counts. A malformed /3 document stays malformed (the shape check reports it).
+    """
+    return {**whole_value_leaks_moved(data), "schema": SCHEMA}
+
+
+def whole_value_leaks_moved(data: Mapping[str, Any]) -> Any:
+    """A /1, /2 or /3 document with each engine's whole-value ``leaks`` moved to ``leaks_whole_value``
+    (``leaks`` and ``files_with_leaks`` null), for ``compare`` on raw documents; others as is."""
+    engines = data.get("engines")
+    if data.get("schema") not in (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3) or not isinstance(engines, list):
+        return data
+    return {**data, "engines": [e if not isinstance(e, Mapping) or "metrics" not in e
+                                else {**e, "metrics": _v3_metrics(e["metrics"])} for e in engines]}
 
 
 def whole_box_residual_moved(data: Mapping[str, Any]) -> Any:

@@ -61,7 +61,7 @@ def test_oracle_reaches_the_top(baseline):
 def test_results_hold_no_phi_and_follow_the_schema(baseline, dataset):
     results, out = baseline
     text = (out / "results.json").read_text(encoding="utf-8")
-    assert json.loads(text)["schema"] == "phiphantom.bench/3"
+    assert json.loads(text)["schema"] == "phiphantom.bench/4"
     values = {t["injected_value"] for f in dataset.files for t in f.tags if len(t["injected_value"]) >= 4}
     values |= {b["phi_value"] for f in dataset.files for b in f.boxes if len(b["phi_value"]) >= 4}
     for report in ("results.json", "report.md", "report.html"):

@@ -173,8 +173,8 @@ def test_results_drift_fails(bench_results):
         ResultsDocument.from_json(data | {"note": "x"})
     with pytest.raises(ResultsFileError, match="out of order"):
         ResultsDocument.from_json({"schema": data["schema"], **dict(reversed(list(data.items())))})
-    with pytest.raises(ResultsFileError, match="not a phiphantom.bench/3"):
-        ResultsDocument.from_json(data | {"schema": "phiphantom.bench/4"})
+    with pytest.raises(ResultsFileError, match="not a phiphantom.bench/4"):
+        ResultsDocument.from_json(data | {"schema": "phiphantom.bench/5"})
 
 
 def test_results_read_errors_say_what_is_wrong(tmp_path):

@@ -25,8 +25,10 @@ from phiphantom.benchmark.results_file import (
     SCHEMA_V2,
     V3_COUNTS,
     V3_METRICS,
+    V4_METRICS,
     EngineBlock,
     upgrade_v2,
+    upgrade_v3,
 )
 from phiphantom.core.ground_truth import BoxRow
 from phiphantom.synth.fonts import load_font
@@ -152,12 +154,12 @@ def test_scorer_reading_path_does_not_use_the_engines_ocr():
 
 def test_v2_results_are_read_with_the_whole_box_count_moved():
     """A phiphantom.bench/2 file still reads: its (whole-box) residual count becomes residual_phi_boxes_whole."""
-    metrics = {k: 0.5 for k in METRIC_NAMES if k not in V3_METRICS} | {"residual_phi_boxes": 7}
+    metrics = {k: 0.5 for k in METRIC_NAMES if k not in V3_METRICS + V4_METRICS} | {"residual_phi_boxes": 7}
     counts = {k: 1 for k in COUNT_NAMES if k not in V3_COUNTS}
     engine = {k: {} for k in ENGINE_KEYS} | {"name": "e", "spec": "e", "description": "", "metrics": metrics,
                                              "counts": counts, "per_file": [], "errors": []}
     v2 = {"schema": SCHEMA_V2, "engines": [engine]}
-    v3 = upgrade_v2(v2)
+    v3 = upgrade_v3(upgrade_v2(v2))  # /2 -> /3 -> /4 (the header leak count moves too: tests/test_header_tokens.py)
     block = EngineBlock.from_json(v3["engines"][0])
     assert v3["schema"] == SCHEMA and tuple(block.metrics) == METRIC_NAMES and tuple(block.counts) == COUNT_NAMES
     assert block.metrics["residual_phi_boxes_whole"] == 7 and block.metrics["residual_phi_boxes"] is None

@@ -276,23 +276,30 @@ def find_leaks(loaded: _Loaded, output_name: str, rows: list[TagRow], removed: l
                 found.setdefault(row["tag_path"], row["location_kind"])
     if matcher.in_text(output_name):
         found.setdefault("filename", "filename")
-    for location, kind in _raw_leaks(loaded.buf, loaded.layout, matcher, gt_kinds):
+    unowned = matcher if whole_value else PhiMatcher(phi_forms(rows, whole_value=True))
+    for location, kind in _raw_leaks(loaded.buf, loaded.layout, matcher, unowned, gt_kinds):
         found.setdefault(location, kind)
     return sorted(((kind, loc) for loc, kind in found.items()), key=lambda kl: (LEAK_KINDS.index(kl[0]), kl[1]))
 
 
-def _raw_leaks(buf: bytes, layout: RawLayout, matcher: PhiMatcher,
+def _raw_leaks(buf: bytes, layout: RawLayout, matcher: PhiMatcher, unowned: PhiMatcher,
                gt_kinds: dict[str, str]) -> Iterator[tuple[str, str]]:
-    """Raw-byte hits outside binary values: attributed to their text element, else ``raw@offset``."""
+    """Raw-byte hits outside binary values: attributed to their text element, else ``raw@offset``.
+
+    Bytes no parsed element holds (mostly the binary tail of a file the walker could not parse, where
+    grey levels 48-57 spell digits) are searched with the ``unowned`` forms: the whole values only.
+    """
     if matcher.bytes_re is None:
         return
     last_raw_end = -RAW_MERGE_GAP - 1
     for start, end in layout.gaps(len(buf)):
-        for hit_start, hit_end in matcher.byte_hits(buf, start, end):
+        for hit_start, _ in matcher.byte_hits(buf, start, end):
             owner = layout.text_element_at(hit_start)
             if owner is not None:
                 path, vr = owner
                 yield path, classify_location(path, vr, gt_kinds)
+        for hit_start, hit_end in unowned.byte_hits(buf, start, end):
+            if layout.text_element_at(hit_start) is not None:
                 continue
             if hit_start - last_raw_end > RAW_MERGE_GAP:
                 yield f"raw@{hit_start}", "raw-bytes"

@@ -191,6 +191,20 @@ def test_the_output_file_name_is_searched_for_tokens(tmp_path):
     assert score.leaks == [("filename", "filename")] and score.leaks_whole_value == 0
 
 
+@pytest.mark.parametrize("preamble, leaks", [
+    (b"ID 2965600 scan", [("raw-bytes", "raw@43")]),   # a whole value: counted, as before
+    (b"\x1e(.1432/,%\x18", []),                          # a 4-digit token in bytes no element holds: by chance
+    (b"x 2965 y", [])])
+def test_bytes_no_element_holds_are_searched_for_whole_values_only(tmp_path, preamble, leaks):
+    src = save(_input(), tmp_path / "in.dcm")
+    out = _input()
+    for _, keyword, *_ in PHI:
+        delattr(out, keyword)
+    out.preamble = (b"\0" * 40 + preamble).ljust(128, b"\0")
+    score = score_header_file(src, save(out, tmp_path / "out.dcm"), "out.dcm", ROWS)
+    assert score.leaks == leaks and score.leaks_whole_value == len(leaks)
+
+
 # --------------------------------------------------------------------------- results.json
 
 

@@ -333,5 +333,5 @@ def test_a_counter_or_frame_number_is_allowlisted_at_any_confidence_under_both_p
         c = Classifier(HeaderValues(), policy, frames=40)
         assert c.decide("5/40", confidence=5.0) == Decision(False, "allowlist", "frame-counter", -1.0)
         moving = Classifier(HeaderValues(), policy, frames=28, changing=True)
-        assert moving.decide("Qxz 5", frame=4) == Decision(False, "allowlist", "frame-counter", -1.0)
-        assert moving.decide("Qxz 5", frame=None).reason != "allowlist"
+        assert moving.decide("Qxzvw 5", frame=4) == Decision(False, "allowlist", "frame-counter", -1.0)
+        assert moving.decide("Qxzvw 5", frame=None).reason != "allowlist"

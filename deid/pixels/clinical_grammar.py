@@ -34,11 +34,19 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .clinical_form import (
+    ABBREVIATION_WEIGHT,
+    CODE_WEIGHT,
+    LABEL_WEIGHT,
+    confused_unit,
+    feature_name,
+    shape_weight,
+    value_label,
+)
 from .clinical_fuzzy import FUZZY_SHARE, near_term, near_unit
 from .clinical_terms import (
     INSTITUTION_WORDS,
     METHOD_NOUNS,
-    MONTHS,
     NAME_PARTICLES,
     PHI_LABELS,
     PHI_SHAPES,
@@ -56,7 +64,7 @@ __all__ = ["clinical_evidence", "clinical_words"]
 
 _NUMBER = r"[-+±]?\d{1,4}(?:[.,]\d{1,3})?"
 _NUM_RE = re.compile(rf"{_NUMBER}%?")
-_GLUED_UNIT = re.compile(rf"({_NUMBER})([^\d\s]+)")
+_GLUED_UNIT = re.compile(rf"({_NUMBER})([^\d\s]+\d?)")  # cm2, mm3, cm/s2: a unit may end in a digit
 _SHORT_UNITS = frozenset({"M", "X", "S", "G", "MS", "K"})  # units only glued to a number: 3.5M, 1.5x, 12s
 _LONE_SHORT_UNITS = frozenset({"g", "x", "s"})  # ... or after it as written: "1250 g", "1.5 x" (not "45 M")
 _GA = re.compile(r"\d{1,2}[wW]\d?[dD]?")
@@ -77,12 +85,6 @@ _MODEL = re.compile(r"(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z]{0,3}-?\d{1,3}[A-Za-
 _BRAND = re.compile(r"[A-Z][A-Za-z]{2,11}")
 _SEX_LETTERS = frozenset({"M", "F", "W", "H", "V"})  # male, female, weiblich, hombre, varón: never relaxed
 _CALIPERS = frozenset({"+", "X", "A", "B", "C", "D", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#"})
-#: Letters of sex markers, age units and OCR's misreads of them ("M" as "N", "F" as "E"/"P"): a code made
-#: of these and digits may be an age and a sex ("M47Y"), never shape evidence
-_AGE_SEX_LETTERS = frozenset("MFWHVNEPYJAK")
-#: Weights of the evidence from a token's form alone (see _shape)
-ABBREVIATION_WEIGHT = -0.4
-CODE_WEIGHT = -0.5
 _OCR_TO_LETTER = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "|": "I"})
 _OCR_TO_DIGIT = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1", "S": "5"})
 _TOKEN = re.compile(r"\d{1,2}:\d{2}[.,]\d{1,3}|[^\s:=;,()\[\]{}|]+")
@@ -174,6 +176,15 @@ def _value_unit(word: str) -> bool:
     return False
 
 
+def _misread_value_unit(word: str) -> bool:
+    """A number with a unit OCR misread glued on: "7.7CH", "0.89M!S", "131MWS" (see ``confused_unit``)."""
+    for candidate in (word, _as_digits(word)):
+        m = _GLUED_UNIT.fullmatch(candidate)
+        if m and confused_unit(m.group(2), lexicon().units):
+            return True
+    return False
+
+
 def _unit(word: str) -> bool:
     return fold(word) in lexicon().units
 
@@ -206,31 +217,6 @@ def _glued_name_value(word: str) -> bool:
     return True
 
 
-def _shape(word: str) -> float:
-    """Evidence from a token's form alone (:data:`~.evidence.SHAPE_KIND`; it never weakens PHI evidence):
-
-    * an abbreviation of 3 capitals ("TVI", "CLR", "CFM"), :data:`ABBREVIATION_WEIGHT`: names are written
-      in capitals too, but a name of 3 letters is found by the name lists or the header, whose evidence
-      stands (two-letter names, "WU", "LE", "NG", are in no list: two capitals are no evidence), and only
-      one per line counts (:func:`_clinical_evidence`);
-    * a short code of letters and digits ("L7x", "RM6C", "C11X", "HP1-3"), :data:`CODE_WEIGHT`: it starts
-      with a letter, has 2-4 letters (one letter and a number is how an age and a sex are printed: "47F",
-      "F47", and what OCR makes of them: "4TF") and 1-3 digits (IDs have more), not only letters of sex,
-      age units and their misreads ("M47Y", "N47J") and no month ("MAR12").
-    """
-    if re.fullmatch(r"[A-Z]{3}", word):
-        return ABBREVIATION_WEIGHT
-    if not re.fullmatch(r"[A-Za-z\d]{2,6}(?:-[A-Za-z\d]{1,3})?", word):
-        return 0.0
-    digits = sum(ch.isdigit() for ch in word)
-    letters = [ch for ch in word if ch.isalpha()]
-    if not (1 <= digits <= 3 and 2 <= len(letters) <= 4 and word[0].isalpha()):
-        return 0.0  # "47F", "F47", "4TF" (an age and a sex, or OCR's reading of one) are never codes
-    if set(ch.upper() for ch in letters) <= _AGE_SEX_LETTERS or re.search(MONTHS, word, re.I):
-        return 0.0  # "M47Y", "F32J" (sex, age and its unit, or their misreads), a date's month ("MAR12")
-    return CODE_WEIGHT
-
-
 def _compound(word: str) -> Term | None:
     """A word of known parts joined by '-' or '/' ("MSK-Soft", "Lung/Pleura"): the weakest part's term."""
     parts = [p for p in re.split(r"[-/]", word) if p]
@@ -261,7 +247,7 @@ def _is_value(tokens: list[_Token], i: int, single_letter: bool, parameter: bool
     word = tokens[i].text
     has_unit = i + 1 < len(tokens) and not tokens[i + 1].blocked and (
         _unit(tokens[i + 1].text) or tokens[i + 1].text in _LONE_SHORT_UNITS)
-    if _value_unit(word):
+    if _value_unit(word) or _misread_value_unit(word):
         return 1 + (has_unit and fold(tokens[i + 1].text) not in _SHORT_UNITS)
     if _number(word) or re.fullmatch(r"\d{1,3}/\d{1,3}", word):
         if single_letter and not ("." in word or "," in word or has_unit or word.endswith("%")):
@@ -405,8 +391,17 @@ def _clinical_evidence(text: str) -> tuple[Evidence, ...]:
             continue
         if (near := near_term(tok.text.strip(".,:;"))) is not None:
             add(near.kind, max(-1.0, near.weight * FUZZY_SHARE), i, i, "clinical:ocr-slip")
-        elif near_unit(tok.text):
+        elif near_unit(tok.text) or _misread_value_unit(tok.text):
             add("unit", -0.9 * FUZZY_SHARE, i, i, "clinical:ocr-slip")
+        elif i > 0 and not tokens[i - 1].blocked and _number(tokens[i - 1].text) and confused_unit(
+                tok.text, lexicon().units):  # "14.3 om", "30 MMWS"
+            add("unit", -0.9 * FUZZY_SHARE, i - 1, i, "clinical:ocr-slip")
+    # an abbreviation no list holds, right before a value: "PS 103.4cm/s", "Nyq 0.51m/s", "Cmp 71"
+    for i, tok in enumerate(tokens[:-1]):
+        after = tokens[i + 1].text
+        if (i not in explained and not tok.blocked and not tokens[i + 1].blocked and value_label(tok.text, after)
+                and (_number(after) or _value_unit(after) or near_unit(after) or _misread_value_unit(after))):
+            add(SHAPE_KIND, LABEL_WEIGHT, i, i, "clinical:value-label")
     # an unknown brand word before a model token: "Sonix XR-7", "Nova S70" (the brand weakly)
     for i in range(len(tokens) - 1):
         brand, model = tokens[i], tokens[i + 1]
@@ -432,7 +427,7 @@ def _clinical_evidence(text: str) -> tuple[Evidence, ...]:
     unknown = [i for i, tok in enumerate(tokens) if i not in explained and not tok.blocked
                and any(ch.isalpha() for ch in tok.text)]
     for i in unknown:
-        weight = _shape(tokens[i].text)
+        weight = shape_weight(tokens[i].text) or (CODE_WEIGHT if feature_name(tokens[i].text) else 0.0)
         if weight and (weight != ABBREVIATION_WEIGHT or len(unknown) == 1):
             add(SHAPE_KIND, weight, i, i, "clinical:shape")
     # a line whose every word is clinical is an annotation

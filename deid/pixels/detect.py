@@ -341,7 +341,9 @@ def _dynamic(view, search, region, classifier, ocr) -> list[TextBox]:
     seen: dict[bytes, list[TextBox]] = {}
     glyphs = GlyphMemory()  # states after the first few are mostly spelled from glyphs already read
     boxes: list[TextBox] = []
-    for fs, fe, key in _states(view, region):
+    states = _states(view, region)
+    strict = classifier.cut <= UNEXPLAINED_WEIGHT
+    for done, (fs, fe, key) in enumerate(states, start=1):
         if key not in seen:
             crop = view[fs, y0:y1, x0:x1]
             tophat = top_hat(crop)  # once: for the segments and for the glyphs
@@ -355,22 +357,25 @@ def _dynamic(view, search, region, classifier, ocr) -> list[TextBox]:
         if evidence:
             return [_whole_region(view, search, region, evidence[0].decision)]
         boxes.extend(TextBox(b.x0, b.y0, b.x1, b.y1, fs, fe, b.decision, b.text) for b in state_boxes)
-    # a threshold that removes unexplained text (strict): a region with an unread or unexplained state goes
-    # whole, on every frame, unless it counts the frames (states read as their frame numbers): a small ticking
-    # clock whose states OCR reads now as a time, now as noise, now as a cine clock ("10:23.45") must not
-    # keep the states it misread as clinical
-    doubtful = [b for b in boxes if b.decision.redact]
-    if doubtful and classifier.cut <= UNEXPLAINED_WEIGHT and not _counts_frames(boxes):
-        return [_whole_region(view, search, region, doubtful[0].decision)]
+        # a threshold that removes unexplained text (strict): a region with an unread or unexplained state goes
+        # whole, on every frame, unless it counts the frames (states read as their frame numbers): a small
+        # ticking clock whose states OCR reads now as a time, now as noise, now as a cine clock ("10:23.45")
+        # must not keep the states it misread as clinical. Decided as soon as the states not yet read could
+        # not make it a counter any more (at the last state at the latest)
+        first = next((b for b in boxes if b.decision.redact), None)
+        if strict and first is not None and not _may_count_frames(boxes, len(states) - done):
+            return [_whole_region(view, search, region, first.decision)]
     return boxes
 
 
-def _counts_frames(boxes: list[TextBox]) -> bool:
-    """Whether a changing region is a frame counter: at least half its states, and two or more, were read as
-    their frame number (one state's last digit equal to its frame is chance: a clock's hundredths)."""
+def _may_count_frames(boxes: list[TextBox], unread: int) -> bool:
+    """Whether a changing region is (``unread`` = 0), or may still prove to be, a frame counter: at least half
+    its states, and two or more, read as their frame number (one state's last digit equal to its frame is
+    chance: a clock's hundredths). ``unread``: states not read yet; at best each of them is read as its frame
+    number, so a region that cannot reach the share even then is decided without reading them (strict)."""
     states = {(b.frame_start, b.frame_end) for b in boxes if any(ch.isalnum() for ch in b.text)}
     counted = {(b.frame_start, b.frame_end) for b in boxes if b.decision == FRAME_COUNTER}
-    return len(counted) >= max(2, len(states) / 2)
+    return len(counted) + unread >= max(2, (len(states) + unread) / 2)
 
 
 def _whole_region(view, search, region, decision: Decision) -> TextBox:

@@ -52,6 +52,10 @@ READ_CONFIDENCE = 50.0  # text without PHI evidence (PHI evidence counts at any 
 READ_MIN_CHARS = 3      # names, IDs and dates; "AY" read off a CT's bone edge at confidence 75 is not text
 #: The weight of an entity the optional NER model finds on a line
 NER_WEIGHT = 0.9
+#: A lone sex letter right beside a name of at least SEX_NAME_MIN (a surname or given name of the lists, not a
+#: word that is also a common noun) is the patient's sex (see _sex_beside_name)
+SEX_BESIDE_NAME_WEIGHT = 0.9
+SEX_NAME_MIN = 0.45
 
 
 def tokens(text: str) -> list[str]:
@@ -207,6 +211,23 @@ def _trusted(line: LineScore) -> bool:
     return line.top is not None or (line.unexplained == 0 and line.clinical >= TRUSTED_CLINICAL)
 
 
+def _sex_beside_name(text: str, found: list[Evidence]) -> list[Evidence]:
+    """``found`` with a lone sex letter ("F", weak on its own: a mode, a scale mark) made strong when a name
+    stands right beside it ("SMITH JOHN F", "F, Anna Berg"): the grammar knows no names, the name lists no
+    sexes, and a patient's sex is printed next to the name."""
+    names = [e for e in found if e.kind == "name" and e.weight >= SEX_NAME_MIN]
+    if not names:
+        return found
+    out = []
+    for ev in found:
+        if ev.kind == "sex" and ev.weight < SEX_BESIDE_NAME_WEIGHT and ev.source.endswith(":sex-letter") and any(
+                re.fullmatch(r"[\s,;/()]{1,3}", text[n.end:ev.start] if n.end <= ev.start else text[ev.end:n.start])
+                for n in names):
+            ev = Evidence("sex", SEX_BESIDE_NAME_WEIGHT, ev.start, ev.end, ev.source.replace("letter", "beside-name"))
+        out.append(ev)
+    return out
+
+
 def _reason(top: Evidence) -> str:
     if top.kind == "header":
         return f"header:{top.source}"
@@ -255,7 +276,7 @@ class Classifier:
     @staticmethod
     def text_evidence(text: str) -> list[Evidence]:
         """The evidence of the recognisers that place it on characters (grammar, names, clinical grammar)."""
-        return phi_evidence(text) + name_evidence(text) + clinical_evidence(text)
+        return _sex_beside_name(text, phi_evidence(text) + name_evidence(text) + clinical_evidence(text))
 
     def decide(self, text: str, width: int = 0, height: int = 0, confidence: float = 100.0,
                context: Sequence[Evidence] = (), frame: int | None = None) -> Decision:

@@ -85,6 +85,10 @@ _UHR = re.compile(r"(?<![0-9])(?P<h>[01]?\d|2[0-3])(?:[.:](?P<m>[0-5]\d))?\s?uhr
 
 _AGE = re.compile(r"(?<![0-9.,])(?P<n>\d{1,3})\s?(?P<u>" + _alternation(AGE_UNITS) + r")(?![a-z])\.?")
 _AGE_SEX = re.compile(r"(?<![0-9.,])(?P<age>\d{1,3}\s?[yj])(?P<sex>[mfwhv])(?![a-z])")
+#: an age and a sex OCR read with letters for some digits ("SIYF" for 51YF, "S7Y M"): 2-3 digits or the letters
+#: OCR confuses with them, then y/j and a sex letter, as one token
+_MISREAD_AGE_SEX = re.compile(r"(?<![a-z0-9])(?P<age>[0-9sbiolz|]{2,3})[yj]\s?(?P<sex>[mfwhv])(?![a-z0-9])")
+_MISREAD_DIGITS = str.maketrans("sbiolz|", "5810121")
 #: an age in "a" (anni, años, anos, ans) only with a sex letter after it: "47 a F", "80AM" ("RS 80A" is no age)
 _AGE_A_SEX = re.compile(r"(?<![0-9.,a-z])(?P<age>\d{1,3}\s?a\.?)\s?(?P<sex>[mfwhv])(?![a-z0-9])")
 _LABELLED_AGE = re.compile(r"(?<![a-z])(?:" + _alternation(AGE_LABELS) + r")\s?[:.]?\s?(?P<n>\d{1,3})"
@@ -319,6 +323,16 @@ def _ages(line: _Line) -> Iterator[Evidence]:
             yield _ev("age", 1.0, m.start(), m.end(), "age-labelled")
 
 
+def _misread_ages(line: _Line) -> Iterator[Evidence]:
+    """An age and a sex with digits OCR read as letters ("SIYF"): weaker than a clean read (0.6)."""
+    for m in _scan(_MISREAD_AGE_SEX, line.v, "y" in line.v or "j" in line.v):
+        age, read = m["age"], line.text[m.start("age"):m.end("age")]
+        if age.isdigit() or read.islower() or int(age.translate(_MISREAD_DIGITS)) > 130:
+            continue  # all digits: _AGE_SEX's (stronger) evidence; all lower case: a word ("oily m")
+        yield _ev("age", 0.6, m.start("age"), m.end("age"), "age-misread")
+        yield _ev("sex", 0.6, m.start("sex"), m.end("sex"), "sex-after-age")
+
+
 def _sexes(line: _Line, ages: list[Evidence]) -> Iterator[Evidence]:
     v, text = line.v, line.text
     for m in _scan(_LABELLED_SEX, v, not line.words.isdisjoint(SEX_LABELS)):
@@ -430,7 +444,7 @@ def _evidence(text: str) -> tuple[Evidence, ...]:
     if not text or not any(ch.isalnum() for ch in text):
         return ()
     line = _Line(text)
-    ages = list(_ages(line)) if line.digits else []
+    ages = (list(_ages(line)) if line.digits else []) + list(_misread_ages(line))
     found = list(ages)
     for recogniser, wanted in _RECOGNISERS:
         if wanted(line):

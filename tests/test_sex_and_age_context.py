@@ -1,0 +1,46 @@
+"""A sex letter beside a name, and an age with its sex that OCR read with letters for digits (issue 15).
+
+"F" alone is a mode, a scale mark or a sex: weak evidence. Beside a name ("SMITH JOHN F", or the "F" OCR
+read as its own box after the name) it is the patient's sex. "57Y F" read as "SIYF" (5 -> S, 7 -> I)
+is still an age and a sex.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from phiphantom.deid.pixels.classify import Classifier, Decision, HeaderValues
+from phiphantom.deid.pixels.detect import TextBox, in_phrases
+
+BALANCED = Classifier(HeaderValues(), "balanced")
+
+
+@pytest.mark.parametrize("text", ["JOHNSON M", "Anna Berg, F", "F / SMITH JOHN", "SMITH JOHN (F)"])
+def test_a_sex_letter_beside_a_name_is_strong(text):
+    decision = BALANCED.decide(text)
+    assert decision.redact and decision.reason == "regex:sex"
+
+
+@pytest.mark.parametrize("text", ["F", "M Mode", "F 5MHz", "Lung F", "B/M"])
+def test_a_sex_letter_without_a_name_beside_it_stays_weak(text):
+    assert not BALANCED.decide(text).redact
+
+
+def test_the_letter_read_as_its_own_box_takes_the_names_context():
+    kept = Decision(False, "kept", "text", 0.3)
+    boxes = [TextBox(10, 10, 110, 22, 0, 1, BALANCED.decide("JOHNSON ANNA"), "JOHNSON ANNA"),
+             TextBox(120, 10, 130, 22, 0, 1, kept, "F")]
+    assert not BALANCED.decide("F", 10, 12).redact
+    out = in_phrases(boxes, [90.0, 90.0], BALANCED)
+    assert out[1].decision.redact and out[1].decision.reason == "regex:sex"
+
+
+@pytest.mark.parametrize("text", ["SIYF", "S7Y F", "4OYM", "BIY M"])
+def test_an_age_and_sex_read_with_letters_for_digits(text):
+    decision = BALANCED.decide(text)
+    assert decision.redact and decision.reason in ("regex:age", "regex:sex")
+
+
+@pytest.mark.parametrize("text", ["oily m", "SOLYM", "ZZZY F"])
+def test_words_and_impossible_ages_are_no_misread_ages(text):
+    assert not BALANCED.decide(text).redact

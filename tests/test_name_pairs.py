@@ -25,3 +25,17 @@ def test_unknown_names_in_title_and_capitals_are_a_pair(text):
                                   "Gen THI", "ngozi OKONJO", "Ngozi OK"])
 def test_modes_brands_and_one_case_are_not(text):
     assert not _pair(text)
+
+
+@pytest.mark.parametrize("text", ["Olusegun Obasanjo", "N'Diaye Awa", "Xochitl Zyanya Tlaloc"])
+def test_a_line_of_capitalised_words_nothing_explains_is_a_name_under_balanced(text):
+    decision = Classifier(HeaderValues(), "balanced").decide(text)
+    assert decision.redact and decision.reason == "name"
+
+
+@pytest.mark.parametrize("text", ["Abdomen General", "Small Parts", "Auto Gain", "Thyroid Left",  # clinical words
+                                  "Olusegun", "Olusegun Obasanjo Ade Bola",  # one word, four words
+                                  "Olusegun 12", "Olusegun OBASANJO"])  # a digit; a pair in two cases: its own rule
+def test_clinical_title_lines_and_other_shapes_are_not_title_case_names(text):
+    assert not any(e.source == "names:title-case-line"
+                   for e in Classifier(HeaderValues(), "balanced").evidence(text))

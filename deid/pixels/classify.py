@@ -56,6 +56,10 @@ NER_WEIGHT = 0.9
 #: word that is also a common noun) is the patient's sex (see _sex_beside_name)
 SEX_BESIDE_NAME_WEIGHT = 0.9
 SEX_NAME_MIN = 0.45
+#: A line of 2-3 capitalised words nothing else explains is a name (see _title_case_names): at the balanced
+#: threshold, so balanced removes it
+TITLE_CASE_NAME_WEIGHT = 0.5
+_TITLE_WORD = re.compile(r"[A-ZÀ-Þ][a-zß-ÿ]{2,}(?:[-'’][A-ZÀ-Þ]?[a-zß-ÿ]+)?|[A-ZÀ-Þ]['’][A-ZÀ-Þ][a-zß-ÿ]+")
 
 
 def tokens(text: str) -> list[str]:
@@ -211,6 +215,19 @@ def _trusted(line: LineScore) -> bool:
     return line.top is not None or (line.unexplained == 0 and line.clinical >= TRUSTED_CLINICAL)
 
 
+def _title_case_names(text: str, found: list[Evidence]) -> list[Evidence]:
+    """Name evidence for a line of two or three capitalised words that nothing else explains ("Olusegun
+    Obasanjo", "N'Diaye Awa", "Tran Thi Lan"): how a name no list holds is printed. Not when any word has
+    other evidence (a clinical term, a date, a known name: those recognisers decide), holds a digit or is
+    shorter than three letters."""
+    words = list(re.finditer(r"\S+", text))
+    if not 2 <= len(words) <= 3 or not all(_TITLE_WORD.fullmatch(w.group()) for w in words):
+        return []
+    if any(e.start < words[-1].end() and e.end > words[0].start() for e in found):
+        return []
+    return [Evidence("name", TITLE_CASE_NAME_WEIGHT, words[0].start(), words[-1].end(), "names:title-case-line")]
+
+
 def _sex_beside_name(text: str, found: list[Evidence]) -> list[Evidence]:
     """``found`` with a lone sex letter ("F", weak on its own: a mode, a scale mark) made strong when a name
     stands right beside it ("SMITH JOHN F", "F, Anna Berg"): the grammar knows no names, the name lists no
@@ -276,7 +293,8 @@ class Classifier:
     @staticmethod
     def text_evidence(text: str) -> list[Evidence]:
         """The evidence of the recognisers that place it on characters (grammar, names, clinical grammar)."""
-        return _sex_beside_name(text, phi_evidence(text) + name_evidence(text) + clinical_evidence(text))
+        found = phi_evidence(text) + name_evidence(text) + clinical_evidence(text)
+        return _sex_beside_name(text, found + _title_case_names(text, found))
 
     def decide(self, text: str, width: int = 0, height: int = 0, confidence: float = 100.0,
                context: Sequence[Evidence] = (), frame: int | None = None) -> Decision:

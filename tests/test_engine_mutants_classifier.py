@@ -18,7 +18,7 @@ from phiphantom.deid.pixels.evidence import Evidence
 from phiphantom.deid.pixels.line_score import LineScore, score_line, threshold_for
 
 NOWORD = "Qxzv"          # no recogniser explains it (checked below)
-TWO = "Qxzv Wrtl"        # 8 letters, none explained
+TWO = "Qxzv wrtl"        # 8 letters, none explained (not two capitalised words: a name)
 
 
 def test_the_nonsense_words_have_no_evidence():

@@ -97,3 +97,13 @@ def test_camel_case_feature_names_are_explained_by_their_form(word):
 def test_camel_case_names_get_no_feature_evidence(word):
     assert word not in _explained(word)
     assert STRICT.decide(word).redact
+
+
+@pytest.mark.parametrize("text", ["2.6/2.6MHz", "1.7/3.4 MHz", "THI 1.8/3.6MHz"])
+def test_two_decimals_for_one_setting_with_a_unit(text):
+    assert not STRICT.decide(text).redact
+
+
+@pytest.mark.parametrize("text", ["1.7/3.4", "12.03/19.61", "12/03", "3/4 cm"])
+def test_a_pair_without_a_unit_or_without_decimals_is_no_setting(text):
+    assert STRICT.decide(text).redact

@@ -65,6 +65,9 @@ __all__ = ["clinical_evidence", "clinical_words"]
 _NUMBER = r"[-+±]?\d{1,4}(?:[.,]\d{1,3})?"
 _NUM_RE = re.compile(rf"{_NUMBER}%?")
 _GLUED_UNIT = re.compile(rf"({_NUMBER})([^\d\s]+\d?)")  # cm2, mm3, cm/s2: a unit may end in a digit
+#: two decimals for one setting: a harmonic's transmit/receive frequencies "1.7/3.4 MHz" (a date has no decimals)
+_DECIMAL_PAIR = re.compile(r"\d{1,2}[.,]\d{1,2}/\d{1,2}[.,]\d{1,2}")
+_PAIR_UNIT = re.compile(rf"({_DECIMAL_PAIR.pattern})([^\d\s]+\d?)")
 _SHORT_UNITS = frozenset({"M", "X", "S", "G", "MS", "K"})  # units only glued to a number: 3.5M, 1.5x, 12s
 _LONE_SHORT_UNITS = frozenset({"g", "x", "s"})  # ... or after it as written: "1250 g", "1.5 x" (not "45 M")
 _GA = re.compile(r"\d{1,2}[wW]\d?[dD]?")
@@ -157,7 +160,7 @@ def _lower_short(word: str) -> bool:
 
 
 def _number(word: str) -> bool:
-    return bool(_NUM_RE.fullmatch(word)) or bool(_NUM_RE.fullmatch(_as_digits(word)))
+    return bool(_NUM_RE.fullmatch(word) or _NUM_RE.fullmatch(_as_digits(word)))
 
 
 def _as_digits(word: str) -> str:
@@ -166,11 +169,11 @@ def _as_digits(word: str) -> str:
 
 
 def _value_unit(word: str) -> bool:
-    """A number with a unit glued on: 5.0MHz, 16cm, 52%, 60°, 1.5x, 3.5M, 23w4d."""
+    """A number with a unit glued on: 5.0MHz, 16cm, 52%, 60°, 1.5x, 3.5M, 23w4d, 2.6/2.6MHz."""
     if _GA.fullmatch(word):
         return True
     for candidate in (word, _as_digits(word)):
-        m = _GLUED_UNIT.fullmatch(candidate)
+        m = _GLUED_UNIT.fullmatch(candidate) or _PAIR_UNIT.fullmatch(candidate)
         if m and (fold(m.group(2)) in lexicon().units or fold(m.group(2)) in _SHORT_UNITS):
             return True
     return False
@@ -249,7 +252,7 @@ def _is_value(tokens: list[_Token], i: int, single_letter: bool, parameter: bool
         _unit(tokens[i + 1].text) or tokens[i + 1].text in _LONE_SHORT_UNITS)
     if _value_unit(word) or _misread_value_unit(word):
         return 1 + (has_unit and fold(tokens[i + 1].text) not in _SHORT_UNITS)
-    if _number(word) or re.fullmatch(r"\d{1,3}/\d{1,3}", word):
+    if _number(word) or re.fullmatch(r"\d{1,3}/\d{1,3}", word) or (has_unit and _DECIMAL_PAIR.fullmatch(word)):
         if single_letter and not ("." in word or "," in word or has_unit or word.endswith("%")):
             return 0
         return 1 + has_unit
@@ -365,7 +368,8 @@ def _clinical_evidence(text: str) -> tuple[Evidence, ...]:
             add("counter", -0.7, i, i, "clinical:cine-clock")
         elif _VERSION.fullmatch(word):
             add("device", -0.9, i, i, "clinical:version")
-        elif _value_unit(word) or (_is_value(tokens, i, False) == 2 and _number(word)):
+        elif _value_unit(word) or (_is_value(tokens, i, False) == 2 and (
+                _number(word) or _DECIMAL_PAIR.fullmatch(word))):
             last = i if _value_unit(word) else i + 1
             first = i - 1 if i > 0 and (i - 1) not in explained and fold(tokens[i - 1].text) in _CALIPERS else i
             add("unit", -0.9 if not _GA.fullmatch(word) else -0.8, first, last, "clinical:value-unit")

@@ -85,7 +85,8 @@ def test_id_tokens_are_its_leading_and_trailing_digits_never_its_middle():
     assert phi_forms([_row("RP561741", category="study_id")]) >= {"RP561741", "5617", "1741", "561741"}
     assert "9656" not in phi_forms([_row(PID, category="accession")])
     assert phi_forms([_row("AB-123", category="patient_id")]) == {"AB-123"}       # no 4-digit run: whole only
-    assert phi_forms([_row(PID, category="other")]) == {PID}                     # not an ID category
+    for category in ("other", "", "ab", "accessio"):                             # not an ID category
+        assert phi_forms([_row(PID, category=category)]) == {PID}, category
 
 
 def test_date_tokens_are_month_year_and_day_month():
@@ -104,6 +105,25 @@ def test_time_tokens_are_the_time_to_the_minute_and_each_longer_cut():
     assert phi_forms([_row("99", vr="TM", category="time")]) == set()
     assert phi_forms([_row("20240615143207.5+0100", vr="DT", category="datetime")]) == {
         "20240615143207.5+0100", STUDY_DATE, "202406", "0615", "143207.5", "143207", "1432", "14:32", "14:32:07"}
+
+
+def test_rows_are_dates_or_times_by_vr_or_by_category_and_only_valid_ones_give_tokens():
+    da = "".join(["D", "A"])  # a VR read from a file is equal to "DA", not the same object
+    assert phi_forms([_row(STUDY_DATE, vr=da, category="other")]) == {STUDY_DATE, "202406", "0615"}
+    assert phi_forms([_row("143207", vr="LO", category="time")]) == {"143207", "1432", "14:32", "14:32:07"}
+    for category in ("address", "uid", "zip"):                           # neither a date nor a time category
+        assert phi_forms([_row("1432 07", vr="LO", category=category)]) == {"1432 07"}, category
+    assert phi_forms([_row("2315", vr="TM", category="time")]) == {"2315", "23:15"}
+    for bad in ("2415", "1260", "9912"):                                  # hour > 23 or minute > 59
+        assert phi_forms([_row(bad, vr="TM", category="time")]) == {bad}, bad
+    assert phi_forms([_row("2019-13-29", vr="LT", category="date")]) == {"2019-13-29"}
+    assert phi_forms([_row("29-10-15", vr="LT", category="date")]) == {"29-10-15"}    # a 2-digit year: no order known
+    assert phi_forms([_row("20240115", vr="DA", category="date")]) == {"20240115", "202401", "0115"}  # January
+    for bad in ("20240600", "20240015", "20241301", "20240632"):          # day 0 or 32, month 0 or 13
+        assert phi_forms([_row(bad, vr="DA", category="date")]) == {bad}, bad
+    for vr in ("CS", "AS", "AE"):                                         # VRs sorting before DA are no dates
+        assert phi_forms([_row(STUDY_DATE, vr=vr, category="other")]) == {STUDY_DATE}, vr
+    assert phi_forms([_row("2019-10-45", vr="LT", category="date")]) == {"2019-10-45"}
 
 
 def test_name_tokens_split_hyphens_spaces_and_commas_without_particles():

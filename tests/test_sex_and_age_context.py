@@ -44,3 +44,18 @@ def test_an_age_and_sex_read_with_letters_for_digits(text):
 @pytest.mark.parametrize("text", ["oily m", "SOLYM", "ZZZY F"])
 def test_words_and_impossible_ages_are_no_misread_ages(text):
     assert not BALANCED.decide(text).redact
+
+
+STRICT = Classifier(HeaderValues(), "strict")
+
+
+@pytest.mark.parametrize("glyph", ["o", "U", "n", "x"])
+def test_one_glyph_read_as_one_letter_is_an_unread_mark_under_strict(glyph):
+    """A scale's "0" read as "o" or "U" is no more than a mark OCR could not read: kept, as unread marks are."""
+    assert STRICT.decide(glyph, 8, 10) == Decision(False, "kept", "unreadable-short", 0.04)
+    assert STRICT.decide(glyph, 40, 10).redact   # a line-sized box read as one letter: most of it unread
+
+
+@pytest.mark.parametrize("glyph", ["F", "M", "W"])
+def test_a_sex_letter_alone_is_still_judged_by_the_grammar(glyph):
+    assert STRICT.decide(glyph, 8, 10).reason == "regex:sex"

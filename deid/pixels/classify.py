@@ -39,11 +39,13 @@ from phiphantom.core.ocr import similarity
 from ..text_clean import date_forms
 from .clinical_grammar import clinical_evidence
 from .config import POLICIES
+from .cross_evidence import combined
 from .evidence import Evidence, covered
 from .line_score import UNEXPLAINED_WEIGHT, LineScore, score_line, threshold_for
 from .name_lists import fold
 from .person_names import name_evidence
 from .phi_grammar import phi_evidence
+from .phi_vocabulary import SEX_LETTERS
 
 MIN_CONFIDENCE = 40.0  # Tesseract mean word confidence below this: the text was not really read
 #: ``readable_only`` (the ``text`` pixel mode of CT, MR, radiographs...): the least confidence and letters or
@@ -52,14 +54,6 @@ READ_CONFIDENCE = 50.0  # text without PHI evidence (PHI evidence counts at any 
 READ_MIN_CHARS = 3      # names, IDs and dates; "AY" read off a CT's bone edge at confidence 75 is not text
 #: The weight of an entity the optional NER model finds on a line
 NER_WEIGHT = 0.9
-#: A lone sex letter right beside a name of at least SEX_NAME_MIN (a surname or given name of the lists, not a
-#: word that is also a common noun) is the patient's sex (see _sex_beside_name)
-SEX_BESIDE_NAME_WEIGHT = 0.9
-SEX_NAME_MIN = 0.45
-#: A line of 2-3 capitalised words nothing else explains is a name (see _title_case_names): at the balanced
-#: threshold, so balanced removes it
-TITLE_CASE_NAME_WEIGHT = 0.5
-_TITLE_WORD = re.compile(r"[A-ZÀ-Þ][a-zß-ÿ]{2,}(?:[-'’][A-ZÀ-Þ]?[a-zß-ÿ]+)?|[A-ZÀ-Þ]['’][A-ZÀ-Þ][a-zß-ÿ]+")
 
 
 def tokens(text: str) -> list[str]:
@@ -215,34 +209,11 @@ def _trusted(line: LineScore) -> bool:
     return line.top is not None or (line.unexplained == 0 and line.clinical >= TRUSTED_CLINICAL)
 
 
-def _title_case_names(text: str, found: list[Evidence]) -> list[Evidence]:
-    """Name evidence for a line of two or three capitalised words that nothing else explains ("Olusegun
-    Obasanjo", "N'Diaye Awa", "Tran Thi Lan"): how a name no list holds is printed. Not when any word has
-    other evidence (a clinical term, a date, a known name: those recognisers decide), holds a digit or is
-    shorter than three letters."""
-    words = list(re.finditer(r"\S+", text))
-    if not 2 <= len(words) <= 3 or not all(_TITLE_WORD.fullmatch(w.group()) for w in words):
-        return []
-    if any(e.start < words[-1].end() and e.end > words[0].start() for e in found):
-        return []
-    return [Evidence("name", TITLE_CASE_NAME_WEIGHT, words[0].start(), words[-1].end(), "names:title-case-line")]
-
-
-def _sex_beside_name(text: str, found: list[Evidence]) -> list[Evidence]:
-    """``found`` with a lone sex letter ("F", weak on its own: a mode, a scale mark) made strong when a name
-    stands right beside it ("SMITH JOHN F", "F, Anna Berg"): the grammar knows no names, the name lists no
-    sexes, and a patient's sex is printed next to the name."""
-    names = [e for e in found if e.kind == "name" and e.weight >= SEX_NAME_MIN]
-    if not names:
-        return found
-    out = []
-    for ev in found:
-        if ev.kind == "sex" and ev.weight < SEX_BESIDE_NAME_WEIGHT and ev.source.endswith(":sex-letter") and any(
-                re.fullmatch(r"[\s,;/()]{1,3}", text[n.end:ev.start] if n.end <= ev.start else text[ev.end:n.start])
-                for n in names):
-            ev = Evidence("sex", SEX_BESIDE_NAME_WEIGHT, ev.start, ev.end, ev.source.replace("letter", "beside-name"))
-        out.append(ev)
-    return out
+def _lone_glyph(text: str) -> bool:
+    """A read of one letter that is not a sex marker in capitals ("o", "U", "n": what OCR makes of a scale's
+    digit or a mark); "F" or "M" alone may be a sex and is judged by the grammar."""
+    chars = [ch for ch in text if ch.isalnum()]
+    return len(chars) == 1 and chars[0].isalpha() and chars[0] not in SEX_LETTERS
 
 
 def _reason(top: Evidence) -> str:
@@ -293,8 +264,7 @@ class Classifier:
     @staticmethod
     def text_evidence(text: str) -> list[Evidence]:
         """The evidence of the recognisers that place it on characters (grammar, names, clinical grammar)."""
-        found = phi_evidence(text) + name_evidence(text) + clinical_evidence(text)
-        return _sex_beside_name(text, found + _title_case_names(text, found))
+        return combined(text, phi_evidence(text) + name_evidence(text) + clinical_evidence(text))
 
     def decide(self, text: str, width: int = 0, height: int = 0, confidence: float = 100.0,
                context: Sequence[Evidence] = (), frame: int | None = None) -> Decision:
@@ -308,22 +278,28 @@ class Classifier:
             return FRAME_COUNTER
         if self.readable_only:
             return self._decide_read(text, width, height, confidence)
+        if not context and _lone_glyph(text) and height and width <= SHORT_MARK_RATIO * height:
+            # one glyph read as one letter ("o", "U" for a scale's 0): no more than an unread mark
+            return self._unread_mark(True)
         evidence = self.evidence(text) + list(context) if re.search(r"\w", text) else []
         line = score_line(text, evidence)
         # a read OCR is unsure of is still judged when it has PHI evidence or is wholly explained as clinical
         # text (a misread rarely spells a parameter with its value); short reads have low confidence anyway
         garbled = confidence < MIN_CONFIDENCE and len(text) > 4 and not _trusted(line)
         if not text or not re.search(r"\w", text) or garbled:
-            short = bool(height) and width <= SHORT_MARK_RATIO * height
-            score = UNREADABLE_SHORT if short else UNREADABLE_LONG
-            if score >= self.cut:
-                return Decision(True, "unreadable", "unreadable", score)
-            return Decision(False, "kept", "unreadable-short", score)
+            return self._unread_mark(bool(height) and width <= SHORT_MARK_RATIO * height)
         decision = self._judge(line, evidence)
         under = self._under_read(text, width, height)
         if not decision.redact and under > 0 and under >= self.cut:  # a complete read is no evidence at any threshold
             return Decision(True, "unreadable", "under-read", under, decision.phi_kinds)
         return decision
+
+    def _unread_mark(self, short: bool) -> Decision:
+        """The decision about text OCR could not read: a glyph-sized mark (``short``) or a line."""
+        score = UNREADABLE_SHORT if short else UNREADABLE_LONG
+        if score >= self.cut:
+            return Decision(True, "unreadable", "unreadable", score)
+        return Decision(False, "kept", "unreadable-short", score)
 
     @staticmethod
     def _under_read(text: str, width: int, height: int) -> float:

@@ -49,7 +49,7 @@ def test_words_and_impossible_ages_are_no_misread_ages(text):
 STRICT = Classifier(HeaderValues(), "strict")
 
 
-@pytest.mark.parametrize("glyph", ["o", "U", "n", "x"])
+@pytest.mark.parametrize("glyph", ["o", "U", "x", "g"])
 def test_one_glyph_read_as_one_letter_is_an_unread_mark_under_strict(glyph):
     """A scale's "0" read as "o" or "U" is no more than a mark OCR could not read: kept, as unread marks are."""
     assert STRICT.decide(glyph, 8, 10) == Decision(False, "kept", "unreadable-short", 0.04)
@@ -59,3 +59,8 @@ def test_one_glyph_read_as_one_letter_is_an_unread_mark_under_strict(glyph):
 @pytest.mark.parametrize("glyph", ["F", "M", "W"])
 def test_a_sex_letter_alone_is_still_judged_by_the_grammar(glyph):
     assert STRICT.decide(glyph, 8, 10).reason == "regex:sex"
+
+
+@pytest.mark.parametrize("glyph", ["N", "n", "&y", "J", "a"])  # "M" read as "N", age units
+def test_misreads_of_sex_and_age_letters_are_not_let_go_as_marks(glyph):
+    assert STRICT.decide(glyph, 8, 10).redact

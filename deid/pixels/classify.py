@@ -37,6 +37,7 @@ from pydicom.multival import MultiValue
 from phiphantom.core.ocr import similarity
 
 from ..text_clean import date_forms
+from .clinical_form import AGE_SEX_LETTERS
 from .clinical_grammar import clinical_evidence
 from .config import POLICIES
 from .cross_evidence import combined
@@ -45,7 +46,6 @@ from .line_score import UNEXPLAINED_WEIGHT, LineScore, score_line, threshold_for
 from .name_lists import fold
 from .person_names import name_evidence
 from .phi_grammar import phi_evidence
-from .phi_vocabulary import SEX_LETTERS
 
 MIN_CONFIDENCE = 40.0  # Tesseract mean word confidence below this: the text was not really read
 #: ``readable_only`` (the ``text`` pixel mode of CT, MR, radiographs...): the least confidence and letters or
@@ -210,10 +210,11 @@ def _trusted(line: LineScore) -> bool:
 
 
 def _lone_glyph(text: str) -> bool:
-    """A read of one letter that is not a sex marker in capitals ("o", "U", "n": what OCR makes of a scale's
-    digit or a mark); "F" or "M" alone may be a sex and is judged by the grammar."""
+    """A read of one letter ("o", "U", "x": what OCR makes of a scale's digit or a mark) that is none of the
+    letters of sex markers, age units and their misreads in either case ("F", "M" read as "N", "y" of "60y"
+    read as "&y": judged by the grammar, so a lone sex or age glyph is never let go as a mark)."""
     chars = [ch for ch in text if ch.isalnum()]
-    return len(chars) == 1 and chars[0].isalpha() and chars[0] not in SEX_LETTERS
+    return len(chars) == 1 and chars[0].isalpha() and chars[0].upper() not in AGE_SEX_LETTERS
 
 
 def _reason(top: Evidence) -> str:

@@ -64,3 +64,15 @@ def test_a_sex_letter_alone_is_still_judged_by_the_grammar(glyph):
 @pytest.mark.parametrize("glyph", ["N", "n", "&y", "J", "a"])  # "M" read as "N", age units
 def test_misreads_of_sex_and_age_letters_are_not_let_go_as_marks(glyph):
     assert STRICT.decide(glyph, 8, 10).redact
+
+
+@pytest.mark.parametrize("text", ["39M", "32F", "F45", "M67", "W45", "F12", "12F"])
+def test_a_sex_and_a_two_digit_age_glued_are_phi_under_both_policies(text):
+    for classifier in (STRICT, BALANCED):
+        decision = classifier.decide(text)
+        assert decision.redact and decision.reason == "regex:age", (text, decision)
+
+
+@pytest.mark.parametrize("text", ["3.5M", "7M", "12M", "15M", "F5", "L38", "C60", "P21", "M5S", "F45.2"])
+def test_frequencies_and_probes_stay_clinical(text):
+    assert not STRICT.decide(text).redact

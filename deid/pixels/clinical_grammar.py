@@ -65,6 +65,8 @@ __all__ = ["clinical_evidence", "clinical_words"]
 _NUMBER = r"[-+±]?\d{1,4}(?:[.,]\d{1,3})?"
 _NUM_RE = re.compile(rf"{_NUMBER}%?")
 _GLUED_UNIT = re.compile(rf"({_NUMBER})([^\d\s]+\d?)")  # cm2, mm3, cm/s2: a unit may end in a digit
+#: a sex letter and a two-digit age glued, either way round ("F45", "39M"; M only from 16: "12M" may be MHz)
+_GLUED_AGE_SEX = re.compile(r"[MFW](?:1[6-9]|[2-9]\d)|(?:1[6-9]|[2-9]\d)[MFW]|[FW]1[0-5]|1[0-5][FW]")
 #: two decimals for one setting: a harmonic's transmit/receive frequencies "1.7/3.4 MHz" (a date has no decimals)
 _DECIMAL_PAIR = re.compile(r"\d{1,2}[.,]\d{1,2}/\d{1,2}[.,]\d{1,2}")
 _PAIR_UNIT = re.compile(rf"({_DECIMAL_PAIR.pattern})([^\d\s]+\d?)")
@@ -172,6 +174,8 @@ def _value_unit(word: str) -> bool:
     """A number with a unit glued on: 5.0MHz, 16cm, 52%, 60°, 1.5x, 3.5M, 23w4d, 2.6/2.6MHz."""
     if _GA.fullmatch(word):
         return True
+    if _GLUED_AGE_SEX.fullmatch(word):
+        return False  # "39M" is an age and a sex; a frequency glued to M is a decimal or at most 15 ("7M")
     for candidate in (word, _as_digits(word)):
         m = _GLUED_UNIT.fullmatch(candidate) or _PAIR_UNIT.fullmatch(candidate)
         if m and (fold(m.group(2)) in lexicon().units or fold(m.group(2)) in _SHORT_UNITS):
@@ -197,6 +201,8 @@ def _year(word: str) -> bool:
 
 
 def _probe(word: str) -> float:
+    if _GLUED_AGE_SEX.fullmatch(word):
+        return 0.0  # "F45", "M67": a sex and an age, printed as devices print them
     for pattern, weight in PROBE_SHAPES:
         if pattern.fullmatch(word):
             return weight

@@ -89,6 +89,10 @@ _AGE_SEX = re.compile(r"(?<![0-9.,])(?P<age>\d{1,3}\s?[yj])(?P<sex>[mfwhv])(?![a
 #: OCR confuses with them, then y/j and a sex letter, as one token
 _MISREAD_AGE_SEX = re.compile(r"(?<![a-z0-9])(?P<age>[0-9sbiolz|]{2,3})[yj]\s?(?P<sex>[mfwhv])(?![a-z0-9])")
 _MISREAD_DIGITS = str.maketrans("sbiolz|", "5810121")
+#: a sex letter and a two-digit age glued without a unit ("F45", "39M"; M with an age from 16: "12M" may be MHz)
+_GLUED_AGE_SEX = re.compile(r"(?<![A-Za-z0-9.,])"
+                            r"(?:[MFW](?:1[6-9]|[2-9]\d)|(?:1[6-9]|[2-9]\d)[MFW]|[FW]1[0-5]|1[0-5][FW])"
+                            r"(?![A-Za-z0-9]|[.,]\d)")
 #: an age in "a" (anni, años, anos, ans) only with a sex letter after it: "47 a F", "80AM" ("RS 80A" is no age)
 _AGE_A_SEX = re.compile(r"(?<![0-9.,a-z])(?P<age>\d{1,3}\s?a\.?)\s?(?P<sex>[mfwhv])(?![a-z0-9])")
 _LABELLED_AGE = re.compile(r"(?<![a-z])(?:" + _alternation(AGE_LABELS) + r")\s?[:.]?\s?(?P<n>\d{1,3})"
@@ -318,6 +322,8 @@ def _ages(line: _Line) -> Iterator[Evidence]:
         if int(re.sub(r"\D", "", m["age"])) <= 130:
             yield _ev("age", 0.9, m.start("age"), m.end("age"), "age")
             yield _ev("sex", 0.9, m.start("sex"), m.end("sex"), "sex-after-age")
+    for m in _scan(_GLUED_AGE_SEX, line.text, True):  # over the original text: capitals only
+        yield _ev("age", 0.6, m.start(), m.end(), "age-sex-glued")
     for m in _scan(_LABELLED_AGE, v, not line.words.isdisjoint(AGE_LABELS)):
         if int(m["n"]) <= 130:
             yield _ev("age", 1.0, m.start(), m.end(), "age-labelled")

@@ -5,19 +5,25 @@ ID, a date's month+year or day+month, a time to the minute, one part of a hyphen
 leak; the old whole-value definition (``leaks_whole_value``) misses each of them. Token boundaries
 still stop false hits inside a UID, a longer digit run or a decimal number, and a part from the middle
 of an ID is no token. Real DICOM files are written and read back; ``phiphantom.bench/3`` results are
-read with their whole-value count moved.
+read with their whole-value count moved. The last file-level tests pin edges of ``header_metrics`` that
+its mutation sample, drawn anew after this change, found untested (docs/mutation.md).
 """
 
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
 
+import pydicom
 import pytest
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_dataset, write_file_meta_info
+from pydicom.sequence import Sequence
 
 from phiphantom.benchmark.compare import compare
-from phiphantom.benchmark.header_metrics import HeaderFileScore, score_header_file
+from phiphantom.benchmark.header_metrics import HeaderFileScore, row_removed, score_header_file
 from phiphantom.benchmark.phi_match import PhiMatcher, phi_forms
 from phiphantom.benchmark.results_file import (
     COUNT_NAMES,
@@ -163,7 +169,7 @@ def test_tokens_are_bounded_like_whole_values():
 
 def test_the_clean_output_leaks_nothing(tmp_path):
     score = _score(tmp_path)
-    assert score.leaks == [] and score.leaks_whole_value == 0
+    assert score.leaks == [] and score.leaks_whole_value == 0 and score.rows_removed == len(ROWS)
 
 
 @pytest.mark.parametrize("keyword, value", [
@@ -223,6 +229,71 @@ def test_bytes_no_element_holds_are_searched_for_whole_values_only(tmp_path, pre
     out.preamble = (b"\0" * 40 + preamble).ljust(128, b"\0")
     score = score_header_file(src, save(out, tmp_path / "out.dcm"), "out.dcm", ROWS)
     assert score.leaks == leaks and score.leaks_whole_value == len(leaks)
+
+
+def test_a_whole_value_after_the_last_element_is_a_raw_leak_after_an_element_leak(tmp_path):
+    src = save(_input(), tmp_path / "in.dcm")
+    out = _input()
+    for _, keyword, *_ in PHI:
+        delattr(out, keyword)
+    del out.PixelData
+    out.RequestedProcedureDescription = f"MRN {PID}"  # after the last binary value (0028,0103): one searched run
+    path = save(out, tmp_path / "out.dcm")
+    end = path.stat().st_size
+    path.write_bytes(path.read_bytes() + b"\0\0 Horvat \0")
+    score = score_header_file(src, path, "out.dcm", ROWS)
+    assert score.leaks == [("free-text", "(0032,1060)"), ("raw-bytes", f"raw@{end + 3}")]
+    assert score.leaks_whole_value == 2 and score.rows_removed == len(ROWS) and not score.unreadable
+
+
+def test_an_empty_icon_sequence_shows_no_bitmap():
+    ds = Dataset()
+    ds.IconImageSequence = Sequence([])
+    row = TagRow.from_row({"tag_path": "(0088,0200)", "vr": "SQ", "location_kind": "icon", "category": "name",
+                           "injected_value": "DOE JOHN", "match": "rendered"}, lenient=True)
+    assert row_removed(row, ds, "x.dcm")
+
+
+def test_a_bare_dataset_with_bytes_it_cannot_hold_is_unreadable(tmp_path):
+    src = save(_input(), tmp_path / "in.dcm")
+    out = _input()
+    for _, keyword, *_ in PHI:
+        delattr(out, keyword)
+    del out.file_meta
+    buf = io.BytesIO()
+    pydicom.dcmwrite(buf, out, enforce_file_format=False, implicit_vr=False, little_endian=True)
+    bare = tmp_path / "bare.dcm"
+    bare.write_bytes(buf.getvalue())
+    assert not score_header_file(src, bare, "bare.dcm", ROWS).unreadable      # no preamble, parsed to its end
+    bare.write_bytes(buf.getvalue() + b"\0\0 Horvat \0")
+    assert score_header_file(src, bare, "bare.dcm", ROWS).unreadable          # bytes after it: not read as DICOM
+
+
+def test_a_file_with_a_command_group_element_beside_its_file_meta_is_read(tmp_path):
+    """Only a file of nothing but group 0002 is unreadable; group 0000 is another group (sorting before it)."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = "1.2.840.10008.5.1.4.1.1.7", "1.2.3.4"
+    meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
+    fp = DicomBytesIO()
+    fp.is_little_endian, fp.is_implicit_VR = True, False
+    fp.write(b"\0" * 128 + b"DICM")
+    write_file_meta_info(fp, meta, enforce_standard=True)
+    command = Dataset()
+    command.add_new(0x00000900, "US", 0)  # Status: dcmwrite refuses command elements, write_dataset writes them
+    write_dataset(fp, command)
+    path = tmp_path / "cmd.dcm"
+    path.write_bytes(fp.getvalue())
+    score = score_header_file(save(_input(), tmp_path / "in.dcm"), path, "cmd.dcm", ROWS)
+    assert not score.unreadable and score.error == "no pixel data"
+
+
+def test_an_icon_of_fewer_than_8_bits_is_judged_byte_by_byte():
+    ds, item = Dataset(), Dataset()
+    item.BitsAllocated, item.PixelData = 4, bytes([1, 2, 1, 2])  # constant only when read as 16-bit words
+    ds.IconImageSequence = Sequence([item])
+    row = TagRow.from_row({"tag_path": "(0088,0200)", "vr": "SQ", "location_kind": "icon", "category": "name",
+                           "injected_value": "DOE JOHN", "match": "rendered"}, lenient=True)
+    assert not row_removed(row, ds, "x.dcm")
 
 
 # --------------------------------------------------------------------------- results.json

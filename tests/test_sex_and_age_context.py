@@ -76,3 +76,14 @@ def test_a_sex_and_a_two_digit_age_glued_are_phi_under_both_policies(text):
 @pytest.mark.parametrize("text", ["3.5M", "7M", "12M", "15M", "F5", "L38", "C60", "P21", "M5S", "F45.2"])
 def test_frequencies_and_probes_stay_clinical(text):
     assert not STRICT.decide(text).redact
+
+
+@pytest.mark.parametrize("text", ["60 annd", "45 jahte", "45 yeats", "M 60 annd"])
+def test_a_year_unit_misread_by_one_letter_is_an_age(text):
+    decision = BALANCED.decide(text)
+    assert decision.redact and decision.reason in ("regex:age", "regex:sex"), decision
+
+
+@pytest.mark.parametrize("text", ["12 frames", "50 fps", "20 yarn", "3 mean", "200 annd"])
+def test_other_words_after_a_number_are_no_misread_age_units(text):
+    assert not any(e.source.endswith("age-unit-misread") for e in BALANCED.evidence(text))

@@ -93,6 +93,9 @@ _MISREAD_DIGITS = str.maketrans("sbiolz|", "5810121")
 _GLUED_AGE_SEX = re.compile(r"(?<![A-Za-z0-9.,])"
                             r"(?:[MFW](?:1[6-9]|[2-9]\d)|(?:1[6-9]|[2-9]\d)[MFW]|[FW]1[0-5]|1[0-5][FW])"
                             r"(?![A-Za-z0-9]|[.,]\d)")
+#: a number and the word after it (an age unit OCR misread: "60 annd")
+_NUMBER_WORD = re.compile(r"(?<![0-9.,])(?P<n>\d{1,3})\s?(?P<w>[a-z]{4,6})(?![a-z])")
+_LONG_YEAR_UNITS = tuple(u for u, w in AGE_UNITS.items() if w >= 0.9 and len(u) >= 4 and u.isalpha())
 #: an age in "a" (anni, años, anos, ans) only with a sex letter after it: "47 a F", "80AM" ("RS 80A" is no age)
 _AGE_A_SEX = re.compile(r"(?<![0-9.,a-z])(?P<age>\d{1,3}\s?a\.?)\s?(?P<sex>[mfwhv])(?![a-z0-9])")
 _LABELLED_AGE = re.compile(r"(?<![a-z])(?:" + _alternation(AGE_LABELS) + r")\s?[:.]?\s?(?P<n>\d{1,3})"
@@ -329,6 +332,18 @@ def _ages(line: _Line) -> Iterator[Evidence]:
             yield _ev("age", 1.0, m.start(), m.end(), "age-labelled")
 
 
+def _misread_unit_ages(line: _Line) -> Iterator[Evidence]:
+    """A number and a year unit OCR misread by one letter ("60 annd", "45 yeras" is two: no): a unit word of
+    four or more letters, one substitution, at the weakest year weight (0.6)."""
+    for m in _scan(_NUMBER_WORD, line.v, bool(line.digits)):
+        word = m["w"]
+        if word in AGE_UNITS or int(m["n"]) > 130:
+            continue
+        if any(len(unit) == len(word) and sum(a != b for a, b in zip(unit, word, strict=True)) == 1
+               for unit in _LONG_YEAR_UNITS):
+            yield _ev("age", 0.6, m.start("w"), m.end("w"), "age-unit-misread")  # the number may be a scale too
+
+
 def _misread_ages(line: _Line) -> Iterator[Evidence]:
     """An age and a sex with digits OCR read as letters ("SIYF"): weaker than a clean read (0.6)."""
     for m in _scan(_MISREAD_AGE_SEX, line.v, "y" in line.v or "j" in line.v):
@@ -450,7 +465,7 @@ def _evidence(text: str) -> tuple[Evidence, ...]:
     if not text or not any(ch.isalnum() for ch in text):
         return ()
     line = _Line(text)
-    ages = (list(_ages(line)) if line.digits else []) + list(_misread_ages(line))
+    ages = (list(_ages(line)) + list(_misread_unit_ages(line)) if line.digits else []) + list(_misread_ages(line))
     found = list(ages)
     for recogniser, wanted in _RECOGNISERS:
         if wanted(line):

@@ -15,7 +15,7 @@ from phiphantom.deid.pixels.detect import TextBox, in_phrases
 BALANCED = Classifier(HeaderValues(), "balanced")
 
 
-@pytest.mark.parametrize("text", ["JOHNSON M", "Anna Berg, F", "F / SMITH JOHN", "SMITH JOHN (F)"])
+@pytest.mark.parametrize("text", ["JOHNSON M", "Anna Berg, F", "F / SMITH JOHN", "SMITH JOHN (F)", "F, 60", "60, M"])
 def test_a_sex_letter_beside_a_name_is_strong(text):
     decision = BALANCED.decide(text)
     assert decision.redact and decision.reason == "regex:sex"

@@ -105,8 +105,8 @@ _LABELLED_SEX = re.compile(r"(?<![a-z])(?:" + _alternation(SEX_LABELS) + r")\s?[
 _SEX_WORD = re.compile(r"(?<![a-z])(?P<w>" + _alternation(SEX_WORDS) + r")(?![a-z])")
 #: a whole number that may be an age right before or after a sex letter ("45 F", "M/67"), not a value with
 #: a decimal or a unit ("F 3.5 MHz", "V 45 cm/s", "W 2.5 cm")
-_AGE_NUMBER_BEFORE = re.compile(r"(?<![0-9.,])\d{1,3}\s?[yYjJ]?[\s/,]?$")
-_AGE_NUMBER_AFTER = re.compile(r"[\s/,]?\d{1,3}(?![0-9]|[.,]\d)(?:\s?[yYjJ](?![A-Za-z]))?(?!\s?[A-Za-z%°/])")
+_AGE_NUMBER_BEFORE = re.compile(r"(?<![0-9.,])\d{1,3}\s?[yYjJ]?(?:[\s/,]|,\s)?$")
+_AGE_NUMBER_AFTER = re.compile(r"(?:[\s/,]|,\s)?\d{1,3}(?![0-9]|[.,]\d)(?:\s?[yYjJ](?![A-Za-z]))?(?!\s?[A-Za-z%°/])")
 _SEX_LETTER = re.compile(r"(?<![^\s(,;/])[MFWHV](?![^\s),;/])")  # over the original text: upper case only
 
 _DIGIT_RUN = re.compile(r"(?<![0-9a-z.,])\d{5,}(?![0-9]|[.,]\d)")

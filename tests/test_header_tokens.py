@@ -287,6 +287,12 @@ def test_a_file_with_a_command_group_element_beside_its_file_meta_is_read(tmp_pa
     assert not score.unreadable and score.error == "no pixel data"
 
 
+def test_pixels_that_decode_are_valid_whatever_colour_space_they_claim(tmp_path):
+    """Validity is decoding alone (raw): grey pixels labelled YBR_FULL decode, though no RGB conversion would."""
+    score = _score(tmp_path, PhotometricInterpretation="YBR_FULL")
+    assert score.valid and score.error == ""
+
+
 def test_an_icon_of_fewer_than_8_bits_is_judged_byte_by_byte():
     ds, item = Dataset(), Dataset()
     item.BitsAllocated, item.PixelData = 4, bytes([1, 2, 1, 2])  # constant only when read as 16-bit words

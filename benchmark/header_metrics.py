@@ -37,6 +37,8 @@ Choices where docs/metrics.md is silent:
   boundaries: no letter/digit (Unicode) next to the hit, and a hit that starts
   (ends) with a digit may not follow ``digit.`` (precede ``.digit``), so a date
   is found neither inside a digit run nor as a dot-separated UID component.
+  A token-only hit in an element holding the value the input held at the same
+  path, where that path is no ``gt/tags.csv`` row, is no leak (:func:`inherited`).
 * Binary VRs (OB/OW/OF/OD/OL/OV and the binary numbers US/SS/UL/SL/FL/FD/AT/UV/SV)
   are not searched as text; UN is (decoded UTF-8, else latin-1). Raw bytes are
   searched as UTF-8 and latin-1, outside binary values; a hit inside a text value
@@ -71,7 +73,7 @@ import functools
 import io
 import logging
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,7 +101,7 @@ from .dicom_paths import (
     walk,
 )
 from .header_checks import conformance, required_retained, top_text
-from .phi_match import PhiMatcher, phi_forms
+from .phi_match import PhiMatcher, inherited, phi_forms
 
 __all__ = [
     "HeaderFileScore",
@@ -261,45 +263,51 @@ def row_removed(row: TagRow, ds: Dataset, output_name: str) -> bool:
 # --------------------------------------------------------------------------- leaks
 
 def find_leaks(loaded: _Loaded, output_name: str, rows: list[TagRow], removed: list[bool],
-               whole_value: bool = False) -> list[tuple[str, str]]:
+               whole_value: bool = False, source: Dataset | None = None) -> list[tuple[str, str]]:
     """Distinct (kind, location) pairs where a PHI form of the file is found in the output
-    (``whole_value``: the forms before issue 17, :func:`phi_forms`)."""
+    (``whole_value``: the forms before issue 17, :func:`phi_forms`). A token-only hit in an element
+    holding the value the input (``source``) held at that non-PHI path is no leak (:func:`inherited`)."""
     matcher = PhiMatcher(phi_forms(rows, whole_value=whole_value))
     gt_kinds = {r["tag_path"]: r["location_kind"] for r in rows if r["tag_path"] != "filename"}
+    unowned = matcher if whole_value else PhiMatcher(phi_forms(rows, whole_value=True))
+    excused = functools.partial(inherited, output=loaded.ds, source=None if whole_value else source,
+                                phi_paths=gt_kinds, whole=unowned)
     found: dict[str, str] = {}
     if loaded.ds is not None:
         for path, _, elem in walk(loaded.ds):
-            if matcher.in_text(value_text(elem)):
+            if matcher.in_text(value_text(elem)) and not excused(path):
                 found.setdefault(path, classify_location(path, elem.VR, gt_kinds))
         for row, gone in zip(rows, removed, strict=False):
             if row["match"] == "rendered" and not gone:
                 found.setdefault(row["tag_path"], row["location_kind"])
     if matcher.in_text(output_name):
         found.setdefault("filename", "filename")
-    unowned = matcher if whole_value else PhiMatcher(phi_forms(rows, whole_value=True))
-    for location, kind in _raw_leaks(loaded.buf, loaded.layout, matcher, unowned, gt_kinds):
+    for location, kind in _raw_leaks(loaded.buf, loaded.layout, matcher, unowned, gt_kinds, excused):
         found.setdefault(location, kind)
     return sorted(((kind, loc) for loc, kind in found.items()), key=lambda kl: (LEAK_KINDS.index(kl[0]), kl[1]))
 
 
 def _raw_leaks(buf: bytes, layout: RawLayout, matcher: PhiMatcher, unowned: PhiMatcher,
-               gt_kinds: dict[str, str]) -> Iterator[tuple[str, str]]:
+               gt_kinds: dict[str, str], excused: Callable[[str], bool]) -> Iterator[tuple[str, str]]:
     """Raw-byte hits outside binary values: attributed to their text element, else ``raw@offset``.
 
     Bytes no parsed element holds (mostly the binary tail of a file the walker could not parse, where
     grey levels 48-57 spell digits) are searched with the ``unowned`` forms: the whole values only.
+    A hit in an ``excused`` element is no leak unless a whole value is in that element's bytes too.
     """
     if matcher.bytes_re is None:
         return
     last_raw_end = -RAW_MERGE_GAP - 1
     for start, end in layout.gaps(len(buf)):
+        whole_hits = [(s, e, layout.text_element_at(s)) for s, e in unowned.byte_hits(buf, start, end)]
+        whole_in = {owner[0] for _, _, owner in whole_hits if owner is not None}
         for hit_start, _ in matcher.byte_hits(buf, start, end):
             owner = layout.text_element_at(hit_start)
-            if owner is not None:
+            if owner is not None and (owner[0] in whole_in or not excused(owner[0])):
                 path, vr = owner
                 yield path, classify_location(path, vr, gt_kinds)
-        for hit_start, hit_end in unowned.byte_hits(buf, start, end):
-            if layout.text_element_at(hit_start) is not None:
+        for hit_start, hit_end, owner in whole_hits:
+            if owner is not None:
                 continue
             if hit_start - last_raw_end > RAW_MERGE_GAP:
                 yield f"raw@{hit_start}", "raw-bytes"
@@ -349,8 +357,8 @@ def score_header_file(input_path: Path, output_path: Path | None, output_name: s
         else:  # nothing can be measured in it: the worst case, never better than no output at all
             removed = [False] * len(rows)
             error = error or "unreadable output"
-        leaks, leaks_whole = (_file_leaks(out, name, rows, removed, input_path if unreadable else None, whole)
-                              for whole in (False, True))
+        leaks, leaks_whole = (_file_leaks(out, name, rows, removed, input_path if unreadable else None, whole,
+                                          source.ds) for whole in (False, True))
         ds_in = source.ds if source.ds is not None else Dataset()
         written = out.ds if output_path is not None else None  # no output honours and retains nothing
         conf = conformance(ds_in, written)
@@ -367,10 +375,11 @@ def score_header_file(input_path: Path, output_path: Path | None, output_name: s
 
 
 def _file_leaks(out: _Loaded, name: str, rows: list[TagRow], removed: list[bool], unreadable_input: Path | None,
-                whole_value: bool) -> list[tuple[str, str]]:
+                whole_value: bool, source: Dataset | None) -> list[tuple[str, str]]:
     """The output's leaks; for an unreadable output, those of the unchanged input too."""
-    leaks = find_leaks(out, name, rows, removed, whole_value)
+    leaks = find_leaks(out, name, rows, removed, whole_value, source)
     if unreadable_input is None:
         return leaks
-    as_input = find_leaks(_load(Path(unreadable_input)), Path(unreadable_input).name, rows, removed, whole_value)
-    return sorted(set(leaks) | set(as_input), key=lambda kl: (LEAK_KINDS.index(kl[0]), kl[1]))
+    as_input = _load(Path(unreadable_input))
+    as_input_leaks = find_leaks(as_input, Path(unreadable_input).name, rows, removed, whole_value, as_input.ds)
+    return sorted(set(leaks) | set(as_input_leaks), key=lambda kl: (LEAK_KINDS.index(kl[0]), kl[1]))

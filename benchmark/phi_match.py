@@ -23,7 +23,9 @@ text and in raw bytes (UTF-8 and latin-1), token-bounded: no letter/digit
 (Unicode) next to the hit, and a hit that starts (ends) with a digit may not
 follow ``digit.`` (precede ``.digit``), so a form is found neither inside a
 longer digit run nor as a dot-separated UID component or a part of a decimal
-number. Definitions and the reason for each rule: ``docs/metrics.md``.
+number. :func:`inherited` excuses a token-only hit in an element that holds the very value the
+input held at the same path, outside the file's PHI rows (a transducer model ``8838`` is no leak of
+an accession number ``A8838...``). Definitions and the reason for each rule: ``docs/metrics.md``.
 """
 
 from __future__ import annotations
@@ -31,11 +33,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+from pydicom.dataset import Dataset
+
 from phiphantom.core.ground_truth import TagRow
 
+from .dicom_paths import parse_path, resolve, value_text
 from .phi_tokens import MIN_ID_DIGITS, MIN_NAME_LETTERS, NAME_PARTICLES
 
-__all__ = ["MIN_FORM_LENGTH", "NAME_CATEGORIES", "PhiMatcher", "phi_forms", "token_forms"]
+__all__ = ["MIN_FORM_LENGTH", "NAME_CATEGORIES", "PhiMatcher", "inherited", "phi_forms", "token_forms"]
 
 #: Categories whose values are person names: their ``^``-components are searched too.
 NAME_CATEGORIES = frozenset({"name", "physician", "operator"})
@@ -179,3 +184,21 @@ class PhiMatcher:
             return
         for m in self.bytes_re.finditer(buf, start, end):
             yield m.start(), m.end()
+
+
+def inherited(path: str, output: Dataset | None, source: Dataset | None, phi_paths: Iterable[str],
+              whole: PhiMatcher) -> bool:
+    """Whether a *token-only* hit at ``path`` is excused: the output element holds the very value the
+    input held at the same path, that path is no PHI row of the file, and no whole-value form (``whole``)
+    is in it. A token of one value colliding with an unrelated value the input already held (the
+    transducer model ``8838`` beside the accession number ``A8838...``) is then no leak; a partial value
+    written anywhere else, or into an element that held something else, still is."""
+    if output is None or source is None or path == "filename" or path in phi_paths:
+        return False
+    segments = parse_path(path)
+    out_elem, _ = resolve(output, segments)
+    in_elem, _ = resolve(source, segments)
+    if out_elem is None or in_elem is None:
+        return False
+    text = value_text(out_elem)
+    return bool(text) and text == value_text(in_elem) and not whole.in_text(text)

@@ -263,7 +263,7 @@ def row_removed(row: TagRow, ds: Dataset, output_name: str) -> bool:
 # --------------------------------------------------------------------------- leaks
 
 def find_leaks(loaded: _Loaded, output_name: str, rows: list[TagRow], removed: list[bool],
-               whole_value: bool = False, source: Dataset | None = None) -> list[tuple[str, str]]:
+               whole_value: bool, source: Dataset | None) -> list[tuple[str, str]]:
     """Distinct (kind, location) pairs where a PHI form of the file is found in the output
     (``whole_value``: the forms before issue 17, :func:`phi_forms`). A token-only hit in an element
     holding the value the input (``source``) held at that non-PHI path is no leak (:func:`inherited`)."""

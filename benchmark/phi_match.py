@@ -193,7 +193,7 @@ def inherited(path: str, output: Dataset | None, source: Dataset | None, phi_pat
     is in it. A token of one value colliding with an unrelated value the input already held (the
     transducer model ``8838`` beside the accession number ``A8838...``) is then no leak; a partial value
     written anywhere else, or into an element that held something else, still is."""
-    if output is None or source is None or path == "filename" or path in phi_paths:
+    if output is None or source is None or path in phi_paths:  # an element path: the file name is never excused
         return False
     segments = parse_path(path)
     out_elem, _ = resolve(output, segments)

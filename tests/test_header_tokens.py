@@ -220,7 +220,10 @@ def test_the_output_file_name_is_searched_for_tokens(tmp_path):
 @pytest.mark.parametrize("preamble, leaks", [
     (b"ID 2965600 scan", [("raw-bytes", "raw@43")]),   # a whole value: counted, as before
     (b"\x1e(.1432/,%\x18", []),                          # a 4-digit token in bytes no element holds: by chance
-    (b"x 2965 y", [])])
+    (b"x 2965 y", []),
+    (b"ID 2965600 2965600", [("raw-bytes", "raw@43")]),                   # hits 1 byte apart: one location
+    (b"ID 2965600" + b" " * 8 + b"2965600", [("raw-bytes", "raw@43")]),   # 8 bytes apart: one location
+    (b"ID 2965600" + b" " * 9 + b"2965600", [("raw-bytes", "raw@43"), ("raw-bytes", "raw@59")])])
 def test_bytes_no_element_holds_are_searched_for_whole_values_only(tmp_path, preamble, leaks):
     src = save(_input(), tmp_path / "in.dcm")
     out = _input()

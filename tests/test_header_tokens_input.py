@@ -80,7 +80,7 @@ def test_a_kept_phi_row_is_never_excused():
     assert inherited(TRANSDUCER, output, source, set(), whole)
     assert not inherited(TRANSDUCER, output, source, {TRANSDUCER}, whole)   # a gt/tags.csv path
     assert not inherited(TRANSDUCER, output, None, set(), whole)            # no input to compare with
-    assert not inherited("filename", output, source, set(), whole)
+    assert not inherited(TRANSDUCER, None, source, set(), whole)            # no output dataset (unreadable)
     assert not inherited("(0018,1000)", output, source, set(), whole)       # absent from both
     output.TransducerData = ""
     assert not inherited(TRANSDUCER, output, source, set(), whole)          # emptied: nothing held
@@ -104,6 +104,17 @@ def test_an_item_of_a_sequence_is_compared_at_the_same_index(tmp_path):
     assert score_header_file(src, save(kept, tmp_path / "kept.dcm"), "kept.dcm", ROWS).leaks == []
     score = score_header_file(src, save(swapped, tmp_path / "swapped.dcm"), "swapped.dcm", ROWS)
     assert score.leaks == [("nested", "(0008,1140)[0].(0018,5010)")] and score.leaks_whole_value == 0
+
+
+def test_an_unreadable_output_gets_no_excuse_for_its_own_bytes(tmp_path):
+    src = save(_input(), tmp_path / "in.dcm")
+    data = src.read_bytes()
+    cut = tmp_path / "cut.dcm"
+    cut.write_bytes(data[:-10])  # the pixel data runs past the end: unreadable
+    score = score_header_file(src, cut, "cut.dcm", ROWS)
+    assert score.unreadable
+    assert score.leaks == [("standard", "(0008,0050)"), ("standard", "(0010,0020)"), ("standard", TRANSDUCER)]
+    assert score.leaks_whole_value == 2
 
 
 def test_no_output_scores_the_input_with_the_same_excuse(tmp_path):

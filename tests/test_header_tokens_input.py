@@ -141,3 +141,13 @@ def test_a_whole_value_in_the_bytes_of_an_unchanged_element_is_still_a_leak(tmp_
     del out.PatientID, out.AccessionNumber, out.PatientName
     score = score_header_file(src, save(out, tmp_path / "out.dcm"), "out.dcm", rows)
     assert score.leaks == [("standard", "(0008,1010)")] and score.leaks_whole_value == 1
+
+
+def test_leaks_are_listed_by_kind_then_by_location_text(tmp_path):
+    """Not in the order they were found: ``raw@43`` (found first) sorts after ``raw@100``."""
+    src = save(_input(), tmp_path / "in.dcm")
+    out = _input()
+    del out.PatientID, out.AccessionNumber
+    out.preamble = (b"\0" * 40 + b"ID " + PID.encode()).ljust(100, b"\0") + ACCESSION.encode().ljust(28, b"\0")
+    score = score_header_file(src, save(out, tmp_path / "out.dcm"), "out.dcm", ROWS)
+    assert score.leaks == [("raw-bytes", "raw@100"), ("raw-bytes", "raw@43")]

@@ -209,6 +209,16 @@ def _trusted(line: LineScore) -> bool:
     return line.top is not None or (line.unexplained == 0 and line.clinical >= TRUSTED_CLINICAL)
 
 
+def _misread_count(read: str, count: str) -> bool:
+    """Whether ``read`` may be the clip's frame ``count`` as OCR misread it and cannot be a date's day or
+    month: the count itself, garbage of at most its length ("%"), or a number of its length above 31."""
+    if read == count:
+        return True
+    if read.isdigit():
+        return len(read) == len(count) and int(read) > DATE_LIKE_COUNT
+    return 1 <= len(read) <= len(count) and not any(ch.isdigit() for ch in read)
+
+
 def _lone_glyph(text: str) -> bool:
     """A read of one letter ("o", "U", "x": what OCR makes of a scale's digit or a mark) that is none of the
     letters of sex markers, age units and their misreads in either case ("F", "M" read as "N", "y" of "60y"
@@ -360,8 +370,9 @@ class Classifier:
         :data:`COUNTER_LABEL_LETTERS` letters, not a value of the file's header): a name does not count
         the frames. OCR slips are allowed where they cannot make a counter of anything else: S, O, l, I,
         B for digits of the number and 1, 0, 5, 8 for letters of the label ("1MG 11"), a counter's slash
-        read as 7, 1 or l ("5728") when the count after it is this clip's frame count, and any first
-        number of the same length before ``/N`` ("16/13" for 10/13)."""
+        read as 7, 1 or l ("5728") when the count after it is this clip's frame count or misread with its
+        length kept ("11746" for 11/40 on frame 10), any first number of the same length before ``/N``
+        ("16/13" for 10/13), and any count OCR misread after the frame's own number ("3/48", "2/%")."""
         if self.frames < 2:
             return False
         found = re.fullmatch(r"(.*?)[#\s]*([\dSOolIB|]{1,6}(?:/\S{1,5})?)", text.replace(" / ", "/"))
@@ -382,8 +393,14 @@ class Classifier:
         count = str(self.frames)
         if "/" in number:
             first, _, last = number.partition("/")
+            if first in shown and _misread_count(last, count):
+                return True  # the frame's own number before its count misread ("3/48", "2/%" for 3/40, 2/40)
             return last == count and first.isdigit() and len(first) in (len(shown[0]), len(shown[1]))
-        return number in shown or any(number == f"{k}{sep}{count}" for k in shown for sep in ("", "7", "1"))
+        if number in shown or any(number == f"{k}{sep}{count}" for k in shown for sep in ("", "7", "1")):
+            return True
+        # the slash read as 7 or 1 and the count misread, its length kept: "11746" for 11/40 on frame 10
+        return any(_misread_count(number[len(k) + 1:], count) for k in shown for sep in ("7", "1")
+                   if number.startswith(k + sep))
 
     def _counter(self, text: str) -> bool:
         """A frame counter of this clip: "k/N" (k <= N) where N is the clip's own frame count.

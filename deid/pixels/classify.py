@@ -182,6 +182,8 @@ _COUNTER = re.compile(r"^(\d{1,4})\s*/\s*(\d{1,4})$")
 _DIGIT_SLIPS = str.maketrans("SOolIB|", "5001181")
 #: Digits OCR gives for letters of a counter's label ("1MG" for IMG)
 _LETTER_SLIPS = str.maketrans("1058", "IOSB")
+#: Digits OCR reads for a small counter's slash ("5728", "14439" for 5/28, 14/39)
+_SLASH_SLIPS = ("7", "1", "4")
 #: Counters out of at most this many frames look like day/month or month/day dates: left to the PHI rules.
 DATE_LIKE_COUNT = 31
 #: The most letters a frame number's label may have ("Imm.", "IMG", "Bild", "Frame", "Image")
@@ -370,9 +372,10 @@ class Classifier:
         :data:`COUNTER_LABEL_LETTERS` letters, not a value of the file's header): a name does not count
         the frames. OCR slips are allowed where they cannot make a counter of anything else: S, O, l, I,
         B for digits of the number and 1, 0, 5, 8 for letters of the label ("1MG 11"), a counter's slash
-        read as 7, 1 or l ("5728") when the count after it is this clip's frame count or misread with its
-        length kept ("11746" for 11/40 on frame 10), any first number of the same length before ``/N``
-        ("16/13" for 10/13), and any count OCR misread after the frame's own number ("3/48", "2/%")."""
+        read as 7, 1, l or 4 ("5728", "14439") when the count after it is this clip's frame count or
+        misread with its length kept ("11746" for 11/40 on frame 10), any first number of the same length
+        before ``/N`` ("16/13" for 10/13), and any count OCR misread after the frame's own number ("3/48",
+        "2/%"); never a misread count that could be a day or a month (``_misread_count``)."""
         if self.frames < 2:
             return False
         found = re.fullmatch(r"(.*?)[#\s]*([\dSOolIB|]{1,6}(?:/\S{1,5})?)", text.replace(" / ", "/"))
@@ -396,10 +399,10 @@ class Classifier:
             if first in shown and _misread_count(last, count):
                 return True  # the frame's own number before its count misread ("3/48", "2/%" for 3/40, 2/40)
             return last == count and first.isdigit() and len(first) in (len(shown[0]), len(shown[1]))
-        if number in shown or any(number == f"{k}{sep}{count}" for k in shown for sep in ("", "7", "1")):
+        if number in shown or any(number == f"{k}{sep}{count}" for k in shown for sep in ("", *_SLASH_SLIPS)):
             return True
         # the slash read as 7 or 1 and the count misread, its length kept: "11746" for 11/40 on frame 10
-        return any(_misread_count(number[len(k) + 1:], count) for k in shown for sep in ("7", "1")
+        return any(_misread_count(number[len(k) + 1:], count) for k in shown for sep in _SLASH_SLIPS
                    if number.startswith(k + sep))
 
     def _counter(self, text: str) -> bool:

@@ -19,11 +19,12 @@ from phiphantom.synth.fonts import load_font
 
 COUNTERS = [("Imm. 5", 4), ("Bild 5", 4), ("Fr5", 4), ("#5", 4), ("5", 4), ("5", 5), ("Frl0", 9), ("Frl", 0),
             ("FrS", 4), ("25728", 24), ("25/28", 24), ("16/28", 9), ("1MG 11", 10), ("N° 12", 11),
-            ("5/48", 4), ("5/%", 4), ("5748", 4), ("11146", 10), ("5428", 4)]  # the count misread (not as a day or month)
+            ("5/48", 4), ("5/%", 4), ("5748", 4), ("11146", 10), ("5428", 4)]  # count misread
 NOT_COUNTERS = [("Imm. 5", 7), ("Qxzv wrtl", 0), ("Frll", 10), ("Bol", 0),
                 ("12:05", 11), ("12/05", 11), ("5/13", 4), ("Anna Maria 5", 4), ("Imagenes 5", 4),
                 ("Vol", 0), ("3 x 5", 4), ("Fr 5.5", 4), ("Fr 5/12", 4), ("123/28", 9),
-                ("5/30", 4), ("5730", 4), ("5/%%%", 4), ("57480", 4), ("16/48", 9)]  # a day; too long; not the frame
+                ("5/30", 4), ("5730", 4), ("5/%%%", 4), ("57480", 4), ("16/48", 9),  # a day; too long; not the frame
+                ("Fr Im S", 4)]  # a lone slip only after a one-word label
 
 
 @pytest.mark.parametrize(("text", "frame"), COUNTERS)

@@ -68,12 +68,18 @@ def _input() -> Dataset:
     return ds
 
 
-def _score(tmp_path: Path, **elements: str) -> HeaderFileScore:
-    """Score an output with every PHI element removed, then ``elements`` (keyword -> value) set."""
+def _without_phi(tmp_path: Path) -> tuple[Path, Dataset]:
+    """The input saved as in.dcm, and a copy of it with every PHI element removed (to write an output from)."""
     src = save(_input(), tmp_path / "in.dcm")
     out = _input()
     for _, keyword, *_ in PHI:
         delattr(out, keyword)
+    return src, out
+
+
+def _score(tmp_path: Path, **elements: str) -> HeaderFileScore:
+    """Score an output with every PHI element removed, then ``elements`` (keyword -> value) set."""
+    src, out = _without_phi(tmp_path)
     with warnings.catch_warnings():  # an engine may write a DA cut short ("202406"): pydicom warns, writes it
         warnings.simplefilter("ignore", UserWarning)
         for keyword, value in elements.items():
@@ -209,10 +215,7 @@ def test_a_whole_value_left_counts_under_both_rules(tmp_path):
 
 
 def test_the_output_file_name_is_searched_for_tokens(tmp_path):
-    src = save(_input(), tmp_path / "in.dcm")
-    out = _input()
-    for _, keyword, *_ in PHI:
-        delattr(out, keyword)
+    src, out = _without_phi(tmp_path)
     score = score_header_file(src, save(out, tmp_path / "out.dcm"), "study_2965_x.dcm", ROWS)
     assert score.leaks == [("filename", "filename")] and score.leaks_whole_value == 0
 
@@ -225,20 +228,14 @@ def test_the_output_file_name_is_searched_for_tokens(tmp_path):
     (b"ID 2965600" + b" " * 8 + b"2965600", [("raw-bytes", "raw@43")]),   # 8 bytes apart: one location
     (b"ID 2965600" + b" " * 9 + b"2965600", [("raw-bytes", "raw@43"), ("raw-bytes", "raw@59")])])
 def test_bytes_no_element_holds_are_searched_for_whole_values_only(tmp_path, preamble, leaks):
-    src = save(_input(), tmp_path / "in.dcm")
-    out = _input()
-    for _, keyword, *_ in PHI:
-        delattr(out, keyword)
+    src, out = _without_phi(tmp_path)
     out.preamble = (b"\0" * 40 + preamble).ljust(128, b"\0")
     score = score_header_file(src, save(out, tmp_path / "out.dcm"), "out.dcm", ROWS)
     assert score.leaks == leaks and score.leaks_whole_value == len(leaks)
 
 
 def test_a_whole_value_after_the_last_element_is_a_raw_leak_after_an_element_leak(tmp_path):
-    src = save(_input(), tmp_path / "in.dcm")
-    out = _input()
-    for _, keyword, *_ in PHI:
-        delattr(out, keyword)
+    src, out = _without_phi(tmp_path)
     del out.PixelData
     out.RequestedProcedureDescription = f"MRN {PID}"  # after the last binary value (0028,0103): one searched run
     path = save(out, tmp_path / "out.dcm")
@@ -258,10 +255,7 @@ def test_an_empty_icon_sequence_shows_no_bitmap():
 
 
 def test_a_bare_dataset_with_bytes_it_cannot_hold_is_unreadable(tmp_path):
-    src = save(_input(), tmp_path / "in.dcm")
-    out = _input()
-    for _, keyword, *_ in PHI:
-        delattr(out, keyword)
+    src, out = _without_phi(tmp_path)
     del out.file_meta
     buf = io.BytesIO()
     pydicom.dcmwrite(buf, out, enforce_file_format=False, implicit_vr=False, little_endian=True)

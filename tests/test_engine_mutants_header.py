@@ -326,3 +326,12 @@ def test_a_private_file_is_written_owner_only(tmp_path: Path) -> None:
     path.chmod(0o644)
     write_private(path, b"xy")  # an existing file is truncated and made owner-only again
     assert path.read_bytes() == b"xy" and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_a_date_element_holding_a_date_and_time_is_shifted_as_a_date() -> None:
+    """Some devices write a date and time into a DA element: the shifted value is a date again (valid DA), as
+    ``shift_da`` gives it; ``shift_dt`` (the DT shifter) would keep the time and leave the element invalid."""
+    with pytest.warns(UserWarning):
+        ds = _image(StudyDate="20200315101500")
+    out, _ = _deid(ds, MODIFIED, shift=(-10, -10))
+    assert out.StudyDate == shift_da("20200315101500", -10) == "20200305"

@@ -238,7 +238,7 @@ def header_blocks(results: Mapping[str, Any]) -> list[Block]:
 LEADERBOARD_HEADERS = (
     "#", "engine", "box recall ↑", "worst-style box recall ↑", "frame recall ↑", "residual re-OCR PHI ↓",
     "residual PHI tokens ↓", "clinical preservation ↑", "worst-style clinical preservation ↑", "image damage ↓",
-    "tag coverage ↑", "leaks ↓",
+    "tag coverage ↑", "leaks ↓", "whole-value leaks ↓",
     "conformance ↑", "required retained ↑", "MIDI-B-style score ↑",
     "valid files ↑",
     "pseudonym consistency ↑", "UID consistency ↑", "date consistency ↑", "files/s ↑", "frames/s ↑",
@@ -255,7 +255,8 @@ def leaderboard_row(rank: int, engine: Mapping[str, Any]) -> tuple[str, ...]:
         fmt_residual(m("residual_phi_tokens"), m("residual_phi_token_rate")), fmt_ratio(m("clinical_preservation")),
         fmt_ratio(m("worst_style_clinical_preservation")),
         fmt_percent(m("image_damage")), fmt_ratio(m("tag_coverage")), fmt_count(m("leaks")),
-        fmt_ratio(m("conformance")), fmt_ratio(m("required_retained")), fmt_ratio(m("midi_b_score")),
+        fmt_count(m("leaks_whole_value")), fmt_ratio(m("conformance")), fmt_ratio(m("required_retained")),
+        fmt_ratio(m("midi_b_score")),
         fmt_ratio(m("valid_files")),
         fmt_ratio(m("pseudonym_consistency")), fmt_ratio(m("uid_consistency")),
         fmt_ratio(m("date_interval_consistency")), fmt_speed(m("files_per_s")), fmt_speed(m("frames_per_s")),

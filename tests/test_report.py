@@ -90,7 +90,8 @@ def make_results() -> dict:
                                     residual_phi_rate=12 / 1362, residual_phi_tokens=17,
                                     residual_phi_token_rate=17 / 3100, clinical_preservation=0.9512,
                                     image_damage=0.0042,
-                                    detection_precision=0.8123, detection_recall=0.9, leaks=12, files_with_leaks=3,
+                                    detection_precision=0.8123, detection_recall=0.9, leaks=12, leaks_whole_value=9,
+                                    files_with_leaks=3,
                                     conformance=0.987, files_per_s=2.345, frames_per_s=23.45, latency_p95_s=1.5,
                                     startup_s=None, files_failed=25, date_interval_consistency=None),
                     {"private": 10, "overlay": 2}, errors)
@@ -163,10 +164,11 @@ def test_markdown_leaderboard_order_and_numbers(rendered):
     # column 6: residual PHI tokens (n/a: no token counts in these results)
     assert oracle[2:7] == ["1.000", "n/a", "1.000", "0 (0.00%)", "n/a"]
     assert flaky[2:11] == ["0.874", "n/a", "0.930", "12 (0.88%)", "17 (0.55%)", "0.951", "n/a", "0.42%", "1.000"]
-    assert flaky[11] == "12" and flaky[14] == "0.987" and flaky[18] == "n/a"  # leaks; MIDI-B; date consistency
-    assert flaky[19:24] == ["2.35", "23.4", "1.500 s", "n/a", "25"]
-    assert null[5] == "1,200 (88.11%)" and null[11] == "2,187" and null[19:21] == ["812.5", "8,270.0"]
-    assert len(oracle) == 24
+    # leaks, whole-value leaks (n/a where the results hold none), MIDI-B, date consistency
+    assert flaky[11:13] == ["12", "9"] and oracle[12] == "n/a" and flaky[15] == "0.987" and flaky[19] == "n/a"
+    assert flaky[20:25] == ["2.35", "23.4", "1.500 s", "n/a", "25"]
+    assert null[5] == "1,200 (88.11%)" and null[11] == "2,187" and null[20:22] == ["812.5", "8,270.0"]
+    assert len(oracle) == 25
 
 
 def test_markdown_dataset_strata_and_errors(rendered):
@@ -265,7 +267,7 @@ def test_zero_engines_and_missing_metrics(tmp_path):
     md = md_path.read_text(encoding="utf-8")
     rows = _leaderboard_rows(md)
     assert [r[1] for r in rows] == ["half", "bare"]
-    assert rows[1][2:] == ["n/a"] * 22
+    assert rows[1][2:] == ["n/a"] * 23
     assert "No strata reported." in md and "**Files:** n/a" in md
     assert len(_images(html_path.read_text(encoding="utf-8")).images) == 1  # only throughput has something to show
 

@@ -182,8 +182,8 @@ _COUNTER = re.compile(r"^(\d{1,4})\s*/\s*(\d{1,4})$")
 _DIGIT_SLIPS = str.maketrans("SOolIB|", "5001181")
 #: Digits OCR gives for letters of a counter's label ("1MG" for IMG)
 _LETTER_SLIPS = str.maketrans("1058", "IOSB")
-#: Digits OCR reads for a small counter's slash ("5728", "14439" for 5/28, 14/39)
-_SLASH_SLIPS = ("7", "1", "4")
+#: Digits OCR reads for a small counter's slash ("5728", "14439", "10530" for 5/28, 14/39, 10/30; "10s30" too)
+_SLASH_SLIPS = ("7", "1", "4", "5")
 #: Counters out of at most this many frames look like day/month or month/day dates: left to the PHI rules.
 DATE_LIKE_COUNT = 31
 #: The most letters a frame number's label may have ("Imm.", "IMG", "Bild", "Frame", "Image")
@@ -372,13 +372,14 @@ class Classifier:
         :data:`COUNTER_LABEL_LETTERS` letters, not a value of the file's header): a name does not count
         the frames. OCR slips are allowed where they cannot make a counter of anything else: S, O, l, I,
         B for digits of the number and 1, 0, 5, 8 for letters of the label ("1MG 11"), a counter's slash
-        read as 7, 1, l or 4 ("5728", "14439") when the count after it is this clip's frame count or
+        read as 7, 1, l, 4, 5 or s ("5728", "14439", "10s30") when the count after it is this clip's frame count or
         misread with its length kept ("11746" for 11/40 on frame 10), any first number of the same length
         before ``/N`` ("16/13" for 10/13), and any count OCR misread after the frame's own number ("3/48",
         "2/%"); never a misread count that could be a day or a month (``_misread_count``)."""
         if self.frames < 2:
             return False
-        found = re.fullmatch(r"(.*?)[#\s]*([\dSOolIB|]{1,6}(?:/\S{1,5})?)", text.replace(" / ", "/"))
+        text = re.sub(r"(?<=\d)s(?=\d)", "/", text.replace(" / ", "/"))  # "10s30": the slash read as s
+        found = re.fullmatch(r"(.*?)[#\s]*([\dSOolIB|]{1,6}(?:/\S{1,5})?)", text)
         if not found:
             return False
         label, number = found.group(1).split(), found.group(2).translate(_DIGIT_SLIPS)

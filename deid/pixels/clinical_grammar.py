@@ -59,14 +59,14 @@ from .clinical_terms import (
     lexicon,
 )
 from .evidence import SHAPE_KIND, Evidence
+from .phi_vocabulary import GLUED_AGE_SEX
 
 __all__ = ["clinical_evidence", "clinical_words"]
 
 _NUMBER = r"[-+±]?\d{1,4}(?:[.,]\d{1,3})?"
 _NUM_RE = re.compile(rf"{_NUMBER}%?")
 _GLUED_UNIT = re.compile(rf"({_NUMBER})([^\d\s]+\d?)")  # cm2, mm3, cm/s2: a unit may end in a digit
-#: a sex letter and a two-digit age glued, either way round ("F45", "39M"; M only from 16: "12M" may be MHz)
-_GLUED_AGE_SEX = re.compile(r"[MFW](?:1[6-9]|[2-9]\d)|(?:1[6-9]|[2-9]\d)[MFW]|[FW]1[0-5]|1[0-5][FW]")
+_GLUED_AGE_SEX = re.compile(GLUED_AGE_SEX)  # "F45", "39M": an age and a sex, no probe or frequency
 #: two decimals for one setting: a harmonic's transmit/receive frequencies "1.7/3.4 MHz" (a date has no decimals)
 _DECIMAL_PAIR = re.compile(r"\d{1,2}[.,]\d{1,2}/\d{1,2}[.,]\d{1,2}")
 _PAIR_UNIT = re.compile(rf"({_DECIMAL_PAIR.pattern})([^\d\s]+\d?)")

@@ -30,6 +30,7 @@ from .evidence import Evidence
 from .phi_vocabulary import (
     AGE_LABELS,
     AGE_UNITS,
+    GLUED_AGE_SEX,
     LABEL_WEIGHT,
     MONTH_OF,
     SEX_LABELS,
@@ -89,10 +90,8 @@ _AGE_SEX = re.compile(r"(?<![0-9.,])(?P<age>\d{1,3}\s?[yj])(?P<sex>[mfwhv])(?![a
 #: OCR confuses with them, then y/j and a sex letter, as one token
 _MISREAD_AGE_SEX = re.compile(r"(?<![a-z0-9])(?P<age>[0-9sbiolz|]{2,3})[yj]\s?(?P<sex>[mfwhv])(?![a-z0-9])")
 _MISREAD_DIGITS = str.maketrans("sbiolz|", "5810121")
-#: a sex letter and a two-digit age glued without a unit ("F45", "39M"; M with an age from 16: "12M" may be MHz)
-_GLUED_AGE_SEX = re.compile(r"(?<![A-Za-z0-9.,])"
-                            r"(?:[MFW](?:1[6-9]|[2-9]\d)|(?:1[6-9]|[2-9]\d)[MFW]|[FW]1[0-5]|1[0-5][FW])"
-                            r"(?![A-Za-z0-9]|[.,]\d)")
+#: a sex letter and a two-digit age glued, as a token of its own (``GLUED_AGE_SEX``)
+_GLUED_AGE_SEX = re.compile(rf"(?<![A-Za-z0-9.,])(?:{GLUED_AGE_SEX})(?![A-Za-z0-9]|[.,]\d)")
 #: a number and the word after it (an age unit OCR misread: "60 annd")
 _NUMBER_WORD = re.compile(r"(?<![0-9.,])(?P<n>\d{1,3})\s?(?P<w>[a-z]{4,6})(?![a-z])")
 _LONG_YEAR_UNITS = tuple(u for u, w in AGE_UNITS.items() if w >= 0.9 and len(u) >= 4 and u.isalpha())
@@ -330,12 +329,13 @@ def _ages(line: _Line) -> Iterator[Evidence]:
     for m in _scan(_LABELLED_AGE, v, not line.words.isdisjoint(AGE_LABELS)):
         if int(m["n"]) <= 130:
             yield _ev("age", 1.0, m.start(), m.end(), "age-labelled")
+    yield from _misread_unit_ages(line)
 
 
 def _misread_unit_ages(line: _Line) -> Iterator[Evidence]:
     """A number and a year unit OCR misread by one letter ("60 annd", "45 yeras" is two: no): a unit word of
     four or more letters, one substitution, at the weakest year weight (0.6)."""
-    for m in _scan(_NUMBER_WORD, line.v, bool(line.digits)):
+    for m in _scan(_NUMBER_WORD, line.v, True):  # called by _ages: the line has digits
         word = m["w"]
         if word in AGE_UNITS or int(m["n"]) > 130:
             continue
@@ -465,7 +465,7 @@ def _evidence(text: str) -> tuple[Evidence, ...]:
     if not text or not any(ch.isalnum() for ch in text):
         return ()
     line = _Line(text)
-    ages = (list(_ages(line)) + list(_misread_unit_ages(line)) if line.digits else []) + list(_misread_ages(line))
+    ages = (list(_ages(line)) if line.digits else []) + list(_misread_ages(line))
     found = list(ages)
     for recogniser, wanted in _RECOGNISERS:
         if wanted(line):

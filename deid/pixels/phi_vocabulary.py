@@ -65,6 +65,9 @@ SEX_WORDS: dict[str, float] = {
     "man": 0.4,
 }
 SEX_LETTERS = "MFWHV"  # male / female, weiblich (de), hombre/homme (es/fr), vrouw (nl)
+#: A sex letter and a two-digit age glued without a unit, either way round ("F45", "39M"); M only with an age
+#: from 16 ("12M" may be a frequency in MHz). The PHI grammar finds it; the clinical grammar never explains it
+GLUED_AGE_SEX = r"[MFW](?:1[6-9]|[2-9]\d)|(?:1[6-9]|[2-9]\d)[MFW]|[FW]1[0-5]|1[0-5][FW]"
 
 #: PHI field labels; strong ones name a PHI field on their own, weak ones also head clinical text
 STRONG_LABELS = (

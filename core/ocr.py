@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from .colour import LUMA_WEIGHTS
+from .percentiles import percentile
 
 
 class OCRUnavailable(RuntimeError):
@@ -52,7 +53,7 @@ def prepare_line_array(crop: np.ndarray, target_height: int = 40, border: int = 
     if grey.ndim == 3:
         grey = grey @ np.array(LUMA_WEIGHTS, dtype=np.float32)
     grey = grey.astype(np.uint8)
-    if _median(grey) < 128:  # light text on a dark background
+    if percentile(grey, 50) < 128:  # light text on a dark background (the median)
         grey = 255 - grey
     scale = max(1.0, target_height / max(1, grey.shape[0]))
     if scale > 1.0:
@@ -61,17 +62,6 @@ def prepare_line_array(crop: np.ndarray, target_height: int = 40, border: int = 
     if binarise:
         _, grey = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     return cv2.copyMakeBorder(grey, border, border, border, border, cv2.BORDER_CONSTANT, value=255)
-
-
-def _median(values: np.ndarray) -> float:
-    """``np.median`` of a small array (the same value: the middle one, or the mean of the middle two)
-    without its per-call overhead."""
-    flat = values.ravel()
-    half = flat.size // 2
-    if flat.size % 2:
-        return float(np.partition(flat, half)[half])
-    part = np.partition(flat, (half - 1, half))
-    return (float(part[half - 1]) + float(part[half])) / 2
 
 
 class TesseractBackend:

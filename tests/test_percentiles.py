@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from phiphantom.deid.pixels.percentiles import percentile
+from phiphantom.core.percentiles import percentile
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.float64])

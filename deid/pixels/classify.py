@@ -400,9 +400,10 @@ class Classifier:
             if first in shown and _misread_count(last, count):
                 return True  # the frame's own number before its count misread ("3/48", "2/%" for 3/40, 2/40)
             return last == count and first.isdigit() and len(first) in (len(shown[0]), len(shown[1]))
-        if number in shown or any(number == f"{k}{sep}{count}" for k in shown for sep in ("", *_SLASH_SLIPS)):
+        if number in shown or any(number == k + count for k in shown):  # the slash not read: "528"
             return True
-        # the slash read as 7 or 1 and the count misread, its length kept: "11746" for 11/40 on frame 10
+        # the slash read as a digit, the count as it is or misread with its length kept: "5728" for 5/28,
+        # "11746" for 11/40 on frame 10
         return any(_misread_count(number[len(k) + 1:], count) for k in shown for sep in _SLASH_SLIPS
                    if number.startswith(k + sep))
 

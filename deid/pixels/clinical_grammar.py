@@ -31,6 +31,7 @@ indices, ASE/EACVI abbreviations, lung-ultrasound consensus terms, vendor manual
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -176,20 +177,22 @@ def _value_unit(word: str) -> bool:
         return True
     if _GLUED_AGE_SEX.fullmatch(word):
         return False  # "39M" is an age and a sex; a frequency glued to M is a decimal or at most 15 ("7M")
-    for candidate in (word, _as_digits(word)):
-        m = _GLUED_UNIT.fullmatch(candidate) or _PAIR_UNIT.fullmatch(candidate)
-        if m and (fold(m.group(2)) in lexicon().units or fold(m.group(2)) in _SHORT_UNITS):
-            return True
-    return False
+    units = lexicon().units
+    return any(fold(unit) in units or fold(unit) in _SHORT_UNITS for unit in _glued_units(word, pairs=True))
 
 
 def _misread_value_unit(word: str) -> bool:
     """A number with a unit OCR misread glued on: "7.7CH", "0.89M!S", "131MWS" (see ``confused_unit``)."""
+    return any(confused_unit(unit, lexicon().units) for unit in _glued_units(word, pairs=False))
+
+
+def _glued_units(word: str, pairs: bool) -> Iterator[str]:
+    """What is glued after the number of ``word``, as written and with OCR's O/l/I/S read as digits;
+    ``pairs``: a pair of decimals for one setting counts as the number ("2.6/2.6MHz")."""
     for candidate in (word, _as_digits(word)):
-        m = _GLUED_UNIT.fullmatch(candidate)
-        if m and confused_unit(m.group(2), lexicon().units):
-            return True
-    return False
+        m = _GLUED_UNIT.fullmatch(candidate) or (_PAIR_UNIT.fullmatch(candidate) if pairs else None)
+        if m:
+            yield m.group(2)
 
 
 def _unit(word: str) -> bool:

@@ -341,6 +341,7 @@ def _dynamic(view, search, region, classifier, ocr) -> list[TextBox]:
     seen: dict[bytes, list[TextBox]] = {}
     glyphs = GlyphMemory()  # states after the first few are mostly spelled from glyphs already read
     boxes: list[TextBox] = []
+    first: TextBox | None = None  # the first state box redacted on its own frames (unread or unexplained)
     states = _states(view, region)
     strict = classifier.cut <= UNEXPLAINED_WEIGHT
     for done, (fs, fe, key) in enumerate(states, start=1):
@@ -362,7 +363,8 @@ def _dynamic(view, search, region, classifier, ocr) -> list[TextBox]:
         # ticking clock whose states OCR reads now as a time, now as noise, now as a cine clock ("10:23.45")
         # must not keep the states it misread as clinical. Decided as soon as the states not yet read could
         # not make it a counter any more (at the last state at the latest)
-        first = next((b for b in boxes if b.decision.redact), None)
+        if first is None:
+            first = next((b for b in state_boxes if b.decision.redact), None)
         if strict and first is not None and not _may_count_frames(boxes, len(states) - done):
             return [_whole_region(view, search, region, first.decision)]
     return boxes

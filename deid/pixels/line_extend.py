@@ -29,8 +29,9 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 import numpy as np
 
+from phiphantom.core.percentiles import percentile
+
 from .classify import Decision
-from .percentiles import percentile
 from .text_find import top_hat
 
 EDGE_GAP = 4            # pixels beyond one line height: a box this close to the image touches it

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .percentiles import percentile
+from phiphantom.core.percentiles import percentile
 
 MIN_STROKE = 12          # top-hat grey levels that count as ink (dim text on black is ~70)
 MAX_GLYPH_HEIGHT = 90

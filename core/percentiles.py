@@ -2,8 +2,9 @@
 
 ``np.percentile`` costs ~50-90 us a call whatever the sample's size (argument handling, a full sort
 machinery); the pixel engine takes thousands of percentiles of a few hundred values a file (the strokes of
-one text segment, its background). :func:`percentile` partitions at the two ranks it needs and
-interpolates with numpy's own formula, so the value is bit-for-bit the same (``tests/test_percentiles.py``).
+one text segment, its background; the OCR line preparation's median). :func:`percentile` partitions at the
+two ranks it needs and interpolates with numpy's own formula, so the value is bit-for-bit the same
+(``tests/test_percentiles.py``).
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
@@ -255,6 +255,15 @@ class Classifier:
         if self.policy not in POLICIES:
             raise ValueError(f"policy must be one of {', '.join(POLICIES)}")
         self.cut = threshold_for(self.policy, self.threshold)
+
+    def variant(self, **changes) -> Classifier:
+        """This classifier with ``changes`` (``layout``, ``changing``), sharing its evidence cache: a line's
+        evidence depends only on its text, the header and the NER model, which a variant keeps."""
+        if {"header", "ner"} & set(changes):
+            raise ValueError("a variant keeps the header and the NER model (its evidence cache depends on them)")
+        other = replace(self, **changes)
+        other._seen = self._seen
+        return other
 
     def evidence(self, text: str) -> list[Evidence]:
         """Every recogniser's evidence about one line (PHI and clinical); a file's lines are judged more

@@ -132,7 +132,7 @@ def _verify(frames: Frames, search: np.ndarray, classifier: Classifier, ocr, fil
             image: np.ndarray | None = None) -> list[TextBox]:
     """PHI still readable after redaction: detect again (OCR results of unchanged crops come from the cache)."""
     # layout evidence is not readable PHI: with lines filled, the next line would become "the banner's first"
-    unlaid = replace(classifier, layout=False)
+    unlaid = classifier.variant(layout=False)
     return [b for b in detect_text(frames.view, search, unlaid, ocr, image)
             if b.decision.redact and not _inside_filled(b, filled)]
 

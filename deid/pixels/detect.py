@@ -337,7 +337,7 @@ def _dynamic(view, search, region, classifier, ocr) -> list[TextBox]:
     (under ``balanced``, a state that is only unreadable is redacted on its own frames)."""
     x0, y0, x1, y1 = region
     sub_search = search[y0:y1, x0:x1]
-    classifier = replace(classifier, changing=True)  # its states change with the frames (frame counters)
+    classifier = classifier.variant(changing=True)  # its states change with the frames (frame counters)
     seen: dict[bytes, list[TextBox]] = {}
     glyphs = GlyphMemory()  # states after the first few are mostly spelled from glyphs already read
     boxes: list[TextBox] = []

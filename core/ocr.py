@@ -225,6 +225,30 @@ def edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
+def similar_at_least(a: str, b: str, threshold: float) -> bool:
+    """``similarity(a, b) >= threshold``, decided without the whole edit distance where it cannot hold:
+    the largest distance that passes is found in the same floating-point arithmetic as
+    :func:`similarity`, and the distance rows stop once every cell of a row is above it (a row's
+    minimum never decreases), so most mismatches cost a few rows instead of len(a) * len(b) cells."""
+    if a == b:
+        return 1.0 >= threshold
+    if not a or not b:
+        return 0.0 >= threshold
+    longest = max(len(a), len(b))
+    bound = max((d for d in range(longest + 1) if 1.0 - d / longest >= threshold), default=-1)
+    if abs(len(a) - len(b)) > bound:
+        return False
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) > bound:
+            return False
+        prev = cur
+    return prev[-1] <= bound
+
+
 def similarity(a: str, b: str) -> float:
     """Normalised edit similarity 1 - lev(a, b) / max(len) (1.0 = identical)."""
     if a == b:

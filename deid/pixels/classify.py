@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
-from phiphantom.core.ocr import similarity
+from phiphantom.core.ocr import similar_at_least
 
 from ..text_clean import date_forms
 from .clinical_form import AGE_SEX_LETTERS
@@ -162,12 +162,12 @@ class HeaderValues:
                 return self.words[n]
             if len(n) >= 4:
                 for word, kw in self.words.items():
-                    if len(word) >= 4 and abs(len(word) - len(n)) <= 2 and similarity(n, word) >= 0.8:
+                    if len(word) >= 4 and abs(len(word) - len(n)) <= 2 and similar_at_least(n, word, 0.8):
                         return kw
         digits = re.sub(r"\D", "", text)
         if len(digits) >= 4:
             for value, kw in self.digits.items():
-                if value in digits or (len(digits) >= 6 and similarity(digits, value) >= 0.8):
+                if value in digits or (len(digits) >= 6 and similar_at_least(digits, value, 0.8)):
                     return kw
         whole = _norm(text)
         for word, kw in self.words.items():

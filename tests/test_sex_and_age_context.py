@@ -87,3 +87,31 @@ def test_a_year_unit_misread_by_one_letter_is_an_age(text):
 @pytest.mark.parametrize("text", ["12 frames", "50 fps", "20 yarn", "3 mean", "200 annd"])
 def test_other_words_after_a_number_are_no_misread_age_units(text):
     assert not any(e.source.endswith("age-unit-misread") for e in BALANCED.evidence(text))
+
+
+@pytest.mark.parametrize("text", ["F, 74 A", "M, 38 a", "F,35a", "M/38a", "(F) 74 a."])
+def test_a_sex_letter_then_an_age_in_a_years_is_an_age_and_a_sex(text):
+    """Spanish, Portuguese, Italian and French screens write the age in "a" (años, anos, anni, ans) after the sex:
+    "74 A" alone reads as a current in amperes, after a sex letter it is an age."""
+    decision = BALANCED.decide(text)
+    assert decision.redact and decision.reason in ("regex:age", "regex:sex")
+    assert {"age", "sex"} <= decision.phi_kinds
+
+
+@pytest.mark.parametrize("text", ["RS 80A", "74 A", "IM 0.9", "F 3.5 A", "F, 740 A", "Fa 74 A"])
+def test_an_age_in_a_needs_a_capital_sex_letter_and_a_whole_age(text):
+    evidence = BALANCED.evidence(text)
+    assert not any(e.source == "phi-grammar:sex-before-age" for e in evidence)
+
+
+@pytest.mark.parametrize("text", ["M/ 95", "F/ 64", "38 yIS, M", "38 yrs, M", "45 anos F", "45 jahre, W"])
+def test_a_number_with_a_slash_and_space_or_an_age_unit_before_the_letter_is_context(text):
+    """OCR puts a space after the slash ("M/ 95"); an age unit, even with one letter misread ("yIS" for yrs),
+    between the number and the letter."""
+    decision = BALANCED.decide(text)
+    assert decision.redact and "sex" in decision.phi_kinds
+
+
+@pytest.mark.parametrize("text", ["Gain 55 dB, M", "12 cm, F", "38 yxz, M", "200 yrs, M"])
+def test_a_value_in_another_unit_before_the_letter_is_no_age(text):
+    assert not any(e.kind == "sex" and e.weight >= 0.9 for e in BALANCED.evidence(text))

@@ -95,6 +95,7 @@ _GLUED_AGE_SEX = re.compile(rf"(?<![A-Za-z0-9.,])(?:{GLUED_AGE_SEX})(?![A-Za-z0-
 #: a number and the word after it (an age unit OCR misread: "60 annd")
 _NUMBER_WORD = re.compile(r"(?<![0-9.,])(?P<n>\d{1,3})\s?(?P<w>[a-z]{4,6})(?![a-z])")
 _LONG_YEAR_UNITS = tuple(u for u, w in AGE_UNITS.items() if w >= 0.9 and len(u) >= 4 and u.isalpha())
+_YEAR_UNITS = tuple(u for u, w in AGE_UNITS.items() if w >= 0.9 and len(u) >= 3 and u.isalpha())
 #: an age in "a" (anni, años, anos, ans) only with a sex letter after it: "47 a F", "80AM" ("RS 80A" is no age)
 _AGE_A_SEX = re.compile(r"(?<![0-9.,a-z])(?P<age>\d{1,3}\s?a\.?)\s?(?P<sex>[mfwhv])(?![a-z0-9])")
 _LABELLED_AGE = re.compile(r"(?<![a-z])(?:" + _alternation(AGE_LABELS) + r")\s?[:.]?\s?(?P<n>\d{1,3})"
@@ -105,7 +106,12 @@ _SEX_WORD = re.compile(r"(?<![a-z])(?P<w>" + _alternation(SEX_WORDS) + r")(?![a-
 #: a whole number that may be an age right before or after a sex letter ("45 F", "M/67"), not a value with
 #: a decimal or a unit ("F 3.5 MHz", "V 45 cm/s", "W 2.5 cm")
 _AGE_NUMBER_BEFORE = re.compile(r"(?<![0-9.,])\d{1,3}\s?[yYjJ]?(?:[\s/,]|,\s)?$")
-_AGE_NUMBER_AFTER = re.compile(r"(?:[\s/,]|,\s)?\d{1,3}(?![0-9]|[.,]\d)(?:\s?[yYjJ](?![A-Za-z]))?(?!\s?[A-Za-z%°/])")
+_AGE_NUMBER_AFTER = re.compile(r"(?:[\s/,]|[,/]\s)?\d{1,3}(?![0-9]|[.,]\d)(?:\s?[yYjJ](?![A-Za-z]))?(?!\s?[A-Za-z%°/])")
+#: a number and a word before a sex letter ("38 yrs, M"; the word is checked to be an age unit, or one OCR
+#: misread of a year unit of three or more letters: "38 yIS, M")
+_AGE_WORD_BEFORE = re.compile(r"(?<![0-9.,])(?P<n>\d{1,3})\s?(?P<w>[A-Za-z]{2,6})\.?(?:[\s/,]|,\s)?$")
+#: a sex letter, then an age in "a" (anni, años, anos, ans): "F, 74 A", "M/38a" (the mirror of _AGE_A_SEX)
+_SEX_AGE_A = re.compile(r"(?<![^\s(,;/])(?P<sex>[MFWHV])\)?[\s,/;:]{0,3}(?P<age>\d{1,3}\s?[aA]\.?)(?![A-Za-z0-9])")
 _SEX_LETTER = re.compile(r"(?<![^\s(,;/])[MFWHV](?![^\s),;/])")  # over the original text: upper case only
 
 _DIGIT_RUN = re.compile(r"(?<![0-9a-z.,])\d{5,}(?![0-9]|[.,]\d)")
@@ -324,6 +330,10 @@ def _ages(line: _Line) -> Iterator[Evidence]:
         if int(re.sub(r"\D", "", m["age"])) <= 130:
             yield _ev("age", 0.9, m.start("age"), m.end("age"), "age")
             yield _ev("sex", 0.9, m.start("sex"), m.end("sex"), "sex-after-age")
+    for m in _scan(_SEX_AGE_A, line.text, True):  # over the original text: a capital sex letter
+        if int(re.sub(r"\D", "", m["age"])) <= 130:
+            yield _ev("sex", 0.9, m.start("sex"), m.end("sex"), "sex-before-age")
+            yield _ev("age", 0.9, m.start("age"), m.end("age"), "age")
     for m in _scan(_GLUED_AGE_SEX, line.text, True):  # over the original text: capitals only
         yield _ev("age", 0.6, m.start(), m.end(), "age-sex-glued")
     for m in _scan(_LABELLED_AGE, v, not line.words.isdisjoint(AGE_LABELS)):
@@ -366,10 +376,21 @@ def _sexes(line: _Line, ages: list[Evidence]) -> Iterator[Evidence]:
         if ("/" in before and before[:1].isalpha()) or ("/" in after and after[-1:].isalpha()):
             continue  # "B/M": a mode pair, not a sex
         near_age = any(ev.end >= start - 2 and ev.start <= end + 2 and ev.weight >= 0.5 for ev in ages)
-        near_number = bool(_AGE_NUMBER_BEFORE.search(text, 0, start) or _AGE_NUMBER_AFTER.match(text, end))
+        near_number = bool(_AGE_NUMBER_BEFORE.search(text, 0, start) or _AGE_NUMBER_AFTER.match(text, end)
+                           or _age_word_before(text[:start]))
         in_parens = before.endswith("(") and after.startswith(")")
         strong = near_age or near_number or in_parens
         yield _ev("sex", 0.9 if strong else 0.3, start, end, "sex-letter" if not strong else "sex-in-context")
+
+
+def _age_word_before(text: str) -> bool:
+    """Whether ``text`` ends with a number and an age unit, or a year unit OCR misread by one letter."""
+    m = _AGE_WORD_BEFORE.search(text)
+    if m is None or int(m["n"]) > 130:
+        return False
+    word = m["w"].lower()
+    return word in AGE_UNITS or any(len(unit) == len(word) and sum(a != b for a, b in zip(unit, word, strict=True)) == 1
+                                    for unit in _YEAR_UNITS)
 
 
 def _ids(line: _Line) -> Iterator[Evidence]:

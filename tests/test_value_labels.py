@@ -107,3 +107,15 @@ def test_two_decimals_for_one_setting_with_a_unit(text):
 @pytest.mark.parametrize("text", ["1.7/3.4", "12.03/19.61", "12/03", "3/4 cm"])
 def test_a_pair_without_a_unit_or_without_decimals_is_no_setting(text):
     assert STRICT.decide(text).redact
+
+
+@pytest.mark.parametrize("text", ["PROF.20.5 CM", "Prof.12 cm", "Dist.1.41cm", "Depth.14cm"])
+def test_a_parameter_name_whose_period_ocr_glued_to_the_value_is_explained(text):
+    """At small sizes OCR drops the space after an abbreviation's period: "PROF.20.5" is "PROF. 20.5"."""
+    decision = STRICT.decide(text, 10 * len(text), 12)
+    assert not decision.redact, decision
+
+
+@pytest.mark.parametrize("text", ["Geb.12.03.1961", "Jan.12.2020", "Nr.123456", "DOB.12.03.61"])
+def test_a_glued_label_never_turns_a_date_or_an_id_into_a_value(text):
+    assert STRICT.decide(text, 10 * len(text), 12).redact

@@ -93,7 +93,9 @@ _SEX_LETTERS = frozenset({"M", "F", "W", "H", "V"})  # male, female, weiblich, h
 _CALIPERS = frozenset({"+", "X", "A", "B", "C", "D", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#"})
 _OCR_TO_LETTER = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "|": "I"})
 _OCR_TO_DIGIT = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1", "S": "5"})
-_TOKEN = re.compile(r"\d{1,2}:\d{2}[.,]\d{1,3}|[^\s:=;,()\[\]{}|]+")
+#: a cine clock ("0:12.35"); a word of two or more letters whose period OCR glued to the value after it ("PROF.20.5":
+#: the space after an abbreviation's period is lost at small sizes), as its own token; any other run
+_TOKEN = re.compile(r"\d{1,2}:\d{2}[.,]\d{1,3}|[^\W\d_]{2,}\.(?=\d)|[^\s:=;,()\[\]{}|]+")
 _STRIP = ".*'\"`!?~<>"
 
 

@@ -176,6 +176,7 @@ def test_without_tesseract_the_scorer_says_so(tmp_path, setup, message):
     ("", "", 0), ("", "abc", 3), ("abc", "", 3), ("abc", "abc", 0),
     ("kitten", "sitting", 3), ("flaw", "lawn", 2), ("ab", "ba", 2), ("abc", "abd", 1),
     ("szalas", "szalae", 1), ("1941", "19410", 1), ("08.1941", "8 1941", 2), ("a", "bcd", 3),
+    ("Łódź", "Łódź", 0), ("Łódź", "Lodz", 3), ("Žižek", "Zizek", 2),   # characters compared by value, any script
 ])
 def test_edit_distance_counts_inserts_deletes_and_substitutions_one_each(a, b, distance):
     assert edit_distance(a, b) == distance
@@ -185,7 +186,8 @@ def test_edit_distance_counts_inserts_deletes_and_substitutions_one_each(a, b, d
 @pytest.mark.parametrize(("pattern", "text", "distance"), [
     ("abc", "xxabcxx", 0), ("abc", "abc", 0), ("abc", "xxabxx", 1), ("abc", "xaxbxcx", 2),
     ("abc", "", 3), ("", "abc", 0), ("abc", "x", 3), ("abc", "xbx", 2), ("szalas", "mr szalae r", 1),
-    ("abcd", "dcba", 3), ("ab", "b", 1), ("abc", "ab", 1), ("abc", "bc", 1),
+    ("abcd", "dcba", 3), ("ab", "b", 1), ("abc", "ab", 1), ("abc", "bc", 1), ("", "", 0),
+    ("łódź", "w łódź x", 0), ("żółw", "zolw", 3),
 ])
 def test_substring_distance_is_the_best_match_anywhere_in_the_text(pattern, text, distance):
     assert substring_distance(pattern, text) == distance

@@ -115,3 +115,33 @@ def test_a_number_with_a_slash_and_space_or_an_age_unit_before_the_letter_is_con
 @pytest.mark.parametrize("text", ["Gain 55 dB, M", "12 cm, F", "38 yxz, M", "200 yrs, M"])
 def test_a_value_in_another_unit_before_the_letter_is_no_age(text):
     assert not any(e.kind == "sex" and e.weight >= 0.9 for e in BALANCED.evidence(text))
+
+
+@pytest.mark.parametrize("text", ["83 ÉV N", "42 év N", "N 071Y", "45 yaş K", "24 éves F"])
+def test_sex_initials_of_other_languages_beside_an_age_with_its_unit(text):
+    """Hungarian (év, nő = N), Turkish (yaş, kadın = K, erkek = E), Polish and Swedish (K) screens."""
+    decision = BALANCED.decide(text)
+    assert decision.redact and {"age", "sex"} <= decision.phi_kinds
+
+
+@pytest.mark.parametrize("text", ["N 12", "K 20", "TIB 0.2 N", "NEAR 45 y", "5N", "12N", "Res 12K"])
+def test_those_initials_without_an_age_unit_beside_them_are_no_sex(text):
+    assert not any(e.kind == "sex" for e in BALANCED.evidence(text))
+
+
+@pytest.mark.parametrize("text", ["35N", "70K", "19N"])
+def test_an_age_glued_to_n_or_k_is_an_age(text):
+    decision = BALANCED.decide(text)
+    assert decision.redact and decision.reason == "regex:age"
+
+
+@pytest.mark.parametrize("text", ["4EVF", "83ÉVN", "B3EVN", "45YAŞK"])
+def test_an_age_in_ev_or_yas_run_together_with_the_sex_initial(text):
+    """OCR drops the spaces of "24 ÉV F" at small sizes, and reads an 8 as B: still an age and a sex."""
+    decision = BALANCED.decide(text)
+    assert decision.redact and decision.reason == "regex:age"
+
+
+@pytest.mark.parametrize("text", ["seven", "SEVEN", "level", "MEVN", "ZEVE"])
+def test_words_with_ev_inside_are_no_glued_age(text):
+    assert not any(e.source == "phi-grammar:age-unit-sex-glued" for e in BALANCED.evidence(text))

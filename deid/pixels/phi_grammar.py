@@ -33,6 +33,7 @@ from .phi_vocabulary import (
     GLUED_AGE_SEX,
     LABEL_WEIGHT,
     MONTH_OF,
+    OTHER_SEX_LETTERS,
     SEX_LABELS,
     SEX_LETTERS,
     SEX_WORDS,
@@ -90,6 +91,9 @@ _AGE_SEX = re.compile(r"(?<![0-9.,])(?P<age>\d{1,3}\s?[yj])(?P<sex>[mfwhv])(?![a
 #: OCR confuses with them, then y/j and a sex letter, as one token
 _MISREAD_AGE_SEX = re.compile(r"(?<![a-z0-9])(?P<age>[0-9sbiolz|]{2,3})[yj]\s?(?P<sex>[mfwhv])(?![a-z0-9])")
 _MISREAD_DIGITS = str.maketrans("sbiolz|", "5810121")
+#: an age in év (hu) or yaş (tr) and a sex initial run together, digits possibly read as letters ("83ÉVN" read
+#: "B3EVN", "4EVF" for "24 ÉV F": OCR dropped the spaces)
+_GLUED_UNIT_SEX = re.compile(r"(?<![a-z0-9])(?P<age>[0-9sbiolz|]{1,3})\s?(?:ev|yas)\s?(?P<sex>[mfnke])(?![a-z0-9])")
 #: a sex letter and a two-digit age glued, as a token of its own (``GLUED_AGE_SEX``)
 _GLUED_AGE_SEX = re.compile(rf"(?<![A-Za-z0-9.,])(?:{GLUED_AGE_SEX})(?![A-Za-z0-9]|[.,]\d)")
 #: a number and the word after it (an age unit OCR misread: "60 annd")
@@ -113,6 +117,7 @@ _AGE_WORD_BEFORE = re.compile(r"(?<![0-9.,])(?P<n>\d{1,3})\s?(?P<w>[A-Za-z]{2,6}
 #: a sex letter, then an age in "a" (anni, años, anos, ans): "F, 74 A", "M/38a" (the mirror of _AGE_A_SEX)
 _SEX_AGE_A = re.compile(r"(?<![^\s(,;/])(?P<sex>[MFWHV])\)?[\s,/;:]{0,3}(?P<age>\d{1,3}\s?[aA]\.?)(?![A-Za-z0-9])")
 _SEX_LETTER = re.compile(r"(?<![^\s(,;/])[MFWHV](?![^\s),;/])")  # over the original text: upper case only
+_OTHER_SEX_LETTER = re.compile(rf"[{OTHER_SEX_LETTERS}](?![^\s),;/])")  # taken only beside an age with a unit
 
 _DIGIT_RUN = re.compile(r"(?<![0-9a-z.,])\d{5,}(?![0-9]|[.,]\d)")
 _PREFIXED_ID = re.compile(r"(?<![a-z0-9])[a-z]{1,5}[-#]?\d+(?:-\d+){0,3}(?![a-z0-9]|-\d)")
@@ -356,6 +361,13 @@ def _misread_unit_ages(line: _Line) -> Iterator[Evidence]:
 
 def _misread_ages(line: _Line) -> Iterator[Evidence]:
     """An age and a sex with digits OCR read as letters ("SIYF"): weaker than a clean read (0.6)."""
+    for m in _scan(_GLUED_UNIT_SEX, line.v, "ev" in line.v or "yas" in line.v):
+        age, read = m["age"], line.text[m.start():m.end()]
+        if read.islower() or not any(ch.isdigit() for ch in age) or int(age.translate(_MISREAD_DIGITS)) > 130:
+            continue  # a word ("seven"), or no digit read at all
+        weight = 0.9 if age.isdigit() else 0.6
+        yield _ev("age", weight, m.start("age"), m.start("sex"), "age-unit-sex-glued")
+        yield _ev("sex", weight, m.start("sex"), m.end("sex"), "sex-after-age")
     for m in _scan(_MISREAD_AGE_SEX, line.v, "y" in line.v or "j" in line.v):
         age, read = m["age"], line.text[m.start("age"):m.end("age")]
         if age.isdigit() or read.islower() or int(age.translate(_MISREAD_DIGITS)) > 130:
@@ -381,6 +393,14 @@ def _sexes(line: _Line, ages: list[Evidence]) -> Iterator[Evidence]:
         in_parens = before.endswith("(") and after.startswith(")")
         strong = near_age or near_number or in_parens
         yield _ev("sex", 0.9 if strong else 0.3, start, end, "sex-letter" if not strong else "sex-in-context")
+    with_unit = [ev for ev in ages if ev.weight >= 0.8 and re.search(r"[^\W\d]", text[ev.start:ev.end])]
+    for m in _scan(_OTHER_SEX_LETTER, text, bool(with_unit) and not line.letters.isdisjoint(OTHER_SEX_LETTERS)):
+        start, end = m.start(), m.end()
+        glued_after = any(ev.end == start for ev in with_unit)  # "70 évN": OCR dropped the space
+        if not glued_after and start > 0 and not re.match(r"[\s(,;/]", text[start - 1]):
+            continue  # inside a word
+        if any(ev.end <= start <= ev.end + 2 or start < end <= ev.start <= end + 2 for ev in with_unit):
+            yield _ev("sex", 0.9, start, end, "sex-beside-age")
 
 
 def _age_word_before(text: str) -> bool:

@@ -45,7 +45,7 @@ WORDLIKE_MONTHS = frozenset({"mar", "may", "set", "out", "gen", "ago", "dec", "s
 #: age units -> weight (years strong; months and weeks of children weaker; days weak: "12 d" may be a parameter)
 AGE_UNITS: dict[str, float] = {
     **dict.fromkeys(("years", "year", "yrs", "yr", "y/o", "yo", "jahre", "jahr", "ans", "anos", "anni",
-                     "anno", "jaar", "jr"), 0.9),
+                     "anno", "jaar", "jr", "ev", "eves", "yas"), 0.9),  # ev/eves: Hungarian év/éves; yas: Turkish yaş
     **dict.fromkeys(("y", "j"), 0.8),
     **dict.fromkeys(("months", "month", "mo", "mos", "mth", "mths", "mon", "monat", "monate", "mois", "meses",
                      "mes", "mesi", "maanden", "mnd"), 0.6),
@@ -65,9 +65,13 @@ SEX_WORDS: dict[str, float] = {
     "man": 0.4,
 }
 SEX_LETTERS = "MFWHV"  # male / female, weiblich (de), hombre/homme (es/fr), vrouw (nl)
+#: sex initials of other languages, taken only right beside an age with its unit ("83 év N", "N 071Y"): nő (hu),
+#: kobieta / kvinna / kadın (pl, sv, tr), erkek (tr), žena (cs). Alone they are words, marks and modes
+OTHER_SEX_LETTERS = "NKEŽ"
 #: A sex letter and a two-digit age glued without a unit, either way round ("F45", "39M"); M only with an age
-#: from 16 ("12M" may be a frequency in MHz). The PHI grammar finds it; the clinical grammar never explains it
-GLUED_AGE_SEX = r"[MFW](?:1[6-9]|[2-9]\d)|(?:1[6-9]|[2-9]\d)[MFW]|[FW]1[0-5]|1[0-5][FW]"
+#: from 16 ("12M" may be a frequency in MHz); N and K (nő, kobieta/kvinna/kadın) only after such an age ("35N").
+#: The PHI grammar finds it; the clinical grammar never explains it
+GLUED_AGE_SEX = r"[MFW](?:1[6-9]|[2-9]\d)|(?:1[6-9]|[2-9]\d)[MFWNK]|[FW]1[0-5]|1[0-5][FW]"
 
 #: PHI field labels; strong ones name a PHI field on their own, weak ones also head clinical text
 STRONG_LABELS = (

@@ -370,7 +370,9 @@ def _clinical_evidence(text: str) -> tuple[Evidence, ...]:
             continue
         prev = fold(tokens[i - 1].text.rstrip(".")) if i > 0 else ""
         if (m := _COUNTER.fullmatch(word)) and int(m.group(1)) <= int(m.group(2)):
-            if prev in _COUNTER_LABELS or int(m.group(2)) > 31:
+            # "3/2016" unlabelled is a month and a year before it is frame 3 of 2016
+            month_year = int(m.group(1)) <= 12 and 1900 <= int(m.group(2)) <= 2099
+            if prev in _COUNTER_LABELS or (int(m.group(2)) > 31 and not month_year):
                 add("counter", -0.7, i, i, "clinical:counter")
             continue
         if word[:1].isalpha() and (weight := _probe(word)):

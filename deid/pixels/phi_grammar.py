@@ -60,7 +60,7 @@ _SEP = r"[\s./,-]{0,3}(?:(?:de|del|of)\s)?"
 _YEAR = r"(?P<year>(?:19|20)?\d\d)(?![0-9])"
 
 _NUMERIC_DATE = re.compile(_NOT_AFTER_NUMBER + r"(?P<a>\d{1,4})\s?(?P<s>[./-])\s?(?P<b>\d{1,2})\s?(?P=s)\s?"
-                           r"(?P<c>\d{2,4})(?![0-9]|[./-]\d)")
+                           r"(?P<c>\d{1,4})(?![0-9]|[./-]\d)")
 _SPACED_DATE = re.compile(r"(?<![0-9.,])(?:(?P<a>\d{1,2}) (?P<b>\d{1,2}) (?P<c>(?:19|20)\d\d)|"
                           r"(?P<y>(?:19|20)\d\d) (?P<m>\d{2}) (?P<d>\d{2}))(?![0-9])")
 _COMPACT_DATE = re.compile(r"(?<![0-9])\d{8}(?![0-9])")
@@ -72,7 +72,7 @@ _YEAR_MONTH_NAME = re.compile(r"(?<![0-9])(?P<year>(?:19|20)\d\d)[\s./-]{1,3}" +
                               r"(?:[\s./-]{1,3}(?P<day>[0-3]?\d)(?![0-9]))?")
 _DAY_MONTH_DOTTED = re.compile(_NOT_AFTER_NUMBER + r"(?P<d>[0-3]?\d)\.\s?(?P<m>[01]?\d)\.(?![0-9])")
 _MONTH_YEAR = re.compile(_NOT_AFTER_NUMBER + r"(?:(?P<m>0?[1-9]|1[0-2])\s?[./-]\s?(?P<y>(?:19|20)\d\d)|"
-                         r"(?P<y2>(?:19|20)\d\d)[./-](?P<m2>0[1-9]|1[0-2]))(?![0-9]|[./-]\d)")
+                         r"(?P<y2>(?:19|20)\d\d)(?:[./-](?P<m2>0[1-9]|1[0-2])|[/-][1-9]))(?![0-9]|[./-]\d)")
 _SLASH_PAIR = re.compile(_NOT_AFTER_NUMBER + r"(?P<a>\d{1,2})\s?/\s?(?P<b>\d{1,2})(?![0-9]|\s?[./:-]\s?\d)")
 #: A bare year's weight: above the balanced threshold (0.5, line_score), so a lone "1984" is removed by both policies
 BARE_YEAR = 0.6
@@ -216,11 +216,12 @@ def _numeric_dates(line: _Line) -> Iterator[Evidence]:
     for m in _scan(_NUMERIC_DATE, v, line.runs >= 3 and line.longest >= 2):
         a, b, c, sep = m["a"], m["b"], m["c"], m["s"]
         letter_before = m.start() > 0 and v[m.start() - 1].isalpha()
-        if len(a) == 4:  # ISO order
-            if 1900 <= int(a) <= 2099 and _valid_day_month(int(c), int(b)) and len(c) <= 2:
+        if len(a) == 4:  # ISO order; a one-digit day only after "/" or "-" ("2016/3/5"; "2016.3.5" may be a version)
+            if 1900 <= int(a) <= 2099 and _valid_day_month(int(c), int(b)) and (len(c) == 2 or (
+                    len(c) == 1 and sep != ".")):
                 yield _ev("date", 1.0, m.start(), m.end(), "date-ymd")
             continue
-        if len(a) == 3 or len(c) == 3 or not _year_ok(c):
+        if len(a) == 3 or len(c) in (1, 3) or not _year_ok(c):
             continue
         day_first = _valid_day_month(int(a), int(b))
         month_first = _valid_day_month(int(b), int(a))

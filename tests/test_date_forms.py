@@ -1,0 +1,41 @@
+"""Dates written without zero padding year first, and a month with its year (issue 15).
+
+"2016/3/5" is how year-first (East Asian) screens write dates; "3/2016" and "2016-5" a month and year. The
+clinical grammar read "3/2016" as frame 3 of 2016 and outweighed the date.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from phiphantom.deid.pixels.classify import Classifier, HeaderValues
+
+BALANCED = Classifier(HeaderValues(), "balanced")
+
+
+@pytest.mark.parametrize("text", ["2016/3/5", "2016-3-5", "2016/12/5", "1961-3-25"])
+def test_a_year_first_date_without_padding_is_a_date(text):
+    decision = BALANCED.decide(text)
+    assert decision.redact and decision.reason == "regex:date"
+
+
+@pytest.mark.parametrize("text", ["2016.3.5", "1.2.3", "2016/13/5", "2016/3/35", "2116/3/5"])
+def test_a_version_or_an_impossible_date_is_not(text):
+    assert not any(e.kind == "date" for e in BALANCED.evidence(text))
+
+
+@pytest.mark.parametrize("text", ["03/2016", "3/2016", "12/1999", "2016-5", "2016-05", "2016/5"])
+def test_a_month_and_a_year_are_a_date_even_where_they_look_like_a_counter(text):
+    decision = BALANCED.decide(text)
+    assert decision.redact and decision.reason == "regex:date"
+
+
+def test_a_labelled_counter_and_this_clips_own_counter_stay_counters():
+    assert not BALANCED.decide("Frame 12/2016").redact
+    clip = Classifier(HeaderValues(), "strict", frames=2016)
+    assert clip.decide("3/2016").reason == "allowlist"
+
+
+@pytest.mark.parametrize("text", ["13/2016", "12/45"])
+def test_a_counter_past_twelve_or_below_a_year_is_still_a_counter(text):
+    assert any(e.kind == "counter" for e in BALANCED.evidence(text))

@@ -39,3 +39,12 @@ def test_a_labelled_counter_and_this_clips_own_counter_stay_counters():
 @pytest.mark.parametrize("text", ["13/2016", "12/45"])
 def test_a_counter_past_twelve_or_below_a_year_is_still_a_counter(text):
     assert any(e.kind == "counter" for e in BALANCED.evidence(text))
+
+
+def test_dots_before_a_date_do_not_hide_it():
+    """"D.O.B." read as "0. 0. 8." before the date: no one-digit 'date' may swallow the characters the date
+    starts with (a regex that allowed a one-digit last part matched "0. 0. 8" and hid "8. 26.01 19")."""
+    text = "0. 0. 8. 26.01.1959"
+    dates = [e for e in BALANCED.evidence(text) if e.kind == "date"]
+    assert any(text[e.start:e.end].startswith("26.01.1959") or "26.01.1959" in text[e.start:e.end] for e in dates)
+    assert any(e.kind == "date" for e in BALANCED.evidence("0. 0. 8. 26.01 19"))

@@ -60,7 +60,10 @@ _SEP = r"[\s./,-]{0,3}(?:(?:de|del|of)\s)?"
 _YEAR = r"(?P<year>(?:19|20)?\d\d)(?![0-9])"
 
 _NUMERIC_DATE = re.compile(_NOT_AFTER_NUMBER + r"(?P<a>\d{1,4})\s?(?P<s>[./-])\s?(?P<b>\d{1,2})\s?(?P=s)\s?"
-                           r"(?P<c>\d{1,4})(?![0-9]|[./-]\d)")
+                           r"(?P<c>\d{2,4})(?![0-9]|[./-]\d)")
+#: year first with a one-digit day, after "/" or "-" ("2016/3/5"; "2016.3.5" may be a version)
+_ISO_SHORT_DAY = re.compile(r"(?<![0-9])(?<![0-9][./:,-])(?P<y>(?:19|20)\d\d)(?P<s>[/-])(?P<m>\d{1,2})(?P=s)(?P<d>\d)"
+                            r"(?![0-9]|[./-]\d)")
 _SPACED_DATE = re.compile(r"(?<![0-9.,])(?:(?P<a>\d{1,2}) (?P<b>\d{1,2}) (?P<c>(?:19|20)\d\d)|"
                           r"(?P<y>(?:19|20)\d\d) (?P<m>\d{2}) (?P<d>\d{2}))(?![0-9])")
 _COMPACT_DATE = re.compile(r"(?<![0-9])\d{8}(?![0-9])")
@@ -216,12 +219,11 @@ def _numeric_dates(line: _Line) -> Iterator[Evidence]:
     for m in _scan(_NUMERIC_DATE, v, line.runs >= 3 and line.longest >= 2):
         a, b, c, sep = m["a"], m["b"], m["c"], m["s"]
         letter_before = m.start() > 0 and v[m.start() - 1].isalpha()
-        if len(a) == 4:  # ISO order; a one-digit day only after "/" or "-" ("2016/3/5"; "2016.3.5" may be a version)
-            if 1900 <= int(a) <= 2099 and _valid_day_month(int(c), int(b)) and (len(c) == 2 or (
-                    len(c) == 1 and sep != ".")):
+        if len(a) == 4:  # ISO order
+            if 1900 <= int(a) <= 2099 and _valid_day_month(int(c), int(b)) and len(c) <= 2:
                 yield _ev("date", 1.0, m.start(), m.end(), "date-ymd")
             continue
-        if len(a) == 3 or len(c) in (1, 3) or not _year_ok(c):
+        if len(a) == 3 or len(c) == 3 or not _year_ok(c):
             continue
         day_first = _valid_day_month(int(a), int(b))
         month_first = _valid_day_month(int(b), int(a))
@@ -233,6 +235,9 @@ def _numeric_dates(line: _Line) -> Iterator[Evidence]:
                 yield _ev("date", weight, m.start(), m.end(), "date-numeric")
             elif _valid_day_month(int(c), int(b)):  # YY.MM.DD
                 yield _ev("date", 0.8, m.start(), m.end(), "date-ymd")
+    for m in _scan(_ISO_SHORT_DAY, v, line.runs >= 3 and line.longest >= 4):
+        if _valid_day_month(int(m["d"]), int(m["m"])):
+            yield _ev("date", 1.0, m.start(), m.end(), "date-ymd")
     for m in _scan(_SPACED_DATE, v, line.runs >= 3 and line.longest >= 4):
         if m["a"] and (_valid_day_month(int(m["a"]), int(m["b"])) or _valid_day_month(int(m["b"]), int(m["a"]))):
             yield _ev("date", 0.9, m.start(), m.end(), "date-spaced")

@@ -48,3 +48,26 @@ def test_dots_before_a_date_do_not_hide_it():
     dates = [e for e in BALANCED.evidence(text) if e.kind == "date"]
     assert any(text[e.start:e.end].startswith("26.01.1959") or "26.01.1959" in text[e.start:e.end] for e in dates)
     assert any(e.kind == "date" for e in BALANCED.evidence("0. 0. 8. 26.01 19"))
+
+
+@pytest.mark.parametrize("text", ["20-0CT-67", "12 N0V 2016", "05-5EP-1999", "12-0CT-1967"])
+def test_a_month_abbreviation_with_a_letter_read_as_a_digit_is_still_a_date(text):
+    decision = BALANCED.decide(text)
+    assert decision.redact and decision.reason == "regex:date"
+
+
+@pytest.mark.parametrize("text", ["L12-5", "2-1L5-12", "12-I0C-15", "C5-2"])
+def test_probe_names_and_codes_are_no_misread_month(text):
+    assert not any(e.source == "phi-grammar:date-month-misread" for e in BALANCED.evidence(text))
+
+
+@pytest.mark.parametrize("text", ["Dec. 18th, 2018", "Dec 18 th, 2018", "18th Mar. 2016", "18 th March 2016"])
+def test_a_month_name_date_with_an_ordinal_is_not_weakened_by_a_clinical_reading(text):
+    """"Dec 18" alone may be a deceleration time; with the ordinal and the year it is a date, and the clinical
+    grammar leaves the date's characters alone."""
+    decision = BALANCED.decide(text)
+    assert decision.redact and decision.reason == "regex:date"
+
+
+def test_a_deceleration_time_stays_clinical():
+    assert not BALANCED.decide("DecT 180 ms").redact

@@ -31,19 +31,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from pydicom.dataset import Dataset
-from pydicom.multival import MultiValue
-
-from phiphantom.core.ocr import similar_at_least
-
-from ..text_clean import date_forms
 from .clinical_form import AGE_SEX_LETTERS
 from .clinical_grammar import clinical_evidence
 from .config import POLICIES
 from .cross_evidence import combined
 from .evidence import Evidence, covered
+from .header_values import HeaderValues
 from .line_score import UNEXPLAINED_WEIGHT, LineScore, score_line, threshold_for
-from .name_lists import fold
 from .person_names import name_evidence
 from .phi_grammar import phi_evidence
 
@@ -54,16 +48,6 @@ READ_CONFIDENCE = 50.0  # text without PHI evidence (PHI evidence counts at any 
 READ_MIN_CHARS = 3      # names, IDs and dates; "AY" read off a CT's bone edge at confidence 75 is not text
 #: The weight of an entity the optional NER model finds on a line
 NER_WEIGHT = 0.9
-
-
-def tokens(text: str) -> list[str]:
-    """Letters and numbers as separate tokens: ``5.0MHz`` -> ``5.0``, ``MHz``; ``R-ANT`` -> ``R``, ``ANT``."""
-    return re.findall(r"\d+(?:[.,]\d+)?|[^\W\d_]+|%", text)
-
-
-def _norm(text: str) -> str:
-    """Letters and digits only, upper case, accents folded: OCR reads "ŠMÍD" as "SMID", "Łukasz" as "Lukasz"."""
-    return re.sub(r"[\W_]+", "", fold(text))
 
 
 @dataclass(frozen=True)
@@ -79,101 +63,6 @@ class Decision:
 
 #: The decision about a frame counter of this clip (``Classifier._counter``, ``Classifier.frame_number``)
 FRAME_COUNTER = Decision(False, "allowlist", "frame-counter", -1.0)
-
-
-@dataclass
-class HeaderValues:
-    """Normalised PHI values from the file's own header (in memory only)."""
-
-    words: dict[str, str] = field(default_factory=dict)    # normalised token -> keyword
-    digits: dict[str, str] = field(default_factory=dict)   # digit strings (dates, times, IDs) -> keyword
-    full: dict[str, list[str]] = field(default_factory=dict)  # keyword -> whole values (names, IDs, places)
-
-    PERSON = ("PatientName", "ReferringPhysicianName", "PerformingPhysicianName", "OperatorsName",
-              "NameOfPhysiciansReadingStudy", "RequestingPhysician", "PhysiciansOfRecord")
-    IDS = ("PatientID", "AccessionNumber", "StudyID", "DeviceSerialNumber", "StationName", "IssuerOfPatientID")
-    PLACES = ("InstitutionName", "InstitutionAddress", "InstitutionalDepartmentName", "PatientAddress")
-    DATES = ("PatientBirthDate", "StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate", "InstanceCreationDate")
-    TIMES = ("StudyTime", "SeriesTime", "AcquisitionTime", "ContentTime")
-
-    @classmethod
-    def from_dataset(cls, ds: Dataset) -> HeaderValues:
-        hv = cls()
-
-        def values(item: Dataset, keyword: str) -> list[str]:
-            element = item.data_element(keyword) if keyword in item else None
-            if element is None:
-                return []
-            value = element.value
-            seq = list(value) if isinstance(value, (list, MultiValue)) else [value]
-            return [str(v) for v in seq if v not in (None, "")]
-
-        for kw in cls.PERSON + cls.IDS + cls.PLACES:
-            for value in values(ds, kw):
-                hv.full.setdefault(kw, []).append(value)
-        for kw in cls.PERSON:
-            for value in values(ds, kw):
-                for part in re.split(r"[\^=,\s]+", value):
-                    if len(_norm(part)) >= 2 and not _norm(part).isdigit():
-                        hv.words[_norm(part)] = kw
-        for kw in cls.IDS:
-            for value in values(ds, kw):
-                n = _norm(value)
-                if len(n) >= 3:
-                    hv.words[n] = kw
-                    digits = re.sub(r"\D", "", value)
-                    if len(digits) >= 4:
-                        hv.digits[digits] = kw
-        for item in ds.get("OtherPatientIDsSequence", []) or []:
-            if not isinstance(item, Dataset):  # not a sequence (a wrong VR; found by the fuzzer)
-                continue
-            for value in values(item, "PatientID"):
-                hv.words[_norm(value)] = "OtherPatientIDs"
-                digits = re.sub(r"\D", "", value)
-                if len(digits) >= 4:
-                    hv.digits[digits] = "OtherPatientIDs"
-        for kw in cls.PLACES:
-            for value in values(ds, kw):
-                for part in re.split(r"[\s,]+", value):
-                    if len(_norm(part)) >= 4:
-                        hv.words[_norm(part)] = kw
-        for kw in cls.DATES:
-            for value in values(ds, kw):
-                for form in date_forms(value):
-                    digits = re.sub(r"\D", "", form)
-                    if digits:
-                        hv.digits[digits] = kw
-                    hv.words[_norm(form)] = kw
-        for kw in cls.TIMES:
-            for value in values(ds, kw):
-                digits = re.sub(r"\D", "", value)[:6]
-                if len(digits) >= 4:
-                    hv.digits[digits] = kw
-                    hv.digits[digits[:4]] = kw
-        return hv
-
-    def match(self, text: str) -> str | None:
-        """The header keyword a text matches (OCR-tolerant), or None."""
-        for token in tokens(text):
-            n = _norm(token)
-            if len(n) < 2:
-                continue
-            if n in self.words:
-                return self.words[n]
-            if len(n) >= 4:
-                for word, kw in self.words.items():
-                    if len(word) >= 4 and abs(len(word) - len(n)) <= 2 and similar_at_least(n, word, 0.8):
-                        return kw
-        digits = re.sub(r"\D", "", text)
-        if len(digits) >= 4:
-            for value, kw in self.digits.items():
-                if value in digits or (len(digits) >= 6 and similar_at_least(digits, value, 0.8)):
-                    return kw
-        whole = _norm(text)
-        for word, kw in self.words.items():
-            if len(word) >= 6 and word in whole:
-                return kw
-        return None
 
 
 #: A frame counter: "12/150", "12 / 150", optionally after a label ("Fr 12/150" is two words).

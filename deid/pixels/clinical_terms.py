@@ -94,8 +94,8 @@ MONTHS = (r"(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC|MRZ|MÄR|MAE|MAI|
           r"|AOÛ|AOU|DÉC|ENE|ABR|AGO|DIC|GEN|MAG|GIU|LUG|SET|OTT|OUT|MRT|MEI)[A-ZÀ-Ü]*\.?")
 PHI_SHAPES = re.compile("|".join((
     r"\b\d{1,4}([./-])\d{1,2}\1(?:\d{4}|\d{2})\b|\b\d{1,2} ?/ ?\d{1,2} ?/ ?\d{2,4}\b",  # numeric dates, ISO 8601
-    rf"\b\d{{1,2}}\.?[\s./-]?{MONTHS}[\s./-]?\d{{2,4}}\b",              # 12 Mar 2021, 12-MAR-21
-    rf"\b{MONTHS}\s?\d{{1,2}},?\s\d{{2,4}}\b",                          # March 12, 2021
+    rf"\b\d{{1,2}}(?:\s?(?:st|nd|rd|th))?\.?[\s./-]?{MONTHS}\.?[\s./-]?\d{{2,4}}\b",   # 12 Mar 2021, 12-MAR-21
+    rf"\b{MONTHS}\.?\s?\d{{1,2}}(?:\s?(?:st|nd|rd|th))?,?\s\d{{2,4}}\b",   # March 12, 2021; Dec. 18th, 2018
     r"\b\d{1,2}\s?[:h]\s?\d{2}\s?:\s?\d{2}\b",                                # 14:35:12
     r"\b\d{1,2}\s?:\s?\d{2}(?![.,]\d)\b",                                     # 14:35 (not 0:03.2)
     r"\d{5,}",                                                                # IDs, compact dates

@@ -55,7 +55,7 @@ def _alternation(words: Iterable[str]) -> str:
 
 _NOT_AFTER_NUMBER = r"(?<![0-9])(?<![0-9][./:,-])"  # not the middle of a longer number
 _MON = rf"(?P<mon>(?<![a-z])(?:{_alternation(MONTH_OF)})(?![a-z]))\.?"
-_DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|er|e|o|º|°)?\.?"
+_DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|er|e|o|º|°|\s(?:st|nd|rd|th)(?![a-z]))?\.?"  # "18 th": a space OCR put in
 _SEP = r"[\s./,-]{0,3}(?:(?:de|del|of)\s)?"
 _YEAR = r"(?P<year>(?:19|20)?\d\d)(?![0-9])"
 
@@ -68,8 +68,12 @@ _SPACED_DATE = re.compile(r"(?<![0-9.,])(?:(?P<a>\d{1,2}) (?P<b>\d{1,2}) (?P<c>(
                           r"(?P<y>(?:19|20)\d\d) (?P<m>\d{2}) (?P<d>\d{2}))(?![0-9])")
 _COMPACT_DATE = re.compile(r"(?<![0-9])\d{8}(?![0-9])")
 _DAY_MONTH_NAME = re.compile(_NOT_AFTER_NUMBER + _DAY + _SEP + _MON + rf"(?:{_SEP}{_YEAR})?")
-_MONTH_NAME_DAY = re.compile(_MON + r"\s?[-/ ]?\s?(?P<day>[0-3]?\d)(?:st|nd|rd|th)?(?![0-9]|[.,]\d)"
+_MONTH_NAME_DAY = re.compile(_MON + r"\s?[-/ ]?\s?(?P<day>[0-3]?\d)(?:\s?(?:st|nd|rd|th)(?![a-z]))?(?![0-9]|[.,]\d)"
                              r"(?:\s?,?\s?[-/]?\s?(?P<year>(?:19|20)\d\d|'?\d\d)(?![0-9]))?")
+#: a day, a month abbreviation with a letter OCR read as a digit ("0CT", "N0V", "5EP", "8EP"), a year
+_MISREAD_MONTH_DATE = re.compile(r"(?<![0-9a-z])(?P<day>[0-3]?\d)\s?[./ -]\s?(?P<mon>[a-z0-9]{3})\.?\s?[./ -]\s?"
+                                 r"(?P<year>(?:19|20)?\d\d)(?![0-9])")
+_DIGIT_AS_LETTER = str.maketrans("01582", "oisbz")
 _MONTH_NAME_YEAR = re.compile(_MON + r"\s?[-/ ,]?\s?(?P<year>(?:19|20)\d\d|'?\d\d)(?![0-9])")
 _YEAR_MONTH_NAME = re.compile(r"(?<![0-9])(?P<year>(?:19|20)\d\d)[\s./-]{1,3}" + _MON +
                               r"(?:[\s./-]{1,3}(?P<day>[0-3]?\d)(?![0-9]))?")
@@ -271,6 +275,16 @@ def _month_name_dates(line: _Line) -> Iterator[Evidence]:
     for m in _scan(_YEAR_MONTH_NAME, v, line.months and line.longest >= 4):
         full = m["day"] is not None and 1 <= int(m["day"]) <= 31
         yield _ev("date", 1.0 if full else 0.8, m.start(), m.end() if full else m.end("mon"), "date-month-name")
+
+
+def _misread_month_dates(line: _Line) -> Iterator[Evidence]:
+    """"20-0CT-67": a day, a month abbreviation with one letter read as a digit, a year (0.8; 0.9 with four
+    digits). The month must have a digit (a clean one is :func:`_month_name_dates`') and a letter."""
+    for m in _scan(_MISREAD_MONTH_DATE, line.v, True):
+        mon = m["mon"]
+        if any(c.isdigit() for c in mon) and any(c.isalpha() for c in mon) and 1 <= int(m["day"]) <= 31 and (
+                mon.translate(_DIGIT_AS_LETTER) in MONTH_OF and _year_ok(m["year"])):
+            yield _ev("date", 0.9 if len(m["year"]) == 4 else 0.8, m.start(), m.end(), "date-month-misread")
 
 
 def _partial_dates(line: _Line) -> Iterator[Evidence]:
@@ -480,6 +494,7 @@ def _labels(line: _Line) -> Iterator[Evidence]:
 _RECOGNISERS: tuple[tuple[Callable[[_Line], Iterator[Evidence]], Callable[[_Line], bool]], ...] = (
     (_numeric_dates, lambda line: line.digits >= 4),
     (_month_name_dates, lambda line: line.months),
+    (_misread_month_dates, lambda line: line.digits >= 3 and line.runs >= 3),
     (_partial_dates, lambda line: line.digits >= 2 and ("/" in line.v or "." in line.v or line.digits >= 4)),
     (_times, lambda line: ":" in line.v or "h" in line.words or "uhr" in line.words or line.runs >= 3),
     (_contacts, lambda line: line.digits >= 7 or "@" in line.v or "www" in line.words or "//" in line.v),

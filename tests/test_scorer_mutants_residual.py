@@ -188,6 +188,7 @@ def test_edit_distance_counts_inserts_deletes_and_substitutions_one_each(a, b, d
     ("abc", "", 3), ("", "abc", 0), ("abc", "x", 3), ("abc", "xbx", 2), ("szalas", "mr szalae r", 1),
     ("abcd", "dcba", 3), ("ab", "b", 1), ("abc", "ab", 1), ("abc", "bc", 1), ("", "", 0),
     ("łódź", "w łódź x", 0), ("żółw", "zolw", 3),
+    ("abcd", "abXcd", 1), ("abcd", "abXYcd", 2), ("szalas", "xszaXlasx", 1),   # text inside the match: 1 each
 ])
 def test_substring_distance_is_the_best_match_anywhere_in_the_text(pattern, text, distance):
     assert substring_distance(pattern, text) == distance

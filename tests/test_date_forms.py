@@ -71,3 +71,28 @@ def test_a_month_name_date_with_an_ordinal_is_not_weakened_by_a_clinical_reading
 
 def test_a_deceleration_time_stays_clinical():
     assert not BALANCED.decide("DecT 180 ms").redact
+
+
+def _phrase(words: list[str]) -> list:
+    from phiphantom.deid.pixels.detect import TextBox
+
+    boxes, x = [], 10
+    for word in words:
+        boxes.append(TextBox(x, 10, x + 8 * len(word), 22, 0, 1, BALANCED.decide(word, 8 * len(word), 12), word))
+        x += 8 * len(word) + 6
+    return boxes
+
+
+def test_a_word_the_phrase_reads_as_a_whole_date_is_redacted_whatever_it_looks_like_alone():
+    """OCR boxes "Dec" | "18th," | "2018": "Dec" alone is a deceleration time; in its phrase it is the month."""
+    from phiphantom.deid.pixels.detect import in_phrases
+
+    out = in_phrases(_phrase(["Dec", "18th,", "2018"]), [90.0] * 3, BALANCED)
+    assert [b.decision.reason for b in out] == ["regex:date"] * 3
+
+
+def test_a_weak_phrase_reading_leaves_the_words_own_clinical_reading():
+    from phiphantom.deid.pixels.detect import in_phrases
+
+    out = in_phrases(_phrase(["Gain", "52", "Dec", "18"]), [90.0] * 4, BALANCED)
+    assert not any(b.decision.redact for b in out)

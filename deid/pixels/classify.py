@@ -94,6 +94,23 @@ SHORT_MARK_RATIO = 2.2
 _GRAMMAR_KINDS = frozenset({"date", "time", "age", "sex", "id", "phone", "email"})
 
 
+#: PHI evidence of its phrase at least this strong, over the whole of a word, outweighs what the word alone
+#: looks like ("Dec" of "Dec. 18th, 2018" is no deceleration time)
+PHRASE_OVERRULES = 0.9
+
+
+def _with_context(own: list[Evidence], context: Sequence[Evidence], length: int) -> list[Evidence]:
+    """A word's own evidence and its phrase's (:func:`.detect.in_phrases`). When the phrase reads the whole word
+    as strong PHI and finds nothing clinical on it, the word's own clinical reading is dropped: the phrase
+    was read with more of the line, and its clinical grammar leaves the characters of a date or an ID alone."""
+    if not context:
+        return own
+    whole = any(e.weight >= PHRASE_OVERRULES and e.start <= 0 and e.end >= length for e in context)
+    if whole and not any(e.weight < 0 for e in context):
+        own = [e for e in own if e.weight >= 0]
+    return own + list(context)
+
+
 def _trusted(line: LineScore) -> bool:
     """Whether a low-confidence read says enough to be judged: PHI evidence, or clinical wording that
     explains every character with near-certain evidence."""
@@ -192,7 +209,7 @@ class Classifier:
         if not context and _lone_glyph(text) and height and width <= SHORT_MARK_RATIO * height:
             # one glyph read as one letter ("o", "U" for a scale's 0): no more than an unread mark
             return self._unread_mark(True)
-        evidence = self.evidence(text) + list(context) if re.search(r"\w", text) else []
+        evidence = _with_context(self.evidence(text), context, len(text)) if re.search(r"\w", text) else []
         line = score_line(text, evidence)
         # a read OCR is unsure of is still judged when it has PHI evidence or is wholly explained as clinical
         # text (a misread rarely spells a parameter with its value); short reads have low confidence anyway

@@ -19,6 +19,7 @@ from .frames import Frames, load_frames, store_frames
 from .header_extent import extend_by_header
 from .image_area import find_image_area
 from .line_extend import extend_into_image
+from .marks import with_marks
 from .modality import FULL, TEXT
 
 MAX_PASSES = 3
@@ -159,7 +160,7 @@ def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = DEFAUL
     to_redact = [b for b in boxes if b.decision.redact]
     filled: list[tuple[int, int, int, int, int, int]] = []
     for attempt in range(1, MAX_PASSES + 1):
-        filled += redact(frames, to_redact, config.margin)
+        filled += redact(frames, [with_marks(frames.view, area.search, b) for b in to_redact], config.margin)
         result.passes = attempt
         if not config.verify:
             break
@@ -173,7 +174,7 @@ def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = DEFAUL
             raise DeidError("burned-in PHI is still readable after redaction (verification failed)")
         # what the last pass still found is only text no recogniser explained (fragments each fill leaves
         # readable beside it: "w1", "R-PLAPR"): removed too, and nothing with PHI evidence is left
-        filled += redact(frames, to_redact, config.margin)
+        filled += redact(frames, [with_marks(frames.view, area.search, b) for b in to_redact], config.margin)
         result.verified = True
     if filled:  # nothing redacted: the pixel data is left exactly as it was (same bytes, same transfer syntax)
         store_frames(ds, frames)

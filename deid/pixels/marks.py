@@ -47,7 +47,7 @@ def with_marks(view: np.ndarray, search: np.ndarray, box: TextBox) -> TextBox:
     tophat = top_hat(view[box.frame_start, top:bottom, left:right])
     ink = (tophat >= MIN_STROKE) & search[top:bottom, left:right]
     cols = ink[:, box.x0 - left:box.x1 - left]
-    free = search[top:bottom, box.x0:box.x1].all(axis=1)  # rows of the box's columns wholly outside the image
+    free = np.asarray(search[top:bottom, box.x0:box.x1].all(axis=1))  # rows wholly outside the image
     thin = max(2, round(MAX_MARK_ROWS * height))
     y0 = _reach(cols, free, box.y0 - top, -1, up, thin) + top
     y1 = _reach(cols, free, box.y1 - 1 - top, 1, down, thin) + top + 1
@@ -58,7 +58,7 @@ def with_marks(view: np.ndarray, search: np.ndarray, box: TextBox) -> TextBox:
 
 def _reach(cols: np.ndarray, free: np.ndarray, edge: int, step: int, reach: int, thin: int) -> int:
     """The furthest row of marks from the line's ``edge`` row going ``step`` (-1 up, +1 down), or ``edge``."""
-    rows = cols.any(axis=1)
+    rows = np.asarray(cols.any(axis=1))
     band = [edge + step * k for k in range(1, reach + 1) if 0 <= edge + step * k < len(rows)]
     inked = [r for r in band if rows[r]]
     if not inked or len(inked) > thin:

@@ -42,6 +42,10 @@ def with_marks(view: np.ndarray, search: np.ndarray, box: TextBox) -> TextBox:
         return box
     up, down = max(2, round(REACH_UP * height)), max(1, round(REACH_DOWN * height))
     frame_h, frame_w = view.shape[1:3]
+    above = view[box.frame_start, max(0, box.y0 - up):box.y0, box.x0:box.x1]
+    below = view[box.frame_start, box.y1:min(frame_h, box.y1 + down), box.x0:box.x1]
+    if max(above.max(initial=0), below.max(initial=0)) < MIN_STROKE:
+        return box  # no pixel there is bright enough to be ink (a top-hat is never above the grey value)
     top, bottom = max(0, box.y0 - up - 1 - _CONTEXT), min(frame_h, box.y1 + down + 1 + _CONTEXT)
     left, right = max(0, box.x0 - _CONTEXT), min(frame_w, box.x1 + _CONTEXT)
     tophat = top_hat(view[box.frame_start, top:bottom, left:right])

@@ -156,15 +156,18 @@ def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = DEFAUL
             boxes = [carry_into_image(frames, area.mask, b) if read_as_text(b) else b for b in boxes]
         if config.hard:
             boxes = extend_by_header(boxes, header, area.mask, frames.shape[2])
+    # a redacted line's box takes in its accents and the marks below it (marks.py): what is reported is what is filled
+    boxes = [with_marks(frames.view, area.search, b) if b.decision.redact else b for b in boxes]
     result.boxes.extend(boxes)
     to_redact = [b for b in boxes if b.decision.redact]
     filled: list[tuple[int, int, int, int, int, int]] = []
     for attempt in range(1, MAX_PASSES + 1):
-        filled += redact(frames, [with_marks(frames.view, area.search, b) for b in to_redact], config.margin)
+        filled += redact(frames, to_redact, config.margin)
         result.passes = attempt
         if not config.verify:
             break
-        to_redact = _verify(frames, area.search, classifier, ocr, filled, area.mask)
+        to_redact = [with_marks(frames.view, area.search, b)
+                     for b in _verify(frames, area.search, classifier, ocr, filled, area.mask)]
         if not to_redact:
             result.verified = True
             break
@@ -174,7 +177,7 @@ def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = DEFAUL
             raise DeidError("burned-in PHI is still readable after redaction (verification failed)")
         # what the last pass still found is only text no recogniser explained (fragments each fill leaves
         # readable beside it: "w1", "R-PLAPR"): removed too, and nothing with PHI evidence is left
-        filled += redact(frames, [with_marks(frames.view, area.search, b) for b in to_redact], config.margin)
+        filled += redact(frames, to_redact, config.margin)
         result.verified = True
     if filled:  # nothing redacted: the pixel data is left exactly as it was (same bytes, same transfer syntax)
         store_frames(ds, frames)

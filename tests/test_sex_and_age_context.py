@@ -117,7 +117,8 @@ def test_a_value_in_another_unit_before_the_letter_is_no_age(text):
     assert not any(e.kind == "sex" and e.weight >= 0.9 for e in BALANCED.evidence(text))
 
 
-@pytest.mark.parametrize("text", ["83 ÉV N", "42 év N", "N 071Y", "45 yaş K", "24 éves F"])
+@pytest.mark.parametrize("text", ["83 ÉV N", "42 év N", "N 071Y", "45 yaş K", "24 éves F", "83 év, N", "45 yaş/K",
+                                  "(N) 45 yaş"])
 def test_sex_initials_of_other_languages_beside_an_age_with_its_unit(text):
     """Hungarian (év, nő = N), Turkish (yaş, kadın = K, erkek = E), Polish and Swedish (K) screens."""
     decision = BALANCED.decide(text)
@@ -127,6 +128,14 @@ def test_sex_initials_of_other_languages_beside_an_age_with_its_unit(text):
 @pytest.mark.parametrize("text", ["N 12", "K 20", "TIB 0.2 N", "NEAR 45 y", "5N", "12N", "Res 12K"])
 def test_those_initials_without_an_age_unit_beside_them_are_no_sex(text):
     assert not any(e.kind == "sex" for e in BALANCED.evidence(text))
+
+
+@pytest.mark.parametrize("text", ["83 év, N", "45 yaş/K", "(N) 45 yaş"])
+def test_an_initial_after_a_separator_is_found_by_the_rule_for_initials_beside_an_age(text):
+    """A comma, a slash or a parenthesis between age and initial: only the rule for initials beside an age
+    reads these (the glued forms take spaces only), and a letter inside a word ("45 yaş AK") is none."""
+    assert any(e.source == "phi-grammar:sex-beside-age" for e in BALANCED.evidence(text))
+    assert not any(e.source == "phi-grammar:sex-beside-age" for e in BALANCED.evidence("45 yaş AK"))
 
 
 @pytest.mark.parametrize("text", ["35N", "70K", "19N"])

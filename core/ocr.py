@@ -214,13 +214,18 @@ def get_backend(name: str = "tesseract") -> OCRBackend:
     raise OCRUnavailable(f"unknown OCR backend {name!r}; available: {', '.join(BACKENDS)}")
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance: the fewest one-character insertions, deletions and substitutions from a to b."""
+def edit_distance(a: str, b: str, limit: int | None = None) -> int:
+    """Levenshtein distance: the fewest one-character insertions, deletions and substitutions from a to b.
+
+    With ``limit``, the rows stop once every cell of one is above it (a row's minimum never decreases)
+    and ``limit + 1`` is returned: enough to tell a distance within the limit from one beyond it."""
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i]
         for j, cb in enumerate(b, 1):
             cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if limit is not None and min(cur) > limit:
+            return limit + 1
         prev = cur
     return prev[-1]
 
@@ -228,8 +233,8 @@ def edit_distance(a: str, b: str) -> int:
 def similar_at_least(a: str, b: str, threshold: float) -> bool:
     """``similarity(a, b) >= threshold``, decided without the whole edit distance where it cannot hold:
     the largest distance that passes is found in the same floating-point arithmetic as
-    :func:`similarity`, and the distance rows stop once every cell of a row is above it (a row's
-    minimum never decreases), so most mismatches cost a few rows instead of len(a) * len(b) cells."""
+    :func:`similarity`, and :func:`edit_distance` stops at it, so most mismatches cost a few rows
+    instead of len(a) * len(b) cells."""
     if a == b:
         return 1.0 >= threshold
     if not a or not b:
@@ -238,15 +243,7 @@ def similar_at_least(a: str, b: str, threshold: float) -> bool:
     bound = max((d for d in range(longest + 1) if 1.0 - d / longest >= threshold), default=-1)
     if abs(len(a) - len(b)) > bound:
         return False
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        if min(cur) > bound:
-            return False
-        prev = cur
-    return prev[-1] <= bound
+    return edit_distance(a, b, limit=bound) <= bound
 
 
 def similarity(a: str, b: str) -> float:

@@ -374,8 +374,7 @@ def _misread_unit_ages(line: _Line) -> Iterator[Evidence]:
         word = m["w"]
         if word in AGE_UNITS or int(m["n"]) > 130:
             continue
-        if any(len(unit) == len(word) and sum(a != b for a, b in zip(unit, word, strict=True)) == 1
-               for unit in _LONG_YEAR_UNITS):
+        if _one_letter_off(word, _LONG_YEAR_UNITS):
             yield _ev("age", 0.6, m.start("w"), m.end("w"), "age-unit-misread")  # the number may be a scale too
 
 
@@ -429,8 +428,13 @@ def _age_word_before(text: str) -> bool:
     if m is None or int(m["n"]) > 130:
         return False
     word = m["w"].lower()
-    return word in AGE_UNITS or any(len(unit) == len(word) and sum(a != b for a, b in zip(unit, word, strict=True)) == 1
-                                    for unit in _YEAR_UNITS)
+    return word in AGE_UNITS or _one_letter_off(word, _YEAR_UNITS)
+
+
+def _one_letter_off(word: str, units: tuple[str, ...]) -> bool:
+    """Whether ``word`` is one of ``units`` with exactly one letter misread (same length, one letter differs)."""
+    return any(len(unit) == len(word) and sum(a != b for a, b in zip(unit, word, strict=True)) == 1
+               for unit in units)
 
 
 def _ids(line: _Line) -> Iterator[Evidence]:

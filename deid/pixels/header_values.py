@@ -106,12 +106,13 @@ class HeaderValues:
                         hv.words[norm(part)] = kw
         for kw in cls.DATES:
             for value in values(ds, kw):
-                for form in date_forms(value):
+                written = date_forms(value)
+                for form in written:
                     digits = re.sub(r"\D", "", form)
                     if digits:
                         hv.digits[digits] = kw
                     hv.words[norm(form)] = kw
-                for digits in date_digit_forms(value) | {re.sub(r"\D", "", f) for f in date_forms(value)}:
+                for digits in date_digit_forms(value) | {re.sub(r"\D", "", f) for f in written}:
                     hv.dates.setdefault(digits, kw)
         for kw in cls.TIMES:
             for value in values(ds, kw):

@@ -119,3 +119,39 @@ def test_a_parameter_name_whose_period_ocr_glued_to_the_value_is_explained(text)
 @pytest.mark.parametrize("text", ["Geb.12.03.1961", "Jan.12.2020", "Nr.123456", "DOB.12.03.61"])
 def test_a_glued_label_never_turns_a_date_or_an_id_into_a_value(text):
     assert STRICT.decide(text, 10 * len(text), 12).redact
+
+
+@pytest.mark.parametrize("text", ["MÉLYSÉG 8.4CM", "Erősítés 40dB", "QXVZWY 12.5 mm", "Qxvzwy. 61%", "QXVZWY 7.3CH",
+                                  "Qxvzwyqx 128.1mL", "QXVZWY 4.57cm²"])
+def test_a_longer_word_before_a_value_with_a_unit_of_measure_is_kept_under_strict(text):
+    # another language's setting or read-out: a name and a number with its unit (no list holds the name)
+    assert any(e.kind == SHAPE_KIND and e.source == "clinical:measured-label" and e.start == 0
+               for e in clinical_evidence(text))
+    assert not STRICT.decide(text).redact
+
+
+@pytest.mark.parametrize("text", [
+    "Qxvzwy 45",        # a bare number: an age, a room, a count; no unit of measure
+    "Qxvzwy 45 M",      # an age and a sex ("M" is a unit only glued to a decimal)
+    "Qxvzwy 39M", "Qxvzwy 45Y", "Qxvzwy 45 yrs",  # ages with a sex or an age unit
+    "Qxvzwy 12.05",     # a day and a month, or a decimal: no unit
+    "Qxvzwy 2016",      # a year
+    "March 12 cm",      # a month's name
+])
+def test_a_longer_word_before_a_number_without_a_unit_of_measure_gets_no_label_evidence(text):
+    assert not any(e.source == "clinical:measured-label" for e in clinical_evidence(text))
+    assert STRICT.decide(text).redact
+
+
+def test_measured_label_evidence_never_weakens_a_listed_name():
+    # "Kowalski 12 cm" is shaped like a label and a measurement; the name lists' weight stands
+    assert any(e.source == "clinical:measured-label" for e in clinical_evidence("Kowalski 12 cm"))
+    assert Classifier(HeaderValues(), "balanced").decide("Kowalski 12 cm").redact
+
+
+@pytest.mark.parametrize("text", ["NOWAK 39M", "Kowalski 45F", "NOWAK ANNA 39F"])
+def test_a_name_before_a_glued_age_and_sex_is_no_brand_and_model(text):
+    # "Sonix XR-7" is a brand and a model; "NOWAK 39M" is a surname, an age and a sex
+    assert not any(e.source in ("clinical:brand", "clinical:model") for e in clinical_evidence(text))
+    assert Classifier(HeaderValues(), "balanced").decide(text).redact
+    assert any(e.source == "clinical:model" for e in clinical_evidence("Sonix XR-7"))

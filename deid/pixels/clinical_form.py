@@ -10,6 +10,9 @@ Words no list holds can still be told from names, dates and IDs by how they are 
   ``PS`` peak systole). What a person's data looks like is kept out: labels of PHI ("Age 45", "ID 123")
   are blocked by the grammar before this is asked, a month before a day ("Mar 12") is a date, a value
   of 4+ digits may be an ID or a year, and an age is printed with a sex or an age unit, not a decimal;
+* :func:`measured_label`: a longer word in any language right before a value with a unit of measure
+  ("MÉLYSÉG 8.4CM", "Erősítés 40dB", "Profundidad 16 cm"): the settings and read-outs of screens in
+  other languages, whose names no list holds;
 * :func:`feature_name`: a product feature written in camel case ("AutoIMT", "SpkRed", "VolSlice",
   "iScan"): names are not written so, except after a surname prefix ("McDonald", "DeVito", "LeBlanc"),
   and a glued given name and surname ("AnnaSMITH") has a name in it;
@@ -31,7 +34,7 @@ from .name_lists import name_lists
 from .person_names import RARE_RANK
 
 __all__ = ["ABBREVIATION_WEIGHT", "AGE_SEX_LETTERS", "CODE_WEIGHT", "LABEL_WEIGHT", "confused_unit",
-           "feature_name", "shape_weight", "value_label"]
+           "feature_name", "measured_label", "shape_weight", "value_label"]
 
 #: Letters of sex markers, age units and OCR's misreads of them ("M" as "N", "F" as "E"/"P"): a code made
 #: of these and digits may be an age and a sex ("M47Y"), never shape evidence
@@ -88,6 +91,20 @@ def value_label(word: str, value: str) -> bool:
     if len(letters) == 2:  # two-letter surnames are in no list ("WU", "NG"): a bare number is no evidence
         return bool(digits) and measured
     return bool(digits) and (len(digits) <= 3 or measured)
+
+
+def measured_label(word: str) -> bool:
+    """Whether ``word`` may name the measured value after it, when that value carries a unit of measure
+    (the caller checks: "MÉLYSÉG 8.4CM", "Erősítés 40dB", "Dist 1.41cm", "Depth 16 cm", "Power 61%"): a
+    word of 4-14 letters in any language and case, a period allowed after it ("PROF."). A screen prints
+    a setting or a read-out in its own language as a name and a number with its unit; a person's data
+    is not printed so: an age has an age unit (none of the units), a date or an ID has no unit, and PHI
+    labels ("Weight", "Größe" after "Name:") are blocked by the grammar before this is asked. Not a
+    month ("Mars 12") or a title."""
+    letters = word.rstrip(".")
+    if not re.fullmatch(r"[^\W\d_]{4,14}", letters):
+        return False
+    return not (re.fullmatch(MONTHS, letters.upper()) or fold(letters) in TITLES)
 
 
 #: Surname prefixes written before a capital: "McDonald", "MacLeod", "DeVito", "LeBlanc", "VanDyke", "DiMaggio"

@@ -41,6 +41,7 @@ from .clinical_form import (
     LABEL_WEIGHT,
     confused_unit,
     feature_name,
+    measured_label,
     shape_weight,
     value_label,
 )
@@ -195,6 +196,19 @@ def _glued_units(word: str, pairs: bool) -> Iterator[str]:
         m = _GLUED_UNIT.fullmatch(candidate) or (_PAIR_UNIT.fullmatch(candidate) if pairs else None)
         if m:
             yield m.group(2)
+
+
+def _measure_after(tokens: list[_Token], i: int) -> bool:
+    """Whether token ``i`` is a number with a unit of measure of the list (glued, misread or the next
+    token: "8.4CM", "7 3CN", "40 dB", "61%"); the one-letter units of ``_SHORT_UNITS`` do not count
+    ("45 M" may be an age and a sex)."""
+    if i >= len(tokens) or tokens[i].blocked:
+        return False
+    word, units = tokens[i].text, lexicon().units
+    if any(fold(unit) in units for unit in _glued_units(word, pairs=True)) or _misread_value_unit(word):
+        return not _GLUED_AGE_SEX.fullmatch(word)
+    return _number(word) and i + 1 < len(tokens) and not tokens[i + 1].blocked and (
+        _unit(tokens[i + 1].text) or confused_unit(tokens[i + 1].text, units))
 
 
 def _unit(word: str) -> bool:
@@ -419,11 +433,15 @@ def _clinical_evidence(text: str) -> tuple[Evidence, ...]:
         if (i not in explained and not tok.blocked and not tokens[i + 1].blocked and value_label(tok.text, after)
                 and (_number(after) or _value_unit(after) or near_unit(after) or _misread_value_unit(after))):
             add(SHAPE_KIND, LABEL_WEIGHT, i, i, "clinical:value-label")
+        elif (i not in explained and not tok.blocked and measured_label(tok.text)
+              and _measure_after(tokens, i + 1)):  # "MÉLYSÉG 8.4CM", "Erősítés 40dB": another language's label
+            add(SHAPE_KIND, LABEL_WEIGHT, i, i, "clinical:measured-label")
     # an unknown brand word before a model token: "Sonix XR-7", "Nova S70" (the brand weakly)
     for i in range(len(tokens) - 1):
         brand, model = tokens[i], tokens[i + 1]
         if (i not in explained and not brand.blocked and not model.blocked and _BRAND.fullmatch(brand.text)
                 and _MODEL.fullmatch(model.text) and not _value_unit(model.text)
+                and not _GLUED_AGE_SEX.fullmatch(model.text)  # "NOWAK 39M" is a name and an age and sex
                 and (i + 1 not in explained or any(e.kind == "probe" and e.start == model.start for e in evidence))):
             add("device", -0.4, i, i, "clinical:brand")
             if i + 1 not in explained:

@@ -61,6 +61,15 @@ class Decision:
     phi_kinds: frozenset[str] = frozenset()  # kinds of PHI evidence found on the line (for layout evidence)
 
 
+#: Layout evidence at least this strong makes a bare number beside it PHI (``Classifier.with_layout``): the
+#: rules of a label, a birth date and a patient block, not the banner's first line (0.4)
+BARE_NUMBER_LAYOUT = 0.6
+#: ... when the number's own score is no lower: a scale tick's reading (-0.18), not a counter's (-0.7, -1.0)
+BARE_NUMBER_FLOOR = -0.3
+#: A bare number: 1-3 digits, nothing else but punctuation and brackets ("94", "()94", "(94)")
+_BARE_NUMBER = re.compile(r"[^\w]*\d{1,3}[^\w]*")
+
+
 #: The decision about a frame counter of this clip (``Classifier._counter``, ``Classifier.frame_number``)
 FRAME_COUNTER = Decision(False, "allowlist", "frame-counter", -1.0)
 
@@ -242,15 +251,26 @@ class Classifier:
             return 0.0
         return UNEXPLAINED_WEIGHT * (1.0 - read / expected)
 
-    def with_layout(self, decision: Decision, layout: Evidence) -> Decision:
-        """``decision`` after layout evidence about its line (a label beside it, its place in a banner).
+    def with_layout(self, decision: Decision, layout: Evidence, text: str = "") -> Decision:
+        """``decision`` about the line ``text`` after layout evidence about it (a label beside it, its place
+        in a banner).
 
         The two combine as independent evidence (``1 - (1 - s)(1 - w)`` for a line's positive score
         ``s``), so a banner's first line that is also an unknown word or a weak name tips over where
-        neither alone would."""
-        if decision.redact or not self.layout or decision.score <= 0:
-            return decision  # a line explained as clinical text keeps its place whatever lies beside it
-        score = 1.0 - (1.0 - max(decision.score, 0.0)) * (1.0 - layout.weight)
+        neither alone would. A line explained as clinical text keeps its place whatever lies beside it,
+        except a bare number of 1-3 digits (brackets allowed: "()94", OCR's reading of "(F) 94"), whose only
+        clinical reading is a scale tick: beside a birth date, after a PHI label or inside a patient
+        block (layout evidence of at least ``BARE_NUMBER_LAYOUT``) it is the age printed without its
+        unit, and counts as a line without evidence (``s = 0``)."""
+        if decision.redact or not self.layout:
+            return decision
+        own = decision.score
+        if own <= 0:
+            if not (layout.weight >= BARE_NUMBER_LAYOUT and own >= BARE_NUMBER_FLOOR
+                    and _BARE_NUMBER.fullmatch(text)):
+                return decision
+            own = 0.0
+        score = 1.0 - (1.0 - own) * (1.0 - layout.weight)
         if score < self.cut:
             return decision
         return Decision(True, _reason(layout), "layout", score, decision.phi_kinds | {"layout"})

@@ -178,7 +178,7 @@ def with_layout(boxes: list[TextBox], classifier: Classifier, width: int, height
     for box, found in zip(boxes, layout_evidence(lines, width, height), strict=True):
         decision = box.decision
         for ev in found:
-            decision = classifier.with_layout(decision, ev)
+            decision = classifier.with_layout(decision, ev, box.text)
         out.append(box if decision is box.decision else replace(box, decision=decision))
     return out
 

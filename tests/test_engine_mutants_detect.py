@@ -1,0 +1,281 @@
+"""Mutation tests of the detector's decision functions (issue 17, docs/mutation.md): ``deid/pixels/detect.py``.
+
+The functions that decide what is redacted once the lines are read: which boxes make a phrase
+(``same_phrase``, ``_phrases``) and what the phrase's evidence decides for each word (``in_phrases``),
+layout evidence (``with_layout``), redaction spreading to text beside redacted text (``propagate``,
+``_same_line_of_text`` for strokes the text mode left as image), which changing regions are speckle on the
+image (``over_image``), how a changing region grows over the static text of its line (``_whole_lines``,
+``_contains``) and whether it counts the frames (``_may_count_frames``). Boxes are decided by the real
+classifier; the cines are real text drawn with DejaVu Sans and read by real Tesseract.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from phiphantom.core.ocr import CachingOCR, TesseractBackend
+from phiphantom.deid.pixels.classify import FRAME_COUNTER, Classifier, Decision, HeaderValues
+from phiphantom.deid.pixels.detect import (
+    TextBox,
+    detect_text,
+    in_phrases,
+    over_image,
+    propagate,
+    same_phrase,
+    with_layout,
+)
+from phiphantom.synth.fonts import load_font
+
+BALANCED = Classifier(HeaderValues(), "balanced")
+KEPT = Decision(False, "kept", "text", 0.45)
+GONE = Decision(True, "regex:date", "date", 1.0)
+
+
+def box(x0: int, y0: int, x1: int, y1: int, decision: Decision = KEPT, frames: tuple[int, int] = (0, 1),
+        text: str = "Qxzv") -> TextBox:
+    return TextBox(x0, y0, x1, y1, frames[0], frames[1], decision, text)
+
+
+# ---- same_phrase ----------------------------------------------------------------------------------
+
+
+def test_boxes_on_frames_that_do_not_meet_are_no_phrase():
+    a = box(0, 10, 40, 22, frames=(0, 5))
+    after, meeting = box(44, 10, 80, 22, frames=(5, 9)), box(44, 10, 80, 22, frames=(4, 9))
+    assert not same_phrase(a, after) and not same_phrase(after, a)
+    assert same_phrase(a, meeting) and same_phrase(meeting, a)
+
+
+def test_boxes_on_one_line_overlap_by_half_the_smaller_height():
+    a = box(0, 10, 40, 22)  # 12 high
+    assert same_phrase(a, box(44, 16, 80, 28)) and same_phrase(box(44, 16, 80, 28), a)   # 6 rows: half
+    assert not same_phrase(a, box(44, 17, 80, 29)) and not same_phrase(box(44, 4, 80, 9), a)
+    assert same_phrase(a, box(44, 4, 80, 16))            # above, 6 rows shared
+    assert same_phrase(box(44, 12, 80, 18), a)           # a smaller box inside the line's rows
+
+
+@pytest.mark.parametrize(("x0", "gap_heights", "same"), [
+    (64, 2.0, True), (65, 2.0, False),   # 24 pixels = 2 heights of 12
+    (76, 3.0, True), (77, 3.0, False),
+    (20, 2.0, True),                     # overlapping columns
+])
+def test_boxes_are_one_phrase_up_to_a_gap_of_so_many_heights(x0, gap_heights, same):
+    a = box(0, 10, 40, 22)
+    assert same_phrase(a, box(x0, 10, x0 + 30, 22), gap_heights) is same
+    assert same_phrase(box(x0, 10, x0 + 30, 22), a, gap_heights) is same
+
+
+def test_the_gap_is_measured_in_heights_of_the_taller_box():
+    a, tall = box(0, 10, 40, 22), box(80, 6, 120, 26)  # 12 and 20 high: up to 40 pixels apart
+    assert same_phrase(a, tall) and same_phrase(tall, a)
+    assert not same_phrase(a, box(81, 6, 120, 26)) and not same_phrase(box(81, 6, 120, 26), a)
+
+
+def test_the_default_gap_is_two_heights():
+    assert same_phrase(box(0, 10, 40, 22), box(64, 10, 90, 22))
+    assert not same_phrase(box(0, 10, 40, 22), box(65, 10, 90, 22))
+
+
+# ---- propagate ------------------------------------------------------------------------------------
+
+
+def test_text_beside_redacted_text_is_redacted_for_its_context():
+    boxes = [box(0, 10, 40, 22, GONE), box(50, 10, 80, 22, Decision(False, "allowlist", "clinical", -0.5)),
+             box(200, 10, 240, 22)]
+    out = propagate(list(boxes))
+    assert out[0] is boxes[0] and out[2] is boxes[2]
+    assert out[1] == TextBox(50, 10, 80, 22, 0, 1, Decision(True, "context", "clinical"), "Qxzv")
+
+
+def test_redaction_spreads_along_a_chain_whatever_the_order_of_the_boxes():
+    chain = [box(120, 10, 150, 22), box(60, 10, 110, 22), box(0, 10, 40, 22, GONE)]  # each 10-20 px from the next
+    out = propagate(list(chain))
+    assert all(b.decision.redact for b in out)
+    assert [b.decision.reason for b in out] == ["context", "context", "regex:date"]
+
+
+def test_nothing_spreads_to_text_on_other_frames_lines_or_far_away():
+    boxes = [box(0, 10, 40, 22, GONE, frames=(0, 5)), box(50, 10, 80, 22, frames=(5, 9)),
+             box(0, 40, 40, 52), box(100, 10, 130, 22)]
+    assert propagate(list(boxes)) == boxes
+
+
+@pytest.mark.parametrize(("line", "y0", "y1", "goes"), [
+    ((10, 22), 10, 22, True),    # the line's height and rows
+    ((10, 22), 8, 24, True),     # 16 high: 1.33 times the line, its 12 rows shared (0.75 of 16)
+    ((10, 22), 10, 27, False),   # 17 high: 1.42 times
+    ((10, 20), 8, 22, True),     # 14 high on a 10-high line: exactly 1.4 times
+    ((10, 22), 6, 26, False),    # 20 high
+    ((10, 22), 12, 21, True),    # 9 high: 0.75 times
+    ((10, 22), 13, 20, False),   # 7 high: 0.58 times
+    ((10, 22), 13, 25, True),    # the line's height, 9 of its 12 rows shared (0.75)
+    ((10, 22), 14, 26, False),   # 8 of 12 shared (0.67): on the line for same_phrase, not for a stroke
+    ((10, 30), 12, 26, True),    # 14 high on a 20-high line: exactly 0.7 times, 14 rows shared
+])
+def test_a_stroke_the_text_mode_left_as_image_goes_with_a_line_only_of_its_height(line, y0, y1, goes):
+    stroke = Decision(False, "kept", "not-read")
+    out = propagate([box(0, line[0], 40, line[1], GONE), box(44, y0, 52, y1, stroke, text="")])
+    assert out[1].decision.redact is goes
+    assert propagate([box(0, 10, 40, 22, GONE), box(44, 14, 52, 26)])[1].decision.redact  # text: same_phrase
+
+
+# ---- in_phrases -----------------------------------------------------------------------------------
+
+
+def phrase(words: list[str], classifier: Classifier = BALANCED, y0: int = 10, gap: int = 6) -> list[TextBox]:
+    """Words as OCR boxes 8 px a letter, 12 high, ``gap`` pixels apart, each decided alone."""
+    boxes, x = [], 10
+    for word in words:
+        width = 8 * len(word)
+        boxes.append(TextBox(x, y0, x + width, y0 + 12, 0, 1, classifier.decide(word, width, 12), word))
+        x += width + gap
+    return boxes
+
+
+def test_words_of_a_phrase_are_decided_with_the_phrase_evidence_cut_to_their_characters():
+    boxes = phrase(["Qxzv", "12", "MAR", "1961"])
+    assert [b.decision.redact for b in boxes] == [False, False, True, True]  # "12" alone: a scale number
+    out = in_phrases(boxes, [90.0] * 4, BALANCED)
+    assert out[0] is boxes[0]  # no evidence of the phrase on "Qxzv": not decided again
+    assert [b.decision.reason for b in out[1:]] == ["regex:date"] * 3
+    assert [b.decision.score for b in out[1:]] == [1.0] * 3
+
+
+def test_a_name_pair_split_over_two_boxes_is_a_name_on_both():
+    out = in_phrases(phrase(["John", "Smith"]), [90.0, 90.0], BALANCED)
+    assert [(b.decision.reason, b.decision.score) for b in out] == [("name", 0.85), ("name", 0.85)]
+
+
+def test_the_phrase_text_is_the_boxes_text_with_whitespace_made_single_spaces():
+    boxes = phrase(["John", "Smith"])
+    boxes = [TextBox(b.x0, b.y0, b.x1, b.y1, 0, 1, b.decision, f"  {b.text} \n") for b in boxes]
+    out = in_phrases(boxes, [90.0, 90.0], BALANCED)
+    assert [b.decision.score for b in out] == [0.85, 0.85]
+
+
+def test_boxes_too_far_apart_on_another_line_or_alone_are_no_phrase():
+    far = phrase(["John", "Smith"], gap=3 * 12 + 1)
+    assert in_phrases(far, [90.0, 90.0], BALANCED) == far
+    near = phrase(["John", "Smith"], gap=3 * 12)  # three heights: still one phrase for evidence
+    assert in_phrases(near, [90.0, 90.0], BALANCED)[1].decision.score == 0.85
+    lines = phrase(["John"]) + phrase(["Smith"], y0=40)
+    assert in_phrases(lines, [90.0, 90.0], BALANCED) == lines
+    alone = phrase(["Smith"])
+    assert in_phrases(alone, [90.0], BALANCED) == alone
+
+
+def test_a_box_without_letters_or_digits_neither_joins_nor_makes_a_phrase():
+    boxes = phrase(["John", "|", "Smith"])
+    out = in_phrases(boxes, [90.0] * 3, BALANCED)
+    assert out[1] is boxes[1] and [out[0].decision.score, out[2].decision.score] == [0.85, 0.85]
+    pair = phrase(["Smith", "|"])
+    assert in_phrases(pair, [90.0, 90.0], BALANCED) == pair
+
+
+def test_phrases_are_read_left_to_right_whatever_the_order_of_the_boxes():
+    out = in_phrases(list(reversed(phrase(["John", "Smith"]))), [90.0, 90.0], BALANCED)
+    assert [b.text for b in out] == ["Smith", "John"] and [b.decision.score for b in out] == [0.85, 0.85]
+
+
+def test_a_changing_region_showing_its_frame_number_in_two_boxes_is_a_counter():
+    counter = Classifier(HeaderValues(), "balanced", frames=40, changing=True)
+    boxes = phrase(["IMG", "12"], counter)
+    out = in_phrases(boxes, [90.0, 90.0], counter, frame=11)
+    assert [b.decision for b in out] == [FRAME_COUNTER, FRAME_COUNTER]
+    static = in_phrases(boxes, [90.0, 90.0], counter)
+    assert FRAME_COUNTER not in [b.decision for b in static]
+
+
+# ---- with_layout ----------------------------------------------------------------------------------
+
+
+def test_a_value_beside_a_field_label_is_redacted_by_layout():
+    boxes = phrase(["Name:", "Qxzv", "Wrtl"], Classifier(HeaderValues(), "balanced"))
+    assert [b.decision.redact for b in boxes] == [True, False, False]
+    out = with_layout(boxes, BALANCED, 400, 300)
+    assert out[0] is boxes[0]
+    assert [b.decision.text_kind for b in out[1:]] == ["layout", "layout"]
+    assert all(b.decision.redact and b.decision.reason.startswith("layout:") for b in out[1:])
+
+
+def test_one_box_gets_no_layout_evidence_and_a_variant_without_layout_none_either():
+    one = phrase(["Qxzv"])
+    assert with_layout(one, BALANCED, 400, 300) is one
+    boxes = phrase(["Name:", "Qxzv"])
+    assert with_layout(boxes, BALANCED.variant(layout=False), 400, 300) == boxes
+
+
+# ---- over_image -----------------------------------------------------------------------------------
+
+
+def test_a_changing_region_on_five_percent_of_image_is_speckle():
+    image = np.zeros((50, 100), dtype=bool)
+    assert not over_image(None, (0, 0, 100, 50))
+    assert not over_image(image, (0, 0, 20, 10))
+    image[0, 0:9] = True          # 9 of the region's 200 pixels: 4.5 %
+    assert not over_image(image, (0, 0, 20, 10))
+    image[0, 9] = True            # 10 of 200: 5 %
+    assert over_image(image, (0, 0, 20, 10))
+    assert not over_image(image, (10, 0, 30, 10)) and not over_image(image, (0, 1, 20, 11))
+
+
+# ---- changing regions: _whole_lines, _contains, _may_count_frames (detect_text on cines) -----------
+
+
+def clip(texts: list[str], width: int = 240) -> np.ndarray:
+    """A black (T, 50, width) clip showing ``texts[t]`` on frame t (DejaVu Sans 15 px, grey 230)."""
+    font = load_font("DejaVuSans", 15)
+    view = np.zeros((len(texts), 50, width), dtype=np.uint8)
+    for t, text in enumerate(texts):
+        canvas = Image.new("L", (width, 50), 0)
+        ImageDraw.Draw(canvas).text((20, 15), text, fill=230, font=font)
+        view[t] = np.asarray(canvas)
+    return view
+
+
+def detect(view: np.ndarray, policy: str = "strict") -> list[TextBox]:
+    search = np.ones(view.shape[1:], dtype=bool)
+    classifier = Classifier(HeaderValues(), policy, frames=view.shape[0])
+    return detect_text(view, search, classifier, CachingOCR(TesseractBackend()))
+
+
+def test_a_clock_is_read_whole_with_the_static_digits_of_its_line():
+    """Only the seconds change; the region grows over the static "10:23:" and every state reads as a time:
+    one box over the whole clock, on every frame."""
+    view = clip([f"10:23:0{t}" for t in range(6)])
+    boxes = detect(view)
+    ink = np.flatnonzero(view.max(axis=(0, 1)) > 0)
+    assert len(boxes) == 1
+    (b,) = boxes
+    assert b.decision.redact and (b.frame_start, b.frame_end) == (0, 6)
+    assert b.x0 <= ink[0] and b.x1 >= ink[-1] + 1
+
+
+def test_static_text_beside_a_clock_on_another_line_stays_a_box_of_its_own():
+    font = load_font("DejaVuSans", 15)
+    view = clip([f"10:23:0{t}" for t in range(6)])
+    for t in range(6):
+        canvas = Image.fromarray(view[t])
+        ImageDraw.Draw(canvas).text((20, 32), "Qxzv", fill=230, font=font)
+        view[t] = np.asarray(canvas)
+    boxes = detect(view, "balanced")
+    assert len(boxes) == 2 and {(b.frame_start, b.frame_end) for b in boxes} == {(0, 6)}
+
+
+def test_a_counter_read_as_its_frame_number_keeps_its_frames_under_strict():
+    boxes = detect(clip([f"Bild {t + 1}" for t in range(8)]))
+    assert not any(b.decision.redact for b in boxes)
+
+
+def test_a_region_read_as_its_frame_number_on_too_few_states_goes_whole_under_strict():
+    """Two of eight states read as their frame number: less than half, so under strict the unexplained
+    states take the region on every frame."""
+    texts = [str(t + 1) if t in (2, 5) else "Qxzv wrtl" for t in range(8)]
+    boxes = detect(clip(texts))
+    covered = np.zeros(8, dtype=bool)
+    for b in boxes:
+        if b.decision.redact:
+            covered[b.frame_start:b.frame_end] = True
+    assert covered.all()

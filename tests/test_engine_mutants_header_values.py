@@ -10,6 +10,8 @@ the longest that does not, one edit either side of 0.8. One line is drawn and re
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
@@ -60,15 +62,19 @@ def header() -> Dataset:
     ds.DeviceSerialNumber = "SN-1234"
     other = Dataset()
     other.PatientID = "OP-5678"
-    short = Dataset()
+    short, three = Dataset(), Dataset()
     short.PatientID = "Q9"
-    ds.OtherPatientIDsSequence = Sequence([other, short])
+    three.PatientID = "R-123"
+    ds.OtherPatientIDsSequence = Sequence([other, short, three])
     ds.InstitutionName = "St Mary Hospital, Leeds"
+    ds.InstitutionAddress = "12 Elm Road, York"
     ds.PatientBirthDate = "19560312"
     ds.StudyDate = "20160622"
     ds.SeriesDate = "20160622"
     ds.StudyTime = "093015.123"
-    ds.SeriesTime = "12"
+    with warnings.catch_warnings():  # three digits: no valid TM, as in some files; pydicom warns and keeps it
+        warnings.simplefilter("ignore", UserWarning)
+        ds.SeriesTime = "123"
     ds.ContentTime = "1745"
     return ds
 
@@ -78,7 +84,7 @@ def test_full_values_are_the_names_ids_and_places_as_written():
     assert hv.full == {
         "PatientName": ["Müller^Jo^A"], "ReferringPhysicianName": ["Smith^J^^42"], "PatientID": ["AB-12345"],
         "AccessionNumber": ["A123"], "StudyID": ["42"], "DeviceSerialNumber": ["SN-1234"],
-        "InstitutionName": ["St Mary Hospital, Leeds"],
+        "InstitutionName": ["St Mary Hospital, Leeds"], "InstitutionAddress": ["12 Elm Road, York"],
     }
 
 
@@ -90,8 +96,9 @@ def test_words_are_name_parts_ids_places_and_written_dates():
         "MULLER": "PatientName", "JO": "PatientName",  # "A": one letter, left out
         "SMITH": "ReferringPhysicianName",  # "J" one letter, "42" digits: left out
         "AB12345": "PatientID", "A123": "AccessionNumber", "SN1234": "DeviceSerialNumber",  # "42": too short
-        "OP5678": "OtherPatientIDs", "Q9": "OtherPatientIDs",
+        "OP5678": "OtherPatientIDs", "Q9": "OtherPatientIDs", "R123": "OtherPatientIDs",  # no length rule
         "MARY": "InstitutionName", "HOSPITAL": "InstitutionName", "LEEDS": "InstitutionName",  # "St": too short
+        "ROAD": "InstitutionAddress", "YORK": "InstitutionAddress",  # "12", "Elm": too short
     }
     expected |= dict.fromkeys(birth, "PatientBirthDate") | dict.fromkeys(study, "SeriesDate")  # the last date wins
     assert hv.words == expected
@@ -101,7 +108,7 @@ def test_digits_are_ids_of_four_digits_or_more_dates_and_times_to_the_minute():
     hv = HeaderValues.from_dataset(header())
     expected = {
         "12345": "PatientID", "1234": "DeviceSerialNumber", "5678": "OtherPatientIDs",  # "123", "42", "9": too few
-        "093015": "StudyTime", "0930": "StudyTime", "1745": "ContentTime",  # SeriesTime "12": too few
+        "093015": "StudyTime", "0930": "StudyTime", "1745": "ContentTime",  # SeriesTime "123": too few
     }
     expected |= dict.fromkeys({"19560312", "03121956", "12031956", "121956"}, "PatientBirthDate")
     expected |= dict.fromkeys({"20160622", "06222016", "22062016", "222016"}, "SeriesDate")

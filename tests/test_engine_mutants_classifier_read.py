@@ -253,6 +253,7 @@ def test_a_frame_counter_is_recognised_in_the_text_mode_too():
     ("3/32", 40, True),
     ("3/31", 40, False),    # a day of the month
     ("3/400", 40, False),   # another length
+    ("3/48", 100, False),   # shorter than the count
     ("3/%", 40, True),      # garbage of at most the count's length
     ("3/%%", 40, True),
     ("3/%%%", 40, False),

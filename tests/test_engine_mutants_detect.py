@@ -54,6 +54,7 @@ def test_boxes_on_one_line_overlap_by_half_the_smaller_height():
     assert not same_phrase(a, box(44, 17, 80, 29)) and not same_phrase(box(44, 4, 80, 9), a)
     assert same_phrase(a, box(44, 4, 80, 16))            # above, 6 rows shared
     assert same_phrase(box(44, 12, 80, 18), a)           # a smaller box inside the line's rows
+    assert same_phrase(a, box(44, 12, 80, 16)) and same_phrase(box(44, 12, 80, 16), a)  # 4 high: half of the smaller
 
 
 @pytest.mark.parametrize(("x0", "gap_heights", "same"), [
@@ -94,6 +95,12 @@ def test_redaction_spreads_along_a_chain_whatever_the_order_of_the_boxes():
     out = propagate(list(chain))
     assert all(b.decision.redact for b in out)
     assert [b.decision.reason for b in out] == ["context", "context", "regex:date"]
+
+
+def test_clinical_text_of_another_height_beside_redacted_text_goes_with_it():
+    """Only a stroke the text mode left as image must have the line's height; read text needs only same_phrase."""
+    tall = box(44, 6, 80, 26, Decision(False, "allowlist", "clinical", -0.5))  # 20 high beside a 12-high line
+    assert propagate([box(0, 10, 40, 22, GONE), tall])[1].decision == Decision(True, "context", "clinical")
 
 
 def test_nothing_spreads_to_text_on_other_frames_lines_or_far_away():
@@ -219,6 +226,8 @@ def test_a_changing_region_on_five_percent_of_image_is_speckle():
     image[0, 9] = True            # 10 of 200: 5 %
     assert over_image(image, (0, 0, 20, 10))
     assert not over_image(image, (10, 0, 30, 10)) and not over_image(image, (0, 1, 20, 11))
+    image[1, 0:10] = True         # 20 of 200
+    assert over_image(image, (0, 0, 20, 10))
 
 
 # ---- changing regions: _whole_lines, _contains, _may_count_frames (detect_text on cines) -----------
@@ -279,3 +288,36 @@ def test_a_region_read_as_its_frame_number_on_too_few_states_goes_whole_under_st
         if b.decision.redact:
             covered[b.frame_start:b.frame_end] = True
     assert covered.all()
+
+
+def covered(boxes: list[TextBox], frames: int) -> list[int]:
+    """The frames on which anything is redacted."""
+    on = np.zeros(frames, dtype=bool)
+    for b in boxes:
+        if b.decision.redact:
+            on[b.frame_start:b.frame_end] = True
+    return np.flatnonzero(on).tolist()
+
+
+@pytest.mark.parametrize(("counted", "redacted"), [
+    ((0, 1, 2, 4, 5, 6, 7), [3]),          # one state misread: redacted on its own frame
+    ((1, 3, 5, 7), [0, 2, 4, 6]),          # exactly half the states read as their frame number: a counter
+    ((1, 3, 5), list(range(8))),            # fewer: the region goes whole
+])
+def test_under_strict_a_region_counts_the_frames_when_half_its_states_show_their_number(counted, redacted):
+    texts = [f"Bild {t + 1}" if t in counted else "Qxzv wrtl" for t in range(8)]
+    assert covered(detect(clip(texts)), 8) == redacted
+
+
+def test_the_static_part_of_a_counter_is_read_with_each_state_not_on_its_own():
+    boxes = detect(clip([f"{t + 1}/8" for t in range(8)]))
+    assert [(b.frame_start, b.frame_end) for b in boxes] == [(t, t + 1) for t in range(8)]
+    assert all(b.decision == FRAME_COUNTER for b in boxes)
+
+
+def test_two_changing_parts_of_one_line_grown_over_its_static_text_are_one_region():
+    view = clip([f"{t} Qxzvwrtl {t}" for t in range(6)])
+    boxes = detect(view)
+    ink = np.flatnonzero(view.max(axis=(0, 1)) > 0)
+    assert len(boxes) == 1 and boxes[0].decision.redact
+    assert boxes[0].x0 <= ink[0] and boxes[0].x1 >= ink[-1] + 1 and (boxes[0].frame_start, boxes[0].frame_end) == (0, 6)

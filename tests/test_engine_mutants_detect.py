@@ -150,6 +150,25 @@ def test_words_of_a_phrase_are_decided_with_the_phrase_evidence_cut_to_their_cha
     assert [b.decision.score for b in out[1:]] == [1.0] * 3
 
 
+@pytest.mark.parametrize(("words", "scores"), [
+    (["DR", "73"], [-0.6, -0.6]),                  # a parameter and its value over both boxes: wholly clinical
+    (["Depth", "16", "cm"], [-0.6, -0.6, -0.6]),
+    (["Qxzv", "73", "dB"], [-0.3, -0.54, -0.54]),  # a shape on the first (-0.5), a unit on the value (-0.9)
+])
+def test_clinical_evidence_of_the_phrase_covers_exactly_each_box_characters(words, scores):
+    """-0.6 times the weighted clinical share of each box's own characters: a span cut one character
+    short or long on any box would change its share."""
+    out = in_phrases(phrase(words), [90.0] * len(words), BALANCED)
+    assert [b.decision.score for b in out] == pytest.approx(scores)
+    assert all(b.decision.reason == "allowlist" for b in out)
+
+
+def test_a_box_beside_a_phrase_piece_that_does_not_reach_it_keeps_its_decision():
+    before, after = phrase(["Qxzv", "Gain", "52"]), phrase(["Gain", "52", "Qxzv"])
+    assert in_phrases(before, [90.0] * 3, BALANCED)[0] is before[0]
+    assert in_phrases(after, [90.0] * 3, BALANCED)[2] is after[2]
+
+
 def test_a_name_pair_split_over_two_boxes_is_a_name_on_both():
     out = in_phrases(phrase(["John", "Smith"]), [90.0, 90.0], BALANCED)
     assert [(b.decision.reason, b.decision.score) for b in out] == [("name", 0.85), ("name", 0.85)]

@@ -44,11 +44,21 @@ def test_clinical_share_is_weighted_and_each_character_takes_its_strongest_piece
     assert s.score == pytest.approx(-0.6 * 0.75) and s.top is None and s.phi == 0.0
 
 
-def test_a_phi_piece_is_discounted_by_the_strongest_clinical_weight_on_its_span():
+def test_a_phi_piece_is_discounted_by_the_mean_clinical_weight_on_its_letters():
     ev = [Evidence("name", 0.9, 0, 4), Evidence("anatomy", -0.25, 0, 2), Evidence("anatomy", -0.5, 2, 4)]
     s = score_line(NOWORD, ev)
-    assert s.phi == pytest.approx(0.9 - 0.8 * 0.5) and s.score == pytest.approx(0.5)
+    assert s.phi == pytest.approx(0.9 - 0.8 * 0.375) and s.score == pytest.approx(0.6)
     assert s.top == ev[0] and s.unexplained == 0.0 and s.clinical == pytest.approx(0.375)
+
+
+def test_a_phi_piece_partly_covered_by_clinical_evidence_loses_only_that_share():
+    # "Qxzv wrtl": a name run over both words, a parameter over the second (4 of its 8 letters; the space
+    # between them counts for nothing)
+    ev = [Evidence("name", 0.85, 0, 9), Evidence("parameter", -1.0, 5, 9)]
+    s = score_line(TWO, ev)
+    assert s.phi == pytest.approx(0.85 - 0.8 * 0.5) and s.top == ev[0]
+    whole = score_line(TWO, [Evidence("name", 0.85, 0, 9), Evidence("parameter", -1.0, 0, 9)])
+    assert whole.phi == pytest.approx(0.85 - 0.8) and whole.top == ev[0]
 
 
 def test_clinical_evidence_elsewhere_on_the_line_does_not_discount():

@@ -154,3 +154,23 @@ def test_an_age_in_ev_or_yas_run_together_with_the_sex_initial(text):
 @pytest.mark.parametrize("text", ["seven", "SEVEN", "level", "MEVN", "ZEVE"])
 def test_words_with_ev_inside_are_no_glued_age(text):
     assert not any(e.source == "phi-grammar:age-unit-sex-glued" for e in BALANCED.evidence(text))
+
+
+@pytest.mark.parametrize("text", ["Fi42", "F|42", "M!48", "(Fi42)", "DOE, JANE Mi48"])
+def test_a_sex_and_age_with_the_slash_misread(text):
+    # "F/42" at small sizes: OCR reads the slash as i, | or !
+    decision = BALANCED.decide(text)
+    assert decision.redact and decision.reason in ("regex:sex", "regex:age", "name")
+
+
+@pytest.mark.parametrize("text", ["Fl42", "F142", "Fi4.2", "F|42%", "Mi 4.2", "FL 42", "Mi42cm"])
+def test_other_letters_or_values_after_a_sex_letter_are_no_misread_slash(text):
+    # "FL 42" is a femur length; a decimal, a percentage or a unit is a value, not an age
+    assert not any(e.source.endswith("age-misread") and text[e.start:e.end].isdigit()
+                   for e in Classifier.text_evidence(text))
+
+
+@pytest.mark.parametrize("text", ["F) 94", "M) 48", "(F) 94"])
+def test_a_sex_letter_with_one_bracket_before_an_age(text):
+    decision = BALANCED.decide(text)
+    assert decision.redact and decision.reason == "regex:sex"

@@ -6,7 +6,9 @@ recall-versus-clinical-text curve (docs/deid.md shows the curve) instead of two 
 
 * **PHI evidence** counts by its strongest piece, less the clinical evidence found on the *same*
   characters (``Long`` may be a surname or a probe orientation; a date elsewhere on the line is not
-  weakened by ``Gain 52`` beside it): ``phi = max(w_phi - OVERLAP_DISCOUNT * |w_clinical on its span|)``.
+  weakened by ``Gain 52`` beside it): ``phi = max(w_phi - OVERLAP_DISCOUNT * mean |w_clinical|)``, the
+  mean over the piece's letters and digits (0 where no clinical evidence lies): a name run that OCR read
+  on into a parameter ("DOE JANE Gain 52") loses the share of the parameter, not its whole weight.
   A value of the file's own header is never discounted (``UNDISCOUNTED``), and evidence from a token's
   form alone (:data:`~.evidence.SHAPE_KIND`: "TVI", "4C") discounts nothing: "LEE" in capitals is an
   abbreviation by its form and a name by the name lists.
@@ -77,8 +79,8 @@ def score_line(text: str, evidence: Sequence[Evidence]) -> LineScore:
     for ev in evidence:
         if ev.weight <= 0:
             continue
-        span = range(ev.start, min(ev.end, n))
-        against = 0.0 if ev.kind in UNDISCOUNTED else max((discount_at[i] for i in span), default=0.0)
+        span = [i for i in range(ev.start, min(ev.end, n)) if text[i].isalnum()] or range(ev.start, min(ev.end, n))
+        against = 0.0 if ev.kind in UNDISCOUNTED or not span else sum(discount_at[i] for i in span) / len(span)
         value = ev.weight - OVERLAP_DISCOUNT * against
         if value > best_value:
             best, best_value = ev, value

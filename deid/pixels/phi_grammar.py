@@ -117,10 +117,14 @@ _SEX_WORD = re.compile(r"(?<![a-z])(?P<w>" + _alternation(SEX_WORDS) + r")(?![a-
 #: a whole number that may be an age right before or after a sex letter ("45 F", "M/67"), not a value with
 #: a decimal or a unit ("F 3.5 MHz", "V 45 cm/s", "W 2.5 cm")
 _AGE_NUMBER_BEFORE = re.compile(r"(?<![0-9.,])\d{1,3}\s?[yYjJ]?(?:[\s/,]|,\s)?$")
-_AGE_NUMBER_AFTER = re.compile(r"(?:[\s/,]|[,/]\s)?\d{1,3}(?![0-9]|[.,]\d)(?:\s?[yYjJ](?![A-Za-z]))?(?!\s?[A-Za-z%°/])")
+_AGE_NUMBER_AFTER = re.compile(r"\)?(?:[\s/,]|[,/]\s)?\d{1,3}(?![0-9]|[.,]\d)"  # ")": "F) 94", one bracket read
+                               r"(?:\s?[yYjJ](?![A-Za-z]))?(?!\s?[A-Za-z%°/])")
 #: a number and a word before a sex letter ("38 yrs, M"; the word is checked to be an age unit, or one OCR
 #: misread of a year unit of three or more letters: "38 yIS, M")
 _AGE_WORD_BEFORE = re.compile(r"(?<![0-9.,])(?P<n>\d{1,3})\s?(?P<w>[A-Za-z]{2,6})\.?(?:[\s/,]|,\s)?$")
+#: a sex letter and an age with the slash between them misread ("Fi42", "F|42", "M!48" for "F/42", "M/48"), as
+#: a token of its own; not "l" or "1" ("FL42" is a femur length, "F142" no age)
+_SEX_SLASH_MISREAD_AGE = re.compile(r"(?<![^\s(,;])(?P<sex>[MF])[|!i](?P<age>\d{1,3})(?![0-9A-Za-z%°/]|[.,]\d)")
 #: a sex letter, then an age in "a" (anni, años, anos, ans): "F, 74 A", "M/38a" (the mirror of _AGE_A_SEX)
 _SEX_AGE_A = re.compile(r"(?<![^\s(,;/])(?P<sex>[MFWHV])\)?[\s,/;:]{0,3}(?P<age>\d{1,3}\s?[aA]\.?)(?![A-Za-z0-9])")
 _SEX_LETTER = re.compile(r"(?<![^\s(,;/])[MFWHV](?![^\s),;/])")  # over the original text: upper case only
@@ -387,6 +391,10 @@ def _misread_ages(line: _Line) -> Iterator[Evidence]:
         weight = 0.9 if age.isdigit() else 0.6
         yield _ev("age", weight, m.start("age"), m.start("sex"), "age-unit-sex-glued")
         yield _ev("sex", weight, m.start("sex"), m.end("sex"), "sex-after-age")
+    for m in _scan(_SEX_SLASH_MISREAD_AGE, line.text, any(ch in line.text for ch in "|!i")):
+        if int(m["age"]) <= 130:
+            yield _ev("sex", 0.6, m.start("sex"), m.end("sex"), "sex-before-age")
+            yield _ev("age", 0.6, m.start("age"), m.end("age"), "age-misread")
     for m in _scan(_MISREAD_AGE_SEX, line.v, "y" in line.v or "j" in line.v):
         age, read = m["age"], line.text[m.start("age"):m.end("age")]
         if age.isdigit() or read.islower() or int(age.translate(_MISREAD_DIGITS)) > 130:

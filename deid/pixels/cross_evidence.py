@@ -3,8 +3,9 @@ found on a line, combined (:func:`combined`, used by :meth:`.classify.Classifier
 
 * A lone sex letter ("F", weak on its own: a mode, a scale mark) right beside a name ("SMITH JOHN F",
   "F, Anna Berg") is the patient's sex: the grammar knows no names, the name lists no sexes.
-* A line of two or three capitalised words that nothing else explains ("Olusegun Obasanjo", "N'Diaye
-  Awa") is a name no list holds, at the ``balanced`` threshold.
+* A line of two or three capitalised words that nothing but the name lists explains ("Olusegun
+  Obasanjo", "N'Diaye Awa", "Kwame Mensah") is a name no list holds whole, at the ``balanced`` threshold
+  (in capitals it is not: foreign clinical wording in capitals, "BAL LEBENY", is as common).
 """
 
 from __future__ import annotations
@@ -31,15 +32,17 @@ def combined(text: str, found: list[Evidence]) -> list[Evidence]:
 
 
 def _title_case_names(text: str, found: list[Evidence]) -> list[Evidence]:
-    """Name evidence for a line of two or three capitalised words that nothing else explains ("Olusegun
-    Obasanjo", "N'Diaye Awa", "Tran Thi Lan"): how a name no list holds is printed. Not when any word has
-    other evidence (a clinical term, a date, a known name: those recognisers decide), holds a digit or is
-    shorter than three letters."""
+    """Name evidence for a line of two or three capitalised words that nothing else explains, or only the
+    name lists ("Olusegun Obasanjo", "N'Diaye Awa", "Tran Thi Lan", "Kwame Mensah", whose surname alone is
+    a rare one): how a name no list holds is printed. Not when any word has evidence other than a name's
+    (a clinical term, a date: those recognisers decide), holds a digit or is shorter than three letters.
+    Words in capitals are left out: measured on a development pack with Hungarian wording ("BAL LEBENY",
+    "KISMEDENCE") they took four clinical lines under ``balanced`` and found no name."""
     words = list(re.finditer(r"\S+", text))
     if not 2 <= len(words) <= 3 or not all(_TITLE_WORD.fullmatch(w.group()) for w in words):
         return []
-    if any(e.start < words[-1].end() and e.end > words[0].start() for e in found):
-        return []
+    if any(e.kind != "name" and e.start < words[-1].end() and e.end > words[0].start() for e in found):
+        return []  # a word some other recogniser explains (name evidence on a word agrees: "KWAME MENSAH")
     return [Evidence("name", TITLE_CASE_NAME_WEIGHT, words[0].start(), words[-1].end(), "names:title-case-line")]
 
 

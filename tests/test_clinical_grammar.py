@@ -20,6 +20,7 @@ import pytest
 
 from phiphantom.core.ocr import get_backend
 from phiphantom.deid.pixels import clinical_terms
+from phiphantom.deid.pixels.classify import Classifier, HeaderValues
 from phiphantom.deid.pixels.clinical_grammar import clinical_evidence, clinical_words
 from phiphantom.deid.pixels.evidence import CLINICAL_KINDS, Evidence, covered
 
@@ -662,3 +663,15 @@ def test_the_grammar_rests_on_nothing_of_the_generator() -> None:
 def test_a_missing_list_is_a_clear_error() -> None:
     with pytest.raises(clinical_terms.ClinicalVocabularyError, match="no-such-list.txt"):
         clinical_terms.read_list("no-such-list.txt")
+
+
+@pytest.mark.parametrize("text", ["Mapa de grises 3", "Ligne de base", "Volumen de muestra 2 mm",
+                                  "Filtro de pared 50 Hz"])
+def test_a_name_particle_inside_a_known_phrase_is_the_phrases(text):
+    # "de" is blocked as a name particle ("Maria de la Cruz"); inside a clinical phrase it is the phrase's
+    assert not Classifier(HeaderValues(), "strict").decide(text).redact
+
+
+@pytest.mark.parametrize("text", ["Maria de la Cruz", "Ana de Souza", "de Groot", "Jan van Dijk"])
+def test_name_particles_outside_a_clinical_phrase_stay_blocked(text):
+    assert Classifier(HeaderValues(), "balanced").decide(text).redact

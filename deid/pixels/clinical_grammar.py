@@ -106,6 +106,7 @@ class _Token:
     end: int
     text: str
     blocked: bool = False
+    particle: bool = False  # blocked as a name particle ("de", "van"): a known clinical phrase may hold it
 
 
 def _tokens(text: str) -> list[_Token]:
@@ -124,8 +125,8 @@ def _tokens(text: str) -> list[_Token]:
         for tok in out:
             tok.blocked = True
     for i, tok in enumerate(out):
-        if tok.text.lower() in NAME_PARTICLES and tok.text[1:].islower():
-            tok.blocked = True
+        if tok.text.lower() in NAME_PARTICLES and tok.text[1:].islower() and not tok.blocked:
+            tok.blocked = tok.particle = True
         # "Surname, Given": a word, a comma (OCR: a dot), a capitalised word that is no clinical term ("Lung, Anna")
         between = text[tok.end:out[i + 1].start] if i + 1 < len(out) else ""
         if ("," in between or "." in between) and out[i + 1].text[:1].isupper() and (
@@ -294,7 +295,8 @@ def _words(tokens: list[_Token]) -> list[tuple[int, int, Term]]:
     while i < len(tokens):
         hit = None
         for n in range(min(lex.longest + 1, len(tokens) - i), 0, -1):
-            if any(t.blocked for t in tokens[i:i + n]):
+            # a name particle inside a known phrase is the phrase's ("Mapa de grises", "Ligne de base")
+            if any(t.blocked and not (t.particle and 0 < k < n - 1) for k, t in enumerate(tokens[i:i + n])):
                 continue
             parts = [fold(t.text) for t in tokens[i:i + n]]
             term = lex.get(" ".join(parts)) if n > 1 else _lookup(tokens[i].text)
@@ -304,6 +306,9 @@ def _words(tokens: list[_Token]) -> list[tuple[int, int, Term]]:
                 hit = (i, n, term)
                 break
         if hit:
+            for t in tokens[hit[0]:hit[0] + hit[1]]:
+                if t.particle:
+                    t.blocked = t.particle = False
             found.append(hit)
             i += hit[1]
         else:

@@ -4,7 +4,8 @@ Some screens print the age as a bare number ("94") under or beside the birth dat
 in brackets of "(F) 94" at small sizes ("()94"). A bare number's only clinical reading is a scale tick,
 which used to keep the line whatever stood beside it. Layout evidence of a birth date, a PHI label or a
 patient block now makes it PHI; the banner's first line (weaker), counters and other clinical lines keep
-their place (issue 15).
+their place. A date the header names as the birth date is a birth-date line without a birth word
+(issue 15).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from phiphantom.deid.pixels.classify import Classifier, Decision, HeaderValues
+from phiphantom.deid.pixels.classify import BIRTH_DATE_KIND, Classifier, Decision, HeaderValues
 from phiphantom.deid.pixels.evidence import Evidence
+from phiphantom.deid.pixels.layout_evidence import Line, layout_evidence
 
 from .helpers import deid_pixels, display_luma, image, load_font, reread, save
 
@@ -84,3 +86,17 @@ def test_a_bare_number_away_from_any_phi_stays_end_to_end(tmp_path):
     tick = (slice(298, 318), slice(6, 30))
     assert (before[tick] > 128).any()
     assert np.array_equal(after[tick], before[tick])
+
+
+def test_the_headers_birth_date_is_a_birth_date_line_without_a_birth_word():
+    ds = image("QXVZ^ANNA", "TD192510", 1)
+    ds.PatientBirthDate = "19240702"
+    c = Classifier(HeaderValues.from_dataset(ds), "balanced")
+    assert BIRTH_DATE_KIND in c.decide("02/07/1924").phi_kinds
+    assert BIRTH_DATE_KIND not in c.decide("16/06/2029").phi_kinds  # another date: the grammar's, no birth
+    date = Line(9, 46, 53, 55, "02/07/1924", frozenset({"header", "date", BIRTH_DATE_KIND}), 1.0)
+    age = Line(9, 62, 25, 71, "83", frozenset(), -0.18)
+    found = layout_evidence([date, age], 640, 480)
+    assert [e.source for e in found[1]] == ["beside-birth-date"]
+    plain = Line(9, 46, 53, 55, "02/07/1924", frozenset({"header", "date"}), 1.0)
+    assert layout_evidence([plain, age], 640, 480)[1] == []  # a date without a birth word: no evidence

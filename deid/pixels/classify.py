@@ -70,6 +70,11 @@ BARE_NUMBER_FLOOR = -0.3
 _BARE_NUMBER = re.compile(r"[^\w]*\d{1,3}[^\w]*")
 
 
+#: The kind a line matching the header's birth date adds to its decision's ``phi_kinds`` (layout evidence:
+#: the lines beside a birth date are the patient's)
+BIRTH_DATE_KIND = "birth-date"
+
+
 #: The decision about a frame counter of this clip (``Classifier._counter``, ``Classifier.frame_number``)
 FRAME_COUNTER = Decision(False, "allowlist", "frame-counter", -1.0)
 
@@ -277,6 +282,8 @@ class Classifier:
 
     def _judge(self, line: LineScore, evidence: list[Evidence]) -> Decision:
         kinds = frozenset(e.kind for e in evidence if e.weight > 0)
+        if any(e.kind == "header" and e.source == "PatientBirthDate" for e in evidence):
+            kinds |= {BIRTH_DATE_KIND}  # the header says which date it is, even one the grammar cannot parse
         if line.score >= self.cut:
             if line.top is not None and line.score == line.phi:
                 return Decision(True, _reason(line.top), line.top.kind, line.score, kinds)

@@ -36,7 +36,8 @@ Rules (weights are on the scale of :mod:`.evidence`: 1.0 decisive alone, 0.3-0.7
     "JANE"), up to one that is a bare label, leans clinical or is a PHI line (own score >= 0.7) of its
     own; a value that is a PHI line is a whole field.
 ``beside-birth-date`` (0.7)
-    A *birth-date line* has PHI kind ``date`` and either a birth word (DOB, Birth, Born, Geb.,
+    A *birth-date line* is the file's own birth date (its header matched it: kind ``birth-date``), or
+    has PHI kind ``date`` and either a birth word (DOB, Birth, Born, Geb.,
     Geburtsdatum, né(e), naissance, DDN, nacimiento, F.Nac, nascita, nascimento, geboren, geboortedatum;
     O/0 confusions tolerated) on the line or on the bare label just left of / above it, or an ``age``
     beside the date on the line ("12/03/1961 (63Y)"). The lines on its row (nearest left, past its own
@@ -316,6 +317,8 @@ def _weak_target(line: Line) -> bool:
 
 def _is_birth_date(layout: _Layout, i: int) -> bool:
     line = layout.lines[i]
+    if "birth-date" in line.phi_kinds:
+        return True  # the file's own birth date (the header matched it: classify.BIRTH_DATE_KIND)
     if "date" not in line.phi_kinds:
         return False
     if "age" in line.phi_kinds or _BIRTH.search(line.text):

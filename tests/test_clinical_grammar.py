@@ -675,3 +675,31 @@ def test_a_name_particle_inside_a_known_phrase_is_the_phrases(text):
 @pytest.mark.parametrize("text", ["Maria de la Cruz", "Ana de Souza", "de Groot", "Jan van Dijk"])
 def test_name_particles_outside_a_clinical_phrase_stay_blocked(text):
     assert Classifier(HeaderValues(), "balanced").decide(text).redact
+
+
+@pytest.mark.parametrize("text", ["Areal7.87cm2", "VT120.2cm", "IR0.58", "Depthl6cm"])
+def test_a_glued_name_and_value_with_the_seam_misread(text):
+    # OCR lost the space and read the seam's letter for a digit or back: Area 17.87cm2, VTI 20.2cm
+    assert not Classifier(HeaderValues(), "strict").decide(text).redact
+
+
+@pytest.mark.parametrize("text", ["Carol12", "SMITHl2", "Pearl1.5cm", "Anna1"])
+def test_a_name_glued_to_a_number_is_no_parameter(text):
+    assert Classifier(HeaderValues(), "strict").decide(text).redact
+
+
+@pytest.mark.parametrize("text", ["E8C-RS", "M5Sc-D", "HFL50XP", "ICTxp", "L25xp"])
+def test_probe_names_of_more_vendors(text):
+    assert any(e.source == "clinical:probe" for e in clinical_evidence(text))
+    assert not Classifier(HeaderValues(), "strict").decide(text).redact
+
+
+@pytest.mark.parametrize("text", ["ALEXI", "MAXI", "Alexi"])
+def test_names_are_no_probe_shapes(text):
+    assert not any(e.source == "clinical:probe" for e in clinical_evidence(text))
+
+
+@pytest.mark.parametrize("text", ["IM 1.4", "ITM 0.5", "IR 0.73", "IP 1.2", "IM 0.4 ITM 0.4 Pot 55%"])
+def test_output_and_doppler_indices_as_romance_screens_abbreviate_them(text):
+    assert not Classifier(HeaderValues(), "strict").decide(text).redact
+    assert Classifier(HeaderValues(), "strict").decide("IR").redact  # two letters without a value: nothing

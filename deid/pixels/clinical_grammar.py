@@ -229,20 +229,39 @@ def _probe(word: str) -> float:
     return 0.0
 
 
+#: A glued name's last letter OCR read for the value's first digit, and back ("Areal7.87cm2": Area 17.87cm2;
+#: "VT120.2cm": VTI 20.2cm)
+_GLUE_SLIPS = {"l": "1", "I": "1", "O": "0", "o": "0"}
+_GLUE_SLIPS_BACK = {"1": "I", "0": "O"}
+
+
 def _glued_name_value(word: str) -> bool:
-    """A parameter or measurement name with its value glued on: G52%, DR60dB, D12.0cm, FR28Hz, Gain52."""
+    """A parameter or measurement name with its value glued on: G52%, DR60dB, D12.0cm, FR28Hz, Gain52; the
+    letter and digit OCR confuses at the seam read either way ("Areal7.87cm2", "VT120.2cm")."""
     word = re.sub(r"(?<=[A-Za-z])[Oo](?=[.,]\d)", "0", word)  # OCR's O for 0: TICO.1
     m = re.fullmatch(rf"([^\W\d_][^\W\d_/']*?)[:=]?({_NUMBER})(.*)", word)
     if not m:
         return False
-    term = _lookup(m.group(1))
+    name, number = m.group(1), m.group(2)
+    seams = [(name, number)]
+    if len(name) >= 3 and name[-1] in _GLUE_SLIPS:
+        seams.append((name[:-1], _GLUE_SLIPS[name[-1]] + number))
+    if len(name) >= 2 and len(number) >= 2 and number[0] in _GLUE_SLIPS_BACK and number[1] != ".":
+        seams.append((name + _GLUE_SLIPS_BACK[number[0]], number[1:]))
+    return any(_glued_term_value(n, v, m.group(3)) for n, v in seams)
+
+
+def _glued_term_value(name: str, number: str, rest: str) -> bool:
+    """Whether ``name`` is a known parameter or measurement and ``number`` + ``rest`` its value."""
+    if not _NUM_RE.fullmatch(number):
+        return False
+    term = _lookup(name)
     if term is None or term.kind not in ("parameter", "measurement"):
         return False
-    rest = m.group(3)
     if rest and not (rest == "%" or _unit(rest) or fold(rest) in _SHORT_UNITS):
         return False
-    if len(m.group(1)) == 1:
-        return bool(rest) or "." in m.group(2) or "," in m.group(2)
+    if len(name) == 1:
+        return bool(rest) or "." in number or "," in number
     return True
 
 

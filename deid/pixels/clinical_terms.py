@@ -134,6 +134,8 @@ PROBE_SHAPES = (
     (re.compile(r"[a-z]?[A-Z]{1,3}\d{2}[a-z]{1,2}"), -0.75),                          # C60x, HFL50x, rC60xi
     (re.compile(r"[A-Z]{1,3}\d{2}"), -0.6),                                           # L38, P21
     (re.compile(r"[A-Z]{1,3}\d{3}[A-Z]?"), -0.6),                                     # PA230, LA523
+    (re.compile(r"[A-Z]{1,2}\d{1,2}[A-Z][a-z]?-[A-Z]{1,2}"), -0.8),                   # E8C-RS, M5Sc-D, E8Cs-RS
+    (re.compile(r"[A-Z]{2,4}x[pi]|[a-z]?[A-Z]{1,3}\d{2}[xX][pPiI]"), -0.75),          # ICTxp, HFL50XP, L25XP
 )
 
 

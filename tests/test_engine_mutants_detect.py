@@ -20,12 +20,14 @@ from phiphantom.deid.pixels.classify import FRAME_COUNTER, Classifier, Decision,
 from phiphantom.deid.pixels.detect import (
     TextBox,
     detect_text,
+    dynamic_regions,
     in_phrases,
     over_image,
     propagate,
     same_phrase,
     with_layout,
 )
+from phiphantom.deid.pixels.text_find import find_segments
 from phiphantom.synth.fonts import load_font
 
 BALANCED = Classifier(HeaderValues(), "balanced")
@@ -46,6 +48,11 @@ def test_boxes_on_frames_that_do_not_meet_are_no_phrase():
     after, meeting = box(44, 10, 80, 22, frames=(5, 9)), box(44, 10, 80, 22, frames=(4, 9))
     assert not same_phrase(a, after) and not same_phrase(after, a)
     assert same_phrase(a, meeting) and same_phrase(meeting, a)
+
+
+def test_boxes_on_frames_apart_are_no_phrase():
+    a, later = box(0, 10, 40, 22, frames=(0, 3)), box(44, 10, 80, 22, frames=(5, 9))
+    assert not same_phrase(a, later) and not same_phrase(later, a)
 
 
 def test_boxes_on_one_line_overlap_by_half_the_smaller_height():
@@ -340,3 +347,82 @@ def test_two_changing_parts_of_one_line_grown_over_its_static_text_are_one_regio
     ink = np.flatnonzero(view.max(axis=(0, 1)) > 0)
     assert len(boxes) == 1 and boxes[0].decision.redact
     assert boxes[0].x0 <= ink[0] and boxes[0].x1 >= ink[-1] + 1 and (boxes[0].frame_start, boxes[0].frame_end) == (0, 6)
+
+
+FONT = load_font("DejaVuSans", 15)
+
+
+def scene(frames: list[list[tuple[int, int, str]]], width: int = 320, height: int = 80) -> np.ndarray:
+    """A black (T, height, width) clip; frame t shows each (x, y, text) of ``frames[t]`` (DejaVu Sans 15 px)."""
+    view = np.zeros((len(frames), height, width), dtype=np.uint8)
+    for t, items in enumerate(frames):
+        canvas = Image.new("L", (width, height), 0)
+        for x, y, text in items:
+            ImageDraw.Draw(canvas).text((x, y), text, fill=230, font=FONT)
+        view[t] = np.asarray(canvas)
+    return view
+
+
+def test_static_text_far_from_a_clock_on_its_line_is_not_grown_over():
+    boxes = detect(scene([[(20, 15, f"10:23:0{t}"), (220, 15, "Qxzv")] for t in range(6)]), "balanced")
+    assert len(boxes) == 2
+    clock = next(b for b in boxes if b.decision.redact)
+    assert clock.x1 < 220 and (clock.frame_start, clock.frame_end) == (0, 6)
+
+
+def static_word_at_gap(gap_heights: int) -> np.ndarray:
+    """A changing digit with "Qxzv" left of it, placed so the gap from the word to the changing region is
+    ``2 * height + gap_heights - 2`` pixels (found by moving the word a pixel at a time)."""
+    for x in range(0, 60):
+        view = scene([[(x, 15, "Qxzv"), (100, 15, f"{t}")] for t in range(6)])
+        search = np.ones(view.shape[1:], dtype=bool)
+        (word,), (region,) = find_segments(view.min(axis=0), search), dynamic_regions(view, search)
+        if int(region[0]) - word.x1 == 2 * word.height + gap_heights - 2:
+            return view
+    raise AssertionError("no placement gives that gap")
+
+
+def test_a_changing_region_grows_over_static_text_up_to_two_of_its_heights_away():
+    near = detect(static_word_at_gap(2), "balanced")    # exactly two heights: read with each state
+    assert [(b.frame_start, b.frame_end) for b in near if b.text == "Qxzv"] == [(t, t + 1) for t in range(6)]
+    far = detect(static_word_at_gap(3), "balanced")     # one pixel more: a static box of its own
+    assert [(b.frame_start, b.frame_end) for b in far if b.text == "Qxzv"] == [(0, 6)]
+
+
+def test_clocks_on_two_lines_stay_two_regions():
+    """The lower clock starts further left, the upper one reaches further right: their boxes share columns but
+    no row, so they are read (and redacted) line by line."""
+    view = scene([[(60, 10, f"10:23:0{t}"), (20, 40, f"11:45:0{t}")] for t in range(6)])
+    boxes = detect(view, "balanced")
+    assert len(boxes) == 2 and all(b.decision.redact for b in boxes)
+    upper, lower = sorted(boxes, key=lambda b: b.y0)
+    assert upper.y1 <= lower.y0
+
+
+def test_a_changing_mark_close_under_a_clock_merges_with_it_and_the_whole_clock_is_redacted():
+    """A digit changing 4 px under a clock, inside its columns: the two changing regions' boxes overlap, so they
+    are one region, as wide as the clock: every inked pixel of every frame lies in a box redacted on that frame."""
+    view = scene([[(20, 10, f"10:23:0{t}"), (40, 28, f"{(t * 3) % 10}")] for t in range(6)])
+    boxes = detect(view)
+    hidden = np.zeros(view.shape, dtype=bool)
+    for b in boxes:
+        if b.decision.redact:
+            hidden[b.frame_start:b.frame_end, b.y0:b.y1, b.x0:b.x1] = True
+    assert boxes and not (view > 0)[~hidden].any()
+
+
+def test_static_text_reaching_below_the_changing_region_is_read_with_it():
+    """"Qypj" drawn lower than the changing digit: the region grows to the word's bottom and the word, its
+    last row on the region's, is read with each state rather than as static text."""
+    boxes = detect(scene([[(20, 19, "Qypj"), (70, 15, f"{t}")] for t in range(6)]), "balanced")
+    assert {(b.frame_start, b.frame_end) for b in boxes} == {(t, t + 1) for t in range(6)}
+
+
+def test_under_strict_a_region_that_can_no_longer_count_frames_is_decided_without_reading_the_rest():
+    """Five unexplained states of eight: even if the three left all showed their frame number, fewer than half
+    would: the region goes whole at once, for the first redacted state's reason; the date of the sixth state
+    is never read."""
+    texts = [f"Qxzv wrt{c}" for c in "abcde"] + ["12.03.1956", "Qxzv wrtf", "Qxzv wrtg"]
+    boxes = detect(scene([[(20, 15, text)] for text in texts]))
+    assert len(boxes) == 1 and (boxes[0].frame_start, boxes[0].frame_end) == (0, 8)
+    assert boxes[0].decision.reason == "strict"

@@ -93,7 +93,7 @@ class HeaderValues:
                         hv.digits[digits] = kw
         for item in ds.get("OtherPatientIDsSequence", []) or []:
             if not isinstance(item, Dataset):  # not a sequence (a wrong VR; found by the fuzzer)
-                continue
+                continue  # then no item is: a pydicom Sequence holds only Datasets
             for value in values(item, "PatientID"):
                 hv.words[norm(value)] = "OtherPatientIDs"
                 digits = re.sub(r"\D", "", value)

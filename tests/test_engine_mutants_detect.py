@@ -411,6 +411,14 @@ def test_a_changing_mark_close_under_a_clock_merges_with_it_and_the_whole_clock_
     assert boxes and not (view > 0)[~hidden].any()
 
 
+def test_static_text_on_the_line_above_a_clock_within_its_columns_is_read_on_its_own():
+    """The word lies in the clock region's columns but above its top: it is no part of the region, so it is
+    read as static text (a box of its own on every frame), not dropped as if the region held it."""
+    boxes = detect(scene([[(40, 0, "Qxzv"), (20, 20, f"10:23:0{t}")] for t in range(6)]), "balanced")
+    assert [(b.text, b.frame_start, b.frame_end) for b in boxes if not b.decision.redact] == [("Qxzv", 0, 6)]
+    assert any(b.decision.redact and b.y0 >= 16 for b in boxes)
+
+
 def test_static_text_reaching_below_the_changing_region_is_read_with_it():
     """"Qypj" drawn lower than the changing digit: the region grows to the word's bottom and the word, its
     last row on the region's, is read with each state rather than as static text."""

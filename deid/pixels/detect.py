@@ -14,6 +14,7 @@ either covered by a decision that applies to it or read.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -218,7 +219,8 @@ def detect_text(view: np.ndarray, search: np.ndarray, classifier: Classifier, oc
     static = view.min(axis=0)
     static_segments = find_segments(static, search)
     regions = _whole_lines([r for r in dynamic_regions(view, search)
-                            if not over_image(image, r) and _has_text(view, search, r)], static_segments)
+                            if not over_image(image, r) and has_text(view, search, r, static_segments)],
+                           static_segments)
     static_segments = [s for s in static_segments if not any(_contains(r, s) for r in regions)]
     boxes = _classified(ocr, classifier, static, static_segments, 0, t_count)
     for region in regions:
@@ -244,10 +246,13 @@ def over_image(image: np.ndarray | None, region: tuple[int, int, int, int]) -> b
     return bool(image[y0:y1, x0:x1].mean() >= MAX_IMAGE_OVERLAP)
 
 
-def _has_text(view: np.ndarray, search: np.ndarray, region: tuple[int, int, int, int]) -> bool:
+def has_text(view: np.ndarray, search: np.ndarray, region: tuple[int, int, int, int],
+              static: Sequence[Segment] = ()) -> bool:
     """A changing region is text only if it is line-sized, sits on a plain background (screen black or a
-    plate) and text-like segments appear in it. Speckle left outside an underestimated fan changes too,
-    but it is neither plain nor line-sized."""
+    plate) or right beside static text of its line (a clock's changing tenths after its "10:50:49.": the
+    minimum over frames of the changing digits and the JPEG ringing of the static ones make the few pixels
+    around them anything but plain), and text-like segments appear in it. Speckle left outside an
+    underestimated fan changes too, but it is neither plain nor line-sized nor on a line of text."""
     x0, y0, x1, y1 = region
     if y1 - y0 > MAX_DYNAMIC_HEIGHT:
         return False
@@ -255,11 +260,23 @@ def _has_text(view: np.ndarray, search: np.ndarray, region: tuple[int, int, int,
     # and over a bounded set of frames (background_frames: long clips would make speckle look black)
     _, h, w = view.shape
     px0, py0, px1, py1 = max(0, x0 - PLAIN_PAD), max(0, y0 - PLAIN_PAD), min(w, x1 + PLAIN_PAD), min(h, y1 + PLAIN_PAD)
-    static = view[background_frames(len(view)), py0:py1, px0:px1].min(axis=0)
-    if plain_pixels(static, flat_std=PLATE_FLAT_STD).mean() < 0.5:
+    background = view[background_frames(len(view)), py0:py1, px0:px1].min(axis=0)
+    if plain_pixels(background, flat_std=PLATE_FLAT_STD).mean() < 0.5 and not beside_text(region, static):
         return False
     crop = view[:, y0:y1, x0:x1].max(axis=0)
     return bool(find_segments(crop, search[y0:y1, x0:x1]))
+
+
+def beside_text(region: tuple[int, int, int, int], static: Sequence[Segment]) -> bool:
+    """Whether a static text segment lies on the region's line and touches it (overlaps it, or at most
+    half its own height away): the fixed part of a clock or counter whose other digits change."""
+    x0, y0, x1, y1 = region
+    for s in static:
+        overlap = min(y1, s.y1) - max(y0, s.y0)
+        gap = max(x0, s.x0) - min(x1, s.x1)
+        if overlap >= 0.5 * min(y1 - y0, s.height) and gap <= 0.5 * s.height:
+            return True
+    return False
 
 
 def _contains(region: tuple[int, int, int, int], seg: Segment) -> bool:

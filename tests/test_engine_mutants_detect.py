@@ -402,7 +402,7 @@ def test_clocks_on_two_lines_stay_two_regions():
 def test_a_changing_mark_close_under_a_clock_merges_with_it_and_the_whole_clock_is_redacted():
     """A digit changing 4 px under a clock, inside its columns: the two changing regions' boxes overlap, so they
     are one region, as wide as the clock: every inked pixel of every frame lies in a box redacted on that frame."""
-    view = scene([[(20, 10, f"10:23:0{t}"), (40, 28, f"{(t * 3) % 10}")] for t in range(6)])
+    view = scene([[(60, 10, f"10:23:0{t}"), (80, 28, f"{(t * 3) % 10}")] for t in range(6)])
     boxes = detect(view)
     hidden = np.zeros(view.shape, dtype=bool)
     for b in boxes:

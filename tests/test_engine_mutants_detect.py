@@ -419,6 +419,20 @@ def test_static_text_on_the_line_above_a_clock_within_its_columns_is_read_on_its
     assert any(b.decision.redact and b.y0 >= 16 for b in boxes)
 
 
+def test_a_small_changing_digit_beside_a_large_static_word_is_grown_over_it():
+    """A 10 px digit changing beside a 40 px word whose rows hold all of the digit's region: they share half
+    the smaller height (the region's), so the word is read with each state, not as static text."""
+    big, small = load_font("DejaVuSans", 40), load_font("DejaVuSans", 10)
+    view = np.zeros((6, 100, 300), dtype=np.uint8)
+    for t in range(6):
+        canvas = Image.new("L", (300, 100), 0)
+        ImageDraw.Draw(canvas).text((20, 20), "Qxzv", fill=230, font=big)
+        ImageDraw.Draw(canvas).text((130, 40), str(t), fill=230, font=small)
+        view[t] = np.asarray(canvas)
+    boxes = detect(view, "balanced")
+    assert boxes and {(b.frame_start, b.frame_end) for b in boxes} == {(t, t + 1) for t in range(6)}
+
+
 def test_static_text_reaching_below_the_changing_region_is_read_with_it():
     """"Qypj" drawn lower than the changing digit: the region grows to the word's bottom and the word, its
     last row on the region's, is read with each state rather than as static text."""

@@ -138,9 +138,10 @@ def test_a_stroke_the_text_mode_left_as_image_goes_with_a_line_only_of_its_heigh
 # ---- in_phrases -----------------------------------------------------------------------------------
 
 
-def phrase(words: list[str], classifier: Classifier = BALANCED, y0: int = 10, gap: int = 6) -> list[TextBox]:
-    """Words as OCR boxes 8 px a letter, 12 high, ``gap`` pixels apart, each decided alone."""
-    boxes, x = [], 10
+def phrase(words: list[str], classifier: Classifier = BALANCED, y0: int = 10, gap: int = 6,
+           x0: int = 10) -> list[TextBox]:
+    """Words as OCR boxes 8 px a letter, 12 high, ``gap`` pixels apart from ``x0``, each decided alone."""
+    boxes, x = [], x0
     for word in words:
         width = 8 * len(word)
         boxes.append(TextBox(x, y0, x + width, y0 + 12, 0, 1, classifier.decide(word, width, 12), word))
@@ -168,6 +169,14 @@ def test_clinical_evidence_of_the_phrase_covers_exactly_each_box_characters(word
     out = in_phrases(phrase(words), [90.0] * len(words), BALANCED)
     assert [b.decision.score for b in out] == pytest.approx(scores)
     assert all(b.decision.reason == "allowlist" for b in out)
+
+
+def test_each_word_of_a_phrase_is_decided_with_its_own_box_far_along_the_frame_too():
+    """Under strict a read much shorter than its box is redacted as under-read: a word decided again with its
+    phrase's evidence keeps its own box's size wherever it lies (a box at x 300 is 16 px wide, not 316)."""
+    strict = Classifier(HeaderValues(), "strict")
+    out = in_phrases(phrase(["Depth", "16", "cm"], strict, x0=300), [90.0] * 3, strict)
+    assert [(b.decision.redact, b.decision.reason) for b in out] == [(False, "allowlist")] * 3
 
 
 def test_a_box_beside_a_phrase_piece_that_does_not_reach_it_keeps_its_decision():

@@ -179,6 +179,17 @@ def test_each_word_of_a_phrase_is_decided_with_its_own_box_far_along_the_frame_t
     assert [(b.decision.redact, b.decision.reason) for b in out] == [(False, "allowlist")] * 3
 
 
+def test_a_word_of_a_phrase_read_much_shorter_than_its_box_is_under_read_under_strict():
+    """"16" read in a 60 px wide, 12 high box (room for five glyphs): clinical with its phrase, but a read of
+    two characters in it leaves 0.45 * (1 - 2/5) = 0.27 unexplained, above strict's threshold."""
+    strict = Classifier(HeaderValues(), "strict")
+    words = [("Depth", 10, 50), ("16", 56, 116), ("cm", 122, 138)]
+    boxes = [TextBox(x0, 10, x1, 22, 0, 1, strict.decide(w, x1 - x0, 12), w) for w, x0, x1 in words]
+    out = in_phrases(boxes, [90.0] * 3, strict)
+    assert out[1].decision == Decision(True, "unreadable", "under-read", pytest.approx(0.27))
+    assert [out[0].decision.reason, out[2].decision.reason] == ["allowlist", "allowlist"]
+
+
 def test_a_box_beside_a_phrase_piece_that_does_not_reach_it_keeps_its_decision():
     before, after = phrase(["Qxzv", "Gain", "52"]), phrase(["Gain", "52", "Qxzv"])
     assert in_phrases(before, [90.0] * 3, BALANCED)[0] is before[0]

@@ -409,10 +409,11 @@ def test_a_changing_region_grows_over_static_text_up_to_two_of_its_heights_away(
     assert [(b.frame_start, b.frame_end) for b in far if b.text == "Qxzv"] == [(0, 6)]
 
 
-def test_clocks_on_two_lines_stay_two_regions():
-    """The lower clock starts further left, the upper one reaches further right: their boxes share columns but
-    no row, so they are read (and redacted) line by line."""
-    view = scene([[(60, 10, f"10:23:0{t}"), (20, 40, f"11:45:0{t}")] for t in range(6)])
+@pytest.mark.parametrize(("upper_x", "lower_x"), [(60, 20), (20, 60)])
+def test_clocks_on_two_lines_stay_two_regions(upper_x, lower_x):
+    """One clock starts further left, the other reaches further right: their boxes share columns but no row,
+    so they are read (and redacted) line by line, whichever line comes first in the regions' order."""
+    view = scene([[(upper_x, 10, f"10:23:0{t}"), (lower_x, 40, f"11:45:0{t}")] for t in range(6)])
     boxes = detect(view, "balanced")
     assert len(boxes) == 2 and all(b.decision.redact for b in boxes)
     upper, lower = sorted(boxes, key=lambda b: b.y0)

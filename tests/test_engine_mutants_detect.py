@@ -454,6 +454,15 @@ def test_a_small_changing_digit_beside_a_large_static_word_is_grown_over_it():
     assert boxes and {(b.frame_start, b.frame_end) for b in boxes} == {(t, t + 1) for t in range(6)}
 
 
+def test_a_changing_region_grows_along_a_chain_of_static_words_in_any_order():
+    """"Qa" left of a changing digit, "wxz" right of it and "Qxzv" beyond "wxz", more than two heights from
+    the digit: "Qxzv" is reached only once "wxz" is grown over, though it comes before "wxz" in the
+    segments' order (its capitals start higher); every word ends up read with each state."""
+    boxes = detect(scene([[(20, 15, "Qa"), (60, 15, str(t)), (80, 15, "wxz"), (128, 15, "Qxzv")] for t in range(6)]),
+                   "balanced")
+    assert boxes and {(b.frame_start, b.frame_end) for b in boxes} == {(t, t + 1) for t in range(6)}
+
+
 def test_static_text_reaching_below_the_changing_region_is_read_with_it():
     """"Qypj" drawn lower than the changing digit: the region grows to the word's bottom and the word, its
     last row on the region's, is read with each state rather than as static text."""

@@ -37,6 +37,7 @@ from .config import POLICIES
 from .cross_evidence import combined
 from .evidence import Evidence, covered
 from .header_values import HeaderValues
+from .layout_evidence import BIRTH_DATE_KIND
 from .line_score import UNEXPLAINED_WEIGHT, LineScore, score_line, threshold_for
 from .person_names import name_evidence
 from .phi_grammar import phi_evidence
@@ -68,11 +69,6 @@ BARE_NUMBER_LAYOUT = 0.6
 BARE_NUMBER_FLOOR = -0.3
 #: A bare number: 1-3 digits, nothing else but punctuation and brackets ("94", "()94", "(94)")
 _BARE_NUMBER = re.compile(r"[^\w]*\d{1,3}[^\w]*")
-
-
-#: The kind a line matching the header's birth date adds to its decision's ``phi_kinds`` (layout evidence:
-#: the lines beside a birth date are the patient's)
-BIRTH_DATE_KIND = "birth-date"
 
 
 #: The decision about a frame counter of this clip (``Classifier._counter``, ``Classifier.frame_number``)
@@ -283,7 +279,7 @@ class Classifier:
     def _judge(self, line: LineScore, evidence: list[Evidence]) -> Decision:
         kinds = frozenset(e.kind for e in evidence if e.weight > 0)
         if any(e.kind == "header" and e.source == "PatientBirthDate" for e in evidence):
-            kinds |= {BIRTH_DATE_KIND}  # the header says which date it is, even one the grammar cannot parse
+            kinds |= {BIRTH_DATE_KIND}  # the header names the date, even one the grammar cannot parse
         if line.score >= self.cut:
             if line.top is not None and line.score == line.phi:
                 return Decision(True, _reason(line.top), line.top.kind, line.score, kinds)

@@ -80,6 +80,10 @@ from dataclasses import dataclass
 
 from .evidence import Evidence
 
+#: The kind a line matching the header's birth date has among its decision's ``phi_kinds`` (set by
+#: ``classify.Classifier``): a birth-date line without a birth word (see ``beside-birth-date``)
+BIRTH_DATE_KIND = "birth-date"
+
 AFTER_LABEL = 0.9
 AFTER_WEAK_LABEL = 0.6      # after a label line its recognisers are unsure of (score < SURE_LABEL: "Acc", "ID")
 SURE_LABEL = 0.6
@@ -317,8 +321,8 @@ def _weak_target(line: Line) -> bool:
 
 def _is_birth_date(layout: _Layout, i: int) -> bool:
     line = layout.lines[i]
-    if "birth-date" in line.phi_kinds:
-        return True  # the file's own birth date (the header matched it: classify.BIRTH_DATE_KIND)
+    if BIRTH_DATE_KIND in line.phi_kinds:
+        return True  # the file's own birth date (the header matched it)
     if "date" not in line.phi_kinds:
         return False
     if "age" in line.phi_kinds or _BIRTH.search(line.text):

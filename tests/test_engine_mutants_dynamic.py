@@ -1,0 +1,77 @@
+"""Mutation tests of a changing region's decision (issue 17, docs/mutation.md): ``deid/pixels/detect.py``'s
+``_dynamic`` and ``_classified``.
+
+``_dynamic`` reads each distinct state of a changing region once: a state with PHI evidence takes the whole
+region (the ink of every state) on every frame; a state redacted only because it was not read or not
+explained is redacted on its own frames, and a state shown again is stamped on each of its frames; under
+``strict`` a region with such a state goes whole unless it counts the frames. ``_classified`` reads and
+decides each segment (a poor read gets OCR's second opinion). The cines are real text drawn with DejaVu
+Sans and read by real Tesseract.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from phiphantom.core.ocr import CachingOCR, TesseractBackend
+from phiphantom.deid.pixels.classify import Classifier, HeaderValues
+from phiphantom.deid.pixels.detect import TextBox, detect_text
+from phiphantom.synth.fonts import load_font
+
+
+def clip(texts: list[str], width: int = 240) -> np.ndarray:
+    """A black (T, 50, width) clip showing ``texts[t]`` on frame t (DejaVu Sans 15 px, grey 230)."""
+    font = load_font("DejaVuSans", 15)
+    view = np.zeros((len(texts), 50, width), dtype=np.uint8)
+    for t, text in enumerate(texts):
+        canvas = Image.new("L", (width, 50), 0)
+        ImageDraw.Draw(canvas).text((20, 15), text, fill=230, font=font)
+        view[t] = np.asarray(canvas)
+    return view
+
+
+def detect(view: np.ndarray, policy: str) -> list[TextBox]:
+    search = np.ones(view.shape[1:], dtype=bool)
+    classifier = Classifier(HeaderValues(), policy, frames=view.shape[0])
+    return detect_text(view, search, classifier, CachingOCR(TesseractBackend()))
+
+
+def redacted_frames(boxes: list[TextBox]) -> list[tuple[int, int]]:
+    return sorted((b.frame_start, b.frame_end) for b in boxes if b.decision.redact)
+
+
+@pytest.mark.parametrize("policy", ["balanced", "strict"])
+def test_a_date_in_one_state_takes_the_ink_of_every_state_on_every_frame(policy):
+    """Frame 5 of a counter shows a date: one box, on all 8 frames, for the date's reason (PHI evidence, not
+    strict's "unexplained"), over the ink of every state (the date is the widest)."""
+    view = clip([f"Bild {t + 1}" if t != 5 else "12.03.1956" for t in range(8)])
+    boxes = detect(view, policy)
+    assert len(boxes) == 1
+    (b,) = boxes
+    assert (b.frame_start, b.frame_end) == (0, 8) and b.decision.redact
+    assert b.decision.reason.startswith("regex:date")
+    rows, cols = np.flatnonzero(view.max(axis=(0, 2)) > 100), np.flatnonzero(view.max(axis=(0, 1)) > 100)
+    assert b.x0 <= cols[0] and b.x1 >= cols[-1] + 1 and b.y0 <= rows[0] and b.y1 >= rows[-1] + 1
+    assert b.x1 - b.x0 <= cols[-1] + 1 - cols[0] + 4  # the ink, not the whole region
+
+
+def test_a_state_shown_again_is_stamped_on_each_of_its_frames():
+    """The same unexplained state on frames 2 and 5 of a counter: read once, its boxes on both frames; six of
+    eight states show their number, so under strict only those two frames are redacted."""
+    texts = ["Bild 1", "Bild 2", "Qxzv wrtl", "Bild 4", "Bild 5", "Qxzv wrtl", "Bild 7", "Bild 8"]
+    strict = detect(clip(texts), "strict")
+    assert redacted_frames(strict) == [(2, 3), (5, 6)]
+    assert all(b.decision.reason == "strict" and b.text == "Qxzv wrtl" for b in strict if b.decision.redact)
+    assert {(b.frame_start, b.frame_end) for b in strict} == {(t, t + 1) for t in range(8)}
+    balanced = detect(clip(texts), "balanced")
+    assert redacted_frames(balanced) == []
+    assert sorted((b.frame_start, b.frame_end) for b in balanced if b.text == "Qxzv wrtl") == [(2, 3), (5, 6)]
+
+
+def test_under_balanced_an_unexplained_state_keeps_the_region_on_every_frame():
+    """Balanced keeps unexplained text: the counter with a misread state stays, each state on its frame."""
+    boxes = detect(clip([f"Bild {t + 1}" if t != 3 else "Qxzv wrtl" for t in range(8)]), "balanced")
+    assert not any(b.decision.redact for b in boxes)
+    assert {(b.frame_start, b.frame_end) for b in boxes} == {(t, t + 1) for t in range(8)}

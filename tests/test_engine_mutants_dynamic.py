@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from phiphantom.core.ocr import CachingOCR, TesseractBackend
+from phiphantom.core.ocr import CachingOCR, LineRead, TesseractBackend
 from phiphantom.deid.pixels.classify import Classifier, HeaderValues
 from phiphantom.deid.pixels.detect import TextBox, detect_text
 from phiphantom.synth.fonts import load_font
@@ -32,10 +32,29 @@ def clip(texts: list[str], width: int = 240) -> np.ndarray:
     return view
 
 
-def detect(view: np.ndarray, policy: str) -> list[TextBox]:
+class CountingTesseract(TesseractBackend):
+    """The real Tesseract backend, keeping the text of its first reads and second opinions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first: list[str] = []
+        self.again: list[str] = []
+
+    def read_line(self, image: np.ndarray) -> LineRead:
+        read = super().read_line(image)
+        self.first.append(read.text)
+        return read
+
+    def read_again(self, image: np.ndarray) -> LineRead:
+        read = super().read_again(image)
+        self.again.append(read.text)
+        return read
+
+
+def detect(view: np.ndarray, policy: str, backend: TesseractBackend | None = None) -> list[TextBox]:
     search = np.ones(view.shape[1:], dtype=bool)
     classifier = Classifier(HeaderValues(), policy, frames=view.shape[0])
-    return detect_text(view, search, classifier, CachingOCR(TesseractBackend()))
+    return detect_text(view, search, classifier, CachingOCR(backend or TesseractBackend()))
 
 
 def redacted_frames(boxes: list[TextBox]) -> list[tuple[int, int]]:
@@ -65,6 +84,12 @@ def test_a_state_shown_again_is_stamped_on_each_of_its_frames():
     assert redacted_frames(strict) == [(2, 3), (5, 6)]
     assert all(b.decision.reason == "strict" and b.text == "Qxzv wrtl" for b in strict if b.decision.redact)
     assert {(b.frame_start, b.frame_end) for b in strict} == {(t, t + 1) for t in range(8)}
+    view = clip(texts)
+    for b in strict:  # each state's boxes in frame coordinates, on the ink of its own frame
+        rows = np.flatnonzero(view[b.frame_start].max(axis=1) > 100)
+        cols = np.flatnonzero(view[b.frame_start].max(axis=0) > 100)
+        assert rows[0] - 2 <= b.y0 <= rows[0] + 3 and rows[-1] - 2 <= b.y1 <= rows[-1] + 4, b
+        assert cols[0] - 2 <= b.x0 < cols[-1] and cols[0] < b.x1 <= cols[-1] + 4, b
     balanced = detect(clip(texts), "balanced")
     assert redacted_frames(balanced) == []
     assert sorted((b.frame_start, b.frame_end) for b in balanced if b.text == "Qxzv wrtl") == [(2, 3), (5, 6)]
@@ -75,3 +100,45 @@ def test_under_balanced_an_unexplained_state_keeps_the_region_on_every_frame():
     boxes = detect(clip([f"Bild {t + 1}" if t != 3 else "Qxzv wrtl" for t in range(8)]), "balanced")
     assert not any(b.decision.redact for b in boxes)
     assert {(b.frame_start, b.frame_end) for b in boxes} == {(t, t + 1) for t in range(8)}
+
+
+def test_under_balanced_an_unread_state_is_redacted_on_its_own_frames_only():
+    """Frame 2 shows Cyrillic strokes Tesseract cannot read ("unreadable": redacted under balanced, no PHI
+    evidence); the other states are unexplained text, kept. Only balanced's early decision is strict's:
+    the region does not go whole."""
+    boxes = detect(clip(["Qxzv wrta", "Qxzv wrtb", "ЖЖЖ", "Qxzv wrtd"]), "balanced")
+    assert redacted_frames(boxes) == [(2, 3)]
+    assert [b.decision.reason for b in boxes if b.decision.redact] == ["unreadable"]
+    assert {(b.frame_start, b.frame_end) for b in boxes} == {(t, t + 1) for t in range(4)}
+
+
+def test_a_clear_line_decided_without_evidence_is_not_read_a_second_time():
+    """Read with high confidence, unexplained text (strict) gets no second opinion; strokes read poorly do."""
+    canvas = Image.new("L", (400, 50), 0)
+    ImageDraw.Draw(canvas).text((20, 15), "Qxzv wrtl", fill=230, font=load_font("DejaVuSans", 15))
+    backend = CountingTesseract()
+    (b,) = detect(np.asarray(canvas)[None], "strict", backend)
+    assert b.decision.reason == "strict" and backend.first == ["Qxzv wrtl"] and backend.again == []
+    backend = CountingTesseract()
+    detect(clip(["Qxzv wrta", "Qxzv wrtb", "ЖЖЖ", "Qxzv wrtd"]), "balanced", backend)
+    assert len(backend.first) == 4 and len(backend.again) == 1
+
+
+@pytest.mark.parametrize("frames", [1, 3])
+def test_a_value_three_heights_right_of_a_field_label_is_redacted_by_layout(frames):
+    """"Name:" and a value 28 px right of it, far right on a wide, low frame: too far apart for one phrase
+    (2 heights), near enough for layout (3 heights), with the frame's width (not its height) bounding
+    the lines layout uses. Static text, on one frame and on a cine; without layout the value is kept."""
+    canvas = Image.new("L", (400, 50), 0)
+    draw, font = ImageDraw.Draw(canvas), load_font("DejaVuSans", 15)
+    draw.text((80, 15), "Name:", fill=230, font=font)
+    draw.text((80 + int(draw.textlength("Name:", font=font)) + 28, 15), "qxzv wrtl", fill=230, font=font)
+    view = np.repeat(np.asarray(canvas)[None], frames, axis=0)
+    search = np.ones(view.shape[1:], dtype=bool)
+    for layout, reason in ((True, "layout:after-label"), (False, "kept")):
+        classifier = Classifier(HeaderValues(), "balanced", frames=frames).variant(layout=layout)
+        label, value = sorted(detect_text(view, search, classifier, CachingOCR(TesseractBackend())),
+                              key=lambda b: b.x0)
+        assert label.decision.redact and label.text == "Name:"
+        assert value.text == "qxzv wrtl" and value.decision.reason == reason
+        assert (value.frame_start, value.frame_end) == (0, frames)

@@ -142,3 +142,15 @@ def test_a_value_three_heights_right_of_a_field_label_is_redacted_by_layout(fram
         assert label.decision.redact and label.text == "Name:"
         assert value.text == "qxzv wrtl" and value.decision.reason == reason
         assert (value.frame_start, value.frame_end) == (0, frames)
+
+
+@pytest.mark.parametrize(("size", "text", "reason"), [(9, "ЖЖЖ", "strict"), (12, "ЖШЩ", "unreadable")])
+def test_a_second_opinion_less_confident_than_the_first_read_is_not_taken(size, text, reason):
+    """Cyrillic strokes Tesseract reads poorly (confidence below 60, no evidence): read again, and the second
+    read, less confident still (and a clinical-looking allowlisted word), is dropped: the first read decides."""
+    canvas = Image.new("L", (200, 40), 0)
+    ImageDraw.Draw(canvas).text((10, 10), text, fill=200, font=load_font("DejaVuSans", size))
+    backend = CountingTesseract()
+    (b,) = detect(np.asarray(canvas)[None], "strict", backend)
+    assert len(backend.first) == 1 and len(backend.again) == 1 and backend.again != backend.first
+    assert b.text == backend.first[0] and b.decision.reason == reason and b.decision.redact

@@ -154,3 +154,18 @@ def test_a_second_opinion_less_confident_than_the_first_read_is_not_taken(size, 
     (b,) = detect(np.asarray(canvas)[None], "strict", backend)
     assert len(backend.first) == 1 and len(backend.again) == 1 and backend.again != backend.first
     assert b.text == backend.first[0] and b.decision.reason == reason and b.decision.redact
+
+
+def test_the_banner_is_the_top_twelve_percent_of_the_frame_height_and_static_boxes_lie_on_their_ink():
+    """A 200-wide, 400-high frame: a line ending at row 47 is in the banner (12% of the height, 48 rows), not
+    in 12% of the width; its box is where its ink is (the static path adds no offset)."""
+    canvas = Image.new("L", (200, 400), 0)
+    draw, font = ImageDraw.Draw(canvas), load_font("DejaVuSans", 15)
+    draw.text((10, 30), "qxzv wrtl", fill=230, font=font)
+    draw.text((10, 300), "wrtl qxzv", fill=230, font=font)
+    view = np.asarray(canvas)[None]
+    top = min(detect(view, "balanced"), key=lambda b: b.y0)
+    assert top.text == "qxzv wrtl" and top.decision.reason == "layout:banner-first-line"
+    ink = view[0, :100] > 0
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    assert (top.x0, top.y0) == (cols[0], rows[0]), (top, cols[0], rows[0])

@@ -169,3 +169,22 @@ def test_the_banner_is_the_top_twelve_percent_of_the_frame_height_and_static_box
     ink = view[0, :100] > 0
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     assert (top.x0, top.y0) == (cols[0], rows[0]), (top, cols[0], rows[0])
+
+
+@pytest.mark.parametrize(("upper", "lower", "reason"), [("12.03.1956", "Qxzv Wrtl", "regex:date"),
+                                                        ("Qxzv Wrtl", "12.03.1956", "name")])
+def test_a_state_with_two_phi_lines_takes_the_region_for_its_first_line_reason(upper, lower, reason):
+    """Frame 3 of a counter shows a date and a name on two lines (one changing region): the region goes whole
+    on every frame, for the reason of the first PHI box read (the upper line)."""
+    font = load_font("DejaVuSans", 15)
+    view = np.zeros((6, 60, 240), dtype=np.uint8)
+    for t in range(6):
+        canvas = Image.new("L", (240, 60), 0)
+        draw = ImageDraw.Draw(canvas)
+        draw.text((20, 15), upper if t == 3 else f"Bild {t + 1}", fill=230, font=font)
+        if t == 3:
+            draw.text((20, 32), lower, fill=230, font=font)
+        view[t] = np.asarray(canvas)
+    (b,) = detect(view, "balanced")
+    assert (b.frame_start, b.frame_end) == (0, 6) and b.decision.redact
+    assert b.decision.reason.startswith(reason)

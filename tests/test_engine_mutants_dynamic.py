@@ -38,11 +38,13 @@ class CountingTesseract(TesseractBackend):
     def __init__(self) -> None:
         super().__init__()
         self.first: list[str] = []
+        self.confidences: list[float] = []
         self.again: list[str] = []
 
     def read_line(self, image: np.ndarray) -> LineRead:
         read = super().read_line(image)
         self.first.append(read.text)
+        self.confidences.append(read.confidence)
         return read
 
     def read_again(self, image: np.ndarray) -> LineRead:
@@ -188,3 +190,14 @@ def test_a_state_with_two_phi_lines_takes_the_region_for_its_first_line_reason(u
     (b,) = detect(view, "balanced")
     assert (b.frame_start, b.frame_end) == (0, 6) and b.decision.redact
     assert b.decision.reason.startswith(reason)
+
+
+def test_a_read_of_confidence_exactly_sixty_gets_no_second_opinion():
+    """SECOND_OPINION_BELOW is a strict bound: "jrptgq" at 11 px, read whole at Tesseract's mean confidence 60
+    (an integer), unexplained under strict, is not read again."""
+    canvas = Image.new("L", (200, 40), 0)
+    ImageDraw.Draw(canvas).text((10, 10), "jrptgq", fill=200, font=load_font("DejaVuSans", 11))
+    backend = CountingTesseract()
+    (b,) = detect(np.asarray(canvas)[None], "strict", backend)
+    assert backend.first == ["jrptgq"] and backend.confidences == [60.0] and b.decision.reason == "strict"
+    assert backend.again == []

@@ -270,13 +270,16 @@ def has_text(view: np.ndarray, search: np.ndarray, region: tuple[int, int, int, 
 def beside_text(region: tuple[int, int, int, int], static: Sequence[Segment]) -> bool:
     """Whether a static text segment lies on the region's line and touches it (overlaps it, or at most
     half its own height away): the fixed part of a clock or counter whose other digits change."""
+    return any(_on_its_line(region, s, 0.5) for s in static)
+
+
+def _on_its_line(region: tuple[int, int, int, int], seg: Segment, gap_heights: float) -> bool:
+    """Whether ``seg`` is on the region's line (vertical overlap >= half the smaller height) and at most
+    ``gap_heights`` of its own heights away from it (overlapping counts)."""
     x0, y0, x1, y1 = region
-    for s in static:
-        overlap = min(y1, s.y1) - max(y0, s.y0)
-        gap = max(x0, s.x0) - min(x1, s.x1)
-        if overlap >= 0.5 * min(y1 - y0, s.height) and gap <= 0.5 * s.height:
-            return True
-    return False
+    overlap = min(y1, seg.y1) - max(y0, seg.y0)
+    gap = max(x0, seg.x0) - min(x1, seg.x1)
+    return overlap >= 0.5 * min(y1 - y0, seg.height) and gap <= gap_heights * max(seg.height, 1)
 
 
 def _contains(region: tuple[int, int, int, int], seg: Segment) -> bool:
@@ -295,9 +298,7 @@ def _whole_lines(regions: list[tuple[int, int, int, int]], static: list[Segment]
             for s in static:
                 if _contains((x0, y0, x1, y1), s):
                     continue
-                overlap = min(y1, s.y1) - max(y0, s.y0)
-                gap = max(x0, s.x0) - min(x1, s.x1)
-                if overlap >= 0.5 * min(y1 - y0, s.height) and gap <= 2 * max(s.height, 1):
+                if _on_its_line((x0, y0, x1, y1), s, 2):
                     x0, y0, x1, y1 = min(x0, s.x0), min(y0, s.y0), max(x1, s.x1), max(y1, s.y1)
                     changed = True
         grown.append((x0, y0, x1, y1))

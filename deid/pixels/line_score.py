@@ -79,7 +79,8 @@ def score_line(text: str, evidence: Sequence[Evidence]) -> LineScore:
     for ev in evidence:
         if ev.weight <= 0:
             continue
-        span = [i for i in range(ev.start, min(ev.end, n)) if text[i].isalnum()] or range(ev.start, min(ev.end, n))
+        chars = range(ev.start, min(ev.end, n))
+        span = [i for i in chars if text[i].isalnum()] or chars  # its letters and digits (all, if it has none)
         against = 0.0 if ev.kind in UNDISCOUNTED or not span else sum(discount_at[i] for i in span) / len(span)
         value = ev.weight - OVERLAP_DISCOUNT * against
         if value > best_value:

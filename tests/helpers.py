@@ -186,6 +186,20 @@ def found_part(alpha: np.ndarray) -> tuple[int, int, int, int]:
     return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
 
+# -- a short cine of one changing line of text -------------------------------------------------------------------
+
+
+def text_clip(texts: list[str], width: int = 240) -> np.ndarray:
+    """A black (T, 50, width) clip showing ``texts[t]`` on frame t (DejaVu Sans 15 px, grey 230)."""
+    font = load_font("DejaVuSans", 15)
+    view = np.zeros((len(texts), 50, width), dtype=np.uint8)
+    for t, text in enumerate(texts):
+        canvas = Image.new("L", (width, 50), 0)
+        ImageDraw.Draw(canvas).text((20, 15), text, fill=230, font=font)
+        view[t] = np.asarray(canvas)
+    return view
+
+
 # -- small valid DICOM instances --------------------------------------------------------------------------------
 
 

@@ -30,6 +30,8 @@ from phiphantom.deid.pixels.detect import (
 from phiphantom.deid.pixels.text_find import find_segments
 from phiphantom.synth.fonts import load_font
 
+from .helpers import text_clip
+
 BALANCED = Classifier(HeaderValues(), "balanced")
 KEPT = Decision(False, "kept", "text", 0.45)
 GONE = Decision(True, "regex:date", "date", 1.0)
@@ -279,17 +281,6 @@ def test_a_changing_region_on_five_percent_of_image_is_speckle():
 # ---- changing regions: _whole_lines, _contains, _may_count_frames (detect_text on cines) -----------
 
 
-def clip(texts: list[str], width: int = 240) -> np.ndarray:
-    """A black (T, 50, width) clip showing ``texts[t]`` on frame t (DejaVu Sans 15 px, grey 230)."""
-    font = load_font("DejaVuSans", 15)
-    view = np.zeros((len(texts), 50, width), dtype=np.uint8)
-    for t, text in enumerate(texts):
-        canvas = Image.new("L", (width, 50), 0)
-        ImageDraw.Draw(canvas).text((20, 15), text, fill=230, font=font)
-        view[t] = np.asarray(canvas)
-    return view
-
-
 def detect(view: np.ndarray, policy: str = "strict") -> list[TextBox]:
     search = np.ones(view.shape[1:], dtype=bool)
     classifier = Classifier(HeaderValues(), policy, frames=view.shape[0])
@@ -299,7 +290,7 @@ def detect(view: np.ndarray, policy: str = "strict") -> list[TextBox]:
 def test_a_clock_is_read_whole_with_the_static_digits_of_its_line():
     """Only the seconds change; the region grows over the static "10:23:" and every state reads as a time:
     one box over the whole clock, on every frame."""
-    view = clip([f"10:23:0{t}" for t in range(6)])
+    view = text_clip([f"10:23:0{t}" for t in range(6)])
     boxes = detect(view)
     ink = np.flatnonzero(view.max(axis=(0, 1)) > 0)
     assert len(boxes) == 1
@@ -310,7 +301,7 @@ def test_a_clock_is_read_whole_with_the_static_digits_of_its_line():
 
 def test_static_text_beside_a_clock_on_another_line_stays_a_box_of_its_own():
     font = load_font("DejaVuSans", 15)
-    view = clip([f"10:23:0{t}" for t in range(6)])
+    view = text_clip([f"10:23:0{t}" for t in range(6)])
     for t in range(6):
         canvas = Image.fromarray(view[t])
         ImageDraw.Draw(canvas).text((20, 32), "Qxzv", fill=230, font=font)
@@ -320,7 +311,7 @@ def test_static_text_beside_a_clock_on_another_line_stays_a_box_of_its_own():
 
 
 def test_a_counter_read_as_its_frame_number_keeps_its_frames_under_strict():
-    boxes = detect(clip([f"Bild {t + 1}" for t in range(8)]))
+    boxes = detect(text_clip([f"Bild {t + 1}" for t in range(8)]))
     assert not any(b.decision.redact for b in boxes)
 
 
@@ -328,7 +319,7 @@ def test_a_region_read_as_its_frame_number_on_too_few_states_goes_whole_under_st
     """Two of eight states read as their frame number: less than half, so under strict the unexplained
     states take the region on every frame."""
     texts = [str(t + 1) if t in (2, 5) else "Qxzv wrtl" for t in range(8)]
-    boxes = detect(clip(texts))
+    boxes = detect(text_clip(texts))
     covered = np.zeros(8, dtype=bool)
     for b in boxes:
         if b.decision.redact:
@@ -352,17 +343,17 @@ def covered(boxes: list[TextBox], frames: int) -> list[int]:
 ])
 def test_under_strict_a_region_counts_the_frames_when_half_its_states_show_their_number(counted, redacted):
     texts = [f"Bild {t + 1}" if t in counted else "Qxzv wrtl" for t in range(8)]
-    assert covered(detect(clip(texts)), 8) == redacted
+    assert covered(detect(text_clip(texts)), 8) == redacted
 
 
 def test_the_static_part_of_a_counter_is_read_with_each_state_not_on_its_own():
-    boxes = detect(clip([f"{t + 1}/8" for t in range(8)]))
+    boxes = detect(text_clip([f"{t + 1}/8" for t in range(8)]))
     assert [(b.frame_start, b.frame_end) for b in boxes] == [(t, t + 1) for t in range(8)]
     assert all(b.decision == FRAME_COUNTER for b in boxes)
 
 
 def test_two_changing_parts_of_one_line_grown_over_its_static_text_are_one_region():
-    view = clip([f"{t} Qxzvwrtl {t}" for t in range(6)])
+    view = text_clip([f"{t} Qxzvwrtl {t}" for t in range(6)])
     boxes = detect(view)
     ink = np.flatnonzero(view.max(axis=(0, 1)) > 0)
     assert len(boxes) == 1 and boxes[0].decision.redact

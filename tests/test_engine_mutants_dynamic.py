@@ -20,16 +20,7 @@ from phiphantom.deid.pixels.classify import Classifier, HeaderValues
 from phiphantom.deid.pixels.detect import TextBox, detect_text
 from phiphantom.synth.fonts import load_font
 
-
-def clip(texts: list[str], width: int = 240) -> np.ndarray:
-    """A black (T, 50, width) clip showing ``texts[t]`` on frame t (DejaVu Sans 15 px, grey 230)."""
-    font = load_font("DejaVuSans", 15)
-    view = np.zeros((len(texts), 50, width), dtype=np.uint8)
-    for t, text in enumerate(texts):
-        canvas = Image.new("L", (width, 50), 0)
-        ImageDraw.Draw(canvas).text((20, 15), text, fill=230, font=font)
-        view[t] = np.asarray(canvas)
-    return view
+from .helpers import text_clip
 
 
 class CountingTesseract(TesseractBackend):
@@ -67,7 +58,7 @@ def redacted_frames(boxes: list[TextBox]) -> list[tuple[int, int]]:
 def test_a_date_in_one_state_takes_the_ink_of_every_state_on_every_frame(policy):
     """Frame 5 of a counter shows a date: one box, on all 8 frames, for the date's reason (PHI evidence, not
     strict's "unexplained"), over the ink of every state (the date is the widest)."""
-    view = clip([f"Bild {t + 1}" if t != 5 else "12.03.1956" for t in range(8)])
+    view = text_clip([f"Bild {t + 1}" if t != 5 else "12.03.1956" for t in range(8)])
     boxes = detect(view, policy)
     assert len(boxes) == 1
     (b,) = boxes
@@ -82,24 +73,24 @@ def test_a_state_shown_again_is_stamped_on_each_of_its_frames():
     """The same unexplained state on frames 2 and 5 of a counter: read once, its boxes on both frames; six of
     eight states show their number, so under strict only those two frames are redacted."""
     texts = ["Bild 1", "Bild 2", "Qxzv wrtl", "Bild 4", "Bild 5", "Qxzv wrtl", "Bild 7", "Bild 8"]
-    strict = detect(clip(texts), "strict")
+    strict = detect(text_clip(texts), "strict")
     assert redacted_frames(strict) == [(2, 3), (5, 6)]
     assert all(b.decision.reason == "strict" and b.text == "Qxzv wrtl" for b in strict if b.decision.redact)
     assert {(b.frame_start, b.frame_end) for b in strict} == {(t, t + 1) for t in range(8)}
-    view = clip(texts)
+    view = text_clip(texts)
     for b in strict:  # each state's boxes in frame coordinates, on the ink of its own frame
         rows = np.flatnonzero(view[b.frame_start].max(axis=1) > 100)
         cols = np.flatnonzero(view[b.frame_start].max(axis=0) > 100)
         assert rows[0] - 2 <= b.y0 <= rows[0] + 3 and rows[-1] - 2 <= b.y1 <= rows[-1] + 4, b
         assert cols[0] - 2 <= b.x0 < cols[-1] and cols[0] < b.x1 <= cols[-1] + 4, b
-    balanced = detect(clip(texts), "balanced")
+    balanced = detect(text_clip(texts), "balanced")
     assert redacted_frames(balanced) == []
     assert sorted((b.frame_start, b.frame_end) for b in balanced if b.text == "Qxzv wrtl") == [(2, 3), (5, 6)]
 
 
 def test_under_balanced_an_unexplained_state_keeps_the_region_on_every_frame():
     """Balanced keeps unexplained text: the counter with a misread state stays, each state on its frame."""
-    boxes = detect(clip([f"Bild {t + 1}" if t != 3 else "Qxzv wrtl" for t in range(8)]), "balanced")
+    boxes = detect(text_clip([f"Bild {t + 1}" if t != 3 else "Qxzv wrtl" for t in range(8)]), "balanced")
     assert not any(b.decision.redact for b in boxes)
     assert {(b.frame_start, b.frame_end) for b in boxes} == {(t, t + 1) for t in range(8)}
 
@@ -108,7 +99,7 @@ def test_under_balanced_an_unread_state_is_redacted_on_its_own_frames_only():
     """Frame 2 shows Cyrillic strokes Tesseract cannot read ("unreadable": redacted under balanced, no PHI
     evidence); the other states are unexplained text, kept. Only balanced's early decision is strict's:
     the region does not go whole."""
-    boxes = detect(clip(["Qxzv wrta", "Qxzv wrtb", "ЖЖЖ", "Qxzv wrtd"]), "balanced")
+    boxes = detect(text_clip(["Qxzv wrta", "Qxzv wrtb", "ЖЖЖ", "Qxzv wrtd"]), "balanced")
     assert redacted_frames(boxes) == [(2, 3)]
     assert [b.decision.reason for b in boxes if b.decision.redact] == ["unreadable"]
     assert {(b.frame_start, b.frame_end) for b in boxes} == {(t, t + 1) for t in range(4)}
@@ -122,7 +113,7 @@ def test_a_clear_line_decided_without_evidence_is_not_read_a_second_time():
     (b,) = detect(np.asarray(canvas)[None], "strict", backend)
     assert b.decision.reason == "strict" and backend.first == ["Qxzv wrtl"] and backend.again == []
     backend = CountingTesseract()
-    detect(clip(["Qxzv wrta", "Qxzv wrtb", "ЖЖЖ", "Qxzv wrtd"]), "balanced", backend)
+    detect(text_clip(["Qxzv wrta", "Qxzv wrtb", "ЖЖЖ", "Qxzv wrtd"]), "balanced", backend)
     assert len(backend.first) == 4 and len(backend.again) == 1
 
 

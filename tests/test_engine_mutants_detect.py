@@ -64,6 +64,7 @@ def test_boxes_on_one_line_overlap_by_half_the_smaller_height():
     assert same_phrase(a, box(44, 4, 80, 16))            # above, 6 rows shared
     assert same_phrase(box(44, 12, 80, 18), a)           # a smaller box inside the line's rows
     assert same_phrase(a, box(44, 12, 80, 16)) and same_phrase(box(44, 12, 80, 16), a)  # 4 high: half of the smaller
+    assert same_phrase(a, box(44, 18, 80, 21))           # 3 high, low in the line (a "." or ","): half of its 3 rows
 
 
 @pytest.mark.parametrize(("x0", "gap_heights", "same"), [

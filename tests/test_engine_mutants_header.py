@@ -335,3 +335,11 @@ def test_a_date_element_holding_a_date_and_time_is_shifted_as_a_date() -> None:
         ds = _image(StudyDate="20200315101500")
     out, _ = _deid(ds, MODIFIED, shift=(-10, -10))
     assert out.StudyDate == shift_da("20200315101500", -10) == "20200305"
+
+
+def test_the_key_never_shows_in_the_pseudonymizers_repr():
+    """A Pseudonymizer printed in a log, a traceback or a debugger shows no key, in any form."""
+    key = bytes(range(1, 33))
+    text = repr(Pseudonymizer(key)) + str(Pseudonymizer(key))
+    assert "key" not in text and key.hex() not in text and repr(key) not in text
+    assert "date_shift_range=(-3650, -1)" in text  # the rest is shown

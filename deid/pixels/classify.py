@@ -137,6 +137,20 @@ def _misread_count(read: str, count: str) -> bool:
     return 1 <= len(read) <= len(count) and not any(ch.isdigit() for ch in read)
 
 
+def counter_shaped(text: str, frames: int) -> bool:
+    """Whether ``text`` may be a state of a "k/N" frame counter of a clip of ``frames`` frames as OCR misread
+    it, whatever it made of k and of the slash: digits (OCR's letter slips for digits included) and at most one
+    slash, ending with the count N, at most as long as the longest "k/N" with one character more ("1915",
+    "1/15" with its slash read as 9; "20038", "26/38" with 6 and the slash read as 0; "17736" for 1/36). Such a
+    read says nothing about PHI when the region's other states count the frames (``detect._dynamic``)."""
+    if frames < 2:
+        return False
+    count = str(frames)
+    read = "".join(text.split()).translate(_DIGIT_SLIPS)
+    return (re.fullmatch(r"\d+/?\d*", read) is not None and read.endswith(count)
+            and len(count) < len(read) <= 2 * len(count) + 2)
+
+
 def _lone_glyph(text: str) -> bool:
     """A read of one letter ("o", "U", "x": what OCR makes of a scale's digit or a mark) that is none of the
     letters of sex markers, age units and their misreads in either case ("F", "M" read as "N", "y" of "60y"
@@ -316,7 +330,8 @@ class Classifier:
         "2/%"); never a misread count that could be a day or a month (``_misread_count``)."""
         if self.frames < 2:
             return False
-        text = re.sub(r"(?<=\d)s(?=\d)", "/", text.replace(" / ", "/"))  # "10s30": the slash read as s
+        # "10s30": the slash read as s; "7 /27", "7/ 27": OCR's space on one side of the slash (a phrase of boxes)
+        text = re.sub(r"(?<=\d)s(?=\d)", "/", re.sub(r"\s*/\s*", "/", text))
         found = re.fullmatch(r"(.*?)[#\s]*([\dSOolIB|]{1,6}(?:/\S{1,5})?)", text)
         if not found:
             return False

@@ -22,7 +22,7 @@ import numpy as np
 
 from phiphantom.core.ocr import LineRead, OCRBackend
 
-from .classify import FRAME_COUNTER, Classifier, Decision
+from .classify import FRAME_COUNTER, Classifier, Decision, counter_shaped
 from .evidence import Evidence
 from .glyph_memory import GlyphMemory
 from .image_area import PLATE_FLAT_STD, background_frames, plain_pixels
@@ -43,6 +43,9 @@ PLAIN_PAD = 4  # pixels of surroundings included when judging a changing region'
 #: Redaction reasons that say nothing about what the text is (unread, or read but unexplained): a changing
 #: region's state redacted for one of these is redacted on its own frames only (see _dynamic)
 NO_EVIDENCE = ("unreadable", "strict")
+#: A changing region's state read as a year, an ID or a date that is only a frame counter's "k/N" misread
+#: (``_misread_counter``): redacted on its own frames, like a state that could not be read
+COUNTER_MISREAD = Decision(True, "unreadable", "counter-misread")
 #: Boxes this many heights apart on one line still share evidence (detect.in_phrases: widely spaced
 #: "11:" | "07:" | "23"); redaction spreads only over :func:`same_phrase`'s default two heights
 PHRASE_EVIDENCE_GAP = 3.0
@@ -360,6 +363,7 @@ def _dynamic(view, search, region, classifier, ocr) -> list[TextBox]:
     glyphs = GlyphMemory()  # states after the first few are mostly spelled from glyphs already read
     boxes: list[TextBox] = []
     first: TextBox | None = None  # the first state box redacted on its own frames (unread or unexplained)
+    deferred: Decision | None = None  # the first evidence only a misread count could give (_misread_counter)
     states = _states(view, region)
     strict = classifier.cut <= UNEXPLAINED_WEIGHT
     for done, (fs, fe, key) in enumerate(states, start=1):
@@ -373,8 +377,11 @@ def _dynamic(view, search, region, classifier, ocr) -> list[TextBox]:
         # not read or not explained is redacted on its own frames, so one misread state of a 150-frame counter
         # does not take the counter off all 150 frames (every state is then read; most are spelled from glyphs)
         evidence = [b for b in state_boxes if b.decision.redact and b.decision.reason not in NO_EVIDENCE]
-        if evidence:
+        if evidence and not all(_misread_counter(b, classifier.frames) for b in evidence):
             return [_whole_region(view, search, region, evidence[0].decision)]
+        if evidence:  # a counter's state misread as a year or an ID: its own frames, unless the region counts nothing
+            deferred = deferred or evidence[0].decision
+            state_boxes = [replace(b, decision=COUNTER_MISREAD) if b in evidence else b for b in state_boxes]
         boxes.extend(TextBox(b.x0, b.y0, b.x1, b.y1, fs, fe, b.decision, b.text) for b in state_boxes)
         # a threshold that removes unexplained text (strict): a region with an unread or unexplained state goes
         # whole, on every frame, unless it counts the frames (states read as their frame numbers): a small
@@ -384,8 +391,17 @@ def _dynamic(view, search, region, classifier, ocr) -> list[TextBox]:
         if first is None:
             first = next((b for b in state_boxes if b.decision.redact), None)
         if strict and first is not None and not _may_count_frames(boxes, len(states) - done):
-            return [_whole_region(view, search, region, first.decision)]
+            return [_whole_region(view, search, region, deferred or first.decision)]
+    if deferred is not None and not _may_count_frames(boxes, 0):
+        return [_whole_region(view, search, region, deferred)]
     return boxes
+
+
+def _misread_counter(box: TextBox, frames: int) -> bool:
+    """Whether a state box's PHI evidence is only the grammar's (a year, an ID, a date: not the header, a name
+    or the layout) on a read :func:`.classify.counter_shaped` finds may be a misread "k/N" of this clip. Such a
+    state is redacted on its own frames, and the region whole only if its states do not count the frames."""
+    return box.decision.reason.startswith("regex:") and counter_shaped(box.text, frames)
 
 
 def _may_count_frames(boxes: list[TextBox], unread: int) -> bool:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from phiphantom.deid.pixels.clinical_fuzzy import FUZZY_SHARE, near_term, near_unit
+from phiphantom.deid.pixels.clinical_fuzzy import FUZZY_SHARE, cut_term, far_term, near_term, near_unit
 from phiphantom.deid.pixels.clinical_grammar import clinical_evidence
-from phiphantom.deid.pixels.clinical_terms import lexicon
+from phiphantom.deid.pixels.clinical_terms import fold, lexicon
 
 
 @pytest.mark.parametrize(("slip", "word"), [("Pleurl", "PLEURAL"), ("Deptb", "DEPTH"), ("Gaim", "GAIN"),
@@ -29,3 +29,48 @@ def test_units_glued_to_numbers_and_the_weakened_weight() -> None:
     evidence = [e for e in clinical_evidence("Pleurl line") if e.source == "clinical:ocr-slip"]
     assert evidence and all(-1.0 <= e.weight <= 0.75 * -0.6 for e in evidence)
     assert FUZZY_SHARE < 1
+
+
+# ---- two slips in a long word, a word cut short -------------------------------------------------------------
+
+@pytest.mark.parametrize(("read", "word"), [("CONSOLIDAGAQ", "CONSOLIDAÇÃO"), ("PNEUMOTORAKS", "PNEUMOTHORAX"),
+                                            ("ELASTOORATIA", "ELASTOGRAFIA")])
+def test_two_slips_in_a_word_of_ten_letters_or_more_find_the_term(read: str, word: str) -> None:
+    term, exact = far_term(read), lexicon().get(fold(word))
+    assert term is not None and exact is not None and term.weight <= exact.weight
+    evidence = [e for e in clinical_evidence(read) if e.source == "clinical:ocr-slips"]
+    assert evidence and evidence[0].weight == pytest.approx(max(-1.0, term.weight * FUZZY_SHARE))
+
+
+@pytest.mark.parametrize("read", [
+    "CONSOLIDAG",        # nine letters: two slips are too many
+    "SLASTOORATIA",      # three edits from ELASTOGRAFIA
+    "WALLENSTEIN",       # a surname of the name lists, two edits from a clinical word: a name
+    "Ellenbogen",
+    "XYZQWERTYUI", "CONSOLIDA-AO", "CONSOLIDAGA0",   # no term near; not letters only
+])
+def test_no_two_slip_term_for_short_words_three_edits_names_or_non_letters(read: str) -> None:
+    assert far_term(read) is None
+
+
+@pytest.mark.parametrize(("read", "word"), [("MUSCULOESQ.", "MUSCULOESQUELETICO"), ("Elastogr.", "ELASTOGRAPHY"),
+                                            ("Conso...", "CONSOLIDATION"), ("Pneumo…", "PNEUMOTHORAX")])
+def test_a_word_cut_short_with_a_dot_is_the_term_it_begins(read: str, word: str) -> None:
+    term, exact = cut_term(read), lexicon().get(fold(word))
+    assert term is not None and exact is not None and term.weight <= exact.weight
+    assert any(e.source == "clinical:cut-short" for e in clinical_evidence(read))
+
+
+@pytest.mark.parametrize("read", [
+    "MUSCULOESQ",       # no dot: not cut short
+    "Abdo.",            # four letters: too short a stem
+    "Smoot...",         # a surname (the name lists'), not a cut "Smoothing"
+    "Prof.", "Maria.",  # a title; a given name
+    "Abdomen.",         # the whole term: no longer term begins with... it is found as itself
+    "Qxzvw.",
+])
+def test_no_cut_term_without_a_dot_for_short_stems_names_titles_or_unknown_starts(read: str) -> None:
+    term = cut_term(read)
+    assert term is None or read == "Abdomen."
+    if read == "Abdomen.":
+        assert all(e.source != "clinical:cut-short" for e in clinical_evidence(read))

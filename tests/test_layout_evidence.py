@@ -160,6 +160,23 @@ def test_beside_birth_date_on_the_line_and_with_an_age():
     assert rules(exam) == {}
 
 
+
+def test_the_rows_of_a_birth_date_field_start_at_its_label_and_go_on_to_the_right():
+    """The row under a "DATUM:" | "1996.01.17" field starts under the label, not under the date: its first line
+    and the words after it get the rule (issue 15: "24 ÉV F" read "AEVF"; "(F) 83" read "®" | "83", the first
+    box no usable text). A parameter further right on that row, or two rows down, gets nothing."""
+    field = [box(10, 100, "DATUM:", "label", 1.0), box(62, 100, "1996.01.17", "date birth-date", 1.0)]
+    below = [box(10, 118, "AEVF", "", 0.45)]
+    assert rules(field + below) == {"1996.01.17": {"after-label"}, "AEVF": {"beside-birth-date"}}
+    split = [box(10, 118, "\u00ae", "", 0.0, width=14), box(26, 118, "83", "", -0.18),
+             box(300, 118, "Gain 45", "", -1.0), box(10, 136, "12:03", "", 0.1)]
+    assert rules(field + split) == {"1996.01.17": {"after-label"}, "83": {"beside-birth-date"}}
+    above = [box(10, 82, "M 71", "", 0.3), box(44, 82, "x", "", 0.2)]
+    assert rules(field + above) == {"1996.01.17": {"after-label"}, "M 71": {"beside-birth-date"},
+                                    "x": {"beside-birth-date"}}
+    far = [box(10, 140, "AEVF", "", 0.45)]  # 26 px below the field: more than 1.5 line heights
+    assert rules(field + far) == {"1996.01.17": {"after-label"}}
+
 def test_patient_block_line_between_two_phi_lines():
     block = [box(20, 200, "DOE, JANE", "name", 0.9), box(20, 218, "12 High Street", "", 0.0),
              box(20, 236, "MRN 00123456", "label id", 1.0)]

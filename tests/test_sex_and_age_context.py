@@ -10,7 +10,9 @@ from __future__ import annotations
 import pytest
 
 from phiphantom.deid.pixels.classify import Classifier, Decision, HeaderValues
+from phiphantom.deid.pixels.clinical_form import value_label
 from phiphantom.deid.pixels.detect import TextBox, in_phrases
+from phiphantom.deid.pixels.phi_grammar import phi_evidence
 
 BALANCED = Classifier(HeaderValues(), "balanced")
 
@@ -174,3 +176,16 @@ def test_other_letters_or_values_after_a_sex_letter_are_no_misread_slash(text):
 def test_a_sex_letter_with_one_bracket_before_an_age(text):
     decision = BALANCED.decide(text)
     assert decision.redact and decision.reason == "regex:sex"
+
+
+@pytest.mark.parametrize(("text", "sex"), [
+    ("M 1.4", False), ("F 2.5", False), ("M 0.3 TIS 0.4", False),   # a parameter's letter and a one-place value
+    ("M 45", True), ("F 2", True), ("M 1.5y", True),                # an age: whole, or with its unit glued
+    ("M 12.03", True),                                              # two places: a day and a month may follow
+])
+def test_a_sex_letter_before_a_one_place_decimal_is_a_parameter_letter(text, sex):
+    """MI 1.4 read with its I lost is "M 1.4": no age is written with one decimal place and no unit, so the
+    letter is no sex there, and the clinical grammar takes it as a value's label (issue 15)."""
+    assert any(e.kind == "sex" for e in phi_evidence(text)) is sex
+    assert value_label("M", "1.4") and value_label("F", "2.5")
+    assert not value_label("M", "45") and not value_label("M", "12.03") and not value_label("m", "1.4")

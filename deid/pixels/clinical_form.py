@@ -77,10 +77,13 @@ def shape_weight(word: str) -> float:
 def value_label(word: str, value: str) -> bool:
     """Whether ``word`` is shaped like the abbreviated name of the parameter or read-out ``value`` (the
     next token, already known to be a number, with or without its unit): 2-3 letters in any case ("PS",
-    "Nyq", "cmp"), or 4 capitals ("TAMV"), a dot or a percent sign allowed after it; not a month ("Mar 12") or a title
+    "Nyq", "cmp"), or 4 capitals ("TAMV"), a dot or a percent sign allowed after it, or one capital before a
+    one-place decimal ("M 1.4": no age, date or ID is written so); not a month ("Mar 12") or a title
     ("Mme"); the value is a decimal, a percentage, has a unit, or (after 3-4 letters) is a whole number of
     at most 3 digits (an ID or a year has more; two-letter surnames, "Wu 45", are in no list)."""
     letters = word.rstrip(".%")  # "AO% 71": a percentage parameter
+    if re.fullmatch(r"[A-Z]", word):  # "M 1.4", "F 2.5": a letter (an index OCR cut to it) and a one-place decimal
+        return bool(re.fullmatch(r"\d{1,3}[.,]\d", value))
     if not (re.fullmatch(r"[^\W\d_]{2,3}", letters) or re.fullmatch(r"[A-Z]{4}", letters)):
         return False
     if re.fullmatch(MONTHS, letters.upper()) or fold(letters) in TITLES:

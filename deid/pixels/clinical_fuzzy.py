@@ -88,6 +88,99 @@ def near_term(word: str) -> Term | None:
     return terms[best]
 
 
+#: A word at least this long (letters) may be two edits from its term, each at least this many letters apart
+#: from the next (one slip per five letters, like the scorer's token rule): "CONSOLIDAGAQ" (CONSOLIDAÇÃO)
+TWO_EDIT_LETTERS = 10
+#: The shortest stem of a word cut short with a dot that is looked up as the start of a term ("MUSCULOESQ.")
+MIN_STEM = 5
+
+
+@lru_cache(maxsize=1)
+def _by_length() -> dict[int, tuple[str, ...]]:
+    """The lexicon's single words (letters only, not value labels) by length."""
+    out: dict[int, list[str]] = {}
+    for key, term in lexicon().terms.items():
+        if not term.needs_value and key.isalpha():
+            out.setdefault(len(key), []).append(key)
+    return {n: tuple(sorted(keys)) for n, keys in out.items()}
+
+
+def _two_deletions(word: str) -> set[str]:
+    once = _deletions(word)
+    return {word} | once | {d for w in once for d in _deletions(w)}
+
+
+@lru_cache(maxsize=1)
+def _long_index() -> dict[str, tuple[str, ...]]:
+    """Each long lexicon word (TWO_EDIT_LETTERS - 2 letters or more) under itself and its one- and
+    two-letter deletions (symmetric delete: a query within two edits shares a variant with it)."""
+    index: dict[str, set[str]] = {}
+    for n, keys in _by_length().items():
+        if n >= TWO_EDIT_LETTERS - 2:
+            for key in keys:
+                for variant in _two_deletions(key):
+                    index.setdefault(variant, set()).add(key)
+    return {k: tuple(sorted(v)) for k, v in index.items()}
+
+
+def _edits(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance of ``a`` and ``b``, or ``limit + 1`` once it is certain to exceed ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, start=1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+        if min(row) > limit:
+            return limit + 1
+    return row[-1]
+
+
+def _any_name(word: str) -> bool:
+    """A given name or a surname of any rank in the name lists."""
+    lists = name_lists()
+    key = name_fold(word)
+    return key in lists.given or key in lists.surname_rank
+
+
+@lru_cache(maxsize=8192)
+def far_term(word: str) -> Term | None:
+    """The lexicon term two edits from a long ``word`` (at least TWO_EDIT_LETTERS letters, no given name or
+    surname of the name lists at any rank), or None; several: the strongest weight (ties: alphabetical).
+    Two OCR slips in one long word are common at 8-10 px ("CONSOLIDAGAQ": Ç read G, O read Q). Of the name
+    lists' 6,768 names of ten letters or more, 20 are two edits from a clinical word ("Wallenstein",
+    "Ellenbogen"): those are names, so no name is looked up."""
+    key = fold(word)
+    if len(key) < TWO_EDIT_LETTERS or not key.isalpha() or _any_name(word):
+        return None
+    index = _long_index()
+    candidates = {c for variant in _two_deletions(key) for c in index.get(variant, ())}
+    found = [c for c in candidates if _edits(key, c, 2) <= 2]
+    if not found:
+        return None
+    terms = lexicon().terms
+    return terms[min(sorted(found), key=lambda k: terms[k].weight)]
+
+
+@lru_cache(maxsize=8192)
+def cut_term(word: str) -> Term | None:
+    """The term a word cut short with a dot or an ellipsis begins ("MUSCULOESQ.", "Smoot...", "Abdom."): its
+    stem (at least MIN_STEM letters, no title or name of the commoner ranks) starts a longer single-word term
+    of the lexicon; several: the strongest weight (ties: alphabetical). A screen abbreviates a long term
+    where its field is narrow; names are not cut so."""
+    if not re.search(r"(?:\.|…)$", word):
+        return None
+    stem = fold(word.rstrip(".…"))
+    if len(stem) < MIN_STEM or not stem.isalpha() or stem in TITLES or _common_name(word.rstrip(".…")):
+        return None
+    found = [k for n, keys in _by_length().items() if n > len(stem) for k in keys if k.startswith(stem)]
+    if not found:
+        return None
+    terms = lexicon().terms
+    return terms[min(sorted(found), key=lambda k: terms[k].weight)]
+
+
 def near_unit(word: str) -> bool:
     """A number glued to three or more letters one edit from a unit of two or more ("14CHM", "4.5CHM")."""
     m = _NUMBER_LETTERS.fullmatch(word)

@@ -45,7 +45,7 @@ from .clinical_form import (
     shape_weight,
     value_label,
 )
-from .clinical_fuzzy import FUZZY_SHARE, near_term, near_unit
+from .clinical_fuzzy import FUZZY_SHARE, cut_term, far_term, near_term, near_unit
 from .clinical_terms import (
     INSTITUTION_WORDS,
     METHOD_NOUNS,
@@ -446,6 +446,10 @@ def _clinical_evidence(text: str) -> tuple[Evidence, ...]:
             continue
         if (near := near_term(tok.text.strip(".,:;"))) is not None:
             add(near.kind, max(-1.0, near.weight * FUZZY_SHARE), i, i, "clinical:ocr-slip")
+        elif (near := cut_term(tok.text + text[tok.end:tok.end + 1])) is not None:  # "MUSCULOESQ.": cut short
+            add(near.kind, max(-1.0, near.weight * FUZZY_SHARE), i, i, "clinical:cut-short")
+        elif (near := far_term(tok.text.strip(".,:;"))) is not None:  # "CONSOLIDAGAQ": two slips, a long word
+            add(near.kind, max(-1.0, near.weight * FUZZY_SHARE), i, i, "clinical:ocr-slips")
         elif near_unit(tok.text) or _misread_value_unit(tok.text):
             add("unit", -0.9 * FUZZY_SHARE, i, i, "clinical:ocr-slip")
         elif i > 0 and not tokens[i - 1].blocked and _number(tokens[i - 1].text) and confused_unit(

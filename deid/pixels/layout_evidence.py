@@ -41,8 +41,11 @@ Rules (weights are on the scale of :mod:`.evidence`: 1.0 decisive alone, 0.3-0.7
     Geburtsdatum, né(e), naissance, DDN, nacimiento, F.Nac, nascita, nascimento, geboren, geboortedatum;
     O/0 confusions tolerated) on the line or on the bare label just left of / above it, or an ``age``
     beside the date on the line ("12/03/1961 (63Y)"). The lines on its row (nearest left, past its own
-    label, and right), above and below get this evidence. Reason: a patient block groups name, birth
-    date, age and sex; the birth date is the one unambiguous member.
+    label, and right), above and below get this evidence; so do the rows just above and below the
+    birth-date *field* (its bare label and value): the first line of that row that starts under the field
+    (from the label's left edge, not only left-aligned with the date: OCR may find nothing usable where the
+    row starts, "(F) 83" read "®" | "83") and the words of its phrase to the right. Reason: a patient
+    block groups name, birth date, age and sex; the birth date is the one unambiguous member.
 ``name-beside-id`` (0.6)
     A line with PHI kind ``id`` (not a bare label) gives this evidence to its nearest neighbours on the
     row, above and below, when they are *name-shaped*: letters and name punctuation only (space, comma,
@@ -271,6 +274,26 @@ class _Layout:
     def below(self, i: int) -> int | None:
         return self._stacked(i, 1)
 
+    def under_field(self, i: int, x0: int, step: int) -> int | None:
+        """The first line of the row below (step 1) or above (-1) ``i`` that starts under the field
+        [``x0``, ``i``'s right edge) (its own label included: the rows of a form start at the labels'
+        column), within BELOW_GAP line heights; the leftmost such line when several are on that row.
+        Unlike :meth:`below` it need not be left-aligned with ``i``: OCR may have found no usable text in
+        the aligned place ("(F) 83" read "®" | "83")."""
+        a = self.lines[i]
+        found = []
+        for j in self._near(i):
+            b = self.lines[j]
+            gap = b.y0 - a.y1 if step > 0 else a.y0 - b.y1
+            centre_after = (b.y0 + b.y1) > (a.y0 + a.y1) if step > 0 else (b.y0 + b.y1) < (a.y0 + a.y1)
+            if (not same_row(a, b) and centre_after and -TOUCH * a.height <= gap <= BELOW_GAP * a.height
+                    and x0 - ALIGN * a.height <= b.x0 < a.x1):
+                found.append((gap, b.x0, j))
+        if not found:
+            return None
+        nearest = min(found)[0]
+        return min((x, j) for gap, x, j in found if gap - nearest < TOUCH * a.height)[1]
+
     def above(self, i: int) -> int | None:
         return self._stacked(i, -1)
 
@@ -370,8 +393,14 @@ def layout_evidence(lines: Sequence[Line], width: int, height: int) -> list[list
                 for j in layout.phrase(value):
                     give(j, "after-label", weight, strong=True)
         if _is_birth_date(layout, i):
+            label = layout.left(i)
+            x0 = lines[label].x0 if label is not None and is_bare_label(lines[label]) else line.x0
+            rows = [layout.under_field(i, x0, 1), layout.under_field(i, x0, -1)]  # the rows of the field
             for j in layout.neighbours(i):
                 give(j, "beside-birth-date", BESIDE_BIRTH_DATE)
+            for first in rows:  # ... and their words on to the right ("(F)" | "83", "24" | "ÉV F")
+                for k in layout.phrase(first) if first is not None else []:
+                    give(k, "beside-birth-date", BESIDE_BIRTH_DATE)
         if "id" in line.phi_kinds and not is_bare_label(line):
             for j in layout.neighbours(i):
                 if _name_shaped(lines[j].text):

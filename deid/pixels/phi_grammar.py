@@ -128,6 +128,8 @@ _SEX_SLASH_MISREAD_AGE = re.compile(r"(?<![^\s(,;])(?P<sex>[MF])[|!i](?P<age>\d{
 #: a sex letter, then an age in "a" (anni, años, anos, ans): "F, 74 A", "M/38a" (the mirror of _AGE_A_SEX)
 _SEX_AGE_A = re.compile(r"(?<![^\s(,;/])(?P<sex>[MFWHV])\)?[\s,/;:]{0,3}(?P<age>\d{1,3}\s?[aA]\.?)(?![A-Za-z0-9])")
 _SEX_LETTER = re.compile(r"(?<![^\s(,;/])[MFWHV](?![^\s),;/])")  # over the original text: upper case only
+#: After a sex letter: a one-place decimal with no unit glued to it ("M 1.4"); an age is whole or has its unit
+_LETTER_DECIMAL = re.compile(r"\s?\d{1,3}[.,]\d(?![\d.,]|[^\W\d_])")
 _OTHER_SEX_LETTER = re.compile(rf"[{OTHER_SEX_LETTERS}](?![^\s),;/])")  # taken only beside an age with a unit
 
 _DIGIT_RUN = re.compile(r"(?<![0-9a-z.,])\d{5,}(?![0-9]|[.,]\d)")
@@ -414,6 +416,8 @@ def _sexes(line: _Line, ages: list[Evidence]) -> Iterator[Evidence]:
         before, after = text[max(0, start - 2):start], text[end:end + 2]
         if ("/" in before and before[:1].isalpha()) or ("/" in after and after[-1:].isalpha()):
             continue  # "B/M": a mode pair, not a sex
+        if _LETTER_DECIMAL.match(text, end):
+            continue  # "M 1.4" (MI 1.4 with its I lost), "F 2.5": a parameter's letter and value, not a sex and an age
         near_age = any(ev.end >= start - 2 and ev.start <= end + 2 and ev.weight >= 0.5 for ev in ages)
         near_number = bool(_AGE_NUMBER_BEFORE.search(text, 0, start) or _AGE_NUMBER_AFTER.match(text, end)
                            or _age_word_before(text[:start]))

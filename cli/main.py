@@ -7,6 +7,7 @@ import typer
 from phiphantom.benchmark.cli import bench_app, demo_command
 from phiphantom.benchmark.fuzz.cli import fuzz_command
 from phiphantom.benchmark.peers.cli import peers_app
+from phiphantom.cli.recognizer import recognizer_app
 from phiphantom.core import __version__
 from phiphantom.deid.cli import deid_command
 from phiphantom.synth.cli import generate_bench_command, generate_command, ocr_check_command, validate_command
@@ -33,6 +34,7 @@ app.command("fuzz")(fuzz_command)
 app.add_typer(peers_app, name="peers")
 app.add_typer(styles_app, name="styles")
 app.command("export")(export_command)
+app.add_typer(recognizer_app, name="recognizer")
 
 
 def _version(value: bool) -> None:

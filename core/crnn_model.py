@@ -1,0 +1,176 @@
+"""A small CRNN line recognizer (convolutions -> bidirectional GRU -> CTC) and its model folder.
+
+torch is an optional extra (``phiphantom[recognizer]``) and is imported only inside the functions that
+need it, so importing this module costs nothing without it. A model folder holds ``config.json`` (the
+network's shape and input height), ``charset.json`` (:mod:`.line_charset`) and ``weights.pt`` (the
+state dict, loaded with ``weights_only``); it is always a local folder, never downloaded.
+
+Input: a grey crop, light text turned dark on light (the median decides, as :func:`.ocr.prepare_line_array`
+does), its grey levels stretched to 0..1, resized to ``height`` rows keeping the aspect ratio, with
+``pad`` columns of background either side; a batch is padded with background to its widest line."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from .colour import LUMA_WEIGHTS
+from .line_charset import BLANK, Charset
+from .ocr import OCRUnavailable
+from .percentiles import percentile
+
+FORMAT = "phiphantom.crnn/1"
+CONFIG_FILE = "config.json"
+CHARSET_FILE = "charset.json"
+WEIGHTS_FILE = "weights.pt"
+INSTALL_HINT = "the line recognizer needs torch: pip install 'phiphantom[recognizer]'"
+WIDTH_STRIDE = 4  # input columns per output step (two 2x2 poolings)
+#: Background columns after the widest line of a batch: more than the convolutions' reach (about 14 input
+#: columns), so the steps of a line never see where its batch's padding ends
+BATCH_MARGIN = 16
+
+
+@dataclass(frozen=True)
+class CRNNConfig:
+    """The network's shape: input height, convolution channels (four layers), GRU hidden size."""
+
+    height: int = 24
+    pad: int = 4
+    channels: tuple[int, ...] = field(default=(16, 32, 64, 64))
+    hidden: int = 96
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["channels"] = list(self.channels)
+        return {"format": FORMAT, **data}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CRNNConfig:
+        if data.get("format") != FORMAT:
+            raise ValueError(f"not a {FORMAT} model configuration")
+        return cls(height=int(data["height"]), pad=int(data["pad"]),
+                   channels=tuple(int(c) for c in data["channels"]), hidden=int(data["hidden"]))
+
+
+def require_torch() -> Any:
+    """The torch module, or :class:`OCRUnavailable` naming the extra to install."""
+    try:
+        import torch
+    except ImportError:
+        raise OCRUnavailable(INSTALL_HINT) from None
+    return torch
+
+
+def build_network(config: CRNNConfig, classes: int) -> Any:
+    """A fresh ``torch.nn.Module``: (N, 1, height, W) -> (W // 4, N, classes) log-probabilities."""
+    torch = require_torch()
+    nn = torch.nn
+    if config.height % 4 or len(config.channels) != 4:
+        raise ValueError("the CRNN needs a height divisible by 4 and four convolution layers")
+    c1, c2, c3, c4 = config.channels
+    rows = config.height // 8
+
+    def block(cin: int, cout: int) -> list[Any]:
+        return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+
+    class CRNN(nn.Module):  # type: ignore[name-defined]  # nn is torch.nn, imported when the network is built
+        def __init__(self) -> None:
+            super().__init__()
+            self.features = nn.Sequential(
+                *block(1, c1), nn.MaxPool2d(2, 2),
+                *block(c1, c2), nn.MaxPool2d(2, 2),
+                *block(c2, c3), nn.MaxPool2d((2, 1), (2, 1)),
+                *block(c3, c4))
+            self.rnn = nn.GRU(c4 * rows, config.hidden, bidirectional=True)
+            self.out = nn.Linear(2 * config.hidden, classes)
+
+        def forward(self, x: Any, steps: list[int] | None = None) -> Any:
+            """``steps``: each line's own output steps; the GRU runs over those only (packed), so a
+            line's read does not depend on how wide the other lines of its batch are."""
+            f = self.features(x)                         # (N, C, rows, W/4)
+            n, c, h, w = f.shape
+            f = f.reshape(n, c * h, w).permute(2, 0, 1)  # (T, N, C*rows)
+            if steps is None:
+                f, _ = self.rnn(f)
+            else:
+                rnn_utils = torch.nn.utils.rnn
+                packed = rnn_utils.pack_padded_sequence(f, torch.tensor(steps), enforce_sorted=False)
+                f, _ = rnn_utils.pad_packed_sequence(self.rnn(packed)[0], total_length=w)
+            return self.out(f).log_softmax(-1)           # (T, N, classes)
+
+    return CRNN()
+
+
+def line_array(crop: np.ndarray, config: CRNNConfig, stretch: float = 1.0) -> np.ndarray:
+    """One crop as the network reads it: (height, width) float32 in 0..1, dark text on light, padded.
+
+    ``stretch`` scales the width (training varies it a little)."""
+    grey = crop.astype(np.float32)
+    if grey.ndim == 3:
+        grey = grey @ np.array(LUMA_WEIGHTS, dtype=np.float32)
+    if grey.size == 0:
+        return np.ones((config.height, 2 * config.pad + WIDTH_STRIDE), np.float32)
+    if percentile(grey, 50) < 128:  # light text on a dark background (the median)
+        grey = 255.0 - grey
+    lo, hi = float(grey.min()), float(grey.max())
+    grey = (grey - lo) / (hi - lo) if hi - lo > 1e-3 else np.ones_like(grey)
+    h, w = grey.shape
+    width = max(1, round(w * config.height / h * stretch))
+    interpolation = cv2.INTER_AREA if h > config.height else cv2.INTER_LINEAR
+    line = cv2.resize(grey, (width, config.height), interpolation=interpolation)
+    return np.pad(line, ((0, 0), (config.pad, config.pad)), constant_values=1.0).astype(np.float32)
+
+
+def batch_tensor(lines: list[np.ndarray]) -> tuple[Any, list[int]]:
+    """Prepared lines (:func:`line_array`) as one (N, 1, H, W) tensor padded with background to the
+    widest plus BATCH_MARGIN (W a multiple of the width stride), and each line's number of output steps."""
+    torch = require_torch()
+    height = lines[0].shape[0]
+    widest = max(line.shape[1] for line in lines) + BATCH_MARGIN
+    widest = WIDTH_STRIDE * math.ceil(widest / WIDTH_STRIDE)
+    batch = np.ones((len(lines), 1, height, widest), np.float32)
+    for i, line in enumerate(lines):
+        batch[i, 0, :, :line.shape[1]] = line
+    steps = [max(1, line.shape[1] // WIDTH_STRIDE) for line in lines]
+    return torch.from_numpy(batch), steps
+
+
+def greedy_decode(log_probs: np.ndarray, steps: int, charset: Charset) -> tuple[str, float]:
+    """Best path of one line's (T, classes) log-probabilities over its first ``steps`` steps: repeats
+    collapsed, blanks dropped. Confidence 0..100: the geometric mean of each step's best probability
+    (blanks included), 0 when nothing is read."""
+    path = log_probs[:steps]
+    best = path.argmax(axis=1)
+    keep = (best != BLANK) & np.concatenate([[True], best[1:] != best[:-1]])
+    text = " ".join(charset.decode(int(k) for k in best[keep]).split())
+    if not text:
+        return "", 0.0
+    return text, float(100.0 * math.exp(float(path.max(axis=1).mean())))
+
+
+def save_model(folder: Path, network: Any, config: CRNNConfig, charset: Charset) -> None:
+    """Write the three model files into ``folder`` (which exists)."""
+    torch = require_torch()
+    (folder / CONFIG_FILE).write_text(json.dumps(config.to_json(), indent=1), encoding="utf-8")
+    charset.save(folder / CHARSET_FILE)
+    torch.save(network.state_dict(), folder / WEIGHTS_FILE)
+
+
+def load_model(folder: Path) -> tuple[Any, CRNNConfig, Charset]:
+    """The network (eval mode), its configuration and charset from a local model folder."""
+    torch = require_torch()
+    missing = [name for name in (CONFIG_FILE, CHARSET_FILE, WEIGHTS_FILE) if not (folder / name).is_file()]
+    if missing:
+        raise OCRUnavailable(f"{folder} is not a recognizer model folder (missing {', '.join(missing)})")
+    config = CRNNConfig.from_json(json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8")))
+    charset = Charset.load(folder / CHARSET_FILE)
+    network = build_network(config, charset.classes)
+    network.load_state_dict(torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True))
+    network.eval()
+    return network, config, charset

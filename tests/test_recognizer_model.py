@@ -1,0 +1,135 @@
+"""Issue 16: the CRNN line recognizer trained for real on a tiny generated set (one thread, well under a
+minute), its model folder, its backend (batched and single reads agree), and the two commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from phiphantom.cli.main import app
+from phiphantom.core.crnn_model import INSTALL_HINT, require_torch
+from phiphantom.core.ocr import OCRUnavailable
+from phiphantom.deid.pixels.line_crops import LineCrop, dataset_crops
+from phiphantom.deid.pixels.recognizer_training import TrainSettings, held_back_files, train
+from phiphantom.synth import generate
+from tests.helpers import small_config
+
+HELD_OUT_PACKS = ("msk-smallparts-m", "value-console-n", "intraop-surgical-o", "shear-wave-p")
+
+
+def _flat(output: str) -> str:
+    """The command's message with the console's line wrapping undone."""
+    return " ".join(output.split())
+
+
+def _crops(folder: Path) -> list[LineCrop]:
+    return [crop for file_crops, _ in dataset_crops(folder) for crop in file_crops]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, Path]:
+    torch = pytest.importorskip("torch", reason="the recognizer needs the extra phiphantom[recognizer] (torch)")
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("recognizer")
+    data = root / "train"
+    generate(small_config(data, patients=30, files_per_study=(3, 3), cine_fraction=0.0, seed=1602, progress=False,
+                          styles=("all",), exclude_styles=HELD_OUT_PACKS))
+    crops = _crops(data)
+    started = time.perf_counter()
+    report = train(crops, root / "model", TrainSettings(epochs=6, seed=3, held_back=0.1))
+    assert time.perf_counter() - started < 120  # hang guard: about 30 s on one thread
+    return root / "model", report, data
+
+
+def test_short_training_reads_held_back_lines_well_above_chance(trained: tuple[Path, dict, Path]) -> None:
+    model, report, _ = trained
+    assert sorted(p.name for p in model.iterdir()) == ["charset.json", "config.json", "training.json", "weights.pt"]
+    assert report["train_lines"] >= 1000 and report["held_back_lines"] >= 50
+    held = report["held_back"]
+    # chance is about 0 (hundreds of classes); six epochs on ~1.5k lines get well past half of the characters
+    assert held["char_accuracy"] > 0.4, held
+    assert json.loads((model / "training.json").read_text(encoding="utf-8"))["held_back"] == held
+
+
+def test_backend_batched_and_single_reads_agree(trained: tuple[Path, dict, Path]) -> None:
+    from phiphantom.core.ocr_crnn import CRNNBackend
+
+    model, _, data = trained
+    backend = CRNNBackend(model, batch_lines=16)
+    images = [c.image for c in _crops(data)[:40]]
+    batched = backend.read_lines(images)
+    single = [backend.read_line(image) for image in images]
+    assert [r.text for r in batched] == [r.text for r in single]
+    assert np.allclose([r.confidence for r in batched], [r.confidence for r in single], atol=0.01)
+    assert any(r.text for r in batched) and all(0.0 <= r.confidence <= 100.0 for r in batched)
+    rgb = np.repeat(images[0][:, :, None], 3, axis=2)
+    assert backend.read_line(rgb).text == single[0].text  # (h, w, 3) crops are read as grey
+    assert backend.read_lines([]) == []
+
+
+def test_backend_refuses_a_folder_that_is_not_a_model(tmp_path: Path) -> None:
+    pytest.importorskip("torch", reason="the recognizer needs the extra phiphantom[recognizer] (torch)")
+    from phiphantom.core.ocr_crnn import CRNNBackend
+
+    with pytest.raises(OCRUnavailable, match="not a recognizer model folder"):
+        CRNNBackend(tmp_path)
+
+
+def test_eval_command_measures_model_and_tesseract(trained: tuple[Path, dict, Path], tmp_path: Path) -> None:
+    model, _, data = trained
+    result = CliRunner().invoke(app, ["recognizer", "eval", str(data), "--model", str(model), "--json",
+                                      str(tmp_path / "eval.json")])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "eval.json").read_text(encoding="utf-8"))
+    assert doc["lines"] >= 1000 and doc["model_batched_equals_single"] == doc["lines"]
+    assert doc["model"]["ms_per_line"] > 0 and doc["tesseract"]["ms_per_line"] > 0
+    assert doc["tesseract"]["line_accuracy"] > 0.5  # the same crops Tesseract reads in the engine
+    assert set(doc["model"]["by"]["phi"]) == {"clinical", "phi"}
+    # no label text in the document: only counts and scores
+    labels = {c.text for c in _crops(data) if len(c.text) > 6}
+    text = json.dumps(doc)
+    assert not any(f'"{label}"' in text for label in labels)
+
+
+def test_train_command_refuses_a_non_empty_folder(tmp_path: Path) -> None:
+    out = tmp_path / "model"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(app, ["recognizer", "train", str(tmp_path / "nodata"), "--out", str(out)])
+    assert result.exit_code == 2 and "not an empty folder" in _flat(result.output)
+    assert [p.name for p in out.iterdir()] == ["keep.txt"] and (out / "keep.txt").read_text() == "mine"
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    on_file = CliRunner().invoke(app, ["recognizer", "train", str(tmp_path), "--out", str(tmp_path / "file")])
+    assert on_file.exit_code == 2
+
+
+def test_train_command_refuses_a_folder_that_is_not_a_dataset(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["recognizer", "train", str(tmp_path), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2 and "not a generated dataset" in _flat(result.output)
+    assert not (tmp_path / "m").exists()
+
+
+def test_missing_torch_is_one_line_naming_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
+    with pytest.raises(OCRUnavailable) as caught:
+        require_torch()
+    assert str(caught.value) == INSTALL_HINT and "phiphantom[recognizer]" in INSTALL_HINT
+    (tmp_path / "gt").mkdir()
+    (tmp_path / "gt" / "boxes.csv").write_text("x\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["recognizer", "train", str(tmp_path), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [f"error: {INSTALL_HINT}"]
+
+
+def test_held_back_files_are_seeded_and_whole() -> None:
+    files = [f"f{i}.dcm" for i in range(40)]
+    held = held_back_files(files, 0.1, seed=5)
+    assert len(held) == 4 and held == held_back_files(list(reversed(files)), 0.1, seed=5)
+    assert held != held_back_files(files, 0.1, seed=6)
+    assert held_back_files(["one.dcm"], 0.5, seed=1) == set()

@@ -143,15 +143,20 @@ def batch_tensor(lines: list[np.ndarray]) -> tuple[Any, list[int]]:
 
 def greedy_decode(log_probs: np.ndarray, steps: int, charset: Charset) -> tuple[str, float]:
     """Best path of one line's (T, classes) log-probabilities over its first ``steps`` steps: repeats
-    collapsed, blanks dropped. Confidence 0..100: the geometric mean of each step's best probability
-    (blanks included), 0 when nothing is read."""
+    collapsed, blanks dropped. Confidence 0..100: the probability of the least sure character read (each
+    character's best step), 0 when nothing is read. Measured on a validation set of the training packs
+    (seed 1636, 1,322 lines, docs/recognizer.md): below 50 it flags 25 of the 114 misread lines and 4 of the
+    1,208 right ones, where the geometric mean of every step's best probability flagged none below 80."""
     path = log_probs[:steps]
     best = path.argmax(axis=1)
-    keep = (best != BLANK) & np.concatenate([[True], best[1:] != best[:-1]])
-    text = " ".join(charset.decode(int(k) for k in best[keep]).split())
+    top = path.max(axis=1)
+    starts = np.flatnonzero(np.concatenate([[True], best[1:] != best[:-1]]))
+    runs = np.maximum.reduceat(top, starts) if len(starts) else top[:0]
+    chars = best[starts] != BLANK
+    text = " ".join(charset.decode(int(k) for k in best[starts][chars]).split())
     if not text:
         return "", 0.0
-    return text, float(100.0 * math.exp(float(path.max(axis=1).mean())))
+    return text, float(100.0 * math.exp(float(runs[chars].min())))
 
 
 def save_model(folder: Path, network: Any, config: CRNNConfig, charset: Charset) -> None:

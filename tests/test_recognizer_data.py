@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from phiphantom.core.crnn_model import CRNNConfig, greedy_decode, line_array
 from phiphantom.core.ground_truth import BOX_COLUMNS, BoxRow, read_rows
 from phiphantom.core.line_charset import PLACEHOLDER, UNKNOWN, Charset
 from phiphantom.core.ocr import TesseractBackend
@@ -120,3 +121,27 @@ def test_scores() -> None:
     assert (s.lines, s.characters, s.edits, s.exact) == (3, 8, 2, 1)
     assert s.char_accuracy == pytest.approx(1 - 2 / 8) and s.line_accuracy == pytest.approx(1 / 3)
     assert score(["a  b "], ["a b"]).exact == 1  # white space normalised as every backend does
+
+
+def test_greedy_decoding_collapses_repeats_and_reports_the_least_sure_character() -> None:
+    charset = Charset("AB ")  # classes: 0 blank, 1 placeholder, 2 A, 3 B, 4 space
+    probs = np.array([[0.1, 0, 0.9, 0, 0], [0.2, 0, 0.8, 0, 0],  # A (best step 0.9)
+                      [0.9, 0, 0.1, 0, 0],                        # blank: a repeat after it is a new A
+                      [0.3, 0, 0.7, 0, 0],                        # A (0.7)
+                      [0.1, 0, 0, 0.6, 0.3],                      # B (0.6)
+                      [1.0, 0, 0, 0, 0], [0, 0, 0, 1.0, 0]])      # beyond the line's steps: ignored
+    text, confidence = greedy_decode(np.log(probs + 1e-12), 6, charset)
+    assert text == "AAB" and confidence == pytest.approx(60.0)
+    assert greedy_decode(np.log(np.array([[1.0, 0, 0, 0, 0]]) + 1e-12), 1, charset) == ("", 0.0)
+
+
+def test_line_array_is_dark_on_light_at_the_model_height() -> None:
+    config = CRNNConfig()
+    crop = np.zeros((12, 30), np.uint8)
+    crop[3:9, 5:25] = 220  # light text on black
+    line = line_array(crop, config)
+    assert line.shape == (config.height, round(30 * config.height / 12) + 2 * config.pad)
+    assert line.dtype == np.float32 and line.min() == 0.0 and line.max() == 1.0
+    assert line[0, 0] == 1.0 and line[config.height // 2, 30] < 0.5  # background light, the text dark
+    rgb = np.repeat(crop[:, :, None], 3, axis=2)
+    assert np.allclose(line_array(rgb, config), line)

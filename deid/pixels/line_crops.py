@@ -56,8 +56,9 @@ class LineCrop:
 
     @property
     def screen(self) -> str:
-        """The file, named uniquely across datasets."""
-        return f"{self.dataset}/{self.file}" if self.dataset else self.file
+        """The file, named across datasets by the dataset folder's name (not its whole path, so that a
+        seeded split of files does not depend on where the datasets lie)."""
+        return f"{Path(self.dataset).name}/{self.file}" if self.dataset else self.file
 
     @property
     def font_kind(self) -> str:

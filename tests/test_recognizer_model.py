@@ -133,3 +133,12 @@ def test_held_back_files_are_seeded_and_whole() -> None:
     assert len(held) == 4 and held == held_back_files(list(reversed(files)), 0.1, seed=5)
     assert held != held_back_files(files, 0.1, seed=6)
     assert held_back_files(["one.dcm"], 0.5, seed=1) == set()
+
+
+def test_training_is_deterministic_for_a_seed_on_one_thread(trained: tuple[Path, dict, Path], tmp_path: Path) -> None:
+    _, _, data = trained
+    crops = _crops(data)[:300]
+    for name in ("a", "b"):
+        train(crops, tmp_path / name, TrainSettings(epochs=1, seed=11, held_back=0.1))
+    assert (tmp_path / "a" / "weights.pt").read_bytes() == (tmp_path / "b" / "weights.pt").read_bytes()
+    assert (tmp_path / "a" / "charset.json").read_bytes() == (tmp_path / "b" / "charset.json").read_bytes()

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from phiphantom.deid.pixels.clinical_fuzzy import FUZZY_SHARE, cut_term, far_term, near_term, near_unit
+from phiphantom.deid.pixels.clinical_fuzzy import (
+    FUZZY_SHARE,
+    TWO_EDIT_LETTERS,
+    bounded_edits,
+    cut_term,
+    far_term,
+    near_term,
+    near_unit,
+)
 from phiphantom.deid.pixels.clinical_grammar import clinical_evidence
 from phiphantom.deid.pixels.clinical_terms import fold, lexicon
 
@@ -74,3 +82,17 @@ def test_no_cut_term_without_a_dot_for_short_stems_names_titles_or_unknown_start
     assert term is None or read == "Abdomen."
     if read == "Abdomen.":
         assert all(e.source != "clinical:cut-short" for e in clinical_evidence(read))
+
+
+def test_edit_distance_counts_substitutions_insertions_and_deletions_and_stops_past_the_limit() -> None:
+    assert bounded_edits("KITTEN", "SITTING", 5) == 3  # two substitutions (one the first letter), one insertion
+    assert bounded_edits("ABC", "ABC", 2) == 0 and bounded_edits("XBC", "ABC", 2) == 1
+    assert bounded_edits("ABCDEF", "ABCXYZW", 2) == 3       # more than the limit: limit + 1
+    assert bounded_edits("AB", "ABCDE", 2) == 3             # lengths too far apart
+
+
+def test_a_ten_letter_read_may_be_an_eight_letter_term_with_two_letters_more() -> None:
+    """The index holds terms from TWO_EDIT_LETTERS - 2 letters: two insertions reach 10."""
+    assert len("EFFUSION") == TWO_EDIT_LETTERS - 2
+    assert far_term("XEFFUSIONX") is not None and far_term("XEFFUSIONX").kind == lexicon().get("EFFUSION").kind
+    assert far_term("EFFUSSIONN") is not None

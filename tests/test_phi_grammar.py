@@ -333,3 +333,18 @@ def test_grammar_fires_on_real_tesseract_reads(line: str, kind: str, least: floa
 def test_clinical_lines_read_by_tesseract_stay_weak(line: str) -> None:
     read = get_backend("tesseract").read_line(render_line(line, 12))
     assert all(ev.weight <= 0.4 for ev in phi_evidence(read.text)), (line, read.text)
+
+
+@pytest.mark.parametrize("text", ["2024-3-5", "1961/03/5", "2024-11-5"])
+def test_a_year_first_date_with_a_one_digit_day_is_a_date(text):
+    """Year, month, a one-digit day: the four digits of the year are the line's longest run (issue 17, a
+    mutant that wanted a longer run than four survived)."""
+    dates = [e for e in phi_evidence(text) if e.kind == "date"]
+    assert [(e.weight, e.start, e.end) for e in dates] == [(1.0, 0, len(text))]
+
+
+def test_evidence_inside_stronger_evidence_of_the_same_span_is_dropped_whichever_comes_first():
+    """"S7Y F" (57Y F misread): the sex after an age (0.6) and the sex in context (0.9) are on the same letter;
+    only the stronger stays."""
+    sexes = [e for e in phi_evidence("S7Y F") if e.kind == "sex"]
+    assert [(e.weight, e.start, e.end) for e in sexes] == [(0.9, 4, 5)]

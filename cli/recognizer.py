@@ -150,7 +150,13 @@ def eval_command(
     """Character and line accuracy and ms per line of the model and of Tesseract on the same crops."""
     _check_dataset(data)
     _torch(threads)
+    from phiphantom.core.crnn_model import check_model_folder
     from phiphantom.core.ocr import OCRUnavailable
+
+    try:
+        check_model_folder(model)  # before reading the dataset
+    except OCRUnavailable as exc:
+        raise _fail(str(exc), 2) from None
     from phiphantom.core.progress import progress_bar
     from phiphantom.deid.pixels.recognizer_eval import evaluate
 

@@ -167,12 +167,17 @@ def save_model(folder: Path, network: Any, config: CRNNConfig, charset: Charset)
     torch.save(network.state_dict(), folder / WEIGHTS_FILE)
 
 
-def load_model(folder: Path) -> tuple[Any, CRNNConfig, Charset]:
-    """The network (eval mode), its configuration and charset from a local model folder."""
-    torch = require_torch()
+def check_model_folder(folder: Path) -> None:
+    """:class:`OCRUnavailable` unless ``folder`` holds the three model files."""
     missing = [name for name in (CONFIG_FILE, CHARSET_FILE, WEIGHTS_FILE) if not (folder / name).is_file()]
     if missing:
         raise OCRUnavailable(f"{folder} is not a recognizer model folder (missing {', '.join(missing)})")
+
+
+def load_model(folder: Path) -> tuple[Any, CRNNConfig, Charset]:
+    """The network (eval mode), its configuration and charset from a local model folder."""
+    torch = require_torch()
+    check_model_folder(folder)
     config = CRNNConfig.from_json(json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8")))
     charset = Charset.load(folder / CHARSET_FILE)
     network = build_network(config, charset.classes)

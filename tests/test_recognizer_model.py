@@ -142,3 +142,10 @@ def test_training_is_deterministic_for_a_seed_on_one_thread(trained: tuple[Path,
         train(crops, tmp_path / name, TrainSettings(epochs=1, seed=11, held_back=0.1))
     assert (tmp_path / "a" / "weights.pt").read_bytes() == (tmp_path / "b" / "weights.pt").read_bytes()
     assert (tmp_path / "a" / "charset.json").read_bytes() == (tmp_path / "b" / "charset.json").read_bytes()
+
+
+def test_eval_command_refuses_a_folder_that_is_not_a_model(trained: tuple[Path, dict, Path], tmp_path: Path) -> None:
+    _, _, data = trained
+    result = CliRunner().invoke(app, ["recognizer", "eval", str(data), "--model", str(tmp_path)])
+    assert result.exit_code == 2 and "not a recognizer model folder" in _flat(result.output)
+    assert "lines of" not in result.output  # refused before the dataset is read

@@ -15,7 +15,7 @@ deletions, hits the index. Built once from :func:`.clinical_terms.lexicon`, in w
 Two slips in one long word (:func:`far_term`) and a word cut short with a dot (:func:`cut_term`) are looked
 up too. For two slips, candidates come from a three-letter-piece index of the long terms: two edits touch
 at most six of a word's pieces, so a term within two edits shares all the others (the q-gram count
-filter); each candidate is then checked by :func:`bounded_edits`. Built in about 20 ms.
+filter); each candidate is then checked by the edit distance of :mod:`phiphantom.core.ocr`. Built in about 20 ms.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
+
+from phiphantom.core.ocr import edit_distance
 
 from .clinical_terms import TITLES, Term, fold, lexicon
 from .name_lists import fold as name_fold
@@ -123,20 +125,6 @@ def _trigrams() -> dict[str, tuple[str, ...]]:
     return {gram: tuple(sorted(words)) for gram, words in index.items()}
 
 
-def bounded_edits(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance of ``a`` and ``b``, or ``limit + 1`` once it is certain to exceed ``limit``."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        prev, row[0] = row[0], i
-        for j, cb in enumerate(b, start=1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-        if min(row) > limit:
-            return limit + 1
-    return row[-1]
-
-
 def _any_name(word: str) -> bool:
     """A given name or a surname of any rank in the name lists."""
     lists = name_lists()
@@ -158,7 +146,7 @@ def far_term(word: str) -> Term | None:
     grams = {key[i:i + 3] for i in range(len(key) - 2)}
     shared = Counter(c for gram in grams for c in _trigrams().get(gram, ()))
     need = max(1, len(grams) - 6)
-    found = [c for c, n in shared.items() if n >= need and bounded_edits(key, c, 2) <= 2]
+    found = [c for c, n in shared.items() if n >= need and edit_distance(key, c, limit=2) <= 2]
     if not found:
         return None
     terms = lexicon().terms

@@ -117,6 +117,20 @@ class CachingOCR:
     def read_line(self, image: np.ndarray) -> LineRead:
         return self._cached(b"", self.backend.read_line, image)
 
+    def prefetch(self, images: list[np.ndarray]) -> None:
+        """Read the crops not read yet in one batch, when the backend reads batches (``read_lines``: the
+        learned recognizer); later ``read_line`` calls on them are answered from the cache. A backend
+        that reads one line at a time (Tesseract) is left alone: its reads happen when asked."""
+        read_lines = getattr(self.backend, "read_lines", None)
+        if read_lines is None:
+            return
+        keys = {_crop_key(image): image for image in images}
+        todo = [key for key in keys if key not in self._cache]
+        if not todo:
+            return
+        for key, read in zip(todo, read_lines([keys[key] for key in todo]), strict=True):
+            self._cache[key] = read
+
     def read_again(self, image: np.ndarray) -> LineRead | None:
         """The backend's second opinion on a crop (``read_again``), or None when it has none."""
         again = getattr(self.backend, "read_again", None)
@@ -200,13 +214,22 @@ def _easyocr_reader(easyocr, weights):
     return easyocr.Reader(["en"], gpu=gpu, download_enabled=False, **kwargs)
 
 
-BACKENDS = ("tesseract", "rapidocr", "easyocr")
+BACKENDS = ("tesseract", "rapidocr", "easyocr", "crnn:DIR")
+CRNN_PREFIX = "crnn:"
 
 
 def get_backend(name: str = "tesseract") -> OCRBackend:
-    """An OCR backend by name (optional ones raise OCRUnavailable with the extra to install)."""
+    """An OCR backend by name (optional ones raise OCRUnavailable with the extra to install). ``crnn:DIR`` is
+    the learned line recognizer of the model folder DIR (``phiphantom recognizer train``; the extra
+    ``phiphantom[recognizer]``), read in batches where the caller prefetches (:meth:`CachingOCR.prefetch`)."""
     if name == "tesseract":
         return TesseractBackend()
+    if name.startswith(CRNN_PREFIX):
+        from .ocr_crnn import CRNNBackend  # torch only when asked for
+
+        if not name[len(CRNN_PREFIX):]:
+            raise OCRUnavailable("crnn needs its model folder: crnn:DIR (phiphantom recognizer train)")
+        return CRNNBackend(name[len(CRNN_PREFIX):])
     if name == "rapidocr":
         return RapidOCRBackend()
     if name == "easyocr":

@@ -122,7 +122,8 @@ def deid_command(
     include_text: bool = typer.Option(False, "--include-text", help="Write the OCR text of every box to "
                                       "OUT/detections.csv (it is PHI)."),
     ocr: str = typer.Option("tesseract", help="OCR backend: tesseract (default, from PyPI alone), rapidocr or "
-                            "easyocr (optional extras)."),
+                            "easyocr (optional extras), or crnn:DIR (a line recognizer model folder from "
+                            "'phiphantom recognizer train'; extra phiphantom[recognizer])."),
     ner_model: Path | None = typer.Option(None, "--ner-model", help=help_text(
         "Local token-classification model folder for named-entity recognition of burned-in text "
         "(needs the ner extra: pip install 'phiphantom[ner]').")),

@@ -33,3 +33,47 @@ def test_median_of_an_even_crop_is_the_mean_of_the_middle_two():
 def test_median_of_an_odd_crop_is_the_middle_value():
     assert _prepared_centre(np.array([[127, 127, 200]], np.uint8)).tolist() == [[128, 128, 55]]
     assert _prepared_centre(np.array([[128, 128, 20]], np.uint8)).tolist() == [[128, 128, 20]]
+
+
+def test_prefetch_leaves_a_one_line_backend_alone_and_reads_a_batch_backend_once() -> None:
+    """``CachingOCR.prefetch``: Tesseract (no ``read_lines``) is not called ahead; a backend that reads batches
+    reads each distinct crop once, in one call, and ``read_line`` is then answered from the cache."""
+    from phiphantom.core.ocr import CachingOCR, LineRead, TesseractBackend
+
+    crop = np.zeros((12, 40), dtype=np.uint8)
+    crop[3:9, 5:35] = 255
+    other = crop.copy()
+    other[3:9, 20:22] = 0
+
+    class Batches:  # a real backend shape (read_line + read_lines), reading nothing but counting
+        name = "batches"
+
+        def __init__(self) -> None:
+            self.calls: list[int] = []
+
+        def read_line(self, image: np.ndarray) -> LineRead:
+            return self.read_lines([image])[0]
+
+        def read_lines(self, images: list[np.ndarray]) -> list[LineRead]:
+            self.calls.append(len(images))
+            return [LineRead(f"line {int(image.sum())}", 90.0) for image in images]
+
+    class CountingTesseract(TesseractBackend):
+        reads = 0
+
+        def read_line(self, image: np.ndarray) -> LineRead:
+            CountingTesseract.reads += 1
+            return super().read_line(image)
+
+    tesseract = CachingOCR(CountingTesseract())
+    tesseract.prefetch([crop, other])
+    assert CountingTesseract.reads == 0  # nothing read ahead
+    tesseract.read_line(crop)
+    assert CountingTesseract.reads == 1
+    batches = Batches()
+    cached = CachingOCR(batches)
+    cached.prefetch([crop, other, crop.copy()])
+    assert batches.calls == [2]  # two distinct crops, one call
+    assert cached.read_line(other).text == f"line {int(other.sum())}" and batches.calls == [2]
+    cached.prefetch([crop, other])
+    assert batches.calls == [2]  # all read already: no call

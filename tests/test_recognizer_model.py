@@ -149,3 +149,37 @@ def test_eval_command_refuses_a_folder_that_is_not_a_model(trained: tuple[Path, 
     result = CliRunner().invoke(app, ["recognizer", "eval", str(data), "--model", str(tmp_path)])
     assert result.exit_code == 2 and "not a recognizer model folder" in _flat(result.output)
     assert "lines of" not in result.output  # refused before the dataset is read
+
+
+def test_the_engine_reads_a_still_with_the_recognizer_in_one_batch(trained: tuple[Path, dict, Path],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ocr="crnn:DIR"`` (``phiphantom deid --ocr crnn:DIR``): the engine's lines of a still are read by the
+    model folder's recognizer, all the lines the detector found in one ``read_lines`` call (the cache then
+    answers each line's read), and the file is de-identified: every line still gets a decision."""
+    import pydicom
+
+    from phiphantom.core.ocr_crnn import CRNNBackend
+    from phiphantom.deid import Deidentifier
+
+    model, _, data = trained
+    calls: list[int] = []
+    real = CRNNBackend.read_lines
+
+    def counted(self: CRNNBackend, images):  # the real reads, counted
+        calls.append(len(images))
+        return real(self, images)
+
+    monkeypatch.setattr(CRNNBackend, "read_lines", counted)
+    still = sorted((data / "dicom").rglob("*.dcm"))[0]
+    result = Deidentifier(ephemeral=True, ocr=f"crnn:{model}").run(pydicom.dcmread(still))
+    assert result.pixels is not None and result.boxes
+    assert calls and calls[0] >= 10  # the first call holds every line of the frame (a still has ~30)
+    assert sum(calls) <= 2 * calls[0] + len(result.boxes)  # later calls: the verification's re-reads only
+    assert any(b.decision.redact for b in result.boxes) and any(not b.decision.redact for b in result.boxes)
+
+
+def test_crnn_needs_its_model_folder() -> None:
+    from phiphantom.core.ocr import get_backend
+
+    with pytest.raises(OCRUnavailable, match="model folder"):
+        get_backend("crnn:")

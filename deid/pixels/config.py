@@ -26,7 +26,7 @@ def check_threshold(value: object) -> float | None:
 class PixelConfig:
     policy: str = "strict"        # strict | balanced
     margin: int = 2               # pixels added around every redacted box
-    ocr: str = "tesseract"        # tesseract | rapidocr | easyocr
+    ocr: str = "tesseract"        # tesseract | rapidocr | easyocr | crnn:DIR (a recognizer model folder)
     verify: bool = True
     ner_model: str | None = None  # a local token-classification model folder (optional)
     hard: bool = False            # also finish header values whose line runs on over the image (header_extent)

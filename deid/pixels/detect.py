@@ -83,6 +83,14 @@ def read_segment_again(ocr: OCRBackend, view: np.ndarray, seg: Segment) -> LineR
     return again(_crop(view, seg)) if again is not None else None
 
 
+def _read_ahead(ocr, view: np.ndarray, segments: list[Segment], glyphs: GlyphMemory | None) -> None:
+    """A backend that reads batches (the learned recognizer, ``CachingOCR.prefetch``) reads every segment of a
+    static view at once; a changing region's states are left to the glyph memory and read one by one."""
+    prefetch = getattr(ocr, "prefetch", None)
+    if glyphs is None and prefetch is not None:
+        prefetch([_crop(view, seg) for seg in segments])
+
+
 def _classified(ocr, classifier: Classifier, view: np.ndarray, segments: list[Segment], fs: int, fe: int,
                 dx: int = 0, dy: int = 0, glyphs: GlyphMemory | None = None,
                 tophat: np.ndarray | None = None) -> list[TextBox]:
@@ -93,6 +101,7 @@ def _classified(ocr, classifier: Classifier, view: np.ndarray, segments: list[Se
     boxes = []
     confidences = []
     state = fs if glyphs is not None else None  # a changing region's state shows frame fs (frame counters)
+    _read_ahead(ocr, view, segments, glyphs)
     for seg in segments:
         read = glyphs.spell(tophat, seg) if glyphs is not None and tophat is not None else None
         spelled = read is not None

@@ -218,6 +218,12 @@ BACKENDS = ("tesseract", "rapidocr", "easyocr", "crnn:DIR")
 CRNN_PREFIX = "crnn:"
 
 
+@lru_cache(maxsize=4)
+def _crnn(folder: str, backend: Callable[[str], OCRBackend]) -> OCRBackend:
+    """One loaded recognizer per model folder and process (the engine asks for its backend once per file)."""
+    return backend(folder)
+
+
 def get_backend(name: str = "tesseract") -> OCRBackend:
     """An OCR backend by name (optional ones raise OCRUnavailable with the extra to install). ``crnn:DIR`` is
     the learned line recognizer of the model folder DIR (``phiphantom recognizer train``; the extra
@@ -229,7 +235,7 @@ def get_backend(name: str = "tesseract") -> OCRBackend:
 
         if not name[len(CRNN_PREFIX):]:
             raise OCRUnavailable("crnn needs its model folder: crnn:DIR (phiphantom recognizer train)")
-        return CRNNBackend(name[len(CRNN_PREFIX):])
+        return _crnn(name[len(CRNN_PREFIX):], CRNNBackend)
     if name == "rapidocr":
         return RapidOCRBackend()
     if name == "easyocr":

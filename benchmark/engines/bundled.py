@@ -4,8 +4,10 @@ This adapter (with the engine registry) is the one place where the benchmark imp
 the engine the benchmark scores is used only through it (``tests/test_import_direction.py``).
 
 Spec ``bundled:WORD,...`` (:func:`spec_settings`): PS3.15 profile option names, ``balanced`` (pixel
-policy), ``hard``, ``header-only``, and ``threshold=T`` (a line of burned-in text is redacted when its score,
-in [-1, 1], reaches T: ``phiphantom deid --threshold``). An engine with a threshold is named ``bundled-tT``
+policy), ``hard``, ``header-only``, ``threshold=T`` (a line of burned-in text is redacted when its score,
+in [-1, 1], reaches T: ``phiphantom deid --threshold``) and ``ocr=NAME`` (the pixel OCR: ``tesseract``,
+``rapidocr``, ``easyocr`` or ``crnn:DIR``, a line recognizer model folder; ``phiphantom deid --ocr``; name the
+engine, ``--engine crnn=bundled:ocr=crnn:DIR``). An engine with a threshold is named ``bundled-tT``
 (``bundled-t0.35``), so that one ``bench`` run over several thresholds gives one column per threshold.
 """
 
@@ -34,7 +36,9 @@ if TYPE_CHECKING:  # the fuzzer's type for the batch runner's plan (it reaches d
 _POLICY_WORDS = ("balanced", "strict")
 _FLAG_WORDS = ("header_only", "hard")
 #: ``bundled:`` settings given as ``NAME=VALUE``
-SPEC_SETTINGS = ("threshold",)
+SPEC_SETTINGS = ("threshold", "ocr")
+#: ``bundled:ocr=NAME`` values: the engine's OCR backends (``crnn:DIR``: a recognizer model folder, no comma)
+OCR_NAMES = ("tesseract", "rapidocr", "easyocr")
 
 
 def parse_threshold(text: str) -> float:
@@ -45,6 +49,13 @@ def parse_threshold(text: str) -> float:
         raise EngineError(f"bundled:threshold={text}: the threshold must be a number from -1 to 1") from None
     assert value is not None
     return value
+
+
+def parse_ocr(text: str) -> str:
+    """``NAME`` of ``bundled:ocr=NAME``: a backend name or ``crnn:DIR``; :class:`EngineError` otherwise."""
+    if text in OCR_NAMES or (text.startswith("crnn:") and len(text) > len("crnn:")):
+        return text
+    raise EngineError(f"bundled:ocr={text}: the OCR is one of {', '.join(OCR_NAMES)} or crnn:DIR (a model folder)")
 
 
 def spec_settings(text: str) -> dict[str, Any]:
@@ -63,7 +74,7 @@ def spec_settings(text: str) -> dict[str, Any]:
                 raise EngineError(f"unknown bundled setting {name!r}; known: {', '.join(SPEC_SETTINGS)}=VALUE")
             if name in settings:
                 raise EngineError(f"bundled:{name}= is given twice")
-            settings[name] = parse_threshold(value.strip())
+            settings[name] = parse_threshold(value.strip()) if name == "threshold" else parse_ocr(value.strip())
             continue
         word = raw.replace("-", "_")
         if word in _POLICY_WORDS:
@@ -91,8 +102,10 @@ class BundledEngine(BaseEngine):
     """
 
     def __init__(self, options: frozenset[str] = frozenset(), header_only: bool = False, policy: str = "strict",
-                 hard: bool = False, threshold: float | str | None = None, spec: str = "", **_: object) -> None:
+                 hard: bool = False, threshold: float | str | None = None, spec: str = "", ocr: str = "tesseract",
+                 **_: object) -> None:
         given = spec_settings(spec)
+        ocr = given.get("ocr", ocr)
         options = given.get("options", options)
         header_only, policy = given.get("header_only", header_only), given.get("policy", policy)
         hard, threshold = given.get("hard", hard), given.get("threshold", threshold)
@@ -105,7 +118,9 @@ class BundledEngine(BaseEngine):
                 raise EngineError(str(exc)) from None
         if threshold is not None and header_only:
             raise EngineError("bundled: threshold sets how pixels are cleaned: not with header-only")
-        self.pixels = None if header_only else PixelConfig(policy=policy, hard=hard, threshold=threshold)
+        if ocr != "tesseract" and header_only:
+            raise EngineError("bundled: ocr sets how pixels are read: not with header-only")
+        self.pixels = None if header_only else PixelConfig(policy=policy, hard=hard, threshold=threshold, ocr=ocr)
         pixels = "off" if self.pixels is None else f"{self.pixels.ocr}, {self.pixels.label}"
         name = "bundled" if threshold is None else f"bundled-t{threshold:g}"
         super().__init__(name=name, config={"profile": "basic", "options": sorted(options), "pixels": pixels})

@@ -214,14 +214,18 @@ def _easyocr_reader(easyocr, weights):
     return easyocr.Reader(["en"], gpu=gpu, download_enabled=False, **kwargs)
 
 
-BACKENDS = ("tesseract", "rapidocr", "easyocr", "crnn:DIR")
+#: The backends named by a word; ``crnn:DIR`` names the learned recognizer of the model folder DIR
+BACKEND_NAMES = ("tesseract", "rapidocr", "easyocr")
 CRNN_PREFIX = "crnn:"
+BACKENDS = (*BACKEND_NAMES, f"{CRNN_PREFIX}DIR")
 
 
 @lru_cache(maxsize=4)
-def _crnn(folder: str, backend: Callable[[str], OCRBackend]) -> OCRBackend:
+def _crnn(folder: str) -> OCRBackend:
     """One loaded recognizer per model folder and process (the engine asks for its backend once per file)."""
-    return backend(folder)
+    from .ocr_crnn import CRNNBackend  # torch only when asked for
+
+    return CRNNBackend(folder)
 
 
 def get_backend(name: str = "tesseract") -> OCRBackend:
@@ -231,11 +235,9 @@ def get_backend(name: str = "tesseract") -> OCRBackend:
     if name == "tesseract":
         return TesseractBackend()
     if name.startswith(CRNN_PREFIX):
-        from .ocr_crnn import CRNNBackend  # torch only when asked for
-
         if not name[len(CRNN_PREFIX):]:
             raise OCRUnavailable("crnn needs its model folder: crnn:DIR (phiphantom recognizer train)")
-        return _crnn(name[len(CRNN_PREFIX):], CRNNBackend)
+        return _crnn(name[len(CRNN_PREFIX):])
     if name == "rapidocr":
         return RapidOCRBackend()
     if name == "easyocr":

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydicom.filewriter import dcmwrite
 
+from phiphantom.core.ocr import BACKEND_NAMES, CRNN_PREFIX
 from phiphantom.deid.api import deidentify_file
 from phiphantom.deid.config import DeidConfig
 from phiphantom.deid.header_deid import DeidOptions
@@ -37,8 +38,6 @@ _POLICY_WORDS = ("balanced", "strict")
 _FLAG_WORDS = ("header_only", "hard")
 #: ``bundled:`` settings given as ``NAME=VALUE``
 SPEC_SETTINGS = ("threshold", "ocr")
-#: ``bundled:ocr=NAME`` values: the engine's OCR backends (``crnn:DIR``: a recognizer model folder, no comma)
-OCR_NAMES = ("tesseract", "rapidocr", "easyocr")
 
 
 def parse_threshold(text: str) -> float:
@@ -53,9 +52,9 @@ def parse_threshold(text: str) -> float:
 
 def parse_ocr(text: str) -> str:
     """``NAME`` of ``bundled:ocr=NAME``: a backend name or ``crnn:DIR``; :class:`EngineError` otherwise."""
-    if text in OCR_NAMES or (text.startswith("crnn:") and len(text) > len("crnn:")):
-        return text
-    raise EngineError(f"bundled:ocr={text}: the OCR is one of {', '.join(OCR_NAMES)} or crnn:DIR (a model folder)")
+    if text in BACKEND_NAMES or (text.startswith(CRNN_PREFIX) and len(text) > len(CRNN_PREFIX)):
+        return text  # a crnn:DIR folder may not hold a comma (the spec's separator)
+    raise EngineError(f"bundled:ocr={text}: the OCR is one of {', '.join(BACKEND_NAMES)} or crnn:DIR (a model folder)")
 
 
 def spec_settings(text: str) -> dict[str, Any]:

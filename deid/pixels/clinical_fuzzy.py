@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
 
 from phiphantom.core.ocr import edit_distance
@@ -76,6 +77,15 @@ def _one_edit(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
+def _strongest(keys: Iterable[str]) -> Term | None:
+    """The lexicon term of ``keys`` with the strongest (most negative) weight, ties alphabetical; None for none."""
+    found = sorted(keys)
+    if not found:
+        return None
+    terms = lexicon().terms
+    return terms[min(found, key=lambda k: terms[k].weight)]
+
+
 @lru_cache(maxsize=8192)
 def near_term(word: str) -> Term | None:
     """The lexicon term one edit from ``word`` (letters only, at least MIN_LETTERS), or None; when
@@ -89,11 +99,7 @@ def near_term(word: str) -> Term | None:
         for candidate in index.get(variant, ()):
             if _one_edit(key, candidate):
                 found.add(candidate)
-    if not found:
-        return None
-    terms = lexicon().terms
-    best = min(sorted(found), key=lambda k: terms[k].weight)
-    return terms[best]
+    return _strongest(found)
 
 
 #: A word at least this long (letters) may be two edits from its term, each at least this many letters apart
@@ -147,10 +153,7 @@ def far_term(word: str) -> Term | None:
     shared = Counter(c for gram in grams for c in _trigrams().get(gram, ()))
     need = max(1, len(grams) - 6)
     found = [c for c, n in shared.items() if n >= need and edit_distance(key, c, limit=2) <= 2]
-    if not found:
-        return None
-    terms = lexicon().terms
-    return terms[min(sorted(found), key=lambda k: terms[k].weight)]
+    return _strongest(found)
 
 
 @lru_cache(maxsize=8192)
@@ -165,10 +168,7 @@ def cut_term(word: str) -> Term | None:
     if len(stem) < MIN_STEM or not stem.isalpha() or stem in TITLES or _common_name(word.rstrip(".…")):
         return None
     found = [k for n, keys in _by_length().items() if n > len(stem) for k in keys if k.startswith(stem)]
-    if not found:
-        return None
-    terms = lexicon().terms
-    return terms[min(sorted(found), key=lambda k: terms[k].weight)]
+    return _strongest(found)
 
 
 def near_unit(word: str) -> bool:

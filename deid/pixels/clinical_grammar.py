@@ -161,6 +161,19 @@ def _lookup(word: str) -> Term | None:
     return None
 
 
+def _misread_term(word: str, after: str) -> tuple[Term, str] | None:
+    """The clinical term ``word`` may be with its evidence source (``clinical_fuzzy``): one OCR slip from a term
+    ("Fow"), cut short with the dot ``after`` it ("MUSCULOESQ."), or, a long word, two slips ("CONSOLIDAGAQ")."""
+    bare = word.strip(".,:;")
+    if (term := near_term(bare)) is not None:
+        return term, "clinical:ocr-slip"
+    if (term := cut_term(word + after)) is not None:
+        return term, "clinical:cut-short"
+    if (term := far_term(bare)) is not None:
+        return term, "clinical:ocr-slips"
+    return None
+
+
 def _lower_short(word: str) -> bool:
     """A word of 1-2 lower-case letters: an abbreviation only with a value after it."""
     return len(word) <= 2 and word.isalpha() and word.islower()
@@ -444,12 +457,9 @@ def _clinical_evidence(text: str) -> tuple[Evidence, ...]:
     for i, tok in enumerate(tokens):
         if i in explained or tok.blocked:
             continue
-        if (near := near_term(tok.text.strip(".,:;"))) is not None:
-            add(near.kind, max(-1.0, near.weight * FUZZY_SHARE), i, i, "clinical:ocr-slip")
-        elif (near := cut_term(tok.text + text[tok.end:tok.end + 1])) is not None:  # "MUSCULOESQ.": cut short
-            add(near.kind, max(-1.0, near.weight * FUZZY_SHARE), i, i, "clinical:cut-short")
-        elif (near := far_term(tok.text.strip(".,:;"))) is not None:  # "CONSOLIDAGAQ": two slips, a long word
-            add(near.kind, max(-1.0, near.weight * FUZZY_SHARE), i, i, "clinical:ocr-slips")
+        if (found := _misread_term(tok.text, text[tok.end:tok.end + 1])) is not None:
+            term, source = found
+            add(term.kind, max(-1.0, term.weight * FUZZY_SHARE), i, i, source)
         elif near_unit(tok.text) or _misread_value_unit(tok.text):
             add("unit", -0.9 * FUZZY_SHARE, i, i, "clinical:ocr-slip")
         elif i > 0 and not tokens[i - 1].blocked and _number(tokens[i - 1].text) and confused_unit(

@@ -161,6 +161,13 @@ def same_row(a: Line, b: Line) -> bool:
     return overlap >= SAME_ROW_OVERLAP * min(a.height, b.height)
 
 
+def _vertical(a: Line, b: Line, step: int) -> tuple[int, bool]:
+    """The gap from ``a`` down to ``b`` (step 1) or up to it (-1), and whether ``b``'s centre lies that way."""
+    if step > 0:
+        return b.y0 - a.y1, (b.y0 + b.y1) > (a.y0 + a.y1)
+    return a.y0 - b.y1, (b.y0 + b.y1) < (a.y0 + a.y1)
+
+
 def is_bare_label(line: Line) -> bool:
     """A field label with no value of its own on the line (``Name:``, ``DOB``, ``Pat. ID``); a line the
     recognisers score clinical on balance (<= 0) is none, whatever word it shares with a label."""
@@ -257,8 +264,7 @@ class _Layout:
                 b = self.lines[j]
                 if same_row(a, b) or min(a.x1, b.x1) <= max(a.x0, b.x0):
                     continue
-                gap = b.y0 - a.y1 if step > 0 else a.y0 - b.y1
-                centre_after = (b.y0 + b.y1) > (a.y0 + a.y1) if step > 0 else (b.y0 + b.y1) < (a.y0 + a.y1)
+                gap, centre_after = _vertical(a, b, step)
                 if centre_after:
                     found.append(((gap, abs(b.x0 - a.x0), b.x0, b.x1, b.y1), j))
             first = min(found, default=None)
@@ -284,8 +290,7 @@ class _Layout:
         found = []
         for j in self._near(i):
             b = self.lines[j]
-            gap = b.y0 - a.y1 if step > 0 else a.y0 - b.y1
-            centre_after = (b.y0 + b.y1) > (a.y0 + a.y1) if step > 0 else (b.y0 + b.y1) < (a.y0 + a.y1)
+            gap, centre_after = _vertical(a, b, step)
             if (not same_row(a, b) and centre_after and -TOUCH * a.height <= gap <= BELOW_GAP * a.height
                     and x0 - ALIGN * a.height <= b.x0 < a.x1):
                 found.append((gap, b.x0, j))

@@ -88,3 +88,9 @@ def test_a_ten_letter_read_may_be_an_eight_letter_term_with_two_letters_more() -
     assert len("EFFUSION") == TWO_EDIT_LETTERS - 2
     assert far_term("XEFFUSIONX") is not None and far_term("XEFFUSIONX").kind == lexicon().get("EFFUSION").kind
     assert far_term("EFFUSSIONN") is not None
+
+
+def test_two_slips_at_the_start_of_a_long_word_still_find_the_term() -> None:
+    """The piece index holds every three-letter piece of a term, the last ones too: slips in the first half
+    leave only the pieces further on to match ("QQNSOLIDACAO", "COXSOYIDACAO" for CONSOLIDAÇÃO)."""
+    assert far_term("QQNSOLIDACAO") == far_term("COXSOYIDACAO") == far_term("CONSOLIDAGAQ") is not None

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .crnn_model import batch_tensor, greedy_decode, line_array, load_model, require_torch
+from .crnn_model import batch_tensor, for_inference, greedy_decode, line_array, load_model, require_torch
 from .ocr import LineRead
 
 BATCH_LINES = 64  # lines per forward pass (similar widths together: see read_lines)
@@ -24,7 +24,8 @@ class CRNNBackend:
     def __init__(self, model_dir: Path | str, batch_lines: int = BATCH_LINES) -> None:
         self.model_dir = Path(model_dir)
         self.batch_lines = max(1, batch_lines)
-        self._network, self.config, self.charset = load_model(self.model_dir)
+        network, self.config, self.charset = load_model(self.model_dir)
+        self._network = for_inference(network)
 
     def read_line(self, image: np.ndarray) -> LineRead:
         return self.read_lines([image])[0]

@@ -73,6 +73,26 @@ def test_backend_batched_and_single_reads_agree(trained: tuple[Path, dict, Path]
     assert backend.read_lines([]) == []
 
 
+def test_inference_network_computes_what_the_trained_one_does(trained: tuple[Path, dict, Path]) -> None:
+    """The backend's network has its batch norms folded into the convolutions and runs channels-last: the
+    same log-probabilities to float rounding, and the same reads, as the network as trained."""
+    import torch
+
+    from phiphantom.core.crnn_model import batch_tensor, for_inference, line_array, load_model
+
+    model, _, data = trained
+    as_trained, config, _ = load_model(model)
+    folded = for_inference(load_model(model)[0])
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.features)
+    assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in as_trained.features) == 4
+    batch, steps = batch_tensor([line_array(c.image, config) for c in _crops(data)[:24]])
+    with torch.inference_mode():
+        want, got = as_trained(batch, steps), folded(batch, steps)
+    assert want.shape == got.shape
+    assert float((want - got).abs().max()) < 1e-3
+    assert torch.equal(want.argmax(-1), got.argmax(-1))
+
+
 def test_backend_refuses_a_folder_that_is_not_a_model(tmp_path: Path) -> None:
     pytest.importorskip("torch", reason="the recognizer needs the extra phiphantom[recognizer] (torch)")
     from phiphantom.core.ocr_crnn import CRNNBackend

@@ -90,14 +90,29 @@ def build_network(config: CRNNConfig, classes: int) -> Any:
             self.rnn = nn.GRU(c4 * rows, config.hidden, bidirectional=True)
             self.out = nn.Linear(2 * config.hidden, classes)
 
-        def forward(self, x: Any, steps: list[int] | None = None) -> Any:
-            """``steps``: each line's own output steps; the GRU runs over those only (packed), so a
-            line's read does not depend on how wide the other lines of its batch are."""
+        def columns(self, x: Any) -> Any:
+            """The convolutions' output as one feature vector a step: (T, N, C*rows)."""
             if getattr(self, "channels_last", False):    # set by for_inference (CPU pooling is faster so)
                 x = x.contiguous(memory_format=torch.channels_last)
             f = self.features(x)                         # (N, C, rows, W/4)
             n, c, h, w = f.shape
-            f = f.reshape(n, c * h, w).permute(2, 0, 1)  # (T, N, C*rows)
+            return f.reshape(n, c * h, w).permute(2, 0, 1)
+
+        def read_columns(self, sequences: list[Any]) -> list[Any]:
+            """Each line's (T_i, C*rows) columns read by the GRU in one packed call: (T_i, classes)
+            log-probabilities each (the convolutions may run in several batches, the GRU's per-step cost
+            is paid once)."""
+            rnn_utils = torch.nn.utils.rnn
+            packed = rnn_utils.pack_sequence(sequences, enforce_sorted=False)
+            f, _ = rnn_utils.pad_packed_sequence(self.rnn(packed)[0])  # (T, N, 2*hidden)
+            out = self.out(f).log_softmax(-1)
+            return [out[:len(seq), i] for i, seq in enumerate(sequences)]
+
+        def forward(self, x: Any, steps: list[int] | None = None) -> Any:
+            """``steps``: each line's own output steps; the GRU runs over those only (packed), so a
+            line's read does not depend on how wide the other lines of its batch are."""
+            f = self.columns(x)                          # (T, N, C*rows)
+            w = f.shape[0]
             if steps is None:
                 f, _ = self.rnn(f)
             else:

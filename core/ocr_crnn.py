@@ -6,6 +6,7 @@ on torch's current thread count (callers that measure set it)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,26 @@ import numpy as np
 from .crnn_model import batch_tensor, for_inference, greedy_decode, line_array, load_model, require_torch
 from .ocr import LineRead
 
-BATCH_LINES = 64  # lines per forward pass (similar widths together: see read_lines)
+BATCH_LINES = 64  # lines per forward pass at most (similar widths together: see width_batches)
+#: A batch's widest line at most this many times its narrowest (sorted by width, a new batch starts when the
+#: next line is wider): every line is padded to its batch's widest, and one still's lines span 20-600
+#: columns, so one batch for all of them would mostly compute padding
+WIDTH_SPREAD = 1.5
+#: Lines the GRU reads in one packed call (its cost is per step, whatever the batch; one still has ~30 lines)
+GRU_LINES = 256
+
+
+def width_batches(widths: Sequence[int], batch_lines: int = BATCH_LINES,
+                  spread: float = WIDTH_SPREAD) -> list[list[int]]:
+    """Indices of ``widths`` in batches of similar width: sorted, at most ``batch_lines`` a batch, the
+    widest at most ``spread`` times the narrowest."""
+    batches: list[list[int]] = []
+    for i in sorted(range(len(widths)), key=lambda i: widths[i]):
+        if batches and len(batches[-1]) < batch_lines and widths[i] <= spread * widths[batches[-1][0]]:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches
 
 
 class CRNNBackend:
@@ -21,9 +41,10 @@ class CRNNBackend:
 
     name = "crnn"
 
-    def __init__(self, model_dir: Path | str, batch_lines: int = BATCH_LINES) -> None:
+    def __init__(self, model_dir: Path | str, batch_lines: int = BATCH_LINES, spread: float = WIDTH_SPREAD) -> None:
         self.model_dir = Path(model_dir)
         self.batch_lines = max(1, batch_lines)
+        self.spread = max(1.0, spread)
         network, self.config, self.charset = load_model(self.model_dir)
         self._network = for_inference(network)
 
@@ -31,19 +52,22 @@ class CRNNBackend:
         return self.read_lines([image])[0]
 
     def read_lines(self, images: Sequence[np.ndarray]) -> list[LineRead]:
-        """Reads of (h, w) or (h, w, 3) uint8 crops, in their order. Lines are batched by width (sorted, so
-        a batch pads little) and each batch is padded to its widest line; a line's read does not depend
+        """Reads of (h, w) or (h, w, 3) uint8 crops, in their order. Lines are batched by width
+        (:func:`width_batches`) and each batch is padded to its widest line; a line's read does not depend
         on the others in its batch."""
         torch = require_torch()
         lines = [line_array(image, self.config) for image in images]
-        order = sorted(range(len(lines)), key=lambda i: lines[i].shape[1])
         reads: list[LineRead | None] = [None] * len(lines)
         with torch.inference_mode():
-            for start in range(0, len(order), self.batch_lines):
-                chunk = order[start:start + self.batch_lines]
+            sequences: list[Any] = [None] * len(lines)
+            for chunk in width_batches([line.shape[1] for line in lines], self.batch_lines, self.spread):
                 batch, steps = batch_tensor([lines[i] for i in chunk])
-                log_probs = self._network(batch, steps).permute(1, 0, 2).numpy()  # (N, T, classes)
+                columns = self._network.columns(batch)  # (T, N, features)
                 for row, i in enumerate(chunk):
-                    text, confidence = greedy_decode(log_probs[row], steps[row], self.charset)
-                    reads[i] = LineRead(text, confidence)
+                    sequences[i] = columns[:steps[row], row]
+            for start in range(0, len(lines), GRU_LINES):
+                span = range(start, min(len(lines), start + GRU_LINES))
+                read = self._network.read_columns([sequences[i] for i in span])
+                for i, log_probs in zip(span, read, strict=True):
+                    reads[i] = LineRead(*greedy_decode(log_probs.numpy(), len(log_probs), self.charset))
         return [r if r is not None else LineRead("", 0.0) for r in reads]

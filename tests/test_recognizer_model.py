@@ -203,3 +203,14 @@ def test_crnn_needs_its_model_folder() -> None:
 
     with pytest.raises(OCRUnavailable, match="model folder"):
         get_backend("crnn:")
+
+
+def test_width_batches_keep_similar_widths_together() -> None:
+    from phiphantom.core.ocr_crnn import width_batches
+
+    widths = [300, 20, 25, 100, 29, 31, 140, 160, 450]
+    batches = width_batches(widths, batch_lines=3, spread=1.5)
+    assert sorted(i for b in batches for i in b) == list(range(len(widths)))  # every line once
+    assert [[widths[i] for i in b] for b in batches] == [[20, 25, 29], [31], [100, 140], [160], [300, 450]]
+    assert width_batches([], 4, 1.5) == []
+    assert width_batches(widths, batch_lines=64, spread=100.0) == [sorted(range(9), key=lambda i: widths[i])]

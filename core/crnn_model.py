@@ -144,13 +144,14 @@ def line_array(crop: np.ndarray, config: CRNNConfig, stretch: float = 1.0) -> np
     return np.pad(line, ((0, 0), (config.pad, config.pad)), constant_values=1.0).astype(np.float32)
 
 
-def batch_tensor(lines: list[np.ndarray]) -> tuple[Any, list[int]]:
+def batch_tensor(lines: list[np.ndarray], width_step: int = WIDTH_STRIDE) -> tuple[Any, list[int]]:
     """Prepared lines (:func:`line_array`) as one (N, 1, H, W) tensor padded with background to the
-    widest plus BATCH_MARGIN (W a multiple of the width stride), and each line's number of output steps."""
+    widest plus BATCH_MARGIN (W rounded up to a multiple of ``width_step``, itself a multiple of the width
+    stride), and each line's number of output steps."""
     torch = require_torch()
     height = lines[0].shape[0]
     widest = max(line.shape[1] for line in lines) + BATCH_MARGIN
-    widest = WIDTH_STRIDE * math.ceil(widest / WIDTH_STRIDE)
+    widest = width_step * math.ceil(widest / width_step)
     batch = np.ones((len(lines), 1, height, widest), np.float32)
     for i, line in enumerate(lines):
         batch[i, 0, :, :line.shape[1]] = line

@@ -6,8 +6,8 @@ on torch's current thread count (callers that measure set it)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 

@@ -180,6 +180,7 @@ class Classifier:
     layout: bool = True        # take layout evidence (off when verifying a redaction: see clean._verify)
     changing: bool = False     # the text changes from frame to frame (a state of a changing region: detect)
     _seen: dict[str, tuple[Evidence, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _decided: dict[tuple, Decision] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -193,6 +194,7 @@ class Classifier:
             raise ValueError("a variant keeps the header and the NER model (its evidence cache depends on them)")
         other = replace(self, **changes)
         other._seen = self._seen
+        other._decided = self._decided  # keyed by every setting decide reads: see decide
         return other
 
     def evidence(self, text: str) -> list[Evidence]:
@@ -222,7 +224,18 @@ class Classifier:
                context: Sequence[Evidence] = (), frame: int | None = None) -> Decision:
         """The decision about one line of text; ``context``: evidence its phrase gave these characters
         (:func:`.detect.in_phrases`), spans in ``text`` with its whitespace runs made single spaces;
-        ``frame``: the first frame of the changing region's state the text was read in (None: static text)."""
+        ``frame``: the first frame of the changing region's state the text was read in (None: static text).
+
+        A file's lines are decided more than once (phrases, verification): each decision is kept for the
+        file, keyed by the arguments and the settings it depends on (a variant shares the store)."""
+        key = (text, width, height, confidence, tuple(context), frame, self.changing, self.readable_only, self.cut)
+        decided = self._decided.get(key)
+        if decided is None:
+            decided = self._decided[key] = self._decide(text, width, height, confidence, context, frame)
+        return decided
+
+    def _decide(self, text: str, width: int, height: int, confidence: float, context: Sequence[Evidence],
+                frame: int | None) -> Decision:
         text = " ".join(text.split())
         # exactly "k/N" with N this clip's frame count, or a changing region showing its own frame number:
         # evidence enough at any confidence

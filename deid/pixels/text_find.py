@@ -89,16 +89,28 @@ def stroke_mask(tophat: np.ndarray, search: np.ndarray) -> np.ndarray:
     return ((tophat >= MIN_STROKE) & search).astype(np.uint8)
 
 
-def glyph_boxes(strokes: np.ndarray) -> np.ndarray:
-    """Connected components of stroke pixels that have a glyph-like size: rows of (x, y, w, h, area)."""
-    n, _, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
+def _components(strokes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and (x, y, w, h, area) rows of the 8-connected components of stroke pixels (row 0: background)."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
+    return labels, stats
+
+
+def glyph_boxes(stats: np.ndarray) -> np.ndarray:
+    """The components (:func:`_components` rows) that have a glyph-like size: rows of (x, y, w, h, area)."""
     stats = stats[1:]
     keep = (stats[:, cv2.CC_STAT_HEIGHT] <= MAX_GLYPH_HEIGHT) & (stats[:, cv2.CC_STAT_AREA] >= 1)
     return stats[keep]
 
 
-def group_segments(strokes: np.ndarray, glyphs: np.ndarray) -> list[Segment]:
-    """Join glyphs into segments by a horizontal closing scaled to the typical glyph height."""
+def group_segments(strokes: np.ndarray, components: tuple[np.ndarray, np.ndarray]) -> list[Segment]:
+    """Join glyphs into segments by a horizontal closing scaled to the typical glyph height.
+
+    ``components``: the strokes' own components (:func:`_components`). A segment is the strokes of one
+    component of the closing; each stroke component lies in exactly one, so a segment's box is the union
+    of its components' boxes and its ink their areas summed (vectorised: no pass over each segment's
+    pixels)."""
+    labels, stats = components
+    glyphs = glyph_boxes(stats)
     if len(glyphs) == 0:
         return []
     heights = glyphs[:, cv2.CC_STAT_HEIGHT]
@@ -107,17 +119,24 @@ def group_segments(strokes: np.ndarray, glyphs: np.ndarray) -> list[Segment]:
     gap = max(3, int(round(typical * 0.55)))
     joined = cv2.dilate(strokes, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
     joined = cv2.dilate(joined, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2)))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    segments = []
-    for i in range(1, n):
-        x, y, w, h, _ = stats[i]
-        sub = strokes[y:y + h, x:x + w] & (labels[y:y + h, x:x + w] == i)
-        ink = int(sub.sum())
-        if ink < MIN_SEGMENT_AREA:
-            continue
-        ys, xs = np.nonzero(sub)
-        segments.append(Segment(int(x + xs.min()), int(y + ys.min()),
-                                int(x + xs.max() + 1), int(y + ys.max() + 1), ink))
+    _, joined_labels = cv2.connectedComponents(joined, connectivity=8)
+    ink = strokes.astype(bool)
+    own, group = labels[ink], joined_labels[ink]  # every stroke pixel: its component and its segment
+    first = np.zeros(len(stats), dtype=np.intp)
+    first[own[::-1]] = np.arange(len(own) - 1, -1, -1)  # a pixel of each component (the first one)
+    parts = np.arange(1, len(stats))
+    segment_of = group[first[parts]]
+    boxes = stats[parts]
+    order = np.argsort(segment_of, kind="stable")
+    segment_of, boxes = segment_of[order], boxes[order]
+    starts = np.flatnonzero(np.r_[True, segment_of[1:] != segment_of[:-1]])
+    x0 = np.minimum.reduceat(boxes[:, cv2.CC_STAT_LEFT], starts)
+    y0 = np.minimum.reduceat(boxes[:, cv2.CC_STAT_TOP], starts)
+    x1 = np.maximum.reduceat(boxes[:, cv2.CC_STAT_LEFT] + boxes[:, cv2.CC_STAT_WIDTH], starts)
+    y1 = np.maximum.reduceat(boxes[:, cv2.CC_STAT_TOP] + boxes[:, cv2.CC_STAT_HEIGHT], starts)
+    area = np.add.reduceat(boxes[:, cv2.CC_STAT_AREA], starts)
+    segments = [Segment(int(a), int(b), int(c), int(d), int(e))
+                for a, b, c, d, e in zip(x0, y0, x1, y1, area, strict=True) if e >= MIN_SEGMENT_AREA]
     return sorted(segments, key=lambda s: (s.y0, s.x0))
 
 
@@ -154,7 +173,7 @@ def refine(tophat: np.ndarray, strokes: np.ndarray, seg: Segment) -> list[Segmen
     stroke = strokes[y0:y1, x0:x1].astype(bool)
     level = max(MIN_STROKE, 0.35 * percentile(patch[stroke], 90))
     local = ((patch >= level) & stroke).astype(np.uint8)
-    parts = group_segments(local, glyph_boxes(local))
+    parts = group_segments(local, _components(local))
     if len(parts) <= 1:
         return [seg]
     return [Segment(p.x0 + x0, p.y0 + y0, p.x1 + x0, p.y1 + y0, p.ink) for p in parts]
@@ -168,6 +187,6 @@ def find_segments(frame: np.ndarray, search: np.ndarray) -> list[Segment]:
 def segments_in(tophat: np.ndarray, search: np.ndarray) -> list[Segment]:
     """:func:`find_segments` on a frame's top-hat already computed (a caller that needs it too)."""
     strokes = stroke_mask(tophat, search)
-    segments = [part for s in group_segments(strokes, glyph_boxes(strokes)) for part in refine(tophat, strokes, s)]
+    segments = [part for s in group_segments(strokes, _components(strokes)) for part in refine(tophat, strokes, s)]
     return [s for s in segments if MIN_SEGMENT_HEIGHT <= s.height <= MAX_SEGMENT_HEIGHT and s.ink >= MIN_SEGMENT_INK
             and flat_background(tophat, strokes, s)]

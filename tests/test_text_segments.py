@@ -1,0 +1,86 @@
+"""Segments found on rendered text: the vectorised grouping (each stroke component's box joined per
+component of the closing) against the per-pixel definition it replaced, and the search mask, heights and
+ink rules that drop what is not a line of text."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from phiphantom.deid.pixels.text_find import (
+    MIN_SEGMENT_AREA,
+    Segment,
+    _components,
+    find_segments,
+    glyph_boxes,
+    group_segments,
+    stroke_mask,
+    top_hat,
+)
+from phiphantom.synth.fonts import load_font
+
+
+def _screen(lines: list[tuple[int, int, str, int]], size: tuple[int, int] = (640, 200)) -> np.ndarray:
+    """Grey text (x, y, text, font px) on black, as a monitor's overlay."""
+    image = Image.new("L", size, 0)
+    draw = ImageDraw.Draw(image)
+    for x, y, text, px in lines:
+        draw.text((x, y), text, fill=230, font=load_font("DejaVuSans", px))
+    return np.asarray(image)
+
+
+def _per_pixel(strokes: np.ndarray) -> list[Segment]:
+    """The definition: a segment is the stroke pixels of one component of the closing (box and count)."""
+    stats = _components(strokes)[1]
+    heights = glyph_boxes(stats)[:, cv2.CC_STAT_HEIGHT]
+    typical = np.percentile(heights[heights >= 4], 75, method="linear")
+    gap = max(3, int(round(typical * 0.55)))
+    joined = cv2.dilate(strokes, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
+    joined = cv2.dilate(joined, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 2)))
+    n, labels = cv2.connectedComponents(joined, connectivity=8)
+    out = []
+    for i in range(1, n):
+        ys, xs = np.nonzero(strokes.astype(bool) & (labels == i))
+        if len(xs) >= MIN_SEGMENT_AREA:
+            out.append(Segment(int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1, len(xs)))
+    return sorted(out, key=lambda s: (s.y0, s.x0))
+
+
+LINES = [(8, 6, "SMITH, JOHN  12/03/1961", 14), (400, 6, "MI 0.8  TIS 0.3", 12), (8, 40, "Gain 52%", 9),
+         (200, 40, "L12-5  Lung", 18), (8, 90, "Hospital Clínico São João", 11), (420, 150, "0 cm 5 . 10", 10)]
+
+
+@pytest.mark.parametrize("search_part", ["all", "left"])
+def test_grouping_matches_the_per_pixel_definition(search_part: str) -> None:
+    frame = _screen(LINES)
+    search = np.ones(frame.shape, dtype=bool)
+    if search_part == "left":
+        search[:, 330:] = False  # a search mask that cuts words
+    strokes = stroke_mask(top_hat(frame), search)
+    got = group_segments(strokes, _components(strokes))
+    assert got == _per_pixel(strokes)
+    assert len(got) >= (8 if search_part == "all" else 5)  # words and short phrases, not one blob nor glyphs
+
+
+def test_segments_of_rendered_lines_cover_each_line_and_stay_in_the_search_area() -> None:
+    frame = _screen(LINES)
+    search = np.ones(frame.shape, dtype=bool)
+    search[120:, :] = False
+    segments = find_segments(frame, search)
+    assert all(s.y1 <= 120 for s in segments)  # nothing from the scale below the search area
+    draw = ImageDraw.Draw(Image.new("L", (1, 1)))
+    for x, y, text, px in LINES[:5]:
+        bx0, by0, bx1, by1 = draw.textbbox((x, y), text, font=load_font("DejaVuSans", px))
+        inside = [s for s in segments if bx0 - 2 <= s.x0 and s.x1 <= bx1 + 2 and by0 - 2 <= s.y0 and s.y1 <= by1 + 2]
+        assert inside, text  # each line's words are segments of their own, inside the line's box
+        assert sum(s.width for s in inside) >= 0.6 * (bx1 - bx0), text
+
+
+def test_no_strokes_no_segments() -> None:
+    strokes = np.zeros((40, 80), dtype=np.uint8)
+    assert group_segments(strokes, _components(strokes)) == []
+    speck = strokes.copy()
+    speck[10:12, 10:12] = 1  # 4 pixels: below the smallest segment
+    assert group_segments(speck, _components(speck)) == []

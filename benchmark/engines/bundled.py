@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydicom.filewriter import dcmwrite
 
-from phiphantom.core.ocr import BACKEND_NAMES, CRNN_PREFIX
-from phiphantom.deid.api import deidentify_file
+from phiphantom.core.ocr import BACKEND_NAMES, CRNN_PREFIX, OCRUnavailable
+from phiphantom.deid.api import Deidentifier, deidentify_file
 from phiphantom.deid.config import DeidConfig
 from phiphantom.deid.header_deid import DeidOptions
 from phiphantom.deid.keys import KEY_ENV, load_key
@@ -144,6 +144,10 @@ class BundledEngine(BaseEngine):
         key, source = load_key(None, env={KEY_ENV: self._key_text})
         self._config = DeidConfig(key=key, options=self.options, layout="pseudonymized", key_source=source,
                                   pixels=self.pixels)
+        try:  # the OCR (Tesseract, a recognizer model) and the recognisers' tables load with the engine, as
+            Deidentifier.from_config(self._config)  # ``phiphantom deid`` loads them before its workers start:
+        except OCRUnavailable as exc:               # the first file's time is its own; a missing OCR fails here
+            raise EngineError(str(exc)) from None
 
     def process_file(self, src: Path, dst: Path) -> FileResult | None:
         assert self._config is not None, "start() builds the engine's configuration"

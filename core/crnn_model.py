@@ -103,9 +103,10 @@ def build_network(config: CRNNConfig, classes: int) -> Any:
             log-probabilities each (the convolutions may run in several batches, the GRU's per-step cost
             is paid once)."""
             rnn_utils = torch.nn.utils.rnn
-            packed = rnn_utils.pack_sequence(sequences, enforce_sorted=False)
-            f, _ = rnn_utils.pad_packed_sequence(self.rnn(packed)[0])  # (T, N, 2*hidden)
-            out = self.out(f).log_softmax(-1)
+            read = self.rnn(rnn_utils.pack_sequence(sequences, enforce_sorted=False))[0]
+            # the output layer on the packed steps only (not on the padding of the shorter lines)
+            read = read._replace(data=self.out(read.data).log_softmax(-1))
+            out, _ = rnn_utils.pad_packed_sequence(read)  # (T, N, classes)
             return [out[:len(seq), i] for i, seq in enumerate(sequences)]
 
         def forward(self, x: Any, steps: list[int] | None = None) -> Any:

@@ -59,3 +59,11 @@ def test_a_decision_is_kept_for_the_file_and_keyed_by_what_it_depends_on():
     assert base.decide("5/12", 40, 14).text_kind == "text"
     assert base.variant(changing=True).decide("5/12", 40, 14).text_kind == "frame-counter"
     assert base.variant(layout=False)._decided is base._decided
+
+
+def test_text_evidence_is_kept_for_the_process_and_handed_out_as_a_fresh_list():
+    first = Classifier.text_evidence("SMITH JOHN 12/03/1961")
+    assert first and any(e.kind == "name" for e in first)
+    first.clear()  # a caller's list is its own: the kept evidence is not changed through it
+    again = Classifier.text_evidence("SMITH JOHN 12/03/1961")
+    assert again and again is not first

@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from .clinical_form import AGE_SEX_LETTERS
 from .clinical_grammar import clinical_evidence
@@ -169,6 +170,13 @@ def _reason(top: Evidence) -> str:
     return top.kind  # name | label
 
 
+@lru_cache(maxsize=8192)
+def _text_evidence(text: str) -> tuple[Evidence, ...]:
+    """:meth:`Classifier.text_evidence`, kept for the process: it depends on the text alone (a phrase's joined
+    text is judged again when its file is verified, and a device's clinical lines recur from file to file)."""
+    return tuple(combined(text, phi_evidence(text) + name_evidence(text) + clinical_evidence(text)))
+
+
 @dataclass
 class Classifier:
     header: HeaderValues
@@ -218,7 +226,7 @@ class Classifier:
     @staticmethod
     def text_evidence(text: str) -> list[Evidence]:
         """The evidence of the recognisers that place it on characters (grammar, names, clinical grammar)."""
-        return combined(text, phi_evidence(text) + name_evidence(text) + clinical_evidence(text))
+        return list(_text_evidence(text))
 
     def decide(self, text: str, width: int = 0, height: int = 0, confidence: float = 100.0,
                context: Sequence[Evidence] = (), frame: int | None = None) -> Decision:

@@ -47,9 +47,9 @@ def fuzz_command(
     policy: str = typer.Option("strict", "--policy", help="Pixel policy: strict or balanced."),
     option: list[str] = typer.Option([], "--option", help="Profile option passed to the engine (repeatable), as "
                                      "deid --option."),
-    memory_limit: int = typer.Option(4096, "--memory-limit", min=0, help="Address space per worker in MB "
-                                     "(0: no limit); a file that makes the engine allocate beyond it is a "
-                                     "MemoryError."),
+    memory_limit: int = typer.Option(4096, "--memory-limit", min=0, help="Address space a worker may add to what "
+                                     "it holds at start, in MB (0: no limit); a file that makes the engine "
+                                     "allocate beyond it is a MemoryError."),
 ) -> None:
     """Fuzz the de-identification engine: mutated generated DICOM files through deid's per-file path.
 

@@ -4,8 +4,9 @@
 The supervisor gives each case ``timeout_s`` seconds: a worker that has not answered by then is killed
 with its process group (a **hang**) and a fresh worker takes over; a worker that dies (a segfault in a
 codec, killed for memory) is a **crash**. Each worker may be capped at ``memory_limit_mb`` of address
-space, so that a file that makes the engine allocate without bound fails with ``MemoryError`` (an
-unhandled exception) instead of taking the machine down.
+space beyond what it inherits at fork (:func:`.worker.limit_memory`), so that a file that makes the
+engine allocate without bound fails with ``MemoryError`` (an unhandled exception) instead of taking the
+machine down.
 """
 
 from __future__ import annotations

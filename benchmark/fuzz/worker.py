@@ -131,9 +131,23 @@ def quiet() -> None:
     os.close(devnull)
 
 
+def address_space() -> int:
+    """Bytes of address space this process holds now (Linux ``/proc/self/statm``; 0 where unknown)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
 def limit_memory(megabytes: int) -> None:
+    """Cap the address space this worker may *add* to what it holds when it starts at ``megabytes`` MB.
+
+    Relative, not absolute: a forked worker inherits its parent's mappings, and a parent that has loaded
+    torch (a recognizer, another test) maps several GB of address space it never touches, which under an
+    absolute 4 GB cap left a worker no room for one file."""
     if megabytes > 0:
-        limit = megabytes << 20
+        limit = address_space() + (megabytes << 20)
         try:
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         except (ValueError, OSError):

@@ -86,10 +86,21 @@ def train_command(
     held_back: float = typer.Option(0.05, "--held-back", min=0.0, max=0.5,
                                     help="Share of files held back for the report's score."),
     threads: int = typer.Option(1, "--threads", min=1, help="torch threads."),
+    channels: str = typer.Option("16,32,64,64", "--channels", help="The four convolution layers' channels, "
+                                 "comma-separated (fewer: a faster, possibly less accurate network)."),
+    hidden: int = typer.Option(96, "--hidden", min=8, help="The GRU's hidden size (each direction)."),
 ) -> None:
     """Train the CRNN on the lines of generated datasets, as the engine crops them, with their exact labels."""
+    from phiphantom.core.crnn_model import CRNNConfig
     from phiphantom.deid.pixels.recognizer_training import TrainingError, TrainSettings, check_output, train
 
+    try:
+        widths = tuple(int(c) for c in channels.split(","))
+    except ValueError:
+        raise _fail(f"--channels {channels!r}: give four whole numbers, comma-separated", 2) from None
+    if len(widths) != 4 or min(widths) < 1:
+        raise _fail(f"--channels {channels!r}: give four whole numbers, comma-separated", 2)
+    config = CRNNConfig(channels=widths, hidden=hidden)
     try:
         check_output(out)  # before any work
     except TrainingError as exc:
@@ -108,7 +119,8 @@ def train_command(
             def on_batch(done: int, total: int, loss: float) -> None:
                 progress.update(task, completed=done, total=total, description=f"training (loss {loss:.3f})")
 
-            report = train(crops, out, TrainSettings(epochs=epochs, seed=seed, held_back=held_back, threads=threads),
+            report = train(crops, out, TrainSettings(epochs=epochs, seed=seed, held_back=held_back, threads=threads,
+                                                 config=config),
                            sources=[str(folder) for folder in data], on_batch=on_batch)
     except TrainingError as exc:
         raise _fail(str(exc), 2) from None

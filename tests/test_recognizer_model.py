@@ -129,6 +129,30 @@ def test_train_command_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     assert on_file.exit_code == 2
 
 
+@pytest.mark.parametrize("channels", ["16,32,64", "16,32,x,64", "16,32,64,0", ""])
+def test_train_command_refuses_a_network_shape_it_cannot_build(tmp_path: Path, channels: str) -> None:
+    result = CliRunner().invoke(app, ["recognizer", "train", str(tmp_path), "--out", str(tmp_path / "m"),
+                                      "--channels", channels])
+    assert result.exit_code == 2 and "four whole numbers" in _flat(result.output)
+    assert not (tmp_path / "m").exists()  # refused before any work
+
+
+def test_a_smaller_network_is_trained_and_read_with_its_shape(tmp_path: Path) -> None:
+    """``--channels`` / ``--hidden`` reach the model folder's config.json, and the backend builds that shape."""
+    pytest.importorskip("torch", reason="the recognizer needs the extra phiphantom[recognizer] (torch)")
+    from phiphantom.core.crnn_model import CRNNConfig, load_model
+
+    data = tmp_path / "train"
+    generate(small_config(data, patients=3, files_per_study=(1, 1), cine_fraction=0.0, seed=1603, progress=False))
+    out = tmp_path / "small"
+    result = CliRunner().invoke(app, ["recognizer", "train", str(data), "--out", str(out), "--epochs", "1",
+                                      "--channels", "4,8,8,8", "--hidden", "16", "--held-back", "0"])
+    assert result.exit_code == 0, result.output
+    network, config, _ = load_model(out)
+    assert config == CRNNConfig(channels=(4, 8, 8, 8), hidden=16)
+    assert network.rnn.hidden_size == 16 and network.features[0].out_channels == 4
+
+
 def test_train_command_refuses_a_folder_that_is_not_a_dataset(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["recognizer", "train", str(tmp_path), "--out", str(tmp_path / "m")])
     assert result.exit_code == 2 and "not a generated dataset" in _flat(result.output)

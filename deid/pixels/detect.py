@@ -196,9 +196,12 @@ def with_layout(boxes: list[TextBox], classifier: Classifier, width: int, height
     return out
 
 
-def dynamic_regions(view: np.ndarray, search: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Bounding boxes of pixels that change across frames outside the image area (grown to whole glyphs)."""
-    change = (view.max(axis=0).astype(np.int16) - view.min(axis=0)) > DYNAMIC_CHANGE
+def dynamic_regions(view: np.ndarray, search: np.ndarray,
+                    static: np.ndarray | None = None) -> list[tuple[int, int, int, int]]:
+    """Bounding boxes of pixels that change across frames outside the image area (grown to whole glyphs);
+    ``static``: ``view.min(axis=0)`` when the caller has it (one pass over the clip fewer)."""
+    low = view.min(axis=0) if static is None else static
+    change = (view.max(axis=0).astype(np.int16) - low) > DYNAMIC_CHANGE
     change &= search
     if not change.any():
         return []
@@ -230,7 +233,7 @@ def detect_text(view: np.ndarray, search: np.ndarray, classifier: Classifier, oc
                         propagate(_classified(ocr, classifier, view[0], find_segments(view[0], search), 0, 1)))
     static = view.min(axis=0)
     static_segments = find_segments(static, search)
-    regions = _whole_lines([r for r in dynamic_regions(view, search)
+    regions = _whole_lines([r for r in dynamic_regions(view, search, static)
                             if not over_image(image, r) and has_text(view, search, r, static_segments)],
                            static_segments)
     static_segments = [s for s in static_segments if not any(_contains(r, s) for r in regions)]

@@ -223,6 +223,8 @@ def test_a_low_confidence_read_is_judged_only_with_phi_evidence_or_near_certain_
     assert decide(NOWORD, [], "balanced", confidence=10.0) == Decision(False, "kept", "text", 0.45)  # 4 chars
     sure = [Evidence("parameter", -0.8, 0, 5)]
     assert decide(five, sure, confidence=10.0) == Decision(False, "allowlist", "clinical", pytest.approx(-0.48))
+    surer = [Evidence("parameter", -1.0, 0, 5)]  # above the trusted share too, not only at it
+    assert decide(five, surer, confidence=10.0) == Decision(False, "allowlist", "clinical", pytest.approx(-0.6))
     assert decide(five, [Evidence("parameter", -0.79, 0, 5)], confidence=10.0) == garbled
     assert decide(five, [Evidence("parameter", -1.0, 0, 4)], confidence=10.0) == garbled  # one unexplained
     assert decide(five, [Evidence("name", 0.1, 0, 5)], confidence=10.0).reason == "name"  # PHI evidence

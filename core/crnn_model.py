@@ -142,7 +142,7 @@ def line_array(crop: np.ndarray, config: CRNNConfig, stretch: float = 1.0) -> np
     width = max(1, round(w * config.height / h * stretch))
     interpolation = cv2.INTER_AREA if h > config.height else cv2.INTER_LINEAR
     line = cv2.resize(grey, (width, config.height), interpolation=interpolation)
-    return np.pad(line, ((0, 0), (config.pad, config.pad)), constant_values=1.0).astype(np.float32)
+    return cv2.copyMakeBorder(line.astype(np.float32), 0, 0, config.pad, config.pad, cv2.BORDER_CONSTANT, value=1.0)
 
 
 def batch_tensor(lines: list[np.ndarray], width_step: int = WIDTH_STRIDE) -> tuple[Any, list[int]]:

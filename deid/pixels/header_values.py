@@ -67,13 +67,22 @@ class HeaderValues:
     def from_dataset(cls, ds: Dataset) -> HeaderValues:
         hv = cls()
 
-        def values(item: Dataset, keyword: str) -> list[str]:
+        def read(item: Dataset, keyword: str) -> list[str]:
             element = item.data_element(keyword) if keyword in item else None
             if element is None:
                 return []
             value = element.value
             seq = list(value) if isinstance(value, (list, MultiValue)) else [value]
             return [str(v) for v in seq if v not in (None, "")]
+
+        top: dict[str, list[str]] = {}  # the data set's own values, each keyword looked up once
+
+        def values(item: Dataset, keyword: str) -> list[str]:
+            if item is not ds:
+                return read(item, keyword)
+            if keyword not in top:
+                top[keyword] = read(ds, keyword)
+            return top[keyword]
 
         for kw in cls.PERSON + cls.IDS + cls.PLACES:
             for value in values(ds, kw):

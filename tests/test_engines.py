@@ -438,15 +438,18 @@ def test_bad_keyword_is_an_engine_error():
 def test_bundled_loads_its_ocr_and_recognisers_at_start(tmp_path, monkeypatch):
     """The OCR and the recognisers' tables load in ``start`` (timed as start-up, as ``phiphantom deid`` loads
     them before its workers), so a missing recognizer model fails there, naming the folder, not per file."""
-    from phiphantom.deid.pixels import clinical_fuzzy
+    from phiphantom.deid.pixels import classify
 
-    clinical_fuzzy._index.cache_clear()
+    loaded: list[str] = []
+    real = classify.load_recognisers
+    monkeypatch.setattr(classify, "load_recognisers", lambda: loaded.append("tables") or real())
     engine = build_engine("bundled")
     engine.start(EngineContext(tmp_path, tmp_path / "work"))
-    assert clinical_fuzzy._index.cache_info().currsize == 1  # built before any file
+    assert loaded == ["tables"]  # built before any file
     missing = tmp_path / "no-model"
     broken = build_engine(f"bundled:ocr=crnn:{missing}")
     with pytest.raises(EngineError, match="no-model|recognizer"):
         broken.start(EngineContext(tmp_path, tmp_path / "work2"))
     header_only = build_engine("bundled:header-only")
     header_only.start(EngineContext(tmp_path, tmp_path / "work3"))  # no pixels: nothing to load
+    assert loaded == ["tables"]

@@ -12,10 +12,10 @@ from PIL import Image, ImageDraw
 from phiphantom.deid.pixels.text_find import (
     MIN_SEGMENT_AREA,
     Segment,
-    _components,
     find_segments,
     glyph_boxes,
     group_segments,
+    stroke_components,
     stroke_mask,
     top_hat,
 )
@@ -33,7 +33,7 @@ def _screen(lines: list[tuple[int, int, str, int]], size: tuple[int, int] = (640
 
 def _per_pixel(strokes: np.ndarray) -> list[Segment]:
     """The definition: a segment is the stroke pixels of one component of the closing (box and count)."""
-    stats = _components(strokes)[1]
+    stats = stroke_components(strokes)[1]
     heights = glyph_boxes(stats)[:, cv2.CC_STAT_HEIGHT]
     typical = np.percentile(heights[heights >= 4], 75, method="linear")
     gap = max(3, int(round(typical * 0.55)))
@@ -59,7 +59,7 @@ def test_grouping_matches_the_per_pixel_definition(search_part: str) -> None:
     if search_part == "left":
         search[:, 330:] = False  # a search mask that cuts words
     strokes = stroke_mask(top_hat(frame), search)
-    got = group_segments(strokes, _components(strokes))
+    got = group_segments(strokes, stroke_components(strokes))
     assert got == _per_pixel(strokes)
     assert len(got) >= (8 if search_part == "all" else 5)  # words and short phrases, not one blob nor glyphs
 
@@ -80,7 +80,7 @@ def test_segments_of_rendered_lines_cover_each_line_and_stay_in_the_search_area(
 
 def test_no_strokes_no_segments() -> None:
     strokes = np.zeros((40, 80), dtype=np.uint8)
-    assert group_segments(strokes, _components(strokes)) == []
+    assert group_segments(strokes, stroke_components(strokes)) == []
     speck = strokes.copy()
     speck[10:12, 10:12] = 1  # 4 pixels: below the smallest segment
-    assert group_segments(speck, _components(speck)) == []
+    assert group_segments(speck, stroke_components(speck)) == []

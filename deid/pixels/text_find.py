@@ -89,14 +89,14 @@ def stroke_mask(tophat: np.ndarray, search: np.ndarray) -> np.ndarray:
     return ((tophat >= MIN_STROKE) & search).astype(np.uint8)
 
 
-def _components(strokes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def stroke_components(strokes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Labels and (x, y, w, h, area) rows of the 8-connected components of stroke pixels (row 0: background)."""
     _, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
     return labels, stats
 
 
 def glyph_boxes(stats: np.ndarray) -> np.ndarray:
-    """The components (:func:`_components` rows) that have a glyph-like size: rows of (x, y, w, h, area)."""
+    """The components (:func:`stroke_components` rows) that have a glyph-like size: rows of (x, y, w, h, area)."""
     stats = stats[1:]
     keep = (stats[:, cv2.CC_STAT_HEIGHT] <= MAX_GLYPH_HEIGHT) & (stats[:, cv2.CC_STAT_AREA] >= 1)
     return stats[keep]
@@ -105,7 +105,7 @@ def glyph_boxes(stats: np.ndarray) -> np.ndarray:
 def group_segments(strokes: np.ndarray, components: tuple[np.ndarray, np.ndarray]) -> list[Segment]:
     """Join glyphs into segments by a horizontal closing scaled to the typical glyph height.
 
-    ``components``: the strokes' own components (:func:`_components`). A segment is the strokes of one
+    ``components``: the strokes' own components (:func:`stroke_components`). A segment is the strokes of one
     component of the closing; each stroke component lies in exactly one, so a segment's box is the union
     of its components' boxes and its ink their areas summed (vectorised: no pass over each segment's
     pixels)."""
@@ -173,7 +173,7 @@ def refine(tophat: np.ndarray, strokes: np.ndarray, seg: Segment) -> list[Segmen
     stroke = strokes[y0:y1, x0:x1].astype(bool)
     level = max(MIN_STROKE, 0.35 * percentile(patch[stroke], 90))
     local = ((patch >= level) & stroke).astype(np.uint8)
-    parts = group_segments(local, _components(local))
+    parts = group_segments(local, stroke_components(local))
     if len(parts) <= 1:
         return [seg]
     return [Segment(p.x0 + x0, p.y0 + y0, p.x1 + x0, p.y1 + y0, p.ink) for p in parts]
@@ -187,6 +187,7 @@ def find_segments(frame: np.ndarray, search: np.ndarray) -> list[Segment]:
 def segments_in(tophat: np.ndarray, search: np.ndarray) -> list[Segment]:
     """:func:`find_segments` on a frame's top-hat already computed (a caller that needs it too)."""
     strokes = stroke_mask(tophat, search)
-    segments = [part for s in group_segments(strokes, _components(strokes)) for part in refine(tophat, strokes, s)]
+    grouped = group_segments(strokes, stroke_components(strokes))
+    segments = [part for s in grouped for part in refine(tophat, strokes, s)]
     return [s for s in segments if MIN_SEGMENT_HEIGHT <= s.height <= MAX_SEGMENT_HEIGHT and s.ink >= MIN_SEGMENT_INK
             and flat_background(tophat, strokes, s)]

@@ -98,29 +98,32 @@ def build_network(config: CRNNConfig, classes: int) -> Any:
             n, c, h, w = f.shape
             return f.reshape(n, c * h, w).permute(2, 0, 1)
 
+        def packed_log_probs(self, packed: Any) -> Any:
+            """The GRU over packed columns, then the output layer on the packed steps only (not on the
+            padding of shorter lines): packed (classes) log-probabilities."""
+            read = self.rnn(packed)[0]
+            return read._replace(data=self.out(read.data).log_softmax(-1))
+
         def read_columns(self, sequences: list[Any]) -> list[Any]:
             """Each line's (T_i, C*rows) columns read by the GRU in one packed call: (T_i, classes)
             log-probabilities each (the convolutions may run in several batches, the GRU's per-step cost
             is paid once)."""
             rnn_utils = torch.nn.utils.rnn
-            read = self.rnn(rnn_utils.pack_sequence(sequences, enforce_sorted=False))[0]
-            # the output layer on the packed steps only (not on the padding of the shorter lines)
-            read = read._replace(data=self.out(read.data).log_softmax(-1))
-            out, _ = rnn_utils.pad_packed_sequence(read)  # (T, N, classes)
+            packed = self.packed_log_probs(rnn_utils.pack_sequence(sequences, enforce_sorted=False))
+            out, _ = rnn_utils.pad_packed_sequence(packed)  # (T, N, classes)
             return [out[:len(seq), i] for i, seq in enumerate(sequences)]
 
         def forward(self, x: Any, steps: list[int] | None = None) -> Any:
             """``steps``: each line's own output steps; the GRU runs over those only (packed), so a
-            line's read does not depend on how wide the other lines of its batch are."""
+            line's read does not depend on how wide the other lines of its batch are (the steps after a
+            line's own are 0, never read: CTC and decoding take each line's steps)."""
             f = self.columns(x)                          # (T, N, C*rows)
-            w = f.shape[0]
             if steps is None:
-                f, _ = self.rnn(f)
-            else:
-                rnn_utils = torch.nn.utils.rnn
-                packed = rnn_utils.pack_padded_sequence(f, torch.tensor(steps), enforce_sorted=False)
-                f, _ = rnn_utils.pad_packed_sequence(self.rnn(packed)[0], total_length=w)
-            return self.out(f).log_softmax(-1)           # (T, N, classes)
+                return self.out(self.rnn(f)[0]).log_softmax(-1)
+            rnn_utils = torch.nn.utils.rnn
+            packed = rnn_utils.pack_padded_sequence(f, torch.tensor(steps), enforce_sorted=False)
+            out, _ = rnn_utils.pad_packed_sequence(self.packed_log_probs(packed), total_length=f.shape[0])
+            return out                                   # (T, N, classes)
 
     return CRNN()
 

@@ -62,7 +62,7 @@ class CRNNBackend:
         on the others in its batch."""
         torch = require_torch()
         lines = [line_array(image, self.config) for image in images]
-        reads: list[LineRead | None] = [None] * len(lines)
+        reads: list[LineRead] = []
         with torch.inference_mode():
             sequences: list[Any] = [None] * len(lines)
             for chunk in width_batches([line.shape[1] for line in lines], self.batch_lines, self.spread):
@@ -71,8 +71,6 @@ class CRNNBackend:
                 for row, i in enumerate(chunk):
                     sequences[i] = columns[:steps[row], row]
             for start in range(0, len(lines), GRU_LINES):
-                span = range(start, min(len(lines), start + GRU_LINES))
-                read = self._network.read_columns([sequences[i] for i in span])
-                for i, log_probs in zip(span, read, strict=True):
-                    reads[i] = LineRead(*greedy_decode(log_probs.numpy(), len(log_probs), self.charset))
-        return [r if r is not None else LineRead("", 0.0) for r in reads]
+                for log_probs in self._network.read_columns(sequences[start:start + GRU_LINES]):
+                    reads.append(LineRead(*greedy_decode(log_probs.numpy(), len(log_probs), self.charset)))
+        return reads

@@ -14,9 +14,9 @@ There is no default key: ``key`` (bytes, or a hex string, at least 16 bytes) is 
 ``ephemeral=True`` asks for a random one-off key (pseudonyms then agree only within that engine).
 
 :func:`deidentify_file` (a path, bytes or Dataset with a :class:`~phiphantom.deid.config.DeidConfig`:
-the per-file entry point) and through it the batch runner (``phiphantom deid``) and the benchmark's
-``bundled`` engine run on :meth:`Deidentifier.run`, so an in-memory run gives the
-same output bytes as the command line for the same file, key and settings.
+the per-file entry point) and through it the batch runner (``phiphantom deid``), and the benchmark's
+``bundled`` engine (one :class:`Deidentifier` built at its start), run on :meth:`Deidentifier.run`, so an
+in-memory run gives the same output bytes as the command line for the same file, key and settings.
 
 Threads: a :class:`Deidentifier` may be shared by threads. The OCR engine is one object per
 process and is not thread-safe, so the pixel part of every run in the process (cleaning and

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from pydicom.filewriter import dcmwrite
 
 from phiphantom.core.ocr import BACKEND_NAMES, CRNN_PREFIX, OCRUnavailable
-from phiphantom.deid.api import Deidentifier, deidentify_file
+from phiphantom.deid.api import Deidentifier
 from phiphantom.deid.config import DeidConfig
 from phiphantom.deid.header_deid import DeidOptions
 from phiphantom.deid.keys import KEY_ENV, load_key
@@ -133,7 +133,7 @@ class BundledEngine(BaseEngine):
             self.options = DeidOptions(frozenset(options))
         except ValueError as exc:
             raise EngineError(str(exc)) from None
-        self._config: DeidConfig | None = None
+        self._engine: Deidentifier | None = None
 
     def worker_env(self) -> dict[str, str]:
         """What this engine's workers (forked or Dask) need to build it: the run's key, so all agree on pseudonyms."""
@@ -142,16 +142,16 @@ class BundledEngine(BaseEngine):
     def start(self, context: EngineContext) -> None:
         super().start(context)
         key, source = load_key(None, env={KEY_ENV: self._key_text})
-        self._config = DeidConfig(key=key, options=self.options, layout="pseudonymized", key_source=source,
-                                  pixels=self.pixels)
+        config = DeidConfig(key=key, options=self.options, layout="pseudonymized", key_source=source,
+                            pixels=self.pixels)
         try:  # the OCR (Tesseract, a recognizer model) and the recognisers' tables load with the engine, as
-            Deidentifier.from_config(self._config)  # ``phiphantom deid`` loads them before its workers start:
-        except OCRUnavailable as exc:               # the first file's time is its own; a missing OCR fails here
+            self._engine = Deidentifier.from_config(config)  # ``phiphantom deid`` loads them before its workers
+        except OCRUnavailable as exc:  # start: the first file's time is its own; a missing OCR fails here
             raise EngineError(str(exc)) from None
 
     def process_file(self, src: Path, dst: Path) -> FileResult | None:
-        assert self._config is not None, "start() builds the engine's configuration"
-        result = deidentify_file(Path(src), self._config)
+        assert self._engine is not None, "start() builds the engine"
+        result = self._engine.run(Path(src))  # what deidentify_file does per file, on the engine built once
         out = Path(dst).with_name(f"{result.dataset.SOPInstanceUID}.dcm")
         dcmwrite(out, result.dataset, enforce_file_format=True)
         detections = None

@@ -22,6 +22,7 @@ from pydicom.filewriter import dcmwrite
 
 from phiphantom.core.ocr import BACKEND_NAMES, CRNN_PREFIX, OCRUnavailable
 from phiphantom.deid.api import Deidentifier
+from phiphantom.deid.api import deidentify_file as deidentify_file  # the fuzzer's per-file path (fuzz/worker.py)
 from phiphantom.deid.config import DeidConfig
 from phiphantom.deid.header_deid import DeidOptions
 from phiphantom.deid.keys import KEY_ENV, load_key

@@ -97,7 +97,7 @@ def train_command(
     try:
         widths = tuple(int(c) for c in channels.split(","))
     except ValueError:
-        raise _fail(f"--channels {channels!r}: give four whole numbers, comma-separated", 2) from None
+        widths = ()
     if len(widths) != 4 or min(widths) < 1:
         raise _fail(f"--channels {channels!r}: give four whole numbers, comma-separated", 2)
     config = CRNNConfig(channels=widths, hidden=hidden)

@@ -75,25 +75,19 @@ class HeaderValues:
             seq = list(value) if isinstance(value, (list, MultiValue)) else [value]
             return [str(v) for v in seq if v not in (None, "")]
 
-        top: dict[str, list[str]] = {}  # the data set's own values, each keyword looked up once
-
-        def values(item: Dataset, keyword: str) -> list[str]:
-            if item is not ds:
-                return read(item, keyword)
-            if keyword not in top:
-                top[keyword] = read(ds, keyword)
-            return top[keyword]
+        # the data set's own values, each keyword looked up once (the loops below ask for most twice)
+        own = {kw: read(ds, kw) for kw in cls.PERSON + cls.IDS + cls.PLACES + cls.DATES + cls.TIMES}
 
         for kw in cls.PERSON + cls.IDS + cls.PLACES:
-            for value in values(ds, kw):
+            for value in own[kw]:
                 hv.full.setdefault(kw, []).append(value)
         for kw in cls.PERSON:
-            for value in values(ds, kw):
+            for value in own[kw]:
                 for part in re.split(r"[\^=,\s]+", value):
                     if len(norm(part)) >= 2 and not norm(part).isdigit():
                         hv.words[norm(part)] = kw
         for kw in cls.IDS:
-            for value in values(ds, kw):
+            for value in own[kw]:
                 n = norm(value)
                 if len(n) >= 3:
                     hv.words[n] = kw
@@ -103,18 +97,18 @@ class HeaderValues:
         for item in ds.get("OtherPatientIDsSequence", []) or []:
             if not isinstance(item, Dataset):  # not a sequence (a wrong VR; found by the fuzzer)
                 continue  # then no item is: a pydicom Sequence holds only Datasets
-            for value in values(item, "PatientID"):
+            for value in read(item, "PatientID"):
                 hv.words[norm(value)] = "OtherPatientIDs"
                 digits = re.sub(r"\D", "", value)
                 if len(digits) >= 4:
                     hv.digits[digits] = "OtherPatientIDs"
         for kw in cls.PLACES:
-            for value in values(ds, kw):
+            for value in own[kw]:
                 for part in re.split(r"[\s,]+", value):
                     if len(norm(part)) >= 4:
                         hv.words[norm(part)] = kw
         for kw in cls.DATES:
-            for value in values(ds, kw):
+            for value in own[kw]:
                 written = date_forms(value)
                 for form in written:
                     digits = re.sub(r"\D", "", form)
@@ -124,7 +118,7 @@ class HeaderValues:
                 for digits in date_digit_forms(value) | {re.sub(r"\D", "", f) for f in written}:
                     hv.dates.setdefault(digits, kw)
         for kw in cls.TIMES:
-            for value in values(ds, kw):
+            for value in own[kw]:
                 digits = re.sub(r"\D", "", value)[:6]
                 if len(digits) >= 4:
                     hv.digits[digits] = kw

@@ -133,14 +133,37 @@ def train_command(
                         f"line accuracy {held['line_accuracy']:.3f}")
 
 
+@recognizer_app.command("export")
+def export_command(
+    model: Path = typer.Argument(..., help="Model folder written by phiphantom recognizer train."),
+    force: bool = typer.Option(False, "--force", help="Replace ONNX graphs the folder already holds."),
+) -> None:
+    """Add the network's two ONNX graphs to a model folder, so that ONNX Runtime reads with it without torch
+    (train writes them already when the onnx package is installed)."""
+    _torch(1)
+    from phiphantom.core.crnn_model import check_model_folder
+    from phiphantom.core.crnn_onnx import export
+    from phiphantom.core.ocr import OCRUnavailable
+
+    try:
+        check_model_folder(model)
+        paths = export(model, overwrite=force)
+    except OCRUnavailable as exc:
+        raise _fail(str(exc), 2) from None
+    except FileExistsError as exc:
+        raise _fail(f"{exc} (--force replaces them)", 2) from None
+    out_console().print(f"wrote {', '.join(lit(p.name) for p in paths)} in {lit(model)}")
+
+
 def _summary(doc: dict[str, Any]) -> None:
     from rich.table import Table
 
     table = Table(title=f"{doc['lines']} lines of {doc['files']} files")
     for column in ("reader", "char accuracy", "line accuracy", "ms/line"):
         table.add_column(column)
-    table.add_row("model (batched)", f"{doc['model']['char_accuracy']:.4f}", f"{doc['model']['line_accuracy']:.4f}",
-                  f"{doc['model']['ms_per_line']:.3f}")
+    model = doc["model"]
+    table.add_row(f"model (batched, {doc['runtime']})", f"{model['char_accuracy']:.4f}",
+                  f"{model['line_accuracy']:.4f}", f"{model['ms_per_line']:.3f}")
     table.add_row("model (one at a time)", "", "", f"{doc['model_one_at_a_time_ms_per_line']:.3f}")
     if "tesseract" in doc:
         t = doc["tesseract"]
@@ -157,16 +180,28 @@ def eval_command(
     model: Path = typer.Option(..., "--model", help="Model folder written by phiphantom recognizer train."),
     json_out: Path | None = typer.Option(None, "--json", help="Write the full evaluation here."),
     tesseract: bool = typer.Option(True, "--tesseract/--no-tesseract", help="Also read the lines with Tesseract."),
-    threads: int = typer.Option(1, "--threads", min=1, help="torch threads (the model's batched timing)."),
+    threads: int = typer.Option(1, "--threads", min=1, help="torch or ONNX Runtime threads (the model's timing)."),
+    runtime: str = typer.Option("auto", "--runtime", help="Which runtime reads: onnxruntime (the folder's ONNX "
+                                "graphs), torch, or auto (onnxruntime when the folder has its graphs and "
+                                "onnxruntime is installed)."),
 ) -> None:
     """Character and line accuracy and ms per line of the model and of Tesseract on the same crops."""
     _check_dataset(data)
-    _torch(threads)
-    from phiphantom.core.crnn_model import check_model_folder
+    from phiphantom.core.crnn_model import WEIGHTS_FILE, check_model_folder
+    from phiphantom.core.crnn_onnx import ONNX_FILES
     from phiphantom.core.ocr import OCRUnavailable
+    from phiphantom.core.ocr_crnn import choose_runtime
 
     try:
-        check_model_folder(model)  # before reading the dataset
+        runtime = choose_runtime(model, runtime)
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from None
+    if runtime == "torch":
+        _torch(threads)
+    else:
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    try:
+        check_model_folder(model, ONNX_FILES if runtime == "onnxruntime" else (WEIGHTS_FILE,))  # before the data
     except OCRUnavailable as exc:
         raise _fail(str(exc), 2) from None
     from phiphantom.core.progress import progress_bar
@@ -180,7 +215,8 @@ def eval_command(
         with progress_bar() as progress:
             tasks = {stage: progress.add_task(stage, total=len(crops) if stage != "model" else 1)
                      for stage in ("model", "model-single", *(("tesseract",) if tesseract else ()))}
-            doc = evaluate(crops, model, tesseract=tesseract, tick=lambda stage: progress.advance(tasks[stage]))
+            doc = evaluate(crops, model, tesseract=tesseract, tick=lambda stage: progress.advance(tasks[stage]),
+                           runtime=runtime)
     except OCRUnavailable as exc:
         raise _fail(str(exc)) from None
     doc["dataset"] = str(data)

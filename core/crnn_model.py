@@ -148,11 +148,10 @@ def line_array(crop: np.ndarray, config: CRNNConfig, stretch: float = 1.0) -> np
     return cv2.copyMakeBorder(line.astype(np.float32), 0, 0, config.pad, config.pad, cv2.BORDER_CONSTANT, value=1.0)
 
 
-def batch_tensor(lines: list[np.ndarray], width_step: int = WIDTH_STRIDE) -> tuple[Any, list[int]]:
-    """Prepared lines (:func:`line_array`) as one (N, 1, H, W) tensor padded with background to the
+def batch_array(lines: list[np.ndarray], width_step: int = WIDTH_STRIDE) -> tuple[np.ndarray, list[int]]:
+    """Prepared lines (:func:`line_array`) as one (N, 1, H, W) float32 array padded with background to the
     widest plus BATCH_MARGIN (W rounded up to a multiple of ``width_step``, itself a multiple of the width
     stride), and each line's number of output steps."""
-    torch = require_torch()
     height = lines[0].shape[0]
     widest = max(line.shape[1] for line in lines) + BATCH_MARGIN
     widest = width_step * math.ceil(widest / width_step)
@@ -160,6 +159,13 @@ def batch_tensor(lines: list[np.ndarray], width_step: int = WIDTH_STRIDE) -> tup
     for i, line in enumerate(lines):
         batch[i, 0, :, :line.shape[1]] = line
     steps = [max(1, line.shape[1] // WIDTH_STRIDE) for line in lines]
+    return batch, steps
+
+
+def batch_tensor(lines: list[np.ndarray], width_step: int = WIDTH_STRIDE) -> tuple[Any, list[int]]:
+    """:func:`batch_array` as a torch tensor."""
+    torch = require_torch()
+    batch, steps = batch_array(lines, width_step)
     return torch.from_numpy(batch), steps
 
 
@@ -189,19 +195,24 @@ def save_model(folder: Path, network: Any, config: CRNNConfig, charset: Charset)
     torch.save(network.state_dict(), folder / WEIGHTS_FILE)
 
 
-def check_model_folder(folder: Path) -> None:
-    """:class:`OCRUnavailable` unless ``folder`` holds the three model files."""
-    missing = [name for name in (CONFIG_FILE, CHARSET_FILE, WEIGHTS_FILE) if not (folder / name).is_file()]
+def check_model_folder(folder: Path, weights: tuple[str, ...] = (WEIGHTS_FILE,)) -> None:
+    """:class:`OCRUnavailable` unless ``folder`` holds the configuration, the charset and ``weights``."""
+    missing = [name for name in (CONFIG_FILE, CHARSET_FILE, *weights) if not (folder / name).is_file()]
     if missing:
         raise OCRUnavailable(f"{folder} is not a recognizer model folder (missing {', '.join(missing)})")
+
+
+def load_config(folder: Path) -> tuple[CRNNConfig, Charset]:
+    """The network's configuration and charset from a model folder (no torch needed)."""
+    config = CRNNConfig.from_json(json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8")))
+    return config, Charset.load(folder / CHARSET_FILE)
 
 
 def load_model(folder: Path) -> tuple[Any, CRNNConfig, Charset]:
     """The network (eval mode), its configuration and charset from a local model folder."""
     torch = require_torch()
     check_model_folder(folder)
-    config = CRNNConfig.from_json(json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8")))
-    charset = Charset.load(folder / CHARSET_FILE)
+    config, charset = load_config(folder)
     network = build_network(config, charset.classes)
     network.load_state_dict(torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True))
     network.eval()
@@ -235,3 +246,26 @@ def for_inference(network: Any) -> Any:
     network.channels_last = True
     network.to(memory_format=torch.channels_last)
     return network.eval()
+
+
+class TorchReader:
+    """A model folder's network run by torch (:func:`for_inference`), in two steps: the convolutions on a
+    batch, then the GRU and output layer over many lines' columns at once (packed)."""
+
+    runtime = "torch"
+
+    def __init__(self, folder: Path) -> None:
+        self._torch = require_torch()
+        self._network = for_inference(load_model(folder)[0])
+
+    def columns(self, batch: np.ndarray) -> np.ndarray:
+        """(N, 1, H, W) prepared lines -> (W/4, N, features) columns."""
+        with self._torch.inference_mode():
+            return np.asarray(self._network.columns(self._torch.from_numpy(batch)).numpy())
+
+    def log_probs(self, sequences: list[np.ndarray]) -> list[np.ndarray]:
+        """Each line's (T_i, features) columns -> its (T_i, classes) log-probabilities, read in one call."""
+        torch = self._torch
+        with torch.inference_mode():
+            reads = self._network.read_columns([torch.from_numpy(seq) for seq in sequences])
+            return [np.asarray(read.numpy()) for read in reads]

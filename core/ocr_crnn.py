@@ -1,17 +1,27 @@
 """The CRNN line recognizer as an OCR backend: ``read_line`` (the :class:`.ocr.OCRBackend` protocol) and a
 batched ``read_lines``. Loaded from a local model folder written by ``phiphantom recognizer train``
-(:mod:`.crnn_model`); torch is the optional extra ``phiphantom[recognizer]``. Inference runs on the CPU
-on torch's current thread count (callers that measure set it)."""
+(:mod:`.crnn_model`), read by ONNX Runtime where the folder holds the network's ONNX graphs and onnxruntime is
+installed (:mod:`.crnn_onnx`, the extra ``phiphantom[recognizer-runtime]``), else by torch (the extra
+``phiphantom[recognizer]``). Inference runs on the CPU, on torch's current thread count or on
+``OMP_NUM_THREADS`` threads for ONNX Runtime (callers that measure set it)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from .crnn_model import batch_tensor, for_inference, greedy_decode, line_array, load_model, require_torch
+from .crnn_model import (
+    WEIGHTS_FILE,
+    TorchReader,
+    batch_array,
+    check_model_folder,
+    greedy_decode,
+    line_array,
+    load_config,
+)
+from .crnn_onnx import OnnxReader, has_graphs, onnxruntime_available
 from .ocr import LineRead
 
 BATCH_LINES = 64  # lines per forward pass at most (similar widths together: see width_batches)
@@ -41,17 +51,36 @@ def width_batches(widths: Sequence[int], batch_lines: int = BATCH_LINES,
     return batches
 
 
+#: Which runtime reads: ``auto`` takes ONNX Runtime when the folder has its graphs and onnxruntime is installed,
+#: else torch
+RUNTIMES = ("auto", "onnxruntime", "torch")
+
+
+def choose_runtime(folder: Path, runtime: str = "auto") -> str:
+    """The runtime ``runtime`` resolves to for ``folder`` (see RUNTIMES)."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"unknown recognizer runtime {runtime!r} (one of {', '.join(RUNTIMES)})")
+    if runtime == "auto":
+        return "onnxruntime" if has_graphs(folder) and onnxruntime_available() else "torch"
+    return runtime
+
+
 class CRNNBackend:
-    """A trained CRNN from ``model_dir``; never downloads anything."""
+    """A trained CRNN from ``model_dir``; never downloads anything. ``runtime``: see RUNTIMES; the two
+    read the same text (tests/test_recognizer_model.py), ONNX Runtime faster and without torch."""
 
     name = "crnn"
 
-    def __init__(self, model_dir: Path | str, batch_lines: int = BATCH_LINES, spread: float = WIDTH_SPREAD) -> None:
+    def __init__(self, model_dir: Path | str, batch_lines: int = BATCH_LINES, spread: float = WIDTH_SPREAD,
+                 runtime: str = "auto") -> None:
         self.model_dir = Path(model_dir)
         self.batch_lines = max(1, batch_lines)
         self.spread = max(1.0, spread)
-        network, self.config, self.charset = load_model(self.model_dir)
-        self._network = for_inference(network)
+        self.runtime = choose_runtime(self.model_dir, runtime)
+        check_model_folder(self.model_dir, () if self.runtime == "onnxruntime" else (WEIGHTS_FILE,))  # graphs: below
+        self.config, self.charset = load_config(self.model_dir)
+        self._reader: TorchReader | OnnxReader = (
+            OnnxReader(self.model_dir) if self.runtime == "onnxruntime" else TorchReader(self.model_dir))
 
     def read_line(self, image: np.ndarray) -> LineRead:
         return self.read_lines([image])[0]
@@ -60,17 +89,15 @@ class CRNNBackend:
         """Reads of (h, w) or (h, w, 3) uint8 crops, in their order. Lines are batched by width
         (:func:`width_batches`) and each batch is padded to its widest line; a line's read does not depend
         on the others in its batch."""
-        torch = require_torch()
         lines = [line_array(image, self.config) for image in images]
+        sequences: list[np.ndarray] = [np.empty(0)] * len(lines)
+        for chunk in width_batches([line.shape[1] for line in lines], self.batch_lines, self.spread):
+            batch, steps = batch_array([lines[i] for i in chunk], SHAPE_WIDTH_STEP)
+            columns = self._reader.columns(batch)  # (T, N, features)
+            for row, i in enumerate(chunk):
+                sequences[i] = columns[:steps[row], row]
         reads: list[LineRead] = []
-        with torch.inference_mode():
-            sequences: list[Any] = [None] * len(lines)
-            for chunk in width_batches([line.shape[1] for line in lines], self.batch_lines, self.spread):
-                batch, steps = batch_tensor([lines[i] for i in chunk], SHAPE_WIDTH_STEP)
-                columns = self._network.columns(batch)  # (T, N, features)
-                for row, i in enumerate(chunk):
-                    sequences[i] = columns[:steps[row], row]
-            for start in range(0, len(lines), GRU_LINES):
-                for log_probs in self._network.read_columns(sequences[start:start + GRU_LINES]):
-                    reads.append(LineRead(*greedy_decode(log_probs.numpy(), len(log_probs), self.charset)))
+        for start in range(0, len(lines), GRU_LINES):
+            for log_probs in self._reader.log_probs(sequences[start:start + GRU_LINES]):
+                reads.append(LineRead(*greedy_decode(log_probs, len(log_probs), self.charset)))
         return reads

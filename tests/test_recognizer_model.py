@@ -3,7 +3,9 @@ minute), its model folder, its backend (batched and single reads agree), and the
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -28,6 +30,10 @@ def _flat(output: str) -> str:
     return " ".join(output.split())
 
 
+def _has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
 def _crops(folder: Path) -> list[LineCrop]:
     return [crop for file_crops, _ in dataset_crops(folder) for crop in file_crops]
 
@@ -49,7 +55,10 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, Path]
 
 def test_short_training_reads_held_back_lines_well_above_chance(trained: tuple[Path, dict, Path]) -> None:
     model, report, _ = trained
-    assert sorted(p.name for p in model.iterdir()) == ["charset.json", "config.json", "training.json", "weights.pt"]
+    graphs = ["columns.onnx", "read.onnx"] if _has("onnx") else []  # written when the onnx package is installed
+    assert sorted(p.name for p in model.iterdir()) == sorted(["charset.json", "config.json", "training.json",
+                                                              "weights.pt", *graphs])
+    assert report["onnx_graphs"] == graphs
     assert report["train_lines"] >= 1000 and report["held_back_lines"] >= 50
     held = report["held_back"]
     # chance is about 0 (hundreds of classes); six epochs on ~1.5k lines get well past half of the characters
@@ -108,6 +117,7 @@ def test_eval_command_measures_model_and_tesseract(trained: tuple[Path, dict, Pa
     assert result.exit_code == 0, result.output
     doc = json.loads((tmp_path / "eval.json").read_text(encoding="utf-8"))
     assert doc["lines"] >= 1000 and doc["model_batched_equals_single"] == doc["lines"]
+    assert doc["runtime"] == ("onnxruntime" if _has("onnx") and _has("onnxruntime") else "torch")
     assert doc["model"]["ms_per_line"] > 0 and doc["tesseract"]["ms_per_line"] > 0
     assert doc["tesseract"]["line_accuracy"] > 0.5  # the same crops Tesseract reads in the engine
     assert set(doc["model"]["by"]["phi"]) == {"clinical", "phi"}
@@ -238,3 +248,92 @@ def test_width_batches_keep_similar_widths_together() -> None:
     assert [[widths[i] for i in b] for b in batches] == [[20, 25, 29], [31], [100, 140], [160], [300, 450]]
     assert width_batches([], 4, 1.5) == []
     assert width_batches(widths, batch_lines=64, spread=100.0) == [sorted(range(9), key=lambda i: widths[i])]
+
+
+def _needs_onnx() -> None:
+    pytest.importorskip("onnx", reason="writing the ONNX graphs needs the onnx package (phiphantom[recognizer])")
+    pytest.importorskip("onnxruntime", reason="reading them needs onnxruntime (phiphantom[recognizer-runtime])")
+
+
+def test_onnx_graphs_compute_what_torch_computes(trained: tuple[Path, dict, Path]) -> None:
+    """The hand-built ONNX graphs (convolutions; GRU over each line's own steps and the output layer) give
+    torch's log-probabilities to float rounding on lines of many widths read in one call, and the same
+    reads: a gate order or a padding step wrong would change them."""
+    _needs_onnx()
+    from phiphantom.core.crnn_model import TorchReader, batch_array, line_array, load_config
+    from phiphantom.core.crnn_onnx import OnnxReader
+    from phiphantom.core.ocr_crnn import CRNNBackend
+
+    model, _, data = trained
+    config, _ = load_config(model)
+    crops = _crops(data)[:120]
+    lines = [line_array(c.image, config) for c in crops[:20]]
+    batch, steps = batch_array(lines, 32)
+    torch_reader, onnx_reader = TorchReader(model), OnnxReader(model)
+    want, got = torch_reader.columns(batch), onnx_reader.columns(batch)
+    assert want.shape == got.shape and float(np.abs(want - got).max()) < 1e-3
+    sequences = [want[:n, i] for i, n in enumerate(steps)]
+    assert len(set(steps)) > 5  # lines of many lengths in one GRU call
+    for w, g in zip(torch_reader.log_probs(sequences), onnx_reader.log_probs(sequences), strict=True):
+        assert w.shape == g.shape and float(np.abs(w - g).max()) < 1e-3
+    images = [c.image for c in crops]
+    by_torch = CRNNBackend(model, runtime="torch").read_lines(images)
+    by_onnx = CRNNBackend(model, runtime="onnxruntime").read_lines(images)
+    assert [r.text for r in by_onnx] == [r.text for r in by_torch]
+    assert np.allclose([r.confidence for r in by_onnx], [r.confidence for r in by_torch], atol=0.05)
+
+
+def test_onnx_runtime_reads_without_torch(trained: tuple[Path, dict, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """With torch not importable, ``auto`` reads through ONNX Runtime (the engine too), and asking for torch
+    is the one-line error naming the extra."""
+    _needs_onnx()
+    import pydicom
+
+    from phiphantom.core.ocr_crnn import CRNNBackend
+    from phiphantom.deid import Deidentifier
+
+    model, _, data = trained
+    images = [c.image for c in _crops(data)[:30]]
+    want = [r.text for r in CRNNBackend(model, runtime="torch").read_lines(images)]
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now raises ImportError
+    backend = CRNNBackend(model)
+    assert backend.runtime == "onnxruntime"
+    assert [r.text for r in backend.read_lines(images)] == want
+    with pytest.raises(OCRUnavailable, match=r"phiphantom\[recognizer\]"):
+        CRNNBackend(model, runtime="torch")
+    still = sorted((data / "dicom").rglob("*.dcm"))[0]
+    result = Deidentifier(ephemeral=True, ocr=f"crnn:{model}").run(pydicom.dcmread(still))
+    assert result.boxes and any(b.decision.redact for b in result.boxes)
+
+
+def test_export_command_adds_the_graphs_to_an_older_folder(trained: tuple[Path, dict, Path], tmp_path: Path) -> None:
+    _needs_onnx()
+    from phiphantom.core.ocr_crnn import CRNNBackend
+
+    model, _, data = trained
+    older = tmp_path / "older"
+    shutil.copytree(model, older, ignore=shutil.ignore_patterns("*.onnx"))
+    assert CRNNBackend(older).runtime == "torch"  # auto: no graphs, so torch
+    with pytest.raises(OCRUnavailable, match="recognizer export"):
+        CRNNBackend(older, runtime="onnxruntime")
+    result = CliRunner().invoke(app, ["recognizer", "export", str(older)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in older.glob("*.onnx")) == ["columns.onnx", "read.onnx"]
+    assert not list(older.glob("*.partial"))
+    images = [c.image for c in _crops(data)[:30]]
+    assert ([r.text for r in CRNNBackend(older).read_lines(images)]
+            == [r.text for r in CRNNBackend(model, runtime="torch").read_lines(images)])
+    before = (older / "read.onnx").stat().st_mtime_ns
+    again = CliRunner().invoke(app, ["recognizer", "export", str(older)])
+    assert again.exit_code == 2 and "--force" in _flat(again.output)
+    assert (older / "read.onnx").stat().st_mtime_ns == before  # not replaced
+    assert CliRunner().invoke(app, ["recognizer", "export", str(older), "--force"]).exit_code == 0
+    missing = CliRunner().invoke(app, ["recognizer", "export", str(tmp_path)])
+    assert missing.exit_code == 2 and "not a recognizer model folder" in _flat(missing.output)
+
+
+def test_unknown_runtime_is_refused(tmp_path: Path) -> None:
+    from phiphantom.core.ocr_crnn import CRNNBackend
+
+    with pytest.raises(ValueError, match="unknown recognizer runtime"):
+        CRNNBackend(tmp_path, runtime="tensorflow")

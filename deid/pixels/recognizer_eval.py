@@ -55,16 +55,17 @@ def _block(reads: Sequence[LineRead], crops: Sequence[LineCrop], seconds: float)
 
 
 def evaluate(crops: Sequence[LineCrop], model_dir: Path, tesseract: bool = True,
-             tick: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """The evaluation document (see the module's docstring). ``tick(stage)`` after each unit of work."""
-    model = CRNNBackend(model_dir)
+             tick: Callable[[str], None] | None = None, runtime: str = "auto") -> dict[str, Any]:
+    """The evaluation document (see the module's docstring). ``tick(stage)`` after each unit of work;
+    ``runtime``: the model's (:data:`phiphantom.core.ocr_crnn.RUNTIMES`)."""
+    model = CRNNBackend(model_dir, runtime=runtime)
     model.read_lines([c.image for c in crops[:8]])  # warm-up: the first call allocates
     batched, batched_s = _timed(lambda: model.read_lines([c.image for c in crops]))
     if tick is not None:
         tick("model")
     single, single_s = _timed(lambda: one_at_a_time(model, crops, (lambda: tick("model-single")) if tick else None))
     doc: dict[str, Any] = {"format": EVAL_FORMAT, "lines": len(crops), "files": len({c.screen for c in crops}),
-                           "model_dir": str(model_dir),
+                           "model_dir": str(model_dir), "runtime": model.runtime,
                            "model": _block(batched, crops, batched_s),
                            "model_one_at_a_time_ms_per_line": round(1000.0 * single_s / max(1, len(crops)), 3),
                            "model_batched_equals_single": sum(a.text == b.text for a, b in zip(batched, single,

@@ -30,7 +30,9 @@ from phiphantom.core.crnn_model import (
     require_torch,
     save_model,
 )
+from phiphantom.core.crnn_onnx import export
 from phiphantom.core.line_charset import Charset
+from phiphantom.core.ocr import OCRUnavailable
 
 from .line_crops import LineCrop
 from .recognizer_scores import normalise, score
@@ -155,6 +157,10 @@ def train(crops: Sequence[LineCrop], out: Path, settings: TrainSettings,
     held_score = score(held_reads, [labels[i] for i in held_idx])
     out.mkdir(parents=True, exist_ok=True)
     save_model(out, network, config, charset)
+    try:  # the ONNX graphs, read by ONNX Runtime without torch (needs the onnx package)
+        graphs = [path.name for path in export(out)]
+    except OCRUnavailable:
+        graphs = []
     report = {
         "format": REPORT_FORMAT,
         "sources": list(sources),
@@ -173,6 +179,7 @@ def train(crops: Sequence[LineCrop], out: Path, settings: TrainSettings,
         "final_loss": round(float(np.mean(losses[-min(50, len(losses)):])), 4) if losses else None,
         "held_back": held_score.to_json(),
         "torch": str(torch.__version__),
+        "onnx_graphs": graphs,
     }
     (out / REPORT_FILE).write_text(json.dumps(report, indent=1), encoding="utf-8")
     return report

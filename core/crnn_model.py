@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,18 @@ def build_network(config: CRNNConfig, classes: int) -> Any:
             return out                                   # (T, N, classes)
 
     return CRNN()
+
+
+def width_batches(widths: Sequence[int], batch_lines: int, spread: float) -> list[list[int]]:
+    """Indices of ``widths`` in batches of similar width: sorted, at most ``batch_lines`` a batch, the
+    widest at most ``spread`` times the narrowest."""
+    batches: list[list[int]] = []
+    for i in sorted(range(len(widths)), key=lambda i: widths[i]):
+        if batches and len(batches[-1]) < batch_lines and widths[i] <= spread * widths[batches[-1][0]]:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches
 
 
 def line_array(crop: np.ndarray, config: CRNNConfig, stretch: float = 1.0) -> np.ndarray:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .crnn_model import CRNNConfig, for_inference, load_model, require_torch
+from .crnn_model import CRNNConfig, for_inference, load_model, require_torch, width_batches
 from .ocr import OCRUnavailable
 
 COLUMNS_FILE = "columns.onnx"
@@ -32,6 +32,8 @@ ONNX_FILES = (COLUMNS_FILE, READ_FILE)
 RUNTIME_HINT = "reading with ONNX Runtime needs onnxruntime: pip install 'phiphantom[recognizer-runtime]'"
 EXPORT_HINT = "writing the ONNX graphs needs torch and onnx: pip install 'phiphantom[recognizer]'"
 OPSET = 17
+#: ONNX Runtime reads lines whose lengths differ by at most this factor in one GRU call (see OnnxReader.log_probs)
+GRU_SPREAD = 1.3
 
 
 def onnxruntime_available() -> bool:
@@ -183,10 +185,16 @@ class OnnxReader:
         return np.asarray(self._columns.run(None, {"lines": batch})[0])
 
     def log_probs(self, sequences: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Each line's (T_i, features) columns -> its (T_i, classes) log-probabilities, read in one call."""
-        steps = np.array([len(seq) for seq in sequences], np.int32)
-        columns = np.zeros((int(steps.max()), len(sequences), sequences[0].shape[1]), np.float32)
-        for i, seq in enumerate(sequences):
-            columns[:len(seq), i] = seq
-        out = self._read.run(None, {"columns": columns, "steps": steps})[0]
-        return [out[:n, i] for i, n in enumerate(steps)]
+        """Each line's (T_i, features) columns -> its (T_i, classes) log-probabilities. ONNX Runtime's GRU
+        steps every line of a call to the call's longest (torch's packed GRU drops lines as they end), so
+        lines are read in calls of similar length (:data:`GRU_SPREAD`)."""
+        out: list[np.ndarray] = [np.empty(0)] * len(sequences)
+        for chunk in width_batches([len(seq) for seq in sequences], len(sequences), GRU_SPREAD):
+            steps = np.array([len(sequences[i]) for i in chunk], np.int32)
+            columns = np.zeros((int(steps.max()), len(chunk), sequences[chunk[0]].shape[1]), np.float32)
+            for row, i in enumerate(chunk):
+                columns[:steps[row], row] = sequences[i]
+            read = self._read.run(None, {"columns": columns, "steps": steps})[0]
+            for row, i in enumerate(chunk):
+                out[i] = read[:steps[row], row]
+        return out

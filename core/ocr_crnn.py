@@ -20,6 +20,7 @@ from .crnn_model import (
     greedy_decode,
     line_array,
     load_config,
+    width_batches,
 )
 from .crnn_onnx import OnnxReader, has_graphs, onnxruntime_available
 from .ocr import LineRead
@@ -36,19 +37,6 @@ WIDTH_SPREAD = 1.5
 SHAPE_WIDTH_STEP = 32
 #: Lines the GRU reads in one packed call (its cost is per step, whatever the batch; one still has ~30 lines)
 GRU_LINES = 256
-
-
-def width_batches(widths: Sequence[int], batch_lines: int = BATCH_LINES,
-                  spread: float = WIDTH_SPREAD) -> list[list[int]]:
-    """Indices of ``widths`` in batches of similar width: sorted, at most ``batch_lines`` a batch, the
-    widest at most ``spread`` times the narrowest."""
-    batches: list[list[int]] = []
-    for i in sorted(range(len(widths)), key=lambda i: widths[i]):
-        if batches and len(batches[-1]) < batch_lines and widths[i] <= spread * widths[batches[-1][0]]:
-            batches[-1].append(i)
-        else:
-            batches.append([i])
-    return batches
 
 
 #: Which runtime reads: ``auto`` takes ONNX Runtime when the folder has its graphs and onnxruntime is installed,

@@ -189,3 +189,13 @@ def test_a_sex_letter_before_a_one_place_decimal_is_a_parameter_letter(text, sex
     assert any(e.kind == "sex" for e in phi_evidence(text)) is sex
     assert value_label("M", "1.4") and value_label("F", "2.5")
     assert not value_label("M", "45") and not value_label("M", "12.03") and not value_label("m", "1.4")
+
+
+@pytest.mark.parametrize("text", ["V = 12.3 ml", "A= 2.3 cm2", "F = 1.2 kHz"])
+def test_a_letter_before_an_equals_sign_is_a_symbol_not_a_sex(text):
+    assert not any(e.kind == "sex" for e in Classifier.text_evidence(text)), Classifier.text_evidence(text)
+
+
+@pytest.mark.parametrize("text", ["V 45j", "Geslacht: V", "M 45", "F/62"])
+def test_sex_letters_without_an_equals_sign_are_still_sexes(text):
+    assert any(e.kind == "sex" for e in Classifier.text_evidence(text)), Classifier.text_evidence(text)

@@ -6,13 +6,14 @@ found on a line, combined (:func:`combined`, used by :meth:`.classify.Classifier
 * A line of two or three capitalised words that nothing but the name lists explains ("Olusegun
   Obasanjo", "N'Diaye Awa", "Kwame Mensah") is a name no list holds whole, at the ``balanced`` threshold
   (in capitals it is not: foreign clinical wording in capitals, "BAL LEBENY", is as common).
+* A camel-case word the clinical lists hold whole ("ClearVue", "SonoSite") is not two names run together.
 """
 
 from __future__ import annotations
 
 import re
 
-from .evidence import Evidence
+from .evidence import SHAPE_KIND, Evidence
 
 __all__ = ["SEX_BESIDE_NAME_WEIGHT", "SEX_NAME_MIN", "TITLE_CASE_NAME_WEIGHT", "combined"]
 
@@ -23,12 +24,24 @@ SEX_NAME_MIN = 0.45
 #: A line of 2-3 capitalised words nothing else explains is a name (see _title_case_names): at the balanced
 #: threshold, so balanced removes it
 TITLE_CASE_NAME_WEIGHT = 0.5
+#: Clinical evidence at least this strong (a listed term, not a weak one) on exactly a word run together from
+#: two names takes that reading away (see _listed_words_not_run_together)
+LISTED_WEIGHT = -0.7
+RUN_TOGETHER = "names:run-together"
 _TITLE_WORD = re.compile(r"[A-ZÀ-Þ][a-zß-ÿ]{2,}(?:[-'’][A-ZÀ-Þ]?[a-zß-ÿ]+)?|[A-ZÀ-Þ]['’][A-ZÀ-Þ][a-zß-ÿ]+")
 
 
 def combined(text: str, found: list[Evidence]) -> list[Evidence]:
     """``found`` (the recognisers' evidence on ``text``) with what their combination adds."""
-    return _sex_beside_name(text, found + _title_case_names(text, found))
+    return _sex_beside_name(text, _listed_words_not_run_together(found + _title_case_names(text, found)))
+
+
+def _listed_words_not_run_together(found: list[Evidence]) -> list[Evidence]:
+    """``found`` without the name lists' "two names run together" reading of a word the clinical lists hold
+    as a whole, not as a weak term ("ClearVue", "SonoSite": product names are written camel-case; a patient's
+    "JohnSmith" with its space lost is no listed word)."""
+    listed = {(e.start, e.end) for e in found if e.weight <= LISTED_WEIGHT and e.kind != SHAPE_KIND}
+    return [e for e in found if not (e.source == RUN_TOGETHER and (e.start, e.end) in listed)]
 
 
 def _title_case_names(text: str, found: list[Evidence]) -> list[Evidence]:

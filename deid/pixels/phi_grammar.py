@@ -117,6 +117,8 @@ _SEX_WORD = re.compile(r"(?<![a-z])(?P<w>" + _alternation(SEX_WORDS) + r")(?![a-
 #: a whole number that may be an age right before or after a sex letter ("45 F", "M/67"), not a value with
 #: a decimal or a unit ("F 3.5 MHz", "V 45 cm/s", "W 2.5 cm")
 _AGE_NUMBER_BEFORE = re.compile(r"(?<![0-9.,])\d{1,3}\s?[yYjJ]?(?:[\s/,]|,\s)?$")
+#: an equals sign after a letter: a formula's or a measurement's symbol ("V = 12.3 ml"), never a sex
+_LETTER_EQUALS = re.compile(r"\s?=")
 _AGE_NUMBER_AFTER = re.compile(r"\)?(?:[\s/,]|[,/]\s)?\d{1,3}(?![0-9]|[.,]\d)"  # ")": "F) 94", one bracket read
                                r"(?:\s?[yYjJ](?![A-Za-z]))?(?!\s?[A-Za-z%°/])")
 #: a number and a word before a sex letter ("38 yrs, M"; the word is checked to be an age unit, or one OCR
@@ -418,6 +420,8 @@ def _sexes(line: _Line, ages: list[Evidence]) -> Iterator[Evidence]:
             continue  # "B/M": a mode pair, not a sex
         if _LETTER_DECIMAL.match(text, end):
             continue  # "M 1.4" (MI 1.4 with its I lost), "F 2.5": a parameter's letter and value, not a sex and an age
+        if _LETTER_EQUALS.match(text, end):
+            continue  # "V = 12.3 ml", "F=2.1": a measurement's symbol and its value; a sex is never given so
         near_age = any(ev.end >= start - 2 and ev.start <= end + 2 and ev.weight >= 0.5 for ev in ages)
         near_number = bool(_AGE_NUMBER_BEFORE.search(text, 0, start) or _AGE_NUMBER_AFTER.match(text, end)
                            or _age_word_before(text[:start]))

@@ -187,3 +187,13 @@ def test_names_rendered_and_read_by_tesseract_are_names(text: str, size: int) ->
 def test_clinical_text_rendered_and_read_by_tesseract_is_not_a_name(text: str) -> None:
     read = get_backend("tesseract").read_line(render_line(text))
     assert top(read.text) <= AMBIGUOUS_WEIGHT, f"Tesseract read {read.text!r}"
+
+
+@pytest.mark.parametrize("text", ["Dr. Miller", "Prof. Baker", "Dr. Smith", "Dr. K. Miller"])
+def test_a_dotted_title_takes_a_surname_that_is_also_a_common_word(text):
+    assert top(text) >= 0.8, name_evidence(text)
+
+
+@pytest.mark.parametrize("text", ["DR 60", "MR SIGNAL", "DR Miller", "MS Baker"])
+def test_an_undotted_title_still_needs_a_name_that_is_no_common_word(text):
+    assert top(text) < 0.8, name_evidence(text)

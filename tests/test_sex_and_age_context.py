@@ -199,3 +199,8 @@ def test_a_letter_before_an_equals_sign_is_a_symbol_not_a_sex(text):
 @pytest.mark.parametrize("text", ["V 45j", "Geslacht: V", "M 45", "F/62"])
 def test_sex_letters_without_an_equals_sign_are_still_sexes(text):
     assert any(e.kind == "sex" for e in Classifier.text_evidence(text)), Classifier.text_evidence(text)
+
+
+@pytest.mark.parametrize("text", ["M / 67", "F / 45", "F /45"])
+def test_a_sex_and_an_age_with_spaces_around_the_slash(text):
+    assert Classifier(HeaderValues(), "balanced").decide(text).redact

@@ -212,6 +212,12 @@ def _is_title(text: str, tok: Token, lists: NameLists) -> bool:
     return dotted or key not in DOTTED_ONLY
 
 
+def _dotted(text: str, tok: Token) -> bool:
+    """A title written with its dot ("Dr. Miller", "Prof. Long"): a person follows even when the word is also a
+    common noun; "DR 60" (dynamic range) and "MR SIGNAL" are written without one."""
+    return text[tok.end:tok.end + 1] == "."
+
+
 def _is_initial(text: str, tok: Token) -> bool:
     return len(tok.text) == 1 and tok.text.isupper() and text[tok.end:tok.end + 1] == "."
 
@@ -244,7 +250,7 @@ def _structure(text: str, toks: list[Token], lists: NameLists) -> list[Evidence]
         if k > i + 1 and _is_title(text, tok, lists):
             nxt = words[k]
         if nxt is not None and _is_title(text, tok, lists) and _gap_ok(text, words[k - 1], nxt) and name_shaped(
-                ocr_word(nxt.text)) and fold(nxt.text) not in lists.ambiguous and (
+                ocr_word(nxt.text)) and (fold(nxt.text) not in lists.ambiguous or _dotted(text, tok)) and (
                 not bare_caps or classify_word(nxt.text, lists).weight >= KNOWN_WEIGHT):
             out.append(Evidence("name", TITLE_WEIGHT, tok.start, nxt.end, "names:title"))
         # a particle (or two: van der, de la, van 't) before a capitalised word

@@ -170,7 +170,7 @@ MSK_AND_DEVICE_LINES = [
     "EPIDIDYMIS", "Rotator cuff", "Biceps tendon", "Baker cyst", "Plantar fasciitis", "Achillessehne",
     "Coiffe des rotateurs", "Manguito rotador", "Cuffia dei rotatori", "Kraakbeen", "ClearVue 650",
     "Venue Go", "Vscan Air", "M-Turbo", "MyLab Seven", "Xdcr: C5-2", "Corr 60°", "Mech. Index 1.2",
-    "Setting: Pen",
+    "Setting: Pen", "Zoom x1.5", "Zoom ×2", "Thermal Index 0.4",
 ]
 
 

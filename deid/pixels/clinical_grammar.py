@@ -76,6 +76,8 @@ _SHORT_UNITS = frozenset({"M", "X", "S", "G", "MS", "K"})  # units only glued to
 _LONE_SHORT_UNITS = frozenset({"g", "x", "s"})  # ... or after it as written: "1250 g", "1.5 x" (not "45 M")
 _GA = re.compile(r"\d{1,2}[wW]\d?[dD]?")
 _COUNTER = re.compile(r"(\d{1,4})\s?/\s?(\d{1,4})")
+#: a factor after a parameter's name ("Zoom x1.5", "Zoom ×2"): never a date, an age or an ID
+_MULTIPLIER = re.compile(r"[xX×]\d{1,2}(?:[.,]\d{1,2})?")
 _LETTER_VALUE = re.compile(r"[A-Z](?:\d{1,2}(?:[.,]\d{1,2})?|/\d)?")
 _CLOCK = re.compile(r"\d{1,2}:\d{2}[.,]\d{1,3}")
 _VERSION = re.compile(r"[vV]\d{1,3}(?:\.\d{1,4}){1,3}[a-zA-Z]?"
@@ -316,6 +318,8 @@ def _is_value(tokens: list[_Token], i: int, single_letter: bool, parameter: bool
         return 1 + has_unit
     if parameter and _LETTER_VALUE.fullmatch(word) and (not single_letter or "." in word or "," in word):
         return 1  # Map C, Map G/0, Tint C3, F H5.5
+    if parameter and not single_letter and _MULTIPLIER.fullmatch(word):
+        return 1  # Zoom x1.5, Zoom ×2
     return 1 if fold(word) in lexicon().values else 0
 
 

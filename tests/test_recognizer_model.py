@@ -337,3 +337,23 @@ def test_unknown_runtime_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="unknown recognizer runtime"):
         CRNNBackend(tmp_path, runtime="tensorflow")
+
+
+def test_deid_batch_reads_with_onnx_runtime_in_forked_workers(trained: tuple[Path, dict, Path], tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """``phiphantom deid --ocr crnn:DIR --workers 2``: the sessions are made before the workers fork, on ONNX
+    Runtime's default thread pool (OMP_NUM_THREADS unset); every file is de-identified and verified."""
+    _needs_onnx()
+    model, _, data = trained
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    files = sorted((data / "dicom").rglob("*.dcm"))[:12]
+    inputs = tmp_path / "in"
+    for i, path in enumerate(files):
+        (inputs / f"{i:02d}").mkdir(parents=True)
+        shutil.copy(path, inputs / f"{i:02d}" / path.name)
+    result = CliRunner().invoke(app, ["deid", str(inputs), str(tmp_path / "out"), "--ephemeral-key", "--workers", "2",
+                                      "--ocr", f"crnn:{model}"])
+    assert result.exit_code == 0, result.output
+    text = _flat(result.output)
+    assert f"{len(files)} found: {len(files)} ok, 0 failed" in text, text
+    assert f"re-OCR verified in {len(files)} of {len(files)} ok files" in text, text

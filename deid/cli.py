@@ -123,7 +123,8 @@ def deid_command(
                                       "OUT/detections.csv (it is PHI)."),
     ocr: str = typer.Option("tesseract", help="OCR backend: tesseract (default, from PyPI alone), rapidocr or "
                             "easyocr (optional extras), or crnn:DIR (a line recognizer model folder from "
-                            "'phiphantom recognizer train'; extra phiphantom[recognizer])."),
+                            "'phiphantom recognizer train', read by ONNX Runtime when it holds its ONNX graphs: extra "
+                            "phiphantom[recognizer-runtime]; else by torch: extra phiphantom[recognizer])."),
     ner_model: Path | None = typer.Option(None, "--ner-model", help=help_text(
         "Local token-classification model folder for named-entity recognition of burned-in text "
         "(needs the ner extra: pip install 'phiphantom[ner]').")),

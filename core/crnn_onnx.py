@@ -149,11 +149,14 @@ def export(folder: Path, overwrite: bool = False) -> list[Path]:
 
 
 def session_threads() -> int:
-    """ONNX Runtime's intra-op threads: ``OMP_NUM_THREADS`` when set (as torch reads it), else its default (0)."""
+    """ONNX Runtime's intra-op threads: ``OMP_NUM_THREADS`` when it is set to a whole number (as torch reads it),
+    else 1. Parallelism is by processes (``phiphantom deid`` runs a worker per core, as OpenBLAS is held to one
+    thread a process), the sessions are made before the workers fork (a forked child has none of its parent's
+    pool threads), and a still's batches are small."""
     try:
-        return max(0, int(os.environ.get("OMP_NUM_THREADS", "0")))
+        return max(1, int(os.environ.get("OMP_NUM_THREADS", "1")))
     except ValueError:
-        return 0
+        return 1
 
 
 class OnnxReader:

@@ -2,8 +2,8 @@
 batched ``read_lines``. Loaded from a local model folder written by ``phiphantom recognizer train``
 (:mod:`.crnn_model`), read by ONNX Runtime where the folder holds the network's ONNX graphs and onnxruntime is
 installed (:mod:`.crnn_onnx`, the extra ``phiphantom[recognizer-runtime]``), else by torch (the extra
-``phiphantom[recognizer]``). Inference runs on the CPU, on torch's current thread count or on
-``OMP_NUM_THREADS`` threads for ONNX Runtime (callers that measure set it)."""
+``phiphantom[recognizer]``). Inference runs on the CPU, on torch's current thread count, or for ONNX Runtime on
+``OMP_NUM_THREADS`` threads (one when it is not set)."""
 
 from __future__ import annotations
 

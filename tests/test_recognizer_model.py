@@ -341,8 +341,8 @@ def test_unknown_runtime_is_refused(tmp_path: Path) -> None:
 
 def test_deid_batch_reads_with_onnx_runtime_in_forked_workers(trained: tuple[Path, dict, Path], tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """``phiphantom deid --ocr crnn:DIR --workers 2``: the sessions are made before the workers fork, on ONNX
-    Runtime's default thread pool (OMP_NUM_THREADS unset); every file is de-identified and verified."""
+    """``phiphantom deid --ocr crnn:DIR --workers 2``: the sessions are made before the workers fork
+    (OMP_NUM_THREADS unset: one thread each); every file is de-identified and verified."""
     _needs_onnx()
     model, _, data = trained
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
@@ -357,3 +357,14 @@ def test_deid_batch_reads_with_onnx_runtime_in_forked_workers(trained: tuple[Pat
     text = _flat(result.output)
     assert f"{len(files)} found: {len(files)} ok, 0 failed" in text, text
     assert f"re-OCR verified in {len(files)} of {len(files)} ok files" in text, text
+
+
+@pytest.mark.parametrize(("value", "threads"), [(None, 1), ("3", 3), ("0", 1), ("many", 1)])
+def test_onnx_runtime_threads_follow_omp_num_threads_else_one(value, threads, monkeypatch: pytest.MonkeyPatch) -> None:
+    from phiphantom.core.crnn_onnx import session_threads
+
+    if value is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", value)
+    assert session_threads() == threads

@@ -204,22 +204,21 @@ def classify_word(word: str, lists: NameLists) -> WordClass:
 # -- rules -----------------------------------------------------------------------------------------------------
 
 
+def _dotted(text: str, tok: Token) -> bool:
+    """A token written with a dot right after it: an initial ("J."), a title ("Dr. Miller", "Prof. Long", after
+    which a person follows even when the word is also a common noun; "DR 60" and "MR SIGNAL" have none)."""
+    return text[tok.end:tok.end + 1] == "."
+
+
 def _is_title(text: str, tok: Token, lists: NameLists) -> bool:
     key = fold(tok.text)
     if key not in TITLES:
         return False
-    dotted = text[tok.end:tok.end + 1] == "."
-    return dotted or key not in DOTTED_ONLY
-
-
-def _dotted(text: str, tok: Token) -> bool:
-    """A title written with its dot ("Dr. Miller", "Prof. Long"): a person follows even when the word is also a
-    common noun; "DR 60" (dynamic range) and "MR SIGNAL" are written without one."""
-    return text[tok.end:tok.end + 1] == "."
+    return _dotted(text, tok) or key not in DOTTED_ONLY
 
 
 def _is_initial(text: str, tok: Token) -> bool:
-    return len(tok.text) == 1 and tok.text.isupper() and text[tok.end:tok.end + 1] == "."
+    return len(tok.text) == 1 and tok.text.isupper() and _dotted(text, tok)
 
 
 def _gap_ok(text: str, a: Token, b: Token) -> bool:
@@ -243,7 +242,7 @@ def _structure(text: str, toks: list[Token], lists: NameLists) -> list[Evidence]
         # a title before a name-shaped word
         # "MR SIGNAL", "Mr Signal", "MS" (magnetic resonance, mitral, musculoskeletal): without a dot, a title in
         # capitals or one of these needs a known name after it
-        bare_caps = text[tok.end:tok.end + 1] != "." and (tok.text.isupper() or key in ("MR", "MS", "MRS"))
+        bare_caps = not _dotted(text, tok) and (tok.text.isupper() or key in ("MR", "MS", "MRS"))
         k = i + 1
         while k + 1 < len(words) and k < i + 3 and _is_initial(text, words[k]):  # "Dr. K. Weber"
             k += 1

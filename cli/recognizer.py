@@ -141,12 +141,10 @@ def export_command(
     """Add the network's two ONNX graphs to a model folder, so that ONNX Runtime reads with it without torch
     (train writes them already when the onnx package is installed)."""
     _torch(1)
-    from phiphantom.core.crnn_model import check_model_folder
     from phiphantom.core.crnn_onnx import export
     from phiphantom.core.ocr import OCRUnavailable
 
     try:
-        check_model_folder(model)
         paths = export(model, overwrite=force)
     except OCRUnavailable as exc:
         raise _fail(str(exc), 2) from None
@@ -187,10 +185,8 @@ def eval_command(
 ) -> None:
     """Character and line accuracy and ms per line of the model and of Tesseract on the same crops."""
     _check_dataset(data)
-    from phiphantom.core.crnn_model import WEIGHTS_FILE, check_model_folder
-    from phiphantom.core.crnn_onnx import ONNX_FILES
     from phiphantom.core.ocr import OCRUnavailable
-    from phiphantom.core.ocr_crnn import choose_runtime
+    from phiphantom.core.ocr_crnn import check_folder, choose_runtime
 
     try:
         runtime = choose_runtime(model, runtime)
@@ -201,7 +197,7 @@ def eval_command(
     else:
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     try:
-        check_model_folder(model, ONNX_FILES if runtime == "onnxruntime" else (WEIGHTS_FILE,))  # before the data
+        check_folder(model, runtime)  # before reading the dataset
     except OCRUnavailable as exc:
         raise _fail(str(exc), 2) from None
     from phiphantom.core.progress import progress_bar

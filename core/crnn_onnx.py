@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .crnn_model import CRNNConfig, for_inference, load_model, require_torch, width_batches
+from .crnn_model import CRNNConfig, check_model_folder, for_inference, load_model, require_torch, width_batches
 from .ocr import OCRUnavailable
 
 COLUMNS_FILE = "columns.onnx"
@@ -46,6 +46,14 @@ def onnxruntime_available() -> bool:
 
 def has_graphs(folder: Path) -> bool:
     return all((folder / name).is_file() for name in ONNX_FILES)
+
+
+def check_graphs(folder: Path) -> None:
+    """:class:`OCRUnavailable`, naming the command that writes them, unless ``folder`` holds both graphs."""
+    missing = [name for name in ONNX_FILES if not (folder / name).is_file()]
+    if missing:
+        raise OCRUnavailable(f"{folder} has no ONNX graphs (missing {', '.join(missing)}); write them with "
+                             f"phiphantom recognizer export {folder}")
 
 
 def _gru_gates(matrix: np.ndarray, hidden: int) -> np.ndarray:
@@ -135,6 +143,7 @@ def graphs(network: Any, config: CRNNConfig, classes: int) -> tuple[Any, Any]:
 def export(folder: Path, overwrite: bool = False) -> list[Path]:
     """Write ``columns.onnx`` and ``read.onnx`` into the model folder (from its ``weights.pt``); refuses to
     replace existing graphs unless ``overwrite``. Each file is written under a temporary name and renamed."""
+    check_model_folder(folder)  # a folder that is no model says so first, whatever else it holds
     paths = [folder / name for name in ONNX_FILES]
     existing = [p.name for p in paths if p.exists()]
     if existing and not overwrite:
@@ -170,10 +179,7 @@ class OnnxReader:
             import onnxruntime as ort
         except ImportError:
             raise OCRUnavailable(RUNTIME_HINT) from None
-        missing = [name for name in ONNX_FILES if not (folder / name).is_file()]
-        if missing:
-            raise OCRUnavailable(f"{folder} has no ONNX graphs (missing {', '.join(missing)}); write them with "
-                                 f"phiphantom recognizer export {folder}")
+        check_graphs(folder)
         options = ort.SessionOptions()
         options.intra_op_num_threads = session_threads()
         options.inter_op_num_threads = 1

@@ -22,7 +22,7 @@ from .crnn_model import (
     load_config,
     width_batches,
 )
-from .crnn_onnx import OnnxReader, has_graphs, onnxruntime_available
+from .crnn_onnx import OnnxReader, check_graphs, has_graphs, onnxruntime_available
 from .ocr import LineRead
 
 BATCH_LINES = 64  # lines per forward pass at most (similar widths together: see width_batches)
@@ -42,6 +42,16 @@ GRU_LINES = 256
 #: Which runtime reads: ``auto`` takes ONNX Runtime when the folder has its graphs and onnxruntime is installed,
 #: else torch
 RUNTIMES = ("auto", "onnxruntime", "torch")
+
+
+def check_folder(folder: Path, runtime: str) -> None:
+    """:class:`OCRUnavailable` unless ``folder`` holds the configuration, the charset and what ``runtime`` (a
+    resolved one: :func:`choose_runtime`) reads: the weights for torch, the ONNX graphs for ONNX Runtime."""
+    if runtime == "onnxruntime":
+        check_model_folder(folder, ())
+        check_graphs(folder)
+    else:
+        check_model_folder(folder, (WEIGHTS_FILE,))
 
 
 def choose_runtime(folder: Path, runtime: str = "auto") -> str:
@@ -65,7 +75,7 @@ class CRNNBackend:
         self.batch_lines = max(1, batch_lines)
         self.spread = max(1.0, spread)
         self.runtime = choose_runtime(self.model_dir, runtime)
-        check_model_folder(self.model_dir, () if self.runtime == "onnxruntime" else (WEIGHTS_FILE,))  # graphs: below
+        check_folder(self.model_dir, self.runtime)
         self.config, self.charset = load_config(self.model_dir)
         self._reader: TorchReader | OnnxReader = (
             OnnxReader(self.model_dir) if self.runtime == "onnxruntime" else TorchReader(self.model_dir))

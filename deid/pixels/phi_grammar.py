@@ -117,11 +117,11 @@ _SEX_WORD = re.compile(r"(?<![a-z])(?P<w>" + _alternation(SEX_WORDS) + r")(?![a-
 #: a whole number that may be an age right before or after a sex letter ("45 F", "M/67"), not a value with
 #: a decimal or a unit ("F 3.5 MHz", "V 45 cm/s", "W 2.5 cm")
 _AGE_NUMBER_BEFORE = re.compile(r"(?<![0-9.,])\d{1,3}\s?[yYjJ]?(?:[\s/,]|,\s)?$")
+#: the same after a sex letter: ")" is "F) 94" with one bracket read, " / " is "M / 67" with OCR's spaces
+_AGE_NUMBER_AFTER = re.compile(r"\)?(?:[\s/,]|[,/]\s|\s/\s?)?\d{1,3}(?![0-9]|[.,]\d)"
+                               r"(?:\s?[yYjJ](?![A-Za-z]))?(?!\s?[A-Za-z%°/])")
 #: an equals sign after a letter: a formula's or a measurement's symbol ("V = 12.3 ml"), never a sex
 _LETTER_EQUALS = re.compile(r"\s?=")
-_AGE_NUMBER_AFTER = re.compile(r"\)?(?:[\s/,]|[,/]\s|\s/\s?)?\d{1,3}(?![0-9]|[.,]\d)"  # ")": "F) 94", one bracket read;
-                               # "M / 67": OCR's spaces around the slash
-                               r"(?:\s?[yYjJ](?![A-Za-z]))?(?!\s?[A-Za-z%°/])")
 #: a number and a word before a sex letter ("38 yrs, M"; the word is checked to be an age unit, or one OCR
 #: misread of a year unit of three or more letters: "38 yIS, M")
 _AGE_WORD_BEFORE = re.compile(r"(?<![0-9.,])(?P<n>\d{1,3})\s?(?P<w>[A-Za-z]{2,6})\.?(?:[\s/,]|,\s)?$")

@@ -23,6 +23,7 @@ import numpy as np
 from phiphantom.core.ocr import LineRead, OCRBackend
 
 from .classify import FRAME_COUNTER, Classifier, Decision, counter_shaped
+from .components import components
 from .evidence import Evidence
 from .glyph_memory import GlyphMemory
 from .image_area import PLATE_FLAT_STD, background_frames, plain_pixels
@@ -206,7 +207,7 @@ def dynamic_regions(view: np.ndarray, search: np.ndarray,
     if not change.any():
         return []
     grown = cv2.dilate(change.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (15, 7)))
-    n, _, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+    _, _, stats = components(grown)
     h, w = search.shape
     return [(max(0, x - 2), max(0, y - 2), min(w, x + bw + 2), min(h, y + bh + 2)) for x, y, bw, bh, _ in stats[1:]]
 

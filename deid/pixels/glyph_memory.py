@@ -24,11 +24,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
 from phiphantom.core.ocr import LineRead
 
+from .components import components
 from .text_find import MIN_STROKE, Segment
 
 MIN_LEARN_CONFIDENCE = 60.0  # a read below this teaches nothing
@@ -126,7 +126,7 @@ def _glyphs(tophat: np.ndarray, seg: Segment) -> Glyphs:
     dots of ":" or "i"); pieces that only lean into each other ("/3" in a serif font) stay apart."""
     patch = tophat[seg.y0:seg.y1, seg.x0:seg.x1]
     ink = (patch >= MIN_STROKE).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    n, labels, stats = components(ink)
     pieces = sorted((int(x), int(x + w), [i]) for i, (x, _, w, _, _) in enumerate(stats[1:], start=1))
     merged: list[tuple[int, int, list[int]]] = []
     for a, b, ids in pieces:

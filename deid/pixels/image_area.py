@@ -8,11 +8,14 @@ speckle is textured and large; overlay text and plates are small or flat.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 from pydicom.dataset import Dataset
+
+from .components import components
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,17 @@ def plain_pixels(frame: np.ndarray, flat_std: float = 2.0) -> np.ndarray:
     return (frame <= 4) | (var < flat_std * flat_std)
 
 
+def share_at_least(mask: np.ndarray, size: int, share: float) -> np.ndarray:
+    """Whether at least ``share`` of each pixel's ``size`` x ``size`` neighbourhood is set in the bool
+    ``mask`` (mirrored at the border, as ``cv2.blur``): the set pixels counted in 8-bit integers, which a
+    neighbourhood of at most 255 pixels cannot overflow. The same answer as blurring a float copy and
+    comparing (the counts are whole numbers, the float sums exact), in half the time."""
+    if size * size > 255:
+        raise ValueError("an 8-bit count holds neighbourhoods of at most 255 pixels")
+    count = cv2.boxFilter(np.ascontiguousarray(mask).view(np.uint8), -1, (size, size), normalize=False)
+    return count >= math.ceil(share * size * size - 1e-9)
+
+
 def _black_fraction(frame: np.ndarray, component: np.ndarray) -> float:
     """Share of near-black pixels in a component: high for text on a black screen, low for speckle."""
     values = frame[component]
@@ -107,12 +121,11 @@ def estimate_image_mask(stack: np.ndarray) -> np.ndarray:
         tex |= moving & (frame > 2)
     # text is strokes on black or on a plate: where most of the neighbourhood is black or flat, it is
     # not ultrasound (speckle is never flat)
-    black = cv2.blur(plain_pixels(frame).astype(np.float32), (15, 15))
-    tex &= black < 0.35
+    tex &= ~share_at_least(plain_pixels(frame), 15, 0.35)
     k = max(9, (min(h, w) // 40) | 1)
     opened = cv2.morphologyEx(tex.astype(np.uint8), cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     closed = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    n, labels, stats = components(closed)
     candidates = []
     for i in range(1, n):
         area = int(stats[i, cv2.CC_STAT_AREA])
@@ -166,7 +179,7 @@ def find_image_area(ds: Dataset, stack: np.ndarray) -> ImageArea:
             # plate: where the neighbourhood is mostly flat, not (even dark) speckle
             # over a bounded set of frames (background_frames)
             flat = plain_pixels(stack[background_frames(len(stack))].min(axis=0), flat_std=PLATE_FLAT_STD)
-            plain = cv2.blur(flat.astype(np.float32), (15, 15)) >= 0.25
+            plain = share_at_least(flat, 15, 0.25)
             # dense text on a plate is not flat itself: a line is plain when plate lies around it
             plain = cv2.dilate(plain.astype(np.uint8), np.ones((11, 11), np.uint8)).astype(bool)
             search = _search(fan) & (~inside | plain)

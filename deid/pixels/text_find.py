@@ -18,6 +18,8 @@ import numpy as np
 
 from phiphantom.core.percentiles import percentile
 
+from .components import components
+
 MIN_STROKE = 12          # top-hat grey levels that count as ink (dim text on black is ~70)
 MAX_GLYPH_HEIGHT = 90
 MAX_SEGMENT_HEIGHT = 90  # a line of overlay text (28 px at most, plates and all) is never this tall
@@ -91,7 +93,7 @@ def stroke_mask(tophat: np.ndarray, search: np.ndarray) -> np.ndarray:
 
 def stroke_components(strokes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Labels and (x, y, w, h, area) rows of the 8-connected components of stroke pixels (row 0: background)."""
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
+    _, labels, stats = components(strokes)
     return labels, stats
 
 

@@ -175,17 +175,34 @@ def find_image_area(ds: Dataset, stack: np.ndarray) -> ImageArea:
             inside[y0:y1, x0:x1] = True
             fan[y0:y1, x0:x1] |= estimate_image_mask(stack[:, y0:y1, x0:x1])
         if fan.any():
-            # inside a region, text can only be in the corners around the fan, on screen black or a
-            # plate: where the neighbourhood is mostly flat, not (even dark) speckle
-            # over a bounded set of frames (background_frames)
-            flat = plain_pixels(stack[background_frames(len(stack))].min(axis=0), flat_std=PLATE_FLAT_STD)
-            plain = share_at_least(flat, 15, 0.25)
-            # dense text on a plate is not flat itself: a line is plain when plate lies around it
-            plain = cv2.dilate(plain.astype(np.uint8), np.ones((11, 11), np.uint8)).astype(bool)
-            search = _search(fan) & (~inside | plain)
+            search = _search(fan) & (~inside | plain_inside(stack, regions))
             return ImageArea(fan, regions, "regions+pixels", search)
     fan = estimate_image_mask(stack)
     return ImageArea(fan, regions, "pixels" if fan.any() else "none", _search(fan))
+
+
+#: How far :func:`plain_inside` looks from a pixel: plain_pixels' 5x5, the 15x15 share, the 11x11 dilation
+PLAIN_REACH = 2 + 7 + 5
+
+
+def plain_inside(stack: np.ndarray, regions: tuple[tuple[int, int, int, int], ...]) -> np.ndarray:
+    """(H, W) bool: the pixels inside the regions that lie on or beside a plain background, where text may
+    be (a region's corners around its fan): screen black or a plate, where the neighbourhood is mostly flat,
+    not (even dark) speckle, judged over a bounded set of frames (:func:`background_frames`).
+
+    Only the regions' insides are asked, so each is judged on its own crop grown by PLAIN_REACH (the
+    frame's edge where the crop meets it): every pixel inside gets what the whole frame would give it."""
+    _, h, w = stack.shape
+    plain = np.zeros((h, w), dtype=bool)
+    frames = background_frames(len(stack))
+    for x0, y0, x1, y1 in regions:
+        cx0, cy0 = max(0, x0 - PLAIN_REACH), max(0, y0 - PLAIN_REACH)
+        cx1, cy1 = min(w, x1 + PLAIN_REACH), min(h, y1 + PLAIN_REACH)
+        flat = plain_pixels(stack[frames, cy0:cy1, cx0:cx1].min(axis=0), flat_std=PLATE_FLAT_STD)
+        # dense text on a plate is not flat itself: a line is plain when plate lies around it
+        near = cv2.dilate(share_at_least(flat, 15, 0.25).astype(np.uint8), np.ones((11, 11), np.uint8))
+        plain[y0:y1, x0:x1] = near[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0].astype(bool)
+    return plain
 
 
 def _search(fan: np.ndarray, band: int = 3) -> np.ndarray:

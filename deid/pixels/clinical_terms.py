@@ -79,6 +79,8 @@ class Term:
 
 def fold(text: str) -> str:
     """Upper case without accents (``Profondità`` -> ``PROFONDITA``), ``µ`` kept; for lookups."""
+    if text.isascii():  # nothing to decompose or replace (most of the lists and of what OCR reads)
+        return text.upper()
     decomposed = unicodedata.normalize("NFKD", text.replace("µ", "u").replace("œ", "oe").replace("Œ", "OE"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).upper()
 

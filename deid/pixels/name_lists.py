@@ -64,6 +64,8 @@ class NameLists:
 
 def fold(word: str) -> str:
     """Upper-case, accents removed, apostrophes and hyphens kept ("Müller" -> "MULLER", "Łukasz" -> "LUKASZ")."""
+    if word.isascii():  # nothing to decompose; of the replacements only the backquote is ASCII
+        return word.replace("`", "'").upper()
     text = unicodedata.normalize("NFKD", word.translate(_FOLD_EXTRA))
     return "".join(ch for ch in text if not unicodedata.combining(ch)).upper().translate(_FOLD_EXTRA)
 

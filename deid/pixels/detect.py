@@ -30,7 +30,7 @@ from .image_area import PLATE_FLAT_STD, background_frames, plain_pixels
 from .layout_evidence import Line, layout_evidence
 from .line_extend import carry_lines
 from .line_score import UNEXPLAINED_WEIGHT
-from .text_find import Segment, find_segments, segments_in, stroke_mask, top_hat
+from .text_find import Segment, TextScale, find_segments, segments_in, stroke_mask, top_hat
 
 OCR_MARGIN = 2
 #: Decisions that say OCR made little of a line (not read, read but unexplained, kept as a mark): such a
@@ -226,14 +226,18 @@ def _states(view: np.ndarray, region: tuple[int, int, int, int]) -> list[tuple[i
 
 
 def detect_text(view: np.ndarray, search: np.ndarray, classifier: Classifier, ocr: OCRBackend,
-                image: np.ndarray | None = None) -> list[TextBox]:
-    """Every text box of a (T, H, W) grey view, with its decision and frame range (``image``: the image mask)."""
+                image: np.ndarray | None = None, scale: TextScale | None = None) -> list[TextBox]:
+    """Every text box of a (T, H, W) grey view, with its decision and frame range (``image``: the image mask).
+
+    ``scale``: the glyph height the frame's (or the static overlay's) text is grouped by, measured into it
+    when empty; verification after a redaction passes the one the first detection measured
+    (:class:`.text_find.TextScale`)."""
     t_count = view.shape[0]
     if t_count == 1:
         return _carried(view, image, classifier,
-                        propagate(_classified(ocr, classifier, view[0], find_segments(view[0], search), 0, 1)))
+                        propagate(_classified(ocr, classifier, view[0], find_segments(view[0], search, scale), 0, 1)))
     static = view.min(axis=0)
-    static_segments = find_segments(static, search)
+    static_segments = find_segments(static, search, scale)
     regions = _whole_lines([r for r in dynamic_regions(view, search, static)
                             if not over_image(image, r) and has_text(view, search, r, static_segments)],
                            static_segments)

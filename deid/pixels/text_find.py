@@ -104,20 +104,44 @@ def glyph_boxes(stats: np.ndarray) -> np.ndarray:
     return stats[keep]
 
 
-def group_segments(strokes: np.ndarray, components: tuple[np.ndarray, np.ndarray]) -> list[Segment]:
+@dataclass
+class TextScale:
+    """The typical glyph height a view's text was grouped by (:func:`group_segments`), measured where a
+    file's text is first found and reused when it is found again after redaction (verification).
+
+    A redaction removes glyphs, and with them the measured height changes: measured again, the gap between
+    glyphs that joins them into segments changes too, and text no redaction touched is grouped otherwise
+    ("F7.5MHz" split into "F" and "7.5MHz", read as a sex marker and a value) and judged as new text far
+    from any redaction. ``height`` is None until measured."""
+
+    height: float | None = None
+
+
+def typical_height(stats: np.ndarray) -> float:
+    """The height of real characters among the components (:func:`stroke_components` rows): the 75th
+    percentile of glyph-sized heights of 4+ pixels (punctuation and specks are small and numerous: not the
+    median); 8 when there are none."""
+    heights = glyph_boxes(stats)[:, cv2.CC_STAT_HEIGHT]
+    return percentile(heights[heights >= 4], 75) if (heights >= 4).any() else 8.0
+
+
+def group_segments(strokes: np.ndarray, components: tuple[np.ndarray, np.ndarray],
+                   scale: TextScale | None = None) -> list[Segment]:
     """Join glyphs into segments by a horizontal closing scaled to the typical glyph height.
 
     ``components``: the strokes' own components (:func:`stroke_components`). A segment is the strokes of one
     component of the closing; each stroke component lies in exactly one, so a segment's box is the union
     of its components' boxes and its ink their areas summed (vectorised: no pass over each segment's
-    pixels)."""
+    pixels). ``scale``: the height to group by when it holds one, else measured here (and kept in it)."""
     labels, stats = components
-    glyphs = glyph_boxes(stats)
-    if len(glyphs) == 0:
+    if len(glyph_boxes(stats)) == 0:
         return []
-    heights = glyphs[:, cv2.CC_STAT_HEIGHT]
-    # the height of real characters (punctuation and specks are small and numerous: not the median)
-    typical = percentile(heights[heights >= 4], 75) if (heights >= 4).any() else 8.0
+    if scale is not None and scale.height is not None:
+        typical = scale.height
+    else:
+        typical = typical_height(stats)
+        if scale is not None:
+            scale.height = typical
     gap = max(3, int(round(typical * 0.55)))
     # ``gap`` wide and one row up: what a (gap, 1) dilation followed by a (1, 2) one gives, in one pass
     joined = cv2.dilate(strokes, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 2)))
@@ -181,15 +205,16 @@ def refine(tophat: np.ndarray, strokes: np.ndarray, seg: Segment) -> list[Segmen
     return [Segment(p.x0 + x0, p.y0 + y0, p.x1 + x0, p.y1 + y0, p.ink) for p in parts]
 
 
-def find_segments(frame: np.ndarray, search: np.ndarray) -> list[Segment]:
-    """Candidate text segments of one frame (or composite) within ``search`` (H, W) bool."""
-    return segments_in(top_hat(ink_channel(frame)), search)
+def find_segments(frame: np.ndarray, search: np.ndarray, scale: TextScale | None = None) -> list[Segment]:
+    """Candidate text segments of one frame (or composite) within ``search`` (H, W) bool (``scale``: see
+    :func:`group_segments`)."""
+    return segments_in(top_hat(ink_channel(frame)), search, scale)
 
 
-def segments_in(tophat: np.ndarray, search: np.ndarray) -> list[Segment]:
+def segments_in(tophat: np.ndarray, search: np.ndarray, scale: TextScale | None = None) -> list[Segment]:
     """:func:`find_segments` on a frame's top-hat already computed (a caller that needs it too)."""
     strokes = stroke_mask(tophat, search)
-    grouped = group_segments(strokes, stroke_components(strokes))
+    grouped = group_segments(strokes, stroke_components(strokes), scale)
     segments = [part for s in grouped for part in refine(tophat, strokes, s)]
     return [s for s in segments if MIN_SEGMENT_HEIGHT <= s.height <= MAX_SEGMENT_HEIGHT and s.ink >= MIN_SEGMENT_INK
             and flat_background(tophat, strokes, s)]

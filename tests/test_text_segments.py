@@ -12,12 +12,14 @@ from PIL import Image, ImageDraw
 from phiphantom.deid.pixels.text_find import (
     MIN_SEGMENT_AREA,
     Segment,
+    TextScale,
     find_segments,
     glyph_boxes,
     group_segments,
     stroke_components,
     stroke_mask,
     top_hat,
+    typical_height,
 )
 from phiphantom.synth.fonts import load_font
 
@@ -84,3 +86,36 @@ def test_no_strokes_no_segments() -> None:
     speck = strokes.copy()
     speck[10:12, 10:12] = 1  # 4 pixels: below the smallest segment
     assert group_segments(speck, stroke_components(speck)) == []
+
+
+def test_a_kept_scale_groups_untouched_text_as_before_a_redaction() -> None:
+    """Verification finds text again after a redaction: the glyph height it groups by is the one the first
+    detection measured (TextScale). Measured again, the big redacted lines no longer raise it, the joining
+    gap shrinks, and a small clinical line nobody touched falls apart ("F" | "7.5MHz": a sex marker)."""
+    lines = [(10, 10, "DOE JANE", 30), (10, 50, "SMITH JOHN", 30), (300, 10, "MRN 123456", 30),
+             (10, 150, "F 7.5MHz", 11)]
+    screen = _screen(lines)
+    search = np.ones(screen.shape, dtype=bool)
+    scale = TextScale()
+    before = find_segments(screen, search, scale)
+    assert scale.height is not None and scale.height > 15  # measured on the big lines, and kept
+    redacted = screen.copy()
+    redacted[:100] = 0  # the three big lines filled
+
+    def small(segments: list[Segment]) -> list[tuple[int, int, int, int]]:
+        return [(s.x0, s.y0, s.x1, s.y1) for s in segments if s.y0 >= 140]
+
+    assert len(small(before)) == 1
+    assert small(find_segments(redacted, search, scale)) == small(before)
+    assert len(small(find_segments(redacted, search))) == 2  # measured again: split
+
+
+def test_typical_height_is_what_grouping_measures() -> None:
+    screen = _screen([(10, 10, "Gain 54 dB", 14), (10, 60, "Depth 12 cm", 14)])
+    strokes = stroke_mask(top_hat(screen), np.ones(screen.shape, dtype=bool))
+    components = stroke_components(strokes)
+    scale = TextScale()
+    segments = group_segments(strokes, components, scale)
+    assert scale.height == typical_height(components[1])
+    assert group_segments(strokes, components, TextScale(scale.height)) == segments
+    assert group_segments(strokes, components, TextScale(3.0)) != segments  # a smaller gap splits the words

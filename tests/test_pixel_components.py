@@ -1,14 +1,17 @@
-"""The faster forms of three pixel steps against what they replaced: connected components with 16-bit
+"""The faster forms of four pixel steps against what they replaced: connected components with 16-bit
 labels (and the fall-back to 32-bit), neighbourhood shares counted in 8-bit integers against a blurred float
-copy, and the plain background judged on each header region's grown crop against the whole frame."""
+copy, the plain background judged on each header region's grown crop against the whole frame, and the
+YBR_FULL -> RGB conversion a few frames at a time against pydicom's."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
+from pydicom.pixels import convert_color_space
 
 from phiphantom.deid.pixels.components import MAX_16BIT_INK, components
+from phiphantom.deid.pixels.frames import ybr_full_to_rgb
 from phiphantom.deid.pixels.image_area import (
     PLATE_FLAT_STD,
     background_frames,
@@ -91,3 +94,9 @@ def test_plain_inside_the_regions_equals_the_whole_frame_judgement(regions) -> N
     assert got[inside].any() and not got[inside].all()  # the test sees both answers
 
 
+
+
+@pytest.mark.parametrize("shape", [(20, 48, 64, 3), (1, 480, 640, 3), (480, 640, 3), (3, 600, 800, 3)])
+def test_ybr_full_to_rgb_gives_pydicoms_bytes(shape: tuple[int, ...]) -> None:
+    ybr = np.random.default_rng(len(shape)).integers(0, 256, shape, dtype=np.uint8)
+    assert np.array_equal(ybr_full_to_rgb(ybr), convert_color_space(ybr, "YBR_FULL", "RGB"))

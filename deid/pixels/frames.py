@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from pydicom.dataset import Dataset
-from pydicom.pixels import apply_color_lut, convert_color_space, pack_bits, pixel_array
+from pydicom.pixels import apply_color_lut, pack_bits, pixel_array
 from pydicom.uid import UID, ExplicitVRLittleEndian
 
 from phiphantom.core.colour import LUMA_WEIGHTS
@@ -83,6 +83,29 @@ def ybr_to_view(ybr: np.ndarray) -> np.ndarray:
         value += chunk[..., 0]
         np.clip(value, 0, 255, out=value)
         out[part] = value
+    return out
+
+
+#: pydicom's YBR_FULL -> RGB matrix (``pydicom.pixels.processing``, PS3.3 C.7.6.3.1.2), float32 as it has it
+_YBR_TO_RGB = np.asarray([[1.000, 1.000, 1.000],
+                          [0.000, -0.114 * 1.772 / 0.587, 1.772],
+                          [1.402, -0.299 * 1.402 / 0.587, 0.000]], dtype=np.float32)
+
+
+def ybr_full_to_rgb(ybr: np.ndarray) -> np.ndarray:
+    """8-bit YBR_FULL samples (..., 3) as RGB: ``convert_color_space(ybr, "YBR_FULL", "RGB")``'s arithmetic step
+    for step (float32, the same matrix, round half up, clip), a few frames at a time, so the float temporaries
+    stay small (a 20-frame 640x480 clip: 86 -> 64 ms); the same bytes (tests/test_pixel_components.py)."""
+    out = np.empty_like(ybr)
+    frames, result = (ybr, out) if ybr.ndim == 4 else (ybr[None], out[None])
+    for part in frame_chunks(frames.shape):
+        chunk = frames[part].astype(np.float32)
+        chunk -= [0, 128, 128]
+        np.matmul(chunk, _YBR_TO_RGB, out=chunk)
+        chunk += 0.5
+        np.floor(chunk, out=chunk)
+        np.clip(chunk, 0, 255, out=chunk)
+        result[part] = chunk
     return out
 
 
@@ -269,7 +292,7 @@ def store_frames(ds: Dataset, frames: Frames) -> None:
             # A lossy JPEG's YCbCr, decoded with full-resolution chroma. Written natively it must be
             # RGB: uncompressed YBR_FULL_422 is not allowed (PS3.5), and the US Image IOD allows
             # no YBR_FULL either (dciodvfy flags both). The same conversion every viewer applies.
-            arr = convert_color_space(arr, "YBR_FULL", "RGB")
+            arr = ybr_full_to_rgb(arr)
             ds.PhotometricInterpretation = "RGB"
     if str(ds.PhotometricInterpretation) == "YBR_FULL_422" and arr.ndim == 4:  # a native 4:2:2 input stays 4:2:2
         ds.PixelData = _pack_ybr_422(arr)

@@ -28,8 +28,8 @@ from mutation_select import LIST_FILE, Mutant, listed, read_list, sample  # .ci/
 def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """(start, end) (line, column) of every annotation, when the module postpones their evaluation."""
     tree = ast.parse(source)
-    if not any(isinstance(n, ast.ImportFrom) and n.module == "__future__" and any(a.name == "annotations" for a in n.names)
-               for n in tree.body):
+    if not any(isinstance(n, ast.ImportFrom) and n.module == "__future__"
+               and any(a.name == "annotations" for a in n.names) for n in tree.body):
         return []
     nodes: list[ast.expr] = []
     for node in ast.walk(tree):

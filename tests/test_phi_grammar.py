@@ -185,6 +185,10 @@ POSITIVE: list[tuple[str, str, float, float, str]] = [
     ("Untersucher: ab", "label", 0.9, 0.9, "Untersucher:"),
     ("Opérateur: cd", "label", 0.9, 0.9, "Opérateur:"),
     ("Echografist: EF", "label", 0.9, 0.9, "Echografist:"),
+    ("Op: KJ", "label", 0.8, 0.8, "Op:"),
+    ("Sono: BS Slaets", "label", 0.8, 0.8, "Sono:"),
+    ("Technologist: RT", "label", 0.9, 0.9, "Technologist:"),
+    ("Scanned by: ML", "label", 0.9, 0.9, "Scanned by:"),
     ("Ospedale San Raffaele", "label", 0.7, 0.7, "Ospedale"),
     ("Hôpital Nord", "label", 0.7, 0.7, "Hôpital"),
     ("Ziekenhuis Utrecht", "label", 0.7, 0.7, "Ziekenhuis"),
@@ -211,6 +215,8 @@ NEGATIVE = [
     # single letters that are values' names, not a sex; month-like words of echo and presets
     "RS 80A", "V 12.40.10", "V 45 cm/s", "F 3.5 MHz", "W 2.5 cm", "Sep 1.2 cm", "Gen 12", "Nombre d'images 12",
     "Set 2 Out 3",
+    # words that begin with a label ("op", "sono") are not it
+    "SonoCT 2", "Sonoline G60", "Opt 3", "LOP 3", "Optimize 2",
 ]
 
 

@@ -97,7 +97,8 @@ STRONG_LABELS = (
     "referring", "referring physician", "ref phys", "ref physician", "physician", "zuweiser", "uberweiser",
     "einweiser", "arzt", "medecin", "prescripteur", "medico", "medico solicitante", "medico richiedente",
     "verwijzer", "huisarts", "operator", "sonographer", "performed by", "untersucher", "operateur",
-    "operador", "operatore", "echografist", "echoscopist", "ecografista", "sonografo", "hospital",
+    "operador", "operatore", "echografist", "echoscopist", "ecografista", "sonografo", "technologist", "examiner",
+    "scanned by", "exam by", "hospital",
     "institution", "klinik", "klinikum", "krankenhaus", "hopital", "ospedale", "ziekenhuis", "clinica",
     "clinique",
     # dates of the study, contact
@@ -107,5 +108,5 @@ STRONG_LABELS = (
     *AGE_LABELS[:-1], *SEX_LABELS,
 )
 WEAK_LABELS = ("name", "nom", "nombre", "id", "pat", "pt", "acc", "date", "datum", "fecha", "data", "arts", "inst",
-                "ref", "tech", "lft")
+                "ref", "tech", "lft", "op", "sono")  # op(erator), sono(grapher): "OP" is also occiput posterior
 LABEL_WEIGHT = {"strong": (0.7, 0.8, 0.9), "weak": (0.4, 0.5, 0.8)}  # bare, then '.', then ':'

@@ -189,6 +189,14 @@ POSITIVE: list[tuple[str, str, float, float, str]] = [
     ("Sono: BS Slaets", "label", 0.8, 0.8, "Sono:"),
     ("Technologist: RT", "label", 0.9, 0.9, "Technologist:"),
     ("Scanned by: ML", "label", 0.9, 0.9, "Scanned by:"),
+    # institutions: a compound holding a hospital word, a word beginning "universit", a saint's possessive
+    ("Universitätsklinikum Herzberg", "label", 0.7, 0.7, "Universitätsklinikum"),
+    ("Kantonsspital Aarau", "label", 0.7, 0.7, "Kantonsspital"),
+    ("Universitetssj", "label", 0.7, 0.7, "Universitetssj"),
+    ("Devlet Hastanesi", "label", 0.7, 0.7, "Hastanesi"),
+    ("Falun sjukhus", "label", 0.7, 0.7, "sjukhus"),
+    ("St. Leonard's, Bury", "label", 0.6, 0.6, "St. Leonard's"),
+    ("St Thomas' Wing", "label", 0.6, 0.6, "St Thomas'"),
     ("Ospedale San Raffaele", "label", 0.7, 0.7, "Ospedale"),
     ("Hôpital Nord", "label", 0.7, 0.7, "Hôpital"),
     ("Ziekenhuis Utrecht", "label", 0.7, 0.7, "Ziekenhuis"),
@@ -217,6 +225,8 @@ NEGATIVE = [
     "Set 2 Out 3",
     # words that begin with a label ("op", "sono") are not it
     "SonoCT 2", "Sonoline G60", "Opt 3", "LOP 3", "Optimize 2",
+    # "clinic" inside "clinical" is no institution; ST segments and steps are no saints
+    "Clinical preset", "ST 2.1 mm", "Steps 4", "St. 3",
 ]
 
 

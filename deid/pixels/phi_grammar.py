@@ -31,6 +31,7 @@ from .phi_vocabulary import (
     AGE_LABELS,
     AGE_UNITS,
     GLUED_AGE_SEX,
+    INSTITUTION_STEMS,
     LABEL_WEIGHT,
     MONTH_OF,
     OTHER_SEX_LETTERS,
@@ -38,6 +39,7 @@ from .phi_vocabulary import (
     SEX_LETTERS,
     SEX_WORDS,
     STRONG_LABELS,
+    UNIVERSITY_HEAD,
     WEAK_LABELS,
     WORDLIKE_MONTHS,
 )
@@ -511,6 +513,24 @@ def _labels(line: _Line) -> Iterator[Evidence]:
         yield _ev("label", weight, m.start(), m.end(), "label")
 
 
+_INSTITUTION_WORD = re.compile(r"(?<![a-z])(?:[a-z]*(?:" + "|".join(INSTITUTION_STEMS) + r")[a-z]*|"
+                               + UNIVERSITY_HEAD + r"[a-z]*)(?![a-z])")
+#: "St. Mary's", "St Thomas'": a saint's name in the possessive names a hospital (or a church, a street)
+_SAINTS = re.compile(r"(?<![a-z])st\.?\s?[a-z]{2,}(?:['’]\s?s|s['’])(?![a-z])")
+INSTITUTION_WEIGHT = 0.7  # a strong label's bare weight: the word itself names the institution
+SAINT_WEIGHT = 0.6
+
+
+def _institutions(line: _Line) -> Iterator[Evidence]:
+    """An institution's name: a word longer than the hospital word it holds ("Universitätsklinikum",
+    "Kantonsspital"; the word alone is a label), a word beginning "universit", or a saint in the possessive."""
+    for m in _INSTITUTION_WORD.finditer(line.v):
+        if m.group() not in _STRONG_SET:
+            yield _ev("label", INSTITUTION_WEIGHT, m.start(), m.end(), "institution-word")
+    for m in _scan(_SAINTS, line.v, "st" in line.heads):
+        yield _ev("label", SAINT_WEIGHT, m.start(), m.end(), "saint")
+
+
 #: each recogniser with the cheap test that says whether the line can hold anything it finds
 _RECOGNISERS: tuple[tuple[Callable[[_Line], Iterator[Evidence]], Callable[[_Line], bool]], ...] = (
     (_numeric_dates, lambda line: line.digits >= 4),
@@ -521,6 +541,7 @@ _RECOGNISERS: tuple[tuple[Callable[[_Line], Iterator[Evidence]], Callable[[_Line
     (_contacts, lambda line: line.digits >= 7 or "@" in line.v or "www" in line.words or "//" in line.v),
     (_ids, lambda line: line.digits >= 3),
     (_labels, lambda line: not line.heads.isdisjoint(_LABEL_HEADS)),
+    (_institutions, lambda line: len(line.v) >= 6),
 )
 
 

@@ -100,13 +100,22 @@ STRONG_LABELS = (
     "operador", "operatore", "echografist", "echoscopist", "ecografista", "sonografo", "technologist", "examiner",
     "scanned by", "exam by", "hospital",
     "institution", "klinik", "klinikum", "krankenhaus", "hopital", "ospedale", "ziekenhuis", "clinica",
-    "clinique",
+    "clinique", "spital", "sjukhus", "sjukhuset", "sykehus", "sygehus", "sairaala", "szpital", "nemocnice",
+    "korhaz", "hastane", "hastanesi", "poliklinik", "policlinico",
     # dates of the study, contact
     "study date", "exam date", "untersuchungsdatum", "date d examen", "date examen", "fecha del estudio",
     "data esame", "data do exame", "onderzoeksdatum", "telefon", "telephone", "telefono", "telefone",
     "telefoon", "phone", "tel", "fax", "e mail", "email",
     *AGE_LABELS[:-1], *SEX_LABELS,
 )
+#: Words for a hospital in 14 languages, as they end or begin compound names ("Universitätsklinikum",
+#: "Kantonsspital", "Universitetssjukhuset", "Kreiskrankenhaus"): a longer word holding one names an institution
+#: (``phi_grammar``). "clinic" is left out ("clinical" holds it)
+INSTITUTION_STEMS = ("klinikum", "kliniken", "klinik", "krankenhaus", "spital", "sjukhus", "sykehus", "sygehus",
+                     "sairaala", "szpital", "nemocnic", "korhaz", "hastane", "ziekenhuis", "hospital", "hopital",
+                     "ospedal")
+#: The first letters of university, Universität, universitetssjukhus, università, universitario, universitaire...
+UNIVERSITY_HEAD = "universit"
 WEAK_LABELS = ("name", "nom", "nombre", "id", "pat", "pt", "acc", "date", "datum", "fecha", "data", "arts", "inst",
                 "ref", "tech", "lft", "op", "sono")  # op(erator), sono(grapher): "OP" is also occiput posterior
 LABEL_WEIGHT = {"strong": (0.7, 0.8, 0.9), "weak": (0.4, 0.5, 0.8)}  # bare, then '.', then ':'

@@ -189,6 +189,8 @@ POSITIVE: list[tuple[str, str, float, float, str]] = [
     ("Sono: BS Slaets", "label", 0.8, 0.8, "Sono:"),
     ("Technologist: RT", "label", 0.9, 0.9, "Technologist:"),
     ("Scanned by: ML", "label", 0.9, 0.9, "Scanned by:"),
+    ("M 8ly", "age", 0.8, 0.8, "8ly"),
+    ("75¥ M", "age", 0.8, 0.8, "75¥"),
     # institutions: a compound holding a hospital word, a word beginning "universit", a saint's possessive
     ("Universitätsklinikum Herzberg", "label", 0.7, 0.7, "Universitätsklinikum"),
     ("Kantonsspital Aarau", "label", 0.7, 0.7, "Kantonsspital"),
@@ -281,6 +283,9 @@ def test_fold_keeps_every_character_in_place() -> None:
         assert len(folded) == len(line)
     assert fold("l2.O3.196l") == "12.03.1961"
     assert fold("10s") == "10s" and fold("dob:") == "dob:"  # a unit after a number, and words, stay letters
+    # a 1 read as l right before a one-letter age unit; a yen sign read for the Y of an age
+    assert fold("M 8ly") == "m 81y" and fold("3lj") == "31j" and fold("75¥") == "75y"
+    assert fold("3lyx") == "3lyx" and fold("belly") == "belly"  # not a unit ending the word; no digit
 
 
 def test_spans_lie_inside_the_line_and_nest_only_when_weaker() -> None:

@@ -155,7 +155,8 @@ _LABEL = re.compile(r"(?<![a-z])(?P<label>" + _alternation(STRONG_LABELS + WEAK_
 _STRONG_SET = frozenset(re.sub(r"[\s.\-/'()]", "", w) for w in STRONG_LABELS)
 
 #: a run of digits and the letters OCR confuses with them, standing alone (not inside a word)
-_CONFUSABLE_RUN = re.compile(r"(?<![a-z])[0-9oil|sb]*[0-9][0-9oil|sb]*(?![a-z])")
+#: (also right before a one-letter age unit ending the word: "8ly" is OCR's "81y", "3ly" its "31y")
+_CONFUSABLE_RUN = re.compile(r"(?<![a-z])[0-9oil|sb]*[0-9][0-9oil|sb]*(?:(?![a-z])|(?=[yj](?![a-z])))")
 _CONFUSABLE_NEAR = re.compile(r"[0-9][oil|sb]|[oil|sb][0-9]")
 _EDGE_SAFE = str.maketrans("oil|", "0111")
 _INNER = str.maketrans("oil|sb", "011158")
@@ -205,8 +206,14 @@ def _year_ok(year: str) -> bool:
 # -- folding ------------------------------------------------------------------------------------------------------
 
 
+#: symbols OCR reads for a letter on a screen where the symbol never stands (a yen sign for the Y of "75Y")
+_LOOKALIKES = {"¥": "y"}
+
+
 @lru_cache(maxsize=4096)
 def _fold_char(ch: str) -> str:
+    if ch in _LOOKALIKES:
+        return _LOOKALIKES[ch]
     base = unicodedata.normalize("NFD", ch)[0].lower()
     return base if len(base) == 1 else ch
 

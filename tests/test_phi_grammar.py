@@ -286,6 +286,7 @@ def test_fold_keeps_every_character_in_place() -> None:
     # a 1 read as l right before a one-letter age unit; a yen sign read for the Y of an age
     assert fold("M 8ly") == "m 81y" and fold("3lj") == "31j" and fold("75¥") == "75y"
     assert fold("3lyx") == "3lyx" and fold("belly") == "belly"  # not a unit ending the word; no digit
+    assert fold("1¥1.9MHz") == "1¥1.9mhz"  # a yen sign inside a clinical read stays
 
 
 def test_spans_lie_inside_the_line_and_nest_only_when_weaker() -> None:

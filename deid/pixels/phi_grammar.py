@@ -206,14 +206,12 @@ def _year_ok(year: str) -> bool:
 # -- folding ------------------------------------------------------------------------------------------------------
 
 
-#: symbols OCR reads for a letter on a screen where the symbol never stands (a yen sign for the Y of "75Y")
-_LOOKALIKES = {"¥": "y"}
+#: a yen sign OCR read for the Y of an age: right after a digit, ending the word ("75¥"; not "1¥1.9MHz")
+_YEN_AGE = re.compile(r"(?<=[0-9])¥(?![0-9a-z])")
 
 
 @lru_cache(maxsize=4096)
 def _fold_char(ch: str) -> str:
-    if ch in _LOOKALIKES:
-        return _LOOKALIKES[ch]
     base = unicodedata.normalize("NFD", ch)[0].lower()
     return base if len(base) == 1 else ch
 
@@ -230,6 +228,8 @@ def fold(text: str) -> str:
     """``text`` lower-cased, accents dropped and OCR's digit confusions read as digits, character for
     character (``len(fold(text)) == len(text)``, so spans carry over)."""
     folded = text.lower() if text.isascii() else "".join(_fold_char(ch) for ch in text)
+    if "¥" in folded:
+        folded = _YEN_AGE.sub("y", folded)
     return _CONFUSABLE_RUN.sub(_digit_run, folded) if _CONFUSABLE_NEAR.search(folded) else folded
 
 

@@ -44,13 +44,18 @@ def onnxruntime_available() -> bool:
     return True
 
 
+def missing_graphs(folder: Path) -> list[str]:
+    """The graph files ``folder`` lacks (none: both are there)."""
+    return [name for name in ONNX_FILES if not (folder / name).is_file()]
+
+
 def has_graphs(folder: Path) -> bool:
-    return all((folder / name).is_file() for name in ONNX_FILES)
+    return not missing_graphs(folder)
 
 
 def check_graphs(folder: Path) -> None:
     """:class:`OCRUnavailable`, naming the command that writes them, unless ``folder`` holds both graphs."""
-    missing = [name for name in ONNX_FILES if not (folder / name).is_file()]
+    missing = missing_graphs(folder)
     if missing:
         raise OCRUnavailable(f"{folder} has no ONNX graphs (missing {', '.join(missing)}); write them with "
                              f"phiphantom recognizer export {folder}")

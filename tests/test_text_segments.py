@@ -116,6 +116,6 @@ def test_typical_height_is_what_grouping_measures() -> None:
     components = stroke_components(strokes)
     scale = TextScale()
     segments = group_segments(strokes, components, scale)
-    assert scale.height == typical_height(components[1])
+    assert scale.height == typical_height(glyph_boxes(components[1]))
     assert group_segments(strokes, components, TextScale(scale.height)) == segments
     assert group_segments(strokes, components, TextScale(3.0)) != segments  # a smaller gap splits the words

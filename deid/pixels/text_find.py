@@ -117,11 +117,10 @@ class TextScale:
     height: float | None = None
 
 
-def typical_height(stats: np.ndarray) -> float:
-    """The height of real characters among the components (:func:`stroke_components` rows): the 75th
-    percentile of glyph-sized heights of 4+ pixels (punctuation and specks are small and numerous: not the
-    median); 8 when there are none."""
-    heights = glyph_boxes(stats)[:, cv2.CC_STAT_HEIGHT]
+def typical_height(glyphs: np.ndarray) -> float:
+    """The height of real characters among the glyphs (:func:`glyph_boxes` rows): the 75th percentile of
+    heights of 4+ pixels (punctuation and specks are small and numerous: not the median); 8 when there are none."""
+    heights = glyphs[:, cv2.CC_STAT_HEIGHT]
     return percentile(heights[heights >= 4], 75) if (heights >= 4).any() else 8.0
 
 
@@ -134,12 +133,13 @@ def group_segments(strokes: np.ndarray, components: tuple[np.ndarray, np.ndarray
     of its components' boxes and its ink their areas summed (vectorised: no pass over each segment's
     pixels). ``scale``: the height to group by when it holds one, else measured here (and kept in it)."""
     labels, stats = components
-    if len(glyph_boxes(stats)) == 0:
+    glyphs = glyph_boxes(stats)
+    if len(glyphs) == 0:
         return []
     if scale is not None and scale.height is not None:
         typical = scale.height
     else:
-        typical = typical_height(stats)
+        typical = typical_height(glyphs)
         if scale is not None:
             scale.height = typical
     gap = max(3, int(round(typical * 0.55)))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from phiphantom.deid.pixels.classify import Decision
-from phiphantom.deid.pixels.clean import NO_PHI_EVIDENCE, has_phi_evidence
-from phiphantom.deid.pixels.detect import TextBox
+from phiphantom.deid.pixels.clean import has_phi_evidence
+from phiphantom.deid.pixels.detect import NO_PHI_EVIDENCE, TextBox
 
 
 def _box(reason: str) -> TextBox:

@@ -14,7 +14,7 @@ from phiphantom.core.ocr import CachingOCR, get_backend
 from ..header_deid import DeidError
 from .classify import Classifier, Decision, HeaderValues
 from .config import PixelConfig
-from .detect import TextBox, detect_text
+from .detect import TextBox, detect_text, names_phi_evidence
 from .frames import Frames, load_frames, store_frames
 from .header_extent import extend_by_header
 from .image_area import find_image_area
@@ -120,14 +120,12 @@ def carry_into_image(frames: Frames, image: np.ndarray, box: TextBox) -> TextBox
                                                          box.decision.text_kind))
 
 
-#: Reasons that name no PHI evidence: unexplained or unreadable text, or text beside such text
-NO_PHI_EVIDENCE = ("strict", "unreadable", "context", "kept")
 
 
 def has_phi_evidence(box: TextBox) -> bool:
     """Whether a box was redacted on PHI evidence (a header value, the grammar, a name...), not only
     because nothing explained it."""
-    return box.decision.reason.split("+")[0] not in NO_PHI_EVIDENCE
+    return names_phi_evidence(box.decision)
 
 
 def _verify(frames: Frames, search: np.ndarray, classifier: Classifier, ocr, filled,

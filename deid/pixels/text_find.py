@@ -189,20 +189,61 @@ def flat_background(tophat: np.ndarray, strokes: np.ndarray, seg: Segment, margi
     return bool(percentile(rest, 80) <= max(FLAT_SPREAD, 0.2 * contrast))
 
 
-def refine(tophat: np.ndarray, strokes: np.ndarray, seg: Segment) -> list[Segment]:
+#: Shares of a tall segment's stroke contrast (90th percentile) tried in turn as the level that splits lines run
+#: together (:func:`refine`). Codec noise on a lossy JPEG plate can reach 40% of the text's contrast: a four-line
+#: patient block on a grey plate stayed one segment at 0.35, read "-", and split into its lines at 0.45.
+SPLIT_LEVELS = (0.35, 0.45, 0.55)
+MIN_ROW_HEIGHTS = 2.5  # a line of a text block ("F 90y") is at least this many of its heights wide
+MAX_ROW_PARTS = 4      # a line of a text block splits into a few words at most, speckle into many grains
+
+
+def refine(tophat: np.ndarray, strokes: np.ndarray, seg: Segment, depth: int = 2, top: bool = True) -> list[Segment]:
     """Split a segment whose strokes were bridged by codec noise (lines on a JPEG plate run together):
-    threshold it again relative to its own strokes and regroup."""
+    threshold it again relative to its own strokes and regroup. The first level's split is taken as it
+    comes; a higher level's only when it gives lines one above the other (:func:`stacked_lines`; a tall
+    single line thresholded harder falls apart into pieces of itself, side by side). A part still two lines
+    tall is split again, ``depth`` times at most, and only into lines (a plate's five lines split into three,
+    one of them two lines; ``top``: the first call)."""
     if seg.height < 2 * MIN_LINE_SPLIT:
         return [seg]
     x0, y0, x1, y1 = seg.x0, seg.y0, seg.x1, seg.y1
     patch = tophat[y0:y1, x0:x1]
     stroke = strokes[y0:y1, x0:x1].astype(bool)
-    level = max(MIN_STROKE, 0.35 * percentile(patch[stroke], 90))
-    local = ((patch >= level) & stroke).astype(np.uint8)
-    parts = group_segments(local, stroke_components(local))
-    if len(parts) <= 1:
-        return [seg]
-    return [Segment(p.x0 + x0, p.y0 + y0, p.x1 + x0, p.y1 + y0, p.ink) for p in parts]
+    contrast = percentile(patch[stroke], 90)
+    for n, share in enumerate(SPLIT_LEVELS):
+        local = ((patch >= max(MIN_STROKE, share * contrast)) & stroke).astype(np.uint8)
+        parts = group_segments(local, stroke_components(local))
+        if len(parts) > 1 and ((top and n == 0) or stacked_lines(parts)):
+            placed = [Segment(p.x0 + x0, p.y0 + y0, p.x1 + x0, p.y1 + y0, p.ink) for p in parts]
+            return [q for p in placed for q in (refine(tophat, strokes, p, depth - 1, False) if depth > 0 else [p])]
+    return [seg]
+
+
+def stacked_lines(parts: list[Segment]) -> bool:
+    """Whether ``parts`` are lines of a text block one above the other. Of the parts, those of a legible size
+    (MIN_SEGMENT_HEIGHT, MIN_SEGMENT_INK) must hold nearly all the ink, form two or more rows of at most
+    :data:`MAX_ROW_PARTS` parts each, none of them two lines tall, most of the ink in parts wider than tall,
+    every row :data:`MIN_ROW_HEIGHTS` heights wide at least, and the rows start (or end) within a line height
+    of each other, as a block's lines do. A depth scale's ticks, a graphic or speckle at the fan's rim
+    thresholded harder fall apart into tall, blob-shaped, scattered or many small pieces."""
+    legible = [p for p in parts if p.height >= MIN_SEGMENT_HEIGHT and p.ink >= MIN_SEGMENT_INK]
+    ink = sum(p.ink for p in legible)
+    if not legible or ink < 0.9 * sum(p.ink for p in parts) or any(p.height >= 2 * MIN_LINE_SPLIT for p in legible):
+        return False
+    if sum(p.ink for p in legible if p.width >= p.height) < 0.8 * ink:
+        return False
+    rows: list[list[int]] = []  # [y0, y1, x0, x1, parts] of legible parts overlapping vertically
+    for p in sorted(legible, key=lambda p: p.y0):
+        if rows and p.y0 < rows[-1][1]:
+            row = rows[-1]
+            row[1], row[2], row[3], row[4] = max(row[1], p.y1), min(row[2], p.x0), max(row[3], p.x1), row[4] + 1
+        else:
+            rows.append([p.y0, p.y1, p.x0, p.x1, 1])
+    height = float(np.median([p.height for p in legible]))
+    if len(rows) < 2 or any(r[4] > MAX_ROW_PARTS or r[3] - r[2] < MIN_ROW_HEIGHTS * height for r in rows):
+        return False
+    lefts, rights = [r[2] for r in rows], [r[3] for r in rows]
+    return max(lefts) - min(lefts) <= height or max(rights) - min(rights) <= height
 
 
 def find_segments(frame: np.ndarray, search: np.ndarray, scale: TextScale | None = None) -> list[Segment]:

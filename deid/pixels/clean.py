@@ -120,8 +120,6 @@ def carry_into_image(frames: Frames, image: np.ndarray, box: TextBox) -> TextBox
                                                          box.decision.text_kind))
 
 
-
-
 def has_phi_evidence(box: TextBox) -> bool:
     """Whether a box was redacted on PHI evidence (a header value, the grammar, a name...), not only
     because nothing explained it."""

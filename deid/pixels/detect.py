@@ -204,9 +204,10 @@ def names_phi_evidence(decision: Decision) -> bool:
 def read_whole(ocr, classifier: Classifier, view: np.ndarray, boxes: list[TextBox]) -> list[TextBox]:
     """Lines the segmentation cut into pieces, read again whole: small text's glyph gaps can exceed the
     grouping gap ("14:1" | "7:1" for 14:17:17, "Fa" | "Lun" | "S" for a hospital's name), and each piece alone
-    says nothing. A run of pieces on one line, each at most :data:`WHOLE_READ_GAP` heights from the next and
-    not all redacted, is read as one crop; when that read names PHI evidence (not merely unexplained text),
-    its pieces are redacted with its decision. It never keeps what the pieces redacted.
+    says nothing. A run of pieces on one line, each at most :data:`WHOLE_READ_GAP` heights from the next (a
+    chain left to right: not the transitive phrases of :func:`_phrases`, which a tall box would join across
+    lines) and none of them redacted, is read as one crop; when that read names PHI evidence (not merely
+    unexplained text), its pieces are redacted with its decision. It never keeps what the pieces redacted.
 
     Only strong evidence counts (:data:`WHOLE_READ_MIN_SCORE`), since the pieces' own clinical readings are
     set aside; runs with a redacted piece (:func:`propagate` takes the rest along) and runs whose pieces

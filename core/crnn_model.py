@@ -261,11 +261,26 @@ def for_inference(network: Any) -> Any:
     return network.eval()
 
 
+#: A batch's widest line at most this many times its narrowest (sorted by width, a new batch starts when the
+#: next line is wider): every line is padded to its batch's widest, and one still's lines span 20-600
+#: columns, so one batch for all of them would mostly compute padding. Each reader has its own
+#: (``batch_spread``): this one is torch's (:class:`TorchReader`)
+WIDTH_SPREAD = 1.5
+#: Batch widths are rounded up to a multiple of SHAPE_WIDTH_STEP columns: torch's CPU convolutions prepare
+#: each new input shape once, which costs about as much as the convolution itself (7 lines 100 columns:
+#: 3.4 ms new, 1.8 ms again), and a still's batches would otherwise nearly all be new shapes (60 stills:
+#: 31 -> 25 ms a file in the engine; rounding the line count up to a power of two too gained nothing).
+#: Each reader has its own (``width_step``): this one is torch's
+SHAPE_WIDTH_STEP = 32
+
+
 class TorchReader:
     """A model folder's network run by torch (:func:`for_inference`), in two steps: the convolutions on a
     batch, then the GRU and output layer over many lines' columns at once (packed)."""
 
     runtime = "torch"
+    width_step = SHAPE_WIDTH_STEP
+    batch_spread = WIDTH_SPREAD
 
     def __init__(self, folder: Path) -> None:
         self._torch = require_torch()

@@ -178,6 +178,11 @@ class OnnxReader:
     :class:`.crnn_model.TorchReader`."""
 
     runtime = "onnxruntime"
+    #: ONNX Runtime's convolutions cost no more on a new shape, so batches are padded less than torch's and
+    #: split finer (the 6,142 lines of 201 stills: 6.41 ms -> 5.95 ms a still read at 32 columns / 1.5 -> 8 / 1.3,
+    #: the same reads; a line's read does not depend on its batch)
+    width_step = 8
+    batch_spread = 1.3
 
     def __init__(self, folder: Path) -> None:
         try:

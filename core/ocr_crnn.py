@@ -26,15 +26,6 @@ from .crnn_onnx import OnnxReader, check_graphs, has_graphs, onnxruntime_availab
 from .ocr import LineRead
 
 BATCH_LINES = 64  # lines per forward pass at most (similar widths together: see width_batches)
-#: A batch's widest line at most this many times its narrowest (sorted by width, a new batch starts when the
-#: next line is wider): every line is padded to its batch's widest, and one still's lines span 20-600
-#: columns, so one batch for all of them would mostly compute padding
-WIDTH_SPREAD = 1.5
-#: Batch widths are rounded up to a multiple of SHAPE_WIDTH_STEP columns: torch's CPU convolutions prepare
-#: each new input shape once, which costs about as much as the convolution itself (7 lines 100 columns:
-#: 3.4 ms new, 1.8 ms again), and a still's batches would otherwise nearly all be new shapes (60 stills:
-#: 31 -> 25 ms a file in the engine; rounding the line count up to a power of two too gained nothing)
-SHAPE_WIDTH_STEP = 32
 #: Lines the GRU reads in one packed call (its cost is per step, whatever the batch; one still has ~30 lines)
 GRU_LINES = 256
 
@@ -69,16 +60,16 @@ class CRNNBackend:
 
     name = "crnn"
 
-    def __init__(self, model_dir: Path | str, batch_lines: int = BATCH_LINES, spread: float = WIDTH_SPREAD,
+    def __init__(self, model_dir: Path | str, batch_lines: int = BATCH_LINES, spread: float | None = None,
                  runtime: str = "auto") -> None:
         self.model_dir = Path(model_dir)
         self.batch_lines = max(1, batch_lines)
-        self.spread = max(1.0, spread)
         self.runtime = choose_runtime(self.model_dir, runtime)
         check_folder(self.model_dir, self.runtime)
         self.config, self.charset = load_config(self.model_dir)
         self._reader: TorchReader | OnnxReader = (
             OnnxReader(self.model_dir) if self.runtime == "onnxruntime" else TorchReader(self.model_dir))
+        self.spread = max(1.0, spread if spread is not None else self._reader.batch_spread)
 
     def read_line(self, image: np.ndarray) -> LineRead:
         return self.read_lines([image])[0]
@@ -90,7 +81,7 @@ class CRNNBackend:
         lines = [line_array(image, self.config) for image in images]
         sequences: list[np.ndarray] = [np.empty(0)] * len(lines)
         for chunk in width_batches([line.shape[1] for line in lines], self.batch_lines, self.spread):
-            batch, steps = batch_array([lines[i] for i in chunk], SHAPE_WIDTH_STEP)
+            batch, steps = batch_array([lines[i] for i in chunk], self._reader.width_step)
             columns = self._reader.columns(batch)  # (T, N, features)
             for row, i in enumerate(chunk):
                 sequences[i] = columns[:steps[row], row]

@@ -54,9 +54,9 @@ def _deletions(word: str) -> set[str]:
 
 
 @lru_cache(maxsize=1)
-def _index() -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
-    """Each single lexicon word (letters only, >= MIN_LETTERS - 1) and each of its deletions -> the words;
-    the folded units."""
+def _index() -> tuple[dict[str, set[str]], frozenset[str]]:
+    """Each single lexicon word (letters only, >= MIN_LETTERS - 1) and each of its deletions -> the words
+    (a set: :func:`near_term` orders what it finds itself); the folded units."""
     lex = lexicon()
     index: dict[str, set[str]] = {}
     for key, term in lex.terms.items():
@@ -64,7 +64,7 @@ def _index() -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
             continue
         for variant in {key} | _deletions(key):
             index.setdefault(variant, set()).add(key)
-    return {k: tuple(sorted(v)) for k, v in index.items()}, frozenset(u for u in lex.units if len(u) >= 2)
+    return index, frozenset(u for u in lex.units if len(u) >= 2)
 
 
 def _one_edit(a: str, b: str) -> bool:

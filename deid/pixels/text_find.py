@@ -146,13 +146,13 @@ def group_segments(strokes: np.ndarray, components: tuple[np.ndarray, np.ndarray
     # ``gap`` wide and one row up: what a (gap, 1) dilation followed by a (1, 2) one gives, in one pass
     joined = cv2.dilate(strokes, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 2)))
     _, joined_labels = cv2.connectedComponents(joined, connectivity=8)
-    ink = np.flatnonzero(strokes)
-    own, group = labels.ravel()[ink], joined_labels.ravel()[ink]  # every stroke pixel: its component and its segment
-    first = np.zeros(len(stats), dtype=np.intp)
-    first[own[::-1]] = np.arange(len(own) - 1, -1, -1)  # a pixel of each component (the first one)
     parts = np.arange(1, len(stats))
-    segment_of = group[first[parts]]
     boxes = stats[parts]
+    # a pixel of each component: on its box's top row, the first column it holds there (the closing only
+    # adds pixels, so the segment at any one of a component's pixels is the whole component's)
+    tops = boxes[:, cv2.CC_STAT_TOP]
+    columns = (labels[tops] == parts[:, None]).argmax(axis=1)
+    segment_of = joined_labels[tops, columns]
     order = np.argsort(segment_of, kind="stable")
     segment_of, boxes = segment_of[order], boxes[order]
     starts = np.flatnonzero(np.r_[True, segment_of[1:] != segment_of[:-1]])

@@ -119,3 +119,49 @@ def test_typical_height_is_what_grouping_measures() -> None:
     assert scale.height == typical_height(glyph_boxes(components[1]))
     assert group_segments(strokes, components, TextScale(scale.height)) == segments
     assert group_segments(strokes, components, TextScale(3.0)) != segments  # a smaller gap splits the words
+
+
+def _binary_screen(lines: list[tuple[int, int, str, int]], level: int, size: tuple[int, int] = (640, 200)) -> np.ndarray:
+    """Text drawn without anti-aliasing at one grey ``level`` on black: the same stroke pixels at any level."""
+    image = Image.new("L", size, 0)
+    draw = ImageDraw.Draw(image)
+    draw.fontmode = "1"
+    for x, y, text, px in lines:
+        draw.text((x, y), text, fill=level, font=load_font("DejaVuSans", px))
+    return np.asarray(image)
+
+
+def test_finding_again_after_a_fill_gives_what_a_fresh_search_gives() -> None:
+    """A kept TextScale also keeps what each grouped segment became; found again after fills, the segments
+    are exactly those of a fresh search at the same height, fills beside, over and between lines alike."""
+    screen = _screen(LINES)
+    search = np.ones(screen.shape, dtype=bool)
+    scale = TextScale()
+    first = find_segments(screen, search, scale)
+    assert first and scale.found
+    for fill in [(8, 6, 120, 22), (190, 38, 215, 60), (0, 0, 640, 30), (300, 120, 330, 200), (415, 148, 425, 165)]:
+        x0, y0, x1, y1 = fill
+        redacted = screen.copy()
+        redacted[y0:y1, x0:x1] = 0
+        kept = TextScale(scale.height)
+        find_segments(screen, search, kept)
+        assert find_segments(redacted, search, kept) == find_segments(redacted, search, TextScale(scale.height))
+    assert find_segments(screen, search, scale) == first  # nothing changed: the same segments
+
+
+def test_a_segment_whose_pixels_changed_is_judged_again_even_with_the_same_box_and_ink() -> None:
+    """Dim text (top-hat contrast 30, below MIN_CONTRAST) is no overlay text; the same strokes at full
+    brightness are. Same stroke pixels, so the same box and ink: what was kept for the dim one must not be
+    reused for the bright one (its pixels changed), nor for a different search area."""
+    lines = [(20, 20, "Gain 52", 16)]
+    dim, bright = _binary_screen(lines, 30), _binary_screen(lines, 220)
+    search = np.ones(dim.shape, dtype=bool)
+    assert find_segments(dim, search) == [] and find_segments(bright, search) != []
+    scale = TextScale()
+    assert find_segments(dim, search, scale) == []
+    assert find_segments(bright, search, scale) == find_segments(bright, search)
+    left = search.copy()
+    left[:, 80:] = False
+    scale = TextScale()
+    find_segments(bright, search, scale)
+    assert find_segments(bright, left, scale) == find_segments(bright, left, TextScale(scale.height))

@@ -11,7 +11,7 @@ so nothing unreadable escapes (strict policy redacts it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -112,9 +112,26 @@ class TextScale:
     A redaction removes glyphs, and with them the measured height changes: measured again, the gap between
     glyphs that joins them into segments changes too, and text no redaction touched is grouped otherwise
     ("F7.5MHz" split into "F" and "7.5MHz", read as a sex marker and a value) and judged as new text far
-    from any redaction. ``height`` is None until measured."""
+    from any redaction. ``height`` is None until measured.
+
+    It also keeps what :func:`segments_in` last made of that view (``tophat``, ``search``, and ``found``: each
+    grouped segment's final segments), so that finding text again after a redaction refines and judges
+    again only the segments whose surroundings the redaction changed (:func:`segments_in`)."""
 
     height: float | None = None
+    tophat: np.ndarray | None = None
+    search: np.ndarray | None = None
+    found: dict[Segment, list[Segment] | None] = field(default_factory=dict)
+
+    def known(self, tophat: np.ndarray,
+              search: np.ndarray) -> tuple[dict[Segment, list[Segment] | None], np.ndarray | None]:
+        """What the last view's grouped segments became, and where its top-hat differs from ``tophat``
+        (None, with nothing known, when there was none or it searched elsewhere)."""
+        if self.tophat is None or self.search is None or self.tophat.shape != tophat.shape:
+            return {}, None
+        if self.search is not search and not np.array_equal(self.search, search):
+            return {}, None
+        return self.found, self.tophat != tophat
 
 
 def typical_height(glyphs: np.ndarray) -> float:
@@ -253,9 +270,40 @@ def find_segments(frame: np.ndarray, search: np.ndarray, scale: TextScale | None
 
 
 def segments_in(tophat: np.ndarray, search: np.ndarray, scale: TextScale | None = None) -> list[Segment]:
-    """:func:`find_segments` on a frame's top-hat already computed (a caller that needs it too)."""
+    """:func:`find_segments` on a frame's top-hat already computed (a caller that needs it too).
+
+    With ``scale``, a grouped segment the last call also grouped is refined and judged again only where the
+    top-hat changed within REUSE_MARGIN of its box (a redaction's fill and the top-hat's reach around it):
+    :func:`refine` reads the box and :func:`flat_background` its parts grown by REUSE_MARGIN, so elsewhere
+    the same pixels give the same segments (tests/test_text_segments.py). Verification after a redaction
+    finds a still's text again at about half the cost."""
     strokes = stroke_mask(tophat, search)
     grouped = group_segments(strokes, stroke_components(strokes), scale)
-    segments = [part for s in grouped for part in refine(tophat, strokes, s)]
-    return [s for s in segments if MIN_SEGMENT_HEIGHT <= s.height <= MAX_SEGMENT_HEIGHT and s.ink >= MIN_SEGMENT_INK
-            and flat_background(tophat, strokes, s)]
+    known, changed = scale.known(tophat, search) if scale is not None else ({}, None)
+    h, w = tophat.shape
+    out: list[Segment] = []
+    found: dict[Segment, list[Segment] | None] = {}
+    for seg in grouped:
+        parts = known.get(seg) if changed is not None else None
+        if parts is not None and changed is not None:
+            x0, y0, x1, y1 = seg.expanded(REUSE_MARGIN, w, h)
+            if changed[y0:y1, x0:x1].any():
+                parts = None
+        if parts is None:
+            parts = _kept(tophat, strokes, seg)
+        found[seg] = None if seg in found else parts  # two segments alike (same box and ink): neither is reused
+        out.extend(parts)
+    if scale is not None:
+        scale.tophat, scale.search, scale.found = tophat, search, found
+    return out
+
+
+#: How far beyond a grouped segment's box :func:`_kept` reads (``flat_background``'s margin)
+REUSE_MARGIN = 2
+
+
+def _kept(tophat: np.ndarray, strokes: np.ndarray, seg: Segment) -> list[Segment]:
+    """A grouped segment's final segments: its :func:`refine` parts of a legible size on a flat background."""
+    return [s for s in refine(tophat, strokes, seg)
+            if MIN_SEGMENT_HEIGHT <= s.height <= MAX_SEGMENT_HEIGHT and s.ink >= MIN_SEGMENT_INK
+            and flat_background(tophat, strokes, s, REUSE_MARGIN)]

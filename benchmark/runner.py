@@ -34,7 +34,10 @@ over a pipe, one at a time.
   for them (:class:`EngineError`): from there ``../../gt`` would lead back to it.
 * **Environment.** Workers run without ``$PHIPHANTOM_DEID_KEY`` unless their
   engine's ``worker_env()`` names it (the bundled engine's key, ephemeral or
-  not, reaches only the bundled engine's workers).
+  not, reaches only the bundled engine's workers). Their malloc keeps freed
+  memory for the next file, as ``phiphantom deid``'s workers' does
+  (:func:`~phiphantom.core.workers.keep_freed_memory`), whatever the engine:
+  an in-process engine is timed as the command would run it.
 * **No partial outputs.** The engine writes into a private staging folder
   (``out_dir/.phiphantom-staging/<pid>-<index>/<relpath>``); the worker moves
   the finished output to ``out_dir`` only on success, and the staging folder
@@ -70,7 +73,7 @@ from typing import Any, cast
 
 from phiphantom.core.executors import Executor, ExecutorSession, TaskFailed
 from phiphantom.core.vocabulary import KEY_ENV
-from phiphantom.core.workers import Lost, SupervisedPool, Worker, exit_message, serve
+from phiphantom.core.workers import Lost, SupervisedPool, Worker, exit_message, keep_freed_memory, serve
 
 from .engines.base import Detection, Engine, EngineContext, EngineError
 from .engines.plugin import check_engine
@@ -270,6 +273,7 @@ def _worker_main(conn: multiprocessing.connection.Connection, setup: _WorkerSetu
     """Build and start the engine, then answer tasks until told to stop or orphaned (in its own process group)."""
     os.environ.pop(KEY_ENV, None)  # the de-identification key only reaches engines that ask for it ...
     os.environ.update(setup.env)   # ... through worker_env() (this process serves this engine only)
+    keep_freed_memory()  # as `phiphantom deid`'s workers: each engine is timed as the command would run it
     started = time.perf_counter()
     try:
         engine = setup.engine

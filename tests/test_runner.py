@@ -4,6 +4,8 @@ no partial outputs, start-up timing, per-folder engines, workers=1 vs 2."""
 from __future__ import annotations
 
 import json
+import os
+import platform
 import sys
 import textwrap
 import time
@@ -250,3 +252,29 @@ def test_timeout_kills_the_tool_process_too(dataset, rels, tmp_path):
     while process_running(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not process_running(pid)
+
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the malloc settings are glibc's")
+def test_workers_keep_freed_memory_as_the_deid_command_does(dataset, rels, tmp_path, monkeypatch):
+    """Every engine's worker applies the malloc settings `phiphantom deid` gives its workers (what they do to
+    page faults: tests/test_process_settings.py), before the engine starts: an in-process engine is timed
+    as the command would run it."""
+    from phiphantom.benchmark import runner
+
+    for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "GLIBC_TUNABLES"):
+        monkeypatch.delenv(name, raising=False)
+    marker = tmp_path / "applied"
+    real = runner.keep_freed_memory
+
+    def recorded() -> bool:
+        applied = real()
+        marker.write_text(f"{applied} {os.getpid()}")
+        return applied
+
+    monkeypatch.setattr(runner, "keep_freed_memory", recorded)
+    spec, kwargs = misbehave()
+    run = run_engine(spec, dataset, rels[:1], tmp_path / "out", engine_kwargs=kwargs)
+    assert run.outcomes[0].ok
+    applied, pid = marker.read_text().split()
+    assert applied == "True" and int(pid) != os.getpid()  # in the worker, not in the supervisor

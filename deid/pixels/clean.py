@@ -14,14 +14,13 @@ from phiphantom.core.ocr import CachingOCR, get_backend
 from ..header_deid import DeidError
 from .classify import Classifier, Decision, HeaderValues
 from .config import PixelConfig
-from .detect import TextBox, detect_text, names_phi_evidence
+from .detect import Found, TextBox, detect_text, names_phi_evidence
 from .frames import Frames, load_frames, store_frames
 from .header_extent import extend_by_header
 from .image_area import find_image_area
 from .line_extend import extend_into_image
 from .marks import with_marks
 from .modality import FULL, TEXT
-from .text_find import TextScale
 
 MAX_PASSES = 3
 #: The settings :func:`clean_pixels` uses when given none (PixelConfig is frozen: one shared instance).
@@ -127,12 +126,13 @@ def has_phi_evidence(box: TextBox) -> bool:
 
 
 def _verify(frames: Frames, search: np.ndarray, classifier: Classifier, ocr, filled,
-            image: np.ndarray | None = None, scale: TextScale | None = None) -> list[TextBox]:
+            image: np.ndarray | None = None, found: Found | None = None) -> list[TextBox]:
     """PHI still readable after redaction: detect again (OCR results of unchanged crops come from the cache),
-    grouping glyphs by the height the first detection measured (``scale``: see :class:`.text_find.TextScale`)."""
+    grouping glyphs by the height the first detection measured and finding again only what the redaction
+    changed (``found``: the first detection's, see :class:`.detect.Found`)."""
     # layout evidence is not readable PHI: with lines filled, the next line would become "the banner's first"
     unlaid = classifier.variant(layout=False)
-    return [b for b in detect_text(frames.view, search, unlaid, ocr, image, scale)
+    return [b for b in detect_text(frames.view, search, unlaid, ocr, image, found)
             if b.decision.redact and not _inside_filled(b, filled)]
 
 
@@ -148,8 +148,8 @@ def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = DEFAUL
                             frames=frames.shape[0], readable_only=mode == TEXT, threshold=config.threshold)
     ocr = CachingOCR(get_backend(config.ocr))
     result = PixelResult(image_source=area.source, mode=mode, mode_reason=mode_reason)
-    scale = TextScale()  # the glyph height measured here is the one verification groups by
-    boxes = detect_text(frames.view, area.search, classifier, ocr, area.mask, scale)
+    found = Found()  # the glyph height measured here is the one verification groups by (and what it found)
+    boxes = detect_text(frames.view, area.search, classifier, ocr, area.mask, found)
     if area.mask.any():
         if mode != TEXT:
             boxes = [carry_into_image(frames, area.mask, b) if read_as_text(b) else b for b in boxes]
@@ -166,7 +166,7 @@ def clean_pixels(ds: Dataset, header: HeaderValues, config: PixelConfig = DEFAUL
         if not config.verify:
             break
         to_redact = [with_marks(frames.view, area.search, b)
-                     for b in _verify(frames, area.search, classifier, ocr, filled, area.mask, scale)]
+                     for b in _verify(frames, area.search, classifier, ocr, filled, area.mask, found)]
         if not to_redact:
             result.verified = True
             break

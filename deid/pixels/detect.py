@@ -286,13 +286,28 @@ def _states(view: np.ndarray, region: tuple[int, int, int, int]) -> list[tuple[i
     return runs
 
 
+@dataclass
+class Found:
+    """What :func:`detect_text` found on a view, kept so that finding text again on it after a redaction
+    (verification) redoes only what the redaction changed: ``scale``, the glyph height the text was grouped
+    by and what each grouped segment became (:class:`.text_find.TextScale`), and ``regions``, each changing
+    region's pixels on every frame, its search area and its boxes. A changing region's boxes depend on
+    nothing else (its states are read, spelled and decided on their own; layout evidence is never asked), so
+    a region found again with the same pixels and search area gets the same boxes without reading them."""
+
+    scale: TextScale = field(default_factory=TextScale)
+    regions: dict[tuple[int, int, int, int], tuple[np.ndarray, np.ndarray, list[TextBox]]] = field(
+        default_factory=dict)
+
+
 def detect_text(view: np.ndarray, search: np.ndarray, classifier: Classifier, ocr: OCRBackend,
-                image: np.ndarray | None = None, scale: TextScale | None = None) -> list[TextBox]:
+                image: np.ndarray | None = None, found: Found | None = None) -> list[TextBox]:
     """Every text box of a (T, H, W) grey view, with its decision and frame range (``image``: the image mask).
 
-    ``scale``: the glyph height the frame's (or the static overlay's) text is grouped by, measured into it
-    when empty; verification after a redaction passes the one the first detection measured
-    (:class:`.text_find.TextScale`)."""
+    ``found``: what a first detection on this view found (:class:`Found`), filled in when empty; verification
+    after a redaction passes the first detection's: the glyph height it measured is the one the text is
+    grouped by again, and what the redaction left unchanged is not found again."""
+    scale = found.scale if found is not None else None
     t_count = view.shape[0]
     if t_count == 1:
         return _carried(view, image, classifier,
@@ -304,8 +319,20 @@ def detect_text(view: np.ndarray, search: np.ndarray, classifier: Classifier, oc
                            static_segments)
     static_segments = [s for s in static_segments if not any(_contains(r, s) for r in regions)]
     boxes = _classified(ocr, classifier, static, static_segments, 0, t_count)
+    known = found.regions if found is not None else {}
+    kept: dict[tuple[int, int, int, int], tuple[np.ndarray, np.ndarray, list[TextBox]]] = {}
     for region in regions:
-        boxes.extend(_dynamic(view, search, region, classifier, ocr))
+        x0, y0, x1, y1 = region
+        pixels, area = view[:, y0:y1, x0:x1], search[y0:y1, x0:x1]
+        before = known.get(region)
+        if before is not None and np.array_equal(before[0], pixels) and np.array_equal(before[1], area):
+            region_boxes = before[2]
+        else:
+            region_boxes = _dynamic(view, search, region, classifier, ocr)
+        kept[region] = (pixels.copy(), area.copy(), region_boxes)
+        boxes.extend(region_boxes)
+    if found is not None:
+        found.regions = kept
     return _carried(view, image, classifier, propagate(boxes))
 
 

@@ -248,6 +248,8 @@ def with_layout(boxes: list[TextBox], classifier: Classifier, width: int, height
     threshold."""
     if len(boxes) < 2:
         return boxes
+    if not classifier.layout:  # verification's variant: no layout evidence changes a decision there
+        return boxes
     lines = [Line(b.x0, b.y0, b.x1, b.y1, b.text, b.decision.phi_kinds, b.decision.score) for b in boxes]
     out = []
     for box, found in zip(boxes, layout_evidence(lines, width, height), strict=True):

@@ -445,6 +445,7 @@ def _same_line_of_text(a: TextBox, b: TextBox) -> bool:
 def propagate(boxes: list[TextBox]) -> list[TextBox]:
     """Text next to redacted text on the same line is part of the same item ("46Y M", "Age 61",
     a clock's changing digits next to its static part): redact it too, with the reason ``context``."""
+    redacted = [box for box in boxes if box.decision.redact]  # those a box may join, kept up to date
     changed = True
     while changed:
         changed = False
@@ -453,9 +454,10 @@ def propagate(boxes: list[TextBox]) -> list[TextBox]:
                 continue
             # a stroke the text mode left as image goes with its line only when it has the line's height
             same = _same_line_of_text if box.decision.text_kind == "not-read" else same_phrase
-            if any(o.decision.redact and same(box, o) for o in boxes):
+            if any(same(box, o) for o in redacted):
                 boxes[i] = TextBox(box.x0, box.y0, box.x1, box.y1, box.frame_start, box.frame_end,
                                    Decision(True, "context", box.decision.text_kind), box.text)
+                redacted.append(boxes[i])
                 changed = True
     return boxes
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
+from pydicom.tag import Tag
 
 from phiphantom.core.ocr import similar_at_least
 
@@ -68,10 +69,10 @@ class HeaderValues:
         hv = cls()
 
         def read(item: Dataset, keyword: str) -> list[str]:
-            element = item.data_element(keyword) if keyword in item else None
-            if element is None:
+            tag = _TAGS[keyword]  # a tag is looked up directly; a keyword goes through pydicom's dictionary
+            if tag not in item:
                 return []
-            value = element.value
+            value = item[tag].value
             seq = list(value) if isinstance(value, (list, MultiValue)) else [value]
             return [str(v) for v in seq if v not in (None, "")]
 
@@ -155,3 +156,9 @@ class HeaderValues:
             if len(word) >= 6 and word in whole:
                 return kw
         return None
+
+
+#: The tag of each keyword HeaderValues reads (the keywords of its five groups, and PatientID in items)
+_TAGS: dict[str, int] = {kw: Tag(kw) for kw in (*HeaderValues.PERSON, *HeaderValues.IDS,
+                                                             *HeaderValues.PLACES, *HeaderValues.DATES,
+                                                             *HeaderValues.TIMES)}

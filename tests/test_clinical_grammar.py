@@ -703,3 +703,20 @@ def test_names_are_no_probe_shapes(text):
 def test_output_and_doppler_indices_as_romance_screens_abbreviate_them(text):
     assert not Classifier(HeaderValues(), "strict").decide(text).redact
     assert Classifier(HeaderValues(), "strict").decide("IR").redact  # two letters without a value: nothing
+
+
+def test_context_groups_load_without_pydicoms_concept_tables() -> None:
+    """The vocabulary's one access to pydicom's private table: loaded from its own file, without running
+    pydicom.sr's package (which loads the much larger concept tables), and the same table as the import."""
+    code = ("import sys\n"
+            "from phiphantom.deid.pixels import clinical_terms as ct\n"
+            "table = ct.context_groups()\n"
+            "assert 'pydicom.sr' not in sys.modules and 'pydicom.sr.codedict' not in sys.modules\n"
+            "import pydicom.sr._cid_dict as imported\n"
+            "assert table.cid_concepts == imported.cid_concepts and table.name_for_cid == imported.name_for_cid\n"
+            "assert table is not imported\n"
+            "ct.context_groups.cache_clear()\n"
+            "assert ct.context_groups() is imported  # already imported: taken as it is\n"
+            "print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok"

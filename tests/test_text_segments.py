@@ -121,7 +121,8 @@ def test_typical_height_is_what_grouping_measures() -> None:
     assert group_segments(strokes, components, TextScale(3.0)) != segments  # a smaller gap splits the words
 
 
-def _binary_screen(lines: list[tuple[int, int, str, int]], level: int, size: tuple[int, int] = (640, 200)) -> np.ndarray:
+def _binary_screen(lines: list[tuple[int, int, str, int]], level: int,
+                   size: tuple[int, int] = (640, 200)) -> np.ndarray:
     """Text drawn without anti-aliasing at one grey ``level`` on black: the same stroke pixels at any level."""
     image = Image.new("L", size, 0)
     draw = ImageDraw.Draw(image)
@@ -165,3 +166,39 @@ def test_a_segment_whose_pixels_changed_is_judged_again_even_with_the_same_box_a
     scale = TextScale()
     find_segments(bright, search, scale)
     assert find_segments(bright, left, scale) == find_segments(bright, left, TextScale(scale.height))
+
+
+def test_grouping_found_again_on_bands_is_grouping_the_whole_frame_again() -> None:
+    """Found again after fills, text is grouped again only on bands of rows around the fills; a component a
+    band cuts (a tall bar beside the text, lines above and below) is taken whole from the first search.
+    Fills at the frame's top and bottom edges, over part of the lines at the very top and bottom, between lines, across
+    the bar, over everything, and over everything but the bar (no glyph left: no segments, whatever the bar)
+    give what grouping the whole frame again gives."""
+    screen = _screen(LINES + [(150, 120, "Depth 16 cm", 12), (300, 0, "TOP 12", 10),
+                              (480, 188, "BTM 9", 10)])
+    screen = screen.copy()
+    screen[20:190, 600:603] = 230  # a tall bar: not a glyph, taller than any band around one line
+    screen[60:64, 250:640] = 200   # a long rule across the frame, near a line of text
+    search = np.ones(screen.shape, dtype=bool)
+    fills = [[(8, 6, 120, 22)], [(0, 0, 640, 4)], [(400, 190, 640, 200)], [(590, 90, 610, 100)],
+             [(190, 38, 215, 60), (415, 148, 425, 165)], [(0, 0, 640, 200)], [(240, 58, 400, 66)],
+             [(300, 0, 318, 12), (480, 192, 492, 200)],  # part of the top line, part of the bottom one
+             [(0, 0, 598, 200), (605, 0, 640, 200)]]  # all but the bar
+    for boxes in fills:
+        first = TextScale()
+        find_segments(screen, search, first)
+        redacted = screen.copy()
+        for x0, y0, x1, y1 in boxes:
+            redacted[y0:y1, x0:x1] = 0
+        fresh = TextScale(first.height)
+        again = find_segments(redacted, search, first)
+        assert again == find_segments(redacted, search, fresh), boxes
+        strokes = stroke_mask(top_hat(redacted), search)
+        whole = TextScale(first.height)
+        group_segments(strokes, stroke_components(strokes), whole)
+        if whole.groups is None:
+            assert first.groups is None and again == [], boxes
+        else:  # every component of the closing, the tiny ones too, and which hold a glyph
+            assert first.groups is not None, boxes
+            assert sorted(zip(map(tuple, first.groups[0].tolist()), first.groups[1].tolist(), strict=True)) == \
+                sorted(zip(map(tuple, whole.groups[0].tolist()), whole.groups[1].tolist(), strict=True)), boxes

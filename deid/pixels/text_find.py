@@ -104,6 +104,11 @@ def glyph_boxes(stats: np.ndarray) -> np.ndarray:
     return stats[keep]
 
 
+#: Components of a strokes' closing (:func:`_closing_groups`): (n, 5) rows of x0, y0, x1, y1, ink, and (n,) whether
+#: each holds a glyph-sized stroke component
+Groups = tuple[np.ndarray, np.ndarray]
+
+
 @dataclass
 class TextScale:
     """The typical glyph height a view's text was grouped by (:func:`group_segments`), measured where a
@@ -114,11 +119,13 @@ class TextScale:
     ("F7.5MHz" split into "F" and "7.5MHz", read as a sex marker and a value) and judged as new text far
     from any redaction. ``height`` is None until measured.
 
-    It also keeps what :func:`segments_in` last made of that view (``tophat``, ``search``, and ``found``: each
-    grouped segment's final segments), so that finding text again after a redaction refines and judges
-    again only the segments whose surroundings the redaction changed (:func:`segments_in`)."""
+    It also keeps what :func:`segments_in` last made of that view (``groups``: every component of the strokes'
+    closing; ``tophat``, ``search``, and ``found``: each grouped segment's final segments), so that finding
+    text again after a redaction groups again only the rows the redaction changed (:func:`_grouped_again`)
+    and refines and judges again only the segments whose surroundings it changed (:func:`segments_in`)."""
 
     height: float | None = None
+    groups: Groups | None = None
     tophat: np.ndarray | None = None
     search: np.ndarray | None = None
     found: dict[Segment, list[Segment] | None] = field(default_factory=dict)
@@ -148,9 +155,12 @@ def group_segments(strokes: np.ndarray, components: tuple[np.ndarray, np.ndarray
     ``components``: the strokes' own components (:func:`stroke_components`). A segment is the strokes of one
     component of the closing; each stroke component lies in exactly one, so a segment's box is the union
     of its components' boxes and its ink their areas summed (vectorised: no pass over each segment's
-    pixels). ``scale``: the height to group by when it holds one, else measured here (and kept in it)."""
+    pixels). ``scale``: the height to group by when it holds one, else measured here (and kept in it); it
+    also keeps every component of the closing (``groups``, for :func:`segments_in` to find them again)."""
     labels, stats = components
     glyphs = glyph_boxes(stats)
+    if scale is not None:
+        scale.groups = None
     if len(glyphs) == 0:
         return []
     if scale is not None and scale.height is not None:
@@ -159,9 +169,29 @@ def group_segments(strokes: np.ndarray, components: tuple[np.ndarray, np.ndarray
         typical = typical_height(glyphs)
         if scale is not None:
             scale.height = typical
-    gap = max(3, int(round(typical * 0.55)))
+    groups = _closing_groups(strokes, components, typical)
+    if scale is not None:
+        scale.groups = groups
+    return _segments(groups)
+
+
+def _gap(typical: float) -> int:
+    """The closing's width: about half a glyph height."""
+    return max(3, int(round(typical * 0.55)))
+
+
+#: A stroke's row reaches the closing's rows this far at most (its kernel is two rows tall), rounded up
+CLOSING_ROW_REACH = 2
+
+
+def _closing_groups(strokes: np.ndarray, components: tuple[np.ndarray, np.ndarray], typical: float) -> Groups:
+    """Every component of the strokes' closing, whatever its size, in OpenCV's label order: rows of (x0, y0,
+    x1, y1, ink) of its strokes, and whether any of its stroke components is glyph-sized (:func:`glyph_boxes`)."""
+    labels, stats = components
+    if len(stats) <= 1:
+        return np.zeros((0, 5), dtype=np.int64), np.zeros(0, dtype=bool)
     # ``gap`` wide and one row up: what a (gap, 1) dilation followed by a (1, 2) one gives, in one pass
-    joined = cv2.dilate(strokes, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 2)))
+    joined = cv2.dilate(strokes, cv2.getStructuringElement(cv2.MORPH_RECT, (_gap(typical), 2)))
     _, joined_labels = cv2.connectedComponents(joined, connectivity=8)
     parts = np.arange(1, len(stats))
     boxes = stats[parts]
@@ -173,13 +203,20 @@ def group_segments(strokes: np.ndarray, components: tuple[np.ndarray, np.ndarray
     order = np.argsort(segment_of, kind="stable")
     segment_of, boxes = segment_of[order], boxes[order]
     starts = np.flatnonzero(np.r_[True, segment_of[1:] != segment_of[:-1]])
-    x0 = np.minimum.reduceat(boxes[:, cv2.CC_STAT_LEFT], starts)
-    y0 = np.minimum.reduceat(boxes[:, cv2.CC_STAT_TOP], starts)
-    x1 = np.maximum.reduceat(boxes[:, cv2.CC_STAT_LEFT] + boxes[:, cv2.CC_STAT_WIDTH], starts)
-    y1 = np.maximum.reduceat(boxes[:, cv2.CC_STAT_TOP] + boxes[:, cv2.CC_STAT_HEIGHT], starts)
-    area = np.add.reduceat(boxes[:, cv2.CC_STAT_AREA], starts)
-    segments = [Segment(int(a), int(b), int(c), int(d), int(e))
-                for a, b, c, d, e in zip(x0, y0, x1, y1, area, strict=True) if e >= MIN_SEGMENT_AREA]
+    glyph = (boxes[:, cv2.CC_STAT_HEIGHT] <= MAX_GLYPH_HEIGHT) & (boxes[:, cv2.CC_STAT_AREA] >= 1)
+    rows = np.stack([np.minimum.reduceat(boxes[:, cv2.CC_STAT_LEFT], starts),
+                     np.minimum.reduceat(boxes[:, cv2.CC_STAT_TOP], starts),
+                     np.maximum.reduceat(boxes[:, cv2.CC_STAT_LEFT] + boxes[:, cv2.CC_STAT_WIDTH], starts),
+                     np.maximum.reduceat(boxes[:, cv2.CC_STAT_TOP] + boxes[:, cv2.CC_STAT_HEIGHT], starts),
+                     np.add.reduceat(boxes[:, cv2.CC_STAT_AREA], starts)], axis=1).astype(np.int64)
+    return rows, np.maximum.reduceat(glyph, starts).astype(bool)
+
+
+def _segments(groups: Groups) -> list[Segment]:
+    """The groups large enough to be segments, top to bottom, left to right (ties: in ``groups``' order)."""
+    rows, _ = groups
+    segments = [Segment(int(a), int(b), int(c), int(d), int(e)) for a, b, c, d, e in rows.tolist()
+                if e >= MIN_SEGMENT_AREA]
     return sorted(segments, key=lambda s: (s.y0, s.x0))
 
 
@@ -272,14 +309,21 @@ def find_segments(frame: np.ndarray, search: np.ndarray, scale: TextScale | None
 def segments_in(tophat: np.ndarray, search: np.ndarray, scale: TextScale | None = None) -> list[Segment]:
     """:func:`find_segments` on a frame's top-hat already computed (a caller that needs it too).
 
-    With ``scale``, a grouped segment the last call also grouped is refined and judged again only where the
-    top-hat changed within REUSE_MARGIN of its box (a redaction's fill and the top-hat's reach around it):
-    :func:`refine` reads the box and :func:`flat_background` its parts grown by REUSE_MARGIN, so elsewhere
-    the same pixels give the same segments (tests/test_text_segments.py). Verification after a redaction
-    finds a still's text again at about half the cost."""
+    With ``scale`` holding the last call's view (the same search area, another top-hat: a redaction's fills),
+    strokes are grouped again only on the rows near the changes (:func:`_grouped_again`), and a grouped
+    segment the last call also grouped is refined and judged again only where the top-hat changed within
+    REUSE_MARGIN of its box (a fill and the top-hat's reach around it): :func:`refine` reads the box and
+    :func:`flat_background` its parts grown by REUSE_MARGIN, so elsewhere the same pixels give the same
+    segments (tests/test_text_segments.py). Verification after a redaction finds a still's text again at a
+    fraction of the cost."""
     strokes = stroke_mask(tophat, search)
-    grouped = group_segments(strokes, stroke_components(strokes), scale)
     known, changed = scale.known(tophat, search) if scale is not None else ({}, None)
+    groups = _grouped_again(strokes, scale, changed) if scale is not None and changed is not None else None
+    if scale is not None and groups is not None:
+        scale.groups = groups if groups[1].any() else None
+        grouped = _segments(groups) if groups[1].any() else []  # no glyph-sized strokes: no text (group_segments)
+    else:
+        grouped = group_segments(strokes, stroke_components(strokes), scale)
     h, w = tophat.shape
     out: list[Segment] = []
     found: dict[Segment, list[Segment] | None] = {}
@@ -300,6 +344,55 @@ def segments_in(tophat: np.ndarray, search: np.ndarray, scale: TextScale | None 
 
 #: How far beyond a grouped segment's box :func:`_kept` reads (``flat_background``'s margin)
 REUSE_MARGIN = 2
+#: Rows a band grouped again (:func:`_grouped_again`) holds beyond the components it is for: its components near
+#: its top and bottom may be cut by it, and are taken from the last view instead
+BAND_MARGIN = 3
+
+
+def _grouped_again(strokes: np.ndarray, scale: TextScale, changed: np.ndarray) -> Groups | None:
+    """The closing's components of ``strokes`` (:func:`_closing_groups`, at the kept height), found again from
+    those of the last view (``scale.groups``), whose top-hat differs from this one only where ``changed``;
+    None when there are none to start from.
+
+    Strokes, and so the closing, can differ only on rows near a change (CLOSING_ROW_REACH). A component of
+    the last view whose rows (grown by that reach) miss every changed row is the same component now. The
+    rest, and whatever the change made, are grouped again on full-width bands of rows: the changed rows and
+    the components they touch, grown by BAND_MARGIN. A component found on a band is taken when it lies
+    inside the band's margins (there the band's closing is the frame's); one of the last view is dropped
+    when it lies inside them (found again there), kept otherwise (one the band cuts lies in its margins).
+    The same components as grouping the whole frame again (tests/test_text_segments.py), at a fraction of
+    the cost: a redaction's fills are a few lines of the frame."""
+    if scale.groups is None or scale.height is None:
+        return None
+    rows, glyph = scale.groups
+    h = strokes.shape[0]
+    hit = changed.any(axis=1)
+    if not hit.any():
+        return scale.groups
+    reach = CLOSING_ROW_REACH
+    zone = np.convolve(hit, np.ones(2 * reach + 1), mode="same") > 0
+    counts = np.concatenate([[0], np.cumsum(zone)])
+    lo, hi = np.clip(rows[:, 1] - reach, 0, h), np.clip(rows[:, 3] + reach, 0, h)
+    band = zone.copy()
+    for i in np.flatnonzero(counts[hi] - counts[lo] > 0):  # the components a change touches, whole
+        band[lo[i]:hi[i]] = True
+    band = np.convolve(band, np.ones(2 * BAND_MARGIN + 1), mode="same") > 0
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], band.astype(np.int8), [0]])))
+    keep = np.ones(len(rows), dtype=bool)
+    found_rows, found_glyph = [rows], [glyph]
+    for r0, r1 in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+        inner0 = 0 if r0 == 0 else r0 + BAND_MARGIN
+        inner1 = h if r1 == h else r1 - BAND_MARGIN
+        keep &= ~((lo >= inner0) & (hi <= inner1))
+        part = np.ascontiguousarray(strokes[r0:r1])
+        new_rows, new_glyph = _closing_groups(part, stroke_components(part), scale.height)
+        new_rows[:, [1, 3]] += r0
+        new_lo, new_hi = np.clip(new_rows[:, 1] - reach, 0, h), np.clip(new_rows[:, 3] + reach, 0, h)
+        inside = (new_lo >= inner0) & (new_hi <= inner1)
+        found_rows.append(new_rows[inside])
+        found_glyph.append(new_glyph[inside])
+    found_rows[0], found_glyph[0] = rows[keep], glyph[keep]
+    return np.concatenate(found_rows), np.concatenate(found_glyph)
 
 
 def _kept(tophat: np.ndarray, strokes: np.ndarray, seg: Segment) -> list[Segment]:

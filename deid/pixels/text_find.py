@@ -215,8 +215,7 @@ def _closing_groups(strokes: np.ndarray, components: tuple[np.ndarray, np.ndarra
 def _segments(groups: Groups) -> list[Segment]:
     """The groups large enough to be segments, top to bottom, left to right (ties: in ``groups``' order)."""
     rows, _ = groups
-    segments = [Segment(int(a), int(b), int(c), int(d), int(e)) for a, b, c, d, e in rows.tolist()
-                if e >= MIN_SEGMENT_AREA]
+    segments = [Segment(a, b, c, d, e) for a, b, c, d, e in rows[rows[:, 4] >= MIN_SEGMENT_AREA].tolist()]
     return sorted(segments, key=lambda s: (s.y0, s.x0))
 
 

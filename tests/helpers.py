@@ -29,6 +29,7 @@ from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage
 from typer.testing import CliRunner
 
 from phiphantom.cli.main import app
+from phiphantom.core.ocr import LineRead, TesseractBackend
 from phiphantom.deid.api import FileDeid, deidentify_file
 from phiphantom.deid.config import DeidConfig
 from phiphantom.deid.pixels.clean import PixelConfig
@@ -283,3 +284,15 @@ def load_profile_regenerator() -> ModuleType:
     sys.modules[name] = module          # dataclasses look their module up in sys.modules
     spec.loader.exec_module(module)
     return module
+
+
+class CountingTesseract(TesseractBackend):
+    """The real Tesseract backend, counting the crops it is asked to read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def read_line(self, image: np.ndarray) -> LineRead:
+        self.reads += 1
+        return super().read_line(image)

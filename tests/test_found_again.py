@@ -9,22 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from phiphantom.core.ocr import CachingOCR, LineRead, TesseractBackend
+from phiphantom.core.ocr import CachingOCR
 from phiphantom.deid.pixels.classify import Classifier, HeaderValues
 from phiphantom.deid.pixels.detect import Found, TextBox, detect_text
 from phiphantom.synth.fonts import load_font
 
-
-class CountingTesseract(TesseractBackend):
-    """The real Tesseract backend, counting its reads."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reads = 0
-
-    def read_line(self, image: np.ndarray) -> LineRead:
-        self.reads += 1
-        return super().read_line(image)
+from .helpers import CountingTesseract
 
 
 def _clip(changing: str = "10:23:4{t}") -> np.ndarray:

@@ -13,27 +13,15 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from phiphantom.core.ocr import CachingOCR, LineRead, TesseractBackend
+from phiphantom.core.ocr import CachingOCR, TesseractBackend
 from phiphantom.deid.pixels.classify import Classifier, Decision, HeaderValues
 from phiphantom.deid.pixels.detect import WHOLE_READ_MIN_SCORE, TextBox, names_phi_evidence, read_whole
 
-from .helpers import deid_pixels, display_luma, image, load_font, reread, save
+from .helpers import CountingTesseract, deid_pixels, display_luma, image, load_font, reread, save
 
 TICK = Decision(False, "allowlist", "clinical", -0.18)      # a bare number: a scale tick's reading
 PARAMETER = Decision(False, "allowlist", "clinical", -0.6)  # a parameter with its value, explained together
 UNEXPLAINED = Decision(False, "kept", "", 0.45)
-
-
-class CountingTesseract(TesseractBackend):
-    """Tesseract, counting the crops it is asked to read."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reads = 0
-
-    def read_line(self, image: np.ndarray) -> LineRead:
-        self.reads += 1
-        return super().read_line(image)
 
 
 LEFT = 20  # where the text starts on the screen

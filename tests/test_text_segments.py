@@ -202,3 +202,26 @@ def test_grouping_found_again_on_bands_is_grouping_the_whole_frame_again() -> No
             assert first.groups is not None, boxes
             assert sorted(zip(map(tuple, first.groups[0].tolist()), first.groups[1].tolist(), strict=True)) == \
                 sorted(zip(map(tuple, whole.groups[0].tolist()), whole.groups[1].tolist(), strict=True)), boxes
+
+
+@pytest.mark.parametrize("rows", [1, 2, 4, 6, 9])
+def test_grouping_found_again_on_frames_of_a_few_rows(rows: int) -> None:
+    """Frames fewer rows tall than a band's margins (thin strips, small images): found again after a change,
+    the same components as a fresh grouping, and no band reaches past the frame."""
+    frame = np.zeros((rows, 60), dtype=np.uint8)
+    frame[:, 5:7] = 220
+    frame[:, 12:14] = 220
+    frame[:, 40:43] = 220
+    search = np.ones(frame.shape, dtype=bool)
+    first = TextScale()
+    find_segments(frame, search, first)
+    assert first.groups is not None and len(first.groups[0]) >= 2
+    changed = frame.copy()
+    changed[:, 12:14] = 0
+    again = find_segments(changed, search, first)
+    assert again == find_segments(changed, search, TextScale(first.height))
+    strokes = stroke_mask(top_hat(changed), search)
+    whole = TextScale(first.height)
+    group_segments(strokes, stroke_components(strokes), whole)
+    assert whole.groups is not None and first.groups is not None
+    assert sorted(map(tuple, first.groups[0].tolist())) == sorted(map(tuple, whole.groups[0].tolist()))

@@ -365,17 +365,17 @@ def _grouped_again(strokes: np.ndarray, scale: TextScale, changed: np.ndarray) -
         return None
     rows, glyph = scale.groups
     h = strokes.shape[0]
-    hit = changed.any(axis=1)
+    hit = np.asarray(changed.any(axis=1))
     if not hit.any():
         return scale.groups
     reach = CLOSING_ROW_REACH
-    zone = np.convolve(hit, np.ones(2 * reach + 1), mode="same") > 0
+    zone = _grown(hit, reach)
     counts = np.concatenate([[0], np.cumsum(zone)])
     lo, hi = np.clip(rows[:, 1] - reach, 0, h), np.clip(rows[:, 3] + reach, 0, h)
     band = zone.copy()
     for i in np.flatnonzero(counts[hi] - counts[lo] > 0):  # the components a change touches, whole
         band[lo[i]:hi[i]] = True
-    band = np.convolve(band, np.ones(2 * BAND_MARGIN + 1), mode="same") > 0
+    band = _grown(band, BAND_MARGIN)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], band.astype(np.int8), [0]])))
     keep = np.ones(len(rows), dtype=bool)
     found_rows, found_glyph = [rows], [glyph]
@@ -392,6 +392,15 @@ def _grouped_again(strokes: np.ndarray, scale: TextScale, changed: np.ndarray) -
         found_glyph.append(new_glyph[inside])
     found_rows[0], found_glyph[0] = rows[keep], glyph[keep]
     return np.concatenate(found_rows), np.concatenate(found_glyph)
+
+
+def _grown(rows: np.ndarray, reach: int) -> np.ndarray:
+    """A (H,) bool row mask grown by ``reach`` rows up and down (within the frame, however few its rows)."""
+    out = rows.copy()
+    for k in range(1, min(reach, len(rows) - 1) + 1):
+        out[k:] |= rows[:-k]
+        out[:-k] |= rows[k:]
+    return out
 
 
 def _kept(tophat: np.ndarray, strokes: np.ndarray, seg: Segment) -> list[Segment]:

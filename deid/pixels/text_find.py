@@ -219,6 +219,9 @@ def _segments(groups: Groups) -> list[Segment]:
     return sorted(segments, key=lambda s: (s.y0, s.x0))
 
 
+_AROUND = np.ones((3, 3), np.uint8)  # a stroke pixel's neighbours (flat_background leaves them out)
+
+
 def flat_background(tophat: np.ndarray, strokes: np.ndarray, seg: Segment, margin: int = 2) -> bool:
     """True when the pixels around the strokes are flat (screen black or a plate), not speckle.
 
@@ -231,12 +234,11 @@ def flat_background(tophat: np.ndarray, strokes: np.ndarray, seg: Segment, margi
     h, w = tophat.shape
     x0, y0, x1, y1 = seg.expanded(margin, w, h)
     patch = tophat[y0:y1, x0:x1]
-    stroke = strokes[y0:y1, x0:x1].astype(bool)
-    ink = cv2.dilate(stroke.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    rest = patch[~ink]
+    stroke = strokes[y0:y1, x0:x1]  # 0/1
+    rest = patch[cv2.dilate(stroke, _AROUND) == 0]
     if rest.size < 8 or not stroke.any():
         return True
-    contrast = percentile(patch[stroke], 90)  # the glyphs' own strokes, not codec noise on a plate
+    contrast = percentile(patch[stroke.view(bool)], 90)  # the glyphs' own strokes, not codec noise on a plate
     if contrast < MIN_CONTRAST:
         return False
     return bool(percentile(rest, 80) <= max(FLAT_SPREAD, 0.2 * contrast))

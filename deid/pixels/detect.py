@@ -327,12 +327,10 @@ def detect_text(view: np.ndarray, search: np.ndarray, classifier: Classifier, oc
         x0, y0, x1, y1 = region
         pixels, area = view[:, y0:y1, x0:x1], search[y0:y1, x0:x1]
         before = known.get(region)
-        if before is not None and np.array_equal(before[0], pixels) and np.array_equal(before[1], area):
-            region_boxes = before[2]
-        else:
-            region_boxes = _dynamic(view, search, region, classifier, ocr)
-        kept[region] = (pixels.copy(), area.copy(), region_boxes)
-        boxes.extend(region_boxes)
+        if before is None or not (np.array_equal(before[0], pixels) and np.array_equal(before[1], area)):
+            before = (pixels.copy(), area.copy(), _dynamic(view, search, region, classifier, ocr))
+        kept[region] = before
+        boxes.extend(before[2])
     if found is not None:
         found.regions = kept
     return _carried(view, image, classifier, propagate(boxes))

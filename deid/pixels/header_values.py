@@ -159,6 +159,5 @@ class HeaderValues:
 
 
 #: The tag of each keyword HeaderValues reads (the keywords of its five groups, and PatientID in items)
-_TAGS: dict[str, int] = {kw: Tag(kw) for kw in (*HeaderValues.PERSON, *HeaderValues.IDS,
-                                                             *HeaderValues.PLACES, *HeaderValues.DATES,
-                                                             *HeaderValues.TIMES)}
+_TAGS: dict[str, int] = {kw: Tag(kw) for kw in (*HeaderValues.PERSON, *HeaderValues.IDS, *HeaderValues.PLACES,
+                                                 *HeaderValues.DATES, *HeaderValues.TIMES)}

@@ -97,11 +97,15 @@ def stroke_components(strokes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return labels, stats
 
 
+def glyph_sized(boxes: np.ndarray) -> np.ndarray:
+    """Which of the (x, y, w, h, area) rows have a glyph-like size: (n,) bool."""
+    return (boxes[:, cv2.CC_STAT_HEIGHT] <= MAX_GLYPH_HEIGHT) & (boxes[:, cv2.CC_STAT_AREA] >= 1)
+
+
 def glyph_boxes(stats: np.ndarray) -> np.ndarray:
     """The components (:func:`stroke_components` rows) that have a glyph-like size: rows of (x, y, w, h, area)."""
     stats = stats[1:]
-    keep = (stats[:, cv2.CC_STAT_HEIGHT] <= MAX_GLYPH_HEIGHT) & (stats[:, cv2.CC_STAT_AREA] >= 1)
-    return stats[keep]
+    return stats[glyph_sized(stats)]
 
 
 #: Components of a strokes' closing (:func:`_closing_groups`): (n, 5) rows of x0, y0, x1, y1, ink, and (n,) whether
@@ -159,25 +163,25 @@ def group_segments(strokes: np.ndarray, components: tuple[np.ndarray, np.ndarray
     also keeps every component of the closing (``groups``, for :func:`segments_in` to find them again)."""
     labels, stats = components
     glyphs = glyph_boxes(stats)
-    if scale is not None:
-        scale.groups = None
     if len(glyphs) == 0:
-        return []
+        return _text_segments(None, scale)
     if scale is not None and scale.height is not None:
         typical = scale.height
     else:
         typical = typical_height(glyphs)
         if scale is not None:
             scale.height = typical
-    groups = _closing_groups(strokes, components, typical)
+    return _text_segments(_closing_groups(strokes, components, typical), scale)
+
+
+def _text_segments(groups: Groups | None, scale: TextScale | None) -> list[Segment]:
+    """The segments of ``groups``, kept in ``scale``; none when no group holds a glyph-sized stroke component
+    (then there is no text to group, and no groups are kept)."""
+    if groups is not None and not groups[1].any():
+        groups = None
     if scale is not None:
         scale.groups = groups
-    return _segments(groups)
-
-
-def _gap(typical: float) -> int:
-    """The closing's width: about half a glyph height."""
-    return max(3, int(round(typical * 0.55)))
+    return [] if groups is None else _segments(groups)
 
 
 #: A stroke's row reaches the closing's rows this far at most (its kernel is two rows tall), rounded up
@@ -191,7 +195,8 @@ def _closing_groups(strokes: np.ndarray, components: tuple[np.ndarray, np.ndarra
     if len(stats) <= 1:
         return np.zeros((0, 5), dtype=np.int64), np.zeros(0, dtype=bool)
     # ``gap`` wide and one row up: what a (gap, 1) dilation followed by a (1, 2) one gives, in one pass
-    joined = cv2.dilate(strokes, cv2.getStructuringElement(cv2.MORPH_RECT, (_gap(typical), 2)))
+    gap = max(3, int(round(typical * 0.55)))
+    joined = cv2.dilate(strokes, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 2)))
     _, joined_labels = cv2.connectedComponents(joined, connectivity=8)
     parts = np.arange(1, len(stats))
     boxes = stats[parts]
@@ -203,7 +208,7 @@ def _closing_groups(strokes: np.ndarray, components: tuple[np.ndarray, np.ndarra
     order = np.argsort(segment_of, kind="stable")
     segment_of, boxes = segment_of[order], boxes[order]
     starts = np.flatnonzero(np.r_[True, segment_of[1:] != segment_of[:-1]])
-    glyph = (boxes[:, cv2.CC_STAT_HEIGHT] <= MAX_GLYPH_HEIGHT) & (boxes[:, cv2.CC_STAT_AREA] >= 1)
+    glyph = glyph_sized(boxes)
     rows = np.stack([np.minimum.reduceat(boxes[:, cv2.CC_STAT_LEFT], starts),
                      np.minimum.reduceat(boxes[:, cv2.CC_STAT_TOP], starts),
                      np.maximum.reduceat(boxes[:, cv2.CC_STAT_LEFT] + boxes[:, cv2.CC_STAT_WIDTH], starts),
@@ -320,9 +325,8 @@ def segments_in(tophat: np.ndarray, search: np.ndarray, scale: TextScale | None 
     strokes = stroke_mask(tophat, search)
     known, changed = scale.known(tophat, search) if scale is not None else ({}, None)
     groups = _grouped_again(strokes, scale, changed) if scale is not None and changed is not None else None
-    if scale is not None and groups is not None:
-        scale.groups = groups if groups[1].any() else None
-        grouped = _segments(groups) if groups[1].any() else []  # no glyph-sized strokes: no text (group_segments)
+    if groups is not None:
+        grouped = _text_segments(groups, scale)
     else:
         grouped = group_segments(strokes, stroke_components(strokes), scale)
     h, w = tophat.shape
@@ -380,7 +384,8 @@ def _grouped_again(strokes: np.ndarray, scale: TextScale, changed: np.ndarray) -
     band = _grown(band, BAND_MARGIN)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], band.astype(np.int8), [0]])))
     keep = np.ones(len(rows), dtype=bool)
-    found_rows, found_glyph = [rows], [glyph]
+    new_rows_all: list[np.ndarray] = []
+    new_glyph_all: list[np.ndarray] = []
     for r0, r1 in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
         inner0 = 0 if r0 == 0 else r0 + BAND_MARGIN
         inner1 = h if r1 == h else r1 - BAND_MARGIN
@@ -390,10 +395,9 @@ def _grouped_again(strokes: np.ndarray, scale: TextScale, changed: np.ndarray) -
         new_rows[:, [1, 3]] += r0
         new_lo, new_hi = np.clip(new_rows[:, 1] - reach, 0, h), np.clip(new_rows[:, 3] + reach, 0, h)
         inside = (new_lo >= inner0) & (new_hi <= inner1)
-        found_rows.append(new_rows[inside])
-        found_glyph.append(new_glyph[inside])
-    found_rows[0], found_glyph[0] = rows[keep], glyph[keep]
-    return np.concatenate(found_rows), np.concatenate(found_glyph)
+        new_rows_all.append(new_rows[inside])
+        new_glyph_all.append(new_glyph[inside])
+    return np.concatenate([rows[keep], *new_rows_all]), np.concatenate([glyph[keep], *new_glyph_all])
 
 
 def _grown(rows: np.ndarray, reach: int) -> np.ndarray:

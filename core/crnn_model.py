@@ -32,9 +32,12 @@ CHARSET_FILE = "charset.json"
 WEIGHTS_FILE = "weights.pt"
 INSTALL_HINT = "the line recognizer needs torch: pip install 'phiphantom[recognizer]'"
 WIDTH_STRIDE = 4  # input columns per output step (two 2x2 poolings)
-#: Background columns after the widest line of a batch: more than the convolutions' reach (about 14 input
-#: columns), so the steps of a line never see where its batch's padding ends
-BATCH_MARGIN = 16
+#: Input columns the convolutions read past a line's last step: output step j pools input columns 4j..4j+3,
+#: and the four 3x3 layers (at full, half and twice at quarter width) widen that to 4j-11..4j+14. A batch at
+#: least 4 * steps + CONV_REACH columns wide holds every column a line's steps read, so they never see where
+#: the batch's zero padding begins and do not depend on the batch (tests/test_recognizer_model.py checks
+#: that one column less changes them)
+CONV_REACH = 11
 
 
 @dataclass(frozen=True)
@@ -162,16 +165,15 @@ def line_array(crop: np.ndarray, config: CRNNConfig, stretch: float = 1.0) -> np
 
 
 def batch_array(lines: list[np.ndarray], width_step: int = WIDTH_STRIDE) -> tuple[np.ndarray, list[int]]:
-    """Prepared lines (:func:`line_array`) as one (N, 1, H, W) float32 array padded with background to the
-    widest plus BATCH_MARGIN (W rounded up to a multiple of ``width_step``, itself a multiple of the width
-    stride), and each line's number of output steps."""
+    """Prepared lines (:func:`line_array`) as one (N, 1, H, W) float32 array padded with background past the
+    reach of every line's last step (:data:`CONV_REACH`; W rounded up to a multiple of ``width_step``, itself
+    a multiple of the width stride), and each line's number of output steps."""
     height = lines[0].shape[0]
-    widest = max(line.shape[1] for line in lines) + BATCH_MARGIN
-    widest = width_step * math.ceil(widest / width_step)
+    steps = [max(1, line.shape[1] // WIDTH_STRIDE) for line in lines]
+    widest = width_step * math.ceil((WIDTH_STRIDE * max(steps) + CONV_REACH) / width_step)
     batch = np.ones((len(lines), 1, height, widest), np.float32)
     for i, line in enumerate(lines):
         batch[i, 0, :, :line.shape[1]] = line
-    steps = [max(1, line.shape[1] // WIDTH_STRIDE) for line in lines]
     return batch, steps
 
 

@@ -283,6 +283,33 @@ def test_onnx_graphs_compute_what_torch_computes(trained: tuple[Path, dict, Path
     assert np.allclose([r.confidence for r in by_onnx], [r.confidence for r in by_torch], atol=0.05)
 
 
+def test_a_batch_as_wide_as_the_convolutions_reach_gives_a_line_what_it_gets_alone(
+        trained: tuple[Path, dict, Path]) -> None:
+    """Batches are padded only to the columns a line's steps read (CONV_REACH past its last step): there its
+    columns are bit for bit what a much wider batch gives it, and one column less changes its last step (the
+    batch's zero padding comes within reach), so the margin is neither too small nor a guess."""
+    _needs_onnx()
+    from phiphantom.core.crnn_model import CONV_REACH, WIDTH_STRIDE, line_array, load_config
+    from phiphantom.core.crnn_onnx import OnnxReader
+
+    model, _, data = trained
+    config, _ = load_config(model)
+    reader = OnnxReader(model)
+    lines = [line_array(c.image, config) for c in _crops(data)[:40:4]]
+    assert len({line.shape[1] % WIDTH_STRIDE for line in lines}) > 1  # lines ending at several phases
+
+    def columns(line: np.ndarray, width: int) -> np.ndarray:
+        batch = np.ones((1, 1, config.height, width), np.float32)
+        batch[0, 0, :, :line.shape[1]] = line
+        return reader.columns(batch)[:line.shape[1] // WIDTH_STRIDE, 0]
+
+    for line in lines:
+        reach = WIDTH_STRIDE * (line.shape[1] // WIDTH_STRIDE) + CONV_REACH
+        alone = columns(line, line.shape[1] + 200)
+        assert np.array_equal(columns(line, reach), alone)
+        assert float(np.abs(columns(line, reach - 1)[-1] - alone[-1]).max()) > 1e-4
+
+
 def test_onnx_runtime_reads_without_torch(trained: tuple[Path, dict, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     """With torch not importable, ``auto`` reads through ONNX Runtime (the engine too), and asking for torch
     is the one-line error naming the extra."""

@@ -144,18 +144,38 @@ def width_batches(widths: Sequence[int], batch_lines: int, spread: float) -> lis
     return batches
 
 
+def _median_below_128(crop: np.ndarray) -> bool:
+    """Whether the median of a uint8 crop (as :func:`.percentiles.percentile` gives it) is below 128, from a
+    count instead of a partition: of n sorted levels the median is the middle one, or the mean of the two
+    middle ones."""
+    n = crop.size
+    below = int(np.count_nonzero(crop < 128))
+    middle = (n - 1) // 2
+    if n % 2 or below != middle + 1:  # one middle level, or both on the same side of 128
+        return below > middle
+    under = crop[crop < 128]
+    return int(under.max()) + int(crop[crop >= 128].min()) < 256  # one each side: their mean decides
+
+
 def line_array(crop: np.ndarray, config: CRNNConfig, stretch: float = 1.0) -> np.ndarray:
     """One crop as the network reads it: (height, width) float32 in 0..1, dark text on light, padded.
 
     ``stretch`` scales the width (training varies it a little)."""
-    grey = crop.astype(np.float32)
-    if grey.ndim == 3:
-        grey = grey @ np.array(LUMA_WEIGHTS, dtype=np.float32)
-    if grey.size == 0:
+    if crop.size == 0:
         return np.ones((config.height, 2 * config.pad + WIDTH_STRIDE), np.float32)
-    if percentile(grey, 50) < 128:  # light text on a dark background (the median)
-        grey = 255.0 - grey
-    lo, hi = float(grey.min()), float(grey.max())
+    grey = crop.astype(np.float32)
+    if crop.ndim == 2 and crop.dtype == np.uint8:  # the usual crop: the same values, from its grey levels
+        dark = _median_below_128(crop)  # light text on a dark background (the median)
+        low, high = cv2.minMaxLoc(crop)[:2]
+        lo, hi = (255.0 - high, 255.0 - low) if dark else (low, high)
+        if dark:
+            grey = 255.0 - grey
+    else:
+        if grey.ndim == 3:
+            grey = grey @ np.array(LUMA_WEIGHTS, dtype=np.float32)
+        if percentile(grey, 50) < 128:
+            grey = 255.0 - grey
+        lo, hi = float(grey.min()), float(grey.max())
     grey = (grey - lo) / (hi - lo) if hi - lo > 1e-3 else np.ones_like(grey)
     h, w = grey.shape
     width = max(1, round(w * config.height / h * stretch))
@@ -193,10 +213,14 @@ def greedy_decode(log_probs: np.ndarray, steps: int, charset: Charset) -> tuple[
     path = log_probs[:steps]
     best = path.argmax(axis=1)
     top = path.max(axis=1)
-    starts = np.flatnonzero(np.concatenate([[True], best[1:] != best[:-1]]))
+    change = np.empty(len(best), dtype=bool)
+    change[:1] = True
+    np.not_equal(best[1:], best[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
     runs = np.maximum.reduceat(top, starts) if len(starts) else top[:0]
-    chars = best[starts] != BLANK
-    text = " ".join(charset.decode(int(k) for k in best[starts][chars]).split())
+    classes = best[starts]
+    chars = classes != BLANK
+    text = " ".join(charset.decode(classes[chars].tolist()).split())
     if not text:
         return "", 0.0
     return text, float(100.0 * math.exp(float(runs[chars].min())))

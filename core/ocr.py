@@ -144,7 +144,9 @@ class CachingOCR:
 
 
 def _crop_key(image: np.ndarray) -> bytes:
-    return hashlib.blake2b(np.ascontiguousarray(image).tobytes() + repr(image.shape).encode(), digest_size=16).digest()
+    digest = hashlib.blake2b(np.ascontiguousarray(image).data, digest_size=16)  # the pixels, not a copy of them
+    digest.update(repr(image.shape).encode())
+    return digest.digest()
 
 
 class RapidOCRBackend:

@@ -145,3 +145,22 @@ def test_line_array_is_dark_on_light_at_the_model_height() -> None:
     assert line[0, 0] == 1.0 and line[config.height // 2, 30] < 0.5  # background light, the text dark
     rgb = np.repeat(crop[:, :, None], 3, axis=2)
     assert np.allclose(line_array(rgb, config), line)
+
+
+@pytest.mark.parametrize("middle", [(127, 128), (126, 129), (127, 129), (128, 128), (127, 127), (0, 255)])
+@pytest.mark.parametrize("odd", [False, True])
+def test_a_grey_crop_is_prepared_as_its_grey_levels_in_float_are(middle: tuple[int, int], odd: bool) -> None:
+    """A uint8 crop takes its side (median below 128: light text on dark) and its range from a count and
+    its grey levels; a float crop goes the general way (a percentile). Both give the same array, also where
+    the median is the mean of two middle levels either side of 128."""
+    config = CRNNConfig()
+    rng = np.random.default_rng(sum(middle) + odd)
+    low, high = middle  # the middle level (odd: low), or the two middle levels, of the sorted crop
+    side = 30 if odd else 29
+    values = np.concatenate([rng.integers(0, min(low, 127) + 1, side), [low] if odd else [low, high],
+                             rng.integers(max(high, 128), 256, side)]).astype(np.uint8)  # the rest on their sides
+    crop = rng.permutation(values).reshape(1, -1)
+    assert crop.size % 2 == odd
+    for stretch in (1.0, 0.9):
+        want = line_array(crop.astype(np.float32), config, stretch)
+        assert np.array_equal(line_array(crop, config, stretch), want)

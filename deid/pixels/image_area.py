@@ -69,7 +69,9 @@ def background_frames(count: int, most: int = BACKGROUND_FRAMES) -> np.ndarray:
     damage rose to 0.43%. The minimum over at most ``most`` frames spread over the clip keeps
     speckle grey, the same at any clip length.
     """
-    return np.unique(np.linspace(0, count - 1, min(count, most)).round().astype(np.intp))
+    # already distinct, without np.unique (whose first call imports numpy.ma): up to ``most`` frames the
+    # indices are 0..count-1 exactly, and beyond it they lie more than one frame apart
+    return np.linspace(0, count - 1, min(count, most)).round().astype(np.intp)
 
 
 MIN_MOVING_AREA = 0.005  # share of the searched area: the smallest moving speckle patch taken for image

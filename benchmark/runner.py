@@ -19,8 +19,9 @@ over a pipe, one at a time.
   kept, unless ``include_messages=True`` (``--include-phi``).
 * **Private inputs.** Engines never get the dataset's files, except the
   oracle (:func:`~.engines.registry.reads_in_place`). A per-file engine gets a
-  private copy of each input (``out_dir/.phiphantom-inputs/<pid>-<index>/<relpath>``,
-  a reflink where the file system has them, deleted after the file); a
+  private copy of each input (``out_dir/.phiphantom-inputs/<pid>-<index>/<relpath>``, or the
+  same under a private folder in memory, :func:`.private_inputs.memory_scratch`, when the machine
+  has one with room; a reflink where the file system has them, deleted after the file); a
   per-folder engine a copy of the dataset's ``dicom/`` tree. An engine that
   writes to, replaces or deletes its input gets ``error_class="InputModified"``
   for that file and its output is dropped. Before and after each engine the
@@ -28,7 +29,7 @@ over a pipe, one at a time.
   that changed anyway becomes ``DatasetModified`` and is listed in
   :attr:`EngineRun.dataset_modified`.
 * **Only the oracle sees gt/.** The oracle's :class:`EngineContext` ``data_dir`` is the dataset root;
-  every other engine's is the root of its private input copies (``out_dir/.phiphantom-inputs``,
+  every other engine's is the root of its private input copies (``.phiphantom-inputs``,
   :func:`engine_context`), which holds no ``gt/``, and no ``../gt`` next to its inputs leads to the
   dataset's ground truth (issue 17). An output or scratch folder inside the dataset folder is refused
   for them (:class:`EngineError`): from there ``../../gt`` would lead back to it.
@@ -78,7 +79,7 @@ from phiphantom.core.workers import Lost, SupervisedPool, Worker, exit_message, 
 from .engines.base import Detection, Engine, EngineContext, EngineError
 from .engines.plugin import check_engine
 from .engines.registry import build_engine, engine_label, reads_in_place, sees_ground_truth
-from .private_inputs import changed, copy_tree, fingerprint, fingerprints, private_copy
+from .private_inputs import changed, copy_tree, fingerprint, fingerprints, memory_scratch, private_copy
 
 STAGING_DIRNAME = ".phiphantom-staging"
 INPUTS_DIRNAME = ".phiphantom-inputs"
@@ -405,13 +406,23 @@ def run_engine(
     scratch = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="phiphantom-engine-"))
     worker_env = getattr(probe, "worker_env", None)
     private = not reads_in_place(probe) if private_inputs is None else private_inputs
-    inputs = out_dir / INPUTS_DIRNAME if private else None
+    before = fingerprints(data_dir, relpaths)
+    pool_size = max(1, min(workers, len(relpaths)))
+    # a per-file engine's copies (one file a worker at a time) go to memory when the machine has room for
+    # them, on the local pool (a Dask task may run on another machine)
+    memory = (memory_scratch(pool_size * max((fp[1] for fp in before.values() if fp), default=0))
+              if private and not probe.per_folder and not _on_dask(session, spec) else None)
+    inputs = (memory or out_dir) / INPUTS_DIRNAME if private else None
     setup = _WorkerSetup(spec, engine_kwargs, data_dir, out_dir, staging, scratch, include_messages,
                          dict(worker_env()) if callable(worker_env) else {}, inputs,
                          ground_truth=sees_ground_truth(probe))
     engines = _Engines(setup, startup_timeout_s if startup_timeout_s is not None else max(60.0, timeout_s))
-    pool = engines.pool(max(1, min(workers, len(relpaths))), timeout_s)
-    before = fingerprints(data_dir, relpaths)
+    try:
+        pool = engines.pool(pool_size, timeout_s)
+    except BaseException:
+        if memory is not None:
+            shutil.rmtree(memory, ignore_errors=True)
+        raise
     started = time.perf_counter()
     try:
         if not relpaths:
@@ -420,13 +431,15 @@ def run_engine(
             outcomes = _run_folder(pool, engines, relpaths, out_dir,
                                    timeout_s * max(1, len(relpaths)) / max(1, workers), progress)
         else:
-            files_session = session if session is not None and isinstance(spec, str) else ExecutorSession(Executor())
+            files_session = session if _on_dask(session, spec) else ExecutorSession(Executor())
             outcomes = _run_files(files_session, pool, setup, engines, relpaths, progress)
     finally:
         pool.close()
         shutil.rmtree(staging, ignore_errors=True)
         if inputs is not None:
             shutil.rmtree(inputs, ignore_errors=True)
+        if memory is not None:
+            shutil.rmtree(memory, ignore_errors=True)
         if work_dir is None:
             shutil.rmtree(scratch, ignore_errors=True)
     wall_s = time.perf_counter() - started
@@ -437,6 +450,12 @@ def run_engine(
                     if o.relpath in gone else o for o in outcomes]
     return EngineRun(spec=label, description=description, outcomes=outcomes, startup_s=engines.startup_s,
                      wall_s=wall_s, peak_rss_mb=engines.peak_rss_mb, dataset_modified=modified)
+
+
+def _on_dask(session: ExecutorSession | None, spec: str | Engine) -> bool:
+    """Whether a per-file engine's files go to a Dask cluster: an engine given by spec on a session with a
+    client (an engine object, and every local session, runs on the local pool)."""
+    return session is not None and session.client is not None and isinstance(spec, str)
 
 
 _DASK_ENGINES: dict[tuple, tuple[Engine | None, str, str, float]] = {}  # per Dask worker process

@@ -15,6 +15,7 @@ import pydicom
 import pytest
 from typer.testing import CliRunner
 
+from phiphantom.benchmark import private_inputs
 from phiphantom.benchmark.bench import run_bench
 from phiphantom.benchmark.dataset import DatasetError
 from phiphantom.benchmark.engines.base import BaseEngine
@@ -144,6 +145,44 @@ def test_built_in_readers_read_in_place_and_others_get_copies(dataset, tmp_path)
     paths = [p for p in seen.read_text(encoding="utf-8").split() if p.endswith(".dcm")]
     assert len(paths) == dicom_count(dataset)
     assert all(".phiphantom-inputs" in p and not p.startswith(str(dataset)) for p in paths)
+
+
+@pytest.mark.parametrize("room", [True, False])
+def test_per_file_copies_go_to_a_memory_folder_with_room_else_to_the_results_folder(dataset, tmp_path, monkeypatch,
+                                                                                    room):
+    """A per-file engine's copies are made in a private folder inside the first memory-backed folder with room
+    for them (a written and deleted copy costs an ext4 folder far more than the copy), the same isolation:
+    not the dataset, no gt/ beside them, nothing left afterwards. A machine without one (or without room)
+    keeps them under the results folder."""
+    memory = tmp_path / "shm"
+    memory.mkdir()
+    monkeypatch.setattr(private_inputs, "MEMORY_FOLDERS", (str(memory),))
+    if not room:  # every folder is short of room for even one copy
+        monkeypatch.setattr(private_inputs, "MEMORY_HEADROOM", 1 << 62)
+    seen = tmp_path / "seen.txt"
+    script = tool(tmp_path, "where.sh", f'echo "$1" >> {seen}; ls "$(dirname "$1")/../../gt" >> {seen} 2>&1; '
+                                        'cp "$1" "$2"')
+    results = run_bench(dataset, [f"where=cmd:{script} {{in}} {{out}}"], tmp_path / "results", workers=2,
+                        ocr=False, thumbnails=0)
+    assert engine(results, "where")["metrics"]["files_failed"] == 0
+    lines = seen.read_text(encoding="utf-8").split("\n")
+    paths = [p for p in lines if p.endswith(".dcm")]
+    assert len(paths) == dicom_count(dataset)
+    root = memory if room else tmp_path / "results"
+    assert all(p.startswith(str(root)) and "/.phiphantom-inputs/" in p for p in paths)
+    assert not any(line.startswith("file-") or line == "boxes.csv" for line in lines)  # no gt/ there
+    assert not list(memory.iterdir()) and not list((tmp_path / "results").rglob(".phiphantom-inputs"))
+
+
+def test_a_memory_folder_gives_copies_at_most_half_its_free_space(tmp_path, monkeypatch):
+    monkeypatch.setattr(private_inputs, "MEMORY_FOLDERS", (str(tmp_path / "none"), str(tmp_path)))
+    monkeypatch.setattr(private_inputs, "MEMORY_HEADROOM", 0)
+    stats = os.statvfs(tmp_path)
+    free = stats.f_bavail * stats.f_frsize
+    assert private_inputs.memory_scratch(free) is None  # more than half: none
+    folder = private_inputs.memory_scratch(1024)
+    assert folder is not None and folder.parent == tmp_path and folder.is_dir()  # the first usable one
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700  # private to the user running bench
 
 
 # -- item 3: --overwrite deletes only what bench wrote -----------------------------------------------------

@@ -431,7 +431,7 @@ def run_engine(
             outcomes = _run_folder(pool, engines, relpaths, out_dir,
                                    timeout_s * max(1, len(relpaths)) / max(1, workers), progress)
         else:
-            files_session = session if _on_dask(session, spec) else ExecutorSession(Executor())
+            files_session = session if session is not None and _on_dask(session, spec) else ExecutorSession(Executor())
             outcomes = _run_files(files_session, pool, setup, engines, relpaths, progress)
     finally:
         pool.close()

@@ -24,7 +24,7 @@ import numpy as np
 from .colour import LUMA_WEIGHTS
 from .line_charset import BLANK, Charset
 from .ocr import OCRUnavailable
-from .percentiles import percentile
+from .percentiles import median_below, percentile
 
 FORMAT = "phiphantom.crnn/1"
 CONFIG_FILE = "config.json"
@@ -144,19 +144,6 @@ def width_batches(widths: Sequence[int], batch_lines: int, spread: float) -> lis
     return batches
 
 
-def _median_below_128(crop: np.ndarray) -> bool:
-    """Whether the median of a uint8 crop (as :func:`.percentiles.percentile` gives it) is below 128, from a
-    count instead of a partition: of n sorted levels the median is the middle one, or the mean of the two
-    middle ones."""
-    n = crop.size
-    below = int(np.count_nonzero(crop < 128))
-    middle = (n - 1) // 2
-    if n % 2 or below != middle + 1:  # one middle level, or both on the same side of 128
-        return below > middle
-    under = crop[crop < 128]
-    return int(under.max()) + int(crop[crop >= 128].min()) < 256  # one each side: their mean decides
-
-
 def line_array(crop: np.ndarray, config: CRNNConfig, stretch: float = 1.0) -> np.ndarray:
     """One crop as the network reads it: (height, width) float32 in 0..1, dark text on light, padded.
 
@@ -165,7 +152,7 @@ def line_array(crop: np.ndarray, config: CRNNConfig, stretch: float = 1.0) -> np
         return np.ones((config.height, 2 * config.pad + WIDTH_STRIDE), np.float32)
     grey = crop.astype(np.float32)
     if crop.ndim == 2 and crop.dtype == np.uint8:  # the usual crop: the same values, from its grey levels
-        dark = _median_below_128(crop)  # light text on a dark background (the median)
+        dark = median_below(crop, 128)  # light text on a dark background (the median)
         low, high = cv2.minMaxLoc(crop)[:2]
         lo, hi = (255.0 - high, 255.0 - low) if dark else (low, high)
         if dark:

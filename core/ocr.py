@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from .colour import LUMA_WEIGHTS
-from .percentiles import percentile
+from .percentiles import median_below
 
 
 class OCRUnavailable(RuntimeError):
@@ -53,7 +53,7 @@ def prepare_line_array(crop: np.ndarray, target_height: int = 40, border: int = 
     if grey.ndim == 3:
         grey = grey @ np.array(LUMA_WEIGHTS, dtype=np.float32)
     grey = grey.astype(np.uint8)
-    if percentile(grey, 50) < 128:  # light text on a dark background (the median)
+    if median_below(grey, 128):  # light text on a dark background (the median)
         grey = 255 - grey
     scale = max(1.0, target_height / max(1, grey.shape[0]))
     if scale > 1.0:

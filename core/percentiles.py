@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-__all__ = ["percentile"]
+__all__ = ["median_below", "percentile"]
 
 
 def percentile(values: np.ndarray, q: float) -> float:
@@ -31,3 +31,20 @@ def percentile(values: np.ndarray, q: float) -> float:
     diff = above - below
     # numpy's _lerp: from the lower neighbour below the midpoint, from the upper one at and above it
     return above - diff * (1.0 - t) if t >= 0.5 else below + diff * t
+
+
+def median_below(values: np.ndarray, level: int) -> bool:
+    """``percentile(values, 50) < level`` for uint8 ``values`` (any shape, not empty), from a count instead of a
+    partition: of n sorted levels the median is the middle one, or the mean of the two middle ones (exact in
+    floating point for whole numbers below 256)."""
+    if values.dtype != np.uint8:
+        raise TypeError("median_below counts uint8 levels")
+    n = values.size
+    if n == 0:
+        raise ValueError("median of an empty sample")
+    below = int(np.count_nonzero(values < level))
+    middle = (n - 1) // 2
+    if n % 2 or below != middle + 1:  # one middle level, or both middle levels on the same side of ``level``
+        return below > middle
+    under, over = values[values < level], values[values >= level]
+    return int(under.max()) + int(over.min()) < 2 * level  # one each side: their mean decides

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from phiphantom.core.percentiles import percentile
+from phiphantom.core.percentiles import median_below, percentile
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.float64])
@@ -28,3 +28,23 @@ def test_small_cases_by_hand():
 def test_empty_sample_is_an_error():
     with pytest.raises(ValueError):
         percentile(np.array([], np.uint8), 50)
+
+
+def test_median_below_equals_the_percentile_test_on_uint8():
+    """A count gives what ``percentile(values, 50) < level`` gives, also where the median is the mean of two
+    middle levels either side of ``level`` (drawn often: few distinct levels around it)."""
+    rng = np.random.default_rng(11)
+    for i in range(4000):
+        n = int(rng.integers(1, 12))
+        level = int(rng.integers(1, 256))
+        if i % 2:
+            values = rng.integers(0, 256, n).astype(np.uint8)
+        else:
+            values = np.clip(rng.integers(level - 2, level + 2, n), 0, 255).astype(np.uint8)
+        assert median_below(values, level) == (percentile(values, 50) < level), (values.tolist(), level)
+    assert median_below(np.array([127, 128], np.uint8), 128)  # 127.5
+    assert not median_below(np.array([127, 129], np.uint8), 128)  # 128.0
+    with pytest.raises(TypeError):
+        median_below(np.array([1.0]), 128)
+    with pytest.raises(ValueError):
+        median_below(np.array([], np.uint8), 128)

@@ -417,12 +417,7 @@ def run_engine(
                          dict(worker_env()) if callable(worker_env) else {}, inputs,
                          ground_truth=sees_ground_truth(probe))
     engines = _Engines(setup, startup_timeout_s if startup_timeout_s is not None else max(60.0, timeout_s))
-    try:
-        pool = engines.pool(pool_size, timeout_s)
-    except BaseException:
-        if memory is not None:
-            shutil.rmtree(memory, ignore_errors=True)
-        raise
+    pool = engines.pool(pool_size, timeout_s)  # starts no worker yet: that happens inside the try below
     started = time.perf_counter()
     try:
         if not relpaths:

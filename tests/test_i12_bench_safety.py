@@ -156,6 +156,7 @@ def test_per_file_copies_go_to_a_memory_folder_with_room_else_to_the_results_fol
     keeps them under the results folder."""
     memory = tmp_path / "shm"
     memory.mkdir()
+    (memory / "someone-else.dcm").write_bytes(b"not bench's")  # what bench did not make stays, whatever it is
     monkeypatch.setattr(private_inputs, "MEMORY_FOLDERS", (str(memory),))
     if not room:  # every folder is short of room for even one copy
         monkeypatch.setattr(private_inputs, "MEMORY_HEADROOM", 1 << 62)
@@ -171,7 +172,35 @@ def test_per_file_copies_go_to_a_memory_folder_with_room_else_to_the_results_fol
     root = memory if room else tmp_path / "results"
     assert all(p.startswith(str(root)) and "/.phiphantom-inputs/" in p for p in paths)
     assert not any(line.startswith("file-") or line == "boxes.csv" for line in lines)  # no gt/ there
-    assert not list(memory.iterdir()) and not list((tmp_path / "results").rglob(".phiphantom-inputs"))
+    assert [p.name for p in memory.iterdir()] == ["someone-else.dcm"]  # only its own folder is gone
+    assert (memory / "someone-else.dcm").read_bytes() == b"not bench's"
+    assert not list((tmp_path / "results").rglob(".phiphantom-inputs"))
+
+
+class _CannotStart(BaseEngine):
+    name: str = "cannot-start"
+
+    def start(self, context):
+        raise RuntimeError("no tool here")
+
+    def process_file(self, src, dst):
+        shutil.copyfile(src, dst)
+
+
+def test_an_engine_that_cannot_start_leaves_no_copies_folder_in_memory(dataset, tmp_path, monkeypatch):
+    """The memory folder bench made for an engine's copies is deleted however the engine ends, and nothing else
+    there is touched."""
+    from phiphantom.benchmark.engines.base import EngineError
+    from phiphantom.benchmark.runner import run_engine
+
+    memory = tmp_path / "shm"
+    memory.mkdir()
+    (memory / "someone-else.dcm").write_bytes(b"not bench's")
+    monkeypatch.setattr(private_inputs, "MEMORY_FOLDERS", (str(memory),))
+    relpaths = sorted(p.relative_to(dataset).as_posix() for p in (dataset / "dicom").rglob("*.dcm"))
+    with pytest.raises(EngineError, match="could not start"):
+        run_engine(_CannotStart(), dataset, relpaths, tmp_path / "out", workers=1)
+    assert [p.name for p in memory.iterdir()] == ["someone-else.dcm"]
 
 
 def test_a_memory_folder_gives_copies_at_most_half_its_free_space(tmp_path, monkeypatch):

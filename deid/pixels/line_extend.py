@@ -152,6 +152,13 @@ def extend_into_image(static: np.ndarray, image: np.ndarray, x0: int, y0: int, x
     height = y1 - y0
     if height < 4 or not image[y0:y1].any():
         return x0, x1
+    width, reach = static.shape[1], reach or height + EDGE_GAP
+    # only a side with image within reach is walked: most lines lie far from the image, and for them the
+    # line's ink and its colours' column densities are not measured at all
+    after = bool(image[y0:y1, x1:min(width, x1 + reach)].any())
+    before = bool(image[y0:y1, max(0, x0 - reach):x0].any())
+    if not (after or before):
+        return x0, x1
     found = static[y0:y1, x0:x1]
     ink = found[(top_hat(found) >= MIN_STROKE) & ~image[y0:y1, x0:x1]]
     if ink.size < MIN_INK_PIXELS:
@@ -159,13 +166,12 @@ def extend_into_image(static: np.ndarray, image: np.ndarray, x0: int, y0: int, x
     level = float(np.median(ink))
     bright = _column_densities(static, y0, y1, max(level - INK_MARGIN, 0.85 * level))
     matched = [_match_densities(static, y0, y1, colour, tolerance, upper) for colour, tolerance in ink_colours(ink)]
-    width, reach = static.shape[1], reach or height + EDGE_GAP
     slack = int(np.ceil(END_SLACK * height))
-    if image[y0:y1, x1:min(width, x1 + reach)].any():
+    if after:
         end = max([_walk(*bright, x1, +1, height)]
                   + [_walk(*m, x1, +1, height, MIN_MATCH_DENSITY, MATCH_LOCAL_RATIO, height) for m in matched])
         x1 = min(width, end + slack) if end > x1 else x1
-    if image[y0:y1, max(0, x0 - reach):x0].any():
+    if before:
         start = min([_walk(*bright, x0 - 1, -1, height)]
                     + [_walk(*m, x0 - 1, -1, height, MIN_MATCH_DENSITY, MATCH_LOCAL_RATIO, height) for m in matched])
         x0 = max(0, start - slack) if start < x0 else x0

@@ -20,6 +20,20 @@ def test_a_line_running_into_the_fan_is_carried_to_its_end_and_no_further():
     assert ink_end - 2 <= new_x1 <= ink_end + 2 * (y1 - y0), (new_x1, ink_end)
 
 
+def test_a_line_whose_start_lies_on_the_fan_is_carried_back_to_its_start():
+    # the scene mirrored: the fan on the left, the line's end on the screen black (its part the segmenter found)
+    frame, image, alpha = (np.ascontiguousarray(a[:, ::-1])
+                           for a in line_scene("Hospital Universitario San Carlos", 100, 50))
+    edge = frame.shape[1] - FAN_X  # columns before this are ultrasound image
+    ys, xs = np.nonzero(alpha[:, edge + 3:])
+    x0, y0, x1, y1 = int(xs.min()) + edge + 3, int(ys.min()), int(xs.max()) + 1 + edge + 3, int(ys.max()) + 1
+    ink_start = int(np.nonzero(alpha.any(axis=0))[0].min())
+    assert ink_start < edge - 60, "the scene must put a good part of the line over the speckle"
+    new_x0, new_x1 = extend_into_image(frame, image, x0, y0, x1, y1)
+    assert new_x1 == x1
+    assert ink_start - 2 * (y1 - y0) <= new_x0 <= ink_start + 2, (new_x0, ink_start)
+
+
 def test_speckle_alone_does_not_pull_a_box_into_the_image():
     frame, image, alpha = line_scene("Szpital", 120, 50)  # ends well before the fan
     x0, y0, x1, y1 = found_part(alpha)

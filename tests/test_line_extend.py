@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from phiphantom.deid.pixels.line_extend import extend_into_image
+from phiphantom.deid.pixels.line_extend import extend_into_image, image_beside
 
 from .helpers import FAN_X, found_part, line_scene
 
@@ -64,3 +64,15 @@ def test_only_boxes_read_as_words_are_carried():
         assert not read_as_text(box), (reason, text, x1)
     kept = TextBox(10, 10, 60, 22, 0, 1, Decision(False, "allowlist", "clinical"), "Lung")
     assert not read_as_text(kept)
+
+
+def test_image_beside_tells_each_end_of_a_line_apart_within_its_reach():
+    image = np.zeros((30, 100), dtype=bool)
+    image[10:20, 70:100] = True  # the fan, right of a line on columns 20-49 ([20, 50))
+    assert image_beside(image, 20, 10, 50, 20, 21) == (False, True)   # columns 50-70 reach the fan's first
+    assert image_beside(image, 20, 10, 50, 20, 20) == (False, False)  # columns 50-69: one short of it
+    assert image_beside(image, 20, 0, 50, 10, 40) == (False, False)   # other rows: not beside this line
+    image[12, 0] = True  # the frame's first column, before the line
+    assert image_beside(image, 20, 10, 50, 20, 20) == (True, False)   # columns 0-19
+    assert image_beside(image, 20, 10, 50, 20, 19) == (False, False)  # columns 1-19
+    assert image_beside(image, 80, 10, 95, 20, 200) == (True, True)   # reaches clipped at the frame's edges

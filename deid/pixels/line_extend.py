@@ -144,6 +144,13 @@ def _match_densities(static: np.ndarray, y0: int, y1: int, level: float, toleran
     return band, (rest.mean(axis=0) if rest.shape[0] else np.zeros_like(band))
 
 
+def image_beside(image: np.ndarray, x0: int, y0: int, x1: int, y1: int, reach: int) -> tuple[bool, bool]:
+    """Whether the image mask holds pixels on rows ``[y0, y1)`` within ``reach`` columns before ``x0``, and
+    within ``reach`` columns after ``x1``: the sides a line may be carried to."""
+    rows = image[y0:y1]
+    return bool(rows[:, max(0, x0 - reach):x0].any()), bool(rows[:, x1:min(image.shape[1], x1 + reach)].any())
+
+
 def extend_into_image(static: np.ndarray, image: np.ndarray, x0: int, y0: int, x1: int, y1: int,
                       reach: int = 0, upper: np.ndarray | None = None) -> tuple[int, int]:
     """New ``(x0, x1)`` of a box on rows ``[y0, y1)``, carried into the image where its line goes on
@@ -155,8 +162,7 @@ def extend_into_image(static: np.ndarray, image: np.ndarray, x0: int, y0: int, x
     width, reach = static.shape[1], reach or height + EDGE_GAP
     # only a side with image within reach is walked: most lines lie far from the image, and for them the
     # line's ink and its colours' column densities are not measured at all
-    after = bool(image[y0:y1, x1:min(width, x1 + reach)].any())
-    before = bool(image[y0:y1, max(0, x0 - reach):x0].any())
+    before, after = image_beside(image, x0, y0, x1, y1, reach)
     if not (after or before):
         return x0, x1
     found = static[y0:y1, x0:x1]
@@ -306,7 +312,7 @@ def carry_lines(view: np.ndarray, image: np.ndarray | None, boxes: list[BoxT]) -
     if image is None or not image.any():
         return boxes
     carried: dict[int, BoxT] = {}
-    height_all, width = image.shape
+    height_all = image.shape[0]
     for line in _lines(boxes):
         parts = [boxes[i] for i in line]
         if sum(len(re.findall(r"\w", p.text)) for p in parts) < MIN_LINE_CHARS:
@@ -315,8 +321,7 @@ def carry_lines(view: np.ndarray, image: np.ndarray | None, boxes: list[BoxT]) -
         y0, y1 = min(p.y0 for p in parts), max(p.y1 for p in parts)
         height = y1 - y0
         reach = LINE_REACH * height + EDGE_GAP
-        rows = image[y0:y1]
-        if not (rows[:, x1:min(width, x1 + reach)].any() or rows[:, max(0, x0 - reach):x0].any()):
+        if not any(image_beside(image, x0, y0, x1, y1, reach)):
             continue
         top, bottom = max(0, y0 - height), min(height_all, y1 + height)
         fs, fe = parts[0].frame_start, parts[0].frame_end
